@@ -1,0 +1,1 @@
+//! The AS2 platform domain model: entities, their rules and validation. No IO.
