@@ -1,2 +1,84 @@
-//! `cargo xtask`: project automation.
-fn main() {}
+//! `cargo xtask`: project automation (migrations, the test suite, benchmarks).
+//!
+//! Run `cargo xtask --help`. Each subcommand lives in its own module; this file only
+//! parses the command line and dispatches.
+
+mod bench;
+mod db;
+mod paths;
+mod test;
+#[cfg(test)]
+mod tidy;
+
+use clap::{Parser, Subcommand};
+
+/// Project automation for the AS2 platform.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations (default: the embedded SQLite file under the data directory).
+    Migrate {
+        /// `sqlite://PATH` or `postgres://…`; defaults to `DATABASE_URL`, then SQLite under `AS2_DATA_DIR`.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Database maintenance.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Write an empty migration for both backends (`migrations/sqlite` and `migrations/postgres`).
+    NewMigration {
+        /// Short snake_case name, e.g. `add_partner_notes`.
+        name: String,
+    },
+    /// Run the whole test suite: SQLite always, PostgreSQL when `AS2_TEST_POSTGRES_URL` is reachable.
+    Test {
+        /// Extra arguments passed to the test runner (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Run the benchmarks and print where the figures go (docs/PERFORMANCE.md).
+    Bench {
+        /// Which benchmark set: `core` (codec), or `all`.
+        #[arg(default_value = "all")]
+        target: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Revert every migration and apply them again (a SQLite file is deleted and recreated).
+    Reset {
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Migrate { database_url } => db::migrate(database_url),
+        Command::Db {
+            command: DbCommand::Reset { database_url },
+        } => db::reset(database_url),
+        Command::NewMigration { name } => db::new_migration(&name),
+        Command::Test { args } => test::run(&args),
+        Command::Bench { target } => bench::run(&target),
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

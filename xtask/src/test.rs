@@ -1,0 +1,133 @@
+//! `cargo xtask test`: the whole suite, on SQLite always and on PostgreSQL when reachable.
+//!
+//! PostgreSQL is named by `AS2_TEST_POSTGRES_URL`. Under CI (`CI` set) an unset or unreachable
+//! server is an error; elsewhere the run goes on with SQLite only and says so loudly.
+
+use std::{
+    net::{TcpStream, ToSocketAddrs},
+    process::Command,
+    time::Duration,
+};
+
+use anyhow::{Result, bail};
+
+use crate::paths::project_root;
+
+pub(crate) fn run(extra: &[String]) -> Result<()> {
+    let in_ci = std::env::var_os("CI").is_some();
+    let postgres = std::env::var("AS2_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let mut postgres_ok = false;
+    match &postgres {
+        Some(url) if reachable(url) => {
+            eprintln!("xtask test: PostgreSQL reachable, running both backends");
+            postgres_ok = true;
+        }
+        Some(url) if in_ci => bail!("AS2_TEST_POSTGRES_URL={url} is unreachable and CI is set"),
+        Some(url) => banner(&format!("PostgreSQL at {url} is unreachable")),
+        None if in_ci => bail!("CI is set but AS2_TEST_POSTGRES_URL is not"),
+        None => banner("AS2_TEST_POSTGRES_URL is not set"),
+    }
+
+    let mut cmd = if has_nextest() {
+        let mut c = Command::new("cargo");
+        c.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-targets",
+            "--no-fail-fast",
+        ]);
+        c
+    } else {
+        let mut c = Command::new("cargo");
+        c.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
+        c
+    };
+    cmd.args(extra).current_dir(project_root());
+    if !postgres_ok {
+        cmd.env_remove("AS2_TEST_POSTGRES_URL");
+    }
+    run_checked(cmd)?;
+
+    // nextest does not run doctests.
+    let mut doc = Command::new("cargo");
+    doc.args(["test", "--workspace", "--doc"])
+        .current_dir(project_root());
+    run_checked(doc)?;
+
+    if !postgres_ok {
+        banner("PostgreSQL tests were SKIPPED (SQLite only)");
+    }
+    Ok(())
+}
+
+fn run_checked(mut cmd: Command) -> Result<()> {
+    eprintln!("xtask: {cmd:?}");
+    let status = cmd.status()?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn has_nextest() -> bool {
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether a TCP connection to the URL's host and port succeeds within two seconds.
+fn reachable(url: &str) -> bool {
+    let Some((host, port)) = host_port(url) else {
+        return false;
+    };
+    let Ok(addrs) = (host.as_str(), port).to_socket_addrs() else {
+        return false;
+    };
+    addrs
+        .into_iter()
+        .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+/// Host and port of `postgres://user:pass@host:port/db?…` (port 5432 by default).
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+            Some((h.trim_matches(['[', ']']).to_owned(), p.parse().ok()?))
+        }
+        _ => Some((hostport.trim_matches(['[', ']']).to_owned(), 5432)),
+    }
+}
+
+fn banner(text: &str) {
+    let line = "=".repeat(78);
+    eprintln!("{line}\n!! {text}: PostgreSQL tests will be SKIPPED.\n{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_port;
+
+    #[test]
+    fn host_and_port_are_read_from_urls() {
+        assert_eq!(
+            host_port("postgres://postgres@127.0.0.1:5432/test"),
+            Some(("127.0.0.1".to_owned(), 5432))
+        );
+        assert_eq!(
+            host_port("postgres://u:p@db/x"),
+            Some(("db".to_owned(), 5432))
+        );
+        assert_eq!(
+            host_port("postgresql://h:6000"),
+            Some(("h".to_owned(), 6000))
+        );
+        assert_eq!(host_port("not a url"), None);
+    }
+}
