@@ -1,0 +1,350 @@
+//! `ApiError`: the one boundary where an error becomes an HTTP status and the JSON error
+//! envelope of the API overview (`{"message", "errors", "error": {"type", "code", "details"}}`).
+//!
+//! Internal errors are logged with their cause and answered with a generic sentence: no
+//! internals (SQL, paths, stack traces) ever reach a client.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+
+/// The error categories of the API overview, plus the request-level ones it leaves implicit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 401: no key, an unknown key or a revoked key.
+    Authentication,
+    /// 403: a valid key without the scope, mode or tenant the request needs.
+    Authorization,
+    /// 422: the body or query failed validation; `errors` lists every bad field.
+    Validation,
+    /// 404: the resource does not exist (or is not the caller's to see).
+    Resource,
+    /// 429: the key's rate limit is spent; `Retry-After` says for how long.
+    RateLimit,
+    /// 400: an AS2 transmission problem.
+    Transmission,
+    /// 400: a certificate or key could not be read or does not fit.
+    Certificate,
+    /// 402: the plan's usage limit is reached.
+    Billing,
+    /// 400/406/413/415: the request itself is malformed.
+    InvalidRequest,
+    /// 422/409: `Idempotency-Key` reused with another body, or a concurrent duplicate.
+    Idempotency,
+    /// 409: the request conflicts with the resource's state.
+    Conflict,
+    /// 500: our fault; details are in the logs, never in the response.
+    Server,
+    /// 503: a dependency (the database) is unavailable.
+    Unavailable,
+}
+
+impl ErrorKind {
+    /// The `error.type` string of the envelope.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authentication => "authentication_error",
+            Self::Authorization => "authorization_error",
+            Self::Validation => "validation_error",
+            Self::Resource => "resource_error",
+            Self::RateLimit => "rate_limit_error",
+            Self::Transmission => "transmission_error",
+            Self::Certificate => "certificate_error",
+            Self::Billing => "billing_error",
+            Self::InvalidRequest => "invalid_request_error",
+            Self::Idempotency => "idempotency_error",
+            Self::Conflict => "conflict_error",
+            Self::Server => "server_error",
+            Self::Unavailable => "service_unavailable",
+        }
+    }
+}
+
+/// Field name → the sentences that say what is wrong with it.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    kind: ErrorKind,
+    code: &'static str,
+    message: String,
+    errors: Option<FieldErrors>,
+    details: Option<Value>,
+    retry_after: Option<u64>,
+}
+
+/// The result type of every handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A general constructor; prefer the named ones below.
+    pub fn new(
+        status: StatusCode,
+        kind: ErrorKind,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            code,
+            message: message.into(),
+            errors: None,
+            details: None,
+            retry_after: None,
+        }
+    }
+
+    /// 422 listing every bad field.
+    pub fn validation(errors: FieldErrors) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Validation,
+            "validation_failed",
+            "Validation failed",
+        );
+        e.errors = Some(errors);
+        e
+    }
+
+    /// 422 for one field.
+    pub fn field(field: &str, sentence: impl Into<String>) -> Self {
+        Self::validation(FieldErrors::from([(
+            field.to_owned(),
+            vec![sentence.into()],
+        )]))
+    }
+
+    /// 404 that never says whether the resource exists for someone else.
+    pub fn not_found(resource: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorKind::Resource,
+            "resource_not_found",
+            format!("{resource} not found"),
+        )
+    }
+
+    /// 404 for a path that matches no route.
+    pub fn no_route() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorKind::Resource,
+            "route_not_found",
+            "No such endpoint",
+        )
+    }
+
+    /// 405 for a known path with another method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::InvalidRequest,
+            "method_not_allowed",
+            "This endpoint does not accept that HTTP method",
+        )
+    }
+
+    /// 401.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Authentication,
+            "authentication_failed",
+            message,
+        )
+    }
+
+    /// 403.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorKind::Authorization,
+            code,
+            message,
+        )
+    }
+
+    /// 400 for a malformed request.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorKind::InvalidRequest,
+            code,
+            message,
+        )
+    }
+
+    /// 400 for a certificate or key that cannot be used.
+    pub fn certificate(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorKind::Certificate,
+            code,
+            message,
+        )
+    }
+
+    /// 409.
+    pub fn conflict(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, kind, code, message)
+    }
+
+    /// 415.
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::InvalidRequest,
+            "unsupported_media_type",
+            format!("Content-Type must be {expected}"),
+        )
+    }
+
+    /// 406.
+    pub fn not_acceptable() -> Self {
+        Self::new(
+            StatusCode::NOT_ACCEPTABLE,
+            ErrorKind::InvalidRequest,
+            "not_acceptable",
+            "This endpoint answers application/json; set Accept to application/json or */*",
+        )
+    }
+
+    /// 413.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::InvalidRequest,
+            "payload_too_large",
+            format!("The request body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimit,
+            "rate_limit_exceeded",
+            "Too many requests; retry after the time given in Retry-After",
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
+    /// 503.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Unavailable,
+            "service_unavailable",
+            message,
+        )
+    }
+
+    /// 500: logs the cause, answers a generic sentence.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Server,
+            "internal_error",
+            "An internal error occurred; it has been logged",
+        )
+    }
+
+    /// Adds machine-readable details to the envelope.
+    #[must_use]
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The category.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "message": self.message,
+            "error": {
+                "type": self.kind.as_str(),
+                "code": self.code,
+                "details": self.details.clone().unwrap_or_else(|| json!({})),
+            }
+        });
+        if let (Some(errors), Some(obj)) = (&self.errors, body.as_object_mut()) {
+            obj.insert("errors".to_owned(), json!(errors));
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_errors_list_every_field() {
+        let mut errors = FieldErrors::new();
+        errors.insert("as2_id".into(), vec!["The AS2 ID field is required".into()]);
+        errors.insert(
+            "url".into(),
+            vec!["The URL must be a valid HTTPS endpoint".into()],
+        );
+        let e = ApiError::validation(errors);
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = e.body();
+        assert_eq!(body["message"], "Validation failed");
+        assert_eq!(body["error"]["type"], "validation_error");
+        assert_eq!(body["errors"]["as2_id"][0], "The AS2 ID field is required");
+        assert_eq!(
+            body["errors"]["url"][0],
+            "The URL must be a valid HTTPS endpoint"
+        );
+    }
+
+    #[test]
+    fn internal_errors_leak_nothing() {
+        let cause = std::io::Error::other("SELECT * FROM secrets failed at /var/lib/x");
+        let body = ApiError::internal(&cause).body();
+        let text = body.to_string();
+        assert!(!text.contains("SELECT"), "{text}");
+        assert!(!text.contains("/var/lib"), "{text}");
+        assert_eq!(body["error"]["type"], "server_error");
+    }
+
+    #[test]
+    fn rate_limited_sets_retry_after() {
+        let response = ApiError::rate_limited(7).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+}

@@ -1,0 +1,12 @@
+//! The REST API of the AS2 platform: `/v1` (the main API) and `/api/v1` (the station-style
+//! API of the first customers), both over one domain model.
+//!
+//! Handlers are thin: they parse wire DTOs, call the store through tenant-scoped repositories,
+//! and answer with the envelopes of [`envelope`]. Every error leaves through [`error::ApiError`],
+//! the single place where an error becomes an HTTP status and a JSON body.
+
+pub mod envelope;
+pub mod error;
+pub mod headers;
+pub mod rate_limit;
+pub mod time;
