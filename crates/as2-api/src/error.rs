@@ -69,9 +69,12 @@ impl ErrorKind {
 /// Field name → the sentences that say what is wrong with it.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
-/// An error answer of the API.
+/// An error answer of the API (boxed: handlers return it by value on every error path).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     kind: ErrorKind,
     code: &'static str,
@@ -92,7 +95,7 @@ impl ApiError {
         code: &'static str,
         message: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             kind,
             code,
@@ -100,7 +103,7 @@ impl ApiError {
             errors: None,
             details: None,
             retry_after: None,
-        }
+        }))
     }
 
     /// 422 listing every bad field.
@@ -111,7 +114,7 @@ impl ApiError {
             "validation_failed",
             "Validation failed",
         );
-        e.errors = Some(errors);
+        e.0.errors = Some(errors);
         e
     }
 
@@ -236,7 +239,7 @@ impl ApiError {
             "rate_limit_exceeded",
             "Too many requests; retry after the time given in Retry-After",
         );
-        e.retry_after = Some(retry_after_secs.max(1));
+        e.0.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
@@ -264,31 +267,32 @@ impl ApiError {
     /// Adds machine-readable details to the envelope.
     #[must_use]
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.0.details = Some(details);
         self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The category.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The JSON body.
     pub fn body(&self) -> Value {
+        let inner = &self.0;
         let mut body = json!({
-            "message": self.message,
+            "message": inner.message,
             "error": {
-                "type": self.kind.as_str(),
-                "code": self.code,
-                "details": self.details.clone().unwrap_or_else(|| json!({})),
+                "type": inner.kind.as_str(),
+                "code": inner.code,
+                "details": inner.details.clone().unwrap_or_else(|| json!({})),
             }
         });
-        if let (Some(errors), Some(obj)) = (&self.errors, body.as_object_mut()) {
+        if let (Some(errors), Some(obj)) = (&inner.errors, body.as_object_mut()) {
             obj.insert("errors".to_owned(), json!(errors));
         }
         body
@@ -297,8 +301,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body())).into_response();
-        if let Some(secs) = self.retry_after {
+        let mut response = (self.0.status, Json(self.body())).into_response();
+        if let Some(secs) = self.0.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -8,5 +8,6 @@
 pub mod envelope;
 pub mod error;
 pub mod headers;
+pub mod json;
 pub mod rate_limit;
 pub mod time;
