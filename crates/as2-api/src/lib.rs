@@ -9,5 +9,6 @@ pub mod envelope;
 pub mod error;
 pub mod headers;
 pub mod json;
+pub mod observability;
 pub mod rate_limit;
 pub mod time;
