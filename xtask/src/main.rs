@@ -3,6 +3,9 @@
 //! Run `cargo xtask --help`. Each subcommand lives in its own module; this file only
 //! parses the command line and dispatches.
 
+// A command-line tool: printing to the terminal is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod bench;
 mod db;
 mod paths;

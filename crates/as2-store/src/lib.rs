@@ -1,1 +1,39 @@
-//! Persistence for the AS2 platform.
+//! Persistence for the AS2 platform: diesel on embedded SQLite or PostgreSQL, tenant-scoped
+//! repositories, the job queue, the payload store and secrets encrypted at rest.
+//!
+//! Every repository function that reads or writes tenant data takes a [`Scope`] (tenant and
+//! mode) as its first argument and puts both in its `WHERE` clause: no call can reach
+//! another tenant's rows, or the other mode's.
+
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod migrations;
+pub mod payload;
+pub mod repo;
+pub mod schema;
+pub mod scope;
+pub mod secrets;
+pub mod store;
+pub mod testing;
+pub mod time;
+
+pub use db::{Backend, Database, DbConn, PoolOptions};
+pub use error::{StoreError, StoreResult};
+pub use migrations::{migrate, revert_all};
+pub use scope::Scope;
+pub use store::Store;
+
+/// A URL with its password replaced by `***`, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,318 @@
+//! Detached SignedData: signing (contentType, messageDigest and signingTime signed
+//! attributes, signer certificate included) and verification against trusted certificates.
+
+use std::time::SystemTime;
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{Any, OctetString, SetOfVec};
+use der::{Decode as _, Encode as _};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attribute;
+
+use super::{decode_content, parse_content_info};
+use crate::cert::Certificate;
+use crate::crypto::{
+    DigestAlgorithm, PrivateKeyOps, SignatureScheme, oids, parse_signature_algorithm, rsa_verify,
+};
+use crate::error::{Error, Result};
+
+/// How to sign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOptions {
+    /// The digest (also the MIC algorithm of a signed AS2 message).
+    pub digest: DigestAlgorithm,
+    /// PKCS#1 v1.5 or PSS.
+    pub scheme: SignatureScheme,
+    /// Include signed attributes (some partners accept only signatures without any).
+    pub signed_attributes: bool,
+    /// Include the signingTime attribute.
+    pub signing_time: bool,
+    /// Further certificates to include (the signer's chain).
+    pub extra_certificates: Vec<Certificate>,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        Self {
+            digest: DigestAlgorithm::Sha256,
+            scheme: SignatureScheme::Pkcs1v15,
+            signed_attributes: true,
+            signing_time: true,
+            extra_certificates: Vec::new(),
+        }
+    }
+}
+
+fn attribute(oid: der::asn1::ObjectIdentifier, value: &impl der::Encode) -> Result<Attribute> {
+    let mut values = SetOfVec::new();
+    values.insert(Any::from_der(&value.to_der()?)?)?;
+    Ok(Attribute { oid, values })
+}
+
+fn digest_ai(d: DigestAlgorithm) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid: d.oid(),
+        parameters: None,
+    }
+}
+
+/// Sign `content` (the exact bytes of the MIME entity); returns a DER ContentInfo with a
+/// detached SignedData.
+///
+/// # Errors
+/// MD5, a key/certificate mismatch in the RSA operation, or an encoding failure.
+pub fn sign_detached(
+    content: &[u8],
+    signer: &Certificate,
+    key: &dyn PrivateKeyOps,
+    opts: &SignOptions,
+) -> Result<Vec<u8>> {
+    let digest = opts.digest;
+    let (signed_attrs, signature) = if opts.signed_attributes {
+        let mut attrs = SetOfVec::new();
+        attrs.insert(attribute(oids::ATTR_CONTENT_TYPE, &oids::DATA)?)?;
+        if opts.signing_time {
+            let now = x509_cert::time::Time::try_from(SystemTime::now())?;
+            attrs.insert(attribute(oids::ATTR_SIGNING_TIME, &now)?)?;
+        }
+        let md = OctetString::new(digest.digest(content))?;
+        attrs.insert(attribute(oids::ATTR_MESSAGE_DIGEST, &md)?)?;
+        let sig = key.sign(opts.scheme, digest, &attrs.to_der()?)?;
+        (Some(attrs), sig)
+    } else {
+        (None, key.sign(opts.scheme, digest, content)?)
+    };
+    let tbs = signer.x509().tbs_certificate();
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: tbs.issuer().clone(),
+            serial_number: tbs.serial_number().clone(),
+        }),
+        digest_alg: digest_ai(digest),
+        signed_attrs,
+        signature_algorithm: opts.scheme.algorithm_identifier(digest)?,
+        signature: OctetString::new(signature)?,
+        unsigned_attrs: None,
+    };
+    let mut certs = vec![CertificateChoices::Certificate(signer.x509().clone())];
+    certs.extend(
+        opts.extra_certificates
+            .iter()
+            .map(|c| CertificateChoices::Certificate(c.x509().clone())),
+    );
+    let mut digest_algorithms = SetOfVec::new();
+    digest_algorithms.insert(digest_ai(digest))?;
+    let sd = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: oids::DATA,
+            econtent: None,
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(certs)?)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+    };
+    let ci = ContentInfo {
+        content_type: oids::SIGNED_DATA,
+        content: Any::from_der(&sd.to_der()?)?,
+    };
+    Ok(ci.to_der()?)
+}
+
+/// The certificates embedded in a SignedData (for display, or to pin a partner's new
+/// certificate after an out-of-band check; never trusted implicitly).
+///
+/// # Errors
+/// Not a SignedData.
+pub fn embedded_certificates(signature: &[u8]) -> Result<Vec<Certificate>> {
+    let ci = parse_content_info(signature)?;
+    if ci.content_type != oids::SIGNED_DATA {
+        return Err(Error::UnsupportedFormat(format!(
+            "signature content type {}",
+            ci.content_type
+        )));
+    }
+    let sd: SignedData = decode_content(&ci)?;
+    sd.certificates
+        .map(|set| {
+            set.0
+                .iter()
+                .filter_map(|c| match c {
+                    CertificateChoices::Certificate(x) => Some(Certificate::from_x509(x.clone())),
+                    CertificateChoices::Other(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| Ok(Vec::new()))
+}
+
+/// A verified signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSignature {
+    /// The digest algorithm of the signature (the MIC algorithm to report).
+    pub digest: DigestAlgorithm,
+    /// Which trusted certificate verified it.
+    pub signer: Certificate,
+    /// Which of the content candidates verified (0 = the first).
+    pub content_index: usize,
+    /// The signingTime attribute, when present.
+    pub signing_time: Option<SystemTime>,
+}
+
+fn sid_matches(sid: &SignerIdentifier, cert: &Certificate) -> bool {
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            cert.matches_issuer_serial(&ias.issuer, &ias.serial_number)
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => cert
+            .subject_key_id()
+            .is_some_and(|id| id.as_slice() == ski.0.as_bytes()),
+    }
+}
+
+fn find_attr(attrs: &SetOfVec<Attribute>, oid: der::asn1::ObjectIdentifier) -> Option<&Any> {
+    attrs
+        .iter()
+        .find(|a| a.oid == oid)
+        .and_then(|a| a.values.iter().next())
+}
+
+/// Verify a detached signature over one of `contents` (try the raw bytes first, then
+/// canonical forms), with a signer among `trusted`. A signer identified by neither
+/// issuer/serial nor key id is tried against every trusted certificate.
+///
+/// # Errors
+/// [`Error::UnknownSigner`] (no trusted certificate), [`Error::Integrity`] (the content
+/// digest matches no candidate), [`Error::Signature`] (the signature value is wrong).
+pub fn verify_detached(
+    signature: &[u8],
+    contents: &[&[u8]],
+    trusted: &[Certificate],
+) -> Result<VerifiedSignature> {
+    let ci = parse_content_info(signature)?;
+    if ci.content_type != oids::SIGNED_DATA {
+        return Err(Error::UnsupportedFormat(format!(
+            "signature content type {}",
+            ci.content_type
+        )));
+    }
+    let sd: SignedData = decode_content(&ci)?;
+    let mut last_err = Error::UnknownSigner;
+    for si in sd.signer_infos.0.iter() {
+        let digest = DigestAlgorithm::from_oid(&si.digest_alg.oid)?;
+        let alg = parse_signature_algorithm(&si.signature_algorithm)?;
+        let mut certs: Vec<&Certificate> =
+            trusted.iter().filter(|c| sid_matches(&si.sid, c)).collect();
+        if certs.is_empty() {
+            certs = trusted.iter().collect();
+        }
+        for cert in certs {
+            let Ok(public) = cert.public_key() else {
+                continue;
+            };
+            match verify_one(si, digest, alg, &public, contents) {
+                Ok((content_index, signing_time)) => {
+                    return Ok(VerifiedSignature {
+                        digest,
+                        signer: cert.clone(),
+                        content_index,
+                        signing_time,
+                    });
+                }
+                Err(e) => last_err = e,
+            }
+        }
+    }
+    Err(last_err)
+}
+
+fn verify_one(
+    si: &SignerInfo,
+    digest: DigestAlgorithm,
+    alg: crate::crypto::SigAlg,
+    public: &rsa::PublicKey,
+    contents: &[&[u8]],
+) -> Result<(usize, Option<SystemTime>)> {
+    let sig = si.signature.as_bytes();
+    let Some(attrs) = &si.signed_attrs else {
+        for (i, c) in contents.iter().enumerate() {
+            if rsa_verify(public, alg, digest, c, sig).is_ok() {
+                return Ok((i, None));
+            }
+        }
+        return Err(Error::Signature(
+            "signature does not verify over the content".into(),
+        ));
+    };
+    let md = find_attr(attrs, oids::ATTR_MESSAGE_DIGEST)
+        .ok_or_else(|| Error::Signature("no messageDigest attribute".into()))?;
+    let md = OctetString::from_der(&md.to_der()?)?;
+    let index = contents
+        .iter()
+        .position(|c| digest.digest(c) == md.as_bytes())
+        .ok_or_else(|| Error::Integrity("content digest does not match the signature".into()))?;
+    rsa_verify(public, alg, digest, &attrs.to_der()?, sig)?;
+    let signing_time = find_attr(attrs, oids::ATTR_SIGNING_TIME)
+        .and_then(|a| a.to_der().ok())
+        .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
+        .map(|t| t.to_system_time());
+    Ok((index, signing_time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::generate_self_signed;
+    use crate::crypto::test_key;
+    use std::time::Duration;
+
+    #[test]
+    fn sign_verify_tamper() {
+        let key = test_key();
+        let cert = generate_self_signed(key, "CN=signer", Duration::from_secs(3600)).unwrap();
+        for digest in [
+            DigestAlgorithm::Sha1,
+            DigestAlgorithm::Sha224,
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ] {
+            for scheme in [SignatureScheme::Pkcs1v15, SignatureScheme::Pss] {
+                for signed_attributes in [true, false] {
+                    let opts = SignOptions {
+                        digest,
+                        scheme,
+                        signed_attributes,
+                        ..SignOptions::default()
+                    };
+                    let sig = sign_detached(b"content", &cert, key, &opts).unwrap();
+                    let v =
+                        verify_detached(&sig, &[b"other", b"content"], std::slice::from_ref(&cert))
+                            .unwrap();
+                    assert_eq!(v.digest, digest);
+                    assert_eq!(v.content_index, 1);
+                    assert_eq!(v.signing_time.is_some(), signed_attributes);
+                    let err = verify_detached(&sig, &[b"tampered"], std::slice::from_ref(&cert))
+                        .unwrap_err();
+                    assert!(matches!(err, Error::Integrity(_) | Error::Signature(_)));
+                }
+            }
+        }
+        // a tampered signature value
+        let mut sig = sign_detached(b"content", &cert, key, &SignOptions::default()).unwrap();
+        let n = sig.len();
+        sig[n - 5] ^= 1;
+        assert!(matches!(
+            verify_detached(&sig, &[b"content"], std::slice::from_ref(&cert)),
+            Err(Error::Signature(_))
+        ));
+        // an untrusted signer
+        assert!(verify_detached(&sig, &[b"content"], &[]).is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! Digest algorithms with their AS2 `micalg` names (RFC 3851 and RFC 5751 spellings).
+
+use der::asn1::ObjectIdentifier;
+use sha2::Digest as _;
+
+use super::oids;
+use crate::error::{Error, Result};
+
+/// A digest algorithm AS2 partners use. MD5 is for verifying old partners only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DigestAlgorithm {
+    /// MD5 (verification of old partners only)
+    Md5,
+    /// SHA-1
+    Sha1,
+    /// SHA-224
+    Sha224,
+    /// SHA-256
+    Sha256,
+    /// SHA-384
+    Sha384,
+    /// SHA-512
+    Sha512,
+}
+
+/// How to spell a `micalg` / MIC algorithm name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MicAlgStyle {
+    /// RFC 5751: `sha-1`, `sha-256`, ...
+    Rfc5751,
+    /// The common AS2 spelling: `sha1`, `sha-256`, ... (sha1 without hyphen)
+    #[default]
+    As2,
+    /// RFC 3851-era: `sha1`, `sha256`, ...
+    Rfc3851,
+}
+
+impl DigestAlgorithm {
+    /// Every algorithm, strongest first.
+    pub const ALL: [Self; 6] = [
+        Self::Sha512,
+        Self::Sha384,
+        Self::Sha256,
+        Self::Sha224,
+        Self::Sha1,
+        Self::Md5,
+    ];
+
+    /// The usual AS2 name: `md5`, `sha1`, `sha-224`, `sha-256`, `sha-384`, `sha-512`.
+    #[must_use]
+    pub fn as2_name(self) -> &'static str {
+        self.name(MicAlgStyle::As2)
+    }
+
+    /// The name in a given spelling.
+    #[must_use]
+    pub fn name(self, style: MicAlgStyle) -> &'static str {
+        match (self, style) {
+            (Self::Md5, _) => "md5",
+            (Self::Sha1, MicAlgStyle::Rfc5751) => "sha-1",
+            (Self::Sha1, _) => "sha1",
+            (Self::Sha224, MicAlgStyle::Rfc3851) => "sha224",
+            (Self::Sha224, _) => "sha-224",
+            (Self::Sha256, MicAlgStyle::Rfc3851) => "sha256",
+            (Self::Sha256, _) => "sha-256",
+            (Self::Sha384, MicAlgStyle::Rfc3851) => "sha384",
+            (Self::Sha384, _) => "sha-384",
+            (Self::Sha512, MicAlgStyle::Rfc3851) => "sha512",
+            (Self::Sha512, _) => "sha-512",
+        }
+    }
+
+    /// Parse any spelling: `sha256`, `SHA-256`, `sha_256`, `rsa-sha1`, `sha-1`, `md5`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        let n: String = name
+            .trim()
+            .trim_matches('"')
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| *c != '-' && *c != '_' && !c.is_whitespace())
+            .collect();
+        let n = n.strip_prefix("rsa").unwrap_or(&n);
+        match n {
+            "md5" => Some(Self::Md5),
+            "sha1" | "sha" => Some(Self::Sha1),
+            "sha224" => Some(Self::Sha224),
+            "sha256" => Some(Self::Sha256),
+            "sha384" => Some(Self::Sha384),
+            "sha512" => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+
+    /// The algorithm's OID.
+    #[must_use]
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::Md5 => oids::MD5,
+            Self::Sha1 => oids::SHA1,
+            Self::Sha224 => oids::SHA224,
+            Self::Sha256 => oids::SHA256,
+            Self::Sha384 => oids::SHA384,
+            Self::Sha512 => oids::SHA512,
+        }
+    }
+
+    /// From a digest OID, or from an `xxxWithRSAEncryption` OID.
+    ///
+    /// # Errors
+    /// Unknown OID.
+    pub fn from_oid(oid: &ObjectIdentifier) -> Result<Self> {
+        let o = *oid;
+        Ok(match o {
+            _ if o == oids::MD5 || o == oids::MD5_WITH_RSA => Self::Md5,
+            _ if o == oids::SHA1 || o == oids::SHA1_WITH_RSA => Self::Sha1,
+            _ if o == oids::SHA224 || o == oids::SHA224_WITH_RSA => Self::Sha224,
+            _ if o == oids::SHA256 || o == oids::SHA256_WITH_RSA => Self::Sha256,
+            _ if o == oids::SHA384 || o == oids::SHA384_WITH_RSA => Self::Sha384,
+            _ if o == oids::SHA512 || o == oids::SHA512_WITH_RSA => Self::Sha512,
+            _ => return Err(Error::UnsupportedAlgorithm(format!("digest {o}"))),
+        })
+    }
+
+    /// The `xxxWithRSAEncryption` OID.
+    #[must_use]
+    pub fn rsa_signature_oid(self) -> ObjectIdentifier {
+        match self {
+            Self::Md5 => oids::MD5_WITH_RSA,
+            Self::Sha1 => oids::SHA1_WITH_RSA,
+            Self::Sha224 => oids::SHA224_WITH_RSA,
+            Self::Sha256 => oids::SHA256_WITH_RSA,
+            Self::Sha384 => oids::SHA384_WITH_RSA,
+            Self::Sha512 => oids::SHA512_WITH_RSA,
+        }
+    }
+
+    /// Output length in bytes.
+    #[must_use]
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::Md5 => 16,
+            Self::Sha1 => 20,
+            Self::Sha224 => 28,
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// Whether we may produce signatures with it (MD5 is verify-only).
+    #[must_use]
+    pub fn can_sign(self) -> bool {
+        !matches!(self, Self::Md5)
+    }
+
+    /// Hash data.
+    #[must_use]
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Md5 => md5::Md5::digest(data).to_vec(),
+            Self::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            Self::Sha224 => sha2::Sha224::digest(data).to_vec(),
+            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+}
+
+impl std::fmt::Display for DigestAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as2_name())
+    }
+}
+
+impl std::str::FromStr for DigestAlgorithm {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::from_name(s).ok_or_else(|| Error::UnsupportedAlgorithm(format!("digest {s}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for a in DigestAlgorithm::ALL {
+            for s in [MicAlgStyle::As2, MicAlgStyle::Rfc3851, MicAlgStyle::Rfc5751] {
+                assert_eq!(DigestAlgorithm::from_name(a.name(s)), Some(a));
+            }
+            assert_eq!(DigestAlgorithm::from_oid(&a.oid()).unwrap(), a);
+            assert_eq!(a.digest(b"x").len(), a.output_len());
+        }
+        assert_eq!(
+            DigestAlgorithm::from_name("rsa-sha1"),
+            Some(DigestAlgorithm::Sha1)
+        );
+        assert_eq!(
+            DigestAlgorithm::from_name("SHA_256"),
+            Some(DigestAlgorithm::Sha256)
+        );
+        assert_eq!(DigestAlgorithm::from_name("pkcs7-signature"), None);
+    }
+}

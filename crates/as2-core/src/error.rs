@@ -1,0 +1,187 @@
+//! The codec's error type, and how each error maps to an MDN disposition modifier.
+
+/// The disposition modifier an MDN reports for a failure (RFC 4130 §7.4.3, RFC 5402).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// `processed/error: decryption-failed`
+    DecryptionFailed,
+    /// `processed/error: authentication-failed`
+    AuthenticationFailed,
+    /// `processed/error: integrity-check-failed`
+    IntegrityCheckFailed,
+    /// `processed/error: unexpected-processing-error`
+    UnexpectedProcessingError,
+    /// `processed/error: insufficient-message-security`
+    InsufficientMessageSecurity,
+    /// `processed/error: decompression-failed` (RFC 5402)
+    DecompressionFailed,
+    /// `failed/Failure: unsupported format`
+    UnsupportedFormat,
+    /// `failed/Failure: unsupported MIC-algorithms`
+    UnsupportedMicAlgorithms,
+}
+
+impl Disposition {
+    /// The modifier text as it appears after `processed/error: ` or `failed/Failure: `.
+    #[must_use]
+    pub fn modifier(self) -> &'static str {
+        match self {
+            Self::DecryptionFailed => "decryption-failed",
+            Self::AuthenticationFailed => "authentication-failed",
+            Self::IntegrityCheckFailed => "integrity-check-failed",
+            Self::UnexpectedProcessingError => "unexpected-processing-error",
+            Self::InsufficientMessageSecurity => "insufficient-message-security",
+            Self::DecompressionFailed => "decompression-failed",
+            Self::UnsupportedFormat => "unsupported format",
+            Self::UnsupportedMicAlgorithms => "unsupported MIC-algorithms",
+        }
+    }
+
+    /// Whether this is a `failed/Failure` (the MDN request itself cannot be met)
+    /// rather than a `processed/error`.
+    #[must_use]
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Self::UnsupportedFormat | Self::UnsupportedMicAlgorithms
+        )
+    }
+
+    /// The full disposition field value, e.g.
+    /// `automatic-action/MDN-sent-automatically; processed/error: decryption-failed`.
+    #[must_use]
+    pub fn disposition_field(self) -> String {
+        if self.is_failure() {
+            format!(
+                "automatic-action/MDN-sent-automatically; failed/Failure: {}",
+                self.modifier()
+            )
+        } else {
+            format!(
+                "automatic-action/MDN-sent-automatically; processed/error: {}",
+                self.modifier()
+            )
+        }
+    }
+}
+
+/// Every failure of the codec.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The MIME structure could not be parsed.
+    #[error("malformed MIME: {0}")]
+    Mime(String),
+    /// A required header is missing.
+    #[error("missing header: {0}")]
+    MissingHeader(&'static str),
+    /// A header has an invalid value.
+    #[error("invalid header {name}: {reason}")]
+    InvalidHeader {
+        /// header name
+        name: &'static str,
+        /// what is wrong
+        reason: String,
+    },
+    /// A content-transfer-encoding could not be decoded.
+    #[error("content-transfer-encoding {0} could not be decoded")]
+    TransferEncoding(String),
+    /// The content type, smime-type or structure is not one we handle.
+    #[error("unsupported format: {0}")]
+    UnsupportedFormat(String),
+    /// An algorithm (digest, cipher, key transport, signature) is unsupported.
+    #[error("unsupported algorithm: {0}")]
+    UnsupportedAlgorithm(String),
+    /// No requested MIC algorithm is supported and one was required.
+    #[error("unsupported MIC algorithms: {0}")]
+    UnsupportedMicAlgorithm(String),
+    /// ASN.1 / CMS structure could not be decoded or encoded.
+    #[error("ASN.1 error: {0}")]
+    Asn1(String),
+    /// Decryption failed. Deliberately carries no detail (RFC 3218): a bad key
+    /// and bad content produce the same error.
+    #[error("decryption failed")]
+    Decryption,
+    /// Signature verification failed.
+    #[error("signature verification failed: {0}")]
+    Signature(String),
+    /// The signer's certificate is not among the trusted certificates.
+    #[error("signer certificate unknown")]
+    UnknownSigner,
+    /// The message digest or MIC does not match.
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
+    /// Decompression failed.
+    #[error("decompression failed: {0}")]
+    Decompression(String),
+    /// The message is less protected than required (e.g. unsigned when a signature is required).
+    #[error("insufficient message security: {0}")]
+    InsufficientSecurity(String),
+    /// A key or certificate could not be loaded or used.
+    #[error("key or certificate error: {0}")]
+    Key(String),
+    /// A cryptographic operation failed (signing, encryption, key generation).
+    #[error("crypto error: {0}")]
+    Crypto(String),
+    /// The MDN could not be parsed or does not match.
+    #[error("MDN error: {0}")]
+    Mdn(String),
+}
+
+impl Error {
+    /// The MDN disposition modifier to report for this error.
+    #[must_use]
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Self::Decryption => Disposition::DecryptionFailed,
+            Self::Signature(_) | Self::UnknownSigner => Disposition::AuthenticationFailed,
+            Self::Integrity(_) => Disposition::IntegrityCheckFailed,
+            Self::Decompression(_) => Disposition::DecompressionFailed,
+            Self::InsufficientSecurity(_) => Disposition::InsufficientMessageSecurity,
+            Self::UnsupportedFormat(_) => Disposition::UnsupportedFormat,
+            Self::UnsupportedMicAlgorithm(_) => Disposition::UnsupportedMicAlgorithms,
+            Self::Mime(_)
+            | Self::MissingHeader(_)
+            | Self::InvalidHeader { .. }
+            | Self::TransferEncoding(_)
+            | Self::UnsupportedAlgorithm(_)
+            | Self::Asn1(_)
+            | Self::Key(_)
+            | Self::Crypto(_)
+            | Self::Mdn(_) => Disposition::UnexpectedProcessingError,
+        }
+    }
+}
+
+impl From<der::Error> for Error {
+    fn from(e: der::Error) -> Self {
+        Self::Asn1(e.to_string())
+    }
+}
+
+/// Result alias for the codec.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispositions() {
+        assert_eq!(
+            Error::Decryption.disposition().modifier(),
+            "decryption-failed"
+        );
+        assert_eq!(
+            Error::Signature("x".into()).disposition(),
+            Disposition::AuthenticationFailed
+        );
+        assert!(
+            Error::UnsupportedMicAlgorithm("md2".into())
+                .disposition()
+                .disposition_field()
+                .contains("failed/Failure")
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! Parsing an inbound AS2 message: decrypt, decompress and verify in whatever nesting the
+//! sender chose, then compute the MIC to return (RFC 4130 §7.3.1, RFC 5402 §4).
+
+use super::{Envelope, Mic};
+use crate::cert::Certificate;
+use crate::cms::{self, DEFAULT_MAX_DECOMPRESSED, DecryptionKey, VerifiedSignature};
+use crate::crypto::{ContentEncryption, oids};
+use crate::error::{Error, Result};
+use crate::mime::{ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers};
+
+/// Our keys, the partner's certificates and the policy.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundConfig<'a> {
+    /// Our decryption keys (current and next).
+    pub decryption_keys: &'a [DecryptionKey<'a>],
+    /// The partner's signing certificates (current and next).
+    pub trusted_signers: &'a [Certificate],
+    /// Refuse unsigned messages.
+    pub require_signature: bool,
+    /// Refuse unencrypted messages.
+    pub require_encryption: bool,
+    /// Maximum decompressed size.
+    pub max_decompressed: u64,
+}
+
+impl Default for InboundConfig<'_> {
+    fn default() -> Self {
+        Self {
+            decryption_keys: &[],
+            trusted_signers: &[],
+            require_signature: false,
+            require_encryption: false,
+            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+        }
+    }
+}
+
+/// A processed inbound message.
+#[derive(Debug, Clone)]
+pub struct InboundMessage {
+    /// AS2 envelope (names, Message-ID, MDN request).
+    pub envelope: Envelope,
+    /// The payload entity (headers and raw body).
+    pub payload_entity: Entity,
+    /// The payload with its transfer encoding removed.
+    pub payload: Vec<u8>,
+    /// The content encryption used, if encrypted.
+    pub encryption: Option<ContentEncryption>,
+    /// The verified signature, if signed.
+    pub signature: Option<VerifiedSignature>,
+    /// Whether any layer was compressed.
+    pub compressed: bool,
+    /// The MIC to return in the MDN.
+    pub mic: Mic,
+}
+
+impl InboundMessage {
+    /// The payload's content type.
+    #[must_use]
+    pub fn content_type(&self) -> ContentType {
+        self.payload_entity.content_type()
+    }
+
+    /// The payload's file name, if any (unsanitised: never use it as a path as-is).
+    #[must_use]
+    pub fn filename(&self) -> Option<String> {
+        self.payload_entity.filename()
+    }
+
+    /// The payload's file name made safe for use on disk (see [`crate::mime::sanitize_filename`]).
+    #[must_use]
+    pub fn safe_filename(&self) -> Option<String> {
+        self.filename()
+            .and_then(|f| crate::mime::sanitize_filename(&f))
+    }
+}
+
+enum Layer {
+    Enveloped,
+    Compressed,
+    Signed,
+    Payload,
+}
+
+fn classify(entity: &Entity) -> Result<Layer> {
+    let ct = entity.content_type();
+    if ct.is("multipart/signed") {
+        return Ok(Layer::Signed);
+    }
+    if !ct.is_pkcs7_mime() {
+        return Ok(Layer::Payload);
+    }
+    let smime = ct.param("smime-type").map(str::to_ascii_lowercase);
+    match smime.as_deref() {
+        Some("enveloped-data" | "authenveloped-data") => Ok(Layer::Enveloped),
+        Some("compressed-data") => Ok(Layer::Compressed),
+        _ => {
+            let oid = cms::content_type_of(&entity.decoded_body()?)?;
+            if oid == oids::ENVELOPED_DATA || oid == oids::AUTH_ENVELOPED_DATA {
+                Ok(Layer::Enveloped)
+            } else if oid == oids::COMPRESSED_DATA {
+                Ok(Layer::Compressed)
+            } else {
+                Err(Error::UnsupportedFormat(format!(
+                    "application/pkcs7-mime with content type {oid}"
+                )))
+            }
+        }
+    }
+}
+
+/// Process an inbound message from its HTTP headers and body.
+///
+/// The MIC: signed → over the signed entity's bytes as verified, with the algorithm
+/// chosen from the request (the signature's digest when requested); compressed and
+/// unsigned → over the uncompressed entity as received; encrypted only → over the
+/// decrypted entity, canonical; plain → over the body alone.
+///
+/// # Errors
+/// Any [`Error`]; its [`Error::disposition`] is what the MDN reports. Address an error MDN
+/// with [`Envelope::from_headers`].
+pub fn parse_inbound(
+    headers: &Headers,
+    body: &[u8],
+    cfg: &InboundConfig<'_>,
+) -> Result<InboundMessage> {
+    let envelope = Envelope::from_headers(headers)?;
+    let mut entity = Entity::from_parts(headers.clone(), body);
+    let mut encryption = None;
+    let mut signature: Option<VerifiedSignature> = None;
+    let mut signed_bytes: Option<Vec<u8>> = None;
+    let mut compressed = false;
+    let mut unsigned_mic_source: Option<Vec<u8>> = None;
+    for _ in 0..8 {
+        match classify(&entity)? {
+            Layer::Payload => break,
+            Layer::Enveloped => {
+                if encryption.is_some() {
+                    return Err(Error::UnsupportedFormat("nested encryption".into()));
+                }
+                let d = cms::decrypt(&entity.decoded_body()?, cfg.decryption_keys)?;
+                encryption = Some(d.algorithm);
+                entity = Entity::parse_or_body(&d.content);
+                if unsigned_mic_source.is_none() && signature.is_none() {
+                    unsigned_mic_source = Some(if entity.headers().is_empty() {
+                        d.content
+                    } else {
+                        canonicalize_headers(&d.content)
+                    });
+                }
+            }
+            Layer::Compressed => {
+                let data = entity.decoded_body()?;
+                let inflated = cms::decompress(&data, cfg.max_decompressed)?;
+                compressed = true;
+                entity = Entity::parse_or_body(&inflated);
+                if signature.is_none() {
+                    unsigned_mic_source = Some(inflated);
+                }
+            }
+            Layer::Signed => {
+                if signature.is_some() {
+                    return Err(Error::UnsupportedFormat("nested signatures".into()));
+                }
+                let (signed, sig_part) = entity.split_signed()?;
+                let sig = sig_part.decoded_body()?;
+                let raw = signed.raw().to_vec();
+                let mut candidates = vec![raw.clone()];
+                for c in [canonicalize_headers(&raw), canonicalize_crlf(&raw)] {
+                    if !candidates.contains(&c) {
+                        candidates.push(c);
+                    }
+                }
+                let refs: Vec<&[u8]> = candidates.iter().map(Vec::as_slice).collect();
+                let v = cms::verify_detached(&sig, &refs, cfg.trusted_signers)?;
+                signed_bytes = candidates.into_iter().nth(v.content_index);
+                signature = Some(v);
+                entity = signed;
+            }
+        }
+    }
+    if cfg.require_signature && signature.is_none() {
+        return Err(Error::InsufficientSecurity("message is not signed".into()));
+    }
+    if cfg.require_encryption && encryption.is_none() {
+        return Err(Error::InsufficientSecurity(
+            "message is not encrypted".into(),
+        ));
+    }
+    let mic_alg = envelope.mdn.as_ref().map_or_else(
+        || {
+            Ok(signature
+                .as_ref()
+                .map_or(crate::crypto::DigestAlgorithm::Sha256, |s| s.digest))
+        },
+        |m| m.options.choose_mic(signature.as_ref().map(|s| s.digest)),
+    )?;
+    let mic_alg = if mic_alg.can_sign() {
+        mic_alg
+    } else {
+        crate::crypto::DigestAlgorithm::Sha256
+    };
+    let mic = match (&signed_bytes, &unsigned_mic_source) {
+        (Some(b), _) | (None, Some(b)) => Mic::compute(mic_alg, b),
+        (None, None) => Mic::compute(mic_alg, body),
+    };
+    let payload = entity.decoded_body()?;
+    Ok(InboundMessage {
+        envelope,
+        payload_entity: entity,
+        payload,
+        encryption,
+        signature,
+        compressed,
+        mic,
+    })
+}
+
+#[cfg(test)]
+#[path = "inbound_tests.rs"]
+mod tests;

@@ -1,0 +1,296 @@
+//! Tests of inbound parsing: round trips with the outbound builder, and real captures.
+
+use std::time::Duration;
+
+use super::*;
+use crate::cert::generate_self_signed;
+use crate::cms::{EncryptOptions, SignOptions};
+use crate::crypto::{DigestAlgorithm, KeyTransport, SignatureScheme, test_key};
+use crate::message::{Compression, NotificationOptions, OutboundMessage, Signer, build_outbound};
+
+#[test]
+fn round_trip_every_combination() {
+    let key = test_key();
+    let cert = generate_self_signed(key, "CN=both", Duration::from_secs(3600)).unwrap();
+    let payload = b"UNB+UNOA:2+X'\nUNH+1'\n".as_slice();
+    let keys = [DecryptionKey {
+        certificate: &cert,
+        key,
+    }];
+    let trusted = [cert.clone()];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    let encryptions = [
+        None,
+        Some(ContentEncryption::Des3Cbc),
+        Some(ContentEncryption::Aes128Cbc),
+        Some(ContentEncryption::Aes192Cbc),
+        Some(ContentEncryption::Aes256Cbc),
+        Some(ContentEncryption::Aes128Gcm),
+        Some(ContentEncryption::Aes256Gcm),
+    ];
+    let signs = [
+        None,
+        Some(DigestAlgorithm::Sha1),
+        Some(DigestAlgorithm::Sha256),
+        Some(DigestAlgorithm::Sha384),
+        Some(DigestAlgorithm::Sha512),
+    ];
+    for compression in [
+        Compression::None,
+        Compression::BeforeSigning,
+        Compression::AfterSigning,
+    ] {
+        for sign in signs {
+            for enc in encryptions {
+                let mut m =
+                    OutboundMessage::new("sender", "receiver two", payload, "application/edifact");
+                m.filename = Some("order.edi".into());
+                m.compression = compression;
+                m.signer = sign.map(|digest| Signer {
+                    certificate: &cert,
+                    key,
+                    options: SignOptions {
+                        digest,
+                        ..SignOptions::default()
+                    },
+                });
+                m.encryption = enc.map(|algorithm| {
+                    (
+                        vec![&cert],
+                        EncryptOptions {
+                            algorithm,
+                            key_transport: KeyTransport::RsaOaep(DigestAlgorithm::Sha256),
+                        },
+                    )
+                });
+                m.mdn_to = Some("mdn@example.com".into());
+                m.mdn_options = Some(NotificationOptions::signed(&[
+                    sign.unwrap_or(DigestAlgorithm::Sha256)
+                ]));
+                let built = build_outbound(&m).unwrap();
+                let headers = Headers::from_pairs(built.headers.clone());
+                let got = parse_inbound(&headers, &built.body, &cfg)
+                    .unwrap_or_else(|e| panic!("{compression:?} {sign:?} {enc:?}: {e}"));
+                assert_eq!(got.payload, payload, "{compression:?} {sign:?} {enc:?}");
+                assert_eq!(got.envelope.as2_to, "receiver two");
+                assert_eq!(got.filename().as_deref(), Some("order.edi"));
+                assert_eq!(got.encryption, enc);
+                assert_eq!(got.signature.as_ref().map(|s| s.digest), sign);
+                assert_eq!(got.compressed, compression != Compression::None);
+                assert!(
+                    got.mic.matches(&built.mic),
+                    "MIC {compression:?} {sign:?} {enc:?}"
+                );
+                assert!(got.envelope.mdn.as_ref().unwrap().signed());
+            }
+        }
+    }
+}
+
+#[test]
+fn tampered_and_policy() {
+    let key = test_key();
+    let cert = generate_self_signed(key, "CN=both", Duration::from_secs(3600)).unwrap();
+    let mut m = OutboundMessage::new("a", "b", b"hello world payload", "text/plain");
+    m.signer = Some(Signer {
+        certificate: &cert,
+        key,
+        options: SignOptions {
+            scheme: SignatureScheme::Pss,
+            ..SignOptions::default()
+        },
+    });
+    let built = build_outbound(&m).unwrap();
+    let headers = Headers::from_pairs(built.headers.clone());
+    let trusted = [cert.clone()];
+    let cfg = InboundConfig {
+        trusted_signers: &trusted,
+        require_encryption: true,
+        ..InboundConfig::default()
+    };
+    let err = parse_inbound(&headers, &built.body, &cfg).unwrap_err();
+    assert_eq!(
+        err.disposition(),
+        crate::Disposition::InsufficientMessageSecurity
+    );
+    let cfg = InboundConfig {
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    let mut body = built.body.clone();
+    let pos = crate::mime::find(&body, b"hello").unwrap();
+    body[pos] = b'j';
+    let err = parse_inbound(&headers, &body, &cfg).unwrap_err();
+    assert_eq!(err.disposition(), crate::Disposition::IntegrityCheckFailed);
+    // wrong decryption key: uniform decryption failure
+    let other_key = rsa::PrivateKey::new(&mut rand::rng(), 2048).unwrap();
+    let mut m = OutboundMessage::new("a", "b", b"x", "text/plain");
+    m.encryption = Some((vec![&cert], EncryptOptions::default()));
+    let built = build_outbound(&m).unwrap();
+    let keys = [DecryptionKey {
+        certificate: &cert,
+        key: &other_key,
+    }];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        ..InboundConfig::default()
+    };
+    let err = parse_inbound(&Headers::from_pairs(built.headers), &built.body, &cfg).unwrap_err();
+    assert!(matches!(err, Error::Decryption));
+    assert_eq!(err.disposition(), crate::Disposition::DecryptionFailed);
+}
+
+/// Split a capture (HTTP headers, blank line, body) into headers and body.
+pub(crate) fn split_capture(data: &[u8]) -> (Headers, Vec<u8>) {
+    let e = Entity::parse(data).unwrap();
+    (e.headers().clone(), e.body().to_vec())
+}
+
+#[test]
+fn mendelson_captures() {
+    let Some(dir) = crate::testutil::vectors() else {
+        return;
+    };
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let bundle = crate::keys::load_pkcs12(&read("cert_test.p12"), "test").unwrap();
+    let partner = Certificate::load(&read("cert_mecas2_public.pem")).unwrap();
+    let keys = [DecryptionKey {
+        certificate: &bundle.certificate,
+        key: &bundle.key,
+    }];
+    let trusted = [partner];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    let payload = read("payload.txt");
+    for (f, signed, encrypted, compressed) in [
+        ("mecas2_signed.as2", true, false, false),
+        ("mecas2_encrypted.as2", false, true, false),
+        ("mecas2_compressed.as2", true, false, true),
+        ("mecas2_signed_encrypted.as2", true, true, false),
+        ("mecas2_compressed_signed_encrypted.as2", true, true, true),
+    ] {
+        let (headers, body) = split_capture(&read(f));
+        let m = parse_inbound(&headers, &body, &cfg).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(m.payload, payload, "{f}");
+        assert_eq!(m.signature.is_some(), signed, "{f}");
+        assert_eq!(m.encryption.is_some(), encrypted, "{f}");
+        assert_eq!(m.compressed, compressed, "{f}");
+        assert_eq!(m.envelope.as2_from, "mecas2");
+        if encrypted {
+            assert_eq!(m.encryption, Some(ContentEncryption::Des3Cbc), "{f}");
+        }
+    }
+}
+
+#[test]
+fn sterling_capture() {
+    let Some(dir) = crate::testutil::vectors() else {
+        return;
+    };
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let partner = Certificate::load(&read("cert_sb2bi_public.pem")).unwrap();
+    let trusted = [partner];
+    let cfg = InboundConfig {
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    let (headers, body) = split_capture(&read("sb2bi_signed_cmp.msg"));
+    let m = parse_inbound(&headers, &body, &cfg).unwrap();
+    assert!(m.compressed);
+    assert_eq!(m.signature.as_ref().unwrap().digest, DigestAlgorithm::Sha1);
+    assert_eq!(m.mic.algorithm, DigestAlgorithm::Sha1);
+    assert!(!m.payload.is_empty());
+}
+
+#[test]
+fn mutated_captures_never_panic() {
+    let Some(dir) = crate::testutil::vectors() else {
+        return;
+    };
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let bundle = crate::keys::load_pkcs12(&read("cert_test.p12"), "test").unwrap();
+    let partner = Certificate::load(&read("cert_mecas2_public.pem")).unwrap();
+    let keys = [DecryptionKey {
+        certificate: &bundle.certificate,
+        key: &bundle.key,
+    }];
+    let trusted = [partner];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    for f in [
+        "mecas2_signed.as2",
+        "mecas2_compressed.as2",
+        "mecas2_compressed_signed_encrypted.as2",
+        "sb2bi_signed_cmp.msg",
+    ] {
+        let (headers, body) = split_capture(&read(f));
+        let step = (body.len() / 97).max(1);
+        for i in (0..body.len()).step_by(step) {
+            let mut b = body.clone();
+            b[i] ^= 0x5a;
+            let _ = parse_inbound(&headers, &b, &cfg);
+            let _ = parse_inbound(&headers, &body[..i], &cfg);
+            let _ = crate::mdn::parse_mdn(&headers, &b, &trusted);
+        }
+    }
+}
+
+#[test]
+fn vector_payloads_round_trip() {
+    let Some(dir) = crate::testutil::vectors() else {
+        return;
+    };
+    let key = test_key();
+    let cert = generate_self_signed(key, "CN=both", Duration::from_secs(3600)).unwrap();
+    let keys = [DecryptionKey {
+        certificate: &cert,
+        key,
+    }];
+    let trusted = [cert.clone()];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    for f in ["payload.txt", "payload_dos.txt", "payload.binary"] {
+        let payload = std::fs::read(dir.join(f)).unwrap();
+        for compression in [
+            Compression::None,
+            Compression::BeforeSigning,
+            Compression::AfterSigning,
+        ] {
+            let mut m = OutboundMessage::new("a", "b", &payload, "application/octet-stream");
+            m.compression = compression;
+            m.signer = Some(Signer {
+                certificate: &cert,
+                key,
+                options: SignOptions::default(),
+            });
+            m.encryption = Some((vec![&cert], EncryptOptions::default()));
+            let built = build_outbound(&m).unwrap();
+            let got = parse_inbound(
+                &Headers::from_pairs(built.headers.clone()),
+                &built.body,
+                &cfg,
+            )
+            .unwrap();
+            assert_eq!(got.payload, payload, "{f} {compression:?}");
+            assert!(got.mic.matches(&built.mic), "{f} {compression:?}");
+            assert_eq!(
+                got.signature.as_ref().unwrap().content_index,
+                0,
+                "raw bytes verify first"
+            );
+        }
+    }
+}

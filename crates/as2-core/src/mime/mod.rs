@@ -1,0 +1,317 @@
+//! MIME entities parsed from raw bytes, keeping the exact bytes of every part:
+//! signatures and MICs are computed over raw bytes, never over a re-serialisation.
+
+mod build;
+mod canon;
+pub mod encoding;
+mod headers;
+
+pub use build::{EntityBuilder, build_multipart, generate_boundary};
+pub use canon::{canonicalize_crlf, canonicalize_headers};
+pub use headers::{
+    ContentType, Headers, parse_value_with_params, quote, quote_if_needed, split_unquoted, unquote,
+};
+
+use crate::error::{Error, Result};
+
+/// A MIME entity: its exact raw bytes (headers + blank line + body) and parsed headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    raw: Vec<u8>,
+    body_start: usize,
+    headers: Headers,
+}
+
+impl Entity {
+    /// Parse an entity (headers, blank line, body) from raw bytes. Lines may end in CRLF
+    /// or LF. An entity that starts with a blank line has no headers.
+    ///
+    /// # Errors
+    /// A malformed header line.
+    pub fn parse(raw: &[u8]) -> Result<Self> {
+        let (header_end, body_start) = find_header_end(raw);
+        let headers = Headers::parse(&raw[..header_end])?;
+        Ok(Self {
+            raw: raw.to_vec(),
+            body_start,
+            headers,
+        })
+    }
+
+    /// Parse an entity that should carry MIME headers but may not (some products encrypt
+    /// or compress the bare payload): when the header block does not parse or has no
+    /// `Content-Type`, the whole input becomes the body of a headerless entity.
+    #[must_use]
+    pub fn parse_or_body(raw: &[u8]) -> Self {
+        match Self::parse(raw) {
+            Ok(e) if e.headers.contains("content-type") => e,
+            _ => Self {
+                raw: raw.to_vec(),
+                body_start: 0,
+                headers: Headers::new(),
+            },
+        }
+    }
+
+    /// An entity whose headers arrived separately (an HTTP request): the raw bytes become
+    /// the serialised headers, a blank line and the body.
+    #[must_use]
+    pub fn from_parts(headers: Headers, body: &[u8]) -> Self {
+        let mut raw = headers.to_bytes();
+        raw.extend_from_slice(b"\r\n");
+        let body_start = raw.len();
+        raw.extend_from_slice(body);
+        Self {
+            raw,
+            body_start,
+            headers,
+        }
+    }
+
+    /// The exact bytes of the entity, headers included.
+    #[must_use]
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The raw header block including the blank line that ends it.
+    #[must_use]
+    pub fn raw_headers(&self) -> &[u8] {
+        &self.raw[..self.body_start]
+    }
+
+    /// The body as transmitted (still transfer-encoded).
+    #[must_use]
+    pub fn body(&self) -> &[u8] {
+        &self.raw[self.body_start..]
+    }
+
+    /// The parsed headers.
+    #[must_use]
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The content type (default `text/plain`).
+    #[must_use]
+    pub fn content_type(&self) -> ContentType {
+        self.headers.content_type()
+    }
+
+    /// The body with its Content-Transfer-Encoding removed (missing = binary).
+    ///
+    /// # Errors
+    /// An undecodable body.
+    pub fn decoded_body(&self) -> Result<Vec<u8>> {
+        encoding::decode(self.headers.get("content-transfer-encoding"), self.body())
+    }
+
+    /// The `filename` of `Content-Disposition` (or `name` of `Content-Type`), if any.
+    #[must_use]
+    pub fn filename(&self) -> Option<String> {
+        self.headers
+            .get("content-disposition")
+            .and_then(|v| {
+                let (_, params) = parse_value_with_params(v);
+                params
+                    .into_iter()
+                    .find(|(n, _)| n == "filename")
+                    .map(|(_, v)| v)
+            })
+            .or_else(|| self.content_type().param("name").map(str::to_owned))
+    }
+
+    /// The parts of a multipart entity, each with its exact raw bytes.
+    ///
+    /// # Errors
+    /// Not multipart, no boundary, or no delimiter found.
+    pub fn parts(&self) -> Result<Vec<Self>> {
+        let ct = self.content_type();
+        if !ct.is_multipart() {
+            return Err(Error::Mime(format!("{} is not multipart", ct.mime_type)));
+        }
+        let boundary = ct
+            .param("boundary")
+            .ok_or_else(|| Error::Mime("multipart without boundary".into()))?;
+        split_multipart(self.body(), boundary)?
+            .into_iter()
+            .map(Self::parse)
+            .collect()
+    }
+
+    /// Split a `multipart/signed` entity into (signed part, signature part).
+    ///
+    /// # Errors
+    /// Not `multipart/signed` or not exactly two parts.
+    pub fn split_signed(&self) -> Result<(Self, Self)> {
+        if !self.content_type().is("multipart/signed") {
+            return Err(Error::Mime("not multipart/signed".into()));
+        }
+        let mut parts = self.parts()?;
+        if parts.len() != 2 {
+            return Err(Error::Mime(format!(
+                "multipart/signed with {} parts",
+                parts.len()
+            )));
+        }
+        let sig = parts
+            .pop()
+            .ok_or_else(|| Error::Mime("no signature part".into()))?;
+        let signed = parts
+            .pop()
+            .ok_or_else(|| Error::Mime("no signed part".into()))?;
+        Ok((signed, sig))
+    }
+}
+
+/// Find the end of the header block: returns (end of headers, start of body).
+fn find_header_end(raw: &[u8]) -> (usize, usize) {
+    // An entity starting with a blank line has no headers.
+    if raw.starts_with(b"\r\n") {
+        return (0, 2);
+    }
+    if raw.starts_with(b"\n") {
+        return (0, 1);
+    }
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\n' {
+            let next = i + 1;
+            if raw.get(next) == Some(&b'\n') {
+                return (next, next + 1);
+            }
+            if raw.get(next) == Some(&b'\r') && raw.get(next + 1) == Some(&b'\n') {
+                return (next, next + 2);
+            }
+        }
+        i += 1;
+    }
+    (raw.len(), raw.len())
+}
+
+/// Split a multipart body on `--boundary` delimiters; returns each part's exact bytes.
+/// The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+///
+/// # Errors
+/// No delimiter found.
+pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>> {
+    let delim: Vec<u8> = [b"--".as_slice(), boundary.as_bytes()].concat();
+    let mut parts = Vec::new();
+    let mut current_start: Option<usize> = None;
+    let mut pos = 0;
+    while let Some(off) = find(&body[pos..], &delim) {
+        let at = pos + off;
+        let at_line_start = at == 0 || body[at - 1] == b'\n';
+        let after = at + delim.len();
+        let rest = &body[after..];
+        let is_close = rest.starts_with(b"--");
+        let valid_end =
+            is_close || rest.is_empty() || matches!(rest[0], b'\r' | b'\n' | b' ' | b'\t');
+        if !at_line_start || !valid_end {
+            pos = at + 1;
+            continue;
+        }
+        if let Some(start) = current_start {
+            let mut end = at;
+            if end > start && body[end - 1] == b'\n' {
+                end -= 1;
+                if end > start && body[end - 1] == b'\r' {
+                    end -= 1;
+                }
+            }
+            parts.push(&body[start..end]);
+        }
+        if is_close {
+            return Ok(parts);
+        }
+        // skip transport padding and the line break
+        let mut p = after;
+        while p < body.len() && (body[p] == b' ' || body[p] == b'\t') {
+            p += 1;
+        }
+        if body.get(p) == Some(&b'\r') {
+            p += 1;
+        }
+        if body.get(p) == Some(&b'\n') {
+            p += 1;
+        }
+        current_start = Some(p);
+        pos = p;
+    }
+    // no close delimiter: take what is there
+    if let Some(start) = current_start {
+        parts.push(&body[start..]);
+    }
+    if parts.is_empty() {
+        return Err(Error::Mime(format!("boundary {boundary:?} not found")));
+    }
+    Ok(parts)
+}
+
+/// A file name safe to use on disk: the last path component, without control characters,
+/// `..`, or leading dots; `None` when nothing usable is left.
+#[must_use]
+pub fn sanitize_filename(name: &str) -> Option<String> {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.is_empty() || cleaned.len() > 255 {
+        None
+    } else {
+        Some(cleaned.to_owned())
+    }
+}
+
+/// Position of `needle` in `hay`.
+#[must_use]
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGNED: &[u8] = b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n boundary=\"----=_b 1\"; micalg=sha-256\r\n\r\npreamble\r\n------=_b 1\r\nContent-Type: text/plain\n\nhello\n\r\n------=_b 1\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n------=_b 1--\r\n";
+
+    #[test]
+    fn split_signed_keeps_raw() {
+        let e = Entity::parse(SIGNED).unwrap();
+        let (signed, sig) = e.split_signed().unwrap();
+        assert_eq!(signed.raw(), b"Content-Type: text/plain\n\nhello\n");
+        assert_eq!(signed.body(), b"hello\n");
+        assert_eq!(sig.decoded_body().unwrap(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn filenames() {
+        assert_eq!(
+            sanitize_filename("../../etc/passwd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            sanitize_filename("C:\\x\\..\\a.edi").as_deref(),
+            Some("a.edi")
+        );
+        assert_eq!(sanitize_filename(".."), None);
+        assert_eq!(
+            sanitize_filename("order 1.edi").as_deref(),
+            Some("order 1.edi")
+        );
+    }
+
+    #[test]
+    fn no_headers_and_boundary_prefix() {
+        let e = Entity::parse(b"\r\nbody").unwrap();
+        assert!(e.headers().is_empty());
+        assert_eq!(e.body(), b"body");
+        let parts = split_multipart(b"--ab\r\n\r\nx\r\n--abc\r\n--ab--", "ab").unwrap();
+        assert_eq!(parts, vec![b"\r\nx\r\n--abc".as_slice()]);
+    }
+}

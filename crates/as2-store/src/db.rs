@@ -1,0 +1,176 @@
+//! Connections to either backend (embedded SQLite or PostgreSQL) behind one pool type,
+//! and the `with_conn!` macro that runs one diesel body on whichever backend is in use.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::error::{StoreError, StoreResult};
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (WAL mode): the default, no server needed.
+    Sqlite,
+    /// PostgreSQL: production, several processes.
+    Postgres,
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Most connections open at once (SQLite gets at most this many readers, one writer at a time).
+    pub max_connections: u32,
+    /// How long to wait for a free connection.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A connection pool on either backend. Cheap to clone.
+#[derive(Clone)]
+pub enum Database {
+    /// PostgreSQL pool.
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+    /// SQLite pool.
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One pooled connection of either backend.
+pub enum DbConn {
+    /// PostgreSQL.
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    /// SQLite.
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+}
+
+impl std::fmt::Debug for DbConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Postgres(_) => "DbConn::Postgres",
+            Self::Sqlite(_) => "DbConn::Sqlite",
+        })
+    }
+}
+
+/// Runs `$body` with `$c` bound to `&mut PgConnection` or `&mut SqliteConnection`.
+///
+/// The body is compiled once per backend, so every diesel feature of each stays available
+/// (RETURNING, `FOR UPDATE SKIP LOCKED` behind a backend match, ...).
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres(pooled) => {
+                let $c: &mut ::diesel::PgConnection = &mut **pooled;
+                $body
+            }
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $c: &mut ::diesel::SqliteConnection = &mut **pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// Sets the pragmas every SQLite connection needs.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Tells the backend from a URL: `sqlite://PATH` (or a bare path) or `postgres://`/`postgresql://`.
+pub fn backend_of(url: &str) -> StoreResult<Backend> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else if url.starts_with("sqlite://")
+        || url.starts_with("sqlite:")
+        || url.ends_with(".sqlite3")
+        || url.ends_with(".db")
+    {
+        Ok(Backend::Sqlite)
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}
+
+/// The file path diesel's SQLite driver takes.
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+impl Database {
+    /// Opens a pool on `url`.
+    pub fn connect(url: &str, options: &PoolOptions) -> StoreResult<Self> {
+        let unavailable =
+            |e: diesel::r2d2::PoolError| StoreError::Unavailable(crate::redact(&e.to_string()));
+        match backend_of(url)? {
+            Backend::Postgres => Pool::builder()
+                .max_size(options.max_connections)
+                .connection_timeout(options.connect_timeout)
+                .build(ConnectionManager::<PgConnection>::new(url))
+                .map(Self::Postgres)
+                .map_err(unavailable),
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(parent) = std::path::Path::new(path)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(parent)?;
+                }
+                Pool::builder()
+                    .max_size(options.max_connections)
+                    .connection_timeout(options.connect_timeout)
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build(ConnectionManager::<SqliteConnection>::new(path))
+                    .map(Self::Sqlite)
+                    .map_err(unavailable)
+            }
+        }
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Takes a connection from the pool.
+    pub fn conn(&self) -> StoreResult<DbConn> {
+        let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
+        match self {
+            Self::Postgres(pool) => pool.get().map(DbConn::Postgres).map_err(unavailable),
+            Self::Sqlite(pool) => pool.get().map(DbConn::Sqlite).map_err(unavailable),
+        }
+    }
+}

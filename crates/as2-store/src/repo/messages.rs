@@ -1,0 +1,585 @@
+//! Messages, their timelines and MDNs; an outbound message and its send job are written in
+//! one transaction, so an accepted message is never left without a job.
+
+use as2_domain::algorithms::MdnMode;
+use as2_domain::id::{MessageId, PartnerId, StationId, TenantId};
+use as2_domain::job::JobKind;
+use as2_domain::mdn::MdnRecord;
+use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
+use as2_domain::pagination::PageRequest;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::error::{StoreError, StoreResult, not_found};
+use crate::jobs::insert_job;
+use crate::repo::parse_column;
+use crate::schema::{mdns, message_events, messages};
+use crate::scope::Scope;
+use crate::store::Store;
+use crate::time::{from_db, now, to_db};
+use crate::with_conn;
+
+/// Messages.
+#[derive(Debug)]
+pub struct Messages<'a> {
+    pub(crate) store: &'a Store,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = messages)]
+struct MessageRow {
+    id: i64,
+    tenant_id: i64,
+    mode: String,
+    direction: String,
+    partner_id: i64,
+    station_id: i64,
+    as2_message_id: String,
+    subject: Option<String>,
+    filename: Option<String>,
+    content_type: String,
+    bytes: i64,
+    sha256: String,
+    payload_key: Option<String>,
+    mdn_mode: String,
+    status: String,
+    attempts: i32,
+    error_type: Option<String>,
+    error_message: Option<String>,
+    mic: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(row: MessageRow) -> StoreResult<Self> {
+        const T: &str = "messages";
+        let error = match row.error_type {
+            Some(kind) => Some(MessageError {
+                kind: parse_column::<ErrorKind>(T, &kind)?,
+                sentence: row.error_message.unwrap_or_default(),
+            }),
+            None => None,
+        };
+        Ok(Self {
+            id: MessageId(row.id),
+            tenant_id: TenantId(row.tenant_id),
+            mode: parse_column(T, &row.mode)?,
+            direction: parse_column(T, &row.direction)?,
+            partner_id: PartnerId(row.partner_id),
+            station_id: StationId(row.station_id),
+            as2_message_id: row.as2_message_id,
+            subject: row.subject,
+            filename: row.filename,
+            content_type: row.content_type,
+            bytes: row.bytes,
+            sha256: row.sha256,
+            payload_key: row.payload_key,
+            mdn_mode: parse_column::<MdnMode>(T, &row.mdn_mode)?,
+            status: parse_column(T, &row.status)?,
+            attempts: row.attempts,
+            error,
+            mic: row.mic,
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+        })
+    }
+}
+
+/// A message to record.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'m> {
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The partner.
+    pub partner_id: PartnerId,
+    /// Our station.
+    pub station_id: StationId,
+    /// The AS2 `Message-ID` with angle brackets.
+    pub as2_message_id: &'m str,
+    /// Subject.
+    pub subject: Option<&'m str>,
+    /// File name.
+    pub filename: Option<&'m str>,
+    /// MIME type.
+    pub content_type: &'m str,
+    /// Payload size.
+    pub bytes: i64,
+    /// Payload SHA-256, hex.
+    pub sha256: &'m str,
+    /// Payload store key.
+    pub payload_key: Option<&'m str>,
+    /// Receipt mode.
+    pub mdn_mode: MdnMode,
+    /// Initial status (`queued` outbound; `received` or `failed` inbound).
+    pub status: MessageStatus,
+    /// Failure of an inbound message that failed on arrival.
+    pub error: Option<&'m MessageError>,
+    /// MIC computed on arrival (inbound).
+    pub mic: Option<&'m str>,
+}
+
+/// Filters of the message list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessageFilter {
+    /// Only this status.
+    pub status: Option<MessageStatus>,
+    /// Only this direction.
+    pub direction: Option<Direction>,
+    /// Only this partner.
+    pub partner_id: Option<PartnerId>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// One entry of a message's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEvent {
+    /// Row id.
+    pub id: i64,
+    /// What happened (`queued`, `sending`, `transport_error`, `mdn_received`, ...).
+    pub event_type: String,
+    /// The status after it.
+    pub status: Option<MessageStatus>,
+    /// A sentence or JSON with details.
+    pub detail: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Messages and bytes of a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// Messages sent.
+    pub outbound_messages: i64,
+    /// Messages received.
+    pub inbound_messages: i64,
+    /// Payload bytes in both directions.
+    pub bytes: i64,
+}
+
+type EventRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    chrono::NaiveDateTime,
+);
+
+macro_rules! scoped {
+    ($scope:expr) => {
+        messages::table
+            .filter(messages::tenant_id.eq($scope.tenant()))
+            .filter(messages::mode.eq($scope.mode()))
+    };
+}
+
+macro_rules! insert_message {
+    ($c:expr, $scope:expr, $m:expr, $at:expr) => {
+        diesel::insert_into(messages::table)
+            .values((
+                messages::tenant_id.eq($scope.tenant()),
+                messages::mode.eq($scope.mode()),
+                messages::direction.eq($m.direction.as_str()),
+                messages::partner_id.eq($m.partner_id.0),
+                messages::station_id.eq($m.station_id.0),
+                messages::as2_message_id.eq($m.as2_message_id),
+                messages::subject.eq($m.subject),
+                messages::filename.eq($m.filename),
+                messages::content_type.eq($m.content_type),
+                messages::bytes.eq($m.bytes),
+                messages::sha256.eq($m.sha256),
+                messages::payload_key.eq($m.payload_key),
+                messages::mdn_mode.eq($m.mdn_mode.as_str()),
+                messages::status.eq($m.status.as_str()),
+                messages::attempts.eq(0),
+                messages::error_type.eq($m.error.map(|e| e.kind.as_str())),
+                messages::error_message.eq($m.error.map(|e| e.sentence.as_str())),
+                messages::mic.eq($m.mic),
+                messages::created_at.eq($at),
+                messages::updated_at.eq($at),
+            ))
+            .returning(MessageRow::as_returning())
+            .get_result::<MessageRow>($c)
+    };
+}
+
+macro_rules! insert_event {
+    ($c:expr, $scope:expr, $message:expr, $kind:expr, $status:expr, $detail:expr, $at:expr) => {
+        diesel::insert_into(message_events::table)
+            .values((
+                message_events::message_id.eq($message),
+                message_events::tenant_id.eq($scope.tenant()),
+                message_events::mode.eq($scope.mode()),
+                message_events::event_type.eq($kind),
+                message_events::status.eq($status),
+                message_events::detail.eq($detail),
+                message_events::created_at.eq($at),
+            ))
+            .execute($c)
+    };
+}
+
+const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
+
+impl Messages<'_> {
+    /// Records an outbound message as `queued` with its `send_message` job, atomically.
+    pub fn create_outbound(
+        &self,
+        scope: Scope,
+        message: &NewMessage<'_>,
+        max_attempts: i32,
+    ) -> StoreResult<Message> {
+        let now = now();
+        let at = to_db(now);
+        let mut conn = self.store.db().conn()?;
+        let row = with_conn!(&mut conn, |c| c.transaction(|c| {
+            let row = insert_message!(c, scope, message, at)?;
+            insert_event!(c, scope, row.id, "queued", Some("queued"), None::<&str>, at)?;
+            let payload = format!(
+                r#"{{"message_id":{},"tenant_id":{},"mode":"{}"}}"#,
+                row.id,
+                scope.tenant(),
+                scope.mode()
+            );
+            insert_job!(c, JobKind::SendMessage, &payload, now, max_attempts, now)?;
+            Ok::<_, diesel::result::Error>(row)
+        }))
+        .map_err(StoreError::unique(DUPLICATE))?;
+        row.try_into()
+    }
+
+    /// Records an inbound message (or any message without a job).
+    pub fn create(&self, scope: Scope, message: &NewMessage<'_>) -> StoreResult<Message> {
+        let at = to_db(now());
+        let mut conn = self.store.db().conn()?;
+        let row = with_conn!(&mut conn, |c| c.transaction(|c| {
+            let row = insert_message!(c, scope, message, at)?;
+            insert_event!(
+                c,
+                scope,
+                row.id,
+                message.status.as_str(),
+                Some(message.status.as_str()),
+                message.error.map(|e| e.sentence.as_str()),
+                at
+            )?;
+            Ok::<_, diesel::result::Error>(row)
+        }))
+        .map_err(StoreError::unique(DUPLICATE))?;
+        row.try_into()
+    }
+
+    /// A message of `scope`.
+    pub fn get(&self, scope: Scope, id: MessageId) -> StoreResult<Message> {
+        let mut conn = self.store.db().conn()?;
+        let row: MessageRow = with_conn!(&mut conn, |c| scoped!(scope)
+            .filter(messages::id.eq(id.0))
+            .select(MessageRow::as_select())
+            .first(c))
+        .map_err(not_found)?;
+        row.try_into()
+    }
+
+    /// The message of `partner` with this AS2 `Message-ID` and direction (duplicate detection).
+    pub fn find_by_as2_id(
+        &self,
+        scope: Scope,
+        partner: PartnerId,
+        direction: Direction,
+        as2_message_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let mut conn = self.store.db().conn()?;
+        let row: Option<MessageRow> = with_conn!(&mut conn, |c| scoped!(scope)
+            .filter(messages::partner_id.eq(partner.0))
+            .filter(messages::direction.eq(direction.as_str()))
+            .filter(messages::as2_message_id.eq(as2_message_id))
+            .select(MessageRow::as_select())
+            .first(c)
+            .optional())?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Messages of `scope` matching `filter`, newest first, and their total.
+    pub fn list(
+        &self,
+        scope: Scope,
+        filter: MessageFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<Message>, i64)> {
+        let mut conn = self.store.db().conn()?;
+        let (rows, total): (Vec<MessageRow>, i64) = with_conn!(&mut conn, |c| {
+            let base = || {
+                let mut query = scoped!(scope).into_boxed();
+                if let Some(status) = filter.status {
+                    query = query.filter(messages::status.eq(status.as_str()));
+                }
+                if let Some(direction) = filter.direction {
+                    query = query.filter(messages::direction.eq(direction.as_str()));
+                }
+                if let Some(partner) = filter.partner_id {
+                    query = query.filter(messages::partner_id.eq(partner.0));
+                }
+                if let Some(after) = filter.created_after {
+                    query = query.filter(messages::created_at.ge(to_db(after)));
+                }
+                if let Some(before) = filter.created_before {
+                    query = query.filter(messages::created_at.lt(to_db(before)));
+                }
+                query
+            };
+            let total = base().count().get_result(c)?;
+            let rows = base()
+                .order((messages::created_at.desc(), messages::id.desc()))
+                .limit(page.per_page)
+                .offset(page.offset())
+                .select(MessageRow::as_select())
+                .load(c)?;
+            Ok::<_, diesel::result::Error>((rows, total))
+        })?;
+        Ok((
+            rows.into_iter()
+                .map(TryInto::try_into)
+                .collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Moves a message to `to` if the state machine allows it from its current status,
+    /// recording the event; the update is conditional on the status read, so two workers
+    /// cannot both move it.
+    pub fn transition(
+        &self,
+        scope: Scope,
+        id: MessageId,
+        to: MessageStatus,
+        error: Option<&MessageError>,
+        event: &str,
+    ) -> StoreResult<Message> {
+        let current = self.get(scope, id)?;
+        current
+            .status
+            .transition(current.direction, to)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let at = to_db(now());
+        let counts_attempt = to == MessageStatus::Processing;
+        let mut conn = self.store.db().conn()?;
+        let row = with_conn!(&mut conn, |c| c.transaction(|c| {
+            let row: MessageRow = diesel::update(
+                scoped!(scope)
+                    .filter(messages::id.eq(id.0))
+                    .filter(messages::status.eq(current.status.as_str())),
+            )
+            .set((
+                messages::status.eq(to.as_str()),
+                messages::attempts.eq(messages::attempts + i32::from(counts_attempt)),
+                messages::error_type.eq(error.map(|e| e.kind.as_str())),
+                messages::error_message.eq(error.map(|e| e.sentence.as_str())),
+                messages::updated_at.eq(at),
+            ))
+            .returning(MessageRow::as_returning())
+            .get_result(c)?;
+            insert_event!(
+                c,
+                scope,
+                id.0,
+                event,
+                Some(to.as_str()),
+                error.map(|e| e.sentence.as_str()),
+                at
+            )?;
+            Ok::<_, diesel::result::Error>(row)
+        }))
+        .map_err(|e| match e {
+            diesel::result::Error::NotFound => {
+                StoreError::Conflict("the message changed status meanwhile".into())
+            }
+            other => StoreError::Database(other),
+        })?;
+        row.try_into()
+    }
+
+    /// Sets the MIC we expect back (outbound) once the message is built.
+    pub fn set_mic(&self, scope: Scope, id: MessageId, mic: &str) -> StoreResult<()> {
+        let mut conn = self.store.db().conn()?;
+        let n = with_conn!(&mut conn, |c| diesel::update(
+            scoped!(scope).filter(messages::id.eq(id.0))
+        )
+        .set(messages::mic.eq(mic))
+        .execute(c))?;
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Adds an event to a message's timeline without changing its status.
+    pub fn add_event(
+        &self,
+        scope: Scope,
+        id: MessageId,
+        event: &str,
+        detail: Option<&str>,
+    ) -> StoreResult<()> {
+        let at = to_db(now());
+        let mut conn = self.store.db().conn()?;
+        with_conn!(&mut conn, |c| insert_event!(
+            c,
+            scope,
+            id.0,
+            event,
+            None::<&str>,
+            detail,
+            at
+        ))?;
+        Ok(())
+    }
+
+    /// The timeline of a message of `scope`, oldest first.
+    pub fn events(&self, scope: Scope, id: MessageId) -> StoreResult<Vec<MessageEvent>> {
+        self.get(scope, id)?;
+        let mut conn = self.store.db().conn()?;
+        let rows: Vec<EventRow> = with_conn!(&mut conn, |c| message_events::table
+            .filter(message_events::message_id.eq(id.0))
+            .filter(message_events::tenant_id.eq(scope.tenant()))
+            .filter(message_events::mode.eq(scope.mode()))
+            .order(message_events::id.asc())
+            .select((
+                message_events::id,
+                message_events::event_type,
+                message_events::status,
+                message_events::detail,
+                message_events::created_at,
+            ))
+            .load(c))?;
+        rows.into_iter()
+            .map(|(id, event_type, status, detail, at)| {
+                Ok(MessageEvent {
+                    id,
+                    event_type,
+                    status: status
+                        .map(|s| parse_column("message_events", &s))
+                        .transpose()?,
+                    detail,
+                    created_at: from_db(at),
+                })
+            })
+            .collect()
+    }
+
+    /// Records the MDN of a message of `scope` (one per message; a second replaces nothing).
+    pub fn record_mdn(&self, scope: Scope, mdn: &MdnRecord) -> StoreResult<()> {
+        self.get(scope, mdn.message_id)?;
+        let mut conn = self.store.db().conn()?;
+        with_conn!(&mut conn, |c| diesel::insert_into(mdns::table)
+            .values((
+                mdns::message_id.eq(mdn.message_id.0),
+                mdns::tenant_id.eq(scope.tenant()),
+                mdns::mode.eq(scope.mode()),
+                mdns::disposition.eq(&mdn.disposition),
+                mdns::positive.eq(mdn.positive),
+                mdns::mic.eq(mdn.mic.as_deref()),
+                mdns::mic_matched.eq(mdn.mic_matched),
+                mdns::signed.eq(mdn.signed),
+                mdns::verified.eq(mdn.verified),
+                mdns::original_message_id.eq(mdn.original_message_id.as_deref()),
+                mdns::raw_key.eq(mdn.raw_key.as_deref()),
+                mdns::created_at.eq(to_db(mdn.created_at)),
+            ))
+            .execute(c))
+        .map_err(StoreError::unique("this message already has an MDN"))?;
+        Ok(())
+    }
+
+    /// The MDN of a message of `scope`, if one was recorded.
+    pub fn mdn(&self, scope: Scope, id: MessageId) -> StoreResult<Option<MdnRecord>> {
+        type Row = (
+            String,
+            bool,
+            Option<String>,
+            Option<bool>,
+            bool,
+            bool,
+            Option<String>,
+            Option<String>,
+            chrono::NaiveDateTime,
+        );
+        let mut conn = self.store.db().conn()?;
+        let row: Option<Row> = with_conn!(&mut conn, |c| mdns::table
+            .filter(mdns::message_id.eq(id.0))
+            .filter(mdns::tenant_id.eq(scope.tenant()))
+            .filter(mdns::mode.eq(scope.mode()))
+            .select((
+                mdns::disposition,
+                mdns::positive,
+                mdns::mic,
+                mdns::mic_matched,
+                mdns::signed,
+                mdns::verified,
+                mdns::original_message_id,
+                mdns::raw_key,
+                mdns::created_at,
+            ))
+            .first(c)
+            .optional())?;
+        Ok(row.map(
+            |(
+                disposition,
+                positive,
+                mic,
+                mic_matched,
+                signed,
+                verified,
+                original_message_id,
+                raw_key,
+                at,
+            )| MdnRecord {
+                message_id: id,
+                disposition,
+                positive,
+                mic,
+                mic_matched,
+                signed,
+                verified,
+                original_message_id,
+                raw_key,
+                created_at: from_db(at),
+            },
+        ))
+    }
+
+    /// Messages and bytes of `scope` created in `[from, to)`.
+    pub fn usage(
+        &self,
+        scope: Scope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Usage> {
+        let mut conn = self.store.db().conn()?;
+        let rows: Vec<(String, i64, Option<i64>)> = with_conn!(&mut conn, |c| scoped!(scope)
+            .filter(messages::created_at.ge(to_db(from)))
+            .filter(messages::created_at.lt(to_db(to)))
+            .group_by(messages::direction)
+            .select((
+                messages::direction,
+                diesel::dsl::count_star(),
+                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                    "CAST(SUM(bytes) AS BIGINT)"
+                )
+            ))
+            .load(c))?;
+        let mut usage = Usage::default();
+        for (direction, count, bytes) in rows {
+            match parse_column::<Direction>("messages", &direction)? {
+                Direction::Outbound => usage.outbound_messages = count,
+                Direction::Inbound => usage.inbound_messages = count,
+            }
+            usage.bytes += bytes.unwrap_or(0);
+        }
+        Ok(usage)
+    }
+}

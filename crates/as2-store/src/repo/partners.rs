@@ -1,0 +1,343 @@
+//! Partners: every setting of both seeds, the basic-auth password sealed at rest.
+
+use as2_domain::id::{CertificateId, PartnerId, StationId, TenantId};
+use as2_domain::network::IpNetwork;
+use as2_domain::pagination::PageRequest;
+use as2_domain::partner::{Partner, PartnerSettings};
+use diesel::prelude::*;
+
+use crate::error::{StoreError, StoreResult, not_found};
+use crate::repo::parse_column;
+use crate::schema::partners;
+use crate::scope::Scope;
+use crate::store::Store;
+use crate::time::{from_db, now, to_db};
+use crate::with_conn;
+
+/// The associated data partner passwords are sealed with.
+const PASSWORD_PURPOSE: &str = "partner.auth_password";
+const DUPLICATE: &str = "a partner with this AS2 ID already exists on this station";
+
+/// Partners.
+#[derive(Debug)]
+pub struct Partners<'a> {
+    pub(crate) store: &'a Store,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = partners)]
+struct PartnerRow {
+    id: i64,
+    tenant_id: i64,
+    mode: String,
+    station_id: i64,
+    name: String,
+    as2_id: String,
+    url: String,
+    email: Option<String>,
+    sign: bool,
+    sign_algorithm: String,
+    encrypt: bool,
+    encrypt_algorithm: String,
+    compress: bool,
+    mdn_mode: String,
+    mdn_signed: bool,
+    mdn_url: Option<String>,
+    certificate_id: Option<i64>,
+    encryption_certificate_id: Option<i64>,
+    auth: bool,
+    auth_user: Option<String>,
+    auth_password_secret: Option<String>,
+    firewall: bool,
+    allowed_networks: String,
+    retry_attempts: i32,
+    retry_interval_secs: i32,
+    timeout_secs: i32,
+    active: bool,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = partners, treat_none_as_null = true)]
+struct PartnerValues<'p> {
+    station_id: i64,
+    name: &'p str,
+    as2_id: &'p str,
+    url: &'p str,
+    email: Option<&'p str>,
+    sign: bool,
+    sign_algorithm: &'static str,
+    encrypt: bool,
+    encrypt_algorithm: &'static str,
+    compress: bool,
+    mdn_mode: &'static str,
+    mdn_signed: bool,
+    mdn_url: Option<&'p str>,
+    certificate_id: Option<i64>,
+    encryption_certificate_id: Option<i64>,
+    auth: bool,
+    auth_user: Option<&'p str>,
+    firewall: bool,
+    allowed_networks: String,
+    retry_attempts: i32,
+    retry_interval_secs: i32,
+    timeout_secs: i32,
+    active: bool,
+}
+
+impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
+    fn from(s: &'p PartnerSettings) -> Self {
+        Self {
+            station_id: s.station_id.0,
+            name: &s.name,
+            as2_id: &s.as2_id,
+            url: &s.url,
+            email: s.email.as_deref(),
+            sign: s.sign,
+            sign_algorithm: s.sign_algorithm.as_str(),
+            encrypt: s.encrypt,
+            encrypt_algorithm: s.encrypt_algorithm.as_str(),
+            compress: s.compress,
+            mdn_mode: s.mdn_mode.as_str(),
+            mdn_signed: s.mdn_signed,
+            mdn_url: s.mdn_url.as_deref(),
+            certificate_id: s.certificate_id.map(|c| c.0),
+            encryption_certificate_id: s.encryption_certificate_id.map(|c| c.0),
+            auth: s.auth,
+            auth_user: s.auth_user.as_deref(),
+            firewall: s.firewall,
+            allowed_networks: s
+                .allowed_networks
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            retry_attempts: s.retry_attempts,
+            retry_interval_secs: s.retry_interval_secs,
+            timeout_secs: s.timeout_secs,
+            active: s.active,
+        }
+    }
+}
+
+impl TryFrom<PartnerRow> for Partner {
+    type Error = StoreError;
+    fn try_from(row: PartnerRow) -> StoreResult<Self> {
+        const T: &str = "partners";
+        let allowed_networks = row
+            .allowed_networks
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNetwork>()
+                    .map_err(|e| StoreError::corrupt(T, e))
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Self {
+            id: PartnerId(row.id),
+            tenant_id: TenantId(row.tenant_id),
+            mode: parse_column(T, &row.mode)?,
+            has_auth_password: row.auth_password_secret.is_some(),
+            settings: PartnerSettings {
+                name: row.name,
+                as2_id: row.as2_id,
+                url: row.url,
+                email: row.email,
+                station_id: StationId(row.station_id),
+                sign: row.sign,
+                sign_algorithm: parse_column(T, &row.sign_algorithm)?,
+                encrypt: row.encrypt,
+                encrypt_algorithm: parse_column(T, &row.encrypt_algorithm)?,
+                compress: row.compress,
+                mdn_mode: parse_column(T, &row.mdn_mode)?,
+                mdn_signed: row.mdn_signed,
+                mdn_url: row.mdn_url,
+                certificate_id: row.certificate_id.map(CertificateId),
+                encryption_certificate_id: row.encryption_certificate_id.map(CertificateId),
+                auth: row.auth,
+                auth_user: row.auth_user,
+                firewall: row.firewall,
+                allowed_networks,
+                retry_attempts: row.retry_attempts,
+                retry_interval_secs: row.retry_interval_secs,
+                timeout_secs: row.timeout_secs,
+                active: row.active,
+            },
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+        })
+    }
+}
+
+/// What to do with the stored basic-auth password on an update.
+#[derive(Debug, Clone, Copy)]
+pub enum PasswordChange<'p> {
+    /// Leave it as it is.
+    Keep,
+    /// Replace it.
+    Set(&'p str),
+    /// Remove it.
+    Clear,
+}
+
+macro_rules! scoped {
+    ($scope:expr) => {
+        partners::table
+            .filter(partners::tenant_id.eq($scope.tenant()))
+            .filter(partners::mode.eq($scope.mode()))
+            .filter(partners::deleted_at.is_null())
+    };
+}
+
+impl Partners<'_> {
+    /// Creates a partner in `scope`.
+    pub fn create(
+        &self,
+        scope: Scope,
+        settings: &PartnerSettings,
+        password: Option<&str>,
+    ) -> StoreResult<Partner> {
+        let sealed = password.map(|p| self.store.secrets().seal(PASSWORD_PURPOSE, p.as_bytes()));
+        let at = to_db(now());
+        let mut conn = self.store.db().conn()?;
+        let row: PartnerRow = with_conn!(&mut conn, |c| diesel::insert_into(partners::table)
+            .values((
+                PartnerValues::from(settings),
+                partners::tenant_id.eq(scope.tenant()),
+                partners::mode.eq(scope.mode()),
+                partners::auth_password_secret.eq(sealed.as_deref()),
+                partners::created_at.eq(at),
+                partners::updated_at.eq(at),
+            ))
+            .returning(PartnerRow::as_returning())
+            .get_result(c))
+        .map_err(StoreError::unique(DUPLICATE))?;
+        row.try_into()
+    }
+
+    /// A partner of `scope`.
+    pub fn get(&self, scope: Scope, id: PartnerId) -> StoreResult<Partner> {
+        let mut conn = self.store.db().conn()?;
+        let row: PartnerRow = with_conn!(&mut conn, |c| scoped!(scope)
+            .filter(partners::id.eq(id.0))
+            .select(PartnerRow::as_select())
+            .first(c))
+        .map_err(not_found)?;
+        row.try_into()
+    }
+
+    /// Partners of `scope` (of one station when given), newest first, and their total.
+    pub fn list(
+        &self,
+        scope: Scope,
+        station: Option<StationId>,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<Partner>, i64)> {
+        let mut conn = self.store.db().conn()?;
+        let (rows, total): (Vec<PartnerRow>, i64) = with_conn!(&mut conn, |c| {
+            let base = || {
+                let query = scoped!(scope).into_boxed();
+                match station {
+                    Some(s) => query.filter(partners::station_id.eq(s.0)),
+                    None => query,
+                }
+            };
+            let total = base().count().get_result(c)?;
+            let rows = base()
+                .order((partners::created_at.desc(), partners::id.desc()))
+                .limit(page.per_page)
+                .offset(page.offset())
+                .select(PartnerRow::as_select())
+                .load(c)?;
+            Ok::<_, diesel::result::Error>((rows, total))
+        })?;
+        Ok((
+            rows.into_iter()
+                .map(TryInto::try_into)
+                .collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Replaces a partner's settings, and its password as `password` says.
+    pub fn update(
+        &self,
+        scope: Scope,
+        id: PartnerId,
+        settings: &PartnerSettings,
+        password: PasswordChange<'_>,
+    ) -> StoreResult<Partner> {
+        let at = to_db(now());
+        let sealed = match password {
+            PasswordChange::Set(p) => Some(Some(
+                self.store.secrets().seal(PASSWORD_PURPOSE, p.as_bytes()),
+            )),
+            PasswordChange::Clear => Some(None),
+            PasswordChange::Keep => None,
+        };
+        let mut conn = self.store.db().conn()?;
+        let row: PartnerRow = with_conn!(&mut conn, |c| c.transaction(|c| {
+            if let Some(secret) = &sealed {
+                diesel::update(scoped!(scope).filter(partners::id.eq(id.0)))
+                    .set(partners::auth_password_secret.eq(secret.as_deref()))
+                    .execute(c)?;
+            }
+            diesel::update(scoped!(scope).filter(partners::id.eq(id.0)))
+                .set((PartnerValues::from(settings), partners::updated_at.eq(at)))
+                .returning(PartnerRow::as_returning())
+                .get_result(c)
+        }))
+        .map_err(StoreError::unique(DUPLICATE))?;
+        row.try_into()
+    }
+
+    /// Deletes (soft) a partner of `scope`; its messages stay readable.
+    pub fn delete(&self, scope: Scope, id: PartnerId) -> StoreResult<()> {
+        let mut conn = self.store.db().conn()?;
+        let at = to_db(now());
+        let n = with_conn!(&mut conn, |c| diesel::update(
+            scoped!(scope).filter(partners::id.eq(id.0))
+        )
+        .set(partners::deleted_at.eq(at))
+        .execute(c))?;
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The decrypted basic-auth password, for the engine only (the API never returns it).
+    pub fn auth_password(&self, scope: Scope, id: PartnerId) -> StoreResult<Option<String>> {
+        let mut conn = self.store.db().conn()?;
+        let sealed: Option<String> = with_conn!(&mut conn, |c| scoped!(scope)
+            .filter(partners::id.eq(id.0))
+            .select(partners::auth_password_secret)
+            .first(c))
+        .map_err(not_found)?;
+        sealed
+            .map(|s| {
+                let bytes = self.store.secrets().open(PASSWORD_PURPOSE, &s)?;
+                String::from_utf8(bytes).map_err(|e| StoreError::corrupt("partners", e))
+            })
+            .transpose()
+    }
+
+    /// The live partner with `as2_id` on `station` (inbound routing by `AS2-From`).
+    pub fn find_for_station(
+        &self,
+        scope: Scope,
+        station: StationId,
+        as2_id: &str,
+    ) -> StoreResult<Partner> {
+        let mut conn = self.store.db().conn()?;
+        let row: PartnerRow = with_conn!(&mut conn, |c| scoped!(scope)
+            .filter(partners::station_id.eq(station.0))
+            .filter(partners::as2_id.eq(as2_id))
+            .select(PartnerRow::as_select())
+            .first(c))
+        .map_err(not_found)?;
+        row.try_into()
+    }
+}

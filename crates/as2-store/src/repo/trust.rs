@@ -1,0 +1,320 @@
+//! Trust records of partners and stations, and their hash-chained event timelines.
+
+use as2_domain::id::{CertificateId, TrustEventId};
+use as2_domain::trust::{TrustRecord, TrustState, TrustSubject};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{StoreError, StoreResult};
+use crate::repo::parse_column;
+use crate::schema::{trust_events, trust_records};
+use crate::scope::Scope;
+use crate::store::Store;
+use crate::time::{from_db, now, to_db};
+use crate::with_conn;
+
+/// Trust records and events.
+#[derive(Debug)]
+pub struct Trust<'a> {
+    pub(crate) store: &'a Store,
+}
+
+/// An event to append to a timeline.
+#[derive(Debug, Clone)]
+pub struct NewTrustEvent<'e> {
+    /// `rollover_scheduled`, `activated`, `retired`, ...
+    pub event_type: &'e str,
+    /// Who did it (`key_000001`, `scheduler`, ...).
+    pub actor: &'e str,
+    /// Fingerprint of the current certificate after the event.
+    pub current_fingerprint: Option<&'e str>,
+    /// Fingerprint of the next certificate after the event.
+    pub next_fingerprint: Option<&'e str>,
+    /// JSON details.
+    pub details: &'e str,
+    /// RFC 3161 token over the event hash, when a TSA answered.
+    pub timestamp_token: Option<&'e [u8]>,
+}
+
+/// A stored timeline event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustEvent {
+    /// `tev_…`.
+    pub id: TrustEventId,
+    /// Type.
+    pub event_type: String,
+    /// Who.
+    pub actor: String,
+    /// Current certificate's fingerprint.
+    pub current_fingerprint: Option<String>,
+    /// Next certificate's fingerprint.
+    pub next_fingerprint: Option<String>,
+    /// JSON details.
+    pub details: String,
+    /// SHA-256 over the previous hash and this event's fields, hex.
+    pub hash: String,
+    /// The previous event's hash.
+    pub prev_hash: Option<String>,
+    /// RFC 3161 token (DER).
+    pub timestamp_token: Option<Vec<u8>>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The chain hash of an event: SHA-256 over the previous hash and each field, length-prefixed.
+pub fn event_hash(
+    prev_hash: Option<&str>,
+    subject: TrustSubject,
+    subject_id: i64,
+    event: &TrustEvent,
+) -> String {
+    let mut hasher = Sha256::new();
+    let fields = [
+        prev_hash.unwrap_or(""),
+        subject.as_str(),
+        &subject_id.to_string(),
+        &event.event_type,
+        &event.actor,
+        event.current_fingerprint.as_deref().unwrap_or(""),
+        event.next_fingerprint.as_deref().unwrap_or(""),
+        &event.details,
+        &event
+            .created_at
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string(),
+    ];
+    for field in fields {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+type RecordRow = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+    String,
+);
+type EventRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<Vec<u8>>,
+    chrono::NaiveDateTime,
+);
+
+impl Trust<'_> {
+    /// The record of a subject of `scope`; `current` seeds it when none is stored yet.
+    pub fn record(
+        &self,
+        scope: Scope,
+        subject: TrustSubject,
+        id: i64,
+        current: Option<CertificateId>,
+    ) -> StoreResult<TrustRecord> {
+        let mut conn = self.store.db().conn()?;
+        let row: Option<RecordRow> = with_conn!(&mut conn, |c| trust_records::table
+            .filter(trust_records::tenant_id.eq(scope.tenant()))
+            .filter(trust_records::mode.eq(scope.mode()))
+            .filter(trust_records::subject.eq(subject.as_str()))
+            .filter(trust_records::subject_id.eq(id))
+            .select((
+                trust_records::current_certificate_id,
+                trust_records::next_certificate_id,
+                trust_records::previous_certificate_id,
+                trust_records::activate_at,
+                trust_records::retire_at,
+                trust_records::state,
+            ))
+            .first(c)
+            .optional())?;
+        let Some((current, next, previous, activate_at, retire_at, state)) = row else {
+            return Ok(TrustRecord::with_current(current));
+        };
+        Ok(TrustRecord {
+            current: current.map(CertificateId),
+            next: next.map(CertificateId),
+            previous: previous.map(CertificateId),
+            activate_at: activate_at.map(from_db),
+            retire_at: retire_at.map(from_db),
+            state: parse_column::<TrustState>("trust_records", &state)?,
+        })
+    }
+
+    /// Saves the record and appends `event` to the subject's chain, in one transaction.
+    pub fn save(
+        &self,
+        scope: Scope,
+        subject: TrustSubject,
+        id: i64,
+        record: &TrustRecord,
+        event: &NewTrustEvent<'_>,
+    ) -> StoreResult<TrustEvent> {
+        let at = now();
+        let mut conn = self.store.db().conn()?;
+        with_conn!(&mut conn, |c| c.transaction(|c| {
+            let values = (
+                trust_records::current_certificate_id.eq(record.current.map(|c| c.0)),
+                trust_records::next_certificate_id.eq(record.next.map(|c| c.0)),
+                trust_records::previous_certificate_id.eq(record.previous.map(|c| c.0)),
+                trust_records::activate_at.eq(record.activate_at.map(to_db)),
+                trust_records::retire_at.eq(record.retire_at.map(to_db)),
+                trust_records::state.eq(record.state.as_str()),
+                trust_records::updated_at.eq(to_db(at)),
+            );
+            let updated = diesel::update(
+                trust_records::table
+                    .filter(trust_records::tenant_id.eq(scope.tenant()))
+                    .filter(trust_records::mode.eq(scope.mode()))
+                    .filter(trust_records::subject.eq(subject.as_str()))
+                    .filter(trust_records::subject_id.eq(id)),
+            )
+            .set(values)
+            .execute(c)?;
+            if updated == 0 {
+                diesel::insert_into(trust_records::table)
+                    .values((
+                        values,
+                        trust_records::tenant_id.eq(scope.tenant()),
+                        trust_records::mode.eq(scope.mode()),
+                        trust_records::subject.eq(subject.as_str()),
+                        trust_records::subject_id.eq(id),
+                    ))
+                    .execute(c)?;
+            }
+            let prev_hash: Option<String> = trust_events::table
+                .filter(trust_events::subject.eq(subject.as_str()))
+                .filter(trust_events::subject_id.eq(id))
+                .order(trust_events::id.desc())
+                .select(trust_events::hash)
+                .first(c)
+                .optional()?;
+            let mut stored = TrustEvent {
+                id: TrustEventId(0),
+                event_type: event.event_type.to_owned(),
+                actor: event.actor.to_owned(),
+                current_fingerprint: event.current_fingerprint.map(str::to_owned),
+                next_fingerprint: event.next_fingerprint.map(str::to_owned),
+                details: event.details.to_owned(),
+                hash: String::new(),
+                prev_hash,
+                timestamp_token: event.timestamp_token.map(<[u8]>::to_vec),
+                created_at: at,
+            };
+            stored.hash = event_hash(stored.prev_hash.as_deref(), subject, id, &stored);
+            let new_id: i64 = diesel::insert_into(trust_events::table)
+                .values((
+                    trust_events::tenant_id.eq(scope.tenant()),
+                    trust_events::mode.eq(scope.mode()),
+                    trust_events::subject.eq(subject.as_str()),
+                    trust_events::subject_id.eq(id),
+                    trust_events::event_type.eq(&stored.event_type),
+                    trust_events::actor.eq(&stored.actor),
+                    trust_events::current_fingerprint.eq(stored.current_fingerprint.as_deref()),
+                    trust_events::next_fingerprint.eq(stored.next_fingerprint.as_deref()),
+                    trust_events::details.eq(&stored.details),
+                    trust_events::hash.eq(&stored.hash),
+                    trust_events::prev_hash.eq(stored.prev_hash.as_deref()),
+                    trust_events::timestamp_token.eq(stored.timestamp_token.as_deref()),
+                    trust_events::created_at.eq(to_db(at)),
+                ))
+                .returning(trust_events::id)
+                .get_result(c)?;
+            stored.id = TrustEventId(new_id);
+            Ok::<_, diesel::result::Error>(stored)
+        }))
+        .map_err(StoreError::from)
+    }
+
+    /// The subject's timeline, oldest first.
+    pub fn events(
+        &self,
+        scope: Scope,
+        subject: TrustSubject,
+        id: i64,
+    ) -> StoreResult<Vec<TrustEvent>> {
+        let mut conn = self.store.db().conn()?;
+        let rows: Vec<EventRow> = with_conn!(&mut conn, |c| trust_events::table
+            .filter(trust_events::tenant_id.eq(scope.tenant()))
+            .filter(trust_events::mode.eq(scope.mode()))
+            .filter(trust_events::subject.eq(subject.as_str()))
+            .filter(trust_events::subject_id.eq(id))
+            .order(trust_events::id.asc())
+            .select((
+                trust_events::id,
+                trust_events::event_type,
+                trust_events::actor,
+                trust_events::current_fingerprint,
+                trust_events::next_fingerprint,
+                trust_events::details,
+                trust_events::hash,
+                trust_events::prev_hash,
+                trust_events::timestamp_token,
+                trust_events::created_at,
+            ))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    event_type,
+                    actor,
+                    current_fingerprint,
+                    next_fingerprint,
+                    details,
+                    hash,
+                    prev_hash,
+                    timestamp_token,
+                    at,
+                )| TrustEvent {
+                    id: TrustEventId(id),
+                    event_type,
+                    actor,
+                    current_fingerprint,
+                    next_fingerprint,
+                    details,
+                    hash,
+                    prev_hash,
+                    timestamp_token,
+                    created_at: from_db(at),
+                },
+            )
+            .collect())
+    }
+
+    /// Checks the subject's chain: every hash recomputes and links to its predecessor.
+    /// Returns the problems found (empty when the chain is intact).
+    pub fn verify_chain(
+        &self,
+        scope: Scope,
+        subject: TrustSubject,
+        id: i64,
+    ) -> StoreResult<(usize, Vec<String>)> {
+        let events = self.events(scope, subject, id)?;
+        let mut problems = Vec::new();
+        let mut prev: Option<&str> = None;
+        for event in &events {
+            if event.prev_hash.as_deref() != prev {
+                problems.push(format!(
+                    "{}: does not link to the event before it",
+                    event.id
+                ));
+            }
+            if event_hash(event.prev_hash.as_deref(), subject, id, event) != event.hash {
+                problems.push(format!("{}: its content does not match its hash", event.id));
+            }
+            prev = Some(&event.hash);
+        }
+        Ok((events.len(), problems))
+    }
+}

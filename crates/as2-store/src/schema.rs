@@ -1,0 +1,339 @@
+//! The diesel schema of both backends (kept by hand to match migrations/; a tidy test checks it).
+
+#![allow(missing_docs)]
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        name -> Text,
+        plan -> Text,
+        rate_limit_per_minute -> Nullable<Integer>,
+        rate_limit_burst -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        tenant_id -> Nullable<BigInt>,
+        kind -> Text,
+        mode -> Text,
+        name -> Text,
+        display_prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        name -> Text,
+        kind -> Text,
+        subject -> Text,
+        issuer -> Text,
+        serial -> Text,
+        fingerprint_sha256 -> Text,
+        not_before -> Timestamp,
+        not_after -> Timestamp,
+        key_usage -> Text,
+        certificate_der -> Binary,
+        chain_der -> Nullable<Binary>,
+        private_key_secret -> Nullable<Text>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    stations (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        name -> Text,
+        as2_id -> Text,
+        certificate_id -> Nullable<BigInt>,
+        encryption_certificate_id -> Nullable<BigInt>,
+        mdn_url -> Nullable<Text>,
+        is_default -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partners (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        station_id -> BigInt,
+        name -> Text,
+        as2_id -> Text,
+        url -> Text,
+        email -> Nullable<Text>,
+        sign -> Bool,
+        sign_algorithm -> Text,
+        encrypt -> Bool,
+        encrypt_algorithm -> Text,
+        compress -> Bool,
+        mdn_mode -> Text,
+        mdn_signed -> Bool,
+        mdn_url -> Nullable<Text>,
+        certificate_id -> Nullable<BigInt>,
+        encryption_certificate_id -> Nullable<BigInt>,
+        auth -> Bool,
+        auth_user -> Nullable<Text>,
+        auth_password_secret -> Nullable<Text>,
+        firewall -> Bool,
+        allowed_networks -> Text,
+        retry_attempts -> Integer,
+        retry_interval_secs -> Integer,
+        timeout_secs -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    trust_records (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        subject -> Text,
+        subject_id -> BigInt,
+        current_certificate_id -> Nullable<BigInt>,
+        next_certificate_id -> Nullable<BigInt>,
+        previous_certificate_id -> Nullable<BigInt>,
+        activate_at -> Nullable<Timestamp>,
+        retire_at -> Nullable<Timestamp>,
+        state -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trust_events (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        subject -> Text,
+        subject_id -> BigInt,
+        event_type -> Text,
+        actor -> Text,
+        current_fingerprint -> Nullable<Text>,
+        next_fingerprint -> Nullable<Text>,
+        details -> Text,
+        hash -> Text,
+        prev_hash -> Nullable<Text>,
+        timestamp_token -> Nullable<Binary>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        direction -> Text,
+        partner_id -> BigInt,
+        station_id -> BigInt,
+        as2_message_id -> Text,
+        subject -> Nullable<Text>,
+        filename -> Nullable<Text>,
+        content_type -> Text,
+        bytes -> BigInt,
+        sha256 -> Text,
+        payload_key -> Nullable<Text>,
+        mdn_mode -> Text,
+        status -> Text,
+        attempts -> Integer,
+        error_type -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        mic -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mdns (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        disposition -> Text,
+        positive -> Bool,
+        mic -> Nullable<Text>,
+        mic_matched -> Nullable<Bool>,
+        signed -> Bool,
+        verified -> Bool,
+        original_message_id -> Nullable<Text>,
+        raw_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    message_events (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        event_type -> Text,
+        status -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        event_type -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        event_id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        status -> Text,
+        attempts -> Integer,
+        response_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempt -> Integer,
+        response_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        idem_key -> Text,
+        fingerprint -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Binary>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        lease_token -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tenants -> accounts (account_id));
+diesel::joinable!(api_keys -> accounts (account_id));
+diesel::joinable!(api_keys -> tenants (tenant_id));
+diesel::joinable!(certificates -> tenants (tenant_id));
+diesel::joinable!(stations -> tenants (tenant_id));
+diesel::joinable!(partners -> tenants (tenant_id));
+diesel::joinable!(partners -> stations (station_id));
+diesel::joinable!(trust_records -> tenants (tenant_id));
+diesel::joinable!(trust_events -> tenants (tenant_id));
+diesel::joinable!(messages -> tenants (tenant_id));
+diesel::joinable!(messages -> partners (partner_id));
+diesel::joinable!(messages -> stations (station_id));
+diesel::joinable!(mdns -> messages (message_id));
+diesel::joinable!(mdns -> tenants (tenant_id));
+diesel::joinable!(message_events -> messages (message_id));
+diesel::joinable!(message_events -> tenants (tenant_id));
+diesel::joinable!(webhook_endpoints -> tenants (tenant_id));
+diesel::joinable!(events -> tenants (tenant_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> events (event_id));
+diesel::joinable!(webhook_deliveries -> tenants (tenant_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(idempotency_keys -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    tenants,
+    api_keys,
+    certificates,
+    stations,
+    partners,
+    trust_records,
+    trust_events,
+    messages,
+    mdns,
+    message_events,
+    webhook_endpoints,
+    events,
+    webhook_deliveries,
+    webhook_attempts,
+    idempotency_keys,
+    jobs,
+);

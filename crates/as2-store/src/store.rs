@@ -1,0 +1,83 @@
+//! `Store`: the database and the secret box together, and the entry to every repository.
+
+use crate::db::Database;
+use crate::jobs::JobQueue;
+use crate::repo::{
+    accounts::Accounts, api_keys::ApiKeys, certificates::Certificates, idempotency::Idempotency,
+    messages::Messages, partners::Partners, stations::Stations, trust::Trust, webhooks::Webhooks,
+};
+use crate::secrets::SecretBox;
+
+/// The persistence layer: cheap to clone, shared by request handlers and workers.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Database,
+    secrets: SecretBox,
+}
+
+impl Store {
+    /// A store over `db`, sealing secrets with `secrets`.
+    pub fn new(db: Database, secrets: SecretBox) -> Self {
+        Self { db, secrets }
+    }
+
+    /// The connection pool.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The secret box.
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
+    /// Accounts and tenants.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { store: self }
+    }
+
+    /// API keys.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys { store: self }
+    }
+
+    /// Certificates and key pairs.
+    pub fn certificates(&self) -> Certificates<'_> {
+        Certificates { store: self }
+    }
+
+    /// Stations.
+    pub fn stations(&self) -> Stations<'_> {
+        Stations { store: self }
+    }
+
+    /// Partners.
+    pub fn partners(&self) -> Partners<'_> {
+        Partners { store: self }
+    }
+
+    /// Messages, their events and MDNs.
+    pub fn messages(&self) -> Messages<'_> {
+        Messages { store: self }
+    }
+
+    /// Webhook endpoints, events and deliveries.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks { store: self }
+    }
+
+    /// Idempotency records.
+    pub fn idempotency(&self) -> Idempotency<'_> {
+        Idempotency { store: self }
+    }
+
+    /// Trust records and their event chains.
+    pub fn trust(&self) -> Trust<'_> {
+        Trust { store: self }
+    }
+
+    /// The background job queue.
+    pub fn jobs(&self) -> JobQueue<'_> {
+        JobQueue { db: &self.db }
+    }
+}

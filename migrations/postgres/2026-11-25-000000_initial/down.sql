@@ -1,0 +1,17 @@
+DROP TABLE jobs;
+DROP TABLE idempotency_keys;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE events;
+DROP TABLE webhook_endpoints;
+DROP TABLE message_events;
+DROP TABLE mdns;
+DROP TABLE messages;
+DROP TABLE trust_events;
+DROP TABLE trust_records;
+DROP TABLE partners;
+DROP TABLE stations;
+DROP TABLE certificates;
+DROP TABLE api_keys;
+DROP TABLE tenants;
+DROP TABLE accounts;
