@@ -23,7 +23,7 @@ pub enum StoreError {
     Unavailable(String),
     /// A query failed.
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     /// Running or reverting migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -70,8 +70,14 @@ impl StoreError {
 
 /// Turns `diesel::result::Error::NotFound` into `StoreError::NotFound`.
 pub(crate) fn not_found(error: diesel::result::Error) -> StoreError {
-    match error {
-        diesel::result::Error::NotFound => StoreError::NotFound,
-        other => StoreError::Database(other),
+    error.into()
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => Self::NotFound,
+            other => Self::Database(other),
+        }
     }
 }

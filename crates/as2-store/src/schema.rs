@@ -1,4 +1,4 @@
-//! The diesel schema of both backends (kept by hand to match migrations/; a tidy test checks it).
+//! The diesel schema of both backends, kept by hand to match migrations/ (the repository tests read and write every column on both).
 
 #![allow(missing_docs)]
 
