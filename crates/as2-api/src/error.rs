@@ -136,6 +136,15 @@ impl ApiError {
         )
     }
 
+    /// Names `resource` in a generic not-found answer from the store.
+    #[must_use]
+    pub fn or_not_found(mut self, resource: &str) -> Self {
+        if self.0.code == "resource_not_found" && self.0.message == "Resource not found" {
+            self.0.message = format!("{resource} not found");
+        }
+        self
+    }
+
     /// 404 for a path that matches no route.
     pub fn no_route() -> Self {
         Self::new(

@@ -5,10 +5,20 @@
 //! and answer with the envelopes of [`envelope`]. Every error leaves through [`error::ApiError`],
 //! the single place where an error becomes an HTTP status and a JSON body.
 
+pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod headers;
+pub mod idempotency;
 pub mod json;
+pub mod legacy;
 pub mod observability;
+pub mod params;
 pub mod rate_limit;
+pub mod routes;
+pub mod state;
 pub mod time;
+pub mod validation;
+
+pub use routes::{openapi, router};
+pub use state::{ApiConfig, AppState};

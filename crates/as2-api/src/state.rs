@@ -1,0 +1,123 @@
+//! `AppState`: what every handler shares (the store, the payload store, the rate limiter,
+//! configuration), and `blocking`, which runs diesel work off the async threads.
+
+use std::sync::Arc;
+
+use as2_store::payload::PayloadStore;
+use as2_store::{Store, StoreError};
+
+use crate::error::ApiError;
+use crate::rate_limit::{Limits, RateLimiter};
+
+/// API configuration (from the environment in the binary, literal in tests).
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The URL partners post AS2 messages to (the default MDN URL of stations).
+    pub public_as2_url: String,
+    /// Limits of Enterprise accounts without their own.
+    pub enterprise_limits: Limits,
+    /// Largest message payload accepted, in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            public_as2_url: "http://127.0.0.1:8081/as2/receive".into(),
+            enterprise_limits: Limits {
+                per_minute: 5000,
+                burst: 1000,
+            },
+            max_message_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Shared state of the API.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    payloads: PayloadStore,
+    limiter: RateLimiter,
+    config: ApiConfig,
+}
+
+impl AppState {
+    /// State over a store and a payload store.
+    pub fn new(store: Store, payloads: PayloadStore, config: ApiConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                payloads,
+                limiter: RateLimiter::new(),
+                config,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The payload store.
+    pub fn payloads(&self) -> &PayloadStore {
+        &self.inner.payloads
+    }
+
+    /// The rate limiter.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+
+    /// Configuration.
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+
+    /// Runs `work` on the blocking pool with the store; store errors become API errors
+    /// (`NotFound` as a 404 naming `resource`).
+    pub async fn blocking<T, F>(&self, resource: &'static str, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Self) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || work(&state)).await {
+            Ok(result) => result.map_err(|e| e.or_not_found(resource)),
+            Err(join) => Err(ApiError::internal(&join)),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::not_found("Resource"),
+            StoreError::Conflict(what) => Self::conflict(
+                crate::error::ErrorKind::Conflict,
+                "conflict",
+                capitalize(&what),
+            ),
+            StoreError::Invalid(errors) => crate::validation::into_api(&errors),
+            StoreError::Unavailable(_) => {
+                tracing::error!(error = %error, "database unavailable");
+                Self::unavailable("The database is unavailable; retry shortly")
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
