@@ -6,6 +6,7 @@
 //! the single place where an error becomes an HTTP status and a JSON body.
 
 pub mod auth;
+pub mod bootstrap;
 pub mod envelope;
 pub mod error;
 pub mod headers;

@@ -126,7 +126,7 @@ pub fn check_certificates(
             }
             Ok(_) => {}
             Err(as2_store::StoreError::NotFound) => {
-                errors.add(field, "The selected certificate does not exist")
+                errors.add(field, "The selected certificate does not exist");
             }
             Err(other) => return Err(other.into()),
         }
