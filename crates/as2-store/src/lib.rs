@@ -8,6 +8,7 @@
 pub mod db;
 pub mod error;
 pub mod jobs;
+pub mod master_key;
 pub mod migrations;
 pub mod payload;
 pub mod repo;

@@ -1,0 +1,83 @@
+//! Configuration from the environment, with the defaults DESIGN.md fixes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use as2_store::master_key::{KeySource, load_or_create};
+use as2_store::secrets::SecretBox;
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL` (default: SQLite under the data directory).
+    pub database_url: String,
+    /// `AS2_DATA_DIR` (default `./data`).
+    pub data_dir: PathBuf,
+    /// `AS2_MASTER_KEY` (default: generated into the data directory).
+    pub master_key: Option<String>,
+    /// `AS2_API_LISTEN` (default `127.0.0.1:8080`).
+    pub api_listen: SocketAddr,
+    /// `AS2_PUBLIC_AS2_URL` (default `http://127.0.0.1:8081/as2/receive`).
+    pub public_as2_url: String,
+    /// `AS2_STATION_ID`: the AS2 ID of the first station made on bootstrap.
+    pub station_as2_id: String,
+    /// `AS2_LOG_FORMAT`: `json` or `text`.
+    pub json_logs: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let data_dir = PathBuf::from(var("AS2_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("as2.sqlite3").display()));
+        let api_listen = var("AS2_API_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("AS2_API_LISTEN must be an address such as 127.0.0.1:8080")?;
+        Ok(Self {
+            database_url,
+            master_key: var("AS2_MASTER_KEY"),
+            api_listen,
+            public_as2_url: var("AS2_PUBLIC_AS2_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
+            station_as2_id: var("AS2_STATION_ID").unwrap_or_else(|| "AS2PLATFORM".into()),
+            json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            data_dir,
+        })
+    }
+
+    /// The secret box (the master key from the environment or the data directory).
+    pub fn secrets(&self) -> anyhow::Result<SecretBox> {
+        let (secrets, source) = load_or_create(self.master_key.as_deref(), &self.data_dir)
+            .context("loading the master key")?;
+        match source {
+            KeySource::Generated => tracing::warn!(
+                key_id = secrets.current_key_id(),
+                path = %self.data_dir.join(as2_store::master_key::KEY_FILE).display(),
+                "generated a master key; back it up, secrets cannot be read without it"
+            ),
+            _ => tracing::info!(key_id = secrets.current_key_id(), "master key loaded"),
+        }
+        Ok(secrets)
+    }
+}
+
+/// Logs to stderr, JSON or text, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.json_logs {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
