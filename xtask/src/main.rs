@@ -12,6 +12,7 @@ mod paths;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod up;
 
 use clap::{Parser, Subcommand};
 
@@ -47,6 +48,8 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Build and start the platform on the embedded SQLite database (prints the URLs and the first key).
+    Up,
     /// Run the benchmarks and print where the figures go (docs/PERFORMANCE.md).
     Bench {
         /// Which benchmark set: `core` (codec), or `all`.
@@ -72,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         } => db::reset(database_url),
         Command::NewMigration { name } => db::new_migration(&name),
         Command::Test { args } => test::run(&args),
+        Command::Up => up::run(),
         Command::Bench { target } => bench::run(&target),
     }
 }

@@ -57,7 +57,14 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         .current_dir(project_root());
     run_checked(doc)?;
 
-    if !postgres_ok {
+    if postgres_ok {
+        // The API suite once more, with every test's database on PostgreSQL.
+        let mut api = Command::new("cargo");
+        api.args(["test", "-p", "as2-api", "--tests"])
+            .env("AS2_TEST_API_BACKEND", "postgres")
+            .current_dir(project_root());
+        run_checked(api)?;
+    } else {
         banner("PostgreSQL tests were SKIPPED (SQLite only)");
     }
     Ok(())

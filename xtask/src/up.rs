@@ -1,0 +1,53 @@
+//! `cargo xtask up`: builds and starts the platform on the embedded SQLite database (the
+//! api-server now; the gateway joins once it exists) and prints the URLs and the first key.
+
+use std::process::{Child, Command};
+
+use anyhow::{Context, Result, bail};
+
+use crate::paths::project_root;
+
+/// The binaries the platform is made of (those present in the workspace).
+fn binaries() -> Vec<&'static str> {
+    let root = project_root();
+    ["api-server", "as2-gateway"]
+        .into_iter()
+        .filter(|b| root.join("bins").join(b).exists())
+        .collect()
+}
+
+pub(crate) fn run() -> Result<()> {
+    let root = project_root();
+    let bins = binaries();
+    let mut build = Command::new("cargo");
+    build.arg("build").current_dir(&root);
+    for bin in &bins {
+        build.args(["-p", bin]);
+    }
+    if !build.status().context("running cargo build")?.success() {
+        bail!("cargo build failed");
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
+    let data_dir =
+        std::env::var("AS2_DATA_DIR").unwrap_or_else(|_| root.join("data").display().to_string());
+    let mut children: Vec<(&str, Child)> = Vec::new();
+    for bin in &bins {
+        let child = Command::new(target.join("debug").join(bin))
+            .args(["serve", "--migrate"])
+            .env("AS2_DATA_DIR", &data_dir)
+            .current_dir(&root)
+            .spawn()
+            .with_context(|| format!("starting {bin}"))?;
+        children.push((bin, child));
+    }
+    eprintln!(
+        "xtask up: data in {data_dir}; the API is on http://127.0.0.1:8080 (AS2_API_LISTEN), Ctrl-C stops everything"
+    );
+    eprintln!("xtask up: on the first start the api-server prints a test API key once; keep it");
+    for (bin, child) in &mut children {
+        let status = child.wait()?;
+        eprintln!("xtask up: {bin} exited with {status}");
+    }
+    Ok(())
+}
