@@ -7,8 +7,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_api;
+mod bench_report;
 mod db;
 mod paths;
+mod schemathesis;
 mod test;
 #[cfg(test)]
 mod tidy;
@@ -48,11 +51,13 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Run schemathesis against a real api-server's OpenAPI document (no 5xx, schema conformance).
+    Schemathesis,
     /// Build and start the platform on the embedded SQLite database (prints the URLs and the first key).
     Up,
     /// Run the benchmarks and print where the figures go (docs/PERFORMANCE.md).
     Bench {
-        /// Which benchmark set: `core` (codec), or `all`.
+        /// Which benchmark set: `core` (codec), `api` (REST API under wrk), or `all`.
         #[arg(default_value = "all")]
         target: String,
     },
@@ -76,6 +81,7 @@ fn main() -> anyhow::Result<()> {
         Command::NewMigration { name } => db::new_migration(&name),
         Command::Test { args } => test::run(&args),
         Command::Up => up::run(),
+        Command::Schemathesis => schemathesis::run(),
         Command::Bench { target } => bench::run(&target),
     }
 }

@@ -57,6 +57,9 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         .current_dir(project_root());
     run_checked(doc)?;
 
+    // The API against its own OpenAPI document, over real HTTP.
+    crate::schemathesis::run()?;
+
     if postgres_ok {
         // The API suite once more, with every test's database on PostgreSQL.
         let mut api = Command::new("cargo");

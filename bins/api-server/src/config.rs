@@ -22,6 +22,8 @@ pub struct Config {
     pub public_as2_url: String,
     /// `AS2_STATION_ID`: the AS2 ID of the first station made on bootstrap.
     pub station_as2_id: String,
+    /// `AS2_ENTERPRISE_RATE_LIMIT`: requests per minute (and burst) of Enterprise accounts.
+    pub enterprise_rate_limit: Option<u32>,
     /// `AS2_LOG_FORMAT`: `json` or `text`.
     pub json_logs: bool,
 }
@@ -47,6 +49,13 @@ impl Config {
             public_as2_url: var("AS2_PUBLIC_AS2_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
             station_as2_id: var("AS2_STATION_ID").unwrap_or_else(|| "AS2PLATFORM".into()),
+            enterprise_rate_limit: var("AS2_ENTERPRISE_RATE_LIMIT")
+                .map(|v| {
+                    v.parse().context(
+                        "AS2_ENTERPRISE_RATE_LIMIT must be a number of requests per minute",
+                    )
+                })
+                .transpose()?,
             json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             data_dir,
         })

@@ -77,10 +77,16 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
     }
     let payloads = PayloadStore::open(config.data_dir.join("payloads"))
         .context("opening the payload store")?;
-    let api_config = ApiConfig {
+    let mut api_config = ApiConfig {
         public_as2_url: config.public_as2_url.clone(),
         ..ApiConfig::default()
     };
+    if let Some(per_minute) = config.enterprise_rate_limit {
+        api_config.enterprise_limits = as2_api::rate_limit::Limits {
+            per_minute,
+            burst: per_minute,
+        };
+    }
     let app = as2_api::router(AppState::new(store, payloads, api_config));
     let addr = listen.unwrap_or(config.api_listen);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -74,8 +74,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// The scope an HTTP method needs.
-fn scope_for(method: &Method) -> KeyScope {
+/// The scope a request needs: by method, except seed 000's POST-only reads (`/api/v1` calls
+/// other than `create`, `send` and the lifecycle operations read).
+fn scope_for(method: &Method, path: &str) -> KeyScope {
+    if let Some(call) = path.strip_prefix("/api/v1/") {
+        let writes = ["create", "send", "update", "delete", "cem/"];
+        return if writes.iter().any(|w| call.ends_with(w) || call.contains(w)) {
+            KeyScope::Write
+        } else {
+            KeyScope::Read
+        };
+    }
     match *method {
         Method::GET | Method::HEAD | Method::OPTIONS => KeyScope::Read,
         Method::DELETE => KeyScope::Delete,
@@ -143,7 +152,7 @@ pub async fn authenticate(
     );
     let mut response = if !decision.allowed {
         ApiError::rate_limited(decision.retry_after_secs).into_response()
-    } else if let Err(error) = caller.require(scope_for(request.method())) {
+    } else if let Err(error) = caller.require(scope_for(request.method(), request.uri().path())) {
         error.into_response()
     } else {
         let key_id = caller.key.id;

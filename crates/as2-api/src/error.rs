@@ -145,6 +145,17 @@ impl ApiError {
         self
     }
 
+    /// Moves the field errors of `from` to `to` (for surfaces that name fields differently).
+    #[must_use]
+    pub fn rename_field(mut self, from: &str, to: &str) -> Self {
+        if let Some(errors) = self.0.errors.as_mut()
+            && let Some(sentences) = errors.remove(from)
+        {
+            errors.entry(to.to_owned()).or_default().extend(sentences);
+        }
+        self
+    }
+
     /// 404 for a path that matches no route.
     pub fn no_route() -> Self {
         Self::new(

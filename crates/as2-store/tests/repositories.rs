@@ -291,3 +291,90 @@ fn trust_events_form_a_verifiable_chain() {
         );
     }
 }
+
+#[test]
+fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let partner = partner(store, s.a, "P1");
+        let new = NewMessage {
+            direction: Direction::Outbound,
+            partner_id: partner.id,
+            station_id: partner.settings.station_id,
+            as2_message_id: "<retry@acme>",
+            subject: None,
+            filename: None,
+            content_type: "application/edi-x12",
+            bytes: 3,
+            sha256: "00",
+            payload_key: None,
+            mdn_mode: MdnMode::Sync,
+            status: MessageStatus::Queued,
+            error: None,
+            mic: None,
+        };
+        let message = store.messages().create_outbound(s.a, &new, 3).unwrap();
+        let kinds = [as2_domain::job::JobKind::SendMessage];
+        let lease = chrono::Duration::minutes(1);
+        assert!(
+            store
+                .jobs()
+                .claim(&kinds, Utc::now(), lease)
+                .unwrap()
+                .is_some()
+        );
+        let refused = store.messages().requeue(s.a, message.id, 3);
+        match refused {
+            Err(StoreError::Conflict(what)) => assert!(what.contains("queued"), "{what}"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert!(matches!(
+            store.messages().requeue(s.b, message.id, 3),
+            Err(StoreError::NotFound)
+        ));
+        store
+            .messages()
+            .transition(s.a, message.id, MessageStatus::Processing, None, "sending")
+            .unwrap();
+        let error = MessageError {
+            kind: ErrorKind::Transport,
+            sentence: "Connection refused".into(),
+        };
+        store
+            .messages()
+            .transition(
+                s.a,
+                message.id,
+                MessageStatus::Failed,
+                Some(&error),
+                "failed",
+            )
+            .unwrap();
+        let queued = store.messages().requeue(s.a, message.id, 4).unwrap();
+        assert_eq!(queued.status, MessageStatus::Queued);
+        assert_eq!(queued.error, None);
+        let job = store
+            .jobs()
+            .claim(&kinds, Utc::now(), lease)
+            .unwrap()
+            .expect("a new send job");
+        assert!(
+            job.payload
+                .contains(&format!("\"message_id\":{}", message.id.0))
+        );
+        assert_eq!(job.max_attempts, 4);
+        let events: Vec<_> = store
+            .messages()
+            .events(s.a, message.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(events, ["queued", "sending", "failed", "retry_requested"]);
+        assert!(matches!(
+            store.messages().requeue(s.a, message.id, 4),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}

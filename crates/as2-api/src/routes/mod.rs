@@ -3,10 +3,17 @@
 //! limits, idempotency).
 
 pub mod api_keys;
+pub mod certificate_input;
+pub mod certificates;
+pub mod form;
+pub mod message_create;
+pub mod messages;
 pub mod partner_input;
 pub mod partners;
 pub mod stations;
 pub mod tenants;
+pub mod usage;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -48,6 +55,10 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(stations::router())
         .merge(partners::router())
+        .merge(certificates::router())
+        .merge(messages::router())
+        .merge(webhooks::router())
+        .merge(usage::router())
 }
 
 /// The OpenAPI 3.1 document of `/v1`.
@@ -68,17 +79,22 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::authenticate,
         ));
-    let public = Router::new().route(
-        "/v1/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }),
-    );
+    let public = Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .route(
+            "/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        );
     let app = Router::new()
         .merge(public)
         .merge(authenticated)
-        .merge(crate::legacy::router())
+        .merge(crate::legacy::router(&state))
         .fallback(|| async { ApiError::no_route().into_response() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
         .layer(middleware::from_fn(crate::headers::json_only))

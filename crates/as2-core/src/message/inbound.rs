@@ -164,16 +164,24 @@ pub fn parse_inbound(
                 }
                 let (signed, sig_part) = entity.split_signed()?;
                 let sig = sig_part.decoded_body()?;
-                let raw = signed.raw().to_vec();
-                let mut candidates = vec![raw.clone()];
-                for c in [canonicalize_headers(&raw), canonicalize_crlf(&raw)] {
-                    if !candidates.contains(&c) {
-                        candidates.push(c);
+                let raw = signed.raw();
+                // The exact bytes first: the common case needs no canonical copies.
+                let (v, bytes) = match cms::verify_detached(&sig, &[raw], cfg.trusted_signers) {
+                    Ok(v) => (v, raw.to_vec()),
+                    Err(_) => {
+                        let mut candidates = vec![raw.to_vec()];
+                        for c in [canonicalize_headers(raw), canonicalize_crlf(raw)] {
+                            if !candidates.contains(&c) {
+                                candidates.push(c);
+                            }
+                        }
+                        let refs: Vec<&[u8]> = candidates.iter().map(Vec::as_slice).collect();
+                        let v = cms::verify_detached(&sig, &refs, cfg.trusted_signers)?;
+                        let index = v.content_index;
+                        (v, candidates.swap_remove(index))
                     }
-                }
-                let refs: Vec<&[u8]> = candidates.iter().map(Vec::as_slice).collect();
-                let v = cms::verify_detached(&sig, &refs, cfg.trusted_signers)?;
-                signed_bytes = candidates.into_iter().nth(v.content_index);
+                };
+                signed_bytes = Some(bytes);
                 signature = Some(v);
                 entity = signed;
             }

@@ -271,7 +271,19 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || hay.len() < needle.len() {
         return None;
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    // Look for the first byte, then compare the rest: comparing every window calls memcmp
+    // once per byte of a multi-megabyte body.
+    let (first, rest) = needle.split_first()?;
+    let last_start = hay.len() - needle.len();
+    let mut from = 0;
+    while from <= last_start {
+        let at = from + hay[from..=last_start].iter().position(|b| b == first)?;
+        if &hay[at + 1..at + needle.len()] == rest {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 #[cfg(test)]

@@ -223,6 +223,8 @@ macro_rules! insert_event {
     };
 }
 
+mod requeue;
+
 const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
 
 impl Messages<'_> {

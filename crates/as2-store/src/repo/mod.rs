@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod idempotency;
 pub mod messages;
 pub mod partners;
+mod receipts;
 pub mod stations;
 pub mod trust;
 pub mod webhooks;

@@ -1,0 +1,132 @@
+//! `/api/v1/stations…`: list, detail and create, in seed 000's shapes.
+
+use as2_domain::id::{CertificateId, StationId};
+use as2_domain::pagination::PageRequest;
+use as2_domain::station::{Station, StationSettings};
+use axum::body::Bytes;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::reply::{Success, body, id_field};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::routes::stations::check_certificates;
+use crate::state::AppState;
+use crate::time::format;
+
+/// A station in seed 000's shape.
+#[derive(Debug, Serialize)]
+pub struct LegacyStation {
+    id: i64,
+    station_id: i64,
+    name: String,
+    as2_id: String,
+    certificate_id: Option<i64>,
+    mdn_url: Option<String>,
+    default: bool,
+    created_at: String,
+}
+
+impl From<Station> for LegacyStation {
+    fn from(s: Station) -> Self {
+        Self {
+            id: s.id.0,
+            station_id: s.id.0,
+            name: s.settings.name,
+            as2_id: s.settings.as2_id,
+            certificate_id: s.settings.certificate_id.map(|c| c.0),
+            mdn_url: s.settings.mdn_url,
+            default: s.settings.is_default,
+            created_at: format(s.created_at),
+        }
+    }
+}
+
+/// Body of detail.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailBody {
+    id: Option<i64>,
+}
+
+/// Body of create.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: Option<String>,
+    as2_id: Option<String>,
+    certificate_id: Option<i64>,
+    mdn_url: Option<String>,
+    default: Option<bool>,
+}
+
+/// `POST /api/v1/stations`: every station of the tenant.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Success<Vec<LegacyStation>>, ApiError> {
+    let stations = state
+        .blocking("Station", move |s| {
+            Ok(s.store()
+                .stations()
+                .list(
+                    caller.scope(),
+                    PageRequest {
+                        page: 1,
+                        per_page: 100,
+                    },
+                )?
+                .0)
+        })
+        .await?;
+    Ok(Success::ok(
+        "Stations retrieved",
+        stations.into_iter().map(Into::into).collect(),
+    ))
+}
+
+/// `POST /api/v1/stations/detail`.
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: Bytes,
+) -> Result<Success<LegacyStation>, ApiError> {
+    let body: DetailBody = body(&bytes)?;
+    let id = StationId(id_field(body.id, "id")?);
+    let station = state
+        .blocking("Station", move |s| {
+            Ok(s.store().stations().get(caller.scope(), id)?)
+        })
+        .await?;
+    Ok(Success::ok("Station retrieved", station.into()))
+}
+
+/// `POST /api/v1/stations/create`.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: Bytes,
+) -> Result<Success<LegacyStation>, ApiError> {
+    let body: CreateBody = body(&bytes)?;
+    let settings = StationSettings {
+        name: body.name.unwrap_or_default(),
+        as2_id: body.as2_id.unwrap_or_default(),
+        certificate_id: body.certificate_id.map(CertificateId),
+        encryption_certificate_id: None,
+        mdn_url: body.mdn_url,
+        is_default: body.default.unwrap_or(false),
+    };
+    settings.validate(caller.mode())?;
+    let station = state
+        .blocking("Station", move |s| {
+            check_certificates(
+                s,
+                caller.scope(),
+                &[("certificate_id", settings.certificate_id)],
+                true,
+            )?;
+            Ok(s.store().stations().create(caller.scope(), &settings)?)
+        })
+        .await?;
+    Ok(Success::ok("Station created", station.into()))
+}

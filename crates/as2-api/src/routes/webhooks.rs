@@ -1,0 +1,342 @@
+//! `/v1/webhook-endpoints`: where platform events are posted, their deliveries, and a test
+//! event. The signing secret (`whsec_…`) is answered once, at creation.
+
+use as2_domain::ValidationErrors;
+use as2_domain::id::WebhookEndpointId;
+use as2_domain::webhook::{EventType, WebhookEndpoint, WebhookSettings, generate_secret};
+use as2_store::repo::webhooks::Delivery;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::envelope::{Envelope, ListEnvelope};
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use crate::params::{QueryMap, meta, only, page, path_id};
+use crate::state::AppState;
+use crate::time::format;
+
+/// A webhook endpoint on the wire (`secret` only in the creation answer).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpointDto {
+    /// `wh_…`.
+    pub id: String,
+    /// Where events are posted.
+    pub url: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Subscribed events (`*` and `prefix.*` allowed).
+    pub events: Vec<String>,
+    /// Paused endpoints get nothing.
+    pub active: bool,
+    /// The signing secret, shown once at creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl From<WebhookEndpoint> for WebhookEndpointDto {
+    fn from(e: WebhookEndpoint) -> Self {
+        Self {
+            id: e.id.to_string(),
+            url: e.settings.url,
+            description: e.settings.description,
+            events: e.settings.events,
+            active: e.settings.active,
+            secret: None,
+            created_at: format(e.created_at),
+            updated_at: format(e.updated_at),
+        }
+    }
+}
+
+/// One delivery of an event to an endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryDto {
+    /// `whd_…`.
+    pub id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The event (`evt_…`).
+    pub event_id: String,
+    /// The event's type.
+    pub event: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// HTTP status of the last attempt.
+    pub response_status: Option<i32>,
+    /// Error of the last attempt.
+    pub error: Option<String>,
+    /// When the next attempt is due.
+    pub next_attempt_at: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+}
+
+impl From<Delivery> for DeliveryDto {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id.to_string(),
+            endpoint_id: d.endpoint_id.to_string(),
+            event_id: d.event_id.to_string(),
+            event: d.event_type,
+            status: d.status,
+            attempts: d.attempts,
+            response_status: d.response_status,
+            error: d.error,
+            next_attempt_at: d.next_attempt_at.map(format),
+            created_at: format(d.created_at),
+        }
+    }
+}
+
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Body of create (`url` and `events` required) and update (any subset).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// Where events are posted (HTTPS in live mode).
+    pub url: Option<String>,
+    /// Free text (null clears it).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// Subscribed events.
+    pub events: Option<Vec<String>>,
+    /// Whether deliveries are made (default true).
+    pub active: Option<bool>,
+}
+
+impl WebhookInput {
+    fn apply(self, mut settings: WebhookSettings) -> WebhookSettings {
+        if let Some(url) = self.url {
+            settings.url = url.trim().to_owned();
+        }
+        if let Some(description) = self.description {
+            settings.description = description.filter(|d| !d.trim().is_empty());
+        }
+        if let Some(events) = self.events {
+            let mut events: Vec<String> = events.into_iter().map(|e| e.trim().to_owned()).collect();
+            events.dedup();
+            settings.events = events;
+        }
+        if let Some(active) = self.active {
+            settings.active = active;
+        }
+        settings
+    }
+}
+
+/// The routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(test_endpoint))
+        .routes(routes!(list_deliveries))
+}
+
+/// Webhook endpoints of the tenant in the key's mode.
+#[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "webhooks", params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "A page of endpoints", body = Object)))]
+async fn list_endpoints(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<QueryMap>,
+) -> Result<ListEnvelope<WebhookEndpointDto>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    only(&query, &["page", "per_page"], &mut errors);
+    let page = page(&query, &mut errors);
+    errors.into_result(())?;
+    let (endpoints, total) = state
+        .blocking("Webhook endpoint", move |s| {
+            Ok(s.store().webhooks().list(caller.scope(), page)?)
+        })
+        .await?;
+    let shown = endpoints.len();
+    Ok(ListEnvelope::new(
+        "Webhook endpoints retrieved successfully",
+        endpoints.into_iter().map(Into::into).collect(),
+        meta(page, total, shown),
+    ))
+}
+
+/// Creates an endpoint; the answer carries its signing secret, shown only this once.
+#[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks", request_body = WebhookInput,
+    responses((status = 201, description = "Created (with secret)", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+async fn create_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<WebhookInput>,
+) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    if input.events.is_none() {
+        errors.add("events", "The events field is required");
+    }
+    let settings = input.apply(WebhookSettings {
+        url: String::new(),
+        description: None,
+        events: Vec::new(),
+        active: true,
+    });
+    if let Err(e) = settings.validate(caller.mode()) {
+        errors.merge(e);
+    }
+    errors.into_result(())?;
+    let secret = generate_secret();
+    let shown = secret.clone();
+    let endpoint = state
+        .blocking("Webhook endpoint", move |s| {
+            Ok(s.store()
+                .webhooks()
+                .create(caller.scope(), &settings, &secret)?)
+        })
+        .await?;
+    let mut dto = WebhookEndpointDto::from(endpoint);
+    dto.secret = Some(shown);
+    Ok(Envelope::created(
+        "Webhook endpoint created successfully",
+        dto,
+    ))
+}
+
+/// One endpoint (without its secret).
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
+    responses((status = 200, description = "The endpoint", body = Object), (status = 404, description = "Not found", body = Object)))]
+async fn get_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
+    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
+    let endpoint = state
+        .blocking("Webhook endpoint", move |s| {
+            Ok(s.store().webhooks().get(caller.scope(), id)?)
+        })
+        .await?;
+    Ok(Envelope::ok(
+        "Webhook endpoint retrieved successfully",
+        endpoint.into(),
+    ))
+}
+
+/// Changes an endpoint.
+#[utoipa::path(patch, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = WebhookInput,
+    responses((status = 200, description = "Updated", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+async fn update_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<WebhookInput>,
+) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
+    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
+    let endpoint = state
+        .blocking("Webhook endpoint", move |s| {
+            let scope = caller.scope();
+            let current = s.store().webhooks().get(scope, id)?;
+            let settings = input.apply(current.settings);
+            settings.validate(caller.mode())?;
+            Ok(s.store().webhooks().update(scope, id, &settings)?)
+        })
+        .await?;
+    Ok(Envelope::ok(
+        "Webhook endpoint updated successfully",
+        endpoint.into(),
+    ))
+}
+
+/// Deletes an endpoint.
+#[utoipa::path(delete, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 200, description = "Deleted", body = Object), (status = 404, description = "Not found", body = Object)))]
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Envelope<serde_json::Value>, ApiError> {
+    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
+    state
+        .blocking("Webhook endpoint", move |s| {
+            Ok(s.store().webhooks().delete(caller.scope(), id)?)
+        })
+        .await?;
+    Ok(Envelope::ok(
+        "Webhook endpoint deleted successfully",
+        serde_json::json!({ "id": id.to_string(), "deleted": true }),
+    ))
+}
+
+/// Sends a `webhook.test` event to this endpoint only.
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/test", tag = "webhooks", params(("id" = String, Path)),
+    responses((status = 202, description = "Test event queued", body = Object), (status = 404, description = "Not found", body = Object)))]
+async fn test_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Envelope<serde_json::Value>, ApiError> {
+    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
+    let event = state
+        .blocking("Webhook endpoint", move |s| {
+            let scope = caller.scope();
+            s.store().webhooks().get(scope, id)?;
+            let data = serde_json::json!({
+                "endpoint_id": id.to_string(),
+                "message": "This is a test event from the AS2 platform",
+            })
+            .to_string();
+            Ok(s.store()
+                .webhooks()
+                .publish(scope, EventType::WebhookTest, &data, Some(id))?)
+        })
+        .await?;
+    Ok(Envelope::accepted(
+        "Test event queued for delivery",
+        serde_json::json!({
+            "event_id": event.to_string(),
+            "endpoint_id": id.to_string(),
+            "event": EventType::WebhookTest.as_str(),
+        }),
+    ))
+}
+
+/// Deliveries to an endpoint, newest first.
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
+    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, description = "A page of deliveries", body = Object), (status = 404, description = "Not found", body = Object)))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<QueryMap>,
+) -> Result<ListEnvelope<DeliveryDto>, ApiError> {
+    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
+    let mut errors = ValidationErrors::new();
+    only(&query, &["page", "per_page"], &mut errors);
+    let page = page(&query, &mut errors);
+    errors.into_result(())?;
+    let (deliveries, total) = state
+        .blocking("Webhook endpoint", move |s| {
+            Ok(s.store().webhooks().deliveries(caller.scope(), id, page)?)
+        })
+        .await?;
+    let shown = deliveries.len();
+    Ok(ListEnvelope::new(
+        "Webhook deliveries retrieved successfully",
+        deliveries.into_iter().map(Into::into).collect(),
+        meta(page, total, shown),
+    ))
+}

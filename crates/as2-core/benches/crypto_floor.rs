@@ -1,0 +1,126 @@
+//! The crypto floor of a message: one RSA-2048 private-key operation (sign, and PKCS#1
+//! v1.5 key-transport decrypt) with `rsa` 0.10 and with aws-lc-rs, the public operations
+//! (verify, key-transport encrypt), and AES-256-CBC and SHA-256 over 1 KB / 1 MB / 100 MB
+//! with the implementations as2-core uses (RustCrypto) and with aws-lc-rs.
+
+mod common;
+
+use std::hint::black_box;
+
+use as2_core::crypto::SignatureScheme;
+use as2_core::crypto::{ContentEncryption, DigestAlgorithm, KeyTransport, PrivateKeyOps};
+use aws_lc_rs::cipher::{
+    AES_256, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey, UnboundCipherKey,
+};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rsa::Pkcs1v15Sign;
+use sha2::Digest as _;
+
+/// What the signer signs: the DER of the signed attributes is about this long.
+const SIGNED_ATTRS: &[u8] = &[0x31; 105];
+
+fn rsa_ops(c: &mut Criterion<common::cpu_time::CpuTime>) {
+    let id = common::identity();
+    let mut group = c.benchmark_group("rsa2048");
+    group.sample_size(50);
+    for (backend, key) in common::backends(id) {
+        group.bench_function(BenchmarkId::new("sign", backend), |b| {
+            b.iter(|| {
+                key.sign(
+                    SignatureScheme::Pkcs1v15,
+                    DigestAlgorithm::Sha256,
+                    black_box(SIGNED_ATTRS),
+                )
+            });
+        });
+        let public = id.rsa.to_public_key();
+        let ct = KeyTransport::RsaPkcs1v15
+            .encrypt(&public, &[7; 32])
+            .unwrap();
+        group.bench_function(BenchmarkId::new("decrypt", backend), |b| {
+            b.iter(|| key.decrypt_key(KeyTransport::RsaPkcs1v15, black_box(&ct)));
+        });
+    }
+    let public = id.rsa.to_public_key();
+    let sig = id
+        .aws
+        .sign(
+            SignatureScheme::Pkcs1v15,
+            DigestAlgorithm::Sha256,
+            SIGNED_ATTRS,
+        )
+        .unwrap();
+    let hashed = sha2::Sha256::digest(SIGNED_ATTRS);
+    group.bench_function(BenchmarkId::new("verify", "rsa-0.10"), |b| {
+        b.iter(|| {
+            public.verify(
+                Pkcs1v15Sign::new::<sha2::Sha256>(),
+                &hashed,
+                black_box(&sig),
+            )
+        });
+    });
+    group.bench_function(BenchmarkId::new("encrypt", "rsa-0.10"), |b| {
+        b.iter(|| KeyTransport::RsaPkcs1v15.encrypt(&public, black_box(&[7; 32])));
+    });
+    group.finish();
+}
+
+fn aws_cbc_encrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let k =
+        PaddedBlockEncryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_256, key).unwrap()).unwrap();
+    let mut buf = data.to_vec();
+    k.encrypt(&mut buf).unwrap();
+    buf
+}
+
+fn symmetric(c: &mut Criterion<common::cpu_time::CpuTime>) {
+    let alg = ContentEncryption::Aes256Cbc;
+    let key = [0x42; 32];
+    let iv = [0x24; 16];
+    for (label, len) in common::SIZES {
+        let data = common::payload(len);
+        let mut group = c.benchmark_group(format!("floor_{label}"));
+        common::tune(&mut group, len);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function(BenchmarkId::new("sha256", "rustcrypto"), |b| {
+            b.iter(|| sha2::Sha256::digest(black_box(&data)));
+        });
+        group.bench_function(BenchmarkId::new("sha256", "aws-lc-rs"), |b| {
+            b.iter(|| aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, black_box(&data)));
+        });
+        group.bench_function(BenchmarkId::new("aes256cbc_encrypt", "rustcrypto"), |b| {
+            b.iter(|| alg.encrypt(&key, &iv, &[], black_box(&data)).unwrap());
+        });
+        let ct = alg.encrypt(&key, &iv, &[], &data).unwrap();
+        group.bench_function(BenchmarkId::new("aes256cbc_decrypt", "rustcrypto"), |b| {
+            b.iter(|| alg.decrypt(&key, &iv, &[], 0, black_box(&ct)).unwrap());
+        });
+        group.bench_function(BenchmarkId::new("aes256cbc_encrypt", "aws-lc-rs"), |b| {
+            b.iter(|| aws_cbc_encrypt(&key, black_box(&data)));
+        });
+        group.bench_function(BenchmarkId::new("aes256cbc_decrypt", "aws-lc-rs"), |b| {
+            b.iter(|| {
+                let k = PaddedBlockDecryptingKey::cbc_pkcs7(
+                    UnboundCipherKey::new(&AES_256, &key).unwrap(),
+                )
+                .unwrap();
+                let mut buf = black_box(&ct).clone();
+                k.decrypt(
+                    &mut buf,
+                    aws_lc_rs::cipher::DecryptionContext::Iv128(iv.into()),
+                )
+                .map(|p| p.len())
+                .unwrap()
+            });
+        });
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = rsa_ops, symmetric
+}
+criterion_main!(benches);

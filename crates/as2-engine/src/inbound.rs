@@ -1,0 +1,476 @@
+//! The inbound pipeline: route by `AS2-To`/`AS2-From`, refuse what the partner's settings
+//! forbid, detect duplicates, decrypt/decompress/verify, store the payload durably, record the
+//! message and answer the MDN. A positive MDN is only built after the payload is on disk.
+
+use std::net::IpAddr;
+
+use as2_core::cms::{DecryptionKey, SignOptions};
+use as2_core::crypto::MicAlgStyle;
+use as2_core::error::Disposition;
+use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
+use as2_core::message::{Envelope, InboundConfig, InboundMessage, Signer, parse_inbound};
+use as2_core::mime::Headers;
+use as2_domain::algorithms::MdnMode;
+use as2_domain::mdn::MdnRecord;
+use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
+use as2_domain::partner::Partner;
+use as2_domain::station::Station;
+use as2_domain::webhook::EventType;
+use as2_store::payload::PayloadStore;
+use as2_store::repo::messages::NewMessage;
+use as2_store::{Scope, Store};
+
+use crate::material::{partner_certificates, station_keys, station_signer};
+use crate::outcome::HttpAnswer;
+
+/// One received HTTP request.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundRequest<'a> {
+    /// Header pairs as received.
+    pub headers: &'a [(String, String)],
+    /// The body as received.
+    pub body: &'a [u8],
+    /// The peer address, for the partner firewall.
+    pub remote: Option<IpAddr>,
+}
+
+/// The station and partner a message is for, with their scope.
+#[derive(Debug)]
+struct Route {
+    scope: Scope,
+    station: Station,
+    partner: Partner,
+}
+
+/// Handles one AS2 request end to end and says what to answer.
+pub fn receive(store: &Store, payloads: &PayloadStore, request: &InboundRequest<'_>) -> HttpAnswer {
+    let headers = Headers::from_pairs(
+        request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    let envelope = match Envelope::from_headers(&headers) {
+        Ok(envelope) => envelope,
+        Err(e) => return HttpAnswer::text(400, &format!("Not an AS2 message: {e}")),
+    };
+    let route = match route(store, &envelope) {
+        Ok(Some(route)) => route,
+        Ok(None) => {
+            return HttpAnswer::text(
+                404,
+                &format!(
+                    "No partner {:?} is configured for AS2 ID {:?}",
+                    envelope.as2_from, envelope.as2_to
+                ),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "routing an inbound message failed");
+            return HttpAnswer::text(
+                503,
+                "The AS2 service is temporarily unavailable; retry later",
+            );
+        }
+    };
+    if !route.partner.settings.active {
+        return HttpAnswer::text(403, "This partner is inactive");
+    }
+    if route.partner.settings.firewall
+        && !request.remote.is_some_and(|ip| {
+            route
+                .partner
+                .settings
+                .allowed_networks
+                .iter()
+                .any(|n| n.contains(ip))
+        })
+    {
+        tracing::warn!(partner = %route.partner.id, remote = ?request.remote, "refused by the partner firewall");
+        return HttpAnswer::text(403, "This address may not send messages for this partner");
+    }
+    let Some(message_id) = envelope.message_id.clone() else {
+        return HttpAnswer::text(400, "The message has no Message-ID header");
+    };
+    match process(
+        store,
+        payloads,
+        &route,
+        &headers,
+        &envelope,
+        &message_id,
+        request.body,
+    ) {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(error = %e, message_id = %message_id, "inbound processing failed");
+            HttpAnswer::text(503, "The message could not be stored; retry later")
+        }
+    }
+}
+
+fn route(store: &Store, envelope: &Envelope) -> Result<Option<Route>, as2_store::StoreError> {
+    for station in store.stations().find_by_as2_id(&envelope.as2_to)? {
+        let scope = Scope::new(station.tenant_id, station.mode);
+        match store
+            .partners()
+            .find_for_station(scope, station.id, &envelope.as2_from)
+        {
+            Ok(partner) => {
+                return Ok(Some(Route {
+                    scope,
+                    station,
+                    partner,
+                }));
+            }
+            Err(as2_store::StoreError::NotFound) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(None)
+}
+
+/// Errors that make us answer 503 (the partner retries): nothing was acknowledged.
+#[derive(Debug, thiserror::Error)]
+enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] as2_store::StoreError),
+    #[error("payload store: {0}")]
+    Payload(#[from] std::io::Error),
+    #[error(transparent)]
+    Material(#[from] crate::material::MaterialError),
+    #[error("building the MDN: {0}")]
+    Mdn(as2_core::Error),
+}
+
+fn process(
+    store: &Store,
+    payloads: &PayloadStore,
+    route: &Route,
+    headers: &Headers,
+    envelope: &Envelope,
+    message_id: &str,
+    body: &[u8],
+) -> Result<HttpAnswer, ProcessError> {
+    let Route {
+        scope,
+        station,
+        partner,
+    } = route;
+    let existing =
+        store
+            .messages()
+            .find_by_as2_id(*scope, partner.id, Direction::Inbound, message_id)?;
+    if let Some(existing) = &existing
+        && existing.status == MessageStatus::Received
+    {
+        store.messages().add_event(
+            *scope,
+            existing.id,
+            "duplicate_received",
+            Some("The partner sent this Message-ID again; the original MDN was returned"),
+        )?;
+        return replay_mdn(store, payloads, *scope, existing, envelope);
+    }
+    let keys = station_keys(store, *scope, station)?;
+    let decryption: Vec<DecryptionKey<'_>> = keys
+        .iter()
+        .map(|(c, k)| DecryptionKey {
+            certificate: c,
+            key: k.as_ref(),
+        })
+        .collect();
+    let trusted = partner_certificates(store, *scope, partner)?;
+    let config = InboundConfig {
+        decryption_keys: &decryption,
+        trusted_signers: &trusted,
+        ..InboundConfig::default()
+    };
+    let parsed = parse_inbound(headers, body, &config);
+    let (message, disposition, mic) = match parsed {
+        Ok(inbound) => {
+            let message = accept(
+                store,
+                payloads,
+                route,
+                envelope,
+                message_id,
+                &inbound,
+                existing.as_ref(),
+            )?;
+            (message, MdnDisposition::Processed, Some(inbound.mic))
+        }
+        Err(error) => {
+            let message = reject(
+                store,
+                route,
+                envelope,
+                message_id,
+                &error,
+                existing.as_ref(),
+            )?;
+            (message, MdnDisposition::from_error(&error), None)
+        }
+    };
+    answer_mdn(store, payloads, route, envelope, &message, disposition, mic)
+}
+
+fn accept(
+    store: &Store,
+    payloads: &PayloadStore,
+    route: &Route,
+    envelope: &Envelope,
+    message_id: &str,
+    inbound: &InboundMessage,
+    existing: Option<&Message>,
+) -> Result<Message, ProcessError> {
+    let stored = payloads.put_bytes(&inbound.payload)?;
+    let mic = inbound.mic.to_header_value(MicAlgStyle::Rfc5751);
+    let filename = inbound.safe_filename();
+    let content_type = inbound.content_type().mime_type;
+    let scope = route.scope;
+    let message = match existing {
+        Some(failed) => store.messages().set_received(
+            scope,
+            failed.id,
+            &stored.key,
+            i64::try_from(stored.size).unwrap_or(i64::MAX),
+            &stored.sha256,
+            &mic,
+        )?,
+        None => store.messages().create(
+            scope,
+            &NewMessage {
+                direction: Direction::Inbound,
+                partner_id: route.partner.id,
+                station_id: route.station.id,
+                as2_message_id: message_id,
+                subject: envelope.subject.as_deref(),
+                filename: filename.as_deref(),
+                content_type: &content_type,
+                bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                sha256: &stored.sha256,
+                payload_key: Some(&stored.key),
+                mdn_mode: mdn_mode(envelope),
+                status: MessageStatus::Received,
+                error: None,
+                mic: Some(&mic),
+            },
+        )?,
+    };
+    let data = serde_json::json!({ "id": message.id.to_string(), "message_id": message_id, "partner_id": route.partner.id.to_string(), "bytes": stored.size });
+    if let Err(e) =
+        store
+            .webhooks()
+            .publish(scope, EventType::MessageReceived, &data.to_string(), None)
+    {
+        tracing::warn!(error = %e, "could not publish message.received");
+    }
+    Ok(message)
+}
+
+fn reject(
+    store: &Store,
+    route: &Route,
+    envelope: &Envelope,
+    message_id: &str,
+    error: &as2_core::Error,
+    existing: Option<&Message>,
+) -> Result<Message, ProcessError> {
+    let failure = MessageError {
+        kind: error_kind(error.disposition()),
+        sentence: error.to_string(),
+    };
+    let scope = route.scope;
+    let message = match existing {
+        Some(previous) => {
+            store.messages().add_event(
+                scope,
+                previous.id,
+                "failed_again",
+                Some(&failure.sentence),
+            )?;
+            previous.clone()
+        }
+        None => store.messages().create(
+            scope,
+            &NewMessage {
+                direction: Direction::Inbound,
+                partner_id: route.partner.id,
+                station_id: route.station.id,
+                as2_message_id: message_id,
+                subject: envelope.subject.as_deref(),
+                filename: None,
+                content_type: "application/octet-stream",
+                bytes: 0,
+                sha256: "",
+                payload_key: None,
+                mdn_mode: mdn_mode(envelope),
+                status: MessageStatus::Failed,
+                error: Some(&failure),
+                mic: None,
+            },
+        )?,
+    };
+    let data = serde_json::json!({ "id": message.id.to_string(), "message_id": message_id, "error": failure.kind.as_str() });
+    if let Err(e) =
+        store
+            .webhooks()
+            .publish(scope, EventType::MessageFailed, &data.to_string(), None)
+    {
+        tracing::warn!(error = %e, "could not publish message.failed");
+    }
+    Ok(message)
+}
+
+fn mdn_mode(envelope: &Envelope) -> MdnMode {
+    match &envelope.mdn {
+        None => MdnMode::None,
+        Some(request) if request.is_async() => MdnMode::Async,
+        Some(_) => MdnMode::Sync,
+    }
+}
+
+/// The message's error kind for a codec failure.
+pub fn error_kind(disposition: Disposition) -> ErrorKind {
+    match disposition {
+        Disposition::DecryptionFailed => ErrorKind::DecryptionFailed,
+        Disposition::AuthenticationFailed => ErrorKind::AuthenticationFailed,
+        Disposition::IntegrityCheckFailed => ErrorKind::IntegrityCheckFailed,
+        Disposition::InsufficientMessageSecurity => ErrorKind::InsufficientSecurity,
+        Disposition::UnsupportedFormat
+        | Disposition::UnsupportedMicAlgorithms
+        | Disposition::DecompressionFailed => ErrorKind::MalformedMessage,
+        _ => ErrorKind::Unexpected,
+    }
+}
+
+fn answer_mdn(
+    store: &Store,
+    payloads: &PayloadStore,
+    route: &Route,
+    envelope: &Envelope,
+    message: &Message,
+    disposition: MdnDisposition,
+    mic: Option<as2_core::message::Mic>,
+) -> Result<HttpAnswer, ProcessError> {
+    let Some(request) = &envelope.mdn else {
+        return Ok(HttpAnswer {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        });
+    };
+    let positive = disposition.is_delivered();
+    let mut params = MdnParams::new(
+        &route.station.settings.as2_id,
+        &envelope.as2_from,
+        &message.as2_message_id,
+        disposition,
+    );
+    params.reporting_ua = "as2-platform".into();
+    params.mic = mic;
+    let signer_material = if request.signed() {
+        station_signer(store, route.scope, &route.station)?
+    } else {
+        None
+    };
+    params.signer = signer_material.as_ref().map(|(certificate, key)| Signer {
+        certificate,
+        key: key.as_ref(),
+        options: SignOptions::default(),
+    });
+    let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
+    let raw = serialize(&built.headers, &built.body);
+    let stored = payloads.put_bytes(&raw)?;
+    let record = MdnRecord {
+        message_id: message.id,
+        disposition: params.disposition.to_field(),
+        positive,
+        mic: params
+            .mic
+            .as_ref()
+            .map(|m| m.to_header_value(MicAlgStyle::Rfc5751)),
+        mic_matched: None,
+        signed: params.signer.is_some(),
+        verified: params.signer.is_some(),
+        original_message_id: Some(message.as2_message_id.clone()),
+        raw_key: Some(stored.key),
+        created_at: chrono::Utc::now(),
+    };
+    if store.messages().mdn(route.scope, message.id)?.is_none() {
+        store.messages().record_mdn(route.scope, &record)?;
+    }
+    if request.is_async() {
+        store.messages().add_event(
+            route.scope,
+            message.id,
+            "mdn_async_requested",
+            request.receipt_delivery_option.as_deref(),
+        )?;
+        return Ok(HttpAnswer {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        });
+    }
+    Ok(HttpAnswer {
+        status: 200,
+        headers: built.headers,
+        body: built.body,
+    })
+}
+
+/// Stored form of an MDN: its headers, a blank line, its body.
+fn serialize(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(body.len() + 512);
+    for (name, value) in headers {
+        raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(b"\r\n");
+    raw.extend_from_slice(body);
+    raw
+}
+
+/// The original MDN of a message received before, as it was sent.
+fn replay_mdn(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    message: &Message,
+    envelope: &Envelope,
+) -> Result<HttpAnswer, ProcessError> {
+    let empty = HttpAnswer {
+        status: 200,
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    if envelope.mdn.as_ref().is_none_or(|m| m.is_async()) {
+        return Ok(empty);
+    }
+    let Some(raw_key) = store
+        .messages()
+        .mdn(scope, message.id)?
+        .and_then(|m| m.raw_key)
+    else {
+        return Ok(empty);
+    };
+    let raw = payloads.read(&raw_key)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let headers = String::from_utf8_lossy(&raw[..split])
+        .split("\r\n")
+        .filter_map(|line| {
+            line.split_once(": ")
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        })
+        .collect();
+    let body = raw.get(split + 4..).unwrap_or_default().to_vec();
+    Ok(HttpAnswer {
+        status: 200,
+        headers,
+        body,
+    })
+}

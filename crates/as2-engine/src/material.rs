@@ -1,0 +1,105 @@
+//! Trust material from the store: the station's key pairs and the partner's certificates that
+//! are accepted now (current, and next or previous during a rollover).
+
+use as2_core::cert::Certificate;
+use as2_core::crypto::PrivateKeyOps;
+use as2_domain::id::CertificateId;
+use as2_domain::partner::Partner;
+use as2_domain::station::Station;
+use as2_domain::trust::TrustSubject;
+use as2_store::{Scope, Store, StoreError};
+
+/// Why trust material could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum MaterialError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored certificate or key does not parse.
+    #[error("stored certificate {0} cannot be read: {1}")]
+    Unreadable(CertificateId, as2_core::Error),
+}
+
+fn certificate(
+    store: &Store,
+    scope: Scope,
+    id: CertificateId,
+) -> Result<Certificate, MaterialError> {
+    let (der, _) = store.certificates().der(scope, id)?;
+    Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))
+}
+
+/// A private key behind the codec's seam (rsa 0.10 today, aws-lc-rs when the binary picks it).
+pub type PrivateKey = Box<dyn PrivateKeyOps>;
+
+fn load_key(bytes: &[u8], id: CertificateId) -> Result<PrivateKey, MaterialError> {
+    let key = as2_core::keys::load_private_key(bytes, None)
+        .map_err(|e| MaterialError::Unreadable(id, e))?;
+    Ok(Box::new(key))
+}
+
+/// The station's decryption and signing key pairs, current first.
+pub fn station_keys(
+    store: &Store,
+    scope: Scope,
+    station: &Station,
+) -> Result<Vec<(Certificate, PrivateKey)>, MaterialError> {
+    let current = station.settings.decryption_certificate();
+    let record = store
+        .trust()
+        .record(scope, TrustSubject::Station, station.id.0, current)?;
+    let mut ids = record.accepted();
+    ids.extend(current.filter(|c| !ids.contains(c)));
+    if let Some(signing) = station.settings.certificate_id.filter(|c| !ids.contains(c)) {
+        ids.push(signing);
+    }
+    let mut pairs = Vec::with_capacity(ids.len());
+    for id in ids {
+        let cert = certificate(store, scope, id)?;
+        let key_bytes = match store.certificates().private_key(scope, id) {
+            Ok(bytes) => bytes,
+            Err(StoreError::NotFound) => continue,
+            Err(other) => return Err(other.into()),
+        };
+        pairs.push((cert, load_key(&key_bytes, id)?));
+    }
+    Ok(pairs)
+}
+
+/// The station's signing pair (its `certificate_id`), if it has one.
+pub fn station_signer(
+    store: &Store,
+    scope: Scope,
+    station: &Station,
+) -> Result<Option<(Certificate, PrivateKey)>, MaterialError> {
+    let Some(id) = station.settings.certificate_id else {
+        return Ok(None);
+    };
+    let cert = certificate(store, scope, id)?;
+    let key_bytes = store.certificates().private_key(scope, id)?;
+    Ok(Some((cert, load_key(&key_bytes, id)?)))
+}
+
+/// The partner's certificates accepted for their signatures now.
+pub fn partner_certificates(
+    store: &Store,
+    scope: Scope,
+    partner: &Partner,
+) -> Result<Vec<Certificate>, MaterialError> {
+    let current = partner.settings.certificate_id;
+    let record = store
+        .trust()
+        .record(scope, TrustSubject::Partner, partner.id.0, current)?;
+    let mut ids = record.accepted();
+    for extra in [current, partner.settings.encryption_certificate_id]
+        .into_iter()
+        .flatten()
+    {
+        if !ids.contains(&extra) {
+            ids.push(extra);
+        }
+    }
+    ids.into_iter()
+        .map(|id| certificate(store, scope, id))
+        .collect()
+}

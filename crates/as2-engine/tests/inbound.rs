@@ -1,0 +1,347 @@
+//! The inbound pipeline against the real store (both backends): a partner's signed and
+//! encrypted message is stored and answered with a signed MDN that verifies; duplicates get the
+//! original MDN; tampering and wrong keys get the right negative MDN and a failed message.
+
+use std::time::Duration;
+
+use as2_core::cert::Certificate;
+use as2_core::cms::{DecryptionKey, EncryptOptions, SignOptions};
+use as2_core::crypto::DigestAlgorithm;
+use as2_core::mdn::parse_mdn;
+use as2_core::message::{self, NotificationOptions, OutboundMessage, Signer};
+use as2_core::mime::Headers;
+use as2_core::{cert, keys};
+use as2_domain::Mode;
+use as2_domain::certificate::CertificateInfo;
+use as2_domain::message::{Direction, ErrorKind, MessageStatus};
+use as2_domain::partner::PartnerSettings;
+use as2_domain::plan::Plan;
+use as2_domain::station::StationSettings;
+use as2_engine::{InboundRequest, receive};
+use as2_store::payload::PayloadStore;
+use as2_store::repo::certificates::NewCertificate;
+use as2_store::testing::TestDb;
+use as2_store::{Scope, Store};
+
+struct Party {
+    key: Box<dyn as2_core::crypto::PrivateKeyOps>,
+    key_pem: Vec<u8>,
+    cert: Certificate,
+}
+
+fn party(name: &str) -> Party {
+    let key = keys::generate_rsa_key(2048).unwrap();
+    let cert = cert::generate_self_signed(
+        &key,
+        &format!("CN={name}"),
+        Duration::from_secs(86_400 * 30),
+    )
+    .unwrap();
+    let key_pem = keys::private_key_to_pem(&key).unwrap().as_bytes().to_vec();
+    Party {
+        key: Box::new(key),
+        key_pem,
+        cert,
+    }
+}
+
+fn info(cert: &Certificate) -> CertificateInfo {
+    CertificateInfo {
+        subject: cert.subject(),
+        issuer: cert.issuer(),
+        serial: cert.serial_hex(),
+        fingerprint_sha256: cert.fingerprint_sha256_hex(),
+        not_before: cert.not_before().into(),
+        not_after: cert.not_after().into(),
+        key_usage: vec![],
+    }
+}
+
+struct World {
+    db: TestDb,
+    payloads: PayloadStore,
+    _dir: tempfile::TempDir,
+    scope: Scope,
+    us: Party,
+    partner: Party,
+}
+
+fn world(db: TestDb, us: Party, partner: Party) -> World {
+    let store: &Store = &db.store;
+    let account = store.accounts().create_account("B", Plan::Starter).unwrap();
+    let tenant = store.accounts().create_tenant(account.id, "B").unwrap();
+    let scope = Scope::new(tenant.id, Mode::Test);
+    let ours = store
+        .certificates()
+        .create(
+            scope,
+            &NewCertificate {
+                name: "us",
+                info: &info(&us.cert),
+                der: us.cert.der(),
+                chain_der: None,
+                private_key_der: Some(&us.key_pem),
+            },
+        )
+        .unwrap();
+    let theirs = store
+        .certificates()
+        .create(
+            scope,
+            &NewCertificate {
+                name: "partner",
+                info: &info(&partner.cert),
+                der: partner.cert.der(),
+                chain_der: None,
+                private_key_der: None,
+            },
+        )
+        .unwrap();
+    let station = store
+        .stations()
+        .create(
+            scope,
+            &StationSettings {
+                name: "B".into(),
+                as2_id: "TENANT-B".into(),
+                certificate_id: Some(ours.id),
+                encryption_certificate_id: None,
+                mdn_url: None,
+                is_default: true,
+            },
+        )
+        .unwrap();
+    let mut settings = PartnerSettings::new(
+        "A".into(),
+        "PARTNER-A".into(),
+        "http://127.0.0.1:1/as2".into(),
+        station.id,
+    );
+    settings.certificate_id = Some(theirs.id);
+    store.partners().create(scope, &settings, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    World {
+        payloads: PayloadStore::open(dir.path()).unwrap(),
+        _dir: dir,
+        db,
+        scope,
+        us,
+        partner,
+    }
+}
+
+fn build(w: &World, payload: &[u8], signed_mdn: bool) -> message::BuiltMessage {
+    let mut out = OutboundMessage::new("PARTNER-A", "TENANT-B", payload, "application/edi-x12");
+    out.signer = Some(Signer {
+        certificate: &w.partner.cert,
+        key: w.partner.key.as_ref(),
+        options: SignOptions::default(),
+    });
+    out.encryption = Some((vec![&w.us.cert], EncryptOptions::default()));
+    out.mdn_to = Some("as2@partner.example".into());
+    out.mdn_options = Some(if signed_mdn {
+        NotificationOptions::signed(&[DigestAlgorithm::Sha256])
+    } else {
+        NotificationOptions::parse("")
+    });
+    message::build_outbound(&out).unwrap()
+}
+
+fn send(w: &World, headers: &[(String, String)], body: &[u8]) -> as2_engine::HttpAnswer {
+    receive(
+        &w.db.store,
+        &w.payloads,
+        &InboundRequest {
+            headers,
+            body,
+            remote: None,
+        },
+    )
+}
+
+#[test]
+fn signed_encrypted_message_is_stored_and_answered_with_a_verified_mdn() {
+    let (us, partner) = (party("tenant-b"), party("partner-a"));
+    for db in TestDb::all() {
+        let w = world(
+            db,
+            Party {
+                key: Box::new(keys::load_private_key(&us.key_pem, None).unwrap()),
+                key_pem: us.key_pem.clone(),
+                cert: us.cert.clone(),
+            },
+            Party {
+                key: Box::new(keys::load_private_key(&partner.key_pem, None).unwrap()),
+                key_pem: partner.key_pem.clone(),
+                cert: partner.cert.clone(),
+            },
+        );
+        let built = build(&w, b"ISA*00*~GS*PO~", true);
+        let answer = send(&w, &built.headers, &built.body);
+        assert_eq!(answer.status, 200);
+        let mdn = parse_mdn(
+            &Headers::from_pairs(answer.headers.clone()),
+            &answer.body,
+            std::slice::from_ref(&w.us.cert),
+        )
+        .unwrap();
+        mdn.check(&built.message_id, Some(&built.mic), true)
+            .unwrap();
+
+        let stored =
+            w.db.store
+                .messages()
+                .find_by_as2_id(
+                    w.scope,
+                    as2_domain::id::PartnerId(1),
+                    Direction::Inbound,
+                    &built.message_id,
+                )
+                .unwrap()
+                .unwrap();
+        assert_eq!(stored.status, MessageStatus::Received);
+        assert_eq!(
+            w.payloads
+                .read(stored.payload_key.as_deref().unwrap())
+                .unwrap(),
+            b"ISA*00*~GS*PO~"
+        );
+        assert_eq!(stored.bytes, 14);
+        let record =
+            w.db.store
+                .messages()
+                .mdn(w.scope, stored.id)
+                .unwrap()
+                .unwrap();
+        assert!(record.positive && record.signed);
+
+        // the partner sends it again: the same MDN, no second message
+        let again = send(&w, &built.headers, &built.body);
+        assert_eq!(again.body, answer.body);
+        let events: Vec<_> =
+            w.db.store
+                .messages()
+                .events(w.scope, stored.id)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.event_type)
+                .collect();
+        assert!(
+            events.contains(&"duplicate_received".to_owned()),
+            "{events:?}"
+        );
+    }
+}
+
+#[test]
+fn failures_get_the_right_negative_mdn_and_a_failed_message() {
+    let (us, partner, stranger) = (party("tenant-b"), party("partner-a"), party("stranger"));
+    let w = world(TestDb::sqlite(), us, partner);
+    // signed by someone else's key: authentication-failed
+    let mut out = OutboundMessage::new("PARTNER-A", "TENANT-B", b"data", "application/edi-x12");
+    out.signer = Some(Signer {
+        certificate: &stranger.cert,
+        key: stranger.key.as_ref(),
+        options: SignOptions::default(),
+    });
+    out.encryption = Some((vec![&w.us.cert], EncryptOptions::default()));
+    out.mdn_to = Some("as2@partner.example".into());
+    out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
+    let built = message::build_outbound(&out).unwrap();
+    let answer = send(&w, &built.headers, &built.body);
+    let mdn = parse_mdn(
+        &Headers::from_pairs(answer.headers.clone()),
+        &answer.body,
+        std::slice::from_ref(&w.us.cert),
+    )
+    .unwrap();
+    assert!(
+        mdn.disposition_raw.contains("authentication-failed"),
+        "{}",
+        mdn.disposition_raw
+    );
+    let failed =
+        w.db.store
+            .messages()
+            .find_by_as2_id(
+                w.scope,
+                as2_domain::id::PartnerId(1),
+                Direction::Inbound,
+                &built.message_id,
+            )
+            .unwrap()
+            .unwrap();
+    assert_eq!(failed.status, MessageStatus::Failed);
+    assert_eq!(failed.error.unwrap().kind, ErrorKind::AuthenticationFailed);
+
+    // encrypted to another certificate: decryption-failed
+    out.signer = Some(Signer {
+        certificate: &w.partner.cert,
+        key: w.partner.key.as_ref(),
+        options: SignOptions::default(),
+    });
+    out.encryption = Some((vec![&stranger.cert], EncryptOptions::default()));
+    let built = message::build_outbound(&out).unwrap();
+    let answer = send(&w, &built.headers, &built.body);
+    let mdn = parse_mdn(
+        &Headers::from_pairs(answer.headers.clone()),
+        &answer.body,
+        std::slice::from_ref(&w.us.cert),
+    )
+    .unwrap();
+    assert!(
+        mdn.disposition_raw.contains("decryption-failed"),
+        "{}",
+        mdn.disposition_raw
+    );
+
+    // truncated body of a good message
+    let good = build(&w, b"payload", true);
+    let answer = send(&w, &good.headers, &good.body[..good.body.len() / 2]);
+    let mdn = parse_mdn(
+        &Headers::from_pairs(answer.headers.clone()),
+        &answer.body,
+        std::slice::from_ref(&w.us.cert),
+    )
+    .unwrap();
+    assert!(!mdn.disposition.is_delivered());
+    // the resend of the complete message is processed and the failed row becomes received
+    let answer = send(&w, &good.headers, &good.body);
+    let mdn = parse_mdn(
+        &Headers::from_pairs(answer.headers.clone()),
+        &answer.body,
+        std::slice::from_ref(&w.us.cert),
+    )
+    .unwrap();
+    assert!(mdn.disposition.is_delivered(), "{}", mdn.disposition_raw);
+    let _ = DecryptionKey {
+        certificate: &w.us.cert,
+        key: w.us.key.as_ref(),
+    };
+}
+
+#[test]
+fn unknown_pairs_and_non_as2_requests_are_refused_without_storing() {
+    let w = world(TestDb::sqlite(), party("b"), party("a"));
+    let answer = send(
+        &w,
+        &[("Content-Type".into(), "text/plain".into())],
+        b"hello",
+    );
+    assert_eq!(answer.status, 400);
+    let headers = vec![
+        ("AS2-From".into(), "SOMEONE".into()),
+        ("AS2-To".into(), "TENANT-B".into()),
+        ("Message-ID".into(), "<x@y>".into()),
+        ("Content-Type".into(), "text/plain".into()),
+    ];
+    let answer = send(&w, &headers, b"hello");
+    assert_eq!(answer.status, 404);
+    assert!(String::from_utf8_lossy(&answer.body).contains("SOMEONE"));
+    let (_, total) =
+        w.db.store
+            .messages()
+            .list(w.scope, Default::default(), Default::default())
+            .unwrap();
+    assert_eq!(total, 0);
+}

@@ -1,0 +1,29 @@
+//! `parse_inbound` on arbitrary `headers, blank line, body` input with the fixed key for
+//! decryption and the fixed certificate as trusted signer.
+#![no_main]
+
+use as2_core::cms::DecryptionKey;
+use as2_core::message::{Envelope, InboundConfig, parse_inbound};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let f = as2_core_fuzz::fixture();
+    let Some((headers, body)) = as2_core_fuzz::split_message(data) else {
+        return;
+    };
+    let _ = Envelope::from_headers(&headers);
+    let keys = [DecryptionKey {
+        certificate: &f.cert,
+        key: f.key.as_ref(),
+    }];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        trusted_signers: std::slice::from_ref(&f.cert),
+        max_decompressed: 1 << 20,
+        ..Default::default()
+    };
+    if let Ok(m) = parse_inbound(&headers, body, &cfg) {
+        let _ = m.filename();
+        let _ = m.safe_filename();
+    }
+});
