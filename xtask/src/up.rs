@@ -1,5 +1,5 @@
 //! `cargo xtask up`: builds and starts the platform on the embedded SQLite database (the
-//! api-server now; the gateway joins once it exists) and prints the URLs and the first key.
+//! api-server and the as2-gateway), migrating first, and prints the URLs and the first key.
 
 use std::process::{Child, Command};
 
@@ -31,10 +31,20 @@ pub(crate) fn run() -> Result<()> {
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
     let data_dir =
         std::env::var("AS2_DATA_DIR").unwrap_or_else(|_| root.join("data").display().to_string());
+    // Migrate once, before either process starts, so they never race on the schema.
+    let migrated = Command::new(target.join("debug").join(bins[0]))
+        .arg("migrate")
+        .env("AS2_DATA_DIR", &data_dir)
+        .current_dir(&root)
+        .status()
+        .context("migrating")?;
+    if !migrated.success() {
+        bail!("migrating the database failed");
+    }
     let mut children: Vec<(&str, Child)> = Vec::new();
     for bin in &bins {
         let child = Command::new(target.join("debug").join(bin))
-            .args(["serve", "--migrate"])
+            .arg("serve")
             .env("AS2_DATA_DIR", &data_dir)
             .current_dir(&root)
             .spawn()
@@ -42,7 +52,7 @@ pub(crate) fn run() -> Result<()> {
         children.push((bin, child));
     }
     eprintln!(
-        "xtask up: data in {data_dir}; the API is on http://127.0.0.1:8080 (AS2_API_LISTEN), Ctrl-C stops everything"
+        "xtask up: data in {data_dir}; the API is on http://127.0.0.1:8080 (AS2_API_LISTEN), the AS2 endpoint on http://127.0.0.1:8081/as2/receive (AS2_GATEWAY_LISTEN); Ctrl-C stops everything"
     );
     eprintln!("xtask up: on the first start the api-server prints a test API key once; keep it");
     for (bin, child) in &mut children {

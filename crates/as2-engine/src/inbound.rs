@@ -20,8 +20,10 @@ use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
 use as2_store::{Scope, Store};
 
+use crate::inbox::Inbox;
 use crate::material::{partner_certificates, station_keys, station_signer};
 use crate::outcome::HttpAnswer;
+use crate::stored_mdn;
 
 /// One received HTTP request.
 #[derive(Debug, Clone, Copy)]
@@ -42,8 +44,14 @@ struct Route {
     partner: Partner,
 }
 
-/// Handles one AS2 request end to end and says what to answer.
-pub fn receive(store: &Store, payloads: &PayloadStore, request: &InboundRequest<'_>) -> HttpAnswer {
+/// Handles one AS2 request end to end and says what to answer. With an `inbox`, a payload
+/// received for the first time is also written there before the MDN is answered.
+pub fn receive(
+    store: &Store,
+    payloads: &PayloadStore,
+    inbox: Option<&Inbox>,
+    request: &InboundRequest<'_>,
+) -> HttpAnswer {
     let headers = Headers::from_pairs(
         request
             .headers
@@ -89,12 +97,28 @@ pub fn receive(store: &Store, payloads: &PayloadStore, request: &InboundRequest<
         tracing::warn!(partner = %route.partner.id, remote = ?request.remote, "refused by the partner firewall");
         return HttpAnswer::text(403, "This address may not send messages for this partner");
     }
+    match basic_auth_ok(store, &route, &headers) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(partner = %route.partner.id, "refused: wrong or missing basic auth");
+            return HttpAnswer::text(401, "This partner requires HTTP basic authentication")
+                .with_header("WWW-Authenticate", "Basic realm=\"AS2\"");
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading the partner's credentials failed");
+            return HttpAnswer::text(
+                503,
+                "The AS2 service is temporarily unavailable; retry later",
+            );
+        }
+    }
     let Some(message_id) = envelope.message_id.clone() else {
         return HttpAnswer::text(400, "The message has no Message-ID header");
     };
     match process(
         store,
         payloads,
+        inbox,
         &route,
         &headers,
         &envelope,
@@ -107,6 +131,32 @@ pub fn receive(store: &Store, payloads: &PayloadStore, request: &InboundRequest<
             HttpAnswer::text(503, "The message could not be stored; retry later")
         }
     }
+}
+
+/// Whether the request carries the partner's basic-auth credentials (or none are required).
+fn basic_auth_ok(
+    store: &Store,
+    route: &Route,
+    headers: &Headers,
+) -> Result<bool, as2_store::StoreError> {
+    let settings = &route.partner.settings;
+    if !settings.auth {
+        return Ok(true);
+    }
+    let Some(password) = store
+        .partners()
+        .auth_password(route.scope, route.partner.id)?
+    else {
+        return Ok(false);
+    };
+    let expected = format!(
+        "{}:{password}",
+        settings.auth_user.as_deref().unwrap_or_default()
+    );
+    Ok(crate::basic_auth::matches(
+        headers.get("authorization"),
+        &expected,
+    ))
 }
 
 fn route(store: &Store, envelope: &Envelope) -> Result<Option<Route>, as2_store::StoreError> {
@@ -143,9 +193,11 @@ enum ProcessError {
     Mdn(as2_core::Error),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn process(
     store: &Store,
     payloads: &PayloadStore,
+    inbox: Option<&Inbox>,
     route: &Route,
     headers: &Headers,
     envelope: &Envelope,
@@ -192,6 +244,7 @@ fn process(
             let message = accept(
                 store,
                 payloads,
+                inbox,
                 route,
                 envelope,
                 message_id,
@@ -215,9 +268,11 @@ fn process(
     answer_mdn(store, payloads, route, envelope, &message, disposition, mic)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn accept(
     store: &Store,
     payloads: &PayloadStore,
+    inbox: Option<&Inbox>,
     route: &Route,
     envelope: &Envelope,
     message_id: &str,
@@ -229,6 +284,17 @@ fn accept(
     let filename = inbound.safe_filename();
     let content_type = inbound.content_type().mime_type;
     let scope = route.scope;
+    // The application's copy goes first: a crash before the row exists makes the partner
+    // resend, which rewrites the same file under the same name (never a second file).
+    if let Some(inbox) = inbox {
+        inbox.deliver(
+            &route.station.tenant_id.to_string(),
+            &route.station.settings.as2_id,
+            message_id,
+            filename.as_deref(),
+            &inbound.payload,
+        )?;
+    }
     let message = match existing {
         Some(failed) => store.messages().set_received(
             scope,
@@ -258,14 +324,13 @@ fn accept(
             },
         )?,
     };
-    let data = serde_json::json!({ "id": message.id.to_string(), "message_id": message_id, "partner_id": route.partner.id.to_string(), "bytes": stored.size });
-    if let Err(e) =
-        store
-            .webhooks()
-            .publish(scope, EventType::MessageReceived, &data.to_string(), None)
-    {
-        tracing::warn!(error = %e, "could not publish message.received");
-    }
+    crate::events::publish(
+        store,
+        scope,
+        EventType::MessageReceived,
+        &message,
+        serde_json::json!({ "filename": message.filename }),
+    );
     Ok(message)
 }
 
@@ -312,14 +377,13 @@ fn reject(
             },
         )?,
     };
-    let data = serde_json::json!({ "id": message.id.to_string(), "message_id": message_id, "error": failure.kind.as_str() });
-    if let Err(e) =
-        store
-            .webhooks()
-            .publish(scope, EventType::MessageFailed, &data.to_string(), None)
-    {
-        tracing::warn!(error = %e, "could not publish message.failed");
-    }
+    crate::events::publish(
+        store,
+        scope,
+        EventType::MessageFailed,
+        &message,
+        serde_json::json!({}),
+    );
     Ok(message)
 }
 
@@ -381,7 +445,7 @@ fn answer_mdn(
         options: SignOptions::default(),
     });
     let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
-    let raw = serialize(&built.headers, &built.body);
+    let raw = stored_mdn::serialize(&built.headers, &built.body);
     let stored = payloads.put_bytes(&raw)?;
     let record = MdnRecord {
         message_id: message.id,
@@ -402,12 +466,11 @@ fn answer_mdn(
         store.messages().record_mdn(route.scope, &record)?;
     }
     if request.is_async() {
-        store.messages().add_event(
-            route.scope,
-            message.id,
-            "mdn_async_requested",
-            request.receipt_delivery_option.as_deref(),
-        )?;
+        let url = request
+            .receipt_delivery_option
+            .as_deref()
+            .unwrap_or_default();
+        crate::mdn_delivery::enqueue(store, route.scope, message.id, url)?;
         return Ok(HttpAnswer {
             status: 200,
             headers: Vec::new(),
@@ -419,17 +482,6 @@ fn answer_mdn(
         headers: built.headers,
         body: built.body,
     })
-}
-
-/// Stored form of an MDN: its headers, a blank line, its body.
-fn serialize(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(body.len() + 512);
-    for (name, value) in headers {
-        raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
-    raw.extend_from_slice(b"\r\n");
-    raw.extend_from_slice(body);
-    raw
 }
 
 /// The original MDN of a message received before, as it was sent.
@@ -445,7 +497,15 @@ fn replay_mdn(
         headers: Vec::new(),
         body: Vec::new(),
     };
-    if envelope.mdn.as_ref().is_none_or(|m| m.is_async()) {
+    let Some(request) = &envelope.mdn else {
+        return Ok(empty);
+    };
+    if request.is_async() {
+        let url = request
+            .receipt_delivery_option
+            .as_deref()
+            .unwrap_or_default();
+        crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
         return Ok(empty);
     }
     let Some(raw_key) = store
@@ -455,19 +515,7 @@ fn replay_mdn(
     else {
         return Ok(empty);
     };
-    let raw = payloads.read(&raw_key)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(raw.len());
-    let headers = String::from_utf8_lossy(&raw[..split])
-        .split("\r\n")
-        .filter_map(|line| {
-            line.split_once(": ")
-                .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        })
-        .collect();
-    let body = raw.get(split + 4..).unwrap_or_default().to_vec();
+    let (headers, body) = stored_mdn::deserialize(&payloads.read(&raw_key)?);
     Ok(HttpAnswer {
         status: 200,
         headers,

@@ -1,13 +1,31 @@
 //! AS2 message exchange over the store: the inbound pipeline (route by AS2-To/AS2-From,
 //! decrypt with the station's keys, verify with the partner's certificates, store the
-//! payload durably, answer the MDN) and, to come, outbound delivery and the workers.
+//! payload durably, answer the MDN), outbound delivery (build, post, read the MDN, retry),
+//! async MDNs both ways, webhook deliveries, and the worker that runs the jobs.
 //!
-//! Functions here are synchronous (diesel and the codec are); the gateway runs them on the
-//! blocking pool.
+//! The store and the codec are synchronous; [`worker`] runs them on tokio's blocking pool
+//! and does the HTTP with reqwest (rustls).
 
+pub mod basic_auth;
+pub mod error;
+pub mod events;
+pub mod http;
 pub mod inbound;
+pub mod inbox;
+pub mod job_payload;
 pub mod material;
+pub mod mdn_delivery;
+pub mod mdn_inbound;
+pub mod mdn_receipt;
+pub mod metrics;
+pub mod outbound;
 pub mod outcome;
+pub mod stored_mdn;
+pub mod webhook_delivery;
+pub mod worker;
 
+pub use error::EngineError;
 pub use inbound::{InboundRequest, receive};
+pub use mdn_inbound::{looks_like_mdn, receive_mdn};
 pub use outcome::HttpAnswer;
+pub use worker::{Worker, WorkerConfig};

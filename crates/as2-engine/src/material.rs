@@ -20,7 +20,8 @@ pub enum MaterialError {
     Unreadable(CertificateId, as2_core::Error),
 }
 
-fn certificate(
+/// A stored certificate of `scope`, parsed.
+pub fn certificate(
     store: &Store,
     scope: Scope,
     id: CertificateId,

@@ -21,6 +21,22 @@ impl HttpAnswer {
         }
     }
 
+    /// The same answer with one more header.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// An empty `200 OK` (a message whose MDN goes asynchronously, or none was asked).
+    pub fn ok_empty() -> Self {
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     /// A header value by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -151,6 +151,7 @@ fn send(w: &World, headers: &[(String, String)], body: &[u8]) -> as2_engine::Htt
     receive(
         &w.db.store,
         &w.payloads,
+        None,
         &InboundRequest {
             headers,
             body,

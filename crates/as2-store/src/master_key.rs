@@ -34,14 +34,27 @@ pub fn load_or_create(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir)?;
             let key = MasterKey::generate_hex();
+            // Written whole to a private temporary file, then linked into place: two
+            // processes starting together (api-server and gateway) agree on one key, and
+            // nobody ever reads a half-written file.
+            let temporary = data_dir.join(format!(".{KEY_FILE}.{}", std::process::id()));
             let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
+            options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&path)?;
+            let mut file = options.open(&temporary)?;
             file.write_all(key.as_bytes())?;
             file.sync_all()?;
-            Ok((SecretBox::parse(&key)?, KeySource::Generated))
+            let linked = std::fs::hard_link(&temporary, &path);
+            let _ = std::fs::remove_file(&temporary);
+            match linked {
+                Ok(()) => Ok((SecretBox::parse(&key)?, KeySource::Generated)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(&path)?;
+                    Ok((SecretBox::parse(&text)?, KeySource::File))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Err(e) => Err(e.into()),
     }

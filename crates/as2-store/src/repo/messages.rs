@@ -224,6 +224,7 @@ macro_rules! insert_event {
 }
 
 mod requeue;
+mod stats;
 
 const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
 

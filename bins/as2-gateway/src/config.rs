@@ -1,0 +1,106 @@
+//! Configuration from the environment (README.md lists every variable), with the defaults
+//! DESIGN.md fixes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use as2_store::master_key::{KeySource, load_or_create};
+use as2_store::secrets::SecretBox;
+
+/// The gateway's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL` (default: SQLite under the data directory).
+    pub database_url: String,
+    /// `AS2_DATA_DIR` (default `./data`).
+    pub data_dir: PathBuf,
+    /// `AS2_MASTER_KEY` (default: generated into the data directory).
+    pub master_key: Option<String>,
+    /// `AS2_GATEWAY_LISTEN` (default `127.0.0.1:8081`).
+    pub listen: SocketAddr,
+    /// `AS2_PUBLIC_AS2_URL`: where partners post, also our async MDN URL
+    /// (default `http://127.0.0.1:8081/as2/receive`).
+    pub public_as2_url: String,
+    /// `AS2_WORKERS`: jobs run at once (default 4).
+    pub workers: usize,
+    /// `AS2_MDN_TIMEOUT_SECS`: how long an async MDN may take (default 6 hours).
+    pub mdn_timeout: Duration,
+    /// `AS2_MAX_MESSAGE_BYTES`: the largest AS2 request accepted (default 1.5 GiB).
+    pub max_message_bytes: usize,
+    /// `AS2_JOB_LEASE_SECS`: how long a claimed job is a worker's before another may take
+    /// it, after a crash (default 300).
+    pub job_lease: Duration,
+    /// `AS2_INBOX_DIR`: where received payloads are also written for the application
+    /// (default: none; they are always in the payload store and the API).
+    pub inbox_dir: Option<PathBuf>,
+    /// `AS2_LOG_FORMAT`: `json` or `text`.
+    pub json_logs: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    var(name).map_or(Ok(default), |v| {
+        v.trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {v:?}"))
+    })
+}
+
+impl Config {
+    /// Reads the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let data_dir = PathBuf::from(var("AS2_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("as2.sqlite3").display()));
+        let listen = var("AS2_GATEWAY_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8081".into())
+            .parse()
+            .context("AS2_GATEWAY_LISTEN must be an address such as 127.0.0.1:8081")?;
+        Ok(Self {
+            database_url,
+            master_key: var("AS2_MASTER_KEY"),
+            listen,
+            public_as2_url: var("AS2_PUBLIC_AS2_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
+            workers: number("AS2_WORKERS", 4)?,
+            mdn_timeout: Duration::from_secs(number("AS2_MDN_TIMEOUT_SECS", 6 * 3600)?),
+            max_message_bytes: number("AS2_MAX_MESSAGE_BYTES", 1536 * 1024 * 1024)?,
+            job_lease: Duration::from_secs(number("AS2_JOB_LEASE_SECS", 300)?),
+            inbox_dir: var("AS2_INBOX_DIR").map(PathBuf::from),
+            json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            data_dir,
+        })
+    }
+
+    /// The secret box (the master key from the environment or the data directory).
+    pub fn secrets(&self) -> anyhow::Result<SecretBox> {
+        let (secrets, source) = load_or_create(self.master_key.as_deref(), &self.data_dir)
+            .context("loading the master key")?;
+        if source == KeySource::Generated {
+            tracing::warn!(
+                key_id = secrets.current_key_id(),
+                "generated a master key; back it up, secrets cannot be read without it"
+            );
+        }
+        Ok(secrets)
+    }
+}
+
+/// Logs to stderr, JSON or text, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.json_logs {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

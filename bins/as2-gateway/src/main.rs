@@ -1,0 +1,175 @@
+//! `as2-gateway`: the AS2 endpoint (`POST /as2/receive`, async MDNs) and the workers that
+//! send queued messages, retry, post async MDNs and deliver webhooks. `serve [--migrate]`
+//! runs it, `migrate` applies migrations. Configuration: see `config.rs` and README.md.
+
+// A server binary: it prints its address to the terminal on purpose.
+#![allow(clippy::print_stdout)]
+
+mod config;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use as2_engine::http::{GatewayState, router};
+use as2_engine::inbox::Inbox;
+use as2_engine::metrics::Metrics;
+use as2_engine::outbound::OutboundConfig;
+use as2_engine::{Worker, WorkerConfig};
+use as2_store::payload::PayloadStore;
+use as2_store::{Database, PoolOptions, Store};
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "as2-gateway", version, about = "The AS2 platform's gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the AS2 endpoint and run the workers.
+    Serve {
+        /// Apply pending migrations before serving.
+        #[arg(long)]
+        migrate: bool,
+        /// Listen address (overrides AS2_GATEWAY_LISTEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Run no workers (an endpoint-only instance).
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    config::init_tracing(&config);
+    match cli.command {
+        Command::Migrate => {
+            let applied = as2_store::migrate(&config.database_url).context("migrating")?;
+            tracing::info!(applied, database = %as2_store::redact(&config.database_url), "migrations applied");
+            Ok(())
+        }
+        Command::Serve {
+            migrate,
+            listen,
+            no_workers,
+        } => serve(config, migrate, listen, no_workers).await,
+    }
+}
+
+async fn serve(
+    config: Config,
+    migrate: bool,
+    listen: Option<SocketAddr>,
+    no_workers: bool,
+) -> anyhow::Result<()> {
+    let db = Database::connect(&config.database_url, &PoolOptions::default())
+        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    if migrate {
+        let applied = db.migrate().context("migrating")?;
+        tracing::info!(applied, "migrations applied");
+    } else if db.pending_migrations()? > 0 {
+        anyhow::bail!(
+            "the database has pending migrations: run `as2-gateway migrate` or `serve --migrate`"
+        );
+    }
+    let store = Arc::new(Store::new(db, config.secrets()?));
+    let payloads = Arc::new(
+        PayloadStore::open(config.data_dir.join("payloads"))
+            .context("opening the payload store")?,
+    );
+    let inbox = config
+        .inbox_dir
+        .as_ref()
+        .map(|dir| Inbox::open(dir).map(Arc::new))
+        .transpose()
+        .context("opening AS2_INBOX_DIR")?;
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = if no_workers {
+        None
+    } else {
+        let worker = Worker::new(
+            store.clone(),
+            payloads.clone(),
+            WorkerConfig {
+                concurrency: config.workers,
+                lease: config.job_lease,
+                outbound: OutboundConfig {
+                    async_mdn_url: config.public_as2_url.clone(),
+                    mdn_timeout: config.mdn_timeout,
+                    ..OutboundConfig::default()
+                },
+                ..WorkerConfig::default()
+            },
+            metrics.clone(),
+        )
+        .context("building the HTTP client")?;
+        let mut stop = stop_rx.clone();
+        Some(tokio::spawn(worker.run(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })))
+    };
+    let app = router(
+        GatewayState {
+            store,
+            payloads,
+            metrics,
+            inbox,
+        },
+        config.max_message_bytes,
+    );
+    let addr = listen.unwrap_or(config.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, "as2-gateway listening");
+    println!(
+        "AS2 endpoint on http://{}/as2/receive",
+        listener.local_addr()?
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("HTTP stopped; stopping workers");
+    let _ = stop_tx.send(true);
+    if let Some(handle) = workers {
+        let _ = handle.await;
+    }
+    tracing::info!("as2-gateway stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM: in-flight requests finish, then the server stops.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,195 @@
+//! Applying a partner's MDN (sync in the HTTP answer, or async on our MDN endpoint) to the
+//! outbound message it answers: verify the signature with the partner's certificates, check
+//! the Original-Message-ID and the MIC, record the MDN, and end the message `delivered` or
+//! `failed` with a sentence an operator can act on.
+
+use as2_core::crypto::MicAlgStyle;
+use as2_core::mdn::{ParsedMdn, parse_mdn};
+use as2_core::message::Mic;
+use as2_core::mime::Headers;
+use as2_domain::mdn::MdnRecord;
+use as2_domain::message::{ErrorKind, Message, MessageError, MessageStatus};
+use as2_domain::partner::Partner;
+use as2_domain::webhook::EventType;
+use as2_store::payload::PayloadStore;
+use as2_store::{Scope, Store};
+
+use crate::error::EngineError;
+use crate::events::publish;
+use crate::material::partner_certificates;
+use crate::stored_mdn;
+
+/// What the MDN says about the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// `delivered` or `failed`.
+    pub status: MessageStatus,
+    /// Why it failed.
+    pub error: Option<MessageError>,
+}
+
+impl Verdict {
+    fn delivered() -> Self {
+        Self {
+            status: MessageStatus::Delivered,
+            error: None,
+        }
+    }
+
+    fn failed(kind: ErrorKind, sentence: String) -> Self {
+        Self {
+            status: MessageStatus::Failed,
+            error: Some(MessageError { kind, sentence }),
+        }
+    }
+}
+
+/// Judges a parsed MDN against the message it should answer.
+pub fn judge(
+    mdn: &ParsedMdn,
+    message: &Message,
+    expected_mic: Option<&Mic>,
+    require_signed: bool,
+) -> Verdict {
+    if !mdn.is_delivered() {
+        let text = mdn
+            .text
+            .as_deref()
+            .map(|t| format!(" ({})", t.chars().take(300).collect::<String>()))
+            .unwrap_or_default();
+        return Verdict::failed(
+            ErrorKind::NegativeMdn,
+            format!(
+                "The partner refused the message with the disposition \"{}\"{text}; fix what it names and retry",
+                mdn.disposition_raw
+            ),
+        );
+    }
+    // A MIC is compared whenever the partner returned one or signed its receipt.
+    let expected = expected_mic.filter(|_| mdn.mic.is_some() || mdn.signed);
+    match mdn.check(&message.as2_message_id, expected, require_signed) {
+        Ok(()) => Verdict::delivered(),
+        Err(as2_core::Error::Integrity(detail)) => Verdict::failed(
+            ErrorKind::MicMismatch,
+            format!(
+                "The MIC in the partner's MDN does not match what we sent ({detail}): the partner may have received altered content; resend and compare with the partner"
+            ),
+        ),
+        Err(as2_core::Error::InsufficientSecurity(_)) => Verdict::failed(
+            ErrorKind::MdnSignature,
+            "The partner's MDN is not signed although a signed MDN was requested; check the partner's MDN settings".to_owned(),
+        ),
+        Err(other) => Verdict::failed(
+            ErrorKind::Unexpected,
+            format!("The partner's MDN does not answer this message: {other}"),
+        ),
+    }
+}
+
+fn unreadable(error: &as2_core::Error) -> Verdict {
+    match error {
+        as2_core::Error::Signature(_) | as2_core::Error::UnknownSigner => Verdict::failed(
+            ErrorKind::MdnSignature,
+            format!(
+                "The partner's MDN signature does not verify against their certificate ({error}); check the partner's certificate"
+            ),
+        ),
+        other => Verdict::failed(
+            ErrorKind::Unexpected,
+            format!("The partner's answer is not a readable MDN: {other}"),
+        ),
+    }
+}
+
+/// Records the MDN in `headers` + `body` for `message` (status `processing` for a sync MDN,
+/// `sent` for an async one) and moves the message to its final status.
+pub fn apply(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    message: &Message,
+    partner: &Partner,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Message, EngineError> {
+    let stored = payloads.put_bytes(&stored_mdn::serialize(headers, body))?;
+    let trusted = partner_certificates(store, scope, partner)?;
+    let parsed = parse_mdn(
+        &Headers::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
+        body,
+        &trusted,
+    );
+    let expected = message.mic.as_deref().and_then(|m| Mic::parse(m).ok());
+    let (verdict, record) = match &parsed {
+        Ok(mdn) => {
+            let verdict = judge(mdn, message, expected.as_ref(), partner.settings.mdn_signed);
+            let matched = match (&mdn.mic, &expected) {
+                (Some(got), Some(want)) => Some(got.matches(want)),
+                _ => None,
+            };
+            let record = MdnRecord {
+                message_id: message.id,
+                disposition: mdn.disposition_raw.clone(),
+                positive: mdn.is_delivered(),
+                mic: mdn
+                    .mic
+                    .as_ref()
+                    .map(|m| m.to_header_value(MicAlgStyle::Rfc5751)),
+                mic_matched: matched,
+                signed: mdn.signed,
+                verified: mdn.signature.is_some(),
+                original_message_id: Some(mdn.original_message_id.clone()),
+                raw_key: Some(stored.key.clone()),
+                created_at: chrono::Utc::now(),
+            };
+            (verdict, record)
+        }
+        Err(e) => (
+            unreadable(e),
+            MdnRecord {
+                message_id: message.id,
+                disposition: String::new(),
+                positive: false,
+                mic: None,
+                mic_matched: None,
+                signed: matches!(
+                    e,
+                    as2_core::Error::Signature(_) | as2_core::Error::UnknownSigner
+                ),
+                verified: false,
+                original_message_id: None,
+                raw_key: Some(stored.key.clone()),
+                created_at: chrono::Utc::now(),
+            },
+        ),
+    };
+    if store.messages().mdn(scope, message.id)?.is_none() {
+        store.messages().record_mdn(scope, &record)?;
+    }
+    publish(
+        store,
+        scope,
+        EventType::MdnReceived,
+        message,
+        serde_json::json!({ "disposition": record.disposition, "mic_matched": record.mic_matched, "signed": record.signed, "verified": record.verified }),
+    );
+    let event = if verdict.status == MessageStatus::Delivered {
+        "delivered"
+    } else {
+        "failed"
+    };
+    let updated = store.messages().transition(
+        scope,
+        message.id,
+        verdict.status,
+        verdict.error.as_ref(),
+        event,
+    )?;
+    let kind = if verdict.status == MessageStatus::Delivered {
+        EventType::MessageDelivered
+    } else {
+        EventType::MessageFailed
+    };
+    publish(store, scope, kind, &updated, serde_json::json!({}));
+    Ok(updated)
+}

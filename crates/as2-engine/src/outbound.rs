@@ -1,0 +1,509 @@
+//! Outbound messages, the parts that need no network: `prepare` claims a queued message and
+//! builds it as the partner's settings say (compress, sign with the station's key, encrypt for
+//! the partner's certificate) under its fixed Message-ID; `conclude` reads what the partner
+//! answered and moves the message on (`delivered`, `sent` awaiting an async MDN, back to
+//! `queued` for a retry, or `failed`). The worker does the HTTP in between.
+
+use std::time::Duration;
+
+use as2_core::cms::{EncryptOptions, SignOptions};
+use as2_core::crypto::{ContentEncryption, DigestAlgorithm, MicAlgStyle};
+use as2_core::message::{
+    BuiltMessage, Compression, NotificationOptions, OutboundMessage, Signer, build_outbound,
+};
+use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
+use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
+use as2_domain::partner::Partner;
+use as2_domain::station::Station;
+use as2_domain::webhook::EventType;
+use as2_store::payload::PayloadStore;
+use as2_store::{Scope, Store, StoreError};
+
+use crate::error::EngineError;
+use crate::events::publish;
+use crate::job_payload::MessageJob;
+use crate::material::{certificate, station_signer};
+use crate::mdn_receipt;
+
+/// Engine settings the outbound side needs.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    /// Where partners post our async MDNs when the station names no `mdn_url`.
+    pub async_mdn_url: String,
+    /// How long an async MDN may take before the message fails.
+    pub mdn_timeout: Duration,
+    /// The domain of generated Message-IDs and our `User-Agent`.
+    pub user_agent: String,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        Self {
+            async_mdn_url: "http://127.0.0.1:8081/as2/mdn".into(),
+            mdn_timeout: Duration::from_secs(6 * 3600),
+            user_agent: concat!("as2-platform/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+}
+
+/// A message built and ready to post.
+#[derive(Debug, Clone)]
+pub struct PreparedSend {
+    /// Tenant and mode.
+    pub scope: Scope,
+    /// The message (status `processing`).
+    pub message: Message,
+    /// The partner it goes to.
+    pub partner: Partner,
+    /// The partner's AS2 URL.
+    pub url: String,
+    /// HTTP headers, `Authorization` included when the partner uses basic auth.
+    pub headers: Vec<(String, String)>,
+    /// HTTP body.
+    pub body: Vec<u8>,
+    /// The partner's timeout.
+    pub timeout: Duration,
+    /// Backoff base between attempts.
+    pub retry_interval: Duration,
+}
+
+/// What `prepare` decided.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Post this.
+    Send(Box<PreparedSend>),
+    /// Nothing to do: the message is already past sending (a job run twice after a crash).
+    Done,
+    /// The message cannot be built (missing certificate or key): it failed.
+    Failed(Box<Message>),
+}
+
+/// What the partner answered.
+#[derive(Debug, Clone)]
+pub enum HttpOutcome {
+    /// No answer: connection refused, TLS failure, timeout.
+    Transport(String),
+    /// An HTTP answer.
+    Answer {
+        /// Status code.
+        status: u16,
+        /// Headers.
+        headers: Vec<(String, String)>,
+        /// Body.
+        body: Vec<u8>,
+    },
+}
+
+/// What `conclude` made of the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conclusion {
+    /// Final: delivered or failed.
+    Final(MessageStatus),
+    /// Sent; an async MDN is awaited until the timeout job runs.
+    AwaitingMdn,
+    /// Try again later (the message is `queued` again): the reason.
+    Retry(String),
+}
+
+fn digest(alg: SignAlgorithm) -> DigestAlgorithm {
+    match alg {
+        SignAlgorithm::Sha1 => DigestAlgorithm::Sha1,
+        SignAlgorithm::Sha256 => DigestAlgorithm::Sha256,
+        SignAlgorithm::Sha384 => DigestAlgorithm::Sha384,
+        SignAlgorithm::Sha512 => DigestAlgorithm::Sha512,
+    }
+}
+
+fn cipher(alg: EncryptAlgorithm) -> ContentEncryption {
+    match alg {
+        EncryptAlgorithm::TripleDes => ContentEncryption::Des3Cbc,
+        EncryptAlgorithm::Aes128Cbc => ContentEncryption::Aes128Cbc,
+        EncryptAlgorithm::Aes192Cbc => ContentEncryption::Aes192Cbc,
+        EncryptAlgorithm::Aes256Cbc => ContentEncryption::Aes256Cbc,
+        EncryptAlgorithm::Aes128Gcm => ContentEncryption::Aes128Gcm,
+        EncryptAlgorithm::Aes256Gcm => ContentEncryption::Aes256Gcm,
+    }
+}
+
+fn secs(value: i32) -> Duration {
+    Duration::from_secs(u64::try_from(value.max(1)).unwrap_or(1))
+}
+
+/// Fails `message` for a reason no retry can fix, with its events.
+fn fail_for_configuration(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    sentence: String,
+) -> Result<Prepared, EngineError> {
+    let error = MessageError {
+        kind: ErrorKind::Configuration,
+        sentence,
+    };
+    let failed = store.messages().transition(
+        scope,
+        message.id,
+        MessageStatus::Failed,
+        Some(&error),
+        "failed",
+    )?;
+    publish(
+        store,
+        scope,
+        EventType::MessageFailed,
+        &failed,
+        serde_json::json!({}),
+    );
+    Ok(Prepared::Failed(Box::new(failed)))
+}
+
+/// Takes the job's message to `processing` and builds it.
+pub fn prepare(
+    store: &Store,
+    payloads: &PayloadStore,
+    job: &MessageJob,
+    config: &OutboundConfig,
+) -> Result<Prepared, EngineError> {
+    let scope = job.scope()?;
+    let message = match store.messages().get(scope, job.message()) {
+        Ok(m) => m,
+        Err(StoreError::NotFound) => return Ok(Prepared::Done),
+        Err(e) => return Err(e.into()),
+    };
+    if message.direction != Direction::Outbound {
+        return Ok(Prepared::Done);
+    }
+    let message = match message.status {
+        MessageStatus::Queued => store.messages().transition(
+            scope,
+            message.id,
+            MessageStatus::Processing,
+            None,
+            "sending",
+        )?,
+        // A worker died mid-send: send again under the same Message-ID (the partner
+        // answers a duplicate with its original MDN).
+        MessageStatus::Processing => {
+            store.messages().add_event(
+                scope,
+                message.id,
+                "resumed",
+                Some("Sending again after an interrupted attempt"),
+            )?;
+            message
+        }
+        _ => return Ok(Prepared::Done),
+    };
+    let partner = store.partners().get(scope, message.partner_id)?;
+    let station = store.stations().get(scope, message.station_id)?;
+    match build(store, payloads, scope, &message, &partner, &station, config)? {
+        Ok(built) => {
+            if message.mic.is_none() {
+                store.messages().set_mic(
+                    scope,
+                    message.id,
+                    &built.mic.to_header_value(MicAlgStyle::Rfc5751),
+                )?;
+            }
+            let message = store.messages().get(scope, message.id)?;
+            let mut headers = built.headers;
+            headers.push(("User-Agent".into(), config.user_agent.clone()));
+            if partner.settings.auth {
+                let password = store
+                    .partners()
+                    .auth_password(scope, partner.id)?
+                    .unwrap_or_default();
+                let user = partner.settings.auth_user.clone().unwrap_or_default();
+                headers.push((
+                    "Authorization".into(),
+                    crate::basic_auth::header(&user, &password),
+                ));
+            }
+            Ok(Prepared::Send(Box::new(PreparedSend {
+                scope,
+                url: partner.settings.url.clone(),
+                timeout: secs(partner.settings.timeout_secs),
+                retry_interval: secs(partner.settings.retry_interval_secs),
+                partner,
+                message,
+                headers,
+                body: built.body,
+            })))
+        }
+        Err(sentence) => fail_for_configuration(store, scope, &message, sentence),
+    }
+}
+
+/// Builds the AS2 request; `Err(sentence)` when a setting makes it impossible.
+fn build(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    message: &Message,
+    partner: &Partner,
+    station: &Station,
+    config: &OutboundConfig,
+) -> Result<Result<BuiltMessage, String>, EngineError> {
+    let Some(payload_key) = &message.payload_key else {
+        return Ok(Err("The message has no stored payload".into()));
+    };
+    let payload = payloads.read(payload_key)?;
+    let settings = &partner.settings;
+    let signer = if settings.sign {
+        match station_signer(store, scope, station)? {
+            Some(pair) => Some(pair),
+            None => {
+                return Ok(Err(format!(
+                    "The partner's settings ask for signed messages but station {} has no certificate with a private key; add one to the station",
+                    station.id
+                )));
+            }
+        }
+    } else {
+        None
+    };
+    let recipient = if settings.encrypt {
+        match settings.encryption_certificate() {
+            Some(id) => Some(certificate(store, scope, id)?),
+            None => {
+                return Ok(Err(
+                    "The partner's settings ask for encryption but the partner has no certificate; upload the partner's certificate and set certificate_id".into(),
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    let mut out = OutboundMessage::new(
+        &station.settings.as2_id,
+        &settings.as2_id,
+        &payload,
+        &message.content_type,
+    );
+    out.message_id = Some(message.as2_message_id.clone());
+    out.subject = message
+        .subject
+        .clone()
+        .unwrap_or_else(|| "AS2 message".into());
+    out.filename = message.filename.clone();
+    if settings.compress {
+        out.compression = Compression::BeforeSigning;
+    }
+    out.signer = signer.as_ref().map(|(certificate, key)| Signer {
+        certificate,
+        key: key.as_ref(),
+        options: SignOptions {
+            digest: digest(settings.sign_algorithm),
+            ..SignOptions::default()
+        },
+    });
+    out.encryption = recipient.as_ref().map(|cert| {
+        (
+            vec![cert],
+            EncryptOptions {
+                algorithm: cipher(settings.encrypt_algorithm),
+                ..EncryptOptions::default()
+            },
+        )
+    });
+    if settings.mdn_mode != MdnMode::None {
+        out.mdn_to = Some(station.settings.as2_id.clone());
+        out.mdn_options = Some(if settings.mdn_signed {
+            NotificationOptions::signed(&[digest(settings.sign_algorithm)])
+        } else {
+            NotificationOptions::parse("")
+        });
+    }
+    if settings.mdn_mode == MdnMode::Async {
+        out.receipt_delivery_option = Some(
+            station
+                .settings
+                .mdn_url
+                .clone()
+                .unwrap_or_else(|| config.async_mdn_url.clone()),
+        );
+    }
+    out.ediint_features = vec!["multiple-attachments".into(), "CEM".into()];
+    Ok(Ok(build_outbound(&out)?))
+}
+
+/// Moves the message on according to the partner's answer.
+pub fn conclude(
+    store: &Store,
+    payloads: &PayloadStore,
+    sent: &PreparedSend,
+    outcome: &HttpOutcome,
+    config: &OutboundConfig,
+) -> Result<Conclusion, EngineError> {
+    let scope = sent.scope;
+    let (status, headers, body) = match outcome {
+        HttpOutcome::Transport(reason) => {
+            return Ok(Conclusion::Retry(format!(
+                "Could not reach the partner at {}: {reason}",
+                sent.url
+            )));
+        }
+        HttpOutcome::Answer {
+            status,
+            headers,
+            body,
+        } => (*status, headers, body),
+    };
+    if !(200..300).contains(&status) {
+        let text: String = String::from_utf8_lossy(body).chars().take(200).collect();
+        return Ok(Conclusion::Retry(format!(
+            "The partner answered HTTP {status}{}",
+            if text.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", text.trim())
+            }
+        )));
+    }
+    match sent.partner.settings.mdn_mode {
+        MdnMode::Sync => {
+            let done = mdn_receipt::apply(
+                store,
+                payloads,
+                scope,
+                &sent.message,
+                &sent.partner,
+                headers,
+                body,
+            )?;
+            Ok(Conclusion::Final(done.status))
+        }
+        MdnMode::Async => {
+            let message = store.messages().transition(
+                scope,
+                sent.message.id,
+                MessageStatus::Sent,
+                None,
+                "sent",
+            )?;
+            let timeout_at = chrono::Utc::now()
+                + chrono::Duration::from_std(config.mdn_timeout)
+                    .unwrap_or_else(|_| chrono::Duration::hours(6));
+            store.jobs().enqueue(
+                as2_domain::job::JobKind::MdnTimeout,
+                &MessageJob::new(scope, message.id, None).to_json(),
+                timeout_at,
+                3,
+            )?;
+            publish(
+                store,
+                scope,
+                EventType::MessageSent,
+                &message,
+                serde_json::json!({}),
+            );
+            Ok(Conclusion::AwaitingMdn)
+        }
+        MdnMode::None => {
+            let message = store.messages().transition(
+                scope,
+                sent.message.id,
+                MessageStatus::Delivered,
+                None,
+                "delivered",
+            )?;
+            publish(
+                store,
+                scope,
+                EventType::MessageDelivered,
+                &message,
+                serde_json::json!({}),
+            );
+            Ok(Conclusion::Final(MessageStatus::Delivered))
+        }
+    }
+}
+
+/// Puts a message whose attempt failed back to `queued` for the next try.
+pub fn requeue_after(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    reason: &str,
+) -> Result<(), EngineError> {
+    store.messages().transition(
+        scope,
+        message.id,
+        MessageStatus::Queued,
+        Some(&MessageError {
+            kind: ErrorKind::Transport,
+            sentence: reason.to_owned(),
+        }),
+        "retry_scheduled",
+    )?;
+    Ok(())
+}
+
+/// Fails a message whose attempts are used up.
+pub fn give_up(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    reason: &str,
+) -> Result<(), EngineError> {
+    let error = MessageError {
+        kind: ErrorKind::Transport,
+        sentence: format!(
+            "{reason}. Gave up after {} attempts; check the partner's URL and availability, then retry",
+            message.attempts
+        ),
+    };
+    let failed = store.messages().transition(
+        scope,
+        message.id,
+        MessageStatus::Failed,
+        Some(&error),
+        "failed",
+    )?;
+    publish(
+        store,
+        scope,
+        EventType::MessageFailed,
+        &failed,
+        serde_json::json!({}),
+    );
+    Ok(())
+}
+
+/// The async MDN of a `sent` message never came: it failed.
+pub fn mdn_timed_out(store: &Store, job: &MessageJob) -> Result<(), EngineError> {
+    let scope = job.scope()?;
+    let message = match store.messages().get(scope, job.message()) {
+        Ok(m) => m,
+        Err(StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if message.status != MessageStatus::Sent {
+        return Ok(());
+    }
+    let error = MessageError {
+        kind: ErrorKind::MdnTimeout,
+        sentence: "The partner's asynchronous MDN did not arrive in time; ask the partner whether they received the message, then retry".into(),
+    };
+    match store.messages().transition(
+        scope,
+        message.id,
+        MessageStatus::Failed,
+        Some(&error),
+        "failed",
+    ) {
+        Ok(failed) => {
+            publish(
+                store,
+                scope,
+                EventType::MessageFailed,
+                &failed,
+                serde_json::json!({}),
+            );
+            Ok(())
+        }
+        // The MDN arrived meanwhile.
+        Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

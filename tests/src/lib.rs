@@ -1,0 +1,260 @@
+//! The end-to-end harness: one platform (the API router and the gateway router, each on its
+//! own 127.0.0.1 port, and the job worker) over a fresh database, two tenants with their
+//! keys, and a capture server for webhooks. Everything talks real HTTP.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use as2_api::bootstrap::{bootstrap, create_key};
+use as2_api::{ApiConfig, AppState};
+use as2_domain::Mode;
+use as2_domain::api_key::KeyKind;
+use as2_domain::plan::Plan;
+use as2_engine::http::GatewayState;
+use as2_engine::inbox::Inbox;
+use as2_engine::metrics::Metrics;
+use as2_engine::outbound::OutboundConfig;
+use as2_engine::{Worker, WorkerConfig};
+use as2_store::payload::PayloadStore;
+use as2_store::testing::TestDb;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+/// A running platform.
+#[derive(Debug)]
+pub struct Platform {
+    /// The database (dropped last).
+    pub db: TestDb,
+    /// The API's base URL.
+    pub api_url: String,
+    /// The gateway's AS2 URL (`…/as2/receive`).
+    pub as2_url: String,
+    /// Where the gateway delivers received payloads for the application.
+    pub inbox: std::path::PathBuf,
+    /// Tenant A's test key (the bootstrap account).
+    pub key_a: String,
+    /// Tenant B's test key (a second account).
+    pub key_b: String,
+    http: reqwest::Client,
+    stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+async fn serve(app: axum::Router) -> Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    Ok(addr)
+}
+
+impl Platform {
+    /// Starts the API, the gateway and a worker over `db`.
+    pub async fn start(db: TestDb) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let boot = bootstrap(&db.store, "TENANT-A")?.context("bootstrap on an empty db")?;
+        let account_b = db
+            .store
+            .accounts()
+            .create_account("B", Plan::Professional)?;
+        let tenant_b = db.store.accounts().create_tenant(account_b.id, "B")?;
+        let key_b = create_key(
+            &db.store,
+            account_b.id,
+            Some(tenant_b.id),
+            KeyKind::Tenant,
+            Mode::Test,
+            "e2e",
+        )?
+        .secret;
+        let api_state = AppState::new(
+            db.store.clone(),
+            PayloadStore::open(dir.path())?,
+            ApiConfig::default(),
+        );
+        let api = serve(as2_api::router(api_state)).await?;
+        let store = Arc::new(db.store.clone());
+        let payloads = Arc::new(PayloadStore::open(dir.path())?);
+        let metrics = Arc::new(Metrics::default());
+        let inbox = dir.path().join("inbox");
+        let gateway = serve(as2_engine::http::router(
+            GatewayState {
+                store: store.clone(),
+                payloads: payloads.clone(),
+                metrics: metrics.clone(),
+                inbox: Some(Arc::new(Inbox::open(&inbox)?)),
+            },
+            64 * 1024 * 1024,
+        ))
+        .await?;
+        let as2_url = format!("http://{gateway}/as2/receive");
+        let worker = Worker::new(
+            store,
+            payloads,
+            WorkerConfig {
+                concurrency: 2,
+                poll_interval: Duration::from_millis(50),
+                outbound: OutboundConfig {
+                    async_mdn_url: as2_url.clone(),
+                    ..OutboundConfig::default()
+                },
+                ..WorkerConfig::default()
+            },
+            metrics,
+        )?;
+        let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(worker.run(async move {
+            let mut rx = stop_rx;
+            let _ = rx.wait_for(|s| *s).await;
+        }));
+        Ok(Self {
+            db,
+            api_url: format!("http://{api}"),
+            as2_url,
+            inbox,
+            key_a: boot.test_key,
+            key_b,
+            http: reqwest::Client::new(),
+            stop,
+            _dir: dir,
+        })
+    }
+
+    /// Calls the API with `key`; the status and the JSON body.
+    pub async fn call(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.api_url))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// POSTs JSON and expects 201/202; the `data` member.
+    pub async fn create(&self, key: &str, path: &str, body: Value) -> Result<Value> {
+        let (status, reply) = self
+            .call(key, reqwest::Method::POST, path, Some(body))
+            .await?;
+        if !(200..300).contains(&status) {
+            bail!("POST {path} answered {status}: {reply}");
+        }
+        Ok(reply["data"].clone())
+    }
+
+    /// GETs JSON and expects 200; the whole body.
+    pub async fn get(&self, key: &str, path: &str) -> Result<Value> {
+        let (status, reply) = self.call(key, reqwest::Method::GET, path, None).await?;
+        if status != 200 {
+            bail!("GET {path} answered {status}: {reply}");
+        }
+        Ok(reply)
+    }
+
+    /// GETs raw bytes.
+    pub async fn download(&self, key: &str, path: &str) -> Result<Vec<u8>> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.api_url))
+            .bearer_auth(key)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("GET {path} answered {}", response.status());
+        }
+        Ok(response.bytes().await?.to_vec())
+    }
+
+    /// Waits until message `id` of `key`'s tenant reaches a final status; the message.
+    pub async fn wait_final(&self, key: &str, id: &str) -> Result<Value> {
+        for _ in 0..400 {
+            let message = self.get(key, &format!("/v1/messages/{id}")).await?["data"].clone();
+            if matches!(
+                message["status"].as_str(),
+                Some("delivered" | "failed" | "received")
+            ) {
+                return Ok(message);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("message {id} did not reach a final status in 20 s")
+    }
+
+    /// Generates a key pair for `key`'s tenant; its id and its certificate in PEM.
+    pub async fn key_pair(&self, key: &str, name: &str) -> Result<(String, String)> {
+        let cert = self
+            .create(
+                key,
+                "/v1/certificates/generate",
+                json!({"name": name, "common_name": name, "days": 30}),
+            )
+            .await?;
+        let id = cert["id"].as_str().context("certificate id")?.to_owned();
+        let pem = String::from_utf8(
+            self.download(key, &format!("/v1/certificates/{id}/download"))
+                .await?,
+        )?;
+        Ok((id, pem))
+    }
+
+    /// Uploads a partner's public certificate; its id.
+    pub async fn upload_certificate(&self, key: &str, name: &str, pem: &str) -> Result<String> {
+        let cert = self
+            .create(key, "/v1/certificates", json!({"name": name, "pem": pem}))
+            .await?;
+        Ok(cert["id"].as_str().context("certificate id")?.to_owned())
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Webhook requests received by a capture server: headers and body.
+pub type Captured = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
+/// A server on 127.0.0.1 that records every POST and answers 200; its URL and the record.
+pub async fn capture_server() -> Result<(String, Captured)> {
+    let seen: Captured = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let record = record.clone();
+                async move {
+                    if let Ok(mut r) = record.lock() {
+                        r.push((headers, body.to_vec()));
+                    }
+                    "ok"
+                }
+            },
+        ),
+    );
+    let addr = serve(app).await?;
+    Ok((format!("http://{addr}/hook"), seen))
+}

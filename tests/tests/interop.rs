@@ -1,0 +1,302 @@
+//! Interop with a real AS2 peer, pyas2lib 1.4.4 (../shared/interop), both directions:
+//! - its standard matrix (`peer.py matrix --strict-mic --verify-store`) against our gateway,
+//!   the payloads checked in the gateway's inbox;
+//! - our outbound messages to `peer.py serve` for every sign × encrypt × compress
+//!   combination and every MDN mode, each ending `delivered`, the peer's stored payload equal
+//!   to what we sent.
+//!
+//! Needs the interop venv (`../shared/interop/setup.sh`, which `.ci/run` runs). Outside CI a
+//! missing venv skips the test with a message; under CI it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use as2_e2e::Platform;
+use as2_store::testing::TestDb;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+
+struct Peer {
+    dir: PathBuf,
+    python: PathBuf,
+    certs: tempfile::TempDir,
+}
+
+fn peer() -> Result<Option<Peer>> {
+    let dir = std::env::var_os("AS2_INTEROP_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop"),
+        PathBuf::from,
+    );
+    let venv = std::env::var_os("AS2_INTEROP_VENV")
+        .map_or_else(|| PathBuf::from("/tmp/as2-interop-venv"), PathBuf::from);
+    let python = venv.join("bin/python");
+    if !dir.join("peer.py").exists() || !python.exists() {
+        if std::env::var_os("CI").is_some() {
+            bail!(
+                "the interop peer is missing ({} / {}): run ../shared/interop/setup.sh",
+                dir.display(),
+                python.display()
+            );
+        }
+        eprintln!("interop peer not set up (run ../shared/interop/setup.sh): skipped");
+        return Ok(None);
+    }
+    let certs = tempfile::tempdir()?;
+    let status = Command::new("bash")
+        .arg(dir.join("make_certs.sh"))
+        .arg(certs.path())
+        .stdout(Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "make_certs.sh failed");
+    Ok(Some(Peer { dir, python, certs }))
+}
+
+impl Peer {
+    fn cert(&self, name: &str) -> PathBuf {
+        self.certs.path().join(name)
+    }
+
+    fn read(&self, name: &str) -> Result<String> {
+        Ok(std::fs::read_to_string(self.cert(name))?)
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.python);
+        c.arg(self.dir.join("peer.py")).current_dir(&self.dir);
+        c
+    }
+}
+
+/// Station `as2_id` with the `us` key pair, and partner `partner` on it with `settings`.
+async fn station_and_partner(
+    p: &Platform,
+    peer: &Peer,
+    as2_id: &str,
+    url: &str,
+    settings: serde_json::Value,
+) -> Result<String> {
+    let pair = p
+        .upload_certificate(
+            &p.key_a,
+            &format!("us for {as2_id}"),
+            &format!("{}{}", peer.read("us.key.pem")?, peer.read("us.cert.pem")?),
+        )
+        .await?;
+    let theirs = p
+        .upload_certificate(
+            &p.key_a,
+            &format!("partner for {as2_id}"),
+            &peer.read("partner.cert.pem")?,
+        )
+        .await?;
+    let station = p
+        .create(
+            &p.key_a,
+            "/v1/stations",
+            json!({"name": as2_id, "as2_id": as2_id, "certificate_id": pair}),
+        )
+        .await?;
+    let mut body = json!({
+        "name": format!("pyas2lib for {as2_id}"), "as2_id": "partner", "url": url,
+        "station_id": station["id"], "certificate_id": theirs,
+    });
+    if let (Some(map), Some(extra)) = (body.as_object_mut(), settings.as_object()) {
+        map.extend(extra.clone());
+    }
+    let partner = p.create(&p.key_a, "/v1/partners", body).await?;
+    Ok(partner["id"].as_str().context("partner id")?.to_owned())
+}
+
+async fn inbound_matrix(p: &Platform, peer: &Peer) -> Result<()> {
+    station_and_partner(
+        p,
+        peer,
+        "us",
+        "http://127.0.0.1:9/unused",
+        json!({"encrypt": false}),
+    )
+    .await?;
+    let url = p.as2_url.clone();
+    let inbox = p.inbox.clone();
+    let mut matrix = peer.command();
+    matrix.args([
+        "matrix",
+        "--url",
+        &url,
+        "--from",
+        "partner",
+        "--to",
+        "us",
+        "--strict-mic",
+    ]);
+    matrix.arg("--our-key").arg(peer.cert("partner.pem"));
+    matrix.arg("--their-cert").arg(peer.cert("us.cert.pem"));
+    matrix.arg("--verify-store").arg(&inbox);
+    matrix.args(["--max-seconds", "900"]);
+    let output = tokio::task::spawn_blocking(move || matrix.output()).await??;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains("passed"))
+        .unwrap_or("");
+    eprintln!("pyas2lib matrix: {summary}");
+    if !output.status.success() {
+        bail!(
+            "the pyas2lib matrix failed: {summary}\n{}\n{}",
+            stdout
+                .lines()
+                .filter(|l| l.contains("FAIL"))
+                .take(40)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .rev()
+                .take(20)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    assert!(summary.contains(" 0 failed"), "{summary}");
+    Ok(())
+}
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn outbound_to_serve(p: &Platform, peer: &Peer) -> Result<()> {
+    let port = free_port()?;
+    let store = tempfile::tempdir()?;
+    let mut serve = peer.command();
+    serve.args([
+        "serve",
+        "--port",
+        &port.to_string(),
+        "--as2-id",
+        "partner",
+        "--our-key-pass",
+        "test",
+        "--max-seconds",
+        "900",
+    ]);
+    serve.arg("--our-key").arg(peer.cert("partner.p12"));
+    serve.arg("--their-cert").arg(peer.cert("us.cert.pem"));
+    serve.arg("--store").arg(store.path());
+    let _serve = Serve(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?);
+    let url = format!("http://127.0.0.1:{port}/as2");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut cases = Vec::new();
+    for sign in [
+        None,
+        Some("sha1"),
+        Some("sha256"),
+        Some("sha384"),
+        Some("sha512"),
+    ] {
+        for encrypt in [
+            None,
+            Some("3des"),
+            Some("aes128-cbc"),
+            Some("aes192-cbc"),
+            Some("aes256-cbc"),
+        ] {
+            for compress in [false, true] {
+                cases.push((sign, encrypt, compress, "sync", true));
+            }
+        }
+    }
+    for (mdn, signed) in [
+        ("sync", false),
+        ("async", true),
+        ("async", false),
+        ("none", false),
+    ] {
+        cases.push((Some("sha256"), Some("aes256-cbc"), true, mdn, signed));
+    }
+    let mut sent = Vec::new();
+    for (n, (sign, encrypt, compress, mdn, signed)) in cases.iter().enumerate() {
+        let partner = station_and_partner(
+            p,
+            peer,
+            &format!("us-{n}"),
+            &url,
+            json!({
+                "sign": sign.is_some(), "sign_algorithm": sign.unwrap_or("sha256"),
+                "encrypt": encrypt.is_some(), "encrypt_algorithm": encrypt.unwrap_or("aes256-cbc"),
+                "compress": compress, "mdn_mode": mdn, "mdn_signed": signed,
+            }),
+        )
+        .await?;
+        let payload = format!("ISA*00*case {n}~\r\nGS*PO*{n}~\nbare LF line\n").repeat(20 + n);
+        let message = p
+            .create(
+                &p.key_a,
+                "/v1/messages",
+                json!({"partner_id": partner, "content": STANDARD.encode(&payload), "filename": format!("case-{n}.edi")}),
+            )
+            .await?;
+        sent.push((n, message["id"].as_str().context("id")?.to_owned(), payload));
+    }
+    for (n, id, payload) in &sent {
+        let case = cases[*n];
+        let done = p.wait_final(&p.key_a, id).await?;
+        assert_eq!(done["status"], "delivered", "case {n} {case:?}: {done}");
+        let as2_id = done["message_id"].as_str().context("message_id")?;
+        let safe: String = as2_id
+            .trim_matches(['<', '>'])
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._@-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let stored =
+            std::fs::read(store.path().join(format!("{safe}.payload"))).with_context(|| {
+                format!("case {n} {case:?}: the peer stored no payload for {as2_id}")
+            })?;
+        // pyas2lib rewrites bare LF to CRLF in text it canonicalises; compare modulo that.
+        let normalise = |b: &[u8]| String::from_utf8_lossy(b).replace("\r\n", "\n");
+        assert_eq!(
+            normalise(&stored),
+            normalise(payload.as_bytes()),
+            "case {n} {case:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pyas2lib_both_directions() -> Result<()> {
+    let Some(peer) = peer()? else {
+        return Ok(());
+    };
+    let platform = Platform::start(TestDb::sqlite()).await?;
+    outbound_to_serve(&platform, &peer).await?;
+    inbound_matrix(&platform, &peer).await?;
+    Ok(())
+}
