@@ -90,6 +90,7 @@ impl Platform {
                 payloads: payloads.clone(),
                 metrics: metrics.clone(),
                 inbox: Some(Arc::new(Inbox::open(&inbox)?)),
+                mic_choice: as2_core::message::MicChoice::SignatureDigest,
             },
             64 * 1024 * 1024,
         ))
@@ -199,7 +200,11 @@ impl Platform {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bail!("message {id} did not reach a final status in 20 s")
+        let events = self
+            .get(key, &format!("/v1/messages/{id}/events"))
+            .await
+            .unwrap_or_default();
+        bail!("message {id} did not reach a final status in 20 s; its events: {events}")
     }
 
     /// Generates a key pair for `key`'s tenant; its id and its certificate in PEM.

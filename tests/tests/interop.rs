@@ -8,6 +8,9 @@
 //! Needs the interop venv (`../shared/interop/setup.sh`, which `.ci/run` runs). Outside CI a
 //! missing venv skips the test with a message; under CI it fails.
 
+// A skipped backend or peer, and the matrix summary, are reported on stderr on purpose.
+#![allow(clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

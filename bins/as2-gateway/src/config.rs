@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use as2_core::message::MicChoice;
 use as2_store::master_key::{KeySource, load_or_create};
 use as2_store::secrets::SecretBox;
 
@@ -35,6 +36,10 @@ pub struct Config {
     /// `AS2_INBOX_DIR`: where received payloads are also written for the application
     /// (default: none; they are always in the payload store and the API).
     pub inbox_dir: Option<PathBuf>,
+    /// `AS2_MIC_ALGORITHM`: for signed messages, `signature` (the signature's digest, the
+    /// default: what every sender can compare) or `negotiated` (the partner's first requested
+    /// `signed-receipt-micalg` when it does not list the signature's digest).
+    pub mic_choice: MicChoice,
     /// `AS2_LOG_FORMAT`: `json` or `text`.
     pub json_logs: bool,
 }
@@ -72,6 +77,13 @@ impl Config {
             max_message_bytes: number("AS2_MAX_MESSAGE_BYTES", 1536 * 1024 * 1024)?,
             job_lease: Duration::from_secs(number("AS2_JOB_LEASE_SECS", 300)?),
             inbox_dir: var("AS2_INBOX_DIR").map(PathBuf::from),
+            mic_choice: match var("AS2_MIC_ALGORITHM").as_deref() {
+                None | Some("signature") => MicChoice::SignatureDigest,
+                Some("negotiated") => MicChoice::Negotiated,
+                Some(other) => anyhow::bail!(
+                    "AS2_MIC_ALGORITHM must be `signature` or `negotiated`, not {other:?}"
+                ),
+            },
             json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             data_dir,
         })

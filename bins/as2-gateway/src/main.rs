@@ -126,6 +126,7 @@ async fn serve(
             payloads,
             metrics,
             inbox,
+            mic_choice: config.mic_choice,
         },
         config.max_message_bytes,
     );

@@ -247,7 +247,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
         .collect();
     let url = format!("http://127.0.0.1:{port}/as2/receive");
     let post = |m: &message::BuiltMessage| -> Option<bool> {
-        let mut request = ureq_post(&url, &m.headers, &m.body)?;
+        let mut request = blocking_post(&url, &m.headers, &m.body)?;
         let parsed = parse_mdn(
             &Headers::from_pairs(request.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
             &std::mem::take(&mut request.1),
@@ -406,12 +406,11 @@ fn killed_while_sending_delivers_everything_exactly_once() {
     }
 }
 
-/// A blocking POST; the answer's headers and body, or `None` when the connection failed.
-fn ureq_post(
-    url: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+/// An HTTP answer: headers and body.
+type Answer = (Vec<(String, String)>, Vec<u8>);
+
+/// A blocking POST; the answer, or `None` when the connection failed or it was not 2xx.
+fn blocking_post(url: &str, headers: &[(String, String)], body: &[u8]) -> Option<Answer> {
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use as2_core::message::MicChoice;
 use as2_store::Store;
 use as2_store::payload::PayloadStore;
 use axum::Extension;
@@ -17,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::inbound::{InboundRequest, receive};
+use crate::inbound::{InboundRequest, ReceiveOptions, receive};
 use crate::inbox::Inbox;
 use crate::mdn_inbound::{looks_like_mdn, receive_mdn};
 use crate::metrics::Metrics;
@@ -34,6 +35,8 @@ pub struct GatewayState {
     pub metrics: Arc<Metrics>,
     /// Where received payloads are also delivered, if anywhere.
     pub inbox: Option<Arc<Inbox>>,
+    /// The MIC algorithm rule for signed messages.
+    pub mic_choice: MicChoice,
 }
 
 /// The gateway's router; `max_body` bounds one AS2 request's body.
@@ -86,10 +89,11 @@ async fn receive_as2(
     let started = Instant::now();
     let pairs = header_pairs(&headers);
     let remote = remote.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let (store, payloads, inbox) = (
+    let (store, payloads, inbox, mic_choice) = (
         state.store.clone(),
         state.payloads.clone(),
         state.inbox.clone(),
+        state.mic_choice,
     );
     let result = tokio::task::spawn_blocking(move || {
         if looks_like_mdn(&pairs, &body) {
@@ -98,7 +102,10 @@ async fn receive_as2(
             receive(
                 &store,
                 &payloads,
-                inbox.as_deref(),
+                ReceiveOptions {
+                    inbox: inbox.as_deref(),
+                    mic_choice,
+                },
                 &InboundRequest {
                     headers: &pairs,
                     body: &body,

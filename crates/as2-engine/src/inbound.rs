@@ -8,7 +8,9 @@ use as2_core::cms::{DecryptionKey, SignOptions};
 use as2_core::crypto::MicAlgStyle;
 use as2_core::error::Disposition;
 use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
-use as2_core::message::{Envelope, InboundConfig, InboundMessage, Signer, parse_inbound};
+use as2_core::message::{
+    Envelope, InboundConfig, InboundMessage, MicChoice, Signer, parse_inbound,
+};
 use as2_core::mime::Headers;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::mdn::MdnRecord;
@@ -44,12 +46,20 @@ struct Route {
     partner: Partner,
 }
 
-/// Handles one AS2 request end to end and says what to answer. With an `inbox`, a payload
-/// received for the first time is also written there before the MDN is answered.
+/// How the gateway receives, beyond each partner's settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReceiveOptions<'a> {
+    /// Where a payload received for the first time is also written, before the MDN.
+    pub inbox: Option<&'a Inbox>,
+    /// The MIC algorithm rule for signed messages.
+    pub mic_choice: MicChoice,
+}
+
+/// Handles one AS2 request end to end and says what to answer.
 pub fn receive(
     store: &Store,
     payloads: &PayloadStore,
-    inbox: Option<&Inbox>,
+    options: ReceiveOptions<'_>,
     request: &InboundRequest<'_>,
 ) -> HttpAnswer {
     let headers = Headers::from_pairs(
@@ -118,7 +128,7 @@ pub fn receive(
     match process(
         store,
         payloads,
-        inbox,
+        options,
         &route,
         &headers,
         &envelope,
@@ -197,7 +207,7 @@ enum ProcessError {
 fn process(
     store: &Store,
     payloads: &PayloadStore,
-    inbox: Option<&Inbox>,
+    options: ReceiveOptions<'_>,
     route: &Route,
     headers: &Headers,
     envelope: &Envelope,
@@ -222,6 +232,23 @@ fn process(
             "duplicate_received",
             Some("The partner sent this Message-ID again; the original MDN was returned"),
         )?;
+        if store.messages().mdn(*scope, existing.id)?.is_none() {
+            // Stored, but the process stopped before its MDN was: answer it now, from the
+            // MIC recorded with the payload.
+            let mic = existing
+                .mic
+                .as_deref()
+                .and_then(|m| as2_core::message::Mic::parse(m).ok());
+            return answer_mdn(
+                store,
+                payloads,
+                route,
+                envelope,
+                existing,
+                MdnDisposition::Processed,
+                mic,
+            );
+        }
         return replay_mdn(store, payloads, *scope, existing, envelope);
     }
     let keys = station_keys(store, *scope, station)?;
@@ -236,6 +263,7 @@ fn process(
     let config = InboundConfig {
         decryption_keys: &decryption,
         trusted_signers: &trusted,
+        mic_choice: options.mic_choice,
         ..InboundConfig::default()
     };
     let parsed = parse_inbound(headers, body, &config);
@@ -244,7 +272,7 @@ fn process(
             let message = accept(
                 store,
                 payloads,
-                inbox,
+                options.inbox,
                 route,
                 envelope,
                 message_id,

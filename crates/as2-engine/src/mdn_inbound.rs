@@ -89,7 +89,12 @@ fn process(
         else {
             continue;
         };
-        if message.status != MessageStatus::Sent {
+        // `processing` too: a fast partner's async MDN can arrive before our worker has
+        // read the partner's HTTP answer and marked the message `sent`.
+        if !matches!(
+            message.status,
+            MessageStatus::Sent | MessageStatus::Processing
+        ) {
             store.messages().add_event(
                 scope,
                 message.id,

@@ -45,10 +45,14 @@ impl Verdict {
 }
 
 /// Judges a parsed MDN against the message it should answer.
+///
+/// A MIC is compared whenever the MDN carries one, and required when `require_mic` (the
+/// message was signed: RFC 4130 §7.3.1 makes the MIC mandatory then).
 pub fn judge(
     mdn: &ParsedMdn,
     message: &Message,
     expected_mic: Option<&Mic>,
+    require_mic: bool,
     require_signed: bool,
 ) -> Verdict {
     if !mdn.is_delivered() {
@@ -65,8 +69,7 @@ pub fn judge(
             ),
         );
     }
-    // A MIC is compared whenever the partner returned one or signed its receipt.
-    let expected = expected_mic.filter(|_| mdn.mic.is_some() || mdn.signed);
+    let expected = expected_mic.filter(|_| mdn.mic.is_some() || require_mic);
     match mdn.check(&message.as2_message_id, expected, require_signed) {
         Ok(()) => Verdict::delivered(),
         Err(as2_core::Error::Integrity(detail)) => Verdict::failed(
@@ -122,7 +125,13 @@ pub fn apply(
     let expected = message.mic.as_deref().and_then(|m| Mic::parse(m).ok());
     let (verdict, record) = match &parsed {
         Ok(mdn) => {
-            let verdict = judge(mdn, message, expected.as_ref(), partner.settings.mdn_signed);
+            let verdict = judge(
+                mdn,
+                message,
+                expected.as_ref(),
+                partner.settings.sign,
+                partner.settings.mdn_signed,
+            );
             let matched = match (&mdn.mic, &expected) {
                 (Some(got), Some(want)) => Some(got.matches(want)),
                 _ => None,

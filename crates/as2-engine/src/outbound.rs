@@ -374,13 +374,21 @@ pub fn conclude(
             Ok(Conclusion::Final(done.status))
         }
         MdnMode::Async => {
-            let message = store.messages().transition(
+            let message = match store.messages().transition(
                 scope,
                 sent.message.id,
                 MessageStatus::Sent,
                 None,
                 "sent",
-            )?;
+            ) {
+                Ok(message) => message,
+                // The async MDN came back before we got here: the message is final already.
+                Err(StoreError::Conflict(_)) => {
+                    let now = store.messages().get(scope, sent.message.id)?;
+                    return Ok(Conclusion::Final(now.status));
+                }
+                Err(e) => return Err(e.into()),
+            };
             let timeout_at = chrono::Utc::now()
                 + chrono::Duration::from_std(config.mdn_timeout)
                     .unwrap_or_else(|_| chrono::Duration::hours(6));

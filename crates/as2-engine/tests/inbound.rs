@@ -151,7 +151,7 @@ fn send(w: &World, headers: &[(String, String)], body: &[u8]) -> as2_engine::Htt
     receive(
         &w.db.store,
         &w.payloads,
-        None,
+        as2_engine::inbound::ReceiveOptions::default(),
         &InboundRequest {
             headers,
             body,

@@ -21,6 +21,22 @@ pub struct InboundConfig<'a> {
     pub require_encryption: bool,
     /// Maximum decompressed size.
     pub max_decompressed: u64,
+    /// Which digest the MIC of a signed message uses.
+    pub mic_choice: MicChoice,
+}
+
+/// How the MIC algorithm of a signed message is chosen (unsigned messages always use the
+/// first requested algorithm we support). Implementations differ here (../AS2.md): the MDN
+/// always names the algorithm it used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MicChoice {
+    /// The signature's digest when the partner's `signed-receipt-micalg` lists it, else the
+    /// first listed algorithm we support.
+    #[default]
+    Negotiated,
+    /// Always the signature's digest: what partners that compare the MIC value only, without
+    /// its algorithm (pyas2lib, among others), can check.
+    SignatureDigest,
 }
 
 impl Default for InboundConfig<'_> {
@@ -31,6 +47,7 @@ impl Default for InboundConfig<'_> {
             require_signature: false,
             require_encryption: false,
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+            mic_choice: MicChoice::Negotiated,
         }
     }
 }
@@ -195,14 +212,22 @@ pub fn parse_inbound(
             "message is not encrypted".into(),
         ));
     }
-    let mic_alg = envelope.mdn.as_ref().map_or_else(
-        || {
-            Ok(signature
-                .as_ref()
-                .map_or(crate::crypto::DigestAlgorithm::Sha256, |s| s.digest))
-        },
-        |m| m.options.choose_mic(signature.as_ref().map(|s| s.digest)),
-    )?;
+    let signature_digest = signature
+        .as_ref()
+        .map(|s| s.digest)
+        .filter(|_| cfg.mic_choice == MicChoice::SignatureDigest);
+    let mic_alg = if let Some(digest) = signature_digest {
+        Ok(digest)
+    } else {
+        envelope.mdn.as_ref().map_or_else(
+            || {
+                Ok(signature
+                    .as_ref()
+                    .map_or(crate::crypto::DigestAlgorithm::Sha256, |s| s.digest))
+            },
+            |m| m.options.choose_mic(signature.as_ref().map(|s| s.digest)),
+        )
+    }?;
     let mic_alg = if mic_alg.can_sign() {
         mic_alg
     } else {

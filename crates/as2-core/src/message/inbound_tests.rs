@@ -294,3 +294,45 @@ fn vector_payloads_round_trip() {
         }
     }
 }
+
+#[test]
+fn mic_algorithm_follows_the_chosen_rule_when_the_partner_asks_for_another_digest() {
+    let key = test_key();
+    let cert = generate_self_signed(key, "CN=mic", Duration::from_secs(3600)).unwrap();
+    let trusted = [cert.clone()];
+    let mut m = OutboundMessage::new("a", "b", b"ISA*00*~", "application/edi-x12");
+    m.signer = Some(Signer {
+        certificate: &cert,
+        key,
+        options: SignOptions::default(),
+    });
+    m.mdn_to = Some("a@example".into());
+    // Signed with sha256, MDN MIC requested in sha512 only.
+    m.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha512]));
+    let built = build_outbound(&m).unwrap();
+    let headers = Headers::from_pairs(built.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let negotiated = parse_inbound(
+        &headers,
+        &built.body,
+        &InboundConfig {
+            trusted_signers: &trusted,
+            ..InboundConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(negotiated.mic.algorithm, DigestAlgorithm::Sha512);
+    let by_signature = parse_inbound(
+        &headers,
+        &built.body,
+        &InboundConfig {
+            trusted_signers: &trusted,
+            mic_choice: MicChoice::SignatureDigest,
+            ..InboundConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(by_signature.mic.algorithm, DigestAlgorithm::Sha256);
+    // Same bytes, other digest: the sender's own MIC (sha256) equals the second one.
+    assert!(by_signature.mic.matches(&built.mic));
+    assert!(!negotiated.mic.matches(&built.mic));
+}

@@ -5,7 +5,7 @@ mod inbound;
 mod options;
 mod outbound;
 
-pub use inbound::{InboundConfig, InboundMessage, parse_inbound};
+pub use inbound::{InboundConfig, InboundMessage, MicChoice, parse_inbound};
 pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
 pub use outbound::{BuiltMessage, Compression, OutboundMessage, Signer, build_outbound};
 
