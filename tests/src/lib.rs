@@ -2,6 +2,8 @@
 //! own 127.0.0.1 port, and the job worker) over a fresh database, two tenants with their
 //! keys, and a capture server for webhooks. Everything talks real HTTP.
 
+pub mod seed;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

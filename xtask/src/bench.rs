@@ -19,8 +19,11 @@ pub(crate) fn run(target: &str) -> Result<()> {
     match target {
         "core" => core(),
         "api" => crate::bench_api::run(),
-        "all" => core().and_then(|()| crate::bench_api::run()),
-        other => bail!("unknown benchmark set {other:?} (expected core, api or all)"),
+        "gateway" => crate::bench_gateway::run(),
+        "all" => core()
+            .and_then(|()| crate::bench_api::run())
+            .and_then(|()| crate::bench_gateway::run()),
+        other => bail!("unknown benchmark set {other:?} (expected core, api, gateway or all)"),
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod bench;
 mod bench_api;
+mod bench_gateway;
 mod bench_report;
 mod db;
 mod paths;
@@ -57,7 +58,8 @@ enum Command {
     Up,
     /// Run the benchmarks and print where the figures go (docs/PERFORMANCE.md).
     Bench {
-        /// Which benchmark set: `core` (codec), `api` (REST API under wrk), or `all`.
+        /// Which benchmark set: `core` (codec), `api` (REST API under wrk), `gateway` (AS2
+        /// receive under load), or `all`.
         #[arg(default_value = "all")]
         target: String,
     },

@@ -36,13 +36,24 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
             "nextest",
             "run",
             "--workspace",
-            "--all-targets",
+            // Not benches: criterion's one-shot test mode of the 100 MB benches takes minutes
+            // unoptimised; `cargo xtask bench` runs them properly.
+            "--lib",
+            "--bins",
+            "--tests",
             "--no-fail-fast",
         ]);
         c
     } else {
         let mut c = Command::new("cargo");
-        c.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
+        c.args([
+            "test",
+            "--workspace",
+            "--lib",
+            "--bins",
+            "--tests",
+            "--no-fail-fast",
+        ]);
         c
     };
     cmd.args(extra).current_dir(project_root());

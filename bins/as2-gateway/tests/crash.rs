@@ -7,123 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use as2_core::cert::Certificate;
 use as2_core::cms::{EncryptOptions, SignOptions};
-use as2_core::crypto::{DigestAlgorithm, PrivateKeyOps};
+use as2_core::crypto::DigestAlgorithm;
 use as2_core::mdn::parse_mdn;
 use as2_core::message::{self, NotificationOptions, OutboundMessage, Signer};
 use as2_core::mime::Headers;
-use as2_core::{cert, keys};
-use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
-use as2_domain::certificate::CertificateInfo;
-use as2_domain::id::{PartnerId, StationId};
 use as2_domain::message::{Direction, MessageStatus};
-use as2_domain::partner::PartnerSettings;
-use as2_domain::plan::Plan;
-use as2_domain::station::StationSettings;
 use as2_store::payload::PayloadStore;
-use as2_store::repo::certificates::NewCertificate;
 use as2_store::repo::messages::NewMessage;
-use as2_store::{Database, PoolOptions, Scope, Store};
+use as2_store::{Database, PoolOptions, Store};
 
-const MASTER_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
-
-struct Identity {
-    key: Box<dyn PrivateKeyOps>,
-    key_pem: Vec<u8>,
-    cert: Certificate,
-}
-
-fn identity(name: &str) -> Identity {
-    let key = keys::generate_rsa_key(2048).unwrap();
-    let cert = cert::generate_self_signed(&key, &format!("CN={name}"), Duration::from_secs(86_400))
-        .unwrap();
-    let key_pem = keys::private_key_to_pem(&key).unwrap().as_bytes().to_vec();
-    Identity {
-        key: Box::new(key),
-        key_pem,
-        cert,
-    }
-}
-
-fn info(cert: &Certificate) -> CertificateInfo {
-    CertificateInfo {
-        subject: cert.subject(),
-        issuer: cert.issuer(),
-        serial: cert.serial_hex(),
-        fingerprint_sha256: cert.fingerprint_sha256_hex(),
-        not_before: cert.not_before().into(),
-        not_after: cert.not_after().into(),
-        key_usage: vec![],
-    }
-}
-
-/// One tenant with station `ours` (key pair `me`) and partner `theirs` (certificate `them`).
-fn tenant(
-    store: &Store,
-    name: &str,
-    ours: &str,
-    theirs: &str,
-    me: &Identity,
-    them: &Identity,
-    url: &str,
-) -> (Scope, StationId, PartnerId) {
-    let account = store
-        .accounts()
-        .create_account(name, Plan::Professional)
-        .unwrap();
-    let tenant = store.accounts().create_tenant(account.id, name).unwrap();
-    let scope = Scope::new(tenant.id, Mode::Test);
-    let pair = store
-        .certificates()
-        .create(
-            scope,
-            &NewCertificate {
-                name: "ours",
-                info: &info(&me.cert),
-                der: me.cert.der(),
-                chain_der: None,
-                private_key_der: Some(&me.key_pem),
-            },
-        )
-        .unwrap();
-    let partner_cert = store
-        .certificates()
-        .create(
-            scope,
-            &NewCertificate {
-                name: "theirs",
-                info: &info(&them.cert),
-                der: them.cert.der(),
-                chain_der: None,
-                private_key_der: None,
-            },
-        )
-        .unwrap();
-    let station = store
-        .stations()
-        .create(
-            scope,
-            &StationSettings {
-                name: ours.into(),
-                as2_id: ours.into(),
-                certificate_id: Some(pair.id),
-                encryption_certificate_id: None,
-                mdn_url: None,
-                is_default: true,
-            },
-        )
-        .unwrap();
-    let mut settings = PartnerSettings::new(theirs.into(), theirs.into(), url.into(), station.id);
-    settings.certificate_id = Some(partner_cert.id);
-    settings.mdn_mode = MdnMode::Sync;
-    settings.mdn_signed = true;
-    settings.retry_interval_secs = 1;
-    settings.retry_attempts = 20;
-    let partner = store.partners().create(scope, &settings, None).unwrap();
-    (scope, station.id, partner.id)
-}
+use as2_e2e::seed::{MASTER_KEY, identity, tenant};
 
 struct Gateway {
     child: Child,

@@ -2,14 +2,18 @@
 //! captured request or MDN, unpack one with keys, pack a request to post with curl, and
 //! verify an MDN against the message sent.
 //!
-//! Exit codes: 0 success, 1 usage or I/O error, 2 the message or MDN failed (the output
-//! names the MDN disposition, e.g. `decryption-failed`).
+//! Exit codes: 0 success, 1 usage or I/O error; when a message or MDN fails, the code of
+//! its MDN disposition (10 `decryption-failed`, 11 `authentication-failed`, 12
+//! `integrity-check-failed`, 13 `decompression-failed`, 14 `insufficient-message-security`,
+//! 15 `unexpected-processing-error`, 16 `unsupported format`, 17 `unsupported
+//! MIC-algorithms`; 2 for a failure without one), and the output names it (see `exit.rs`).
 
 // A command-line tool reports on stdout/stderr by design.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod capture;
 mod creds;
+mod exit;
 mod inspect;
 mod mdn_verify;
 mod pack;
@@ -32,11 +36,18 @@ pub struct Outcome {
     pub code: u8,
 }
 
+/// The exit codes, for `--help` (the table of `exit.rs`).
+const EXIT_CODES: &str = "Exit codes: 0 ok; 1 usage or I/O error; when a message or MDN fails, its MDN \
+disposition: 10 decryption-failed, 11 authentication-failed, 12 integrity-check-failed, \
+13 decompression-failed, 14 insufficient-message-security, 15 unexpected-processing-error, \
+16 unsupported format, 17 unsupported MIC-algorithms, 2 any other failure.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "as2",
     version,
-    about = "Inspect, unpack, pack and verify AS2 messages and MDNs"
+    about = "Inspect, unpack, pack and verify AS2 messages and MDNs",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     /// Print one JSON object instead of text.
@@ -54,6 +65,7 @@ enum Command {
         file: PathBuf,
     },
     /// Decrypt, decompress and verify a captured request; write the payload; show the MIC.
+    /// On failure, print the MDN disposition and exit with its code (10-17).
     Unpack {
         /// Captured HTTP request.
         file: PathBuf,
@@ -113,7 +125,8 @@ struct PackCli {
     /// The partner's certificate (encryption).
     #[arg(long = "cert")]
     certs: Vec<PathBuf>,
-    /// Sign with this digest: sha1, sha256, sha384, sha512.
+    /// Sign with this digest: sha1, sha224, sha256, sha384, sha512 (md5 is accepted on
+    /// input only).
     #[arg(long)]
     sign: Option<String>,
     /// Sign with RSASSA-PSS instead of PKCS#1 v1.5.
@@ -134,7 +147,7 @@ struct PackCli {
     /// Disposition-Notification-To value.
     #[arg(long, default_value = "as2@localhost")]
     mdn_to: String,
-    /// Request a signed MDN with this MIC algorithm.
+    /// Request a signed MDN with this MIC algorithm (sha1, sha224, sha256, sha384, sha512).
     #[arg(long)]
     signed_mdn: Option<String>,
     /// Content-Type of the payload.

@@ -1,6 +1,9 @@
 //! `as2 mdn verify MDN_FILE --cert PARTNER_CERT --message-id ID --mic MIC`: parse a captured
 //! MDN, verify its signature, and check that it answers our message with the MIC we
-//! expect. Exit 0 when the MDN confirms delivery, 2 otherwise.
+//! expect. Exit 0 when the MDN confirms delivery; otherwise the code of the disposition
+//! (`crate::exit`): the one the MDN reports (`processed/error: decryption-failed` is 10),
+//! or the one our check failed with (a bad signature is 11 `authentication-failed`, another
+//! MIC 12 `integrity-check-failed`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +11,9 @@ use anyhow::{Context as _, Result};
 use as2_core::message::Mic;
 use serde_json::json;
 
-use crate::{Outcome, capture, creds};
+use as2_core::mdn::MdnDisposition;
+
+use crate::{Outcome, capture, creds, exit};
 
 /// What `mdn verify` needs.
 #[derive(Debug)]
@@ -25,9 +30,15 @@ pub struct Args<'a> {
     pub require_signed: bool,
 }
 
-fn fail(json: &mut serde_json::Value, reason: &str, disposition: Option<&str>) -> Outcome {
+fn fail(
+    json: &mut serde_json::Value,
+    reason: &str,
+    disposition: Option<&str>,
+    code: u8,
+) -> Outcome {
     json["ok"] = json!(false);
     json["error"] = json!(reason);
+    json["exit_code"] = json!(code);
     let mut text = format!("MDN check failed: {reason}\n");
     if let Some(d) = disposition {
         text.push_str(&format!("disposition: {d}\n"));
@@ -35,7 +46,7 @@ fn fail(json: &mut serde_json::Value, reason: &str, disposition: Option<&str>) -
     Outcome {
         json: json.take(),
         text,
-        code: 2,
+        code,
     }
 }
 
@@ -56,7 +67,8 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         Ok(p) => p,
         Err(e) => {
             json["disposition_modifier"] = json!(e.disposition().modifier());
-            return Ok(fail(&mut json, &format!("{e}"), None));
+            let code = exit::for_disposition(e.disposition());
+            return Ok(fail(&mut json, &format!("{e}"), None, code));
         }
     };
     json = json!({
@@ -78,17 +90,24 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         "text": parsed.text,
     });
     if let Err(e) = parsed.check(a.message_id, expected.as_ref(), a.require_signed) {
+        json["disposition_modifier"] = json!(e.disposition().modifier());
         return Ok(fail(
             &mut json,
             &e.to_string(),
             Some(&parsed.disposition_raw),
+            exit::for_disposition(e.disposition()),
         ));
     }
     if !parsed.is_delivered() {
+        let code = match &parsed.disposition {
+            MdnDisposition::Error(m) | MdnDisposition::Failed(m) => exit::for_modifier(m),
+            _ => exit::FAILED,
+        };
         return Ok(fail(
             &mut json,
             "the MDN reports that the message was not processed",
             Some(&parsed.disposition_raw),
+            code,
         ));
     }
     json["ok"] = json!(true);

@@ -63,8 +63,16 @@ pub struct Args<'a> {
     pub out: &'a Path,
 }
 
+/// A digest we may sign with or ask a partner to sign with: md5 is only verified, for old
+/// partners, never produced or requested.
 fn digest(name: &str) -> Result<DigestAlgorithm> {
-    DigestAlgorithm::from_name(name).ok_or_else(|| anyhow!("unknown digest {name:?}"))
+    match DigestAlgorithm::from_name(name) {
+        Some(DigestAlgorithm::Md5) => {
+            bail!("md5 is accepted on input only; use sha256 (or sha1 for an old partner)")
+        }
+        Some(d) => Ok(d),
+        None => bail!("unknown digest {name:?} (sha1, sha224, sha256, sha384, sha512)"),
+    }
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
@@ -90,7 +98,12 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
     if let Some(s) = a.subject {
         s.clone_into(&mut msg.subject);
     }
-    msg.message_id = a.message_id.map(str::to_owned);
+    // a Message-ID is `<id-left@id-right>` (RFC 5322 msg-id); accept it without brackets
+    msg.message_id = a.message_id.map(|id| {
+        let id = id.trim();
+        let bare = id.trim_start_matches('<').trim_end_matches('>');
+        format!("<{bare}>")
+    });
     msg.compression = match a.compress {
         None => Compression::None,
         Some("before") => Compression::BeforeSigning,
@@ -155,6 +168,24 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         bail!("--signed-mdn needs --mdn");
     }
     let built = build_outbound(&msg)?;
+    // the MIC of a signed message uses the signature's digest; a partner answering a
+    // request for another algorithm may return the MIC in that one instead
+    let warning = match (&msg.signer, &msg.mdn_options) {
+        (Some(signer), Some(opts)) if !opts.mic_algorithms().contains(&signer.options.digest) => {
+            Some(format!(
+                "the expected MIC uses the signing digest {}, but the MDN request asks for {}; \
+                 a partner may return the MIC in the requested algorithm (use the same \
+                 algorithm for --sign and --signed-mdn)",
+                signer.options.digest.name(MicAlgStyle::Rfc5751),
+                opts.mic_algorithms()
+                    .iter()
+                    .map(|d| d.name(MicAlgStyle::Rfc5751))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+        _ => None,
+    };
 
     let mut head = String::new();
     for (n, v) in &built.headers {
@@ -201,13 +232,17 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         "body_file": body_file.display().to_string(),
         "body_bytes": built.body.len(),
         "curl": curl,
+        "warning": warning,
     });
-    let text = format!(
+    let mut text = format!(
         "Message-ID: {}\nexpected MIC: {mic}\nrequest: {} ({} body bytes)\nsend with: {curl}\n",
         built.message_id,
         a.out.display(),
         built.body.len()
     );
+    if let Some(w) = &warning {
+        let _ = writeln!(text, "warning: {w}");
+    }
     Ok(Outcome {
         json,
         text,

@@ -1,6 +1,7 @@
 //! `as2 unpack FILE --key KEY --cert PARTNER_CERT --out PAYLOAD`: decrypt, decompress and
 //! verify a captured AS2 request as a receiver would, write the payload and show the MIC.
-//! A failure prints the MDN disposition a receiver would answer with, and exits 2.
+//! A failure prints the MDN disposition a receiver would answer with, and exits with that
+//! disposition's code (`crate::exit`: 10 `decryption-failed`, 11 `authentication-failed`...).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
 use as2_core::message::{Envelope, InboundConfig, Mic, Signer, parse_inbound};
 use serde_json::json;
 
-use crate::{Outcome, capture, creds};
+use crate::{Outcome, capture, creds, exit};
 
 /// What `unpack` needs.
 #[derive(Debug)]
@@ -83,7 +84,8 @@ fn write_mdn(
 ///
 /// # Errors
 /// Unreadable input or key files, or the payload cannot be written. A message that fails
-/// to unpack is not an error: it is an [`Outcome`] with code 2.
+/// to unpack is not an error: it is an [`Outcome`] whose code is its disposition's
+/// ([`exit::for_disposition`]).
 pub fn run(a: &Args<'_>) -> Result<Outcome> {
     let cap = capture::read(a.file)?;
     let own = creds::load_key(a.key, a.key_password, a.our_cert)?;
@@ -200,6 +202,7 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
                 "message_id": cap.headers.get("message-id"),
                 "disposition": field,
                 "disposition_modifier": disposition.modifier(),
+                "exit_code": exit::for_disposition(disposition),
                 "error": e.to_string(),
                 "key_certificate_stand_in": own.stand_in,
             });
@@ -207,7 +210,7 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
             Ok(Outcome {
                 json,
                 text,
-                code: 2,
+                code: exit::for_disposition(disposition),
             })
         }
     }

@@ -155,7 +155,8 @@ fn unpack_with_wrong_key_is_decryption_failed() {
         "--out",
         "/dev/null",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    // exit code 10: decryption-failed
+    assert_eq!(out.status.code(), Some(10));
     let t = text(&out);
     assert!(t.contains("processed/error: decryption-failed"), "{t}");
 }
@@ -174,9 +175,10 @@ fn unpack_with_wrong_partner_cert_is_authentication_failed() {
         "--out",
         "/dev/null",
     ]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 11, "{j}");
     assert_eq!(j["ok"], false);
     assert_eq!(j["disposition_modifier"], "authentication-failed");
+    assert_eq!(j["exit_code"], 11);
 }
 
 #[test]
@@ -278,8 +280,9 @@ fn mdn_verify_captures() {
     );
     // another MIC: integrity failure
     let (code, j) = ok("AAAAAAAAAAAAAAAAAAAAAAAAAAA=, sha1");
-    assert_eq!(code, 2, "{j}");
+    assert_eq!(code, 12, "{j}");
     assert_eq!(j["mic_matches"], false);
+    assert_eq!(j["disposition_modifier"], "integrity-check-failed");
     // a certificate that did not sign it
     let out = as2(&[
         "mdn",
@@ -290,7 +293,7 @@ fn mdn_verify_captures() {
         "--message-id",
         id,
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(11), "{}", text(&out));
     // an error MDN names its disposition
     let out = as2(&[
         "mdn",
@@ -301,7 +304,8 @@ fn mdn_verify_captures() {
         "--message-id",
         "<whatever>",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    // not our message: unexpected-processing-error
+    assert_eq!(out.status.code(), Some(15), "{}", text(&out));
     let (_, j) = as2_json(&["inspect", &v("mecas2_unsigned.mdn")]);
     let original = j["layers"][0]["original_message_id"]
         .as_str()
@@ -316,7 +320,8 @@ fn mdn_verify_captures() {
         "--message-id",
         &original,
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    // the partner reports authentication-failed: that is the exit code
+    assert_eq!(out.status.code(), Some(11), "{}", text(&out));
     assert!(
         text(&out).contains("authentication-failed"),
         "{}",
@@ -486,7 +491,7 @@ fn pack_unpack_mdn_round_trip() -> Result<()> {
             s(&got),
         ]);
         if extra.contains(&"--encrypt") {
-            assert_eq!(out.status.code(), Some(2), "case {i}");
+            assert_eq!(out.status.code(), Some(10), "case {i}");
             assert!(
                 text(&out).contains("decryption-failed"),
                 "case {i}: {}",
@@ -551,12 +556,12 @@ fn tampered_request_is_authentication_failed_and_mdn_says_so() -> Result<()> {
         "--mdn-out",
         s(&mdn),
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    let code = out.status.code();
     let t = text(&out);
     assert!(
-        t.contains("processed/error: integrity-check-failed")
-            || t.contains("processed/error: authentication-failed"),
-        "{t}"
+        (code == Some(12) && t.contains("processed/error: integrity-check-failed"))
+            || (code == Some(11) && t.contains("processed/error: authentication-failed")),
+        "{code:?} {t}"
     );
     let id_line = String::from_utf8_lossy(&raw)
         .lines()
@@ -574,7 +579,279 @@ fn tampered_request_is_authentication_failed_and_mdn_says_so() -> Result<()> {
         "--mic",
         &mic,
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    // the MDN reports the receiver's disposition, and the exit code is the same
+    assert_eq!(out.status.code(), code, "{}", text(&out));
     assert!(text(&out).contains("processed/error"), "{}", text(&out));
+    Ok(())
+}
+
+/// Every `pack` option lands in the request, and `unpack` reports it back.
+#[test]
+fn pack_options_reach_the_request() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let (a_key, a_cert) = openssl_pair(d, "alice")?;
+    let (b_key, b_cert) = openssl_pair(d, "bob")?;
+    let payload = d.join("invoice.xml");
+    std::fs::write(&payload, b"<invoice>42</invoice>\r\n")?;
+    let req = d.join("req.http");
+    let (code, packed) = as2_json(&[
+        "pack",
+        s(&payload),
+        "--from",
+        "alice corp",
+        "--to",
+        "bob",
+        "--key",
+        s(&a_key),
+        "--our-cert",
+        s(&a_cert),
+        "--cert",
+        s(&b_cert),
+        "--sign",
+        "sha224",
+        "--encrypt",
+        "aes256-gcm",
+        "--compress",
+        "before",
+        "--mdn",
+        "async=https://alice.example/mdn",
+        "--mdn-to",
+        "edi@alice.example",
+        "--signed-mdn",
+        "sha224",
+        "--content-type",
+        "application/xml",
+        "--filename",
+        "invoice 42.xml",
+        "--subject",
+        "Invoice 42",
+        "--message-id",
+        "inv-42@alice.example",
+        "--path",
+        "/as2/bob",
+        "--out",
+        s(&req),
+    ]);
+    ensure!(code == 0, "{packed}");
+    assert_eq!(packed["message_id"], "<inv-42@alice.example>");
+    assert_eq!(packed["encryption"], "aes256-gcm");
+    assert_eq!(packed["compress"], "before");
+    assert_eq!(packed["mdn"], "async to https://alice.example/mdn");
+    assert_eq!(packed["mic_algorithm"], "sha-224");
+    let raw = String::from_utf8_lossy(&std::fs::read(&req)?).into_owned();
+    assert!(raw.starts_with("POST /as2/bob HTTP/1.1\r\n"), "{raw}");
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+    let has = |needle: &str| {
+        head.to_ascii_lowercase()
+            .contains(&needle.to_ascii_lowercase())
+    };
+    assert!(has("AS2-From: \"alice corp\""), "{head}");
+    assert!(has("Subject: Invoice 42"), "{head}");
+    assert!(
+        has("Disposition-Notification-To: edi@alice.example"),
+        "{head}"
+    );
+    assert!(
+        has("Receipt-Delivery-Option: https://alice.example/mdn"),
+        "{head}"
+    );
+    assert!(has("signed-receipt-micalg"), "{head}");
+    assert!(has("sha-224"), "{head}");
+    // curl's header file has the same fields, one per line, without Content-Length
+    let curl_headers = std::fs::read_to_string(d.join("req.http.headers"))?;
+    assert!(curl_headers.lines().all(|l| l.contains(": ")));
+    assert!(!curl_headers.to_ascii_lowercase().contains("content-length"));
+
+    let got = d.join("got");
+    let (code, un) = as2_json(&[
+        "unpack",
+        s(&req),
+        "--key",
+        s(&b_key),
+        "--our-cert",
+        s(&b_cert),
+        "--cert",
+        s(&a_cert),
+        "--out",
+        s(&got),
+        "--require-signed",
+        "--require-encrypted",
+    ]);
+    ensure!(code == 0, "{un}");
+    assert_eq!(std::fs::read(&got)?, b"<invoice>42</invoice>\r\n");
+    assert_eq!(un["as2_from"], "alice corp");
+    assert_eq!(un["encryption"], "aes256-gcm");
+    assert_eq!(un["compressed"], true);
+    assert_eq!(un["signature"]["digest"], "sha-224");
+    assert_eq!(un["filename"], "invoice 42.xml");
+    assert_eq!(un["mdn_requested"]["signed"], true);
+    assert_eq!(
+        un["mdn_requested"]["async_url"],
+        "https://alice.example/mdn"
+    );
+    assert_eq!(un["mic"], packed["mic"]);
+    Ok(())
+}
+
+/// Bad `pack` options are usage errors (exit 1), also as JSON.
+#[test]
+fn pack_rejects_bad_options() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let (a_key, a_cert) = openssl_pair(d, "alice")?;
+    let payload = d.join("p");
+    std::fs::write(&payload, b"x")?;
+    let out = d.join("req");
+    let base = [
+        "pack",
+        s(&payload),
+        "--from",
+        "a",
+        "--to",
+        "b",
+        "--key",
+        s(&a_key),
+        "--our-cert",
+        s(&a_cert),
+        "--out",
+        s(&out),
+    ];
+    let bad: &[(&[&str], &str)] = &[
+        (&["--sign", "md5"], "md5"),
+        (&["--sign", "sha3"], "unknown digest"),
+        (&["--encrypt", "aes256-cbc"], "--cert"),
+        (
+            &["--encrypt", "rc2", "--cert", s(&a_cert)],
+            "unknown cipher",
+        ),
+        (&["--signed-mdn", "sha256"], "--mdn"),
+        (&["--mdn", "later"], "sync or async=URL"),
+        (&["--mdn", "sync", "--signed-mdn", "md5"], "md5"),
+    ];
+    for (extra, needle) in bad {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let (code, j) = as2_json(&args);
+        assert_eq!(code, 1, "{extra:?}: {j}");
+        assert_eq!(j["ok"], false);
+        assert!(
+            j["error"].as_str().is_some_and(|e| e.contains(needle)),
+            "{extra:?}: {j}"
+        );
+    }
+    Ok(())
+}
+
+/// `unpack` exits with the code of the disposition: insufficient-message-security (14)
+/// for an unsigned message when a signature is required, decompression-failed (13) for a
+/// broken zlib stream.
+#[test]
+fn unpack_exit_codes_follow_the_disposition() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let (a_key, a_cert) = openssl_pair(d, "alice")?;
+    let (b_key, b_cert) = openssl_pair(d, "bob")?;
+    let payload = d.join("p.txt");
+    std::fs::write(&payload, b"compress me ".repeat(200))?;
+    let req = d.join("req.http");
+    let (code, j) = as2_json(&[
+        "pack",
+        s(&payload),
+        "--from",
+        "alice",
+        "--to",
+        "bob",
+        "--compress",
+        "before",
+        "--out",
+        s(&req),
+    ]);
+    ensure!(code == 0, "{j}");
+    let unpack = |file: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "unpack",
+            s(file),
+            "--key",
+            s(&b_key),
+            "--our-cert",
+            s(&b_cert),
+            "--cert",
+            s(&a_cert),
+            "--out",
+            "/dev/null",
+        ];
+        args.extend_from_slice(extra);
+        as2_json(&args)
+    };
+    let (code, j) = unpack(&req, &[]);
+    assert_eq!(code, 0, "{j}");
+    let (code, j) = unpack(&req, &["--require-signed"]);
+    assert_eq!(code, 14, "{j}");
+    assert_eq!(j["disposition_modifier"], "insufficient-message-security");
+
+    // flip bytes in the middle of the deflate stream (the DER around it stays intact)
+    let mut raw = std::fs::read(&req)?;
+    let body = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("blank line")?
+        + 4;
+    let body_len = raw.len() - body;
+    let mid = body + body_len * 2 / 3;
+    for b in &mut raw[mid..mid + 8] {
+        *b ^= 0x5a;
+    }
+    let broken = d.join("broken.http");
+    std::fs::write(&broken, &raw)?;
+    let (code, j) = unpack(&broken, &[]);
+    assert_eq!(code, 13, "{j}");
+    assert_eq!(j["disposition_modifier"], "decompression-failed");
+    let _ = a_key;
+    Ok(())
+}
+
+/// Signing with one digest and asking for the MDN's MIC in another: the expected MIC may
+/// not be the one the partner returns, and `pack` says so.
+#[test]
+fn pack_warns_when_sign_and_mdn_digests_differ() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let (a_key, a_cert) = openssl_pair(d, "alice")?;
+    let payload = d.join("p");
+    std::fs::write(&payload, b"x")?;
+    let pack = |sign: &str, mdn: &str| {
+        as2_json(&[
+            "pack",
+            s(&payload),
+            "--from",
+            "a",
+            "--to",
+            "b",
+            "--key",
+            s(&a_key),
+            "--our-cert",
+            s(&a_cert),
+            "--sign",
+            sign,
+            "--mdn",
+            "sync",
+            "--signed-mdn",
+            mdn,
+            "--out",
+            s(&d.join("req")),
+        ])
+    };
+    let (code, j) = pack("sha256", "sha384");
+    assert_eq!(code, 0, "{j}");
+    assert!(
+        j["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("sha-256") && w.contains("sha-384")),
+        "{j}"
+    );
+    let (code, j) = pack("sha256", "sha256");
+    assert_eq!(code, 0, "{j}");
+    assert!(j["warning"].is_null(), "{j}");
     Ok(())
 }

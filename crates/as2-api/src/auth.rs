@@ -156,13 +156,21 @@ pub async fn authenticate(
         error.into_response()
     } else {
         let key_id = caller.key.id;
+        // `last_used_at` is kept to the minute (the store skips fresher updates); not even
+        // asking saves a blocking task and, on SQLite, a write lock per request.
+        let fresh = caller
+            .key
+            .last_used_at
+            .is_some_and(|at| chrono::Utc::now() - at < chrono::Duration::minutes(1));
         request.extensions_mut().insert(caller);
-        let touch = state.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Err(error) = touch.store().api_keys().touch(key_id) {
-                tracing::warn!(%error, "could not record API key use");
-            }
-        });
+        if !fresh {
+            let touch = state.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = touch.store().api_keys().touch(key_id) {
+                    tracing::warn!(%error, "could not record API key use");
+                }
+            });
+        }
         next.run(request).await
     };
     decision.write_headers(response.headers_mut());

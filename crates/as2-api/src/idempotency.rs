@@ -1,6 +1,9 @@
 //! `Idempotency-Key` on POST and PATCH: the first request with a key runs and its response is
 //! kept for 24 hours; the same key and body get that response again; another body is 422; a
 //! second request while the first still runs is 409; a malformed key is 400.
+//!
+//! A kept response is sealed with the master key like every other secret at rest: the answer
+//! to creating an API key or a webhook endpoint carries its secret, shown once.
 
 use as2_domain::idempotency::{Replay, StoredResponse, is_valid_key, request_fingerprint};
 use as2_store::repo::idempotency::Claim;
@@ -19,6 +22,8 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 /// Set on a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";
+/// The purpose (AES-GCM associated data) kept responses are sealed under.
+const SEAL_PURPOSE: &str = "idempotency_keys.response_body";
 
 /// The middleware (inside authentication: it needs the caller's tenant).
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -69,7 +74,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     match claim {
         Err(error) => error.into_response(),
         Ok(Claim::Existing(record)) => match record.replay(&fingerprint) {
-            Replay::Stored(stored) => replayed(stored),
+            Replay::Stored(stored) => replayed(&state, stored),
             Replay::InProgress => ApiError::conflict(
                 ErrorKind::Idempotency,
                 "idempotency_in_progress",
@@ -108,7 +113,11 @@ async fn remember(
     let status = parts.status;
     let stored = StoredResponse {
         status: status.as_u16(),
-        body: bytes.to_vec(),
+        body: state
+            .store()
+            .secrets()
+            .seal(SEAL_PURPOSE, &bytes)
+            .into_bytes(),
     };
     let result = state
         .blocking("Idempotency key", move |s| {
@@ -130,9 +139,21 @@ async fn remember(
     Response::from_parts(parts, Body::from(bytes))
 }
 
-fn replayed(stored: StoredResponse) -> Response {
+/// The kept response again (responses kept before they were sealed are plain JSON).
+fn replayed(state: &AppState, stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let mut response = (status, stored.body).into_response();
+    let body = if stored.body.starts_with(b"v1.") {
+        let opened = std::str::from_utf8(&stored.body)
+            .map_err(|_| as2_store::secrets::SecretError::Malformed)
+            .and_then(|sealed| state.store().secrets().open(SEAL_PURPOSE, sealed));
+        match opened {
+            Ok(body) => body,
+            Err(error) => return ApiError::internal(&error).into_response(),
+        }
+    } else {
+        stored.body
+    };
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

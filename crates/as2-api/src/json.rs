@@ -42,7 +42,8 @@ where
     }
 }
 
-fn body_error(rejection: &BytesRejection) -> ApiError {
+/// The answer to a body that could not be read (413 over the limit, else 400).
+pub(crate) fn body_error(rejection: &BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large(MAX_JSON_BODY)
     } else {
@@ -71,17 +72,26 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = err.into_inner();
         use serde_json::error::Category;
         match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-                "invalid_json",
-                format!(
-                    "The request body is not valid JSON (line {}, column {})",
-                    inner.line(),
-                    inner.column()
-                ),
-            ),
-            Category::Data => data_error(&path, &inner.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => invalid_json(&inner),
+            // A field can be refused before the parser reaches a syntax error further on:
+            // broken JSON is a 400 whatever it contains.
+            Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Err(syntax) => invalid_json(&syntax),
+                Ok(_) => data_error(&path, &inner.to_string()),
+            },
         }
     })
+}
+
+fn invalid_json(error: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "invalid_json",
+        format!(
+            "The request body is not valid JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ),
+    )
 }
 
 /// A JSON value of the wrong shape: 422 naming the field.
@@ -129,6 +139,11 @@ mod tests {
         let e = parse::<Partner>(b"{\"name\": ").unwrap_err();
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert_eq!(e.body()["error"]["code"], "invalid_json");
+        // even when a field before the break is unknown or of the wrong type
+        for broken in [&b"{\"colour\": 1, "[..], b"{\"sign\": \"yes\", \"name\": "] {
+            let e = parse::<Partner>(broken).unwrap_err();
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{e:?}");
+        }
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub struct ApiConfig {
     pub enterprise_limits: Limits,
     /// Largest message payload accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Most database tasks at once: one less than the pool's connections, so that a task
+    /// that needs a second connection while holding one (API-key authentication does) always
+    /// finds it, and waiting requests queue here instead of on blocking threads.
+    pub db_concurrency: usize,
 }
 
 impl Default for ApiConfig {
@@ -29,6 +33,13 @@ impl Default for ApiConfig {
                 burst: 1000,
             },
             max_message_bytes: 1 << 30,
+            db_concurrency: usize::try_from(
+                as2_store::PoolOptions::default()
+                    .max_connections
+                    .saturating_sub(1)
+                    .max(1),
+            )
+            .unwrap_or(1),
         }
     }
 }
@@ -44,6 +55,7 @@ struct Inner {
     store: Store,
     payloads: PayloadStore,
     limiter: RateLimiter,
+    db_permits: Arc<tokio::sync::Semaphore>,
     config: ApiConfig,
 }
 
@@ -55,6 +67,7 @@ impl AppState {
                 store,
                 payloads,
                 limiter: RateLimiter::new(),
+                db_permits: Arc::new(tokio::sync::Semaphore::new(config.db_concurrency.max(1))),
                 config,
             }),
         }
@@ -88,7 +101,20 @@ impl AppState {
         T: Send + 'static,
     {
         let state = self.clone();
-        match tokio::task::spawn_blocking(move || work(&state)).await {
+        let permit = self
+            .inner
+            .db_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        // The permit goes with the work: a cancelled request's task still holds it until done.
+        match tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&state)
+        })
+        .await
+        {
             Ok(result) => result.map_err(|e| e.or_not_found(resource)),
             Err(join) => Err(ApiError::internal(&join)),
         }

@@ -1,139 +1,13 @@
 //! Authentication, tenancy, modes, scopes, content negotiation, idempotency, rate limits and
-//! the OpenAPI document, across the `/v1` surface.
+//! the OpenAPI document, across the `/v1` surface (the per-endpoint sweep of wrong keys is
+//! `access_control.rs`).
 
 mod common;
 
-use as2_domain::Mode;
-use as2_domain::api_key::Scope as KeyScope;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::*;
 use serde_json::json;
-
-async fn partner(api: &TestApi) -> String {
-    let body =
-        json!({"name": "P", "as2_id": "P1", "url": "https://p.example/as2", "encrypt": false});
-    api.post("/v1/partners", body).await.body["data"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-#[tokio::test]
-async fn access_control_sweep() {
-    let api = TestApi::new();
-    let id = partner(&api).await;
-    let station = api.get("/v1/stations").await.body["data"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, other_key) = api.other_account();
-    let read_only = api.key_with(&[KeyScope::Read], Mode::Test);
-    let revoked = api.key_with(
-        &[KeyScope::Read, KeyScope::Write, KeyScope::Delete],
-        Mode::Test,
-    );
-    let revoked_id = api.get("/v1/api-keys").await.body["data"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        api.delete(&format!("/v1/api-keys/{revoked_id}"))
-            .await
-            .status,
-        StatusCode::OK
-    );
-
-    let endpoints: Vec<(Method, String, Option<serde_json::Value>)> = vec![
-        (Method::GET, format!("/v1/partners/{id}"), None),
-        (
-            Method::PATCH,
-            format!("/v1/partners/{id}"),
-            Some(json!({"name": "x"})),
-        ),
-        (
-            Method::PUT,
-            format!("/v1/partners/{id}"),
-            Some(
-                json!({"name": "x", "as2_id": "P1", "url": "https://p.example/as2", "encrypt": false}),
-            ),
-        ),
-        (Method::DELETE, format!("/v1/partners/{id}"), None),
-        (Method::GET, format!("/v1/stations/{station}"), None),
-        (
-            Method::PATCH,
-            format!("/v1/stations/{station}"),
-            Some(json!({"name": "x"})),
-        ),
-        (Method::DELETE, format!("/v1/stations/{station}"), None),
-    ];
-    for (method, path, body) in &endpoints {
-        let no_key = api.call(method.clone(), path, None, body.clone()).await;
-        assert_eq!(
-            no_key.status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {path} without a key"
-        );
-        assert_eq!(no_key.body["error"]["type"], "authentication_error");
-        let garbage = api
-            .call(
-                method.clone(),
-                path,
-                Some("pk_test_notarealkeyatallnotarealkey"),
-                body.clone(),
-            )
-            .await;
-        assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
-        let revoked_reply = api
-            .call(method.clone(), path, Some(&revoked), body.clone())
-            .await;
-        assert_eq!(
-            revoked_reply.status,
-            StatusCode::UNAUTHORIZED,
-            "revoked key on {method} {path}"
-        );
-        let other = api
-            .call(method.clone(), path, Some(&other_key), body.clone())
-            .await;
-        assert_eq!(
-            other.status,
-            StatusCode::NOT_FOUND,
-            "other tenant on {method} {path}: {:?}",
-            other.body
-        );
-        assert!(!String::from_utf8_lossy(&other.bytes).contains("P1"));
-        let live = api
-            .call(
-                method.clone(),
-                path,
-                Some(&api.live_key.clone()),
-                body.clone(),
-            )
-            .await;
-        assert_eq!(
-            live.status,
-            StatusCode::NOT_FOUND,
-            "live key on test data {method} {path}"
-        );
-        if *method != Method::GET {
-            let scoped = api
-                .call(method.clone(), path, Some(&read_only), body.clone())
-                .await;
-            assert_eq!(
-                scoped.status,
-                StatusCode::FORBIDDEN,
-                "read-only key on {method} {path}"
-            );
-            assert_eq!(scoped.body["error"]["type"], "authorization_error");
-        }
-    }
-    let lists = ["/v1/partners", "/v1/stations"];
-    for path in lists {
-        let other = api.call(Method::GET, path, Some(&other_key), None).await;
-        assert_eq!(other.status, StatusCode::OK);
-        assert!(!String::from_utf8_lossy(&other.bytes).contains(&id));
-    }
-}
 
 #[tokio::test]
 async fn tenant_header_selects_only_own_tenants() {
@@ -262,35 +136,60 @@ async fn rate_limit_headers_burst_and_retry_after() {
         .await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refused.body["error"]["type"], "rate_limit_error");
+    for name in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(refused.headers.contains_key(name), "{name} on the 429");
+    }
+    // errors of an authenticated request carry the headers too
+    let read_only = api.key_with(&[as2_domain::api_key::Scope::Read], as2_domain::Mode::Test);
+    for (method, path, key, body, status) in [
+        (
+            Method::GET,
+            "/v1/partners/prt_999999",
+            api.key.clone(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            "/v1/partners",
+            api.key.clone(),
+            Some(json!({})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Method::POST,
+            "/v1/partners",
+            read_only,
+            Some(json!({})),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/api/v1/partners/detail",
+            api.key.clone(),
+            Some(json!({})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let reply = api.call(method, path, Some(&key), body).await;
+        assert_eq!(reply.status, status, "{path}");
+        assert_eq!(reply.headers["x-ratelimit-limit"], "5000", "{path}");
+        assert!(
+            reply.headers.contains_key("x-ratelimit-remaining"),
+            "{path}"
+        );
+        assert!(reply.headers.contains_key("x-ratelimit-reset"), "{path}");
+    }
     let retry: u64 = refused.headers["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry));
-}
-
-#[tokio::test]
-async fn openapi_describes_every_v1_route() {
-    let api = TestApi::new();
-    let doc = api.call(Method::GET, "/v1/openapi.json", None, None).await;
-    assert_eq!(doc.status, StatusCode::OK);
-    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in [
-        "/v1/partners",
-        "/v1/partners/{id}",
-        "/v1/stations",
-        "/v1/tenants",
-        "/v1/tenants/current",
-        "/v1/api-keys",
-        "/v1/api-keys/{id}",
-    ] {
-        assert!(
-            doc.body["paths"][path].is_object(),
-            "{path} missing from the OpenAPI document"
-        );
-    }
-    assert!(doc.body["paths"]["/v1/partners/{id}"]["put"].is_object());
 }
 
 #[tokio::test]
@@ -321,4 +220,131 @@ async fn api_keys_show_the_secret_once() {
     for field in ["name", "kind", "mode", "scopes"] {
         assert_invalid(&bad, field);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_concurrent_requests_never_starves_the_pool() {
+    // 64 requests at once against a pool of 8 connections: authentication holds one
+    // connection while it asks for a second, so unbounded database work would deadlock the
+    // pool until its 10 s timeout and answer 503s.
+    let api = TestApi::new();
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let router = api.router.clone();
+        let key = api.key.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = Request::get("/v1/partners")
+                .header("authorization", format!("Bearer {key}"))
+                .body(Body::empty())
+                .unwrap();
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn idempotent_creations_replay_and_keep_secrets_sealed() {
+    use as2_domain::idempotency::{Replay, request_fingerprint};
+    use as2_store::repo::idempotency::Claim;
+    let api = TestApi::new();
+    let post = |path: &str, key: &str, body: &serde_json::Value| {
+        Request::post(path)
+            .header("authorization", format!("Bearer {}", api.key))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(serde_json::to_vec(body).unwrap()))
+            .unwrap()
+    };
+    // a webhook endpoint: the replay shows the same secret, the kept copy is sealed
+    let key = "3b241101-e2bb-4255-8caf-4136c566a962";
+    let body = json!({"url": "https://hooks.example.com/in", "events": ["*"]});
+    let first = api.send(post("/v1/webhook-endpoints", key, &body)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    let secret = first.body["data"]["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let again = api.send(post("/v1/webhook-endpoints", key, &body)).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(api.get("/v1/webhook-endpoints").await.body["total"], 1);
+    let fingerprint = request_fingerprint(
+        "POST",
+        "test /v1/webhook-endpoints ",
+        &serde_json::to_vec(&body).unwrap(),
+    );
+    let Claim::Existing(record) = api
+        .db
+        .store
+        .idempotency()
+        .claim(api.tenant, key, &fingerprint, chrono::Utc::now())
+        .unwrap()
+    else {
+        panic!("the key was not kept");
+    };
+    let Replay::Stored(kept) = record.replay(&fingerprint) else {
+        panic!("no kept response");
+    };
+    let kept = String::from_utf8_lossy(&kept.body);
+    assert!(kept.starts_with("v1."), "{kept}");
+    assert!(
+        !kept.contains(&secret) && !kept.contains("whsec_"),
+        "{kept}"
+    );
+
+    // an API key: the same
+    let key = "9c5b94b1-35ad-49bb-b118-8e8fc24abf80";
+    let body = json!({"name": "ci"});
+    let first = api.send(post("/v1/api-keys", key, &body)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    let again = api.send(post("/v1/api-keys", key, &body)).await;
+    assert_eq!(again.body, first.body);
+
+    // a message: one message and one send job, however often it is replayed
+    let partner = api
+        .post(
+            "/v1/partners",
+            json!({"name": "P", "as2_id": "P1", "url": "https://p.example/as2", "encrypt": false}),
+        )
+        .await;
+    let partner = partner.body["data"]["id"].as_str().unwrap().to_owned();
+    let key = "16fd2706-8baf-433b-82eb-8c7fada847da";
+    let body = json!({"partner_id": partner, "content": "aGk="});
+    let first = api.send(post("/v1/messages", key, &body)).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.body);
+    for _ in 0..3 {
+        let again = api.send(post("/v1/messages", key, &body)).await;
+        assert_eq!(again.status, StatusCode::ACCEPTED);
+        assert_eq!(again.body, first.body);
+    }
+    assert_eq!(api.get("/v1/messages").await.body["total"], 1);
+    let jobs = api.db.store.jobs();
+    let lease = chrono::Duration::minutes(1);
+    let kinds = [as2_domain::job::JobKind::SendMessage];
+    assert!(
+        jobs.claim(&kinds, chrono::Utc::now(), lease)
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        jobs.claim(&kinds, chrono::Utc::now(), lease)
+            .unwrap()
+            .is_none(),
+        "a second send job"
+    );
+    // the same key on another endpoint is another request: 422
+    let reused = api.send(post("/v1/partners", key, &body)).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reused.body["error"]["type"], "idempotency_error");
 }

@@ -1,25 +1,29 @@
 #!/usr/bin/env python3
 """Time pyas2lib 1.4.4 building and parsing the message the as2-core `codec` benchmark
 measures: no compression, signed with SHA-256 (PKCS#1 v1.5), encrypted with AES-256-CBC
-(PKCS#1 v1.5 key transport), 1 KB and 1 MB X12-like payloads, one RSA-2048 key.
+(PKCS#1 v1.5 key transport), 1 KB, 1 MB and 100 MB X12-like payloads, one RSA-2048 key.
 
 Run with the interop venv (../shared/interop/setup.sh):
     /tmp/as2-interop-venv/bin/python pyas2lib_bench.py --certs DIR [--json OUT]
 DIR holds us.pem / us.cert.pem from ../shared/interop/make_certs.sh. Prints one JSON
 object: per size, the median per-message CPU time (process_time) and wall time of build
-and of parse, in seconds.
+and of parse, in seconds, and the peak RSS of the process (max_rss_kib: the 100 MB
+round trip dominates it). `--sizes 1KB,1MB` leaves out the 100 MB case (about 20 s of CPU
+per operation and 1.8 GB of memory in pyas2lib).
 """
 
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
 
 from pyas2lib import as2 as pyas2
 
-SIZES = [("1KB", 1024), ("1MB", 1024 * 1024)]
+# label, bytes, minimum runs (the 100 MB case runs twice: one run is ~20 s of CPU)
+SIZES = [("1KB", 1024, 5), ("1MB", 1024 * 1024, 5), ("100MB", 100 * 1024 * 1024, 2)]
 SEGMENT = b"PO1*1*10*EA*9.95**BP*0123456789*VP*ABC-123~\r\n"
 
 
@@ -46,6 +50,7 @@ def main():
     p.add_argument("--certs", required=True)
     p.add_argument("--json", help="also write the result here")
     p.add_argument("--seconds", type=float, default=3.0, help="minimum seconds per case")
+    p.add_argument("--sizes", default="1KB,1MB,100MB", help="comma-separated size labels")
     a = p.parse_args()
 
     with open(os.path.join(a.certs, "us.pem"), "rb") as fh:
@@ -79,16 +84,21 @@ def main():
         return msg.content
 
     out = {"tool": "pyas2lib", "python": sys.version.split()[0], "cases": {}}
-    for label, n in SIZES:
+    wanted = set(a.sizes.split(","))
+    for label, n, runs in SIZES:
+        if label not in wanted:
+            continue
         data = payload(n)
         raw = build(data)
         got = parse(raw)
         if len(got) != n:
             raise SystemExit(f"pyas2lib returned {len(got)} bytes for {n}")
         out["cases"][label] = {
-            "build": measure(lambda: build(data), 5, a.seconds),
-            "parse": measure(lambda: parse(raw), 5, a.seconds),
+            "build": measure(lambda: build(data), runs, a.seconds),
+            "parse": measure(lambda: parse(raw), runs, a.seconds),
         }
+        del data, raw, got
+    out["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     text = json.dumps(out, indent=2)
     print(text)
     if a.json:

@@ -2,6 +2,8 @@
 //! are integers (`prt_000107` is `107` here), and answers are `{"status":"success","msg",
 //! "data"}` or `{"status":"error","msg"}`. It reads and writes the same rows as `/v1`.
 
+pub mod certificates;
+pub mod messages;
 pub mod partners;
 pub mod reply;
 pub mod stations;
@@ -25,6 +27,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/stations", post(stations::list))
         .route("/api/v1/stations/detail", post(stations::detail))
         .route("/api/v1/stations/create", post(stations::create))
+        .route("/api/v1/certificates", post(certificates::list))
+        .route("/api/v1/certificates/detail", post(certificates::detail))
+        .route("/api/v1/certificates/create", post(certificates::create))
+        .route(
+            "/api/v1/certificates/download",
+            post(certificates::download),
+        )
+        .route("/api/v1/messages", post(messages::list))
+        .route("/api/v1/messages/detail", post(messages::detail))
+        .route("/api/v1/messages/send", post(messages::send))
+        .route("/api/v1/messages/create", post(messages::send))
+        .route("/api/v1/messages/download", post(messages::download))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authenticate,

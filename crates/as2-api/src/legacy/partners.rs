@@ -4,12 +4,11 @@ use as2_domain::ValidationErrors;
 use as2_domain::algorithms::{EncryptAlgorithm, SignAlgorithm, mdn_code, mdn_from_code};
 use as2_domain::id::{PartnerId, StationId};
 use as2_domain::pagination::PageRequest;
-use as2_domain::partner::Partner;
-use axum::body::Bytes;
+use as2_domain::partner::{Partner, PartnerSettings};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use super::reply::{Success, body, id_field, optional_body};
+use super::reply::{RawBody, Success, body, id_field, optional_body};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::partner_input::PartnerInput;
@@ -103,7 +102,7 @@ pub struct CreateBody {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Success<Vec<LegacyPartner>>, ApiError> {
     let body: ListBody = optional_body(&bytes)?;
     let station = body.station.map(StationId);
@@ -119,8 +118,9 @@ pub async fn list(
                         per_page: 100,
                     },
                 )?;
+                let empty = rows.is_empty();
                 all.extend(rows);
-                if i64::try_from(all.len()).unwrap_or(i64::MAX) >= total {
+                if empty || i64::try_from(all.len()).unwrap_or(i64::MAX) >= total {
                     break;
                 }
             }
@@ -137,7 +137,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     caller: Caller,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Success<LegacyPartner>, ApiError> {
     let body: DetailBody = body(&bytes)?;
     let id = PartnerId(id_field(body.id, "id")?);
@@ -153,7 +153,7 @@ pub async fn detail(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Success<serde_json::Value>, ApiError> {
     let body: CreateBody = body(&bytes)?;
     let mut errors = ValidationErrors::new();
@@ -208,7 +208,20 @@ pub async fn create(
         ),
         None => {}
     }
-    errors.into_result(())?;
+    if !errors.is_empty() {
+        // Say everything at once: the rules of the partner itself, too.
+        input.require_full(&mut errors);
+        let base = PartnerSettings::new(String::new(), String::new(), String::new(), StationId(0));
+        let has_password = input
+            .auth_password
+            .as_deref()
+            .is_some_and(|p| !p.is_empty());
+        let settings = input.clone().apply(base, &mut errors);
+        if let Err(more) = settings.validate(caller.mode(), has_password) {
+            errors.merge(more);
+        }
+        return Err(rename_fields(errors.into()));
+    }
     let partner = state
         .blocking("Partner", move |s| {
             save_partner(s, &caller, None, input, true).map_err(rename_fields)

@@ -3,11 +3,10 @@
 use as2_domain::id::{CertificateId, StationId};
 use as2_domain::pagination::PageRequest;
 use as2_domain::station::{Station, StationSettings};
-use axum::body::Bytes;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use super::reply::{Success, body, id_field};
+use super::reply::{RawBody, Success, body, id_field};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::stations::check_certificates;
@@ -67,16 +66,22 @@ pub async fn list(
 ) -> Result<Success<Vec<LegacyStation>>, ApiError> {
     let stations = state
         .blocking("Station", move |s| {
-            Ok(s.store()
-                .stations()
-                .list(
+            let mut all = Vec::new();
+            for page in 1.. {
+                let (rows, total) = s.store().stations().list(
                     caller.scope(),
                     PageRequest {
-                        page: 1,
+                        page,
                         per_page: 100,
                     },
-                )?
-                .0)
+                )?;
+                let empty = rows.is_empty();
+                all.extend(rows);
+                if empty || i64::try_from(all.len()).unwrap_or(i64::MAX) >= total {
+                    break;
+                }
+            }
+            Ok(all)
         })
         .await?;
     Ok(Success::ok(
@@ -89,7 +94,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     caller: Caller,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Success<LegacyStation>, ApiError> {
     let body: DetailBody = body(&bytes)?;
     let id = StationId(id_field(body.id, "id")?);
@@ -105,7 +110,7 @@ pub async fn detail(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Success<LegacyStation>, ApiError> {
     let body: CreateBody = body(&bytes)?;
     let settings = StationSettings {

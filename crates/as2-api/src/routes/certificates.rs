@@ -137,7 +137,7 @@ fn decode(value: &str, field: &str, errors: &mut ValidationErrors) -> Option<Vec
 }
 
 /// What to parse, decided from the upload before any crypto runs.
-enum Source {
+pub(crate) enum Source {
     Pem(String, Option<String>),
     Der(Vec<u8>),
     Pkcs12(Vec<u8>, String),
@@ -145,7 +145,8 @@ enum Source {
 }
 
 impl Source {
-    fn parse(self) -> Result<ParsedCertificate, ApiError> {
+    /// Reads the upload (a 400 `certificate_error` when it cannot be read).
+    pub(crate) fn parse(self) -> Result<ParsedCertificate, ApiError> {
         match self {
             Self::Pem(text, password) => input::from_pem(text.as_bytes(), password.as_deref()),
             Self::Der(der) => input::from_der(&der),
@@ -155,7 +156,7 @@ impl Source {
     }
 }
 
-fn json_source(upload: CertificateUpload) -> Result<(String, Source), ApiError> {
+pub(crate) fn json_source(upload: CertificateUpload) -> Result<(String, Source), ApiError> {
     let mut errors = ValidationErrors::new();
     let name = check_name(upload.name.as_deref(), &mut errors);
     let given: Vec<&str> = [
@@ -232,7 +233,8 @@ async fn multipart_source(request: Request) -> Result<(String, Source), ApiError
     Ok((name, Source::File(file, password.filter(|p| !p.is_empty()))))
 }
 
-fn store(
+/// Stores a parsed upload for the caller.
+pub(crate) fn store(
     state: &AppState,
     caller: &Caller,
     name: &str,
@@ -467,6 +469,17 @@ async fn download_certificate(
         }
     };
     errors.into_result(())?;
+    certificate_file(&state, caller, id, der).await
+}
+
+/// A certificate (with its chain when PEM) as a download, never the private key (both API
+/// surfaces).
+pub(crate) async fn certificate_file(
+    state: &AppState,
+    caller: Caller,
+    id: CertificateId,
+    der: bool,
+) -> Result<Response, ApiError> {
     let (cert, chain) = state
         .blocking("Certificate", move |s| {
             Ok(s.store().certificates().der(caller.scope(), id)?)

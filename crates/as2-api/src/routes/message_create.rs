@@ -64,7 +64,7 @@ pub fn content_type_for(filename: Option<&str>) -> &'static str {
 
 /// The checked fields other than the payload.
 #[derive(Debug)]
-struct Fields {
+pub(crate) struct Fields {
     partner_id: PartnerId,
     filename: Option<String>,
     content_type: String,
@@ -164,12 +164,12 @@ pub fn announce_queued(state: &AppState, caller: &Caller, message: &Message) {
 
 /// Checks the partner, records the message with its job and announces it; on any failure
 /// the stored payload is removed again.
-fn enqueue(
+pub(crate) fn enqueue(
     state: &AppState,
     caller: &Caller,
     fields: &Fields,
     payload: &StoredPayload,
-) -> Result<MessageDto, ApiError> {
+) -> Result<Message, ApiError> {
     let result = (|| {
         let scope = caller.scope();
         let partner = match state.store().partners().get(scope, fields.partner_id) {
@@ -212,7 +212,7 @@ fn enqueue(
             .messages()
             .create_outbound(scope, &new, attempts)?;
         announce_queued(state, caller, &message);
-        load(state, caller, message.id)
+        Ok(message)
     })();
     if result.is_err()
         && let Err(e) = state.payloads().delete(&payload.key)
@@ -243,7 +243,10 @@ pub async fn create_message(
         from_json(&state, request, limit).await?
     };
     let dto = state
-        .blocking("Message", move |s| enqueue(s, &caller, &fields, &payload))
+        .blocking("Message", move |s| {
+            let message = enqueue(s, &caller, &fields, &payload)?;
+            load(s, &caller, message.id)
+        })
         .await?;
     Ok(Envelope::accepted("Message queued for sending", dto))
 }
@@ -267,8 +270,18 @@ async fn from_json(
         .await
         .map_err(|_| ApiError::payload_too_large(body_limit))?;
     let input: MessageInput = crate::json::parse(&bytes)?;
-    let mut errors = ValidationErrors::new();
-    let fields = check_fields(&input, &mut errors);
+    from_input(state, &input, limit, ValidationErrors::new()).await
+}
+
+/// Checks a JSON message body (base64 `content`) and stores its payload; `errors` holds
+/// what the caller already found wrong (then nothing is stored).
+pub(crate) async fn from_input(
+    state: &AppState,
+    input: &MessageInput,
+    limit: usize,
+    mut errors: ValidationErrors,
+) -> Result<(Fields, StoredPayload), ApiError> {
+    let fields = check_fields(input, &mut errors);
     let content = match input.content.as_deref() {
         None => {
             errors.add("content", "The content field is required");

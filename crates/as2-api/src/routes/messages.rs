@@ -296,6 +296,15 @@ async fn message_payload(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: MessageId = path_id(&id, "Message")?;
+    payload_response(&state, caller, id).await
+}
+
+/// The stored payload of a message as a streamed download (both API surfaces).
+pub(crate) async fn payload_response(
+    state: &AppState,
+    caller: Caller,
+    id: MessageId,
+) -> Result<Response, ApiError> {
     let (message, file) = state
         .blocking("Message", move |s| {
             let message = s.store().messages().get(caller.scope(), id)?;

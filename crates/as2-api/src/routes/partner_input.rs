@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::stations::certificate_field;
 
 /// Body of partner create, update (PATCH: any subset) and replace (PUT).
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerInput {
     /// Display name.

@@ -102,6 +102,65 @@ impl TestApi {
         (tenant.id, key.secret)
     }
 
+    /// A second account on the Enterprise plan (so a long sweep stays under its rate limit):
+    /// its tenant, a tenant key and an account key, both test mode with every scope.
+    pub fn other_enterprise_account(&self) -> (TenantId, String, String) {
+        let store = &self.db.store;
+        let account = store
+            .accounts()
+            .create_account("Other enterprise", Plan::Enterprise)
+            .unwrap();
+        let tenant = store
+            .accounts()
+            .create_tenant(account.id, "Other enterprise tenant")
+            .unwrap();
+        let tenant_key = create_key(
+            store,
+            account.id,
+            Some(tenant.id),
+            KeyKind::Tenant,
+            Mode::Test,
+            "other tenant key",
+        )
+        .unwrap();
+        let account_key = create_key(
+            store,
+            account.id,
+            None,
+            KeyKind::Account,
+            Mode::Test,
+            "other account key",
+        )
+        .unwrap();
+        (tenant.id, tenant_key.secret, account_key.secret)
+    }
+
+    /// Sends a request with extra headers; `body` as JSON when given.
+    pub async fn call_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            builder = builder.header("authorization", format!("Bearer {key}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(serde_json::to_vec(&json).unwrap())
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
     /// A key of this account with exactly `scopes`.
     pub fn key_with(&self, scopes: &[KeyScope], mode: Mode) -> String {
         let generated = generate(KeyKind::Tenant, mode);
@@ -130,18 +189,7 @@ impl TestApi {
         key: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut builder = Request::builder().method(method).uri(path);
-        if let Some(key) = key {
-            builder = builder.header("authorization", format!("Bearer {key}"));
-        }
-        let body = match body {
-            Some(json) => {
-                builder = builder.header("content-type", "application/json");
-                Body::from(serde_json::to_vec(&json).unwrap())
-            }
-            None => Body::empty(),
-        };
-        self.send(builder.body(body).unwrap()).await
+        self.call_with_headers(method, path, key, body, &[]).await
     }
 
     /// Sends a prepared request.

@@ -108,6 +108,9 @@ impl ApiKeys<'_> {
             .select(KeyRow::as_select())
             .first(c))
         .map_err(not_found)?;
+        // Give the connection back before taking another: holding one while waiting for a
+        // second deadlocks the pool under load.
+        drop(conn);
         let key: ApiKey = row.try_into()?;
         let account = self.store.accounts().account(key.account_id)?;
         Ok((key, account))

@@ -61,6 +61,7 @@ impl Messages<'_> {
             }
             Ok::<_, diesel::result::Error>(n)
         }))?;
+        drop(conn);
         if updated == 0 {
             return Err(StoreError::Conflict(
                 "only a failed inbound message can be received again".into(),

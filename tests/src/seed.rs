@@ -1,0 +1,125 @@
+//! Direct seeding of the store for tests and benchmarks that start the gateway binary
+//! themselves: RSA identities and a tenant with one station and one partner.
+
+use std::time::Duration;
+
+use as2_core::cert::Certificate;
+use as2_core::crypto::PrivateKeyOps;
+use as2_core::{cert, keys};
+use as2_domain::Mode;
+use as2_domain::algorithms::MdnMode;
+use as2_domain::certificate::CertificateInfo;
+use as2_domain::id::{PartnerId, StationId};
+use as2_domain::partner::PartnerSettings;
+use as2_domain::plan::Plan;
+use as2_domain::station::StationSettings;
+use as2_store::repo::certificates::NewCertificate;
+use as2_store::{Scope, Store};
+
+/// The master key of stores made here (the one `as2_store::testing` uses): 32 bytes of 7.
+pub const MASTER_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
+
+/// An RSA-2048 key pair with a self-signed certificate.
+#[derive(Debug)]
+pub struct Identity {
+    /// The private key.
+    pub key: Box<dyn PrivateKeyOps>,
+    /// The private key in PEM.
+    pub key_pem: Vec<u8>,
+    /// The certificate.
+    pub cert: Certificate,
+}
+
+/// A new identity `CN=name`, valid for a day.
+pub fn identity(name: &str) -> Identity {
+    let key = keys::generate_rsa_key(2048).unwrap();
+    let cert = cert::generate_self_signed(&key, &format!("CN={name}"), Duration::from_secs(86_400))
+        .unwrap();
+    let key_pem = keys::private_key_to_pem(&key).unwrap().as_bytes().to_vec();
+    Identity {
+        key: Box::new(key),
+        key_pem,
+        cert,
+    }
+}
+
+/// The domain's view of a certificate.
+pub fn info(cert: &Certificate) -> CertificateInfo {
+    CertificateInfo {
+        subject: cert.subject(),
+        issuer: cert.issuer(),
+        serial: cert.serial_hex(),
+        fingerprint_sha256: cert.fingerprint_sha256_hex(),
+        not_before: cert.not_before().into(),
+        not_after: cert.not_after().into(),
+        key_usage: vec![],
+    }
+}
+
+/// One tenant with station `ours` (key pair `me`) and partner `theirs` (certificate `them`,
+/// posting to `url`, signed sync MDNs, retries every second).
+#[allow(clippy::missing_panics_doc)]
+pub fn tenant(
+    store: &Store,
+    name: &str,
+    ours: &str,
+    theirs: &str,
+    me: &Identity,
+    them: &Identity,
+    url: &str,
+) -> (Scope, StationId, PartnerId) {
+    let account = store
+        .accounts()
+        .create_account(name, Plan::Professional)
+        .unwrap();
+    let tenant = store.accounts().create_tenant(account.id, name).unwrap();
+    let scope = Scope::new(tenant.id, Mode::Test);
+    let pair = store
+        .certificates()
+        .create(
+            scope,
+            &NewCertificate {
+                name: "ours",
+                info: &info(&me.cert),
+                der: me.cert.der(),
+                chain_der: None,
+                private_key_der: Some(&me.key_pem),
+            },
+        )
+        .unwrap();
+    let partner_cert = store
+        .certificates()
+        .create(
+            scope,
+            &NewCertificate {
+                name: "theirs",
+                info: &info(&them.cert),
+                der: them.cert.der(),
+                chain_der: None,
+                private_key_der: None,
+            },
+        )
+        .unwrap();
+    let station = store
+        .stations()
+        .create(
+            scope,
+            &StationSettings {
+                name: ours.into(),
+                as2_id: ours.into(),
+                certificate_id: Some(pair.id),
+                encryption_certificate_id: None,
+                mdn_url: None,
+                is_default: true,
+            },
+        )
+        .unwrap();
+    let mut settings = PartnerSettings::new(theirs.into(), theirs.into(), url.into(), station.id);
+    settings.certificate_id = Some(partner_cert.id);
+    settings.mdn_mode = MdnMode::Sync;
+    settings.mdn_signed = true;
+    settings.retry_interval_secs = 1;
+    settings.retry_attempts = 20;
+    let partner = store.partners().create(scope, &settings, None).unwrap();
+    (scope, station.id, partner.id)
+}

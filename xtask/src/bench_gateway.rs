@@ -1,0 +1,249 @@
+//! `cargo xtask bench gateway`: a load generator on loopback posting signed + encrypted 1 KB
+//! messages that ask for signed sync MDNs to one release `as2-gateway`, on SQLite and on
+//! PostgreSQL (`AS2_TEST_POSTGRES_URL`). It reports messages/s, p50/p99 latency and the
+//! gateway's CPU per message beside the RSA floor measured in the same run (a receive costs
+//! two RSA-2048 private-key operations: decrypting the content key and signing the MDN).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use as2_core::cms::{EncryptOptions, SignOptions};
+use as2_core::crypto::{DigestAlgorithm, SignatureScheme};
+use as2_core::message::{
+    BuiltMessage, NotificationOptions, OutboundMessage, Signer, build_outbound,
+};
+use as2_e2e::seed::{Identity, MASTER_KEY, identity, tenant};
+use as2_store::testing::TestDb;
+
+use crate::paths::project_root;
+
+/// Messages per backend.
+const MESSAGES: usize = 1500;
+/// Connections at once.
+const CONNECTIONS: usize = 8;
+
+struct Gateway(Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One backend's figures.
+struct Figures {
+    backend: &'static str,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_ms_per_message: f64,
+}
+
+pub(crate) fn run() -> Result<()> {
+    let root = project_root();
+    let built = Command::new("cargo")
+        .args(["build", "--release", "-p", "as2-gateway"])
+        .current_dir(&root)
+        .status()?;
+    if !built.success() {
+        bail!("building as2-gateway failed");
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
+    let exe = target.join("release/as2-gateway");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+
+    let floor_ms = rsa_private_op_ms();
+    let floor_per_second = cores as f64 / (2.0 * floor_ms / 1000.0);
+    eprintln!(
+        "xtask bench gateway: RSA-2048 private op {floor_ms:.3} ms; floor {floor_per_second:.0} messages/s on {cores} cores"
+    );
+
+    let mut rows = Vec::new();
+    rows.push(measure("SQLite", &exe, &TestDb::sqlite())?);
+    match TestDb::postgres() {
+        Some(db) => rows.push(measure("PostgreSQL", &exe, &db)?),
+        None => eprintln!("xtask bench gateway: AS2_TEST_POSTGRES_URL unset, PostgreSQL skipped"),
+    }
+    let mut summary = format!(
+        "Gateway receive, signed + encrypted 1 KB, signed sync MDN, {MESSAGES} messages over {CONNECTIONS} connections, {cores} cores\n\n\
+         RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation (rsa 0.10, the gateway's backend) → {floor_per_second:.0} messages/s at 2 operations per message\n\n\
+         | backend | messages/s | of the floor | p50 ms | p99 ms | gateway CPU ms/message | CPU of 2 RSA ops |\n|---|---|---|---|---|---|---|\n"
+    );
+    for f in &rows {
+        summary.push_str(&format!(
+            "| {} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.2} | {:.2}x |\n",
+            f.backend,
+            f.per_second,
+            100.0 * f.per_second / floor_per_second,
+            f.p50_ms,
+            f.p99_ms,
+            f.cpu_ms_per_message,
+            f.cpu_ms_per_message / (2.0 * floor_ms),
+        ));
+    }
+    let out = target.join("bench-gateway-summary.md");
+    std::fs::write(&out, &summary)?;
+    eprintln!(
+        "{summary}\nxtask bench gateway: written to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// Mean time of one RSA-2048 PKCS#1 v1.5 signature with the gateway's key backend.
+fn rsa_private_op_ms() -> f64 {
+    let key = as2_core::keys::generate_rsa_key(2048).expect("RSA key");
+    let ops = 200;
+    let started = Instant::now();
+    for n in 0..ops {
+        let _ = as2_core::crypto::PrivateKeyOps::sign(
+            &key,
+            SignatureScheme::Pkcs1v15,
+            DigestAlgorithm::Sha256,
+            format!("{n}").as_bytes(),
+        );
+    }
+    started.elapsed().as_secs_f64() * 1000.0 / f64::from(ops)
+}
+
+fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
+    let payload: Vec<u8> = b"ISA*00*bench~"
+        .iter()
+        .copied()
+        .cycle()
+        .take(1024)
+        .collect();
+    let next = Mutex::new(0usize);
+    let built = Mutex::new(Vec::with_capacity(MESSAGES));
+    std::thread::scope(|s| {
+        for _ in 0..std::thread::available_parallelism().map_or(1, usize::from) {
+            s.spawn(|| {
+                loop {
+                    {
+                        let mut n = next.lock().expect("lock");
+                        if *n >= MESSAGES {
+                            return;
+                        }
+                        *n += 1;
+                    }
+                    let mut out =
+                        OutboundMessage::new("PARTNER", "US", &payload, "application/edi-x12");
+                    out.signer = Some(Signer {
+                        certificate: &partner.cert,
+                        key: partner.key.as_ref(),
+                        options: SignOptions::default(),
+                    });
+                    out.encryption = Some((vec![&us.cert], EncryptOptions::default()));
+                    out.mdn_to = Some("partner@example".into());
+                    out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
+                    let message = build_outbound(&out).expect("build");
+                    built.lock().expect("lock").push(message);
+                }
+            });
+        }
+    });
+    built.into_inner().expect("lock")
+}
+
+/// utime + stime of `pid`, in milliseconds.
+fn cpu_ms(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit_once(')').context("stat")?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks * 10.0) // USER_HZ is 100 on Linux
+}
+
+fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
+    let (us, partner) = (identity("us"), identity("partner"));
+    tenant(
+        &db.store,
+        "bench",
+        "US",
+        "PARTNER",
+        &us,
+        &partner,
+        "http://127.0.0.1:9/x",
+    );
+    let data = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(exe)
+        .args(["serve", "--no-workers"])
+        .env("DATABASE_URL", &db.url)
+        .env("AS2_DATA_DIR", data.path())
+        .env("AS2_MASTER_KEY", MASTER_KEY)
+        .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let gateway = Gateway(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("the gateway did not start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("xtask bench gateway: {backend}: building {MESSAGES} messages");
+    let messages = build_messages(&partner, &us);
+    let url = format!("http://127.0.0.1:{port}/as2/receive");
+    let next = Mutex::new(0usize);
+    let latencies = Mutex::new(Vec::with_capacity(MESSAGES));
+    let failures = Mutex::new(0usize);
+    let cpu_before = cpu_ms(gateway.0.id())?;
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..CONNECTIONS {
+            s.spawn(|| {
+                let client = reqwest::blocking::Client::new();
+                loop {
+                    let i = {
+                        let mut n = next.lock().expect("lock");
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(m) = messages.get(i) else { return };
+                    let mut request = client.post(&url).body(m.body.clone());
+                    for (name, value) in &m.headers {
+                        request = request.header(name.as_str(), value.as_str());
+                    }
+                    let sent = Instant::now();
+                    let ok = request
+                        .send()
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                        .and_then(|r| r.bytes().ok())
+                        .is_some_and(|b| !b.is_empty());
+                    latencies.lock().expect("lock").push(sent.elapsed());
+                    if !ok {
+                        *failures.lock().expect("lock") += 1;
+                    }
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed();
+    let cpu = cpu_ms(gateway.0.id())? - cpu_before;
+    let failures = failures.into_inner().expect("lock");
+    if failures > 0 {
+        bail!("{backend}: {failures} of {MESSAGES} messages got no MDN");
+    }
+    let mut latencies = latencies.into_inner().expect("lock");
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    Ok(Figures {
+        backend,
+        per_second: MESSAGES as f64 / elapsed.as_secs_f64(),
+        p50_ms: pct(0.50).as_secs_f64() * 1000.0,
+        p99_ms: pct(0.99).as_secs_f64() * 1000.0,
+        cpu_ms_per_message: cpu / MESSAGES as f64,
+    })
+}
