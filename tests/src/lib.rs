@@ -1,6 +1,6 @@
 //! The end-to-end harness: one platform (the API router and the gateway router, each on its
-//! own 127.0.0.1 port, and the job worker) over a fresh database, two tenants with their
-//! keys, and a capture server for webhooks. Everything talks real HTTP.
+//! own 127.0.0.1 port, the job worker and the maintenance loop) over a fresh database, two
+//! tenants with their keys, and a capture server for webhooks. Everything talks real HTTP.
 
 pub mod seed;
 
@@ -93,6 +93,7 @@ impl Platform {
                 metrics: metrics.clone(),
                 inbox: Some(Arc::new(Inbox::open(&inbox)?)),
                 mic_choice: as2_core::message::MicChoice::SignatureDigest,
+                cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
             },
             64 * 1024 * 1024,
         ))
@@ -113,6 +114,18 @@ impl Platform {
             metrics,
         )?;
         let (stop, stop_rx) = watch::channel(false);
+        let maintenance = as2_engine::maintenance::Maintenance::new(
+            Arc::new(db.store.clone()),
+            as2_trust::stamper::Stamper::new(
+                db.store.clone(),
+                as2_trust::stamper::TsaConfig::BuiltIn,
+            ),
+            Duration::from_millis(250),
+        );
+        let mut maintenance_stop = stop_rx.clone();
+        tokio::spawn(maintenance.run(async move {
+            let _ = maintenance_stop.wait_for(|s| *s).await;
+        }));
         tokio::spawn(worker.run(async move {
             let mut rx = stop_rx;
             let _ = rx.wait_for(|s| *s).await;

@@ -26,6 +26,8 @@ pub struct Config {
     pub enterprise_rate_limit: Option<u32>,
     /// `AS2_LOG_FORMAT`: `json` or `text`.
     pub json_logs: bool,
+    /// `AS2_TSA_URL` + `AS2_TSA_CERT`: the RFC 3161 TSA of trust evidence (default: built in).
+    pub tsa: as2_trust::stamper::TsaConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -57,6 +59,7 @@ impl Config {
                 })
                 .transpose()?,
             json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            tsa: as2_trust::stamper::TsaConfig::from_env().map_err(anyhow::Error::msg)?,
             data_dir,
         })
     }

@@ -42,6 +42,15 @@ pub struct Config {
     pub mic_choice: MicChoice,
     /// `AS2_LOG_FORMAT`: `json` or `text`.
     pub json_logs: bool,
+    /// `AS2_TSA_URL` + `AS2_TSA_CERT`: the RFC 3161 TSA of trust evidence (default: built in).
+    pub tsa: as2_trust::stamper::TsaConfig,
+    /// `AS2_CEM_POLICY`: `accept` (default: a partner's CEM request whose certificate is
+    /// valid over the switch and the overlap is accepted at once) or `manual` (an operator
+    /// answers through the API).
+    pub cem_policy: as2_trust::cem::CemPolicy,
+    /// `AS2_MAINTENANCE_INTERVAL_SECS` (30): how often trust transitions, pending time-stamps
+    /// and certificate expiry are looked at.
+    pub maintenance_interval: Duration,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -85,6 +94,15 @@ impl Config {
                 ),
             },
             json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            tsa: as2_trust::stamper::TsaConfig::from_env().map_err(anyhow::Error::msg)?,
+            cem_policy: match var("AS2_CEM_POLICY").as_deref() {
+                None | Some("accept") => as2_trust::cem::CemPolicy::AcceptValid,
+                Some("manual") => as2_trust::cem::CemPolicy::Manual,
+                Some(other) => {
+                    anyhow::bail!("AS2_CEM_POLICY must be `accept` or `manual`, not {other:?}")
+                }
+            },
+            maintenance_interval: Duration::from_secs(number("AS2_MAINTENANCE_INTERVAL_SECS", 30)?),
             data_dir,
         })
     }

@@ -13,11 +13,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use as2_engine::http::{GatewayState, router};
 use as2_engine::inbox::Inbox;
+use as2_engine::maintenance::Maintenance;
 use as2_engine::metrics::Metrics;
 use as2_engine::outbound::OutboundConfig;
 use as2_engine::{Worker, WorkerConfig};
 use as2_store::payload::PayloadStore;
 use as2_store::{Database, PoolOptions, Store};
+use as2_trust::stamper::Stamper;
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
@@ -116,9 +118,19 @@ async fn serve(
         )
         .context("building the HTTP client")?;
         let mut stop = stop_rx.clone();
-        Some(tokio::spawn(worker.run(async move {
+        let maintenance = Maintenance::new(
+            store.clone(),
+            Stamper::new(store.as_ref().clone(), config.tsa.clone()),
+            config.maintenance_interval,
+        );
+        let mut stop_maintenance = stop_rx.clone();
+        let maintenance = tokio::spawn(maintenance.run(async move {
+            let _ = stop_maintenance.wait_for(|s| *s).await;
+        }));
+        let jobs = tokio::spawn(worker.run(async move {
             let _ = stop.wait_for(|s| *s).await;
-        })))
+        }));
+        Some((jobs, maintenance))
     };
     let app = router(
         GatewayState {
@@ -127,6 +139,7 @@ async fn serve(
             metrics,
             inbox,
             mic_choice: config.mic_choice,
+            cem_policy: config.cem_policy,
         },
         config.max_message_bytes,
     );
@@ -147,8 +160,9 @@ async fn serve(
     .await?;
     tracing::info!("HTTP stopped; stopping workers");
     let _ = stop_tx.send(true);
-    if let Some(handle) = workers {
-        let _ = handle.await;
+    if let Some((jobs, maintenance)) = workers {
+        let _ = jobs.await;
+        let _ = maintenance.await;
     }
     tracing::info!("as2-gateway stopped");
     Ok(())

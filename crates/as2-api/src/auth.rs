@@ -79,7 +79,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 fn scope_for(method: &Method, path: &str) -> KeyScope {
     if let Some(call) = path.strip_prefix("/api/v1/") {
         let writes = ["create", "send", "update", "delete", "cem/"];
-        return if writes.iter().any(|w| call.ends_with(w) || call.contains(w)) {
+        let reads = ["cem/trust", "cem/events", "cem/verify", "cem/requests"];
+        let read_only = reads.iter().any(|r| call.ends_with(r));
+        return if !read_only && writes.iter().any(|w| call.ends_with(w) || call.contains(w)) {
             KeyScope::Write
         } else {
             KeyScope::Read

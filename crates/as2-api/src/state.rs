@@ -22,6 +22,9 @@ pub struct ApiConfig {
     /// that needs a second connection while holding one (API-key authentication does) always
     /// finds it, and waiting requests queue here instead of on blocking threads.
     pub db_concurrency: usize,
+    /// Where the time-stamp tokens of trust events come from (the built-in authority by
+    /// default, or an RFC 3161 TSA over HTTP).
+    pub tsa: as2_trust::stamper::TsaConfig,
 }
 
 impl Default for ApiConfig {
@@ -40,6 +43,7 @@ impl Default for ApiConfig {
                     .max(1),
             )
             .unwrap_or(1),
+            tsa: as2_trust::stamper::TsaConfig::BuiltIn,
         }
     }
 }
@@ -56,18 +60,21 @@ struct Inner {
     payloads: PayloadStore,
     limiter: RateLimiter,
     db_permits: Arc<tokio::sync::Semaphore>,
+    stamper: as2_trust::stamper::Stamper,
     config: ApiConfig,
 }
 
 impl AppState {
     /// State over a store and a payload store.
     pub fn new(store: Store, payloads: PayloadStore, config: ApiConfig) -> Self {
+        let stamper = as2_trust::stamper::Stamper::new(store.clone(), config.tsa.clone());
         Self {
             inner: Arc::new(Inner {
                 store,
                 payloads,
                 limiter: RateLimiter::new(),
                 db_permits: Arc::new(tokio::sync::Semaphore::new(config.db_concurrency.max(1))),
+                stamper,
                 config,
             }),
         }
@@ -86,6 +93,11 @@ impl AppState {
     /// The rate limiter.
     pub fn limiter(&self) -> &RateLimiter {
         &self.inner.limiter
+    }
+
+    /// The time-stamper of trust events.
+    pub fn stamper(&self) -> &as2_trust::stamper::Stamper {
+        &self.inner.stamper
     }
 
     /// Configuration.
@@ -135,6 +147,23 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %error, "database unavailable");
                 Self::unavailable("The database is unavailable; retry shortly")
             }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<as2_trust::TrustOpError> for ApiError {
+    fn from(error: as2_trust::TrustOpError) -> Self {
+        use as2_trust::TrustOpError;
+        match error {
+            TrustOpError::Invalid(errors) => crate::validation::into_api(&errors),
+            TrustOpError::NotFound(resource) => Self::not_found(resource),
+            TrustOpError::Conflict(what) => Self::conflict(
+                crate::error::ErrorKind::Conflict,
+                "conflict",
+                capitalize(&what),
+            ),
+            TrustOpError::Store(store) => store.into(),
             other => Self::internal(&other),
         }
     }

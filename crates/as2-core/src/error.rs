@@ -127,6 +127,10 @@ pub enum Error {
     /// The MDN could not be parsed or does not match.
     #[error("MDN error: {0}")]
     Mdn(String),
+    /// A Certificate Exchange Messaging (CEM) request or response is malformed or does not
+    /// validate; the text names the element.
+    #[error("CEM: {0}")]
+    Cem(String),
 }
 
 impl Error {
@@ -149,7 +153,8 @@ impl Error {
             | Self::Asn1(_)
             | Self::Key(_)
             | Self::Crypto(_)
-            | Self::Mdn(_) => Disposition::UnexpectedProcessingError,
+            | Self::Mdn(_)
+            | Self::Cem(_) => Disposition::UnexpectedProcessingError,
         }
     }
 }
@@ -182,6 +187,10 @@ mod tests {
                 .disposition()
                 .disposition_field()
                 .contains("failed/Failure")
+        );
+        assert_eq!(
+            Error::Cem("x".into()).disposition(),
+            Disposition::UnexpectedProcessingError
         );
     }
 }

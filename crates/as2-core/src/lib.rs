@@ -14,7 +14,9 @@
 //!   whatever nesting the sender chose and computes the MIC to return; any failure is an
 //!   [`Error`] whose [`Error::disposition`] is the MDN modifier to report;
 //! * receipts: [`mdn::build_mdn`] builds a (signed) MDN, [`mdn::parse_mdn`] parses and
-//!   verifies one, and [`mdn::ParsedMdn::check`] matches it against the message sent.
+//!   verifies one, and [`mdn::ParsedMdn::check`] matches it against the message sent;
+//! * certificate exchange: [`cem`] builds and validates CEM requests and responses, the
+//!   payloads partners use to roll over certificates.
 //!
 //! ```
 //! use std::time::Duration;
@@ -71,6 +73,7 @@
 //! operations (verification, encryption) handle public data and are not constant time.
 //! `rsa` 0.10 is several times slower than OpenSSL or aws-lc-rs for private-key operations.
 
+pub mod cem;
 pub mod cert;
 pub mod cms;
 pub mod crypto;

@@ -503,3 +503,55 @@ fn our_message_opens_with_openssl() {
         );
     }
 }
+
+/// The certs-only SignedData of a CEM request lists its certificates in openssl, and what
+/// `openssl crl2pkcs7` writes parses back, with a certificate of ours next to openssl's.
+#[test]
+fn certs_only_both_ways() {
+    if !have_openssl() {
+        return;
+    }
+    let p = pair();
+    let ours = as2_core::cert::generate_self_signed(
+        &p.key,
+        "CN=cem interop,O=Example",
+        std::time::Duration::from_secs(86_400),
+    )
+    .expect("self-signed");
+    let der = cms::certs_only(&[p.cert.clone(), ours.clone()]).expect("certs-only");
+    let p7c = p.dir.join("certs.p7c");
+    std::fs::write(&p7c, &der).expect("write");
+    // openssl pkcs7 -inform DER -print_certs -in certs.p7c
+    let listed = openssl(&["pkcs7", "-inform", "DER", "-print_certs", "-in", s(&p7c)]).stdout;
+    let mut printed = Certificate::load_all(&listed).expect("printed PEM");
+    printed.sort_by_key(Certificate::subject);
+    let mut expected = vec![p.cert.clone(), ours.clone()];
+    expected.sort_by_key(Certificate::subject);
+    assert_eq!(printed, expected);
+    let text = String::from_utf8_lossy(&listed);
+    assert!(
+        text.contains("interop") && text.contains("cem interop"),
+        "{text}"
+    );
+
+    // openssl crl2pkcs7 -nocrl -certfile cert.pem -outform DER -out theirs.p7c
+    let theirs = p.dir.join("theirs.p7c");
+    openssl(&[
+        "crl2pkcs7",
+        "-nocrl",
+        "-certfile",
+        s(&p.cert_pem),
+        "-outform",
+        "DER",
+        "-out",
+        s(&theirs),
+    ]);
+    let back = cms::parse_certs_only(&std::fs::read(&theirs).expect("read")).expect("parse");
+    assert_eq!(back, vec![p.cert.clone()]);
+    // and its PEM form (-----BEGIN PKCS7-----)
+    let pem = openssl(&["crl2pkcs7", "-nocrl", "-certfile", s(&p.cert_pem)]).stdout;
+    assert_eq!(
+        cms::parse_certs_only(&pem).expect("parse PEM"),
+        vec![p.cert]
+    );
+}

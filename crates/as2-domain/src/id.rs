@@ -86,6 +86,8 @@ prefixed_id!(/// A platform event (what webhooks carry).
     EventId, "evt_");
 prefixed_id!(/// An event on a trust timeline.
     TrustEventId, "tev_");
+prefixed_id!(/// A certificate exchange (CEM) request, sent or received.
+    CemRequestId, "cem_");
 prefixed_id!(/// A background job.
     JobId, "job_");
 

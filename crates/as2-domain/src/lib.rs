@@ -6,6 +6,7 @@
 pub mod algorithms;
 pub mod api_key;
 pub mod as2_id;
+pub mod cem;
 pub mod certificate;
 pub mod endpoint_url;
 pub mod id;

@@ -169,6 +169,17 @@ impl TrustRecord {
         Ok(Self::with_current(self.current))
     }
 
+    /// Drops a scheduled rollover (the next certificate was rejected or withdrawn).
+    pub fn cancel(&self) -> Result<Self, TrustError> {
+        if self.state != TrustState::RolloverScheduled {
+            return Err(ValidationErrors::single(
+                "state",
+                "There is no scheduled rollover to cancel",
+            ));
+        }
+        Ok(Self::with_current(self.current))
+    }
+
     /// What the scheduler should do at `now`: activate, retire, or nothing.
     pub fn due(&self, now: DateTime<Utc>) -> Option<DueTransition> {
         match self.state {
@@ -238,6 +249,10 @@ mod tests {
         );
         let retired = activated.retire().unwrap();
         assert_eq!(retired.accepted(), vec![new]);
+        assert!(activated.cancel().unwrap_err().has("state"));
+        let cancelled = scheduled.cancel().unwrap();
+        assert_eq!((cancelled.current, cancelled.next), (Some(old), None));
+        assert_eq!(cancelled.accepted(), vec![old]);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct GatewayState {
     pub inbox: Option<Arc<Inbox>>,
     /// The MIC algorithm rule for signed messages.
     pub mic_choice: MicChoice,
+    /// What to do with a partner's certificate exchange (CEM) request.
+    pub cem_policy: as2_trust::cem::CemPolicy,
 }
 
 /// The gateway's router; `max_body` bounds one AS2 request's body.
@@ -89,11 +91,12 @@ async fn receive_as2(
     let started = Instant::now();
     let pairs = header_pairs(&headers);
     let remote = remote.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let (store, payloads, inbox, mic_choice) = (
+    let (store, payloads, inbox, mic_choice, cem_policy) = (
         state.store.clone(),
         state.payloads.clone(),
         state.inbox.clone(),
         state.mic_choice,
+        state.cem_policy,
     );
     let result = tokio::task::spawn_blocking(move || {
         if looks_like_mdn(&pairs, &body) {
@@ -105,6 +108,7 @@ async fn receive_as2(
                 ReceiveOptions {
                     inbox: inbox.as_deref(),
                     mic_choice,
+                    cem_policy,
                 },
                 &InboundRequest {
                     headers: &pairs,

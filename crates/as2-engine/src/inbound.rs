@@ -26,6 +26,7 @@ use crate::inbox::Inbox;
 use crate::material::{partner_certificates, station_keys, station_signer};
 use crate::outcome::HttpAnswer;
 use crate::stored_mdn;
+use as2_trust::cem::CemPolicy;
 
 /// One received HTTP request.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +54,8 @@ pub struct ReceiveOptions<'a> {
     pub inbox: Option<&'a Inbox>,
     /// The MIC algorithm rule for signed messages.
     pub mic_choice: MicChoice,
+    /// What to do with a partner's certificate exchange (CEM) request.
+    pub cem_policy: CemPolicy,
 }
 
 /// Handles one AS2 request end to end and says what to answer.
@@ -266,19 +269,59 @@ fn process(
         mic_choice: options.mic_choice,
         ..InboundConfig::default()
     };
-    let parsed = parse_inbound(headers, body, &config);
+    let parsed = parse_inbound(headers, body, &config).and_then(|inbound| {
+        // A certificate exchange is handled before the MDN: a malformed one is refused.
+        let cem = cem_document(&inbound)
+            .map(|content_type| {
+                match as2_trust::cem::receive(
+                    store,
+                    payloads,
+                    *scope,
+                    partner,
+                    station,
+                    &content_type,
+                    &inbound.payload,
+                    options.cem_policy,
+                    chrono::Utc::now(),
+                ) {
+                    Ok(effects) => Ok(effects),
+                    Err(as2_trust::cem::ReceiveError::Refused(error)) => Err(error),
+                    Err(as2_trust::cem::ReceiveError::Failed(error)) => {
+                        tracing::error!(error = %error, "certificate exchange not recorded");
+                        Err(as2_core::Error::Cem(
+                            "the certificate exchange could not be recorded; resend later".into(),
+                        ))
+                    }
+                }
+            })
+            .transpose()?;
+        Ok((inbound, cem))
+    });
     let (message, disposition, mic) = match parsed {
-        Ok(inbound) => {
+        Ok((inbound, cem)) => {
             let message = accept(
                 store,
                 payloads,
-                options.inbox,
+                // a certificate exchange is ours to handle, not the application's
+                options.inbox.filter(|_| cem.is_none()),
                 route,
                 envelope,
                 message_id,
                 &inbound,
                 existing.as_ref(),
             )?;
+            if let Some(cem) = &cem {
+                store.messages().add_event(
+                    *scope,
+                    message.id,
+                    "certificate_exchange",
+                    Some(&format!(
+                        "A certificate exchange document: {} request(s) recorded, {} answer(s) queued",
+                        cem.requests.len(),
+                        cem.messages.len()
+                    )),
+                )?;
+            }
             (message, MdnDisposition::Processed, Some(inbound.mic))
         }
         Err(error) => {
@@ -360,6 +403,12 @@ fn accept(
         serde_json::json!({ "filename": message.filename }),
     );
     Ok(message)
+}
+
+/// The payload's Content-Type when the payload is a CEM document.
+fn cem_document(inbound: &InboundMessage) -> Option<String> {
+    let content_type = inbound.payload_entity.headers().get("content-type")?;
+    as2_core::cem::classify(content_type).map(|_| content_type.to_owned())
 }
 
 fn reject(

@@ -13,6 +13,7 @@ pub mod http;
 pub mod inbound;
 pub mod inbox;
 pub mod job_payload;
+pub mod maintenance;
 pub mod material;
 pub mod mdn_delivery;
 pub mod mdn_inbound;

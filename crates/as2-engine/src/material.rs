@@ -45,14 +45,27 @@ pub fn station_keys(
     scope: Scope,
     station: &Station,
 ) -> Result<Vec<(Certificate, PrivateKey)>, MaterialError> {
-    let current = station.settings.decryption_certificate();
-    let record = store
-        .trust()
-        .record(scope, TrustSubject::Station, station.id.0, current)?;
-    let mut ids = record.accepted();
-    ids.extend(current.filter(|c| !ids.contains(c)));
-    if let Some(signing) = station.settings.certificate_id.filter(|c| !ids.contains(c)) {
-        ids.push(signing);
+    // The trust record follows the station's key pair (`certificate_id`); a separate
+    // decryption key pair is tried first when the station has one.
+    let record = store.trust().record(
+        scope,
+        TrustSubject::Station,
+        station.id.0,
+        station.settings.certificate_id,
+    )?;
+    let mut ids: Vec<CertificateId> = station
+        .settings
+        .encryption_certificate_id
+        .into_iter()
+        .collect();
+    for id in record
+        .accepted()
+        .into_iter()
+        .chain(station.settings.certificate_id)
+    {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
     let mut pairs = Vec::with_capacity(ids.len());
     for id in ids {

@@ -129,6 +129,7 @@ diesel::table! {
         retire_at -> Nullable<Timestamp>,
         state -> Text,
         updated_at -> Timestamp,
+        version -> BigInt,
     }
 }
 
@@ -294,6 +295,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    timestamp_authorities (id) {
+        id -> BigInt,
+        certificate_der -> Binary,
+        private_key_secret -> Text,
+        next_serial -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cem_requests (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        direction -> Text,
+        partner_id -> BigInt,
+        station_id -> BigInt,
+        request_id -> Text,
+        certificate_id -> BigInt,
+        usages -> Text,
+        issuer_name -> Text,
+        serial_decimal -> Text,
+        respond_by -> Timestamp,
+        response_url -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        message_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificate_expiry_notices (certificate_id, threshold_days) {
+        certificate_id -> BigInt,
+        threshold_days -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tenants -> accounts (account_id));
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -336,4 +378,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     idempotency_keys,
     jobs,
+    timestamp_authorities,
+    cem_requests,
+    certificate_expiry_notices,
 );

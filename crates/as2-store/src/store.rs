@@ -71,6 +71,18 @@ impl Store {
         Idempotency { store: self }
     }
 
+    /// Certificate Exchange Messaging requests.
+    pub fn cem(&self) -> crate::repo::cem::CemRequests<'_> {
+        crate::repo::cem::CemRequests { store: self }
+    }
+
+    /// The built-in time-stamping authority's identity.
+    pub fn timestamp_authority(
+        &self,
+    ) -> crate::repo::timestamp_authority::TimestampAuthorities<'_> {
+        crate::repo::timestamp_authority::TimestampAuthorities { store: self }
+    }
+
     /// Trust records and their event chains.
     pub fn trust(&self) -> Trust<'_> {
         Trust { store: self }

@@ -76,6 +76,16 @@ impl TestDb {
         })
     }
 
+    /// Runs raw SQL on the database: tests use it to tamper with rows the way an intruder
+    /// with database access would, and check that the product notices.
+    ///
+    /// # Panics
+    /// When the SQL fails (a test bug).
+    pub fn execute(&self, sql: &str) {
+        let mut conn = self.store.db().conn().expect("a test connection");
+        crate::with_conn!(&mut conn, |c| c.batch_execute(sql)).expect("test SQL");
+    }
+
     /// One fresh database per available backend: SQLite always, PostgreSQL when configured.
     pub fn all() -> Vec<Self> {
         let mut dbs = vec![Self::sqlite()];

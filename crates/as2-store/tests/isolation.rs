@@ -245,7 +245,15 @@ fn trust_records_and_idempotency_keys_are_isolated() {
         record.retire_at = Some(chrono::Utc::now());
         let saved = store
             .trust()
-            .save(s.a, TrustSubject::Partner, p.id.0, &record, &event)
+            .save(
+                s.a,
+                TrustSubject::Partner,
+                p.id.0,
+                None,
+                &record,
+                None,
+                &event,
+            )
             .unwrap();
         assert_ne!(saved.id, TrustEventId(0));
         for other in outsiders(&s) {

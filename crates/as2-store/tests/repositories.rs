@@ -252,7 +252,11 @@ fn trust_events_form_a_verifiable_chain() {
         let s = scopes(store);
         let p = partner(store, s.a, "P1");
         let record = TrustRecord::with_current(None);
-        for kind in ["created", "rollover_scheduled", "activated"] {
+        for (version, kind) in [
+            (None, "created"),
+            (Some(1), "rollover_scheduled"),
+            (Some(2), "activated"),
+        ] {
             let event = NewTrustEvent {
                 event_type: kind,
                 actor: "key_000001",
@@ -263,7 +267,15 @@ fn trust_events_form_a_verifiable_chain() {
             };
             store
                 .trust()
-                .save(s.a, TrustSubject::Partner, p.id.0, &record, &event)
+                .save(
+                    s.a,
+                    TrustSubject::Partner,
+                    p.id.0,
+                    version,
+                    &record,
+                    None,
+                    &event,
+                )
                 .unwrap();
         }
         let events = store
@@ -288,6 +300,51 @@ fn trust_events_form_a_verifiable_chain() {
                 .events(s.b, TrustSubject::Partner, p.id.0)
                 .unwrap()
                 .is_empty()
+        );
+        // a writer that read version 2 lost the race: nothing is written, no event appended
+        let stale = NewTrustEvent {
+            event_type: "activated",
+            actor: "scheduler",
+            current_fingerprint: None,
+            next_fingerprint: None,
+            details: "{}",
+            timestamp_token: None,
+        };
+        let lost = store.trust().save(
+            s.a,
+            TrustSubject::Partner,
+            p.id.0,
+            Some(2),
+            &record,
+            None,
+            &stale,
+        );
+        assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
+        let fresh = store.trust().save(
+            s.a,
+            TrustSubject::Partner,
+            p.id.0,
+            None,
+            &record,
+            None,
+            &stale,
+        );
+        assert!(matches!(fresh, Err(StoreError::Conflict(_))), "{fresh:?}");
+        assert_eq!(
+            store
+                .trust()
+                .stored(s.a, TrustSubject::Partner, p.id.0, None)
+                .unwrap()
+                .version,
+            Some(3)
+        );
+        assert_eq!(
+            store
+                .trust()
+                .events(s.a, TrustSubject::Partner, p.id.0)
+                .unwrap()
+                .len(),
+            3
         );
     }
 }

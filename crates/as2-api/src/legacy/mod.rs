@@ -2,6 +2,7 @@
 //! are integers (`prt_000107` is `107` here), and answers are `{"status":"success","msg",
 //! "data"}` or `{"status":"error","msg"}`. It reads and writes the same rows as `/v1`.
 
+pub mod cem;
 pub mod certificates;
 pub mod messages;
 pub mod partners;
@@ -24,6 +25,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/partners", post(partners::list))
         .route("/api/v1/partners/detail", post(partners::detail))
         .route("/api/v1/partners/create", post(partners::create))
+        .route("/api/v1/partners/cem/trust", post(cem::show))
+        .route(
+            "/api/v1/partners/cem/schedule-rollover",
+            post(cem::schedule),
+        )
+        .route(
+            "/api/v1/partners/cem/schedule_rollover",
+            post(cem::schedule),
+        )
+        .route("/api/v1/partners/cem/activate", post(cem::activate))
+        .route("/api/v1/partners/cem/retire", post(cem::retire))
+        .route("/api/v1/partners/cem/events", post(cem::events))
+        .route("/api/v1/partners/cem/verify", post(cem::verify))
         .route("/api/v1/stations", post(stations::list))
         .route("/api/v1/stations/detail", post(stations::detail))
         .route("/api/v1/stations/create", post(stations::create))

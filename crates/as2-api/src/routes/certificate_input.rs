@@ -2,13 +2,9 @@
 //! certificate; DER; PKCS#12) into what the store keeps: metadata, DER, chain, PKCS#8 key.
 //! Anything unreadable is a 400 `certificate_error` with a sentence saying what was wrong.
 
-use std::time::SystemTime;
-
 use as2_core::cert::Certificate;
 use as2_core::keys;
 use as2_domain::certificate::CertificateInfo;
-use chrono::{DateTime, Utc};
-use x509_cert::ext::pkix::KeyUsage;
 
 use crate::error::ApiError;
 
@@ -37,41 +33,7 @@ fn unreadable(code: &'static str, sentence: impl Into<String>) -> ApiError {
     ApiError::certificate(code, sentence)
 }
 
-/// The metadata of a certificate as stored and shown.
-pub fn info(cert: &Certificate) -> CertificateInfo {
-    let time = |t: SystemTime| DateTime::<Utc>::from(t);
-    CertificateInfo {
-        subject: cert.subject(),
-        issuer: cert.issuer(),
-        serial: cert.serial_hex(),
-        fingerprint_sha256: hex::encode(cert.fingerprint_sha256()),
-        not_before: time(cert.not_before()),
-        not_after: time(cert.not_after()),
-        key_usage: key_usage(cert),
-    }
-}
-
-/// The key usages a certificate names (empty when it has no key-usage extension).
-pub fn key_usage(cert: &Certificate) -> Vec<String> {
-    let Ok(Some((_, usage))) = cert.x509().tbs_certificate().get_extension::<KeyUsage>() else {
-        return Vec::new();
-    };
-    [
-        (usage.digital_signature(), "digitalSignature"),
-        (usage.non_repudiation(), "nonRepudiation"),
-        (usage.key_encipherment(), "keyEncipherment"),
-        (usage.data_encipherment(), "dataEncipherment"),
-        (usage.key_agreement(), "keyAgreement"),
-        (usage.key_cert_sign(), "keyCertSign"),
-        (usage.crl_sign(), "cRLSign"),
-        (usage.encipher_only(), "encipherOnly"),
-        (usage.decipher_only(), "decipherOnly"),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, name)| name.to_owned())
-    .collect()
-}
+pub use as2_trust::certificate::{info, key_usage};
 
 /// A certificate with its chain and optional key.
 pub fn assemble(

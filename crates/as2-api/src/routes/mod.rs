@@ -12,6 +12,7 @@ pub mod partner_input;
 pub mod partners;
 pub mod stations;
 pub mod tenants;
+pub mod trust;
 pub mod usage;
 pub mod webhooks;
 
@@ -55,6 +56,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(stations::router())
         .merge(partners::router())
+        .merge(trust::router())
         .merge(certificates::router())
         .merge(messages::router())
         .merge(webhooks::router())

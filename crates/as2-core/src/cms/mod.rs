@@ -1,12 +1,14 @@
-//! CMS (RFC 5652) for AS2: detached SignedData, EnvelopedData, AuthEnvelopedData (AES-GCM)
-//! and CompressedData. Input from partners is parsed as BER (Java products send indefinite
-//! lengths); output is DER.
+//! CMS (RFC 5652) for AS2: detached SignedData, EnvelopedData, AuthEnvelopedData (AES-GCM),
+//! CompressedData and certs-only SignedData. Input from partners is parsed as BER (Java
+//! products send indefinite lengths); output is DER.
 
+mod certs_only;
 mod compressed;
 mod enveloped;
 mod recipient;
 mod signed;
 
+pub use certs_only::{certs_only, parse_certs_only};
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
 pub use recipient::DecryptionKey;

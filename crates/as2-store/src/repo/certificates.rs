@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
 use crate::repo::parse_column;
-use crate::schema::certificates;
+use crate::schema::{certificate_expiry_notices, certificates};
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
@@ -248,5 +248,22 @@ impl Certificates<'_> {
             .select(CertificateRow::as_select())
             .load(c))?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Notes that the `days`-before-expiry notice of `id` went out; `false` when it had
+    /// already (each threshold is announced once per certificate, whichever process runs).
+    pub fn mark_expiry_notice(&self, id: CertificateId, days: i64) -> StoreResult<bool> {
+        let mut conn = self.store.db().conn()?;
+        let n = with_conn!(&mut conn, |c| diesel::insert_into(
+            certificate_expiry_notices::table
+        )
+        .values((
+            certificate_expiry_notices::certificate_id.eq(id.0),
+            certificate_expiry_notices::threshold_days.eq(i32::try_from(days).unwrap_or(i32::MAX)),
+            certificate_expiry_notices::created_at.eq(to_db(now())),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+        Ok(n == 1)
     }
 }

@@ -2,12 +2,14 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod cem;
 pub mod certificates;
 pub mod idempotency;
 pub mod messages;
 pub mod partners;
 mod receipts;
 pub mod stations;
+pub mod timestamp_authority;
 pub mod trust;
 pub mod webhooks;
 

@@ -292,6 +292,31 @@ impl Partners<'_> {
         row.try_into()
     }
 
+    /// Points the partner's encryption certificate at `certificate` (a CEM acceptance: we
+    /// encrypt to their new certificate from now on).
+    pub fn set_encryption_certificate(
+        &self,
+        scope: Scope,
+        id: PartnerId,
+        certificate: Option<CertificateId>,
+    ) -> StoreResult<()> {
+        let mut conn = self.store.db().conn()?;
+        let at = to_db(now());
+        let n = with_conn!(&mut conn, |c| diesel::update(
+            scoped!(scope).filter(partners::id.eq(id.0))
+        )
+        .set((
+            partners::encryption_certificate_id.eq(certificate.map(|c| c.0)),
+            partners::updated_at.eq(at),
+        ))
+        .execute(c))?;
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Deletes (soft) a partner of `scope`; its messages stay readable.
     pub fn delete(&self, scope: Scope, id: PartnerId) -> StoreResult<()> {
         let mut conn = self.store.db().conn()?;

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{StoreError, StoreResult};
 use crate::repo::parse_column;
-use crate::schema::{trust_events, trust_records};
+use crate::schema::{partners, stations, trust_events, trust_records};
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
@@ -98,6 +98,7 @@ type RecordRow = (
     Option<chrono::NaiveDateTime>,
     Option<chrono::NaiveDateTime>,
     String,
+    i64,
 );
 type EventRow = (
     i64,
@@ -112,6 +113,35 @@ type EventRow = (
     chrono::NaiveDateTime,
 );
 
+/// A trust record as stored, with the version a change must start from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTrust {
+    /// The record (seeded from the subject's certificate when no row exists yet).
+    pub record: TrustRecord,
+    /// The row's version; `None` when no row exists yet.
+    pub version: Option<i64>,
+}
+
+/// At activation: the subject's certificate columns that held `from` now hold `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificateSwap {
+    /// The certificate that was current.
+    pub from: Option<CertificateId>,
+    /// The one that becomes current.
+    pub to: CertificateId,
+}
+
+/// A record whose scheduled transition is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueSubject {
+    /// Whose record.
+    pub scope: Scope,
+    /// Partner or station.
+    pub subject: TrustSubject,
+    /// The partner's or station's row id.
+    pub subject_id: i64,
+}
+
 impl Trust<'_> {
     /// The record of a subject of `scope`; `current` seeds it when none is stored yet.
     pub fn record(
@@ -121,6 +151,17 @@ impl Trust<'_> {
         id: i64,
         current: Option<CertificateId>,
     ) -> StoreResult<TrustRecord> {
+        Ok(self.stored(scope, subject, id, current)?.record)
+    }
+
+    /// The record of a subject with its version, for a compare-and-swap [`Trust::save`].
+    pub fn stored(
+        &self,
+        scope: Scope,
+        subject: TrustSubject,
+        id: i64,
+        current: Option<CertificateId>,
+    ) -> StoreResult<StoredTrust> {
         let mut conn = self.store.db().conn()?;
         let row: Option<RecordRow> = with_conn!(&mut conn, |c| trust_records::table
             .filter(trust_records::tenant_id.eq(scope.tenant()))
@@ -134,34 +175,49 @@ impl Trust<'_> {
                 trust_records::activate_at,
                 trust_records::retire_at,
                 trust_records::state,
+                trust_records::version,
             ))
             .first(c)
             .optional())?;
-        let Some((current, next, previous, activate_at, retire_at, state)) = row else {
-            return Ok(TrustRecord::with_current(current));
+        let Some((current, next, previous, activate_at, retire_at, state, version)) = row else {
+            return Ok(StoredTrust {
+                record: TrustRecord::with_current(current),
+                version: None,
+            });
         };
-        Ok(TrustRecord {
-            current: current.map(CertificateId),
-            next: next.map(CertificateId),
-            previous: previous.map(CertificateId),
-            activate_at: activate_at.map(from_db),
-            retire_at: retire_at.map(from_db),
-            state: parse_column::<TrustState>("trust_records", &state)?,
+        Ok(StoredTrust {
+            record: TrustRecord {
+                current: current.map(CertificateId),
+                next: next.map(CertificateId),
+                previous: previous.map(CertificateId),
+                activate_at: activate_at.map(from_db),
+                retire_at: retire_at.map(from_db),
+                state: parse_column::<TrustState>("trust_records", &state)?,
+            },
+            version: Some(version),
         })
     }
 
-    /// Saves the record and appends `event` to the subject's chain, in one transaction.
+    /// Saves the record and appends `event` to the subject's chain, in one transaction; with
+    /// `swap`, the subject's certificate columns follow the activation in the same transaction.
+    ///
+    /// The write is a compare-and-swap on `expected` (the version read): when another process
+    /// changed the record meanwhile nothing is written and the answer is
+    /// [`StoreError::Conflict`], so a transition happens exactly once.
+    #[allow(clippy::too_many_arguments)]
     pub fn save(
         &self,
         scope: Scope,
         subject: TrustSubject,
         id: i64,
+        expected: Option<i64>,
         record: &TrustRecord,
+        swap: Option<CertificateSwap>,
         event: &NewTrustEvent<'_>,
     ) -> StoreResult<TrustEvent> {
         let at = now();
         let mut conn = self.store.db().conn()?;
-        with_conn!(&mut conn, |c| c.transaction(|c| {
+        let saved = with_conn!(&mut conn, |c| c.transaction(|c| {
             let values = (
                 trust_records::current_certificate_id.eq(record.current.map(|c| c.0)),
                 trust_records::next_certificate_id.eq(record.next.map(|c| c.0)),
@@ -171,25 +227,96 @@ impl Trust<'_> {
                 trust_records::state.eq(record.state.as_str()),
                 trust_records::updated_at.eq(to_db(at)),
             );
-            let updated = diesel::update(
-                trust_records::table
-                    .filter(trust_records::tenant_id.eq(scope.tenant()))
-                    .filter(trust_records::mode.eq(scope.mode()))
-                    .filter(trust_records::subject.eq(subject.as_str()))
-                    .filter(trust_records::subject_id.eq(id)),
-            )
-            .set(values)
-            .execute(c)?;
-            if updated == 0 {
-                diesel::insert_into(trust_records::table)
+            let written = match expected {
+                Some(version) => diesel::update(
+                    trust_records::table
+                        .filter(trust_records::tenant_id.eq(scope.tenant()))
+                        .filter(trust_records::mode.eq(scope.mode()))
+                        .filter(trust_records::subject.eq(subject.as_str()))
+                        .filter(trust_records::subject_id.eq(id))
+                        .filter(trust_records::version.eq(version)),
+                )
+                .set((values, trust_records::version.eq(version + 1)))
+                .execute(c)?,
+                None => diesel::insert_into(trust_records::table)
                     .values((
                         values,
+                        trust_records::version.eq(1_i64),
                         trust_records::tenant_id.eq(scope.tenant()),
                         trust_records::mode.eq(scope.mode()),
                         trust_records::subject.eq(subject.as_str()),
                         trust_records::subject_id.eq(id),
                     ))
-                    .execute(c)?;
+                    .on_conflict_do_nothing()
+                    .execute(c)?,
+            };
+            if written == 0 {
+                return Ok(None);
+            }
+            if let Some(swap) = swap {
+                let to = swap.to.0;
+                match (subject, swap.from.map(|f| f.0)) {
+                    (TrustSubject::Partner, Some(from)) => {
+                        let mine = partners::table
+                            .filter(partners::id.eq(id))
+                            .filter(partners::tenant_id.eq(scope.tenant()));
+                        diesel::update(mine.filter(partners::certificate_id.eq(from)))
+                            .set((
+                                partners::certificate_id.eq(to),
+                                partners::updated_at.eq(to_db(at)),
+                            ))
+                            .execute(c)?;
+                        diesel::update(mine.filter(partners::encryption_certificate_id.eq(from)))
+                            .set((
+                                partners::encryption_certificate_id.eq(to),
+                                partners::updated_at.eq(to_db(at)),
+                            ))
+                            .execute(c)?;
+                    }
+                    (TrustSubject::Partner, None) => {
+                        diesel::update(
+                            partners::table
+                                .filter(partners::id.eq(id))
+                                .filter(partners::tenant_id.eq(scope.tenant()))
+                                .filter(partners::certificate_id.is_null()),
+                        )
+                        .set((
+                            partners::certificate_id.eq(to),
+                            partners::updated_at.eq(to_db(at)),
+                        ))
+                        .execute(c)?;
+                    }
+                    (TrustSubject::Station, Some(from)) => {
+                        let mine = stations::table
+                            .filter(stations::id.eq(id))
+                            .filter(stations::tenant_id.eq(scope.tenant()));
+                        diesel::update(mine.filter(stations::certificate_id.eq(from)))
+                            .set((
+                                stations::certificate_id.eq(to),
+                                stations::updated_at.eq(to_db(at)),
+                            ))
+                            .execute(c)?;
+                        diesel::update(mine.filter(stations::encryption_certificate_id.eq(from)))
+                            .set((
+                                stations::encryption_certificate_id.eq(to),
+                                stations::updated_at.eq(to_db(at)),
+                            ))
+                            .execute(c)?;
+                    }
+                    (TrustSubject::Station, None) => {
+                        diesel::update(
+                            stations::table
+                                .filter(stations::id.eq(id))
+                                .filter(stations::tenant_id.eq(scope.tenant()))
+                                .filter(stations::certificate_id.is_null()),
+                        )
+                        .set((
+                            stations::certificate_id.eq(to),
+                            stations::updated_at.eq(to_db(at)),
+                        ))
+                        .execute(c)?;
+                    }
+                }
             }
             let prev_hash: Option<String> = trust_events::table
                 .filter(trust_events::subject.eq(subject.as_str()))
@@ -230,9 +357,78 @@ impl Trust<'_> {
                 .returning(trust_events::id)
                 .get_result(c)?;
             stored.id = TrustEventId(new_id);
-            Ok::<_, diesel::result::Error>(stored)
+            Ok::<_, diesel::result::Error>(Some(stored))
         }))
-        .map_err(StoreError::from)
+        .map_err(StoreError::from)?;
+        saved.ok_or_else(|| {
+            StoreError::Conflict("the trust record was changed by another request".into())
+        })
+    }
+
+    /// Records whose scheduled activation or retirement is due at `now`, every tenant.
+    pub fn due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<DueSubject>> {
+        let at = to_db(now);
+        let mut conn = self.store.db().conn()?;
+        let rows: Vec<(i64, String, String, i64)> =
+            with_conn!(&mut conn, |c| trust_records::table
+                .filter(
+                    trust_records::state
+                        .eq(TrustState::RolloverScheduled.as_str())
+                        .and(trust_records::activate_at.le(at))
+                        .or(trust_records::state
+                            .eq(TrustState::Activated.as_str())
+                            .and(trust_records::retire_at.le(at))),
+                )
+                .order(trust_records::id.asc())
+                .limit(limit)
+                .select((
+                    trust_records::tenant_id,
+                    trust_records::mode,
+                    trust_records::subject,
+                    trust_records::subject_id,
+                ))
+                .load(c))?;
+        rows.into_iter()
+            .map(|(tenant, mode, subject, subject_id)| {
+                Ok(DueSubject {
+                    scope: Scope::new(
+                        as2_domain::id::TenantId(tenant),
+                        parse_column("trust_records", &mode)?,
+                    ),
+                    subject: parse_column("trust_records", &subject)?,
+                    subject_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Events still without a time-stamp token (the TSA did not answer then), oldest first:
+    /// `(id, hash)`.
+    pub fn unstamped(&self, limit: i64) -> StoreResult<Vec<(TrustEventId, String)>> {
+        let mut conn = self.store.db().conn()?;
+        let rows: Vec<(i64, String)> = with_conn!(&mut conn, |c| trust_events::table
+            .filter(trust_events::timestamp_token.is_null())
+            .order(trust_events::id.asc())
+            .limit(limit)
+            .select((trust_events::id, trust_events::hash))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, hash)| (TrustEventId(id), hash))
+            .collect())
+    }
+
+    /// Attaches the time-stamp token of an event that has none yet (a token is never replaced).
+    pub fn set_token(&self, event: TrustEventId, token: &[u8]) -> StoreResult<bool> {
+        let mut conn = self.store.db().conn()?;
+        let n = with_conn!(&mut conn, |c| diesel::update(
+            trust_events::table
+                .filter(trust_events::id.eq(event.0))
+                .filter(trust_events::timestamp_token.is_null())
+        )
+        .set(trust_events::timestamp_token.eq(token))
+        .execute(c))?;
+        Ok(n == 1)
     }
 
     /// The subject's timeline, oldest first.
