@@ -361,6 +361,163 @@ async fn every_endpoint_refuses_every_wrong_key() {
             Some(json!({"url": "https://h.example.com", "events": ["*"]})),
             w,
         ),
+        // trust lifecycle and certificate exchange
+        call(
+            Method::GET,
+            format!("/v1/partners/{partner}/trust"),
+            None,
+            r,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/rollover"),
+            Some(
+                json!({"certificate_id": certificate, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}),
+            ),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/activate"),
+            Some(json!({})),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/retire"),
+            Some(json!({})),
+            w,
+        ),
+        call(
+            Method::GET,
+            format!("/v1/partners/{partner}/trust/events"),
+            None,
+            r,
+        ),
+        call(
+            Method::GET,
+            format!("/v1/partners/{partner}/trust/verify"),
+            None,
+            r,
+        ),
+        call(
+            Method::GET,
+            format!("/v1/partners/{partner}/trust/cem"),
+            None,
+            r,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/cem"),
+            Some(json!({"certificate_id": certificate, "respond_by": "2030-01-01T00:00:00Z"})),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/cem/cem_000001/accept"),
+            Some(json!({})),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/cem/cem_000001/reject"),
+            Some(json!({"reason": "no"})),
+            w,
+        ),
+        call(
+            Method::GET,
+            format!("/v1/stations/{station}/trust"),
+            None,
+            r,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/stations/{station}/trust/rollover"),
+            Some(
+                json!({"certificate_id": certificate, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}),
+            ),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/stations/{station}/trust/activate"),
+            Some(json!({})),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/stations/{station}/trust/retire"),
+            Some(json!({})),
+            w,
+        ),
+        call(
+            Method::GET,
+            format!("/v1/stations/{station}/trust/events"),
+            None,
+            r,
+        ),
+        call(
+            Method::GET,
+            format!("/v1/stations/{station}/trust/verify"),
+            None,
+            r,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/trust".into(),
+            Some(json!({"id": prt})),
+            r,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/events".into(),
+            Some(json!({"id": prt})),
+            r,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/verify".into(),
+            Some(json!({"id": prt})),
+            r,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/requests".into(),
+            Some(json!({"id": prt})),
+            r,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/schedule-rollover".into(),
+            Some(
+                json!({"id": prt, "certificate_id": crt, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}),
+            ),
+            w,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/activate".into(),
+            Some(json!({"id": prt})),
+            w,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/retire".into(),
+            Some(json!({"id": prt})),
+            w,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/send".into(),
+            Some(json!({"id": prt, "certificate_id": crt, "respond_by": "2030-01-01T00:00:00Z"})),
+            w,
+        ),
+        call(
+            Method::POST,
+            "/api/v1/partners/cem/accept".into(),
+            Some(json!({"id": prt, "cem_request_id": 1})),
+            w,
+        ),
         // usage
         collection(Method::GET, "/v1/usage", None, r),
         // the station-style surface of seed 000

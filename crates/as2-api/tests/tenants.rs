@@ -306,6 +306,21 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/webhook-endpoints/{id}/test", &["post"]),
         ("/v1/webhook-endpoints/{id}/deliveries", &["get"]),
         ("/v1/usage", &["get"]),
+        ("/v1/partners/{id}/trust", &["get"]),
+        ("/v1/partners/{id}/trust/rollover", &["post"]),
+        ("/v1/partners/{id}/trust/activate", &["post"]),
+        ("/v1/partners/{id}/trust/retire", &["post"]),
+        ("/v1/partners/{id}/trust/events", &["get"]),
+        ("/v1/partners/{id}/trust/verify", &["get"]),
+        ("/v1/partners/{id}/trust/cem", &["get", "post"]),
+        ("/v1/partners/{id}/trust/cem/{cem_id}/accept", &["post"]),
+        ("/v1/partners/{id}/trust/cem/{cem_id}/reject", &["post"]),
+        ("/v1/stations/{id}/trust", &["get"]),
+        ("/v1/stations/{id}/trust/rollover", &["post"]),
+        ("/v1/stations/{id}/trust/activate", &["post"]),
+        ("/v1/stations/{id}/trust/retire", &["post"]),
+        ("/v1/stations/{id}/trust/events", &["get"]),
+        ("/v1/stations/{id}/trust/verify", &["get"]),
     ];
     let paths = doc.body["paths"].as_object().unwrap();
     for (path, methods) in expected {

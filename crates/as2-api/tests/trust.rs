@@ -478,3 +478,208 @@ async fn tokens_verify_with_openssl_ts() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// A CEM request from the partner, recorded as the gateway would with the manual policy.
+fn partner_offers(api: &TestApi, partner: &str, request_id: &str) {
+    use as2_core::cem;
+    let scope = as2_store::Scope::new(api.tenant, as2_domain::Mode::Test);
+    let store = &api.db.store;
+    let partner: as2_domain::id::PartnerId = partner.parse().unwrap();
+    let partner = store.partners().get(scope, partner).unwrap();
+    let station = store
+        .stations()
+        .get(scope, partner.settings.station_id)
+        .unwrap();
+    let key = as2_core::keys::generate_rsa_key(2048).unwrap();
+    let cert = as2_core::cert::generate_self_signed(
+        &key,
+        "CN=acme 2027",
+        std::time::Duration::from_secs(400 * 86_400),
+    )
+    .unwrap();
+    let respond_by = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
+    let built = cem::build_request(&cem::CemRequest {
+        request_id: request_id.into(),
+        sender_as2_id: "ACME".into(),
+        message_originated: std::time::SystemTime::now(),
+        requests: vec![cem::TrustRequest::new(
+            cert,
+            vec![cem::CertUsage::DigitalSignature],
+            respond_by,
+            "https://acme.example/as2",
+            format!("{request_id}@acme"),
+        )],
+    })
+    .unwrap();
+    as2_trust::cem::receive(
+        store,
+        api.state.payloads(),
+        scope,
+        &partner,
+        &station,
+        &built.content_type,
+        &built.body,
+        as2_trust::cem::CemPolicy::Manual,
+        Utc::now(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_operator_answers_a_partner_cem_request_and_offers_our_key() {
+    let api = TestApi::new();
+    let old = generate(&api, "old", 365).await;
+    let partner = partner_with(&api, &old).await;
+    partner_offers(&api, &partner, "req-accept");
+    partner_offers(&api, &partner, "req-reject");
+    let list = api.get(&format!("/v1/partners/{partner}/trust/cem")).await;
+    assert_eq!(list.status, StatusCode::OK, "{:?}", list.body);
+    let requests = list.body["data"].as_array().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    let by_request = |rid: &str| {
+        requests.iter().find(|r| r["request_id"] == rid).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for r in &requests {
+        assert_eq!(r["direction"], "inbound");
+        assert_eq!(r["status"], "pending");
+        assert_eq!(r["usages"], json!(["digitalSignature"]));
+    }
+    let accept_id = by_request("req-accept");
+    let reject_id = by_request("req-reject");
+
+    let accepted = api
+        .post(
+            &format!("/v1/partners/{partner}/trust/cem/{accept_id}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
+    assert_eq!(accepted.body["data"]["status"], "accepted");
+    let record = api.get(&format!("/v1/partners/{partner}/trust")).await;
+    assert_eq!(record.body["data"]["state"], "rollover_scheduled");
+    assert_eq!(
+        record.body["data"]["next"]["id"],
+        accepted.body["data"]["certificate_id"]
+    );
+    // the answer is queued to the partner as an AS2 message
+    let messages = api.get("/v1/messages?direction=outbound").await;
+    assert_eq!(
+        messages.body["data"].as_array().unwrap().len(),
+        1,
+        "{:?}",
+        messages.body
+    );
+    assert_eq!(messages.body["data"][0]["status"], "queued");
+    // answered already; a missing reason; another partner's path
+    let again = api
+        .post(
+            &format!("/v1/partners/{partner}/trust/cem/{accept_id}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_invalid(&again, "status");
+    let no_reason = api
+        .post(
+            &format!("/v1/partners/{partner}/trust/cem/{reject_id}/reject"),
+            json!({}),
+        )
+        .await;
+    assert_invalid(&no_reason, "reason");
+    let elsewhere = api
+        .post(
+            &format!("/v1/partners/prt_999999/trust/cem/{reject_id}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+
+    // the seed-000 surface: reject with a reason, list with integer ids
+    let row = |prefixed: &str| -> i64 { prefixed.rsplit('_').next().unwrap().parse().unwrap() };
+    let rejected = api
+        .post(
+            "/api/v1/partners/cem/reject",
+            json!({"id": row(&partner), "cem_request_id": row(&reject_id), "reason": "Key too short"}),
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{:?}", rejected.body);
+    assert_eq!(rejected.body["data"]["status"], "rejected");
+    assert_eq!(rejected.body["data"]["reason"], "Key too short");
+    assert_eq!(rejected.body["data"]["id"], row(&reject_id));
+    let legacy = api
+        .post(
+            "/api/v1/partners/cem/requests",
+            json!({"id": row(&partner)}),
+        )
+        .await;
+    assert_eq!(legacy.body["data"].as_array().unwrap().len(), 2);
+
+    // we offer our station's next key pair
+    let next = generate(&api, "next", 400).await;
+    let bad = api
+        .post(
+            &format!("/v1/partners/{partner}/trust/cem"),
+            json!({"certificate_id": next, "usages": ["signing"], "respond_by": "soon"}),
+        )
+        .await;
+    assert_invalid(&bad, "usages");
+    assert_invalid(&bad, "respond_by");
+    let offered = api
+        .post(
+            &format!("/v1/partners/{partner}/trust/cem"),
+            json!({"certificate_id": next, "respond_by": at(Duration::days(2))}),
+        )
+        .await;
+    assert_eq!(offered.status, StatusCode::CREATED, "{:?}", offered.body);
+    let data = &offered.body["data"];
+    assert_eq!(data["direction"], "outbound");
+    assert_eq!(
+        data["usages"],
+        json!(["keyEncipherment", "digitalSignature"])
+    );
+    assert_eq!(data["response_url"], "http://127.0.0.1:8081/as2/receive");
+    assert!(data["message_id"].as_str().unwrap().starts_with("msg_"));
+    let message = api
+        .get(&format!(
+            "/v1/messages/{}",
+            data["message_id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        message.body["data"]["content_type"]
+            .as_str()
+            .unwrap()
+            .starts_with("multipart/related"),
+        "{:?}",
+        message.body
+    );
+    let stations = api.get("/v1/stations").await;
+    let station = stations.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let station_trust = api.get(&format!("/v1/stations/{station}/trust")).await;
+    assert_eq!(station_trust.body["data"]["state"], "rollover_scheduled");
+    assert_eq!(station_trust.body["data"]["next"]["id"], next.as_str());
+    // another key pair while the station's rollover is under way is refused, naming the field
+    let legacy_offer = api
+        .post(
+            "/api/v1/partners/cem/send",
+            json!({"id": row(&partner), "certificate_id": row(&old), "respond_by": at(Duration::days(2))}),
+        )
+        .await;
+    assert_eq!(
+        legacy_offer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        legacy_offer.body
+    );
+    assert_eq!(legacy_offer.body["status"], "error");
+    assert!(
+        legacy_offer.body["errors"]["certificate_id"][0]
+            .as_str()
+            .unwrap()
+            .contains("another rollover"),
+        "{:?}",
+        legacy_offer.body
+    );
+}

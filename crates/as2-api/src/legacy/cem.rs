@@ -185,3 +185,141 @@ pub async fn verify(
     let result = trust::verify(&state, caller, subject).await?;
     Ok(Success::ok("Trust timeline verified", result))
 }
+
+/// Body of `cem/send`: seed-000 ids, the `/v1` offer fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendBody {
+    id: Option<i64>,
+    #[serde(alias = "partner")]
+    partner_id: Option<i64>,
+    certificate_id: Option<i64>,
+    usages: Option<Vec<String>>,
+    respond_by: Option<String>,
+    response_url: Option<String>,
+}
+
+/// Body naming a partner's CEM request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    id: Option<i64>,
+    #[serde(alias = "partner")]
+    partner_id: Option<i64>,
+    cem_request_id: Option<i64>,
+    reason: Option<String>,
+}
+
+/// A CEM request with integer ids.
+fn legacy_request(request: as2_domain::cem::CemRequest) -> serde_json::Value {
+    let ids = (
+        request.id.0,
+        request.partner_id.0,
+        request.station_id.0,
+        request.certificate_id.0,
+        request.message_id.map(|m| m.0),
+    );
+    let mut value =
+        serde_json::to_value(crate::routes::cem::CemRequestDto::from(request)).unwrap_or_default();
+    value["id"] = ids.0.into();
+    value["partner_id"] = ids.1.into();
+    value["station_id"] = ids.2.into();
+    value["certificate_id"] = ids.3.into();
+    value["message_id"] = ids.4.into();
+    value
+}
+
+fn partner_id(subject: Subject) -> PartnerId {
+    PartnerId(subject.row_id())
+}
+
+/// `POST /api/v1/partners/cem/send`: offers a station key pair to the partner (a CEM request).
+pub async fn send(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(bytes): RawBody,
+) -> Result<Success<serde_json::Value>, ApiError> {
+    let input: SendBody = body(&bytes)?;
+    let subject = PartnerBody {
+        id: input.id,
+        partner_id: input.partner_id,
+    }
+    .subject()?;
+    let offer = crate::routes::cem::CemOfferInput {
+        certificate_id: input.certificate_id.map(|c| CertificateId(c).to_string()),
+        usages: input.usages,
+        respond_by: input.respond_by,
+        response_url: input.response_url,
+    }
+    .check(&state.config().public_as2_url)?;
+    let request = crate::routes::cem::offer(&state, caller, partner_id(subject), offer).await?;
+    Ok(Success::ok(
+        "Certificate exchange request queued",
+        legacy_request(request),
+    ))
+}
+
+/// `POST /api/v1/partners/cem/requests`: the partner's CEM requests, newest first.
+pub async fn requests(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(bytes): RawBody,
+) -> Result<Success<Vec<serde_json::Value>>, ApiError> {
+    let subject = body::<PartnerBody>(&bytes)?.subject()?;
+    let list = crate::routes::cem::list(&state, caller, partner_id(subject)).await?;
+    Ok(Success::ok(
+        "Certificate exchange requests retrieved",
+        list.into_iter().map(legacy_request).collect(),
+    ))
+}
+
+async fn answer(
+    state: AppState,
+    caller: Caller,
+    bytes: &[u8],
+    accept: bool,
+) -> Result<serde_json::Value, ApiError> {
+    let input: AnswerBody = body(bytes)?;
+    let subject = PartnerBody {
+        id: input.id,
+        partner_id: input.partner_id,
+    }
+    .subject()?;
+    let cem_id = as2_domain::id::CemRequestId(id_field(input.cem_request_id, "cem_request_id")?);
+    let reason = if accept {
+        None
+    } else {
+        match input.reason {
+            Some(r) if !r.trim().is_empty() && r.len() <= 1000 => Some(r),
+            _ => {
+                return Err(ApiError::field(
+                    "reason",
+                    "Say why the certificate is rejected (1 to 1000 characters)",
+                ));
+            }
+        }
+    };
+    let request =
+        crate::routes::cem::answer(&state, caller, partner_id(subject), cem_id, reason).await?;
+    Ok(legacy_request(request))
+}
+
+/// `POST /api/v1/partners/cem/accept`: accepts a partner's pending CEM request.
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(bytes): RawBody,
+) -> Result<Success<serde_json::Value>, ApiError> {
+    let data = answer(state, caller, &bytes, true).await?;
+    Ok(Success::ok("Certificate accepted", data))
+}
+
+/// `POST /api/v1/partners/cem/reject`: rejects a partner's pending CEM request.
+pub async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(bytes): RawBody,
+) -> Result<Success<serde_json::Value>, ApiError> {
+    let data = answer(state, caller, &bytes, false).await?;
+    Ok(Success::ok("Certificate rejected", data))
+}

@@ -3,6 +3,7 @@
 //! limits, idempotency).
 
 pub mod api_keys;
+pub mod cem;
 pub mod certificate_input;
 pub mod certificates;
 pub mod form;
@@ -57,6 +58,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(stations::router())
         .merge(partners::router())
         .merge(trust::router())
+        .merge(cem::router())
         .merge(certificates::router())
         .merge(messages::router())
         .merge(webhooks::router())
