@@ -52,7 +52,7 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// Run schemathesis against a real api-server's OpenAPI document (no 5xx, schema conformance).
+    /// Run schemathesis against a real api-server's OpenAPI document (no 5xx, schema and status conformance).
     Schemathesis,
     /// Build and start the platform on the embedded SQLite database (prints the URLs and the first key).
     Up,

@@ -50,6 +50,60 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The answers any `/v1` operation can give besides its own, from the middleware and the
+/// extractors: documented on every operation so that clients (and schemathesis) know them.
+struct CommonResponses;
+
+/// `(status, description)` of the cross-cutting answers; each body is the error envelope.
+const COMMON_RESPONSES: [(&str, &str); 11] = [
+    ("400", "The request is malformed: not valid JSON, a bad Idempotency-Key"),
+    ("401", "No API key, an unknown one or a revoked one"),
+    ("403", "The key lacks the scope, the mode or the tenant the call needs"),
+    ("404", "The resource does not exist or is not the caller's"),
+    ("406", "The Accept header excludes application/json"),
+    ("409", "A concurrent request with the same Idempotency-Key, or a conflicting state"),
+    ("413", "The body is larger than the limit"),
+    ("415", "The body is not application/json (or multipart/form-data where uploads are taken)"),
+    ("422", "Validation failed; `errors` names every bad field"),
+    ("429", "The key's rate limit is spent; Retry-After says for how long"),
+    ("503", "The database is unavailable; retry shortly"),
+];
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::ResponseBuilder;
+        use utoipa::openapi::content::ContentBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in COMMON_RESPONSES {
+                    if operation.responses.responses.contains_key(status) {
+                        continue;
+                    }
+                    let body = ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                        .build();
+                    let response = ResponseBuilder::new()
+                        .description(description)
+                        .content("application/json", body)
+                        .build();
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_owned(), response.into());
+                }
+            }
+        }
+    }
+}
+
 /// Every authenticated `/v1` resource with its OpenAPI paths.
 fn resources() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -65,14 +119,23 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(usage::router())
 }
 
+/// The routes and the OpenAPI document, the common answers added to every operation (a
+/// modifier on `ApiDoc` would run before the routes' paths are merged).
+fn resources_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::Modify as _;
+    let (routes, mut doc) = resources().split_for_parts();
+    CommonResponses.modify(&mut doc);
+    (routes, doc)
+}
+
 /// The OpenAPI 3.1 document of `/v1`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    resources().split_for_parts().1
+    resources_and_doc().1
 }
 
 /// The whole API router over `state`.
 pub fn router(state: AppState) -> Router {
-    let (resources, doc) = resources().split_for_parts();
+    let (resources, doc) = resources_and_doc();
     let doc = std::sync::Arc::new(doc);
     let authenticated = resources
         .layer(middleware::from_fn_with_state(
