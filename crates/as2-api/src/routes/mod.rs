@@ -56,16 +56,31 @@ struct CommonResponses;
 
 /// `(status, description)` of the cross-cutting answers; each body is the error envelope.
 const COMMON_RESPONSES: [(&str, &str); 11] = [
-    ("400", "The request is malformed: not valid JSON, a bad Idempotency-Key"),
+    (
+        "400",
+        "The request is malformed: not valid JSON, a bad Idempotency-Key",
+    ),
     ("401", "No API key, an unknown one or a revoked one"),
-    ("403", "The key lacks the scope, the mode or the tenant the call needs"),
+    (
+        "403",
+        "The key lacks the scope, the mode or the tenant the call needs",
+    ),
     ("404", "The resource does not exist or is not the caller's"),
     ("406", "The Accept header excludes application/json"),
-    ("409", "A concurrent request with the same Idempotency-Key, or a conflicting state"),
+    (
+        "409",
+        "A concurrent request with the same Idempotency-Key, or a conflicting state",
+    ),
     ("413", "The body is larger than the limit"),
-    ("415", "The body is not application/json (or multipart/form-data where uploads are taken)"),
+    (
+        "415",
+        "The body is not application/json (or multipart/form-data where uploads are taken)",
+    ),
     ("422", "Validation failed; `errors` names every bad field"),
-    ("429", "The key's rate limit is spent; Retry-After says for how long"),
+    (
+        "429",
+        "The key's rate limit is spent; Retry-After says for how long",
+    ),
     ("503", "The database is unavailable; retry shortly"),
 ];
 
