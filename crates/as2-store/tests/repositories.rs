@@ -204,7 +204,23 @@ fn messages_follow_the_state_machine_with_a_timeline() {
             created_at: as2_store::time::now(),
         };
         store.messages().record_mdn(s.a, &mdn).unwrap();
-        assert_eq!(store.messages().mdn(s.a, message.id).unwrap(), Some(mdn));
+        assert_eq!(
+            store.messages().mdn(s.a, message.id).unwrap(),
+            Some(mdn.clone())
+        );
+        // a page's MDNs in one query: only those asked for, only in the caller's scope
+        let unknown = as2_domain::id::MessageId(message.id.0 + 1000);
+        let batch = store.messages().mdns(s.a, &[message.id, unknown]).unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch.get(&message.id), Some(&mdn));
+        assert!(
+            store
+                .messages()
+                .mdns(s.b, &[message.id])
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.messages().mdns(s.a, &[]).unwrap().is_empty());
 
         let filter = MessageFilter {
             status: Some(MessageStatus::Failed),

@@ -501,13 +501,6 @@ pub fn accept(
         .usages
         .iter()
         .any(|u| u == CertUsage::KeyEncipherment.token());
-    if encryption {
-        store.partners().set_encryption_certificate(
-            scope,
-            row.partner_id,
-            Some(row.certificate_id),
-        )?;
-    }
     if signing {
         let record = lifecycle::load(store, scope, subject)?.record;
         if record.next != Some(row.certificate_id) && record.current != Some(row.certificate_id) {
@@ -530,6 +523,14 @@ pub fn accept(
                 now,
             )?);
         }
+    }
+    // after the rollover check: a refused acceptance must not have switched encryption
+    if encryption {
+        store.partners().set_encryption_certificate(
+            scope,
+            row.partner_id,
+            Some(row.certificate_id),
+        )?;
     }
     if !store.cem().answer(scope, id, CemStatus::Accepted, None)? {
         return Err(TrustOpError::Conflict(

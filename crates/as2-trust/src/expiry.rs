@@ -25,8 +25,12 @@ pub fn threshold(certificate: &Certificate, now: DateTime<Utc>) -> Option<i64> {
 /// many notices went out.
 pub fn announce_expiring(store: &Store, now: DateTime<Utc>) -> StoreResult<usize> {
     let widest = EXPIRY_WARNING_DAYS.iter().copied().max().unwrap_or(30);
+    // The store selects by its own clock: when `now` is ahead of it, look that much further
+    // ahead so that every certificate within `widest` days of `now` is a candidate
+    // (`threshold` drops the ones that are not).
+    let ahead = (now - Utc::now()).num_days().max(0) + 1;
     let mut sent = 0;
-    for certificate in store.certificates().expiring_within(widest)? {
+    for certificate in store.certificates().expiring_within(widest + ahead)? {
         let Some(days) = threshold(&certificate, now) else {
             continue;
         };

@@ -240,11 +240,15 @@ async fn list_messages(
         .blocking("Message", move |s| {
             let scope = caller.scope();
             let (messages, total) = s.store().messages().list(scope, filter, page)?;
-            let mut data = Vec::with_capacity(messages.len());
-            for m in messages {
-                let mdn = s.store().messages().mdn(scope, m.id)?;
-                data.push(MessageDto::new(m, mdn));
-            }
+            let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
+            let mut mdns = s.store().messages().mdns(scope, &ids)?;
+            let data = messages
+                .into_iter()
+                .map(|m| {
+                    let mdn = mdns.remove(&m.id);
+                    MessageDto::new(m, mdn)
+                })
+                .collect::<Vec<_>>();
             Ok((data, total))
         })
         .await?;

@@ -500,7 +500,17 @@ impl Messages<'_> {
 
     /// The MDN of a message of `scope`, if one was recorded.
     pub fn mdn(&self, scope: Scope, id: MessageId) -> StoreResult<Option<MdnRecord>> {
+        Ok(self.mdns(scope, &[id])?.remove(&id))
+    }
+
+    /// The MDNs of several messages of `scope` in one query (a page of a list), by message.
+    pub fn mdns(
+        &self,
+        scope: Scope,
+        ids: &[MessageId],
+    ) -> StoreResult<std::collections::HashMap<MessageId, MdnRecord>> {
         type Row = (
+            i64,
             String,
             bool,
             Option<String>,
@@ -511,12 +521,17 @@ impl Messages<'_> {
             Option<String>,
             chrono::NaiveDateTime,
         );
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
         let mut conn = self.store.db().conn()?;
-        let row: Option<Row> = with_conn!(&mut conn, |c| mdns::table
-            .filter(mdns::message_id.eq(id.0))
+        let rows: Vec<Row> = with_conn!(&mut conn, |c| mdns::table
+            .filter(mdns::message_id.eq_any(&raw))
             .filter(mdns::tenant_id.eq(scope.tenant()))
             .filter(mdns::mode.eq(scope.mode()))
             .select((
+                mdns::message_id,
                 mdns::disposition,
                 mdns::positive,
                 mdns::mic,
@@ -527,32 +542,39 @@ impl Messages<'_> {
                 mdns::raw_key,
                 mdns::created_at,
             ))
-            .first(c)
-            .optional())?;
-        Ok(row.map(
-            |(
-                disposition,
-                positive,
-                mic,
-                mic_matched,
-                signed,
-                verified,
-                original_message_id,
-                raw_key,
-                at,
-            )| MdnRecord {
-                message_id: id,
-                disposition,
-                positive,
-                mic,
-                mic_matched,
-                signed,
-                verified,
-                original_message_id,
-                raw_key,
-                created_at: from_db(at),
-            },
-        ))
+            .load(c))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    message,
+                    disposition,
+                    positive,
+                    mic,
+                    mic_matched,
+                    signed,
+                    verified,
+                    original_message_id,
+                    raw_key,
+                    at,
+                )| {
+                    let message_id = MessageId(message);
+                    let record = MdnRecord {
+                        message_id,
+                        disposition,
+                        positive,
+                        mic,
+                        mic_matched,
+                        signed,
+                        verified,
+                        original_message_id,
+                        raw_key,
+                        created_at: from_db(at),
+                    };
+                    (message_id, record)
+                },
+            )
+            .collect())
     }
 
     /// Messages and bytes of `scope` created in `[from, to)`.
