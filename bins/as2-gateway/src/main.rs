@@ -85,6 +85,11 @@ async fn serve(
             "the database has pending migrations: run `as2-gateway migrate` or `serve --migrate`"
         );
     }
+    // RSA private-key operations on aws-lc-rs (docs/PERFORMANCE.md, "RSA: which
+    // implementation, and why"); the codec's rsa 0.10 stays the default of the library.
+    if as2_engine::material::install_key_loader(as2_crypto_aws_lc::load_key).is_err() {
+        tracing::warn!("a key implementation was installed already");
+    }
     let store = Arc::new(Store::new(db, config.secrets()?));
     let payloads = Arc::new(
         PayloadStore::open(config.data_dir.join("payloads"))

@@ -125,7 +125,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
         "http://127.0.0.1:9/x",
     );
 
-    let built: Vec<_> = (0..24)
+    let built: Vec<_> = (0..64)
         .map(|n| {
             let body = payload(n);
             let mut out = OutboundMessage::new("PARTNER", "US", &body, "application/edi-x12");
@@ -156,7 +156,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
     let gateway = Gateway::start(data.path(), port);
     let acknowledged = std::sync::Mutex::new(BTreeSet::new());
     std::thread::scope(|s| {
-        for chunk in built.chunks(6) {
+        for chunk in built.chunks(16) {
             let (acknowledged, post) = (&acknowledged, &post);
             s.spawn(move || {
                 for m in chunk {
@@ -166,7 +166,11 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
                 }
             });
         }
-        std::thread::sleep(Duration::from_millis(400));
+        // Kill once a few messages are acknowledged: mid-stream, whatever the machine's speed.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while acknowledged.lock().unwrap().len() < 4 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         gateway.kill();
     });
     let first_run = acknowledged.lock().unwrap().clone();

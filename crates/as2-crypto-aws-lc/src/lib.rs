@@ -101,6 +101,20 @@ impl AwsLcKey {
     }
 }
 
+/// Loads a stored private key (PKCS#8 DER, or any form [`as2_core::keys::load_private_key`]
+/// reads) for use behind the codec's seam: on aws-lc-rs when it takes the key, else (keys
+/// under 2048 bits, which old partners' tooling still makes) on `rsa` 0.10.
+///
+/// # Errors
+/// The bytes are not a private key.
+pub fn load_key(bytes: &[u8]) -> Result<std::sync::Arc<dyn PrivateKeyOps>> {
+    let key = as2_core::keys::load_private_key(bytes, None)?;
+    Ok(match AwsLcKey::new(&key) {
+        Ok(fast) => std::sync::Arc::new(fast),
+        Err(_) => std::sync::Arc::new(key),
+    })
+}
+
 /// The aws-lc-rs signature encoding, when it has one.
 fn encoding(scheme: SignatureScheme, digest: DigestAlgorithm) -> Option<&'static dyn RsaEncoding> {
     Some(match (scheme, digest) {

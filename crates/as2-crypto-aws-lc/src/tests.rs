@@ -163,3 +163,32 @@ fn public_half_and_debug() {
     assert!(AwsLcKey::from_pkcs8_der(der.as_bytes()).is_ok());
     assert!(AwsLcKey::from_pkcs8_der(b"junk").is_err());
 }
+
+#[test]
+fn load_key_takes_aws_lc_and_falls_back_for_short_keys() {
+    let f = fixture();
+    let der = pkcs8::EncodePrivateKey::to_pkcs8_der(&f.rsa).unwrap();
+    let fast = super::load_key(der.as_bytes()).unwrap();
+    assert!(format!("{fast:?}").starts_with("AwsLcKey"), "{fast:?}");
+    let signed = fast
+        .sign(SignatureScheme::Pkcs1v15, DigestAlgorithm::Sha256, b"x")
+        .unwrap();
+    let expected = PrivateKeyOps::sign(
+        &f.rsa,
+        SignatureScheme::Pkcs1v15,
+        DigestAlgorithm::Sha256,
+        b"x",
+    )
+    .unwrap();
+    assert_eq!(signed, expected);
+    // aws-lc-rs refuses keys under 2048 bits; they still work, on rsa 0.10
+    let short = rsa::PrivateKey::new(&mut rand::rng(), 1024).unwrap();
+    let der = pkcs8::EncodePrivateKey::to_pkcs8_der(&short).unwrap();
+    let slow = super::load_key(der.as_bytes()).unwrap();
+    assert!(!format!("{slow:?}").starts_with("AwsLcKey"), "{slow:?}");
+    assert!(
+        slow.sign(SignatureScheme::Pkcs1v15, DigestAlgorithm::Sha256, b"x")
+            .is_ok()
+    );
+    assert!(super::load_key(b"not a key").is_err());
+}

@@ -1,6 +1,9 @@
 //! Trust material from the store: the station's key pairs and the partner's certificates that
 //! are accepted now (current, and next or previous during a rollover).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use as2_core::cert::Certificate;
 use as2_core::crypto::PrivateKeyOps;
 use as2_domain::id::CertificateId;
@@ -8,6 +11,7 @@ use as2_domain::partner::Partner;
 use as2_domain::station::Station;
 use as2_domain::trust::TrustSubject;
 use as2_store::{Scope, Store, StoreError};
+use sha2::{Digest, Sha256};
 
 /// Why trust material could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -30,13 +34,52 @@ pub fn certificate(
     Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))
 }
 
-/// A private key behind the codec's seam (rsa 0.10 today, aws-lc-rs when the binary picks it).
-pub type PrivateKey = Box<dyn PrivateKeyOps>;
+/// A private key behind the codec's seam: the codec's `rsa` 0.10, or the implementation the
+/// binary installed with [`install_key_loader`].
+pub type PrivateKey = Arc<dyn PrivateKeyOps>;
+
+/// Turns a stored private key (PKCS#8 DER) into a key object.
+pub type KeyLoader = fn(&[u8]) -> as2_core::Result<PrivateKey>;
+
+static KEY_LOADER: OnceLock<KeyLoader> = OnceLock::new();
+
+/// Installs the process's key implementation, once, before the first message (the binary
+/// does it at start; the rustls `CryptoProvider::install_default` shape). Libraries never
+/// call it. Returns the loader back when one was installed already.
+///
+/// # Errors
+/// A loader is installed already.
+pub fn install_key_loader(loader: KeyLoader) -> Result<(), KeyLoader> {
+    KEY_LOADER.set(loader)
+}
+
+/// The default loader: the codec's constant-time `rsa` 0.10.
+fn rsa_loader(bytes: &[u8]) -> as2_core::Result<PrivateKey> {
+    Ok(Arc::new(as2_core::keys::load_private_key(bytes, None)?))
+}
+
+/// Parsed keys by the SHA-256 of their stored bytes: parsing and precomputing a key costs
+/// about as much as using it, and every message would pay it again. Keyed by content, an
+/// entry can never serve another key, and a deleted certificate's key is simply never asked
+/// for again. Bounded: cleared when full.
+static KEY_CACHE: OnceLock<Mutex<HashMap<[u8; 32], PrivateKey>>> = OnceLock::new();
+const KEY_CACHE_LIMIT: usize = 1024;
 
 fn load_key(bytes: &[u8], id: CertificateId) -> Result<PrivateKey, MaterialError> {
-    let key = as2_core::keys::load_private_key(bytes, None)
-        .map_err(|e| MaterialError::Unreadable(id, e))?;
-    Ok(Box::new(key))
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    let cache = KEY_CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(key) = cache.lock().ok().and_then(|c| c.get(&digest).cloned()) {
+        return Ok(key);
+    }
+    let loader = KEY_LOADER.get().copied().unwrap_or(rsa_loader);
+    let key = loader(bytes).map_err(|e| MaterialError::Unreadable(id, e))?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= KEY_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(digest, key.clone());
+    }
+    Ok(key)
 }
 
 /// The station's decryption and signing key pairs, current first.
