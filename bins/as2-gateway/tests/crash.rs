@@ -167,8 +167,8 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
             });
         }
         // Kill once a few messages are acknowledged: mid-stream, whatever the machine's speed.
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while acknowledged.lock().unwrap().len() < 4 && std::time::Instant::now() < deadline {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while acknowledged.lock().unwrap().len() < 4 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(2));
         }
         gateway.kill();
