@@ -338,6 +338,7 @@ fn receive_request(
             partner.id,
             CemDirection::Inbound,
             &request.request_id,
+            &trust.serial_decimal,
         ) {
             Ok(existing) => {
                 // a resend of a request we have: nothing new to record
@@ -404,14 +405,40 @@ fn receive_request(
         recorded.push(row);
     }
     if policy == CemPolicy::AcceptValid {
-        for row in recorded.iter().filter(|r| r.status == CemStatus::Pending) {
+        for row in recorded
+            .iter_mut()
+            .filter(|r| r.status == CemStatus::Pending)
+        {
             let answered = match acceptable(store, scope, row, now) {
                 Ok(()) => accept(store, payloads, scope, row.id, "policy", now),
                 Err(reason) => reject(store, payloads, scope, row.id, &reason, "policy"),
             };
-            let answered = answered.map_err(ReceiveError::Failed)?;
-            effects.messages.extend(answered.messages);
-            effects.transitions.extend(answered.transitions);
+            match answered {
+                Ok(answered) => {
+                    effects.messages.extend(answered.messages);
+                    effects.transitions.extend(answered.transitions);
+                    if let Some(updated) = answered.requests.into_iter().next() {
+                        *row = updated;
+                    }
+                }
+                // The partner has another rollover under way: the request waits for an
+                // operator instead of failing the partner's message again and again.
+                Err(TrustOpError::Invalid(why)) => {
+                    effects.transitions.push(lifecycle::note(
+                        store,
+                        scope,
+                        Subject::Partner(partner.id),
+                        "cem_request_held",
+                        "policy",
+                        &serde_json::json!({
+                            "cem_request_id": row.id.to_string(),
+                            "request_id": row.request_id,
+                            "reason": why.to_string(),
+                        }),
+                    )?);
+                }
+                Err(other) => return Err(ReceiveError::Failed(other)),
+            }
         }
     }
     effects.requests = recorded;
@@ -616,57 +643,50 @@ fn receive_response(
     body: &[u8],
 ) -> Result<Effects, ReceiveError> {
     let response = codec::parse_response(content_type, body, &partner.settings.as2_id)?;
-    let row = match store.cem().find(
-        scope,
-        partner.id,
-        CemDirection::Outbound,
-        &response.request_id,
-    ) {
-        Ok(row) => row,
-        Err(StoreError::NotFound) => {
-            return Err(refused(format!(
-                "requestId {:?} answers no certificate exchange request we sent",
-                response.request_id
-            )));
-        }
-        Err(e) => return Err(TrustOpError::from(e).into()),
-    };
-    let Some(answer) = response
-        .responses
-        .iter()
-        .find(|r| r.serial_decimal == row.serial_decimal)
-    else {
-        return Err(refused(format!(
-            "no TrustResponse names the certificate offered (serial {})",
-            row.serial_decimal
-        )));
-    };
-    let (status, event) = match answer.status {
-        CertStatus::Accepted => (CemStatus::Accepted, "cem_response_accepted"),
-        CertStatus::Rejected => (CemStatus::Rejected, "cem_response_rejected"),
-    };
     let mut effects = Effects::default();
-    if store
-        .cem()
-        .answer(scope, row.id, status, answer.reason.as_deref())
-        .map_err(TrustOpError::from)?
-    {
-        effects.transitions.push(lifecycle::note(
-            store,
+    for answer in &response.responses {
+        let row = match store.cem().find(
             scope,
-            Subject::Partner(partner.id),
-            event,
-            "partner",
-            &serde_json::json!({
-                "cem_request_id": row.id.to_string(),
-                "request_id": row.request_id,
-                "certificate_id": row.certificate_id.to_string(),
-                "reason": answer.reason,
-            }),
-        )?);
+            partner.id,
+            CemDirection::Outbound,
+            &response.request_id,
+            &answer.serial_decimal,
+        ) {
+            Ok(row) => row,
+            Err(StoreError::NotFound) => {
+                return Err(refused(format!(
+                    "requestId {:?} with certificate serial {} answers no certificate exchange request we sent",
+                    response.request_id, answer.serial_decimal
+                )));
+            }
+            Err(e) => return Err(TrustOpError::from(e).into()),
+        };
+        let (status, event) = match answer.status {
+            CertStatus::Accepted => (CemStatus::Accepted, "cem_response_accepted"),
+            CertStatus::Rejected => (CemStatus::Rejected, "cem_response_rejected"),
+        };
+        if store
+            .cem()
+            .answer(scope, row.id, status, answer.reason.as_deref())
+            .map_err(TrustOpError::from)?
+        {
+            effects.transitions.push(lifecycle::note(
+                store,
+                scope,
+                Subject::Partner(partner.id),
+                event,
+                "partner",
+                &serde_json::json!({
+                    "cem_request_id": row.id.to_string(),
+                    "request_id": row.request_id,
+                    "certificate_id": row.certificate_id.to_string(),
+                    "reason": answer.reason,
+                }),
+            )?);
+        }
+        effects
+            .requests
+            .push(store.cem().get(scope, row.id).map_err(TrustOpError::from)?);
     }
-    effects
-        .requests
-        .push(store.cem().get(scope, row.id).map_err(TrustOpError::from)?);
     Ok(effects)
 }

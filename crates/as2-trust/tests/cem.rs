@@ -640,3 +640,80 @@ fn our_offer_is_queued_and_the_partners_answer_moves_it_on() {
         assert_eq!(outbound(store, &fx).len(), 1, "{name}");
     }
 }
+
+#[test]
+fn a_request_with_two_certificates_records_both_and_a_busy_partner_holds_it() {
+    for db in TestDb::all() {
+        let name = backend(&db);
+        let store = &db.store;
+        let (_dir, payloads) = payloads();
+        let fx = partner_fixture(store);
+        let (scope, subject) = (fx.scope, Subject::Partner(fx.partner.id));
+        let now = Utc::now();
+        let signing = x509("CN=Partner signing", Duration::days(365));
+        let encryption = x509("CN=Partner encryption", Duration::days(365));
+        let mut first = trust_request(
+            &signing,
+            &[CertUsage::DigitalSignature],
+            now + Duration::days(3),
+        );
+        first.content_id = "signing@partner.example".into();
+        let mut second = trust_request(
+            &encryption,
+            &[CertUsage::KeyEncipherment],
+            now + Duration::days(3),
+        );
+        second.content_id = "encryption@partner.example".into();
+        let built = codec::build_request(&codec::CemRequest {
+            request_id: "req-two".into(),
+            sender_as2_id: PARTNER_AS2_ID.into(),
+            message_originated: SystemTime::now(),
+            requests: vec![first.clone(), second.clone()],
+        })
+        .unwrap();
+
+        // another rollover is under way: the policy cannot accept the signing certificate
+        let busy = fake_certificate(store, scope, now + Duration::days(300));
+        lifecycle::schedule(
+            store,
+            scope,
+            subject,
+            busy,
+            now + Duration::days(1),
+            now + Duration::days(2),
+            "key_test",
+            now,
+        )
+        .unwrap();
+        let effects = receive(store, &payloads, &fx, &built, CemPolicy::AcceptValid).unwrap();
+        assert_eq!(effects.requests.len(), 2, "{name}");
+        let rows = store.cem().list(scope, fx.partner.id).unwrap();
+        assert_eq!(rows.len(), 2, "{name}");
+        let by_serial = |t: &TrustRequest| {
+            rows.iter()
+                .find(|r| r.serial_decimal == t.serial_decimal)
+                .unwrap_or_else(|| panic!("{name}: no row for {}", t.serial_decimal))
+                .clone()
+        };
+        // the encryption-only certificate is accepted (no rollover needed), the signing one
+        // waits for an operator instead of failing the partner's message
+        assert_eq!(by_serial(&second).status, CemStatus::Accepted, "{name}");
+        assert_eq!(by_serial(&first).status, CemStatus::Pending, "{name}");
+        let returned: Vec<_> = effects.requests.iter().map(|r| r.status).collect();
+        assert!(
+            returned.contains(&CemStatus::Accepted),
+            "{name}: {returned:?}"
+        );
+        assert!(
+            event_types(store, scope, subject).contains(&"cem_request_held".to_owned()),
+            "{name}"
+        );
+        // a resend records nothing new
+        receive(store, &payloads, &fx, &built, CemPolicy::AcceptValid).unwrap();
+        assert_eq!(
+            store.cem().list(scope, fx.partner.id).unwrap().len(),
+            2,
+            "{name}"
+        );
+    }
+}

@@ -33,7 +33,7 @@ CREATE TABLE cem_requests (
     message_id BIGINT REFERENCES messages (id),
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    UNIQUE (partner_id, direction, request_id)
+    UNIQUE (partner_id, direction, request_id, serial_decimal)
 );
 CREATE INDEX cem_requests_scope ON cem_requests (tenant_id, mode, created_at);
 

@@ -98,8 +98,8 @@ impl TryFrom<Row> for CemRequest {
 }
 
 impl CemRequests<'_> {
-    /// Records a request (pending); a second request with the same partner, direction and
-    /// `requestId` is a conflict.
+    /// Records a request (pending); a second one with the same partner, direction,
+    /// `requestId` and certificate serial is a conflict.
     pub fn create(&self, scope: Scope, new: &NewCemRequest<'_>) -> StoreResult<CemRequest> {
         let at = to_db(now());
         let mut conn = self.store.db().conn()?;
@@ -142,13 +142,15 @@ impl CemRequests<'_> {
         row.try_into()
     }
 
-    /// The request of `partner` with that `requestId` and direction.
+    /// The request of `partner` with that direction, `requestId` and certificate serial (a
+    /// CEM request may offer several certificates: one row each).
     pub fn find(
         &self,
         scope: Scope,
         partner: PartnerId,
         direction: CemDirection,
         request_id: &str,
+        serial_decimal: &str,
     ) -> StoreResult<CemRequest> {
         let mut conn = self.store.db().conn()?;
         let row: Row = with_conn!(&mut conn, |c| cem_requests::table
@@ -157,6 +159,7 @@ impl CemRequests<'_> {
             .filter(cem_requests::partner_id.eq(partner.0))
             .filter(cem_requests::direction.eq(direction.as_str()))
             .filter(cem_requests::request_id.eq(request_id))
+            .filter(cem_requests::serial_decimal.eq(serial_decimal))
             .select(Row::as_select())
             .first(c))?;
         row.try_into()
