@@ -5,6 +5,7 @@ mod common;
 
 use as2_domain::Mode;
 use axum::http::{Method, StatusCode};
+use base64::Engine as _;
 use common::*;
 use serde_json::{Value, json};
 
@@ -47,6 +48,7 @@ async fn tenants_list_create_get_rename_and_delete() {
         "id": api.tenant.to_string(),
         "name": "Default tenant",
         "account_id": api.account.to_string(),
+        "max_message_bytes": null,
         "created_at": time_of(&first.body["data"]["created_at"]),
         "updated_at": time_of(&first.body["data"]["updated_at"]),
     });
@@ -63,6 +65,7 @@ async fn tenants_list_create_get_rename_and_delete() {
         "id": id,
         "name": "Acme EU",
         "account_id": api.account.to_string(),
+        "max_message_bytes": null,
         "created_at": time_of(&created.body["data"]["created_at"]),
         "updated_at": time_of(&created.body["data"]["updated_at"]),
     });
@@ -338,4 +341,73 @@ async fn openapi_lists_every_v1_route_and_method() {
         paths.keys().collect::<Vec<_>>()
     );
     assert!(doc.body["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn a_tenant_message_size_limit_is_set_shown_enforced_and_removed() {
+    let api = TestApi::new();
+    let tenant = api.tenant.to_string();
+    let reply = api
+        .patch(
+            &format!("/v1/tenants/{tenant}"),
+            json!({"max_message_bytes": 2048}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["data"]["max_message_bytes"], 2048);
+    assert_eq!(
+        reply.body["data"]["name"],
+        api.get("/v1/tenants/current").await.body["data"]["name"]
+    );
+    assert_invalid(
+        &api.patch(
+            &format!("/v1/tenants/{tenant}"),
+            json!({"max_message_bytes": 100}),
+        )
+        .await,
+        "max_message_bytes",
+    );
+    assert_invalid(
+        &api.post("/v1/tenants", json!({"max_message_bytes": 4096}))
+            .await,
+        "name",
+    );
+
+    let partner = api
+        .post(
+            "/v1/partners",
+            json!({"name": "P", "as2_id": "P-LIMIT", "url": "https://p.example/as2", "encrypt": false}),
+        )
+        .await;
+    let partner = partner.body["data"]["id"].as_str().unwrap().to_owned();
+    let big = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; 4096]);
+    let refused = api
+        .post(
+            "/v1/messages",
+            json!({"partner_id": partner, "content": big}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["error"]["type"], "invalid_request_error");
+    assert!(refused.body["message"].as_str().unwrap().contains("2048"));
+
+    let cleared = api
+        .patch(
+            &format!("/v1/tenants/{tenant}"),
+            json!({"max_message_bytes": 0}),
+        )
+        .await;
+    assert_eq!(cleared.body["data"]["max_message_bytes"], Value::Null);
+    let accepted = api
+        .post(
+            "/v1/messages",
+            json!({"partner_id": partner, "content": big}),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{:?}", accepted.body);
 }

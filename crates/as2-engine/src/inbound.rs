@@ -125,6 +125,25 @@ pub fn receive(
             );
         }
     }
+    match store.accounts().message_limit(route.scope.tenant_id) {
+        Ok(Some(limit))
+            if u64::try_from(request.body.len()).unwrap_or(u64::MAX) > limit.unsigned_abs() =>
+        {
+            tracing::warn!(partner = %route.partner.id, bytes = request.body.len(), limit, "refused: over the tenant's message size limit");
+            return HttpAnswer::text(
+                413,
+                &format!("The message is larger than the receiver accepts ({limit} bytes)"),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "reading the tenant's message limit failed");
+            return HttpAnswer::text(
+                503,
+                "The AS2 service is temporarily unavailable; retry later",
+            );
+        }
+    }
     let Some(message_id) = envelope.message_id.clone() else {
         return HttpAnswer::text(400, "The message has no Message-ID header");
     };

@@ -62,6 +62,7 @@ struct World {
     payloads: PayloadStore,
     _dir: tempfile::TempDir,
     scope: Scope,
+    account: as2_domain::id::AccountId,
     us: Party,
     partner: Party,
 }
@@ -125,6 +126,7 @@ fn world(db: TestDb, us: Party, partner: Party) -> World {
         _dir: dir,
         db,
         scope,
+        account: account.id,
         us,
         partner,
     }
@@ -345,4 +347,38 @@ fn unknown_pairs_and_non_as2_requests_are_refused_without_storing() {
             .list(w.scope, Default::default(), Default::default())
             .unwrap();
     assert_eq!(total, 0);
+}
+
+#[test]
+fn a_message_over_the_tenant_limit_is_refused_with_413_and_not_stored() {
+    let w = world(TestDb::sqlite(), party("b"), party("a"));
+    // the limit belongs to the receiving tenant: set it through the store as the API does
+    let (owner, tenant) = (w.account, w.scope.tenant_id);
+    w.db.store
+        .accounts()
+        .set_message_limit(owner, tenant, Some(8192))
+        .unwrap();
+    let big = build(&w, &vec![b'x'; 20_000], false);
+    let answer = send(&w, &big.headers, &big.body);
+    assert_eq!(
+        answer.status,
+        413,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert!(String::from_utf8_lossy(&answer.body).contains("8192"));
+    let small = build(&w, b"ISA*00*~", false);
+    assert_eq!(send(&w, &small.headers, &small.body).status, 200);
+    let (_, total) =
+        w.db.store
+            .messages()
+            .list(w.scope, Default::default(), Default::default())
+            .unwrap();
+    assert_eq!(total, 1, "only the small message is recorded");
+    // removing the limit lets the big one through
+    w.db.store
+        .accounts()
+        .set_message_limit(owner, tenant, None)
+        .unwrap();
+    assert_eq!(send(&w, &big.headers, &big.body).status, 200);
 }

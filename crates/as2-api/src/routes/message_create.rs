@@ -188,6 +188,13 @@ pub(crate) fn enqueue(
                 "The selected partner is inactive; activate it before sending",
             ));
         }
+        if let Some(limit) = state.store().accounts().message_limit(caller.tenant_id)?
+            && u64::try_from(limit).is_ok_and(|limit| payload.size > limit)
+        {
+            return Err(ApiError::payload_too_large(
+                usize::try_from(limit).unwrap_or(usize::MAX),
+            ));
+        }
         let as2_id = new_as2_message_id(MESSAGE_ID_HOST, &uuid::Uuid::new_v4().to_string());
         let bytes = i64::try_from(payload.size).unwrap_or(i64::MAX);
         let new = NewMessage {

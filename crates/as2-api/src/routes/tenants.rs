@@ -3,7 +3,7 @@
 use as2_domain::ValidationErrors;
 use as2_domain::api_key::{KeyKind, Scope as KeyScope};
 use as2_domain::id::TenantId;
-use as2_domain::tenant::{Tenant, validate_tenant_name};
+use as2_domain::tenant::{Tenant, message_limit, validate_tenant_name};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,6 +27,8 @@ pub struct TenantDto {
     pub name: String,
     /// `acct_…`.
     pub account_id: String,
+    /// The largest AS2 message (bytes) the tenant takes or sends; `null`: the platform's.
+    pub max_message_bytes: Option<i64>,
     /// Creation time.
     pub created_at: String,
     /// Last change.
@@ -39,18 +41,53 @@ impl From<Tenant> for TenantDto {
             id: t.id.to_string(),
             name: t.name,
             account_id: t.account_id.to_string(),
+            max_message_bytes: t.max_message_bytes,
             created_at: format(t.created_at),
             updated_at: format(t.updated_at),
         }
     }
 }
 
-/// Body of create and update.
+/// Body of create (name required) and update (any of the fields).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantInput {
     /// Display name (1–255 characters).
-    pub name: String,
+    pub name: Option<String>,
+    /// The largest AS2 message in bytes the tenant takes or sends (at least 1024; 0 removes
+    /// it and the platform's `AS2_MAX_MESSAGE_BYTES` applies).
+    pub max_message_bytes: Option<i64>,
+}
+
+impl TenantInput {
+    /// The checked name (required when `required`) and limit change, or a 422 naming each
+    /// bad field.
+    #[allow(clippy::type_complexity)]
+    fn check(&self, required: bool) -> Result<(Option<String>, Option<Option<i64>>), ApiError> {
+        let mut errors = ValidationErrors::new();
+        let name = match (&self.name, required) {
+            (Some(name), _) => {
+                if let Err(e) = validate_tenant_name(name) {
+                    errors.merge(e);
+                }
+                Some(name.trim().to_owned())
+            }
+            (None, true) => {
+                errors.add("name", "This field is required");
+                None
+            }
+            (None, false) => None,
+        };
+        let limit = match self.max_message_bytes.map(message_limit) {
+            None => None,
+            Some(Ok(limit)) => Some(limit),
+            Some(Err(e)) => {
+                errors.merge(e);
+                None
+            }
+        };
+        errors.into_result((name, limit)).map_err(Into::into)
+    }
 }
 
 /// The routes.
@@ -114,12 +151,16 @@ async fn create_tenant(
     JsonBody(input): JsonBody<TenantInput>,
 ) -> Result<Envelope<TenantDto>, ApiError> {
     require_account_admin(&caller)?;
-    validate_tenant_name(&input.name)?;
+    let (name, limit) = input.check(true)?;
     let tenant = state
         .blocking("Tenant", move |s| {
-            Ok(s.store()
-                .accounts()
-                .create_tenant(caller.account.id, input.name.trim())?)
+            let accounts = s.store().accounts();
+            let tenant =
+                accounts.create_tenant(caller.account.id, name.as_deref().unwrap_or_default())?;
+            Ok(match limit {
+                Some(limit) => accounts.set_message_limit(caller.account.id, tenant.id, limit)?,
+                None => tenant,
+            })
         })
         .await?;
     Ok(Envelope::created(
@@ -169,7 +210,7 @@ async fn get_tenant(
     Ok(Envelope::ok("Tenant retrieved successfully", tenant.into()))
 }
 
-/// Renames a tenant.
+/// Renames a tenant or sets its message size limit.
 #[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
     responses((status = 200, description = "Updated", body = Object), (status = 404, description = "Not found", body = Object)))]
 async fn update_tenant(
@@ -180,12 +221,18 @@ async fn update_tenant(
 ) -> Result<Envelope<TenantDto>, ApiError> {
     let id: TenantId = path_id(&id, "Tenant")?;
     require_account_admin(&caller)?;
-    validate_tenant_name(&input.name)?;
+    let (name, limit) = input.check(false)?;
     let tenant = state
         .blocking("Tenant", move |s| {
-            Ok(s.store()
-                .accounts()
-                .rename_tenant(caller.account.id, id, input.name.trim())?)
+            let accounts = s.store().accounts();
+            let mut tenant = accounts.tenant(caller.account.id, id)?;
+            if let Some(name) = &name {
+                tenant = accounts.rename_tenant(caller.account.id, id, name)?;
+            }
+            if let Some(limit) = limit {
+                tenant = accounts.set_message_limit(caller.account.id, id, limit)?;
+            }
+            Ok(tenant)
         })
         .await?;
     Ok(Envelope::ok("Tenant updated successfully", tenant.into()))

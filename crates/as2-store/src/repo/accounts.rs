@@ -36,6 +36,7 @@ struct TenantRow {
     name: String,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    max_message_bytes: Option<i64>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -56,6 +57,7 @@ impl From<TenantRow> for Tenant {
             id: TenantId(row.id),
             account_id: AccountId(row.account_id),
             name: row.name,
+            max_message_bytes: row.max_message_bytes,
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         }
@@ -183,6 +185,42 @@ impl Accounts<'_> {
         .get_result(c))
         .map_err(not_found)?;
         Ok(row.into())
+    }
+
+    /// Sets (or, with `None`, removes) the largest message a tenant of `account` takes or sends.
+    pub fn set_message_limit(
+        &self,
+        account: AccountId,
+        id: TenantId,
+        limit: Option<i64>,
+    ) -> StoreResult<Tenant> {
+        let mut conn = self.store.db().conn()?;
+        let updated = to_db(now());
+        let row: TenantRow = with_conn!(&mut conn, |c| diesel::update(
+            tenants::table
+                .filter(tenants::id.eq(id.0))
+                .filter(tenants::account_id.eq(account.0))
+                .filter(tenants::deleted_at.is_null())
+        )
+        .set((
+            tenants::max_message_bytes.eq(limit),
+            tenants::updated_at.eq(updated),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(c))
+        .map_err(not_found)?;
+        Ok(row.into())
+    }
+
+    /// The tenant's own message size limit, if it has one (the gateway asks for every message).
+    pub fn message_limit(&self, id: TenantId) -> StoreResult<Option<i64>> {
+        let mut conn = self.store.db().conn()?;
+        let limit: Option<Option<i64>> = with_conn!(&mut conn, |c| tenants::table
+            .filter(tenants::id.eq(id.0))
+            .select(tenants::max_message_bytes)
+            .first(c)
+            .optional())?;
+        Ok(limit.flatten())
     }
 
     /// Deletes (soft) a tenant of `account`; its data stays for audit but is unreachable.
