@@ -3,10 +3,11 @@
 
 use cms::authenveloped_data::AuthEnvelopedData;
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, RecipientInfos};
-use der::asn1::{Any, OctetString, SetOfVec};
-use der::{Decode as _, Encode as _};
+use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, OriginatorInfo, RecipientInfos};
+use der::asn1::{Any, AnyRef, ObjectIdentifier, OctetString, OctetStringRef, SetOfVec};
+use der::{Decode as _, Encode as _, Header, Length, Tag, TagNumber};
 use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attributes;
 
 use super::recipient::{DecryptionKey, build_ktri, cek_candidates};
 use super::{decode_content, parse_content_info};
@@ -24,6 +25,114 @@ struct GcmParameters {
 
 fn default_icv_len() -> u8 {
     12
+}
+
+/// ContentInfo borrowing its content from the input (DER only).
+#[derive(Debug, der::Sequence)]
+struct ContentInfoRef<'a> {
+    content_type: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    content: AnyRef<'a>,
+}
+
+/// EnvelopedData borrowing its ciphertext from the input (DER only): the same fields as
+/// `cms::enveloped_data::EnvelopedData`.
+#[derive(Debug, der::Sequence)]
+struct EnvelopedDataRef<'a> {
+    version: CmsVersion,
+    #[asn1(
+        context_specific = "0",
+        tag_mode = "IMPLICIT",
+        constructed = "true",
+        optional = "true"
+    )]
+    originator_info: Option<OriginatorInfo>,
+    recip_infos: RecipientInfos,
+    encrypted_content: EncryptedContentInfoRef<'a>,
+    #[asn1(
+        context_specific = "1",
+        tag_mode = "IMPLICIT",
+        constructed = "true",
+        optional = "true"
+    )]
+    unprotected_attrs: Option<Attributes>,
+}
+
+/// `cms::enveloped_data::EncryptedContentInfo` borrowing the ciphertext.
+#[derive(Debug, der::Sequence)]
+struct EncryptedContentInfoRef<'a> {
+    content_type: ObjectIdentifier,
+    content_enc_alg: AlgorithmIdentifierOwned,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    encrypted_content: Option<&'a OctetStringRef>,
+}
+
+/// The EnvelopedData of a DER ContentInfo without copying the ciphertext; `None` for
+/// anything else (BER, base64, other content types), which takes the owned path.
+fn parse_enveloped_der(data: &[u8]) -> Option<EnvelopedDataRef<'_>> {
+    let ci = ContentInfoRef::from_der(data).ok()?;
+    if ci.content_type != oids::ENVELOPED_DATA {
+        return None;
+    }
+    ci.content.decode_as::<EnvelopedDataRef<'_>>().ok()
+}
+
+fn der_header(tag: Tag, len: usize) -> Result<Vec<u8>> {
+    Ok(Header::new(tag, Length::try_from(len)?).to_der()?)
+}
+
+/// The DER ContentInfo of a CBC EnvelopedData, written into one buffer sized up front (the
+/// ciphertext encrypted straight into it): the same bytes as encoding `EnvelopedData` with
+/// `cms` types.
+fn encode_enveloped_cbc(
+    alg: ContentEncryption,
+    cek: &[u8],
+    iv: &[u8],
+    recip_infos: &RecipientInfos,
+    content: &[u8],
+) -> Result<Vec<u8>> {
+    let version = CmsVersion::V0.to_der()?;
+    let recips = recip_infos.to_der()?;
+    let data_oid = oids::DATA.to_der()?;
+    let alg_id = AlgorithmIdentifierOwned {
+        oid: alg.oid(),
+        parameters: Some(Any::from_der(&OctetString::new(iv)?.to_der()?)?),
+    }
+    .to_der()?;
+    let ct_len = alg.cbc_ciphertext_len(content.len());
+    let implicit0 = |constructed| Tag::ContextSpecific {
+        constructed,
+        number: TagNumber(0),
+    };
+    let ct_head = der_header(implicit0(false), ct_len)?;
+    let eci_len = data_oid.len() + alg_id.len() + ct_head.len() + ct_len;
+    let eci_head = der_header(Tag::Sequence, eci_len)?;
+    let ed_len = version.len() + recips.len() + eci_head.len() + eci_len;
+    let ed_head = der_header(Tag::Sequence, ed_len)?;
+    let explicit_len = ed_head.len() + ed_len;
+    let explicit_head = der_header(implicit0(true), explicit_len)?;
+    let ci_oid = oids::ENVELOPED_DATA.to_der()?;
+    let ci_len = ci_oid.len() + explicit_head.len() + explicit_len;
+    let ci_head = der_header(Tag::Sequence, ci_len)?;
+    let head = [
+        ci_head,
+        ci_oid,
+        explicit_head,
+        ed_head,
+        version,
+        recips,
+        eci_head,
+        data_oid,
+        alg_id,
+        ct_head,
+    ]
+    .concat();
+    // zeroed (fresh pages, no memset) and written once: the header, then the ciphertext
+    let mut out = vec![0; head.len() + ct_len];
+    let (out_head, out_ct) = out.split_at_mut(head.len());
+    out_head.copy_from_slice(&head);
+    alg.encrypt_cbc_into(cek, iv, content, out_ct)?;
+    Ok(out)
 }
 
 /// How to encrypt.
@@ -56,51 +165,35 @@ pub fn encrypt(
         .map(|c| build_ktri(c, opts.key_transport, &cek))
         .collect::<Result<Vec<_>>>()?;
     let recip_infos = RecipientInfos(SetOfVec::try_from(infos)?);
+    if !alg.is_aead() {
+        return encode_enveloped_cbc(alg, &cek, &iv, &recip_infos, content);
+    }
     let ciphertext = alg.encrypt(&cek, &iv, &[], content)?;
-    let (content_type, content) = if alg.is_aead() {
-        let tag_at = ciphertext.len().saturating_sub(16);
-        let (ct, tag) = ciphertext.split_at(tag_at);
-        let params = GcmParameters {
-            nonce: OctetString::new(iv)?,
-            icv_len: 16,
-        };
-        let aed = AuthEnvelopedData {
-            version: CmsVersion::V0,
-            originator_info: None,
-            recip_infos,
-            auth_encrypted_content_info: EncryptedContentInfo {
-                content_type: oids::DATA,
-                content_enc_alg: AlgorithmIdentifierOwned {
-                    oid: alg.oid(),
-                    parameters: Some(Any::from_der(&params.to_der()?)?),
-                },
-                encrypted_content: Some(OctetString::new(ct)?),
+    let tag_at = ciphertext.len().saturating_sub(16);
+    let (ct, tag) = ciphertext.split_at(tag_at);
+    let params = GcmParameters {
+        nonce: OctetString::new(iv)?,
+        icv_len: 16,
+    };
+    let aed = AuthEnvelopedData {
+        version: CmsVersion::V0,
+        originator_info: None,
+        recip_infos,
+        auth_encrypted_content_info: EncryptedContentInfo {
+            content_type: oids::DATA,
+            content_enc_alg: AlgorithmIdentifierOwned {
+                oid: alg.oid(),
+                parameters: Some(Any::from_der(&params.to_der()?)?),
             },
-            auth_attrs: None,
-            mac: OctetString::new(tag)?,
-            unauth_attrs: None,
-        };
-        (oids::AUTH_ENVELOPED_DATA, aed.to_der()?)
-    } else {
-        let ed = EnvelopedData {
-            version: CmsVersion::V0,
-            originator_info: None,
-            recip_infos,
-            encrypted_content: EncryptedContentInfo {
-                content_type: oids::DATA,
-                content_enc_alg: AlgorithmIdentifierOwned {
-                    oid: alg.oid(),
-                    parameters: Some(Any::from_der(&OctetString::new(iv)?.to_der()?)?),
-                },
-                encrypted_content: Some(OctetString::new(ciphertext)?),
-            },
-            unprotected_attrs: None,
-        };
-        (oids::ENVELOPED_DATA, ed.to_der()?)
+            encrypted_content: Some(OctetString::new(ct)?),
+        },
+        auth_attrs: None,
+        mac: OctetString::new(tag)?,
+        unauth_attrs: None,
     };
     let ci = ContentInfo {
-        content_type,
-        content: Any::from_der(&content)?,
+        content_type: oids::AUTH_ENVELOPED_DATA,
+        content: Any::from_der(&aed.to_der()?)?,
     };
     Ok(ci.to_der()?)
 }
@@ -123,31 +216,65 @@ pub struct Decrypted {
 /// # Errors
 /// [`Error::Decryption`], or [`Error::UnsupportedAlgorithm`] for an unknown cipher.
 pub fn decrypt(data: &[u8], keys: &[DecryptionKey<'_>]) -> Result<Decrypted> {
+    // DER EnvelopedData (what almost every sender produces): borrow the ciphertext.
+    if let Some(ed) = parse_enveloped_der(data) {
+        let eci = &ed.encrypted_content;
+        return open(
+            &ed.recip_infos,
+            &eci.content_enc_alg,
+            eci.encrypted_content.map(OctetStringRef::as_bytes),
+            None,
+            &[],
+            keys,
+        );
+    }
     let ci = parse_content_info(data)?;
-    let (infos, eci, mac, aad) = if ci.content_type == oids::ENVELOPED_DATA {
+    if ci.content_type == oids::ENVELOPED_DATA {
         let ed: EnvelopedData = decode_content(&ci)?;
-        (ed.recip_infos, ed.encrypted_content, None, Vec::new())
+        let eci = &ed.encrypted_content;
+        open(
+            &ed.recip_infos,
+            &eci.content_enc_alg,
+            eci.encrypted_content.as_ref().map(OctetString::as_bytes),
+            None,
+            &[],
+            keys,
+        )
     } else if ci.content_type == oids::AUTH_ENVELOPED_DATA {
         let aed: AuthEnvelopedData = decode_content(&ci)?;
         let aad = match &aed.auth_attrs {
             Some(a) => a.to_der()?,
             None => Vec::new(),
         };
-        (
-            aed.recip_infos,
-            aed.auth_encrypted_content_info,
-            Some(aed.mac),
-            aad,
+        let eci = &aed.auth_encrypted_content_info;
+        open(
+            &aed.recip_infos,
+            &eci.content_enc_alg,
+            eci.encrypted_content.as_ref().map(OctetString::as_bytes),
+            Some(aed.mac.as_bytes()),
+            &aad,
+            keys,
         )
     } else {
-        return Err(Error::UnsupportedFormat(format!(
+        Err(Error::UnsupportedFormat(format!(
             "CMS content type {} is not enveloped data",
             ci.content_type
-        )));
-    };
-    let alg = ContentEncryption::from_oid(&eci.content_enc_alg.oid)?;
-    let params = eci
-        .content_enc_alg
+        )))
+    }
+}
+
+/// Unwrap the content-encryption key and decrypt `ciphertext` (followed by `mac` for
+/// AuthEnvelopedData) into a new buffer.
+fn open(
+    infos: &RecipientInfos,
+    enc_alg: &AlgorithmIdentifierOwned,
+    ciphertext: Option<&[u8]>,
+    mac: Option<&[u8]>,
+    aad: &[u8],
+    keys: &[DecryptionKey<'_>],
+) -> Result<Decrypted> {
+    let alg = ContentEncryption::from_oid(&enc_alg.oid)?;
+    let params = enc_alg
         .parameters
         .as_ref()
         .ok_or(Error::Decryption)?
@@ -159,18 +286,22 @@ pub fn decrypt(data: &[u8], keys: &[DecryptionKey<'_>]) -> Result<Decrypted> {
         let iv = OctetString::from_der(&params).or_else(|_| OctetString::from_ber(&params))?;
         (iv.as_bytes().to_vec(), 0)
     };
-    let mut ciphertext = eci
-        .encrypted_content
-        .map(|o| o.into_bytes().into_vec())
-        .ok_or(Error::Decryption)?;
-    if let Some(mac) = mac {
-        if mac.as_bytes().len() != tag_len {
-            return Err(Error::Decryption);
-        }
-        ciphertext.extend_from_slice(mac.as_bytes());
+    let ciphertext = ciphertext.ok_or(Error::Decryption)?;
+    let mac = mac.unwrap_or_default();
+    if mac.len() != tag_len {
+        return Err(Error::Decryption);
     }
-    for cand in cek_candidates(&infos, keys, alg)? {
-        let res = alg.decrypt(&cand.key, &iv, &aad, tag_len, &ciphertext);
+    // the ciphertext is decrypted straight from the input; only AuthEnvelopedData, whose
+    // tag is stored apart, needs them joined
+    let joined;
+    let data = if mac.is_empty() {
+        ciphertext
+    } else {
+        joined = [ciphertext, mac].concat();
+        joined.as_slice()
+    };
+    for cand in cek_candidates(infos, keys, alg)? {
+        let res = alg.decrypt(&cand.key, &iv, aad, tag_len, data);
         if let (Ok(content), true) = (res, cand.genuine) {
             return Ok(Decrypted {
                 content,
@@ -187,6 +318,66 @@ mod tests {
     use crate::cert::generate_self_signed;
     use crate::crypto::{DigestAlgorithm, test_key};
     use std::time::Duration;
+
+    /// The DER written by hand is what the `cms` types encode, and decrypts on both paths.
+    #[test]
+    fn cbc_encoding_matches_cms_types() {
+        let key = test_key();
+        let cert = generate_self_signed(key, "CN=rcpt", Duration::from_secs(3600)).unwrap();
+        for alg in ContentEncryption::ALL.into_iter().filter(|a| !a.is_aead()) {
+            for len in [0, 1, 15, 16, 17, 200, 70_000] {
+                let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                let cek = alg.random_key();
+                let iv = alg.random_iv();
+                let infos = RecipientInfos(
+                    SetOfVec::try_from(vec![
+                        build_ktri(&cert, KeyTransport::RsaPkcs1v15, &cek).unwrap(),
+                    ])
+                    .unwrap(),
+                );
+                let ed = EnvelopedData {
+                    version: CmsVersion::V0,
+                    originator_info: None,
+                    recip_infos: infos.clone(),
+                    encrypted_content: EncryptedContentInfo {
+                        content_type: oids::DATA,
+                        content_enc_alg: AlgorithmIdentifierOwned {
+                            oid: alg.oid(),
+                            parameters: Some(
+                                Any::from_der(
+                                    &OctetString::new(iv.clone()).unwrap().to_der().unwrap(),
+                                )
+                                .unwrap(),
+                            ),
+                        },
+                        encrypted_content: Some(
+                            OctetString::new(alg.encrypt(&cek, &iv, &[], &content).unwrap())
+                                .unwrap(),
+                        ),
+                    },
+                    unprotected_attrs: None,
+                };
+                let expected = ContentInfo {
+                    content_type: oids::ENVELOPED_DATA,
+                    content: Any::from_der(&ed.to_der().unwrap()).unwrap(),
+                }
+                .to_der()
+                .unwrap();
+                let got = encode_enveloped_cbc(alg, &cek, &iv, &infos, &content).unwrap();
+                assert_eq!(got, expected, "{alg:?} {len}");
+                let keys = [DecryptionKey {
+                    certificate: &cert,
+                    key,
+                }];
+                assert!(parse_enveloped_der(&got).is_some());
+                assert_eq!(decrypt(&got, &keys).unwrap().content, content);
+                // the owned (BER) path: base64 text is not DER, so it takes that path
+                let b64 = crate::mime::encoding::encode_base64_lines(&got);
+                assert!(parse_enveloped_der(&b64).is_none());
+                assert_eq!(decrypt(&b64, &keys).unwrap().content, content);
+            }
+        }
+    }
 
     #[test]
     fn round_trip_every_algorithm() {

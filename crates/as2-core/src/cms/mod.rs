@@ -13,7 +13,8 @@ pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
 pub use recipient::DecryptionKey;
 pub use signed::{
-    SignOptions, VerifiedSignature, embedded_certificates, sign_detached, verify_detached,
+    SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
+    sign_detached_with_digest, verify_detached,
 };
 
 use cms::content_info::ContentInfo;

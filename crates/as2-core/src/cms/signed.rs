@@ -71,7 +71,35 @@ pub fn sign_detached(
     key: &dyn PrivateKeyOps,
     opts: &SignOptions,
 ) -> Result<Vec<u8>> {
+    Ok(sign(content, signer, key, opts)?.0)
+}
+
+/// [`sign_detached`], also returning the digest of `content` with `opts.digest` (the MIC
+/// of a signed AS2 message, RFC 4130 §7.3.1): with signed attributes it is the
+/// messageDigest the signature covers, so the content is hashed once.
+///
+/// # Errors
+/// As [`sign_detached`].
+pub fn sign_detached_with_digest(
+    content: &[u8],
+    signer: &Certificate,
+    key: &dyn PrivateKeyOps,
+    opts: &SignOptions,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (signature, digest) = sign(content, signer, key, opts)?;
+    let digest = digest.unwrap_or_else(|| opts.digest.digest(content));
+    Ok((signature, digest))
+}
+
+/// The signature, and the content digest when it was computed (signed attributes).
+fn sign(
+    content: &[u8],
+    signer: &Certificate,
+    key: &dyn PrivateKeyOps,
+    opts: &SignOptions,
+) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
     let digest = opts.digest;
+    let mut content_digest = None;
     let (signed_attrs, signature) = if opts.signed_attributes {
         let mut attrs = SetOfVec::new();
         attrs.insert(attribute(oids::ATTR_CONTENT_TYPE, &oids::DATA)?)?;
@@ -81,6 +109,7 @@ pub fn sign_detached(
         }
         let md = OctetString::new(digest.digest(content))?;
         attrs.insert(attribute(oids::ATTR_MESSAGE_DIGEST, &md)?)?;
+        content_digest = Some(md.into_bytes().into_vec());
         let sig = key.sign(opts.scheme, digest, &attrs.to_der()?)?;
         (Some(attrs), sig)
     } else {
@@ -122,7 +151,7 @@ pub fn sign_detached(
         content_type: oids::SIGNED_DATA,
         content: Any::from_der(&sd.to_der()?)?,
     };
-    Ok(ci.to_der()?)
+    Ok((ci.to_der()?, content_digest))
 }
 
 /// The certificates embedded in a SignedData (for display, or to pin a partner's new
@@ -163,6 +192,10 @@ pub struct VerifiedSignature {
     pub content_index: usize,
     /// The signingTime attribute, when present.
     pub signing_time: Option<SystemTime>,
+    /// The digest (with `digest`) of the content candidate that verified: the signed
+    /// messageDigest attribute, so the MIC of a signed message need not hash it again.
+    /// `None` for a signature without signed attributes.
+    pub content_digest: Option<Vec<u8>>,
 }
 
 fn sid_matches(sid: &SignerIdentifier, cert: &Certificate) -> bool {
@@ -217,12 +250,13 @@ pub fn verify_detached(
                 continue;
             };
             match verify_one(si, digest, alg, &public, contents) {
-                Ok((content_index, signing_time)) => {
+                Ok((content_index, signing_time, content_digest)) => {
                     return Ok(VerifiedSignature {
                         digest,
                         signer: cert.clone(),
                         content_index,
                         signing_time,
+                        content_digest,
                     });
                 }
                 Err(e) => last_err = e,
@@ -238,12 +272,12 @@ fn verify_one(
     alg: crate::crypto::SigAlg,
     public: &rsa::PublicKey,
     contents: &[&[u8]],
-) -> Result<(usize, Option<SystemTime>)> {
+) -> Result<(usize, Option<SystemTime>, Option<Vec<u8>>)> {
     let sig = si.signature.as_bytes();
     let Some(attrs) = &si.signed_attrs else {
         for (i, c) in contents.iter().enumerate() {
             if rsa_verify(public, alg, digest, c, sig).is_ok() {
-                return Ok((i, None));
+                return Ok((i, None, None));
             }
         }
         return Err(Error::Signature(
@@ -262,7 +296,7 @@ fn verify_one(
         .and_then(|a| a.to_der().ok())
         .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
         .map(|t| t.to_system_time());
-    Ok((index, signing_time))
+    Ok((index, signing_time, Some(md.into_bytes().into_vec())))
 }
 
 #[cfg(test)]
@@ -298,6 +332,16 @@ mod tests {
                     assert_eq!(v.digest, digest);
                     assert_eq!(v.content_index, 1);
                     assert_eq!(v.signing_time.is_some(), signed_attributes);
+                    let expected = digest.digest(b"content");
+                    if signed_attributes {
+                        assert_eq!(v.content_digest.as_deref(), Some(expected.as_slice()));
+                    } else {
+                        assert_eq!(v.content_digest, None);
+                    }
+                    let (sig2, d) =
+                        sign_detached_with_digest(b"content", &cert, key, &opts).unwrap();
+                    assert_eq!(d, expected);
+                    verify_detached(&sig2, &[b"content"], std::slice::from_ref(&cert)).unwrap();
                     let err = verify_detached(&sig, &[b"tampered"], std::slice::from_ref(&cert))
                         .unwrap_err();
                     assert!(matches!(err, Error::Integrity(_) | Error::Signature(_)));

@@ -199,6 +199,62 @@ impl ContentEncryption {
     }
 }
 
+impl ContentEncryption {
+    /// The cipher block length of a CBC algorithm (8 or 16); 1 for GCM (no padding).
+    pub(crate) fn block_len(self) -> usize {
+        match self {
+            Self::Des3Cbc => 8,
+            Self::Aes128Cbc | Self::Aes192Cbc | Self::Aes256Cbc => 16,
+            Self::Aes128Gcm | Self::Aes256Gcm => 1,
+        }
+    }
+
+    /// The CBC ciphertext length of `msg_len` bytes of plaintext (PKCS#7 always pads).
+    pub(crate) fn cbc_ciphertext_len(self, msg_len: usize) -> usize {
+        let bs = self.block_len();
+        (msg_len / bs + 1) * bs
+    }
+
+    /// CBC only: encrypt `msg` with PKCS#7 padding into `out`, which is exactly
+    /// [`Self::cbc_ciphertext_len`] long: the same ciphertext as [`Self::encrypt`], written
+    /// where the caller wants it (after a DER header, say).
+    pub(crate) fn encrypt_cbc_into(
+        self,
+        key: &[u8],
+        iv: &[u8],
+        msg: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let bad = |_| Error::Crypto("bad key or iv length".into());
+        let pad = |_| Error::Crypto("CBC output buffer too short".into());
+        match self {
+            Self::Des3Cbc => cbc::Encryptor::<des::TdesEde3>::new_from_slices(key, iv)
+                .map_err(bad)?
+                .encrypt_padded_b2b::<Pkcs7>(msg, out)
+                .map(|_| ())
+                .map_err(pad),
+            Self::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(key, iv)
+                .map_err(bad)?
+                .encrypt_padded_b2b::<Pkcs7>(msg, out)
+                .map(|_| ())
+                .map_err(pad),
+            Self::Aes192Cbc => cbc::Encryptor::<aes::Aes192>::new_from_slices(key, iv)
+                .map_err(bad)?
+                .encrypt_padded_b2b::<Pkcs7>(msg, out)
+                .map(|_| ())
+                .map_err(pad),
+            Self::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
+                .map_err(bad)?
+                .encrypt_padded_b2b::<Pkcs7>(msg, out)
+                .map(|_| ())
+                .map_err(pad),
+            Self::Aes128Gcm | Self::Aes256Gcm => {
+                Err(Error::Crypto("GCM has no CBC encryption".into()))
+            }
+        }
+    }
+}
+
 fn gcm_encrypt<C>(key: &[u8], nonce: &[u8], aad: &[u8], data: &[u8]) -> Result<Vec<u8>>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = U16> + cipher::KeyInit,
@@ -261,6 +317,16 @@ mod tests {
             );
             assert_eq!(ContentEncryption::from_oid(&alg.oid()).unwrap(), alg);
             assert_eq!(ContentEncryption::from_name(alg.name()), Some(alg));
+            if !alg.is_aead() {
+                let mut out = vec![0; alg.cbc_ciphertext_len(11)];
+                alg.encrypt_cbc_into(&key, &iv, b"hello world", &mut out)
+                    .unwrap();
+                assert_eq!(out, ct);
+                assert!(
+                    alg.encrypt_cbc_into(&key, &iv, b"hello world", &mut out[1..])
+                        .is_err()
+                );
+            }
             let other = alg.random_key();
             if alg.is_aead() {
                 assert!(matches!(

@@ -169,6 +169,27 @@ impl DigestAlgorithm {
     }
 }
 
+impl DigestAlgorithm {
+    /// Hash the concatenation of `parts` without building it.
+    pub(crate) fn digest_parts(self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<D: sha2::Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut h = D::new();
+            for p in parts {
+                h.update(p);
+            }
+            h.finalize().to_vec()
+        }
+        match self {
+            Self::Md5 => run::<md5::Md5>(parts),
+            Self::Sha1 => run::<sha1::Sha1>(parts),
+            Self::Sha224 => run::<sha2::Sha224>(parts),
+            Self::Sha256 => run::<sha2::Sha256>(parts),
+            Self::Sha384 => run::<sha2::Sha384>(parts),
+            Self::Sha512 => run::<sha2::Sha512>(parts),
+        }
+    }
+}
+
 impl std::fmt::Display for DigestAlgorithm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as2_name())
@@ -195,6 +216,7 @@ mod tests {
             }
             assert_eq!(DigestAlgorithm::from_oid(&a.oid()).unwrap(), a);
             assert_eq!(a.digest(b"x").len(), a.output_len());
+            assert_eq!(a.digest_parts(&[b"ab", b"", b"c"]), a.digest(b"abc"));
         }
         assert_eq!(
             DigestAlgorithm::from_name("rsa-sha1"),

@@ -6,6 +6,7 @@ use crate::cert::Certificate;
 use crate::cms::{self, DEFAULT_MAX_DECOMPRESSED, DecryptionKey, VerifiedSignature};
 use crate::crypto::{ContentEncryption, oids};
 use crate::error::{Error, Result};
+use crate::mime::encoding::decode_cow;
 use crate::mime::{ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers};
 
 /// Our keys, the partner's certificates and the policy.
@@ -100,7 +101,12 @@ enum Layer {
 }
 
 fn classify(entity: &Entity) -> Result<Layer> {
-    let ct = entity.content_type();
+    classify_parts(entity.headers(), entity.body())
+}
+
+/// [`classify`] on headers and a (transfer-encoded) body.
+fn classify_parts(headers: &Headers, body: &[u8]) -> Result<Layer> {
+    let ct = headers.content_type();
     if ct.is("multipart/signed") {
         return Ok(Layer::Signed);
     }
@@ -112,7 +118,8 @@ fn classify(entity: &Entity) -> Result<Layer> {
         Some("enveloped-data" | "authenveloped-data") => Ok(Layer::Enveloped),
         Some("compressed-data") => Ok(Layer::Compressed),
         _ => {
-            let oid = cms::content_type_of(&entity.decoded_body()?)?;
+            let body = decode_cow(headers.get("content-transfer-encoding"), body)?;
+            let oid = cms::content_type_of(&body)?;
             if oid == oids::ENVELOPED_DATA || oid == oids::AUTH_ENVELOPED_DATA {
                 Ok(Layer::Enveloped)
             } else if oid == oids::COMPRESSED_DATA {
@@ -124,6 +131,14 @@ fn classify(entity: &Entity) -> Result<Layer> {
             }
         }
     }
+}
+
+/// The bytes the MIC of a signed message is computed over.
+enum SignedSource {
+    /// The signed entity's exact bytes.
+    Raw(Entity),
+    /// A canonical form of them, which verified where the exact bytes did not.
+    Canonical(Vec<u8>),
 }
 
 /// Process an inbound message from its HTTP headers and body.
@@ -142,37 +157,49 @@ pub fn parse_inbound(
     cfg: &InboundConfig<'_>,
 ) -> Result<InboundMessage> {
     let envelope = Envelope::from_headers(headers)?;
-    let mut entity = Entity::from_parts(headers.clone(), body);
     let mut encryption = None;
     let mut signature: Option<VerifiedSignature> = None;
-    let mut signed_bytes: Option<Vec<u8>> = None;
+    let mut signed_source: Option<SignedSource> = None;
     let mut compressed = false;
-    let mut unsigned_mic_source: Option<Vec<u8>> = None;
-    for _ in 0..8 {
+    // The entity whose bytes are the MIC of an unsigned message, and whether its header
+    // block is to be canonicalised (decrypted) or not (decompressed). Computed at the end,
+    // and only when no signature was found.
+    let mut unsigned_mic_source: Option<(Entity, bool)> = None;
+    // An encrypted message (the common case) is decrypted straight from the HTTP body,
+    // without first copying it into an entity.
+    let mut entity = if matches!(classify_parts(headers, body)?, Layer::Enveloped) {
+        let data = decode_cow(headers.get("content-transfer-encoding"), body)?;
+        let d = cms::decrypt(&data, cfg.decryption_keys)?;
+        encryption = Some(d.algorithm);
+        let e = Entity::parse_or_body_vec(d.content);
+        unsigned_mic_source = Some((e.clone(), true));
+        e
+    } else {
+        Entity::from_parts(headers.clone(), body)
+    };
+    // at most 8 layers, the decryption above included
+    let rounds = if encryption.is_some() { 7 } else { 8 };
+    for _ in 0..rounds {
         match classify(&entity)? {
             Layer::Payload => break,
             Layer::Enveloped => {
                 if encryption.is_some() {
                     return Err(Error::UnsupportedFormat("nested encryption".into()));
                 }
-                let d = cms::decrypt(&entity.decoded_body()?, cfg.decryption_keys)?;
+                let d = cms::decrypt(&entity.decoded_body_cow()?, cfg.decryption_keys)?;
                 encryption = Some(d.algorithm);
-                entity = Entity::parse_or_body(&d.content);
+                entity = Entity::parse_or_body_vec(d.content);
                 if unsigned_mic_source.is_none() && signature.is_none() {
-                    unsigned_mic_source = Some(if entity.headers().is_empty() {
-                        d.content
-                    } else {
-                        canonicalize_headers(&d.content)
-                    });
+                    unsigned_mic_source = Some((entity.clone(), true));
                 }
             }
             Layer::Compressed => {
-                let data = entity.decoded_body()?;
+                let data = entity.decoded_body_cow()?;
                 let inflated = cms::decompress(&data, cfg.max_decompressed)?;
                 compressed = true;
-                entity = Entity::parse_or_body(&inflated);
+                entity = Entity::parse_or_body_vec(inflated);
                 if signature.is_none() {
-                    unsigned_mic_source = Some(inflated);
+                    unsigned_mic_source = Some((entity.clone(), false));
                 }
             }
             Layer::Signed => {
@@ -180,11 +207,11 @@ pub fn parse_inbound(
                     return Err(Error::UnsupportedFormat("nested signatures".into()));
                 }
                 let (signed, sig_part) = entity.split_signed()?;
-                let sig = sig_part.decoded_body()?;
+                let sig = sig_part.decoded_body_cow()?;
                 let raw = signed.raw();
                 // The exact bytes first: the common case needs no canonical copies.
-                let (v, bytes) = match cms::verify_detached(&sig, &[raw], cfg.trusted_signers) {
-                    Ok(v) => (v, raw.to_vec()),
+                let (v, source) = match cms::verify_detached(&sig, &[raw], cfg.trusted_signers) {
+                    Ok(v) => (v, SignedSource::Raw(signed.clone())),
                     Err(_) => {
                         let mut candidates = vec![raw.to_vec()];
                         for c in [canonicalize_headers(raw), canonicalize_crlf(raw)] {
@@ -195,10 +222,16 @@ pub fn parse_inbound(
                         let refs: Vec<&[u8]> = candidates.iter().map(Vec::as_slice).collect();
                         let v = cms::verify_detached(&sig, &refs, cfg.trusted_signers)?;
                         let index = v.content_index;
-                        (v, candidates.swap_remove(index))
+                        let bytes = candidates.swap_remove(index);
+                        let source = if index == 0 {
+                            SignedSource::Raw(signed.clone())
+                        } else {
+                            SignedSource::Canonical(bytes)
+                        };
+                        (v, source)
                     }
                 };
-                signed_bytes = Some(bytes);
+                signed_source = Some(source);
                 signature = Some(v);
                 entity = signed;
             }
@@ -233,9 +266,27 @@ pub fn parse_inbound(
     } else {
         crate::crypto::DigestAlgorithm::Sha256
     };
-    let mic = match (&signed_bytes, &unsigned_mic_source) {
-        (Some(b), _) | (None, Some(b)) => Mic::compute(mic_alg, b),
-        (None, None) => Mic::compute(mic_alg, body),
+    let mic = match (&signed_source, &signature, &unsigned_mic_source) {
+        // the signature's messageDigest is the digest of exactly the signed bytes
+        (Some(_), Some(v), _) if v.digest == mic_alg && v.content_digest.is_some() => Mic {
+            algorithm: mic_alg,
+            value: v.content_digest.clone().unwrap_or_default(),
+        },
+        (Some(SignedSource::Raw(e)), _, _) => Mic::compute(mic_alg, e.raw()),
+        (Some(SignedSource::Canonical(b)), _, _) => Mic::compute(mic_alg, b),
+        (None, _, Some((e, canonical))) => {
+            if *canonical && !e.headers().is_empty() {
+                // canonicalise the header block only; the body is hashed as it is
+                let head = canonicalize_headers(e.raw_headers());
+                Mic {
+                    algorithm: mic_alg,
+                    value: mic_alg.digest_parts(&[&head, e.body()]),
+                }
+            } else {
+                Mic::compute(mic_alg, e.raw())
+            }
+        }
+        (None, _, None) => Mic::compute(mic_alg, body),
     };
     let payload = entity.decoded_body()?;
     Ok(InboundMessage {

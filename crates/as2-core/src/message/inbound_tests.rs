@@ -336,3 +336,67 @@ fn mic_algorithm_follows_the_chosen_rule_when_the_partner_asks_for_another_diges
     assert!(by_signature.mic.matches(&built.mic));
     assert!(!negotiated.mic.matches(&built.mic));
 }
+
+/// The MIC computed without a second hash (signed: the signature's messageDigest;
+/// encrypted only: the canonical header block hashed with the body) is the digest of the
+/// bytes RFC 4130 names, computed independently here.
+#[test]
+fn mic_equals_the_digest_of_the_rfc_4130_bytes() {
+    let key = test_key();
+    let cert = generate_self_signed(key, "CN=mic2", Duration::from_secs(3600)).unwrap();
+    let keys = [DecryptionKey {
+        certificate: &cert,
+        key,
+    }];
+    let trusted = [cert.clone()];
+    let cfg = InboundConfig {
+        decryption_keys: &keys,
+        trusted_signers: &trusted,
+        mic_choice: MicChoice::SignatureDigest,
+        ..InboundConfig::default()
+    };
+    let payload = vec![b'x'; 100_000];
+    for encrypt in [false, true] {
+        let mut m = OutboundMessage::new("a", "b", &payload, "application/edi-x12");
+        m.signer = Some(Signer {
+            certificate: &cert,
+            key,
+            options: SignOptions::default(),
+        });
+        if encrypt {
+            m.encryption = Some((vec![&cert], EncryptOptions::default()));
+        }
+        let built = build_outbound(&m).unwrap();
+        let headers = Headers::from_pairs(built.headers.clone());
+        let top = Entity::from_parts(headers.clone(), &built.body);
+        let signed_entity = if encrypt {
+            let d = cms::decrypt(&built.body, &keys).unwrap();
+            Entity::parse(&d.content).unwrap()
+        } else {
+            top
+        };
+        let (signed, _) = signed_entity.split_signed().unwrap();
+        let expected = Mic::compute(DigestAlgorithm::Sha256, signed.raw());
+        assert_eq!(built.mic, expected, "build, encrypt={encrypt}");
+        let got = parse_inbound(&headers, &built.body, &cfg).unwrap();
+        assert_eq!(got.mic, expected, "parse, encrypt={encrypt}");
+        assert_eq!(got.payload, payload);
+        assert_eq!(got.payload_entity, signed);
+    }
+    // encrypted only, LF header block: the MIC is over the canonical headers and the body
+    // as it is
+    let inner = b"Content-Type: text/plain\nX-A: b\n\nline one\nline two\n".to_vec();
+    let body = cms::encrypt(&inner, &[&cert], EncryptOptions::default()).unwrap();
+    let headers = Headers::from_pairs([
+        ("AS2-From", "a"),
+        ("AS2-To", "b"),
+        (
+            "Content-Type",
+            "application/pkcs7-mime; smime-type=enveloped-data",
+        ),
+    ]);
+    let got = parse_inbound(&headers, &body, &cfg).unwrap();
+    let expected = Mic::compute(DigestAlgorithm::Sha256, &canonicalize_headers(&inner));
+    assert_eq!(got.mic, expected);
+    assert_eq!(got.payload, b"line one\nline two\n");
+}

@@ -8,7 +8,7 @@ use crate::cert::Certificate;
 use crate::cms::{self, EncryptOptions, SignOptions};
 use crate::crypto::{DigestAlgorithm, MicAlgStyle, PrivateKeyOps};
 use crate::error::Result;
-use crate::mime::{EntityBuilder, Headers, build_multipart, generate_boundary, quote};
+use crate::mime::{EntityBuilder, Headers, generate_boundary, quote};
 
 /// Where compression goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,7 +132,7 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         .clone()
         .unwrap_or_else(|| generate_message_id(&msg.message_id_domain));
 
-    // 1. the payload entity
+    // 1. the payload entity: `payload_head` + the payload, written where it is needed
     let mut payload =
         EntityBuilder::new(msg.content_type.clone()).header("Content-Transfer-Encoding", "binary");
     if let Some(f) = &msg.filename {
@@ -141,7 +141,8 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
             format!("attachment; filename={}", quote(f)),
         );
     }
-    let payload_entity = payload.body(msg.payload.to_vec()).build();
+    let payload_head = payload.build();
+    let payload_entity = || [payload_head.as_slice(), msg.payload].concat();
 
     // MIC algorithm: the signature's digest, else the first requested, else sha-256
     let mic_alg = msg.signer.as_ref().map_or_else(
@@ -154,44 +155,92 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         |s| s.options.digest,
     );
 
-    let mut entity = payload_entity.clone();
     let mut top: Option<(Headers, Vec<u8>)> = None;
-    if msg.compression == Compression::BeforeSigning {
-        entity = compressed_entity(&entity)?;
-    }
-    let mic = if let Some(signer) = &msg.signer {
-        let sig = cms::sign_detached(&entity, signer.certificate, signer.key, &signer.options)?;
+    let (mut entity, mic) = if let Some(signer) = &msg.signer {
+        let compressed = if msg.compression == Compression::BeforeSigning {
+            Some(compressed_entity(&payload_entity())?)
+        } else {
+            None
+        };
+        let boundary = generate_boundary();
+        let ct = format!(
+            "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}; boundary={}",
+            signer.options.digest.name(msg.micalg_style),
+            quote(&boundary)
+        );
+        let mut h = Headers::new();
+        h.push("Content-Type", ct);
+        // the multipart/signed entity in one buffer (as `build_multipart` lays it out):
+        // its header block only when a further layer wraps it as an entity
+        let wrapped = msg.encryption.is_some() || msg.compression == Compression::AfterSigning;
+        let mut out = if wrapped {
+            let mut v = h.to_bytes();
+            v.extend_from_slice(b"\r\n");
+            v
+        } else {
+            Vec::new()
+        };
+        let inner_len = compressed
+            .as_ref()
+            .map_or(payload_head.len() + msg.payload.len(), Vec::len);
+        // room for the signature part (base64 of a few KiB at most) and the delimiters
+        out.reserve_exact(inner_len + 3 * boundary.len() + 16 * 1024);
+        let delimiter = |out: &mut Vec<u8>, close: bool| {
+            out.extend_from_slice(b"--");
+            out.extend_from_slice(boundary.as_bytes());
+            out.extend_from_slice(if close { b"--\r\n".as_slice() } else { b"\r\n" });
+        };
+        delimiter(&mut out, false);
+        let inner_start = out.len();
+        match &compressed {
+            Some(c) => out.extend_from_slice(c),
+            None => {
+                out.extend_from_slice(&payload_head);
+                out.extend_from_slice(msg.payload);
+            }
+        }
+        // RFC 4130 §7.3.1: the MIC is over the signed entity, which the signature's
+        // messageDigest covers, so the signer's digest is the MIC
+        let (sig, digest) = cms::sign_detached_with_digest(
+            &out[inner_start..],
+            signer.certificate,
+            signer.key,
+            &signer.options,
+        )?;
         let sig_part = EntityBuilder::new("application/pkcs7-signature; name=\"smime.p7s\"")
             .header("Content-Disposition", "attachment; filename=\"smime.p7s\"")
             .body_base64(&sig)
             .build();
-        let boundary = generate_boundary();
-        let ct = format!(
-            "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}",
-            signer.options.digest.name(msg.micalg_style)
-        );
-        let (ct, body) = build_multipart(&ct, &boundary, &[&entity, &sig_part]);
-        let mic = Mic::compute(signer.options.digest, &entity);
-        let mut h = Headers::new();
-        h.push("Content-Type", ct);
-        entity = EntityBuilder::new(h.get("Content-Type").unwrap_or_default())
-            .body(body.clone())
-            .build();
-        top = Some((h, body));
-        mic
-    } else if msg.compression != Compression::None || msg.encryption.is_some() {
-        // unsigned: over the (uncompressed / decrypted) payload entity with its headers
-        Mic::compute(mic_alg, &payload_entity)
+        out.extend_from_slice(b"\r\n");
+        delimiter(&mut out, false);
+        out.extend_from_slice(&sig_part);
+        out.extend_from_slice(b"\r\n");
+        delimiter(&mut out, true);
+        let mic = Mic {
+            algorithm: signer.options.digest,
+            value: digest,
+        };
+        if wrapped {
+            (out, mic)
+        } else {
+            top = Some((h, out));
+            (Vec::new(), mic)
+        }
     } else {
-        // nothing applied: over the content alone
-        Mic::compute(mic_alg, msg.payload)
+        let entity = payload_entity();
+        let mic = if msg.compression != Compression::None || msg.encryption.is_some() {
+            // unsigned: over the (uncompressed / decrypted) payload entity with its headers
+            Mic::compute(mic_alg, &entity)
+        } else {
+            // nothing applied: over the content alone
+            Mic::compute(mic_alg, msg.payload)
+        };
+        (entity, mic)
     };
     if msg.compression == Compression::AfterSigning
         || (msg.compression == Compression::BeforeSigning && msg.signer.is_none())
     {
-        if msg.compression == Compression::AfterSigning {
-            entity = compressed_entity(&entity)?;
-        }
+        entity = compressed_entity(&entity)?;
         top = None;
     }
     if let Some((recipients, opts)) = &msg.encryption {
@@ -213,7 +262,7 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
     let (content_headers, body) = match top {
         Some(t) => t,
         None => {
-            let e = crate::mime::Entity::parse(&entity)?;
+            let e = crate::mime::Entity::parse_vec(entity)?;
             (e.headers().clone(), e.body().to_vec())
         }
     };

@@ -1,6 +1,8 @@
 //! Content-Transfer-Encoding: decode base64, quoted-printable, 7bit, 8bit and binary;
 //! encode base64 with 76-column lines.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -11,11 +13,16 @@ use crate::error::{Error, Result};
 /// # Errors
 /// Malformed base64, or an unknown encoding.
 pub fn decode(cte: Option<&str>, body: &[u8]) -> Result<Vec<u8>> {
+    decode_cow(cte, body).map(Cow::into_owned)
+}
+
+/// [`decode`], borrowing an identity-encoded (binary, 7bit, 8bit) body instead of copying it.
+pub(crate) fn decode_cow<'a>(cte: Option<&str>, body: &'a [u8]) -> Result<Cow<'a, [u8]>> {
     let cte = cte.map(|s| s.trim().to_ascii_lowercase());
     match cte.as_deref() {
-        None | Some("" | "7bit" | "8bit" | "binary") => Ok(body.to_vec()),
-        Some("base64") => decode_base64(body),
-        Some("quoted-printable") => Ok(decode_quoted_printable(body)),
+        None | Some("" | "7bit" | "8bit" | "binary") => Ok(Cow::Borrowed(body)),
+        Some("base64") => decode_base64(body).map(Cow::Owned),
+        Some("quoted-printable") => Ok(Cow::Owned(decode_quoted_printable(body))),
         Some(other) => Err(Error::TransferEncoding(other.to_owned())),
     }
 }

@@ -12,14 +12,45 @@ pub use headers::{
     ContentType, Headers, parse_value_with_params, quote, quote_if_needed, split_unquoted, unquote,
 };
 
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 
 /// A MIME entity: its exact raw bytes (headers + blank line + body) and parsed headers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The bytes live in a buffer shared with the entity's parts and their parts (`parts`
+/// and `split_signed` copy nothing), so cloning an entity is cheap.
+#[derive(Clone)]
 pub struct Entity {
-    raw: Vec<u8>,
+    /// The buffer holding this entity (and maybe its parent and siblings).
+    buf: Arc<Vec<u8>>,
+    /// This entity's bytes within `buf`.
+    range: Range<usize>,
+    /// Where the body starts within `buf`.
     body_start: usize,
     headers: Headers,
+}
+
+impl PartialEq for Entity {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+            && self.raw_headers().len() == other.raw_headers().len()
+            && self.headers == other.headers
+    }
+}
+
+impl Eq for Entity {}
+
+impl std::fmt::Debug for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entity")
+            .field("raw", &self.raw())
+            .field("body_start", &self.raw_headers().len())
+            .field("headers", &self.headers)
+            .finish()
+    }
 }
 
 impl Entity {
@@ -29,10 +60,24 @@ impl Entity {
     /// # Errors
     /// A malformed header line.
     pub fn parse(raw: &[u8]) -> Result<Self> {
+        Self::parse_vec(raw.to_vec())
+    }
+
+    /// [`Self::parse`], taking ownership of the bytes instead of copying them.
+    pub(crate) fn parse_vec(raw: Vec<u8>) -> Result<Self> {
+        let len = raw.len();
+        Self::parse_in(Arc::new(raw), 0..len)
+    }
+
+    /// Parse the entity at `range` of a shared buffer.
+    fn parse_in(buf: Arc<Vec<u8>>, range: Range<usize>) -> Result<Self> {
+        let raw = &buf[range.clone()];
         let (header_end, body_start) = find_header_end(raw);
         let headers = Headers::parse(&raw[..header_end])?;
+        let body_start = range.start + body_start;
         Ok(Self {
-            raw: raw.to_vec(),
+            buf,
+            range,
             body_start,
             headers,
         })
@@ -43,13 +88,23 @@ impl Entity {
     /// `Content-Type`, the whole input becomes the body of a headerless entity.
     #[must_use]
     pub fn parse_or_body(raw: &[u8]) -> Self {
-        match Self::parse(raw) {
-            Ok(e) if e.headers.contains("content-type") => e,
-            _ => Self {
-                raw: raw.to_vec(),
-                body_start: 0,
-                headers: Headers::new(),
-            },
+        Self::parse_or_body_vec(raw.to_vec())
+    }
+
+    /// [`Self::parse_or_body`], taking ownership of the bytes instead of copying them.
+    pub(crate) fn parse_or_body_vec(raw: Vec<u8>) -> Self {
+        let (header_end, body_start) = find_header_end(&raw);
+        let headers = match Headers::parse(&raw[..header_end]) {
+            Ok(h) if h.contains("content-type") => Some(h),
+            _ => None,
+        };
+        let len = raw.len();
+        let (body_start, headers) = headers.map_or((0, Headers::new()), |h| (body_start, h));
+        Self {
+            buf: Arc::new(raw),
+            range: 0..len,
+            body_start,
+            headers,
         }
     }
 
@@ -58,11 +113,14 @@ impl Entity {
     #[must_use]
     pub fn from_parts(headers: Headers, body: &[u8]) -> Self {
         let mut raw = headers.to_bytes();
+        raw.reserve_exact(2 + body.len());
         raw.extend_from_slice(b"\r\n");
         let body_start = raw.len();
         raw.extend_from_slice(body);
+        let len = raw.len();
         Self {
-            raw,
+            buf: Arc::new(raw),
+            range: 0..len,
             body_start,
             headers,
         }
@@ -71,19 +129,19 @@ impl Entity {
     /// The exact bytes of the entity, headers included.
     #[must_use]
     pub fn raw(&self) -> &[u8] {
-        &self.raw
+        &self.buf[self.range.clone()]
     }
 
     /// The raw header block including the blank line that ends it.
     #[must_use]
     pub fn raw_headers(&self) -> &[u8] {
-        &self.raw[..self.body_start]
+        &self.buf[self.range.start..self.body_start]
     }
 
     /// The body as transmitted (still transfer-encoded).
     #[must_use]
     pub fn body(&self) -> &[u8] {
-        &self.raw[self.body_start..]
+        &self.buf[self.body_start..self.range.end]
     }
 
     /// The parsed headers.
@@ -104,6 +162,11 @@ impl Entity {
     /// An undecodable body.
     pub fn decoded_body(&self) -> Result<Vec<u8>> {
         encoding::decode(self.headers.get("content-transfer-encoding"), self.body())
+    }
+
+    /// [`Self::decoded_body`], borrowing an identity-encoded (binary) body.
+    pub(crate) fn decoded_body_cow(&self) -> Result<Cow<'_, [u8]>> {
+        encoding::decode_cow(self.headers.get("content-transfer-encoding"), self.body())
     }
 
     /// The `filename` of `Content-Disposition` (or `name` of `Content-Type`), if any.
@@ -133,9 +196,10 @@ impl Entity {
         let boundary = ct
             .param("boundary")
             .ok_or_else(|| Error::Mime("multipart without boundary".into()))?;
-        split_multipart(self.body(), boundary)?
+        let base = self.body_start;
+        split_multipart_ranges(self.body(), boundary)?
             .into_iter()
-            .map(Self::parse)
+            .map(|r| Self::parse_in(Arc::clone(&self.buf), base + r.start..base + r.end))
             .collect()
     }
 
@@ -195,11 +259,20 @@ fn find_header_end(raw: &[u8]) -> (usize, usize) {
 /// # Errors
 /// No delimiter found.
 pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>> {
+    Ok(split_multipart_ranges(body, boundary)?
+        .into_iter()
+        .map(|r| &body[r])
+        .collect())
+}
+
+/// [`split_multipart`], as ranges of `body`.
+fn split_multipart_ranges(body: &[u8], boundary: &str) -> Result<Vec<Range<usize>>> {
     let delim: Vec<u8> = [b"--".as_slice(), boundary.as_bytes()].concat();
+    let finder = memchr::memmem::Finder::new(&delim);
     let mut parts = Vec::new();
     let mut current_start: Option<usize> = None;
     let mut pos = 0;
-    while let Some(off) = find(&body[pos..], &delim) {
+    while let Some(off) = finder.find(&body[pos..]) {
         let at = pos + off;
         let at_line_start = at == 0 || body[at - 1] == b'\n';
         let after = at + delim.len();
@@ -219,7 +292,7 @@ pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8
                     end -= 1;
                 }
             }
-            parts.push(&body[start..end]);
+            parts.push(start..end);
         }
         if is_close {
             return Ok(parts);
@@ -240,7 +313,7 @@ pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8
     }
     // no close delimiter: take what is there
     if let Some(start) = current_start {
-        parts.push(&body[start..]);
+        parts.push(start..body.len());
     }
     if parts.is_empty() {
         return Err(Error::Mime(format!("boundary {boundary:?} not found")));
@@ -268,22 +341,10 @@ pub fn sanitize_filename(name: &str) -> Option<String> {
 /// Position of `needle` in `hay`.
 #[must_use]
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    if needle.is_empty() {
         return None;
     }
-    // Look for the first byte, then compare the rest: comparing every window calls memcmp
-    // once per byte of a multi-megabyte body.
-    let (first, rest) = needle.split_first()?;
-    let last_start = hay.len() - needle.len();
-    let mut from = 0;
-    while from <= last_start {
-        let at = from + hay[from..=last_start].iter().position(|b| b == first)?;
-        if &hay[at + 1..at + needle.len()] == rest {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+    memchr::memmem::find(hay, needle)
 }
 
 #[cfg(test)]
@@ -325,5 +386,23 @@ mod tests {
         assert_eq!(e.body(), b"body");
         let parts = split_multipart(b"--ab\r\n\r\nx\r\n--abc\r\n--ab--", "ab").unwrap();
         assert_eq!(parts, vec![b"\r\nx\r\n--abc".as_slice()]);
+    }
+
+    #[test]
+    fn find_and_shared_parts() {
+        assert_eq!(find(b"abcabd", b"abd"), Some(3));
+        assert_eq!(find(b"abc", b""), None);
+        assert_eq!(find(b"ab", b"abc"), None);
+        let e = Entity::parse(SIGNED).unwrap();
+        let (signed, sig) = e.split_signed().unwrap();
+        let copy = Entity::parse(signed.raw()).unwrap();
+        assert_eq!(signed, copy);
+        assert_eq!(signed.raw_headers(), b"Content-Type: text/plain\n\n");
+        assert_eq!(copy.clone().body(), b"hello\n");
+        assert_ne!(signed, sig);
+        let bare = Entity::parse_or_body_vec(b"no headers here".to_vec());
+        assert!(bare.headers().is_empty());
+        assert_eq!(bare.body(), b"no headers here");
+        assert_eq!(bare, Entity::parse_or_body(b"no headers here"));
     }
 }
