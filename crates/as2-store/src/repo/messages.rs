@@ -476,6 +476,16 @@ impl Messages<'_> {
 
     /// Records the MDN of a message of `scope` (one per message; a second replaces nothing).
     pub fn record_mdn(&self, scope: Scope, mdn: &MdnRecord) -> StoreResult<()> {
+        self.record_mdn_with_raw(scope, mdn, None)
+    }
+
+    /// Records the MDN with the MDN itself as sent (headers and body), kept in its row.
+    pub fn record_mdn_with_raw(
+        &self,
+        scope: Scope,
+        mdn: &MdnRecord,
+        raw: Option<&[u8]>,
+    ) -> StoreResult<()> {
         self.get(scope, mdn.message_id)?;
         let mut conn = self.store.db().conn()?;
         with_conn!(&mut conn, |c| diesel::insert_into(mdns::table)
@@ -491,6 +501,7 @@ impl Messages<'_> {
                 mdns::verified.eq(mdn.verified),
                 mdns::original_message_id.eq(mdn.original_message_id.as_deref()),
                 mdns::raw_key.eq(mdn.raw_key.as_deref()),
+                mdns::raw.eq(raw),
                 mdns::created_at.eq(to_db(mdn.created_at)),
             ))
             .execute(c))
@@ -501,6 +512,19 @@ impl Messages<'_> {
     /// The MDN of a message of `scope`, if one was recorded.
     pub fn mdn(&self, scope: Scope, id: MessageId) -> StoreResult<Option<MdnRecord>> {
         Ok(self.mdns(scope, &[id])?.remove(&id))
+    }
+
+    /// The MDN as sent, when it is kept in its row (see [`Messages::record_mdn_with_raw`]).
+    pub fn mdn_raw(&self, scope: Scope, id: MessageId) -> StoreResult<Option<Vec<u8>>> {
+        let mut conn = self.store.db().conn()?;
+        let raw: Option<Option<Vec<u8>>> = with_conn!(&mut conn, |c| mdns::table
+            .filter(mdns::message_id.eq(id.0))
+            .filter(mdns::tenant_id.eq(scope.tenant()))
+            .filter(mdns::mode.eq(scope.mode()))
+            .select(mdns::raw)
+            .first(c)
+            .optional())?;
+        Ok(raw.flatten())
     }
 
     /// The MDNs of several messages of `scope` in one query (a page of a list), by message.
