@@ -15,23 +15,11 @@ use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::{MessageFilter, NewMessage};
 use as2_store::testing::TestDb;
 
-use crate::paths::project_root;
-
 /// The file: 1 GiB.
 const SIZE: usize = 1 << 30;
 
 pub(crate) fn run() -> Result<()> {
-    let root = project_root();
-    let built = Command::new("cargo")
-        .args(["build", "--release", "-p", "as2-gateway"])
-        .current_dir(&root)
-        .status()?;
-    if !built.success() {
-        bail!("building as2-gateway failed");
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
-    let exe = target.join("release/as2-gateway");
+    let (target, exe) = crate::bench_gateway::release_gateway()?;
 
     let db = TestDb::sqlite();
     let data = tempfile::tempdir()?;

@@ -228,6 +228,9 @@ mod stats;
 
 const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
 
+/// A message and its MDN, if one was recorded.
+pub type MessageWithMdn = (Message, Option<MdnRecord>);
+
 impl Messages<'_> {
     /// Records an outbound message as `queued` with its `send_message` job, atomically.
     pub fn create_outbound(
@@ -512,6 +515,27 @@ impl Messages<'_> {
     /// The MDN of a message of `scope`, if one was recorded.
     pub fn mdn(&self, scope: Scope, id: MessageId) -> StoreResult<Option<MdnRecord>> {
         Ok(self.mdns(scope, &[id])?.remove(&id))
+    }
+
+    /// A page of messages with their MDNs (two queries for the page, whatever its size), and
+    /// the total.
+    pub fn list_with_mdns(
+        &self,
+        scope: Scope,
+        filter: MessageFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<MessageWithMdn>, i64)> {
+        let (messages, total) = self.list(scope, filter, page)?;
+        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        let mut mdns = self.mdns(scope, &ids)?;
+        let rows = messages
+            .into_iter()
+            .map(|m| {
+                let mdn = mdns.remove(&m.id);
+                (m, mdn)
+            })
+            .collect();
+        Ok((rows, total))
     }
 
     /// The MDN as sent, when it is kept in its row (see [`Messages::record_mdn_with_raw`]).
