@@ -239,6 +239,36 @@ impl Platform {
         Ok((id, pem))
     }
 
+    /// The tenant and mode of `key` (for reading the store directly in a test).
+    pub async fn scope_of(&self, key: &str) -> Result<as2_store::Scope> {
+        let tenant = self.get(key, "/v1/tenants/current").await?;
+        let id: as2_domain::id::TenantId = tenant["data"]["id"]
+            .as_str()
+            .context("tenant id")?
+            .parse()
+            .map_err(|_| anyhow::anyhow!("tenant id"))?;
+        Ok(as2_store::Scope::new(id, Mode::Test))
+    }
+
+    /// POSTs a message built by the codec to the gateway; the disposition of the synchronous
+    /// MDN it answers (read without checking a signature).
+    pub async fn post_as2(&self, built: as2_core::message::BuiltMessage) -> Result<String> {
+        let mut request = self.http.post(&self.as2_url).body(built.body);
+        for (name, value) in &built.headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await?;
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = response.bytes().await?;
+        let mdn =
+            as2_core::mdn::parse_mdn(&as2_core::mime::Headers::from_pairs(headers), &body, &[])?;
+        Ok(mdn.disposition.to_field())
+    }
+
     /// Uploads a partner's public certificate; its id.
     pub async fn upload_certificate(&self, key: &str, name: &str, pem: &str) -> Result<String> {
         let cert = self

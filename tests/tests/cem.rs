@@ -12,23 +12,10 @@ use anyhow::{Context, Result, ensure};
 use as2_core::cert::Certificate;
 use as2_core::cms::{EncryptOptions, SignOptions};
 use as2_core::message::{OutboundMessage, Signer, build_outbound};
-use as2_core::mime::Headers;
-use as2_domain::Mode;
-use as2_domain::id::{CertificateId, TenantId};
+use as2_domain::id::CertificateId;
 use as2_e2e::Platform;
-use as2_store::Scope;
 use as2_store::testing::TestDb;
 use serde_json::{Value, json};
-
-async fn scope_of(p: &Platform, key: &str) -> Result<Scope> {
-    let tenant = p.get(key, "/v1/tenants/current").await?;
-    let id: TenantId = tenant["data"]["id"]
-        .as_str()
-        .context("tenant id")?
-        .parse()
-        .map_err(|_| anyhow::anyhow!("tenant id"))?;
-    Ok(Scope::new(id, Mode::Test))
-}
 
 async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<Value>
 where
@@ -46,7 +33,7 @@ where
 
 async fn exchange(db: TestDb) -> Result<()> {
     let p = Platform::start(db).await?;
-    let a_scope = scope_of(&p, &p.key_a).await?;
+    let a_scope = p.scope_of(&p.key_a).await?;
     let (a_old, a_old_pem) = p.key_pair(&p.key_a, "a-old").await?;
     let (a_new, _) = p.key_pair(&p.key_a, "a-new").await?;
     let (b_key, b_pem) = p.key_pair(&p.key_b, "b").await?;
@@ -220,7 +207,7 @@ async fn exchange(db: TestDb) -> Result<()> {
 
     // a malformed CEM document is refused with an error MDN
     let b_cert = {
-        let b_scope = scope_of(&p, &p.key_b).await?;
+        let b_scope = p.scope_of(&p.key_b).await?;
         let id: CertificateId = b_key.parse().map_err(|_| anyhow::anyhow!("id"))?;
         Certificate::from_der(&p.db.store.certificates().der(b_scope, id)?.0)?
     };
@@ -244,20 +231,7 @@ async fn exchange(db: TestDb) -> Result<()> {
     });
     out.encryption = Some((vec![&b_cert], EncryptOptions::default()));
     out.mdn_to = Some("as2@tenant-a.example".into());
-    let built = build_outbound(&out)?;
-    let mut request = reqwest::Client::new().post(&p.as2_url).body(built.body);
-    for (name, value) in &built.headers {
-        request = request.header(name, value);
-    }
-    let response = request.send().await?;
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    let body = response.bytes().await?;
-    let mdn = as2_core::mdn::parse_mdn(&Headers::from_pairs(headers), &body, &[])?;
-    let disposition = mdn.disposition.to_field();
+    let disposition = p.post_as2(build_outbound(&out)?).await?;
     ensure!(
         disposition.contains("error") && disposition.contains("unexpected-processing-error"),
         "malformed CEM: {disposition}"

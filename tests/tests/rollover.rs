@@ -19,9 +19,7 @@ use anyhow::{Context, Result, ensure};
 use as2_core::cert::Certificate;
 use as2_core::cms::{EncryptOptions, SignOptions};
 use as2_core::message::{OutboundMessage, Signer, build_outbound};
-use as2_core::mime::Headers;
-use as2_domain::Mode;
-use as2_domain::id::{CertificateId, TenantId};
+use as2_domain::id::CertificateId;
 use as2_e2e::Platform;
 use as2_store::Scope;
 use as2_store::testing::TestDb;
@@ -30,16 +28,6 @@ use serde_json::{Value, json};
 struct Material {
     certificate: Certificate,
     key: Box<dyn as2_core::crypto::PrivateKeyOps>,
-}
-
-async fn scope_of(p: &Platform, key: &str) -> Result<Scope> {
-    let tenant = p.get(key, "/v1/tenants/current").await?;
-    let id: TenantId = tenant["data"]["id"]
-        .as_str()
-        .context("tenant id")?
-        .parse()
-        .map_err(|_| anyhow::anyhow!("tenant id"))?;
-    Ok(Scope::new(id, Mode::Test))
 }
 
 fn material(p: &Platform, scope: Scope, id: &str) -> Result<Material> {
@@ -69,20 +57,7 @@ async fn send_raw(
     });
     out.encryption = Some((vec![recipient], EncryptOptions::default()));
     out.mdn_to = Some("as2@tenant-a.example".into());
-    let built = build_outbound(&out)?;
-    let mut request = reqwest::Client::new().post(&p.as2_url).body(built.body);
-    for (name, value) in &built.headers {
-        request = request.header(name, value);
-    }
-    let response = request.send().await?;
-    let headers: Vec<(String, String)> = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    let body = response.bytes().await?;
-    let mdn = as2_core::mdn::parse_mdn(&Headers::from_pairs(headers), &body, &[])?;
-    Ok(mdn.disposition.to_field())
+    p.post_as2(build_outbound(&out)?).await
 }
 
 async fn wait_state(p: &Platform, key: &str, path: &str, state: &str) -> Result<Value> {
@@ -98,7 +73,7 @@ async fn wait_state(p: &Platform, key: &str, path: &str, state: &str) -> Result<
 
 async fn rollover(db: TestDb) -> Result<()> {
     let p = Platform::start(db).await?;
-    let (a_scope, b_scope) = (scope_of(&p, &p.key_a).await?, scope_of(&p, &p.key_b).await?);
+    let (a_scope, b_scope) = (p.scope_of(&p.key_a).await?, p.scope_of(&p.key_b).await?);
     // A's and B's current key pairs, and each one's certificate at the other side
     let (a_old, a_old_pem) = p.key_pair(&p.key_a, "a-old").await?;
     let (a_new, a_new_pem) = p.key_pair(&p.key_a, "a-new").await?;

@@ -20,10 +20,14 @@ pub(crate) fn run(target: &str) -> Result<()> {
         "core" => core(),
         "api" => crate::bench_api::run(),
         "gateway" => crate::bench_gateway::run(),
+        "big" => crate::bench_big::run(),
         "all" => core()
             .and_then(|()| crate::bench_api::run())
-            .and_then(|()| crate::bench_gateway::run()),
-        other => bail!("unknown benchmark set {other:?} (expected core, api, gateway or all)"),
+            .and_then(|()| crate::bench_gateway::run())
+            .and_then(|()| crate::bench_big::run()),
+        other => {
+            bail!("unknown benchmark set {other:?} (expected core, api, gateway, big or all)")
+        }
     }
 }
 

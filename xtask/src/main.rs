@@ -8,6 +8,7 @@
 
 mod bench;
 mod bench_api;
+mod bench_big;
 mod bench_gateway;
 mod bench_report;
 mod db;
@@ -59,7 +60,7 @@ enum Command {
     /// Run the benchmarks and print where the figures go (docs/PERFORMANCE.md).
     Bench {
         /// Which benchmark set: `core` (codec), `api` (REST API under wrk), `gateway` (AS2
-        /// receive under load), or `all`.
+        /// receive under load), `big` (a 1 GiB file end to end, peak memory), or `all`.
         #[arg(default_value = "all")]
         target: String,
     },

@@ -29,3 +29,12 @@ pub enum EngineError {
     #[error(transparent)]
     BadJob(#[from] BadJobInput),
 }
+
+impl From<crate::stored_mdn::LoadError> for EngineError {
+    fn from(error: crate::stored_mdn::LoadError) -> Self {
+        match error {
+            crate::stored_mdn::LoadError::Store(e) => Self::Store(e),
+            crate::stored_mdn::LoadError::Payload(e) => Self::Payload(e),
+        }
+    }
+}

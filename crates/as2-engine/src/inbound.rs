@@ -225,6 +225,15 @@ enum ProcessError {
     Mdn(as2_core::Error),
 }
 
+impl From<stored_mdn::LoadError> for ProcessError {
+    fn from(error: stored_mdn::LoadError) -> Self {
+        match error {
+            stored_mdn::LoadError::Store(e) => Self::Store(e),
+            stored_mdn::LoadError::Payload(e) => Self::Payload(e),
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn process(
     store: &Store,
@@ -263,7 +272,6 @@ fn process(
                 .and_then(|m| as2_core::message::Mic::parse(m).ok());
             return answer_mdn(
                 store,
-                payloads,
                 route,
                 envelope,
                 existing,
@@ -355,7 +363,7 @@ fn process(
             (message, MdnDisposition::from_error(&error), None)
         }
     };
-    answer_mdn(store, payloads, route, envelope, &message, disposition, mic)
+    answer_mdn(store, route, envelope, &message, disposition, mic)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -507,7 +515,6 @@ pub fn error_kind(disposition: Disposition) -> ErrorKind {
 
 fn answer_mdn(
     store: &Store,
-    payloads: &PayloadStore,
     route: &Route,
     envelope: &Envelope,
     message: &Message,
@@ -542,7 +549,6 @@ fn answer_mdn(
     });
     let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
     let raw = stored_mdn::serialize(&built.headers, &built.body);
-    let stored = payloads.put_bytes(&raw)?;
     let record = MdnRecord {
         message_id: message.id,
         disposition: params.disposition.to_field(),
@@ -555,11 +561,13 @@ fn answer_mdn(
         signed: params.signer.is_some(),
         verified: params.signer.is_some(),
         original_message_id: Some(message.as2_message_id.clone()),
-        raw_key: Some(stored.key),
+        raw_key: None,
         created_at: chrono::Utc::now(),
     };
     if store.messages().mdn(route.scope, message.id)?.is_none() {
-        store.messages().record_mdn(route.scope, &record)?;
+        store
+            .messages()
+            .record_mdn_with_raw(route.scope, &record, Some(&raw))?;
     }
     if request.is_async() {
         let url = request
@@ -604,14 +612,9 @@ fn replay_mdn(
         crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
         return Ok(empty);
     }
-    let Some(raw_key) = store
-        .messages()
-        .mdn(scope, message.id)?
-        .and_then(|m| m.raw_key)
-    else {
+    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, message.id)? else {
         return Ok(empty);
     };
-    let (headers, body) = stored_mdn::deserialize(&payloads.read(&raw_key)?);
     Ok(HttpAnswer {
         status: 200,
         headers,

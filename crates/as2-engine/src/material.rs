@@ -31,8 +31,24 @@ pub fn certificate(
     id: CertificateId,
 ) -> Result<Certificate, MaterialError> {
     let (der, _) = store.certificates().der(scope, id)?;
-    Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))
+    let digest: [u8; 32] = Sha256::digest(&der).into();
+    let cache = CERTIFICATE_CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(cert) = cache.lock().ok().and_then(|c| c.get(&digest).cloned()) {
+        return Ok(cert);
+    }
+    let cert = Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= KEY_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(digest, cert.clone());
+    }
+    Ok(cert)
 }
+
+/// Parsed certificates by the SHA-256 of their DER, like [`KEY_CACHE`]: a certificate is
+/// parsed (and its extensions read) once per process instead of once per message.
+static CERTIFICATE_CACHE: OnceLock<Mutex<HashMap<[u8; 32], Certificate>>> = OnceLock::new();
 
 /// A private key behind the codec's seam: the codec's `rsa` 0.10, or the implementation the
 /// binary installed with [`install_key_loader`].

@@ -61,14 +61,9 @@ pub fn prepare(
     let Some(url) = job.url.as_deref().filter(|u| is_postable(u)) else {
         return Ok(None);
     };
-    let Some(raw_key) = store
-        .messages()
-        .mdn(scope, job.message())?
-        .and_then(|m| m.raw_key)
-    else {
+    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, job.message())? else {
         return Ok(None);
     };
-    let (headers, body) = stored_mdn::deserialize(&payloads.read(&raw_key)?);
     Ok(Some(MdnPost {
         url: url.trim().to_owned(),
         headers,

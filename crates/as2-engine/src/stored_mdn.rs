@@ -1,6 +1,44 @@
-//! The stored form of an MDN in the payload store: its HTTP headers, a blank line, its body.
-//! Kept so a duplicate gets the very MDN the partner got the first time, and so an async MDN
-//! can be posted (and re-posted) by a worker.
+//! The stored form of an MDN: its HTTP headers, a blank line, its body; kept in the MDN's
+//! row (our own MDNs) or in the payload store (a partner's MDN, and rows written before
+//! MDNs were kept inline). Kept so a duplicate gets the very MDN the partner got the first
+//! time, and so an async MDN can be posted (and re-posted) by a worker.
+
+use as2_domain::id::MessageId;
+use as2_store::payload::PayloadStore;
+use as2_store::{Scope, Store};
+
+/// Why a stored MDN could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] as2_store::StoreError),
+    /// The payload store failed.
+    #[error(transparent)]
+    Payload(#[from] std::io::Error),
+}
+
+/// An MDN as stored: its HTTP headers and its body.
+pub type StoredMdn = (Vec<(String, String)>, Vec<u8>);
+
+/// The MDN stored for message `id`: headers and body, if one is stored.
+///
+/// # Errors
+/// The database or the payload store failed.
+pub fn load(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    id: MessageId,
+) -> Result<Option<StoredMdn>, LoadError> {
+    if let Some(raw) = store.messages().mdn_raw(scope, id)? {
+        return Ok(Some(deserialize(&raw)));
+    }
+    let Some(key) = store.messages().mdn(scope, id)?.and_then(|m| m.raw_key) else {
+        return Ok(None);
+    };
+    Ok(Some(deserialize(&payloads.read(&key)?)))
+}
 
 /// Serialises headers and body as stored.
 pub fn serialize(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {

@@ -132,9 +132,13 @@ impl Database {
         let unavailable =
             |e: diesel::r2d2::PoolError| StoreError::Unavailable(crate::redact(&e.to_string()));
         match backend_of(url)? {
+            // No test query on every checkout (r2d2's default): it doubled the round trips of
+            // a gateway request. A connection the server dropped fails its next query once
+            // (a 503 the partner retries) and r2d2 discards it (`has_broken`).
             Backend::Postgres => Pool::builder()
                 .max_size(options.max_connections)
                 .connection_timeout(options.connect_timeout)
+                .test_on_check_out(false)
                 .build(ConnectionManager::<PgConnection>::new(url))
                 .map(Self::Postgres)
                 .map_err(unavailable),
@@ -149,6 +153,7 @@ impl Database {
                 Pool::builder()
                     .max_size(options.max_connections)
                     .connection_timeout(options.connect_timeout)
+                    .test_on_check_out(false)
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(ConnectionManager::<SqliteConnection>::new(path))
                     .map(Self::Sqlite)

@@ -194,6 +194,7 @@ diesel::table! {
         original_message_id -> Nullable<Text>,
         raw_key -> Nullable<Text>,
         created_at -> Timestamp,
+        raw -> Nullable<Binary>,
     }
 }
 

@@ -5,3 +5,4 @@ DROP INDEX trust_events_unstamped;
 DROP INDEX trust_records_due;
 ALTER TABLE trust_records DROP COLUMN version;
 ALTER TABLE tenants DROP COLUMN max_message_bytes;
+ALTER TABLE mdns DROP COLUMN raw;

@@ -1,10 +1,14 @@
 -- The trust lifecycle: a version on trust records (the scheduler's transitions are
 -- compare-and-swap, so two gateways never both activate), the built-in time-stamping
 -- authority's identity, Certificate Exchange Messaging requests, and the expiry notices
--- already sent (each threshold once per certificate), and a message size limit per tenant.
+-- already sent (each threshold once per certificate), a message size limit per tenant, and
+-- our MDNs inline.
 ALTER TABLE trust_records ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 -- The largest AS2 message a tenant takes or sends (NULL: the platform's AS2_MAX_MESSAGE_BYTES).
 ALTER TABLE tenants ADD COLUMN max_message_bytes BIGINT;
+-- Our own MDN as sent, kept in its row (a duplicate gets it again; an async one is posted
+-- from it) instead of a file per message.
+ALTER TABLE mdns ADD COLUMN raw BYTEA;
 CREATE INDEX trust_records_due ON trust_records (state, activate_at, retire_at);
 CREATE INDEX trust_events_unstamped ON trust_events (id) WHERE timestamp_token IS NULL;
 

@@ -157,15 +157,10 @@ pub async fn list(
     let (data, total) = state
         .blocking("Message", move |s| {
             let scope = caller.scope();
-            let (messages, total) = s.store().messages().list(scope, filter, page)?;
-            let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
-            let mut mdns = s.store().messages().mdns(scope, &ids)?;
-            let data = messages
+            let (rows, total) = s.store().messages().list_with_mdns(scope, filter, page)?;
+            let data = rows
                 .into_iter()
-                .map(|m| {
-                    let mdn = mdns.remove(&m.id);
-                    LegacyMessage::new(m, mdn)
-                })
+                .map(|(m, mdn)| LegacyMessage::new(m, mdn))
                 .collect::<Vec<_>>();
             Ok((data, total))
         })

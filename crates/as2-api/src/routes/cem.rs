@@ -6,7 +6,7 @@
 use as2_core::cem::CertUsage;
 use as2_domain::ValidationErrors;
 use as2_domain::cem::CemRequest;
-use as2_domain::id::{CemRequestId, CertificateId, PartnerId};
+use as2_domain::id::{CemRequestId, PartnerId};
 use as2_trust::cem::{self, Effects, Offer};
 use as2_trust::lifecycle::Subject;
 use axum::extract::{Path, State};
@@ -96,19 +96,8 @@ impl CemOfferInput {
     /// Every field checked, or a 422 naming each bad one.
     pub fn check(self, default_url: &str) -> Result<Offer, ApiError> {
         let mut errors = ValidationErrors::new();
-        let certificate_id = match self.certificate_id.as_deref() {
-            None => {
-                errors.add("certificate_id", "The certificate_id field is required");
-                None
-            }
-            Some(raw) => raw.parse::<CertificateId>().ok().or_else(|| {
-                errors.add(
-                    "certificate_id",
-                    "The certificate id must look like cert_000001",
-                );
-                None
-            }),
-        };
+        let certificate_id =
+            super::trust::required_certificate(self.certificate_id.as_deref(), &mut errors);
         let usages = match self.usages {
             None => vec![CertUsage::KeyEncipherment, CertUsage::DigitalSignature],
             Some(list) => list

@@ -149,19 +149,7 @@ impl RolloverInput {
     /// Every field present and well formed, or a 422 naming each bad one.
     pub fn check(&self) -> Result<Rollover, ApiError> {
         let mut errors = ValidationErrors::new();
-        let certificate_id = match self.certificate_id.as_deref() {
-            None => {
-                errors.add("certificate_id", "The certificate_id field is required");
-                None
-            }
-            Some(raw) => raw.parse::<CertificateId>().ok().or_else(|| {
-                errors.add(
-                    "certificate_id",
-                    "The certificate id must look like cert_000001",
-                );
-                None
-            }),
-        };
+        let certificate_id = required_certificate(self.certificate_id.as_deref(), &mut errors);
         let mut time = |field: &str, value: Option<&str>| match value {
             None => {
                 errors.add(field, format!("The {field} field is required"));
@@ -188,6 +176,18 @@ impl RolloverInput {
             _ => Err(errors.into()),
         }
     }
+}
+
+/// A required `certificate_id` field: present and shaped like `cert_000001`, else an error
+/// naming it.
+pub fn required_certificate(
+    value: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> Option<CertificateId> {
+    if value.is_none() {
+        errors.add("certificate_id", "The certificate_id field is required");
+    }
+    super::stations::certificate_field(value, "certificate_id", errors)
 }
 
 fn actor(caller: &Caller) -> String {

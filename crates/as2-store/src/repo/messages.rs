@@ -228,6 +228,9 @@ mod stats;
 
 const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
 
+/// A message and its MDN, if one was recorded.
+pub type MessageWithMdn = (Message, Option<MdnRecord>);
+
 impl Messages<'_> {
     /// Records an outbound message as `queued` with its `send_message` job, atomically.
     pub fn create_outbound(
@@ -476,6 +479,16 @@ impl Messages<'_> {
 
     /// Records the MDN of a message of `scope` (one per message; a second replaces nothing).
     pub fn record_mdn(&self, scope: Scope, mdn: &MdnRecord) -> StoreResult<()> {
+        self.record_mdn_with_raw(scope, mdn, None)
+    }
+
+    /// Records the MDN with the MDN itself as sent (headers and body), kept in its row.
+    pub fn record_mdn_with_raw(
+        &self,
+        scope: Scope,
+        mdn: &MdnRecord,
+        raw: Option<&[u8]>,
+    ) -> StoreResult<()> {
         self.get(scope, mdn.message_id)?;
         let mut conn = self.store.db().conn()?;
         with_conn!(&mut conn, |c| diesel::insert_into(mdns::table)
@@ -491,6 +504,7 @@ impl Messages<'_> {
                 mdns::verified.eq(mdn.verified),
                 mdns::original_message_id.eq(mdn.original_message_id.as_deref()),
                 mdns::raw_key.eq(mdn.raw_key.as_deref()),
+                mdns::raw.eq(raw),
                 mdns::created_at.eq(to_db(mdn.created_at)),
             ))
             .execute(c))
@@ -501,6 +515,40 @@ impl Messages<'_> {
     /// The MDN of a message of `scope`, if one was recorded.
     pub fn mdn(&self, scope: Scope, id: MessageId) -> StoreResult<Option<MdnRecord>> {
         Ok(self.mdns(scope, &[id])?.remove(&id))
+    }
+
+    /// A page of messages with their MDNs (two queries for the page, whatever its size), and
+    /// the total.
+    pub fn list_with_mdns(
+        &self,
+        scope: Scope,
+        filter: MessageFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<MessageWithMdn>, i64)> {
+        let (messages, total) = self.list(scope, filter, page)?;
+        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        let mut mdns = self.mdns(scope, &ids)?;
+        let rows = messages
+            .into_iter()
+            .map(|m| {
+                let mdn = mdns.remove(&m.id);
+                (m, mdn)
+            })
+            .collect();
+        Ok((rows, total))
+    }
+
+    /// The MDN as sent, when it is kept in its row (see [`Messages::record_mdn_with_raw`]).
+    pub fn mdn_raw(&self, scope: Scope, id: MessageId) -> StoreResult<Option<Vec<u8>>> {
+        let mut conn = self.store.db().conn()?;
+        let raw: Option<Option<Vec<u8>>> = with_conn!(&mut conn, |c| mdns::table
+            .filter(mdns::message_id.eq(id.0))
+            .filter(mdns::tenant_id.eq(scope.tenant()))
+            .filter(mdns::mode.eq(scope.mode()))
+            .select(mdns::raw)
+            .first(c)
+            .optional())?;
+        Ok(raw.flatten())
     }
 
     /// The MDNs of several messages of `scope` in one query (a page of a list), by message.
