@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use as2_store::master_key::{KeySource, load_or_create};
+use as2_process::env::var;
 use as2_store::secrets::SecretBox;
 
 /// The server's settings.
@@ -28,10 +28,6 @@ pub struct Config {
     pub json_logs: bool,
     /// `AS2_TSA_URL` + `AS2_TSA_CERT`: the RFC 3161 TSA of trust evidence (default: built in).
     pub tsa: as2_trust::stamper::TsaConfig,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl Config {
@@ -66,30 +62,7 @@ impl Config {
 
     /// The secret box (the master key from the environment or the data directory).
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
-        let (secrets, source) = load_or_create(self.master_key.as_deref(), &self.data_dir)
-            .context("loading the master key")?;
-        match source {
-            KeySource::Generated => tracing::warn!(
-                key_id = secrets.current_key_id(),
-                path = %self.data_dir.join(as2_store::master_key::KEY_FILE).display(),
-                "generated a master key; back it up, secrets cannot be read without it"
-            ),
-            _ => tracing::info!(key_id = secrets.current_key_id(), "master key loaded"),
-        }
-        Ok(secrets)
-    }
-}
-
-/// Logs to stderr, JSON or text, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if config.json_logs {
-        builder.json().init();
-    } else {
-        builder.init();
+        as2_process::secrets::load(self.master_key.as_deref(), &self.data_dir)
+            .context("loading the master key")
     }
 }

@@ -44,7 +44,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
-    config::init_tracing(&config);
+    as2_process::logging::init(config.json_logs);
     match cli.command {
         Command::Migrate => {
             let applied = as2_store::migrate(&config.database_url).context("migrating")?;
@@ -96,32 +96,8 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
     tracing::info!(%addr, "api-server listening");
     println!("API listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(as2_process::shutdown::signal())
         .await?;
     tracing::info!("api-server stopped");
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM: in-flight requests finish, then the server stops.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

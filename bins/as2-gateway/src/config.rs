@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use as2_core::message::MicChoice;
-use as2_store::master_key::{KeySource, load_or_create};
+use as2_process::env::{number, var};
 use as2_store::secrets::SecretBox;
 
 /// The gateway's settings.
@@ -51,18 +51,6 @@ pub struct Config {
     /// `AS2_MAINTENANCE_INTERVAL_SECS` (30): how often trust transitions, pending time-stamps
     /// and certificate expiry are looked at.
     pub maintenance_interval: Duration,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
-    var(name).map_or(Ok(default), |v| {
-        v.trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {v:?}"))
-    })
 }
 
 impl Config {
@@ -109,28 +97,7 @@ impl Config {
 
     /// The secret box (the master key from the environment or the data directory).
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
-        let (secrets, source) = load_or_create(self.master_key.as_deref(), &self.data_dir)
-            .context("loading the master key")?;
-        if source == KeySource::Generated {
-            tracing::warn!(
-                key_id = secrets.current_key_id(),
-                "generated a master key; back it up, secrets cannot be read without it"
-            );
-        }
-        Ok(secrets)
-    }
-}
-
-/// Logs to stderr, JSON or text, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if config.json_logs {
-        builder.json().init();
-    } else {
-        builder.init();
+        as2_process::secrets::load(self.master_key.as_deref(), &self.data_dir)
+            .context("loading the master key")
     }
 }

@@ -54,7 +54,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
-    config::init_tracing(&config);
+    as2_process::logging::init(config.json_logs);
     match cli.command {
         Command::Migrate => {
             let applied = as2_store::migrate(&config.database_url).context("migrating")?;
@@ -161,7 +161,7 @@ async fn serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(as2_process::shutdown::signal())
     .await?;
     tracing::info!("HTTP stopped; stopping workers");
     let _ = stop_tx.send(true);
@@ -171,25 +171,4 @@ async fn serve(
     }
     tracing::info!("as2-gateway stopped");
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM: in-flight requests finish, then the server stops.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
