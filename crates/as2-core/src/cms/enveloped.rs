@@ -81,9 +81,162 @@ fn der_header(tag: Tag, len: usize) -> Result<Vec<u8>> {
     Ok(Header::new(tag, Length::try_from(len)?).to_der()?)
 }
 
+/// The parts of a CBC EnvelopedData's DER that do not depend on the content length.
+struct CbcFixed {
+    version: Vec<u8>,
+    recips: Vec<u8>,
+    data_oid: Vec<u8>,
+    alg_id: Vec<u8>,
+    ci_oid: Vec<u8>,
+}
+
+/// A CBC EnvelopedData (DER ContentInfo) whose content the caller writes straight into the
+/// output buffer, behind room left for the DER header: [`Self::buffer`], then the content,
+/// then [`Self::seal`] writes the header (its lengths follow from the content length: the
+/// CBC ciphertext is the padded length) and encrypts the content in place. One buffer of
+/// the final size, the same bytes as encoding `EnvelopedData` with the `cms` types.
+pub(crate) struct CbcSealer {
+    alg: ContentEncryption,
+    cek: zeroize::Zeroizing<Vec<u8>>,
+    iv: Vec<u8>,
+    fixed: CbcFixed,
+}
+
+impl std::fmt::Debug for CbcSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CbcSealer")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CbcSealer {
+    /// A fresh key and IV, wrapped for every recipient.
+    ///
+    /// # Errors
+    /// No recipient, a GCM algorithm, a non-RSA certificate, or an encoding failure.
+    pub(crate) fn new(recipients: &[&Certificate], opts: EncryptOptions) -> Result<Self> {
+        if opts.algorithm.is_aead() {
+            return Err(Error::Crypto("GCM has no CBC EnvelopedData".into()));
+        }
+        let (cek, iv, recip_infos) = key_and_recipients(recipients, opts)?;
+        Self::with_key(opts.algorithm, cek, iv, &recip_infos)
+    }
+
+    fn with_key(
+        alg: ContentEncryption,
+        cek: zeroize::Zeroizing<Vec<u8>>,
+        iv: Vec<u8>,
+        recip_infos: &RecipientInfos,
+    ) -> Result<Self> {
+        let fixed = CbcFixed {
+            version: CmsVersion::V0.to_der()?,
+            recips: recip_infos.to_der()?,
+            data_oid: oids::DATA.to_der()?,
+            alg_id: AlgorithmIdentifierOwned {
+                oid: alg.oid(),
+                parameters: Some(Any::from_der(&OctetString::new(iv.as_slice())?.to_der()?)?),
+            }
+            .to_der()?,
+            ci_oid: oids::ENVELOPED_DATA.to_der()?,
+        };
+        Ok(Self {
+            alg,
+            cek,
+            iv,
+            fixed,
+        })
+    }
+
+    /// The DER from the ContentInfo's start to the ciphertext, for `content_len` bytes of
+    /// plaintext.
+    fn head(&self, content_len: usize) -> Result<Vec<u8>> {
+        let f = &self.fixed;
+        let ct_len = self.alg.cbc_ciphertext_len(content_len);
+        let implicit0 = |constructed| Tag::ContextSpecific {
+            constructed,
+            number: TagNumber(0),
+        };
+        let ct_head = der_header(implicit0(false), ct_len)?;
+        let eci_len = f.data_oid.len() + f.alg_id.len() + ct_head.len() + ct_len;
+        let eci_head = der_header(Tag::Sequence, eci_len)?;
+        let ed_len = f.version.len() + f.recips.len() + eci_head.len() + eci_len;
+        let ed_head = der_header(Tag::Sequence, ed_len)?;
+        let explicit_len = ed_head.len() + ed_len;
+        let explicit_head = der_header(implicit0(true), explicit_len)?;
+        let ci_len = f.ci_oid.len() + explicit_head.len() + explicit_len;
+        let ci_head = der_header(Tag::Sequence, ci_len)?;
+        Ok([
+            ci_head.as_slice(),
+            &f.ci_oid,
+            &explicit_head,
+            &ed_head,
+            &f.version,
+            &f.recips,
+            &eci_head,
+            &f.data_oid,
+            &f.alg_id,
+            &ct_head,
+        ]
+        .concat())
+    }
+
+    /// An empty output buffer: room for the header reserved (its length is returned too),
+    /// capacity for the header and the ciphertext of about `content_len` bytes. Append the
+    /// content behind the reserved room.
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub(crate) fn buffer(&self, content_len: usize) -> Result<(Vec<u8>, usize)> {
+        let reserved = self.head(content_len)?.len();
+        let mut buf = Vec::with_capacity(reserved + self.alg.cbc_ciphertext_len(content_len));
+        buf.resize(reserved, 0);
+        Ok((buf, reserved))
+    }
+
+    /// The DER ContentInfo: `buf` is a [`Self::buffer`] (with `reserved` bytes of room)
+    /// followed by the content. The header is written into the room (moving the content
+    /// when the header turned out to have another length than reserved) and the content is
+    /// encrypted in place.
+    ///
+    /// # Errors
+    /// `buf` shorter than `reserved`, or an encoding failure.
+    pub(crate) fn seal(&self, mut buf: Vec<u8>, reserved: usize) -> Result<Vec<u8>> {
+        let content_len = buf
+            .len()
+            .checked_sub(reserved)
+            .ok_or_else(|| Error::Crypto("content buffer shorter than its header".into()))?;
+        let head = self.head(content_len)?;
+        if head.len() == reserved {
+            buf[..reserved].copy_from_slice(&head);
+        } else {
+            // a content length across a DER length-of-length step from the estimate
+            buf.splice(..reserved, head.iter().copied());
+        }
+        let start = head.len();
+        buf.resize(start + self.alg.cbc_ciphertext_len(content_len), 0);
+        self.alg
+            .encrypt_cbc_in_place(&self.cek, &self.iv, &mut buf[start..], content_len)?;
+        Ok(buf)
+    }
+
+    /// The DER ContentInfo of `content`, encrypted into a buffer sized up front.
+    fn encrypt(&self, content: &[u8]) -> Result<Vec<u8>> {
+        let head = self.head(content.len())?;
+        // zeroed (fresh pages, no memset) and written once: the header, then the ciphertext
+        let mut out = vec![0; head.len() + self.alg.cbc_ciphertext_len(content.len())];
+        let (out_head, out_ct) = out.split_at_mut(head.len());
+        out_head.copy_from_slice(&head);
+        self.alg
+            .encrypt_cbc_into(&self.cek, &self.iv, content, out_ct)?;
+        Ok(out)
+    }
+}
+
 /// The DER ContentInfo of a CBC EnvelopedData, written into one buffer sized up front (the
 /// ciphertext encrypted straight into it): the same bytes as encoding `EnvelopedData` with
 /// `cms` types.
+#[cfg(test)]
 fn encode_enveloped_cbc(
     alg: ContentEncryption,
     cek: &[u8],
@@ -91,48 +244,31 @@ fn encode_enveloped_cbc(
     recip_infos: &RecipientInfos,
     content: &[u8],
 ) -> Result<Vec<u8>> {
-    let version = CmsVersion::V0.to_der()?;
-    let recips = recip_infos.to_der()?;
-    let data_oid = oids::DATA.to_der()?;
-    let alg_id = AlgorithmIdentifierOwned {
-        oid: alg.oid(),
-        parameters: Some(Any::from_der(&OctetString::new(iv)?.to_der()?)?),
+    CbcSealer::with_key(
+        alg,
+        zeroize::Zeroizing::new(cek.to_vec()),
+        iv.to_vec(),
+        recip_infos,
+    )?
+    .encrypt(content)
+}
+
+/// A fresh content-encryption key and IV, and the key wrapped for every recipient.
+fn key_and_recipients(
+    recipients: &[&Certificate],
+    opts: EncryptOptions,
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, Vec<u8>, RecipientInfos)> {
+    if recipients.is_empty() {
+        return Err(Error::Crypto("no recipient".into()));
     }
-    .to_der()?;
-    let ct_len = alg.cbc_ciphertext_len(content.len());
-    let implicit0 = |constructed| Tag::ContextSpecific {
-        constructed,
-        number: TagNumber(0),
-    };
-    let ct_head = der_header(implicit0(false), ct_len)?;
-    let eci_len = data_oid.len() + alg_id.len() + ct_head.len() + ct_len;
-    let eci_head = der_header(Tag::Sequence, eci_len)?;
-    let ed_len = version.len() + recips.len() + eci_head.len() + eci_len;
-    let ed_head = der_header(Tag::Sequence, ed_len)?;
-    let explicit_len = ed_head.len() + ed_len;
-    let explicit_head = der_header(implicit0(true), explicit_len)?;
-    let ci_oid = oids::ENVELOPED_DATA.to_der()?;
-    let ci_len = ci_oid.len() + explicit_head.len() + explicit_len;
-    let ci_head = der_header(Tag::Sequence, ci_len)?;
-    let head = [
-        ci_head,
-        ci_oid,
-        explicit_head,
-        ed_head,
-        version,
-        recips,
-        eci_head,
-        data_oid,
-        alg_id,
-        ct_head,
-    ]
-    .concat();
-    // zeroed (fresh pages, no memset) and written once: the header, then the ciphertext
-    let mut out = vec![0; head.len() + ct_len];
-    let (out_head, out_ct) = out.split_at_mut(head.len());
-    out_head.copy_from_slice(&head);
-    alg.encrypt_cbc_into(cek, iv, content, out_ct)?;
-    Ok(out)
+    let alg = opts.algorithm;
+    let cek = alg.random_key();
+    let iv = alg.random_iv();
+    let infos = recipients
+        .iter()
+        .map(|c| build_ktri(c, opts.key_transport, &cek))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((cek, iv, RecipientInfos(SetOfVec::try_from(infos)?)))
 }
 
 /// How to encrypt.
@@ -154,19 +290,10 @@ pub fn encrypt(
     recipients: &[&Certificate],
     opts: EncryptOptions,
 ) -> Result<Vec<u8>> {
-    if recipients.is_empty() {
-        return Err(Error::Crypto("no recipient".into()));
-    }
     let alg = opts.algorithm;
-    let cek = alg.random_key();
-    let iv = alg.random_iv();
-    let infos = recipients
-        .iter()
-        .map(|c| build_ktri(c, opts.key_transport, &cek))
-        .collect::<Result<Vec<_>>>()?;
-    let recip_infos = RecipientInfos(SetOfVec::try_from(infos)?);
+    let (cek, iv, recip_infos) = key_and_recipients(recipients, opts)?;
     if !alg.is_aead() {
-        return encode_enveloped_cbc(alg, &cek, &iv, &recip_infos, content);
+        return CbcSealer::with_key(alg, cek, iv, &recip_infos)?.encrypt(content);
     }
     let ciphertext = alg.encrypt(&cek, &iv, &[], content)?;
     let tag_at = ciphertext.len().saturating_sub(16);
@@ -377,6 +504,39 @@ mod tests {
                 assert_eq!(decrypt(&b64, &keys).unwrap().content, content);
             }
         }
+    }
+
+    /// Content written behind the reserved room and sealed in place gives the bytes of the
+    /// buffer-to-buffer encoding, also when the estimate crossed a DER length step.
+    #[test]
+    fn sealed_in_place_matches() {
+        let key = test_key();
+        let cert = generate_self_signed(key, "CN=rcpt", Duration::from_secs(3600)).unwrap();
+        let keys = [DecryptionKey {
+            certificate: &cert,
+            key,
+        }];
+        for alg in ContentEncryption::ALL.into_iter().filter(|a| !a.is_aead()) {
+            let opts = EncryptOptions {
+                algorithm: alg,
+                key_transport: KeyTransport::RsaPkcs1v15,
+            };
+            let sealer = CbcSealer::new(&[&cert], opts).unwrap();
+            for (estimate, len) in [(0, 0), (10, 17), (100, 100), (0, 70_000), (70_000, 3)] {
+                let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                let (mut buf, reserved) = sealer.buffer(estimate).unwrap();
+                buf.extend_from_slice(&content);
+                let sealed = sealer.seal(buf, reserved).unwrap();
+                assert_eq!(sealed, sealer.encrypt(&content).unwrap(), "{alg:?} {len}");
+                assert_eq!(decrypt(&sealed, &keys).unwrap().content, content);
+            }
+            assert!(sealer.seal(vec![0; 3], 4).is_err());
+        }
+        let gcm = EncryptOptions {
+            algorithm: ContentEncryption::Aes128Gcm,
+            key_transport: KeyTransport::RsaPkcs1v15,
+        };
+        assert!(CbcSealer::new(&[&cert], gcm).is_err());
     }
 
     #[test]

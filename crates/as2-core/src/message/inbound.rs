@@ -7,7 +7,9 @@ use crate::cms::{self, DEFAULT_MAX_DECOMPRESSED, DecryptionKey, VerifiedSignatur
 use crate::crypto::{ContentEncryption, oids};
 use crate::error::{Error, Result};
 use crate::mime::encoding::decode_cow;
-use crate::mime::{ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers};
+use crate::mime::{
+    ContentType, Entity, Headers, SharedBytes, canonicalize_crlf, canonicalize_headers,
+};
 
 /// Our keys, the partner's certificates and the policy.
 #[derive(Debug, Clone, Copy)]
@@ -60,8 +62,10 @@ pub struct InboundMessage {
     pub envelope: Envelope,
     /// The payload entity (headers and raw body).
     pub payload_entity: Entity,
-    /// The payload with its transfer encoding removed.
-    pub payload: Vec<u8>,
+    /// The payload with its transfer encoding removed: a view of the payload entity's
+    /// buffer when that encoding is the identity (binary), so not a second copy. Reads as
+    /// `&[u8]`; [`SharedBytes::into_vec`] for an owned `Vec<u8>`.
+    pub payload: SharedBytes,
     /// The content encryption used, if encrypted.
     pub encryption: Option<ContentEncryption>,
     /// The verified signature, if signed.
@@ -288,7 +292,7 @@ pub fn parse_inbound(
         }
         (None, _, None) => Mic::compute(mic_alg, body),
     };
-    let payload = entity.decoded_body()?;
+    let payload = entity.decoded_body_shared()?;
     Ok(InboundMessage {
         envelope,
         payload_entity: entity,

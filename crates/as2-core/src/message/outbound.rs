@@ -155,8 +155,29 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         |s| s.options.digest,
     );
 
+    // CBC encryption of the entity as built (no compression after it): the entity is
+    // written straight behind room for the EnvelopedData header in the output buffer and
+    // encrypted in place there, so the message is one buffer of its final size. (Should
+    // that setup fail, `cms::encrypt` below reports the same error where it always did.)
+    let direct = msg.compression == Compression::None
+        || (msg.compression == Compression::BeforeSigning && msg.signer.is_some());
+    let sealer = match &msg.encryption {
+        Some((recipients, opts)) if direct && !opts.algorithm.is_aead() => {
+            cms::CbcSealer::new(recipients, *opts).ok()
+        }
+        _ => None,
+    };
+    // a buffer for an entity of about `len` bytes: (buffer, where the entity starts)
+    let entity_buffer = |len: usize| -> Result<(Vec<u8>, usize)> {
+        match &sealer {
+            Some(s) => s.buffer(len),
+            None => Ok((Vec::with_capacity(len), 0)),
+        }
+    };
+
     let mut top: Option<(Headers, Vec<u8>)> = None;
-    let (mut entity, mic) = if let Some(signer) = &msg.signer {
+    // the entity to wrap further, from `entity_start` in `entity`
+    let (mut entity, mut entity_start, mic) = if let Some(signer) = &msg.signer {
         let compressed = if msg.compression == Compression::BeforeSigning {
             Some(compressed_entity(&payload_entity())?)
         } else {
@@ -173,7 +194,7 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         // the multipart/signed entity in one buffer (as `build_multipart` lays it out):
         // its header block only when a further layer wraps it as an entity
         let wrapped = msg.encryption.is_some() || msg.compression == Compression::AfterSigning;
-        let mut out = if wrapped {
+        let head = if wrapped {
             let mut v = h.to_bytes();
             v.extend_from_slice(b"\r\n");
             v
@@ -184,7 +205,9 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
             .as_ref()
             .map_or(payload_head.len() + msg.payload.len(), Vec::len);
         // room for the signature part (base64 of a few KiB at most) and the delimiters
-        out.reserve_exact(inner_len + 3 * boundary.len() + 16 * 1024);
+        let (mut out, start) =
+            entity_buffer(head.len() + inner_len + 3 * boundary.len() + 16 * 1024)?;
+        out.extend_from_slice(&head);
         let delimiter = |out: &mut Vec<u8>, close: bool| {
             out.extend_from_slice(b"--");
             out.extend_from_slice(boundary.as_bytes());
@@ -221,30 +244,36 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
             value: digest,
         };
         if wrapped {
-            (out, mic)
+            (out, start, mic)
         } else {
             top = Some((h, out));
-            (Vec::new(), mic)
+            (Vec::new(), 0, mic)
         }
     } else {
-        let entity = payload_entity();
+        let (mut entity, start) = entity_buffer(payload_head.len() + msg.payload.len())?;
+        entity.extend_from_slice(&payload_head);
+        entity.extend_from_slice(msg.payload);
         let mic = if msg.compression != Compression::None || msg.encryption.is_some() {
             // unsigned: over the (uncompressed / decrypted) payload entity with its headers
-            Mic::compute(mic_alg, &entity)
+            Mic::compute(mic_alg, &entity[start..])
         } else {
             // nothing applied: over the content alone
             Mic::compute(mic_alg, msg.payload)
         };
-        (entity, mic)
+        (entity, start, mic)
     };
-    if msg.compression == Compression::AfterSigning
-        || (msg.compression == Compression::BeforeSigning && msg.signer.is_none())
-    {
-        entity = compressed_entity(&entity)?;
+    if !direct {
+        entity = compressed_entity(&entity[entity_start..])?;
+        entity_start = 0;
         top = None;
     }
     if let Some((recipients, opts)) = &msg.encryption {
-        let enveloped = cms::encrypt(&entity, recipients, *opts)?;
+        let enveloped = match &sealer {
+            Some(s) => s.seal(entity, entity_start)?,
+            None => cms::encrypt(&entity[entity_start..], recipients, *opts)?,
+        };
+        entity = Vec::new();
+        entity_start = 0;
         let smime_type = if opts.algorithm.is_aead() {
             "authEnveloped-data"
         } else {
@@ -262,6 +291,8 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
     let (content_headers, body) = match top {
         Some(t) => t,
         None => {
+            // not encrypted: the entity starts the buffer
+            debug_assert_eq!(entity_start, 0);
             let e = crate::mime::Entity::parse_vec(entity)?;
             (e.headers().clone(), e.body().to_vec())
         }

@@ -5,12 +5,14 @@ mod build;
 mod canon;
 pub mod encoding;
 mod headers;
+mod shared;
 
 pub use build::{EntityBuilder, build_multipart, generate_boundary};
 pub use canon::{canonicalize_crlf, canonicalize_headers};
 pub use headers::{
     ContentType, Headers, parse_value_with_params, quote, quote_if_needed, split_unquoted, unquote,
 };
+pub use shared::SharedBytes;
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -162,6 +164,20 @@ impl Entity {
     /// An undecodable body.
     pub fn decoded_body(&self) -> Result<Vec<u8>> {
         encoding::decode(self.headers.get("content-transfer-encoding"), self.body())
+    }
+
+    /// [`Self::decoded_body`] as [`SharedBytes`]: an identity-encoded (binary, 7bit, 8bit)
+    /// body is a view of the entity's buffer, not a copy.
+    ///
+    /// # Errors
+    /// An undecodable body.
+    pub fn decoded_body_shared(&self) -> Result<SharedBytes> {
+        Ok(match self.decoded_body_cow()? {
+            Cow::Borrowed(_) => {
+                SharedBytes::view(Arc::clone(&self.buf), self.body_start..self.range.end)
+            }
+            Cow::Owned(v) => SharedBytes::from(v),
+        })
     }
 
     /// [`Self::decoded_body`], borrowing an identity-encoded (binary) body.
