@@ -31,24 +31,49 @@ pub fn certificate(
     id: CertificateId,
 ) -> Result<Certificate, MaterialError> {
     let (der, _) = store.certificates().der(scope, id)?;
-    let digest: [u8; 32] = Sha256::digest(&der).into();
-    let cache = CERTIFICATE_CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(cert) = cache.lock().ok().and_then(|c| c.get(&digest).cloned()) {
-        return Ok(cert);
-    }
-    let cert = Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))?;
-    if let Ok(mut cache) = cache.lock() {
-        if cache.len() >= KEY_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(digest, cert.clone());
-    }
-    Ok(cert)
+    static PARSED: ContentCache<Certificate> = ContentCache::new();
+    PARSED.get_or_parse(&der, || {
+        Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))
+    })
 }
 
-/// Parsed certificates by the SHA-256 of their DER, like [`KEY_CACHE`]: a certificate is
-/// parsed (and its extensions read) once per process instead of once per message.
-static CERTIFICATE_CACHE: OnceLock<Mutex<HashMap<[u8; 32], Certificate>>> = OnceLock::new();
+/// Parsed values by the SHA-256 of the bytes they were parsed from: parsing a certificate,
+/// or parsing and precomputing a key, costs about as much as using it, and every message
+/// would pay it again. Keyed by content, an entry can never serve other bytes, and a deleted
+/// certificate's entry is simply never asked for again. Bounded: cleared when full.
+struct ContentCache<T> {
+    entries: OnceLock<Mutex<HashMap<[u8; 32], T>>>,
+}
+
+impl<T: Clone> ContentCache<T> {
+    const LIMIT: usize = 1024;
+
+    const fn new() -> Self {
+        Self {
+            entries: OnceLock::new(),
+        }
+    }
+
+    fn get_or_parse(
+        &self,
+        bytes: &[u8],
+        parse: impl FnOnce() -> Result<T, MaterialError>,
+    ) -> Result<T, MaterialError> {
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        let entries = self.entries.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some(hit) = entries.lock().ok().and_then(|c| c.get(&digest).cloned()) {
+            return Ok(hit);
+        }
+        let value = parse()?;
+        if let Ok(mut entries) = entries.lock() {
+            if entries.len() >= Self::LIMIT {
+                entries.clear();
+            }
+            entries.insert(digest, value.clone());
+        }
+        Ok(value)
+    }
+}
 
 /// A private key behind the codec's seam: the codec's `rsa` 0.10, or the implementation the
 /// binary installed with [`install_key_loader`].
@@ -74,28 +99,12 @@ fn rsa_loader(bytes: &[u8]) -> as2_core::Result<PrivateKey> {
     Ok(Arc::new(as2_core::keys::load_private_key(bytes, None)?))
 }
 
-/// Parsed keys by the SHA-256 of their stored bytes: parsing and precomputing a key costs
-/// about as much as using it, and every message would pay it again. Keyed by content, an
-/// entry can never serve another key, and a deleted certificate's key is simply never asked
-/// for again. Bounded: cleared when full.
-static KEY_CACHE: OnceLock<Mutex<HashMap<[u8; 32], PrivateKey>>> = OnceLock::new();
-const KEY_CACHE_LIMIT: usize = 1024;
-
 fn load_key(bytes: &[u8], id: CertificateId) -> Result<PrivateKey, MaterialError> {
-    let digest: [u8; 32] = Sha256::digest(bytes).into();
-    let cache = KEY_CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(key) = cache.lock().ok().and_then(|c| c.get(&digest).cloned()) {
-        return Ok(key);
-    }
-    let loader = KEY_LOADER.get().copied().unwrap_or(rsa_loader);
-    let key = loader(bytes).map_err(|e| MaterialError::Unreadable(id, e))?;
-    if let Ok(mut cache) = cache.lock() {
-        if cache.len() >= KEY_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(digest, key.clone());
-    }
-    Ok(key)
+    static LOADED: ContentCache<PrivateKey> = ContentCache::new();
+    LOADED.get_or_parse(bytes, || {
+        let loader = KEY_LOADER.get().copied().unwrap_or(rsa_loader);
+        loader(bytes).map_err(|e| MaterialError::Unreadable(id, e))
+    })
 }
 
 /// The station's decryption and signing key pairs, current first.
