@@ -1,0 +1,188 @@
+//! Answering a partner's pending CEM request: accepted (the switch is scheduled) or
+//! rejected, and the answer queued to them.
+
+use std::time::SystemTime;
+
+use as2_core::cem::{self as codec, CertStatus, CertUsage, TrustResponse};
+use as2_domain::ValidationErrors;
+use as2_domain::cem::{CemDirection, CemRequest, CemStatus};
+use as2_domain::id::CemRequestId;
+use as2_domain::message::Message;
+use as2_domain::trust::TrustState;
+use as2_store::payload::PayloadStore;
+use as2_store::{Scope, Store, StoreError};
+use chrono::{DateTime, Utc};
+
+use super::{Effects, OVERLAP, partner, queue};
+use crate::error::TrustOpError;
+use crate::lifecycle::{self, Subject};
+
+fn answer_partner(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    row: &CemRequest,
+    response: TrustResponse,
+) -> Result<Message, TrustOpError> {
+    let partner = partner(store, scope, row.partner_id)?;
+    let station = store.stations().get(scope, row.station_id)?;
+    let built = codec::build_response(&codec::CemResponse {
+        request_id: row.request_id.clone(),
+        sender_as2_id: station.settings.as2_id.clone(),
+        message_originated: SystemTime::now(),
+        responses: vec![response],
+    })
+    .map_err(|e| TrustOpError::Material(e.to_string()))?;
+    queue(
+        store,
+        payloads,
+        scope,
+        &partner,
+        &built,
+        "Certificate exchange response",
+    )
+}
+
+fn pending(store: &Store, scope: Scope, id: CemRequestId) -> Result<CemRequest, TrustOpError> {
+    let row = match store.cem().get(scope, id) {
+        Ok(row) => row,
+        Err(StoreError::NotFound) => return Err(TrustOpError::NotFound("CEM request")),
+        Err(e) => return Err(e.into()),
+    };
+    if row.direction != CemDirection::Inbound || row.status != CemStatus::Pending {
+        return Err(ValidationErrors::single(
+            "status",
+            "Only a pending request a partner sent can be answered",
+        )
+        .into());
+    }
+    Ok(row)
+}
+
+/// Accepts a partner's pending CEM request: encryption switches now, signatures switch at
+/// the RespondByDate (a scheduled rollover), and the answer goes out.
+pub fn accept(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    id: CemRequestId,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Effects, TrustOpError> {
+    let row = pending(store, scope, id)?;
+    let subject = Subject::Partner(row.partner_id);
+    let mut effects = Effects::default();
+    let signing = row
+        .usages
+        .iter()
+        .any(|u| u != CertUsage::KeyEncipherment.token());
+    let encryption = row
+        .usages
+        .iter()
+        .any(|u| u == CertUsage::KeyEncipherment.token());
+    if signing {
+        let record = lifecycle::load(store, scope, subject)?.record;
+        if record.next != Some(row.certificate_id) && record.current != Some(row.certificate_id) {
+            if record.state != TrustState::Active {
+                return Err(ValidationErrors::single(
+                    "status",
+                    "The partner has another rollover in progress; finish it first",
+                )
+                .into());
+            }
+            let activate_at = row.respond_by.max(now);
+            effects.transitions.push(lifecycle::schedule(
+                store,
+                scope,
+                subject,
+                row.certificate_id,
+                activate_at,
+                activate_at + OVERLAP,
+                actor,
+                now,
+            )?);
+        }
+    }
+    // after the rollover check: a refused acceptance must not have switched encryption
+    if encryption {
+        store.partners().set_encryption_certificate(
+            scope,
+            row.partner_id,
+            Some(row.certificate_id),
+        )?;
+    }
+    if !store.cem().answer(scope, id, CemStatus::Accepted, None)? {
+        return Err(TrustOpError::Conflict(
+            "the request was answered meanwhile".into(),
+        ));
+    }
+    let response = TrustResponse {
+        status: CertStatus::Accepted,
+        reason: None,
+        issuer_name: row.issuer_name.clone(),
+        serial_decimal: row.serial_decimal.clone(),
+    };
+    let message = answer_partner(store, payloads, scope, &row, response)?;
+    effects.transitions.push(lifecycle::note(
+        store,
+        scope,
+        subject,
+        "cem_request_accepted",
+        actor,
+        &serde_json::json!({
+            "cem_request_id": row.id.to_string(),
+            "request_id": row.request_id,
+            "certificate_id": row.certificate_id.to_string(),
+            "encryption_switched": encryption,
+            "message_id": message.id.to_string(),
+        }),
+    )?);
+    effects.messages.push(message);
+    effects.requests.push(store.cem().get(scope, id)?);
+    Ok(effects)
+}
+
+/// Rejects a partner's pending CEM request with `reason`, and answers them.
+pub fn reject(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    id: CemRequestId,
+    reason: &str,
+    actor: &str,
+) -> Result<Effects, TrustOpError> {
+    let row = pending(store, scope, id)?;
+    if !store
+        .cem()
+        .answer(scope, id, CemStatus::Rejected, Some(reason))?
+    {
+        return Err(TrustOpError::Conflict(
+            "the request was answered meanwhile".into(),
+        ));
+    }
+    let response = TrustResponse {
+        status: CertStatus::Rejected,
+        reason: Some(reason.to_owned()),
+        issuer_name: row.issuer_name.clone(),
+        serial_decimal: row.serial_decimal.clone(),
+    };
+    let message = answer_partner(store, payloads, scope, &row, response)?;
+    let mut effects = Effects::default();
+    effects.transitions.push(lifecycle::note(
+        store,
+        scope,
+        Subject::Partner(row.partner_id),
+        "cem_request_rejected",
+        actor,
+        &serde_json::json!({
+            "cem_request_id": row.id.to_string(),
+            "request_id": row.request_id,
+            "certificate_id": row.certificate_id.to_string(),
+            "reason": reason,
+            "message_id": message.id.to_string(),
+        }),
+    )?);
+    effects.messages.push(message);
+    effects.requests.push(store.cem().get(scope, id)?);
+    Ok(effects)
+}
