@@ -4,16 +4,13 @@
 
 use std::net::IpAddr;
 
-use as2_core::cms::{DecryptionKey, SignOptions};
+use as2_core::cms::DecryptionKey;
 use as2_core::crypto::MicAlgStyle;
 use as2_core::error::Disposition;
-use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
-use as2_core::message::{
-    Envelope, InboundConfig, InboundMessage, MicChoice, Signer, parse_inbound,
-};
+use as2_core::mdn::MdnDisposition;
+use as2_core::message::{Envelope, InboundConfig, InboundMessage, MicChoice, parse_inbound};
 use as2_core::mime::Headers;
 use as2_domain::algorithms::MdnMode;
-use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
 use as2_domain::station::Station;
@@ -23,7 +20,8 @@ use as2_store::repo::messages::NewMessage;
 use as2_store::{Scope, Store};
 
 use crate::inbox::Inbox;
-use crate::material::{partner_certificates, station_keys, station_signer};
+use crate::material::{partner_certificates, station_keys};
+use crate::mdn_answer::{answer_mdn, replay_mdn};
 use crate::outcome::HttpAnswer;
 use crate::stored_mdn;
 use as2_trust::cem::CemPolicy;
@@ -41,10 +39,10 @@ pub struct InboundRequest<'a> {
 
 /// The station and partner a message is for, with their scope.
 #[derive(Debug)]
-struct Route {
-    scope: Scope,
-    station: Station,
-    partner: Partner,
+pub(crate) struct Route {
+    pub(crate) scope: Scope,
+    pub(crate) station: Station,
+    pub(crate) partner: Partner,
 }
 
 /// How the gateway receives, beyond each partner's settings.
@@ -214,7 +212,7 @@ fn route(store: &Store, envelope: &Envelope) -> Result<Option<Route>, as2_store:
 
 /// Errors that make us answer 503 (the partner retries): nothing was acknowledged.
 #[derive(Debug, thiserror::Error)]
-enum ProcessError {
+pub(crate) enum ProcessError {
     #[error(transparent)]
     Store(#[from] as2_store::StoreError),
     #[error("payload store: {0}")]
@@ -511,113 +509,4 @@ pub fn error_kind(disposition: Disposition) -> ErrorKind {
         | Disposition::DecompressionFailed => ErrorKind::MalformedMessage,
         _ => ErrorKind::Unexpected,
     }
-}
-
-fn answer_mdn(
-    store: &Store,
-    route: &Route,
-    envelope: &Envelope,
-    message: &Message,
-    disposition: MdnDisposition,
-    mic: Option<as2_core::message::Mic>,
-) -> Result<HttpAnswer, ProcessError> {
-    let Some(request) = &envelope.mdn else {
-        return Ok(HttpAnswer {
-            status: 200,
-            headers: Vec::new(),
-            body: Vec::new(),
-        });
-    };
-    let positive = disposition.is_delivered();
-    let mut params = MdnParams::new(
-        &route.station.settings.as2_id,
-        &envelope.as2_from,
-        &message.as2_message_id,
-        disposition,
-    );
-    params.reporting_ua = "as2-platform".into();
-    params.mic = mic;
-    let signer_material = if request.signed() {
-        station_signer(store, route.scope, &route.station)?
-    } else {
-        None
-    };
-    params.signer = signer_material.as_ref().map(|(certificate, key)| Signer {
-        certificate,
-        key: key.as_ref(),
-        options: SignOptions::default(),
-    });
-    let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
-    let raw = stored_mdn::serialize(&built.headers, &built.body);
-    let record = MdnRecord {
-        message_id: message.id,
-        disposition: params.disposition.to_field(),
-        positive,
-        mic: params
-            .mic
-            .as_ref()
-            .map(|m| m.to_header_value(MicAlgStyle::Rfc5751)),
-        mic_matched: None,
-        signed: params.signer.is_some(),
-        verified: params.signer.is_some(),
-        original_message_id: Some(message.as2_message_id.clone()),
-        raw_key: None,
-        created_at: chrono::Utc::now(),
-    };
-    if store.messages().mdn(route.scope, message.id)?.is_none() {
-        store
-            .messages()
-            .record_mdn_with_raw(route.scope, &record, Some(&raw))?;
-    }
-    if request.is_async() {
-        let url = request
-            .receipt_delivery_option
-            .as_deref()
-            .unwrap_or_default();
-        crate::mdn_delivery::enqueue(store, route.scope, message.id, url)?;
-        return Ok(HttpAnswer {
-            status: 200,
-            headers: Vec::new(),
-            body: Vec::new(),
-        });
-    }
-    Ok(HttpAnswer {
-        status: 200,
-        headers: built.headers,
-        body: built.body,
-    })
-}
-
-/// The original MDN of a message received before, as it was sent.
-fn replay_mdn(
-    store: &Store,
-    payloads: &PayloadStore,
-    scope: Scope,
-    message: &Message,
-    envelope: &Envelope,
-) -> Result<HttpAnswer, ProcessError> {
-    let empty = HttpAnswer {
-        status: 200,
-        headers: Vec::new(),
-        body: Vec::new(),
-    };
-    let Some(request) = &envelope.mdn else {
-        return Ok(empty);
-    };
-    if request.is_async() {
-        let url = request
-            .receipt_delivery_option
-            .as_deref()
-            .unwrap_or_default();
-        crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
-        return Ok(empty);
-    }
-    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, message.id)? else {
-        return Ok(empty);
-    };
-    Ok(HttpAnswer {
-        status: 200,
-        headers,
-        body,
-    })
 }

@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod job_payload;
 pub mod maintenance;
 pub mod material;
+mod mdn_answer;
 pub mod mdn_delivery;
 pub mod mdn_inbound;
 pub mod mdn_receipt;

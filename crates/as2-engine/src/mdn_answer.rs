@@ -1,0 +1,118 @@
+//! The MDN an inbound message is answered with: built (signed when asked, in the requested
+//! MIC algorithm), recorded with its bytes, then returned synchronously or queued for
+//! asynchronous delivery; and the original MDN replayed when a partner resends a message.
+
+use as2_core::cms::SignOptions;
+use as2_core::crypto::MicAlgStyle;
+use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
+use as2_core::message::{Envelope, Signer};
+use as2_domain::mdn::MdnRecord;
+use as2_domain::message::Message;
+use as2_store::payload::PayloadStore;
+use as2_store::{Scope, Store};
+
+use crate::inbound::{ProcessError, Route};
+use crate::material::station_signer;
+use crate::outcome::HttpAnswer;
+use crate::stored_mdn;
+
+/// Builds, records and answers the MDN of `message`.
+pub(crate) fn answer_mdn(
+    store: &Store,
+    route: &Route,
+    envelope: &Envelope,
+    message: &Message,
+    disposition: MdnDisposition,
+    mic: Option<as2_core::message::Mic>,
+) -> Result<HttpAnswer, ProcessError> {
+    let Some(request) = &envelope.mdn else {
+        return Ok(HttpAnswer::ok_empty());
+    };
+    let positive = disposition.is_delivered();
+    let mut params = MdnParams::new(
+        &route.station.settings.as2_id,
+        &envelope.as2_from,
+        &message.as2_message_id,
+        disposition,
+    );
+    params.reporting_ua = "as2-platform".into();
+    params.mic = mic;
+    let signer_material = if request.signed() {
+        station_signer(store, route.scope, &route.station)?
+    } else {
+        None
+    };
+    params.signer = signer_material.as_ref().map(|(certificate, key)| Signer {
+        certificate,
+        key: key.as_ref(),
+        options: SignOptions::default(),
+    });
+    let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
+    let raw = stored_mdn::serialize(&built.headers, &built.body);
+    let record = MdnRecord {
+        message_id: message.id,
+        disposition: params.disposition.to_field(),
+        positive,
+        mic: params
+            .mic
+            .as_ref()
+            .map(|m| m.to_header_value(MicAlgStyle::Rfc5751)),
+        mic_matched: None,
+        signed: params.signer.is_some(),
+        verified: params.signer.is_some(),
+        original_message_id: Some(message.as2_message_id.clone()),
+        raw_key: None,
+        created_at: chrono::Utc::now(),
+    };
+    // A message answered before (a resend after a crash) keeps its first MDN record; the
+    // store's uniqueness says so without a read first.
+    match store
+        .messages()
+        .record_mdn_with_raw(route.scope, &record, Some(&raw))
+    {
+        Ok(()) | Err(as2_store::StoreError::Conflict(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    if request.is_async() {
+        let url = request
+            .receipt_delivery_option
+            .as_deref()
+            .unwrap_or_default();
+        crate::mdn_delivery::enqueue(store, route.scope, message.id, url)?;
+        return Ok(HttpAnswer::ok_empty());
+    }
+    Ok(HttpAnswer {
+        status: 200,
+        headers: built.headers,
+        body: built.body,
+    })
+}
+
+/// The original MDN of a message received before, as it was sent.
+pub(crate) fn replay_mdn(
+    store: &Store,
+    payloads: &PayloadStore,
+    scope: Scope,
+    message: &Message,
+    envelope: &Envelope,
+) -> Result<HttpAnswer, ProcessError> {
+    let Some(request) = &envelope.mdn else {
+        return Ok(HttpAnswer::ok_empty());
+    };
+    if request.is_async() {
+        let url = request
+            .receipt_delivery_option
+            .as_deref()
+            .unwrap_or_default();
+        crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
+        return Ok(HttpAnswer::ok_empty());
+    }
+    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, message.id)? else {
+        return Ok(HttpAnswer::ok_empty());
+    };
+    Ok(HttpAnswer {
+        status: 200,
+        headers,
+        body,
+    })
+}
