@@ -269,6 +269,37 @@ impl Platform {
         Ok(mdn.disposition.to_field())
     }
 
+    /// Gives tenant A's default station the key pair `a_pair` and tenant B a station
+    /// `TENANT-B` on `b_pair`; the two station ids.
+    pub async fn stations(&self, a_pair: &str, b_pair: &str) -> Result<(String, String)> {
+        let a_station = self.get(&self.key_a, "/v1/stations").await?["data"][0]["id"]
+            .as_str()
+            .context("A's station")?
+            .to_owned();
+        let (status, reply) = self
+            .call(
+                &self.key_a,
+                reqwest::Method::PATCH,
+                &format!("/v1/stations/{a_station}"),
+                Some(json!({"certificate_id": a_pair})),
+            )
+            .await?;
+        if status != 200 {
+            bail!("PATCH {a_station}: {status} {reply}");
+        }
+        let b_station = self
+            .create(
+                &self.key_b,
+                "/v1/stations",
+                json!({"name": "B", "as2_id": "TENANT-B", "certificate_id": b_pair}),
+            )
+            .await?["id"]
+            .as_str()
+            .context("B's station")?
+            .to_owned();
+        Ok((a_station, b_station))
+    }
+
     /// Uploads a partner's public certificate; its id.
     pub async fn upload_certificate(&self, key: &str, name: &str, pem: &str) -> Result<String> {
         let cert = self

@@ -37,29 +37,7 @@ async fn exchange(db: TestDb) -> Result<()> {
     let (a_old, a_old_pem) = p.key_pair(&p.key_a, "a-old").await?;
     let (a_new, _) = p.key_pair(&p.key_a, "a-new").await?;
     let (b_key, b_pem) = p.key_pair(&p.key_b, "b").await?;
-    let a_station = p.get(&p.key_a, "/v1/stations").await?["data"][0]["id"]
-        .as_str()
-        .context("A's station")?
-        .to_owned();
-    let (status, reply) = p
-        .call(
-            &p.key_a,
-            reqwest::Method::PATCH,
-            &format!("/v1/stations/{a_station}"),
-            Some(json!({"certificate_id": a_old})),
-        )
-        .await?;
-    ensure!(status == 200, "PATCH station: {status} {reply}");
-    let b_station = p
-        .create(
-            &p.key_b,
-            "/v1/stations",
-            json!({"name": "B", "as2_id": "TENANT-B", "certificate_id": b_key}),
-        )
-        .await?["id"]
-        .as_str()
-        .context("B's station")?
-        .to_owned();
+    let (a_station, b_station) = p.stations(&a_old, &b_key).await?;
     let a_at_b = p.upload_certificate(&p.key_b, "A", &a_old_pem).await?;
     let b_at_a = p.upload_certificate(&p.key_a, "B", &b_pem).await?;
     let partner_a = p
