@@ -19,6 +19,7 @@ pub mod network;
 pub mod pagination;
 pub mod partner;
 pub mod plan;
+pub mod public_url;
 pub mod station;
 pub mod tenant;
 pub mod trust;
