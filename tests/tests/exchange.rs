@@ -111,6 +111,8 @@ async fn pair_for(p: &Platform, t: &Tenants, n: usize, case: &Case) -> Result<St
         json!({
             "name": format!("Tenant A via {n}"), "as2_id": "TENANT-A", "url": "http://127.0.0.1:9/unused",
             "station_id": station["id"], "certificate_id": t.a_cert_for_b, "encrypt": false,
+            // B demands what this case sends, no less
+            "require_signed": case.sign.is_some(), "require_encrypted": case.encrypt.is_some(),
         }),
     )
     .await?;

@@ -119,7 +119,9 @@ async fn inbound_matrix(p: &Platform, peer: &Peer) -> Result<()> {
         peer,
         "us",
         "http://127.0.0.1:9/unused",
-        json!({"encrypt": false}),
+        // the matrix sends every protection, unprotected ones included: this partner says
+        // it accepts them (the default refuses them)
+        json!({"encrypt": false, "require_signed": false, "require_encrypted": false}),
     )
     .await?;
     let url = p.as2_url.clone();

@@ -20,6 +20,8 @@ pub struct Config {
     pub api_listen: SocketAddr,
     /// `AS2_PUBLIC_AS2_URL` (default `http://127.0.0.1:8081/as2/receive`).
     pub public_as2_url: String,
+    /// `AS2_PUBLIC_AS2_TEST_URL` (default: the live URL with `/as2/test/receive`).
+    pub public_as2_test_url: Option<String>,
     /// `AS2_STATION_ID`: the AS2 ID of the first station made on bootstrap.
     pub station_as2_id: String,
     /// `AS2_ENTERPRISE_RATE_LIMIT`: requests per minute (and burst) of Enterprise accounts.
@@ -46,6 +48,7 @@ impl Config {
             api_listen,
             public_as2_url: var("AS2_PUBLIC_AS2_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
+            public_as2_test_url: var("AS2_PUBLIC_AS2_TEST_URL"),
             station_as2_id: var("AS2_STATION_ID").unwrap_or_else(|| "AS2PLATFORM".into()),
             enterprise_rate_limit: var("AS2_ENTERPRISE_RATE_LIMIT")
                 .map(|v| {

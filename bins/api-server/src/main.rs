@@ -79,6 +79,7 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         .context("opening the payload store")?;
     let mut api_config = ApiConfig {
         public_as2_url: config.public_as2_url.clone(),
+        public_as2_test_url: config.public_as2_test_url.clone(),
         tsa: config.tsa.clone(),
         ..ApiConfig::default()
     };

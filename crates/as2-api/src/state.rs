@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use as2_domain::public_url::PublicAs2Urls;
 use as2_store::payload::PayloadStore;
 use as2_store::{Store, StoreError};
 
@@ -12,8 +13,12 @@ use crate::rate_limit::{Limits, RateLimiter};
 /// API configuration (from the environment in the binary, literal in tests).
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// The URL partners post AS2 messages to (the default MDN URL of stations).
+    /// The URL partners post live AS2 messages to (`AS2_PUBLIC_AS2_URL`; the default MDN URL
+    /// of live stations).
     pub public_as2_url: String,
+    /// The URL for test-mode messages (`AS2_PUBLIC_AS2_TEST_URL`; derived from the live one
+    /// when unset, see [`PublicAs2Urls::new`]).
+    pub public_as2_test_url: Option<String>,
     /// Limits of Enterprise accounts without their own.
     pub enterprise_limits: Limits,
     /// Largest message payload accepted, in bytes.
@@ -27,10 +32,21 @@ pub struct ApiConfig {
     pub tsa: as2_trust::stamper::TsaConfig,
 }
 
+impl ApiConfig {
+    /// The public AS2 URL of each mode.
+    pub fn public_as2_urls(&self) -> PublicAs2Urls {
+        PublicAs2Urls::new(
+            self.public_as2_url.clone(),
+            self.public_as2_test_url.clone(),
+        )
+    }
+}
+
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             public_as2_url: "http://127.0.0.1:8081/as2/receive".into(),
+            public_as2_test_url: None,
             enterprise_limits: Limits {
                 per_minute: 5000,
                 burst: 1000,

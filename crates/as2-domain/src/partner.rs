@@ -66,6 +66,11 @@ pub struct PartnerSettings {
     pub timeout_secs: i32,
     /// Inactive partners neither send nor receive.
     pub active: bool,
+    /// Refuse their inbound messages unless signed with a certificate we trust for them
+    /// (`insufficient-message-security`); on by default.
+    pub require_signed: bool,
+    /// Refuse their inbound messages unless encrypted to our station; on by default.
+    pub require_encrypted: bool,
 }
 
 impl PartnerSettings {
@@ -95,6 +100,8 @@ impl PartnerSettings {
             retry_interval_secs: 60,
             timeout_secs: 60,
             active: true,
+            require_signed: true,
+            require_encrypted: true,
         }
     }
 

@@ -20,8 +20,8 @@ use as2_store::repo::messages::NewMessage;
 use as2_store::{Scope, Store};
 
 use crate::inbox::Inbox;
-use crate::material::{partner_certificates, station_keys};
-use crate::mdn_answer::{answer_mdn, replay_mdn};
+use crate::material::{partner_certificates, partner_certificates_now, station_keys};
+use crate::mdn_answer::{MdnAnswer, answer_mdn, replay_mdn};
 use crate::outcome::HttpAnswer;
 use crate::stored_mdn;
 use as2_trust::cem::CemPolicy;
@@ -221,6 +221,8 @@ pub(crate) enum ProcessError {
     Material(#[from] crate::material::MaterialError),
     #[error("building the MDN: {0}")]
     Mdn(as2_core::Error),
+    #[error("recording a certificate exchange: {0}")]
+    Trust(as2_trust::TrustOpError),
 }
 
 impl From<stored_mdn::LoadError> for ProcessError {
@@ -273,8 +275,11 @@ fn process(
                 route,
                 envelope,
                 existing,
-                MdnDisposition::Processed,
-                mic,
+                MdnAnswer {
+                    disposition: MdnDisposition::Processed,
+                    mic,
+                    authenticated: true,
+                },
             );
         }
         return replay_mdn(store, payloads, *scope, existing, envelope);
@@ -291,39 +296,36 @@ fn process(
     let config = InboundConfig {
         decryption_keys: &decryption,
         trusted_signers: &trusted,
+        require_signature: partner.settings.require_signed,
+        require_encryption: partner.settings.require_encrypted,
         mic_choice: options.mic_choice,
         ..InboundConfig::default()
     };
-    let parsed = parse_inbound(headers, body, &config).and_then(|inbound| {
-        // A certificate exchange is handled before the MDN: a malformed one is refused.
-        let cem = cem_document(&inbound)
-            .map(|content_type| {
-                match as2_trust::cem::receive(
-                    store,
-                    payloads,
-                    *scope,
-                    partner,
-                    station,
-                    &content_type,
-                    &inbound.payload,
-                    options.cem_policy,
-                    chrono::Utc::now(),
-                ) {
-                    Ok(effects) => Ok(effects),
-                    Err(as2_trust::cem::ReceiveError::Refused(error)) => Err(error),
-                    Err(as2_trust::cem::ReceiveError::Failed(error)) => {
-                        tracing::error!(error = %error, "certificate exchange not recorded");
-                        Err(as2_core::Error::Cem(
-                            "the certificate exchange could not be recorded; resend later".into(),
-                        ))
-                    }
+    let verdict = match parse_inbound(headers, body, &config) {
+        Ok(inbound) => match cem_document(&inbound) {
+            None => Verdict::Accept { inbound, cem: None },
+            // A certificate exchange is handled before the MDN: a malformed or
+            // unauthenticated one is refused.
+            Some(content_type) => {
+                match certificate_exchange(store, payloads, options, route, &inbound, &content_type)? {
+                    Ok(effects) => Verdict::Accept {
+                        inbound,
+                        cem: Some(effects),
+                    },
+                    Err(error) => Verdict::Reject {
+                        error,
+                        authenticated: inbound.signature.is_some(),
+                    },
                 }
-            })
-            .transpose()?;
-        Ok((inbound, cem))
-    });
-    let (message, disposition, mic) = match parsed {
-        Ok((inbound, cem)) => {
+            }
+        },
+        Err(error) => Verdict::Reject {
+            error,
+            authenticated: false,
+        },
+    };
+    let (message, disposition, mic, authenticated) = match verdict {
+        Verdict::Accept { inbound, cem } => {
             let message = accept(
                 store,
                 payloads,
@@ -347,9 +349,14 @@ fn process(
                     )),
                 )?;
             }
-            (message, MdnDisposition::Processed, Some(inbound.mic))
+            // Accepted: signed by a certificate trusted for the partner, or the partner's
+            // settings (require_signed off) accept it without.
+            (message, MdnDisposition::Processed, Some(inbound.mic), true)
         }
-        Err(error) => {
+        Verdict::Reject {
+            error,
+            authenticated,
+        } => {
             let message = reject(
                 store,
                 route,
@@ -358,10 +365,87 @@ fn process(
                 &error,
                 existing.as_ref(),
             )?;
-            (message, MdnDisposition::from_error(&error), None)
+            (message, MdnDisposition::from_error(&error), None, authenticated)
         }
     };
-    answer_mdn(store, route, envelope, &message, disposition, mic)
+    answer_mdn(
+        store,
+        route,
+        envelope,
+        &message,
+        MdnAnswer {
+            disposition,
+            mic,
+            authenticated,
+        },
+    )
+}
+
+/// What the codec and the certificate exchange made of a message.
+enum Verdict {
+    /// Authenticated as the partner's settings demand, and readable.
+    Accept {
+        inbound: InboundMessage,
+        cem: Option<as2_trust::cem::Effects>,
+    },
+    /// Refused with this error; `authenticated` when its signature verified all the same.
+    Reject {
+        error: as2_core::Error,
+        authenticated: bool,
+    },
+}
+
+/// Hands a CEM document to the trust lifecycle, but only when the message that carried it
+/// was signed with a certificate the partner is trusted with now (current or next, not a
+/// previous one kept for the overlap) and encrypted when the partner requires it. The inner
+/// error is the refusal (a negative MDN); the outer one a platform failure (503).
+fn certificate_exchange(
+    store: &Store,
+    payloads: &PayloadStore,
+    options: ReceiveOptions<'_>,
+    route: &Route,
+    inbound: &InboundMessage,
+    content_type: &str,
+) -> Result<Result<as2_trust::cem::Effects, as2_core::Error>, ProcessError> {
+    let Route {
+        scope,
+        station,
+        partner,
+    } = route;
+    let refuse = |why: &str| {
+        tracing::warn!(partner = %partner.id, why, "refused a certificate exchange");
+        Ok(Err(as2_core::Error::InsufficientSecurity(why.to_owned())))
+    };
+    let Some(signature) = &inbound.signature else {
+        return refuse(
+            "a certificate exchange (CEM) must be signed with the partner's current or next certificate, and this one is not signed",
+        );
+    };
+    let trusted_now = partner_certificates_now(store, *scope, partner)?;
+    if !trusted_now.iter().any(|c| c.der() == signature.signer.der()) {
+        return refuse(
+            "a certificate exchange (CEM) must be signed with the partner's current or next certificate, and this one is signed with a certificate that is being retired",
+        );
+    }
+    if partner.settings.require_encrypted && inbound.encryption.is_none() {
+        return refuse("a certificate exchange (CEM) from this partner must be encrypted");
+    }
+    match as2_trust::cem::receive(
+        store,
+        payloads,
+        *scope,
+        partner,
+        station,
+        content_type,
+        &inbound.payload,
+        options.cem_policy,
+        chrono::Utc::now(),
+    ) {
+        Ok(effects) => Ok(Ok(effects)),
+        Err(as2_trust::cem::ReceiveError::Refused(error)) => Ok(Err(error)),
+        // a storage failure acknowledges nothing: the partner resends
+        Err(as2_trust::cem::ReceiveError::Failed(error)) => Err(ProcessError::Trust(error)),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

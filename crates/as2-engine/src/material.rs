@@ -162,6 +162,29 @@ pub fn station_signer(
     Ok(Some((cert, load_key(&key_bytes, id)?)))
 }
 
+/// The partner's certificates it is trusted with now: current and, during a scheduled
+/// rollover, next; never a previous one kept only until it is retired. What a certificate
+/// exchange (CEM) must be signed with.
+pub fn partner_certificates_now(
+    store: &Store,
+    scope: Scope,
+    partner: &Partner,
+) -> Result<Vec<Certificate>, MaterialError> {
+    let current = partner.settings.certificate_id;
+    let record = store
+        .trust()
+        .record(scope, TrustSubject::Partner, partner.id.0, current)?;
+    let mut ids: Vec<_> = record.current.into_iter().chain(record.next).collect();
+    if let Some(current) = current
+        && !ids.contains(&current)
+    {
+        ids.push(current);
+    }
+    ids.into_iter()
+        .map(|id| certificate(store, scope, id))
+        .collect()
+}
+
 /// The partner's certificates accepted for their signatures now.
 pub fn partner_certificates(
     store: &Store,

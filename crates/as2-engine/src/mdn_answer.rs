@@ -16,15 +16,32 @@ use crate::material::station_signer;
 use crate::outcome::HttpAnswer;
 use crate::stored_mdn;
 
+/// What the MDN of one message says, and whether its sender was authenticated.
+#[derive(Debug, Clone)]
+pub(crate) struct MdnAnswer {
+    /// The disposition to report.
+    pub(crate) disposition: MdnDisposition,
+    /// The MIC of what was received, for a processed message.
+    pub(crate) mic: Option<as2_core::message::Mic>,
+    /// The message's signature verified (or the partner's settings accept it unsigned). An
+    /// asynchronous MDN goes only to an authenticated sender: the `Receipt-Delivery-Option`
+    /// URL is a clear header anyone can write.
+    pub(crate) authenticated: bool,
+}
+
 /// Builds, records and answers the MDN of `message`.
 pub(crate) fn answer_mdn(
     store: &Store,
     route: &Route,
     envelope: &Envelope,
     message: &Message,
-    disposition: MdnDisposition,
-    mic: Option<as2_core::message::Mic>,
+    answer: MdnAnswer,
 ) -> Result<HttpAnswer, ProcessError> {
+    let MdnAnswer {
+        disposition,
+        mic,
+        authenticated,
+    } = answer;
     let Some(request) = &envelope.mdn else {
         return Ok(HttpAnswer::ok_empty());
     };
@@ -74,11 +91,16 @@ pub(crate) fn answer_mdn(
         Err(other) => return Err(other.into()),
     }
     if request.is_async() {
-        let url = request
-            .receipt_delivery_option
-            .as_deref()
-            .unwrap_or_default();
-        crate::mdn_delivery::enqueue(store, route.scope, message.id, url)?;
+        if !authenticated {
+            store.messages().add_event(
+                route.scope,
+                message.id,
+                "mdn_async_withheld",
+                Some("No asynchronous MDN was sent: the sender was not authenticated, so the URL it asked for is not trusted"),
+            )?;
+            return Ok(HttpAnswer::ok_empty());
+        }
+        queue_async_once(store, route.scope, message, request)?;
         return Ok(HttpAnswer::ok_empty());
     }
     Ok(HttpAnswer {
@@ -100,11 +122,7 @@ pub(crate) fn replay_mdn(
         return Ok(HttpAnswer::ok_empty());
     };
     if request.is_async() {
-        let url = request
-            .receipt_delivery_option
-            .as_deref()
-            .unwrap_or_default();
-        crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
+        queue_async_once(store, scope, message, request)?;
         return Ok(HttpAnswer::ok_empty());
     }
     let Some((headers, body)) = stored_mdn::load(store, payloads, scope, message.id)? else {
@@ -115,4 +133,35 @@ pub(crate) fn replay_mdn(
         headers,
         body,
     })
+}
+
+/// Queues the asynchronous MDN of `message` unless one was queued before: once per
+/// Message-ID, to the URL of the first (authenticated) request, never once per resend (a
+/// resend's headers are not signed, so its URL could be anyone's).
+fn queue_async_once(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    request: &as2_core::message::MdnRequest,
+) -> Result<(), ProcessError> {
+    let queued_before = store
+        .messages()
+        .events(scope, message.id)?
+        .iter()
+        .any(|e| e.event_type == crate::mdn_delivery::QUEUED_EVENT);
+    if queued_before {
+        store.messages().add_event(
+            scope,
+            message.id,
+            "mdn_async_not_repeated",
+            Some("The partner sent this message again; its asynchronous MDN was queued once already and is not sent again"),
+        )?;
+        return Ok(());
+    }
+    let url = request
+        .receipt_delivery_option
+        .as_deref()
+        .unwrap_or_default();
+    crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
+    Ok(())
 }

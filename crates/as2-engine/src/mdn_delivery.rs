@@ -24,6 +24,9 @@ pub struct MdnPost {
     pub body: Vec<u8>,
 }
 
+/// The message event that says its async MDN was queued.
+pub const QUEUED_EVENT: &str = "mdn_async_queued";
+
 /// Queues the async MDN of `message` for `url`.
 pub fn enqueue(
     store: &Store,
@@ -40,7 +43,7 @@ pub fn enqueue(
     )?;
     store
         .messages()
-        .add_event(scope, message, "mdn_async_queued", Some(url))?;
+        .add_event(scope, message, QUEUED_EVENT, Some(url))?;
     Ok(())
 }
 

@@ -103,8 +103,12 @@ fn process(
             )?;
             return Ok(HttpAnswer::text(200, "MDN already recorded"));
         }
-        mdn_receipt::apply(store, payloads, scope, &message, &partner, headers, body)?;
-        return Ok(HttpAnswer::text(200, "MDN received"));
+        return Ok(
+            match mdn_receipt::apply(store, payloads, scope, &message, &partner, headers, body)? {
+                mdn_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
+                mdn_receipt::Receipt::Refused(sentence) => HttpAnswer::text(403, &sentence),
+            },
+        );
     }
     Ok(HttpAnswer::text(
         404,

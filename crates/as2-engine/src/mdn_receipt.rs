@@ -104,8 +104,34 @@ fn unreadable(error: &as2_core::Error) -> Verdict {
     }
 }
 
+/// What became of a partner's MDN.
+#[derive(Debug)]
+pub enum Receipt {
+    /// Recorded; the message moved to its final status.
+    Applied(Message),
+    /// Not authenticated as we asked (unsigned when a signed MDN was requested, or a
+    /// signature that does not verify against the partner's certificates): recorded only as
+    /// an event on the message, whose status did not change.
+    Refused(String),
+}
+
+/// Why an MDN is not accepted as the partner's, if it is not.
+fn refusal(parsed: &Result<ParsedMdn, as2_core::Error>, partner: &Partner) -> Option<String> {
+    match parsed {
+        Err(e @ (as2_core::Error::Signature(_) | as2_core::Error::UnknownSigner)) => Some(format!(
+            "An MDN whose signature does not verify against the partner's certificates ({e}) was refused; the message's status is unchanged"
+        )),
+        Ok(mdn) if partner.settings.mdn_signed && mdn.signature.is_none() => Some(
+            "An unsigned MDN was refused: we asked this partner for signed MDNs; the message's status is unchanged"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
 /// Records the MDN in `headers` + `body` for `message` (status `processing` for a sync MDN,
-/// `sent` for an async one) and moves the message to its final status.
+/// `sent` for an async one) and moves the message to its final status, unless the MDN is
+/// refused as unauthenticated.
 pub fn apply(
     store: &Store,
     payloads: &PayloadStore,
@@ -114,14 +140,21 @@ pub fn apply(
     partner: &Partner,
     headers: &[(String, String)],
     body: &[u8],
-) -> Result<Message, EngineError> {
-    let stored = payloads.put_bytes(&stored_mdn::serialize(headers, body))?;
+) -> Result<Receipt, EngineError> {
     let trusted = partner_certificates(store, scope, partner)?;
     let parsed = parse_mdn(
         &Headers::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
         body,
         &trusted,
     );
+    if let Some(sentence) = refusal(&parsed, partner) {
+        tracing::warn!(message = %message.id, partner = %partner.id, "refused an unauthenticated MDN");
+        store
+            .messages()
+            .add_event(scope, message.id, "mdn_refused", Some(&sentence))?;
+        return Ok(Receipt::Refused(sentence));
+    }
+    let stored = payloads.put_bytes(&stored_mdn::serialize(headers, body))?;
     let expected = message.mic.as_deref().and_then(|m| Mic::parse(m).ok());
     let (verdict, record) = match &parsed {
         Ok(mdn) => {
@@ -200,5 +233,5 @@ pub fn apply(
         EventType::MessageFailed
     };
     publish(store, scope, kind, &updated, serde_json::json!({}));
-    Ok(updated)
+    Ok(Receipt::Applied(updated))
 }

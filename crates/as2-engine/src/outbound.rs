@@ -362,7 +362,7 @@ pub fn conclude(
     }
     match sent.partner.settings.mdn_mode {
         MdnMode::Sync => {
-            let done = mdn_receipt::apply(
+            match mdn_receipt::apply(
                 store,
                 payloads,
                 scope,
@@ -370,8 +370,12 @@ pub fn conclude(
                 &sent.partner,
                 headers,
                 body,
-            )?;
-            Ok(Conclusion::Final(done.status))
+            )? {
+                mdn_receipt::Receipt::Applied(done) => Ok(Conclusion::Final(done.status)),
+                // No authenticated receipt: like no answer, tried again under the same
+                // Message-ID until the attempts are used up.
+                mdn_receipt::Receipt::Refused(sentence) => Ok(Conclusion::Retry(sentence)),
+            }
         }
         MdnMode::Async => {
             let message = match store.messages().transition(

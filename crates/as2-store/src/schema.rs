@@ -113,6 +113,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        require_signed -> Bool,
+        require_encrypted -> Bool,
     }
 }
 

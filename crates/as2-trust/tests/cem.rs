@@ -421,6 +421,45 @@ fn the_accept_valid_policy_answers_at_once() {
 }
 
 #[test]
+fn a_tls_only_certificate_never_replaces_signing_or_encryption() {
+    for db in TestDb::all() {
+        let name = backend(&db);
+        let store = &db.store;
+        let (_dir, payloads) = payloads();
+        let fx = partner_fixture(store);
+        let (scope, subject) = (fx.scope, Subject::Partner(fx.partner.id));
+        let before = store.partners().get(scope, fx.partner.id).unwrap().settings;
+        let record_before = lifecycle::load(store, scope, subject).unwrap().record;
+        let tls = x509("CN=Partner TLS", Duration::days(365));
+        let trust = trust_request(
+            &tls,
+            &[CertUsage::TlsClient, CertUsage::TlsServer],
+            Utc::now() + Duration::days(5),
+        );
+        let effects = receive(
+            store,
+            &payloads,
+            &fx,
+            &request("tls-only", &trust),
+            CemPolicy::AcceptValid,
+        )
+        .unwrap();
+        // recorded and answered ...
+        let row = store.cem().get(scope, effects.requests[0].id).unwrap();
+        assert_eq!(row.status, CemStatus::Accepted, "{name}");
+        // ... but neither the encryption certificate nor the signing rollover moved
+        let after = store.partners().get(scope, fx.partner.id).unwrap().settings;
+        assert_eq!(after.certificate_id, before.certificate_id, "{name}");
+        assert_eq!(
+            after.encryption_certificate_id, before.encryption_certificate_id,
+            "{name}"
+        );
+        let record = lifecycle::load(store, scope, subject).unwrap().record;
+        assert_eq!(record, record_before, "{name}");
+    }
+}
+
+#[test]
 fn accepting_during_another_rollover_is_refused_and_changes_nothing() {
     for db in TestDb::all() {
         let name = backend(&db);

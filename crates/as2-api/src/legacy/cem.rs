@@ -251,7 +251,7 @@ pub async fn send(
         respond_by: input.respond_by,
         response_url: input.response_url,
     }
-    .check(&state.config().public_as2_url)?;
+    .check(state.config().public_as2_urls().for_mode(caller.mode()))?;
     let request = crate::routes::cem::offer(&state, caller, partner_id(subject), offer).await?;
     Ok(Success::ok(
         "Certificate exchange request queued",

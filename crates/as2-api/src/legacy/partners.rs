@@ -34,6 +34,8 @@ pub struct LegacyPartner {
     auth_user: Option<String>,
     firewall: bool,
     active: bool,
+    require_signed: bool,
+    require_encrypted: bool,
     created_at: String,
 }
 
@@ -60,6 +62,8 @@ impl From<Partner> for LegacyPartner {
             auth_user: s.auth_user,
             firewall: s.firewall,
             active: s.active,
+            require_signed: s.require_signed,
+            require_encrypted: s.require_encrypted,
             created_at: format(p.created_at),
         }
     }
@@ -96,6 +100,8 @@ pub struct CreateBody {
     auth_user: Option<String>,
     auth_password: Option<String>,
     firewall: Option<bool>,
+    require_signed: Option<bool>,
+    require_encrypted: Option<bool>,
 }
 
 /// `POST /api/v1/partners`: every partner of the tenant (of one station with `station`).
@@ -176,6 +182,8 @@ pub async fn create(
         auth_user: body.auth_user,
         auth_password: body.auth_password,
         firewall: body.firewall,
+        require_signed: body.require_signed,
+        require_encrypted: body.require_encrypted,
         ..PartnerInput::default()
     };
     match body.mdn.map(mdn_from_code) {

@@ -2,6 +2,7 @@
 
 use as2_domain::id::{CertificateId, StationId};
 use as2_domain::pagination::PageRequest;
+use as2_domain::public_url::PublicAs2Urls;
 use as2_domain::station::{Station, StationSettings};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -22,13 +23,16 @@ pub struct LegacyStation {
     as2_id: String,
     certificate_id: Option<i64>,
     mdn_url: Option<String>,
+    as2_url: String,
     default: bool,
     created_at: String,
 }
 
-impl From<Station> for LegacyStation {
-    fn from(s: Station) -> Self {
+impl LegacyStation {
+    /// The seed's shape, with `as2_url`: the URL its partners post to (the mode's endpoint).
+    fn new(s: Station, urls: &PublicAs2Urls) -> Self {
         Self {
+            as2_url: urls.for_mode(s.mode).to_owned(),
             id: s.id.0,
             station_id: s.id.0,
             name: s.settings.name,
@@ -84,9 +88,13 @@ pub async fn list(
             Ok(all)
         })
         .await?;
+    let urls = state.config().public_as2_urls();
     Ok(Success::ok(
         "Stations retrieved",
-        stations.into_iter().map(Into::into).collect(),
+        stations
+            .into_iter()
+            .map(|s| LegacyStation::new(s, &urls))
+            .collect(),
     ))
 }
 
@@ -103,7 +111,10 @@ pub async fn detail(
             Ok(s.store().stations().get(caller.scope(), id)?)
         })
         .await?;
-    Ok(Success::ok("Station retrieved", station.into()))
+    Ok(Success::ok(
+        "Station retrieved",
+        LegacyStation::new(station, &state.config().public_as2_urls()),
+    ))
 }
 
 /// `POST /api/v1/stations/create`.
@@ -133,5 +144,8 @@ pub async fn create(
             Ok(s.store().stations().create(caller.scope(), &settings)?)
         })
         .await?;
-    Ok(Success::ok("Station created", station.into()))
+    Ok(Success::ok(
+        "Station created",
+        LegacyStation::new(station, &state.config().public_as2_urls()),
+    ))
 }

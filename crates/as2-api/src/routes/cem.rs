@@ -265,7 +265,7 @@ async fn offer_certificate(
     JsonBody(input): JsonBody<CemOfferInput>,
 ) -> Result<Envelope<CemRequestDto>, ApiError> {
     let partner = partner_path(&id)?;
-    let offer_input = input.check(&state.config().public_as2_url)?;
+    let offer_input = input.check(state.config().public_as2_urls().for_mode(caller.mode()))?;
     let request = offer(&state, caller, partner, offer_input).await?;
     Ok(Envelope::created(
         "Certificate exchange request queued",

@@ -63,6 +63,10 @@ pub struct PartnerInput {
     pub timeout: Option<i32>,
     /// Inactive partners neither send nor receive.
     pub active: Option<bool>,
+    /// Refuse their inbound messages unless signed with their certificate (default true).
+    pub require_signed: Option<bool>,
+    /// Refuse their inbound messages unless encrypted to our station (default true).
+    pub require_encrypted: Option<bool>,
 }
 
 fn parse_enum<T: std::str::FromStr>(
@@ -184,6 +188,8 @@ impl PartnerInput {
         s.retry_interval_secs = self.retry_interval.unwrap_or(s.retry_interval_secs);
         s.timeout_secs = self.timeout.unwrap_or(s.timeout_secs);
         s.active = self.active.unwrap_or(s.active);
+        s.require_signed = self.require_signed.unwrap_or(s.require_signed);
+        s.require_encrypted = self.require_encrypted.unwrap_or(s.require_encrypted);
         s
     }
 }

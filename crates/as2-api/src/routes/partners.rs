@@ -76,6 +76,10 @@ pub struct PartnerDto {
     pub timeout: i32,
     /// Active.
     pub active: bool,
+    /// Their inbound messages must be signed with a certificate we trust for them.
+    pub require_signed: bool,
+    /// Their inbound messages must be encrypted to our station.
+    pub require_encrypted: bool,
     /// `test` or `live`.
     pub mode: String,
     /// Creation time.
@@ -113,6 +117,8 @@ impl From<Partner> for PartnerDto {
             retry_interval: s.retry_interval_secs,
             timeout: s.timeout_secs,
             active: s.active,
+            require_signed: s.require_signed,
+            require_encrypted: s.require_encrypted,
             mode: p.mode.to_string(),
             created_at: format(p.created_at),
             updated_at: format(p.updated_at),

@@ -2,6 +2,7 @@
 
 use as2_domain::ValidationErrors;
 use as2_domain::id::{CertificateId, StationId};
+use as2_domain::public_url::PublicAs2Urls;
 use as2_domain::station::{Station, StationSettings};
 use as2_store::Scope;
 use axum::extract::{Path, Query, State};
@@ -33,6 +34,8 @@ pub struct StationDto {
     pub encryption_certificate_id: Option<String>,
     /// Where partners send async MDNs.
     pub mdn_url: String,
+    /// The URL its partners post AS2 messages to (the mode's endpoint of the gateway).
+    pub as2_url: String,
     /// The tenant's default station.
     pub default: bool,
     /// `test` or `live`.
@@ -44,18 +47,18 @@ pub struct StationDto {
 }
 
 impl StationDto {
-    /// The wire form; `public_as2_url` fills an unset MDN URL.
-    pub fn new(s: Station, public_as2_url: &str) -> Self {
+    /// The wire form: `as2_url` is the station's mode's public URL, which also fills an
+    /// unset MDN URL.
+    pub fn new(s: Station, urls: &PublicAs2Urls) -> Self {
+        let as2_url = urls.for_mode(s.mode).to_owned();
         Self {
             id: s.id.to_string(),
             name: s.settings.name,
             as2_id: s.settings.as2_id,
             certificate_id: s.settings.certificate_id.map(|c| c.to_string()),
             encryption_certificate_id: s.settings.encryption_certificate_id.map(|c| c.to_string()),
-            mdn_url: s
-                .settings
-                .mdn_url
-                .unwrap_or_else(|| public_as2_url.to_owned()),
+            mdn_url: s.settings.mdn_url.unwrap_or_else(|| as2_url.clone()),
+            as2_url,
             default: s.settings.is_default,
             mode: s.mode.to_string(),
             created_at: format(s.created_at),
@@ -183,10 +186,10 @@ async fn list_stations(
         })
         .await?;
     let shown = stations.len();
-    let url = state.config().public_as2_url.clone();
+    let urls = state.config().public_as2_urls();
     let data = stations
         .into_iter()
-        .map(|s| StationDto::new(s, &url))
+        .map(|s| StationDto::new(s, &urls))
         .collect();
     Ok(ListEnvelope::new(
         "Stations retrieved successfully",
@@ -247,7 +250,7 @@ async fn create_station(
         .await?;
     Ok(Envelope::created(
         "Station created successfully",
-        StationDto::new(station, &state.config().public_as2_url),
+        StationDto::new(station, &state.config().public_as2_urls()),
     ))
 }
 
@@ -267,7 +270,7 @@ async fn get_station(
         .await?;
     Ok(Envelope::ok(
         "Station retrieved successfully",
-        StationDto::new(station, &state.config().public_as2_url),
+        StationDto::new(station, &state.config().public_as2_urls()),
     ))
 }
 
@@ -308,7 +311,7 @@ async fn update_station(
         .await?;
     Ok(Envelope::ok(
         "Station updated successfully",
-        StationDto::new(station, &state.config().public_as2_url),
+        StationDto::new(station, &state.config().public_as2_urls()),
     ))
 }
 

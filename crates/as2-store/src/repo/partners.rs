@@ -54,6 +54,8 @@ struct PartnerRow {
     retry_interval_secs: i32,
     timeout_secs: i32,
     active: bool,
+    require_signed: bool,
+    require_encrypted: bool,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
 }
@@ -84,6 +86,8 @@ struct PartnerValues<'p> {
     retry_interval_secs: i32,
     timeout_secs: i32,
     active: bool,
+    require_signed: bool,
+    require_encrypted: bool,
 }
 
 impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
@@ -117,6 +121,8 @@ impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
             retry_interval_secs: s.retry_interval_secs,
             timeout_secs: s.timeout_secs,
             active: s.active,
+            require_signed: s.require_signed,
+            require_encrypted: s.require_encrypted,
         }
     }
 }
@@ -163,6 +169,8 @@ impl TryFrom<PartnerRow> for Partner {
                 retry_interval_secs: row.retry_interval_secs,
                 timeout_secs: row.timeout_secs,
                 active: row.active,
+                require_signed: row.require_signed,
+                require_encrypted: row.require_encrypted,
             },
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),

@@ -80,7 +80,7 @@ impl TryFrom<StationRow> for Station {
     }
 }
 
-const DUPLICATE: &str = "a station with this AS2 ID already exists";
+const DUPLICATE: &str = "a station with this AS2 ID already exists in this mode on the platform; AS2 IDs route inbound messages, so each is unique: choose another";
 
 macro_rules! scoped {
     ($scope:expr) => {

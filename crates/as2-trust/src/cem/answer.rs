@@ -59,8 +59,9 @@ fn pending(store: &Store, scope: Scope, id: CemRequestId) -> Result<CemRequest, 
     Ok(row)
 }
 
-/// Accepts a partner's pending CEM request: encryption switches now, signatures switch at
-/// the RespondByDate (a scheduled rollover), and the answer goes out.
+/// Accepts a partner's pending CEM request: encryption (`keyEncipherment`) switches now,
+/// signatures (`digitalSignature`) switch at the RespondByDate (a scheduled rollover), TLS
+/// usages alone switch nothing, and the answer goes out.
 pub fn accept(
     store: &Store,
     payloads: &PayloadStore,
@@ -72,10 +73,12 @@ pub fn accept(
     let row = pending(store, scope, id)?;
     let subject = Subject::Partner(row.partner_id);
     let mut effects = Effects::default();
+    // Only these two usages replace a certificate: one offered for tlsClient/tlsServer alone
+    // is recorded and answered, but never becomes a signing or encryption certificate.
     let signing = row
         .usages
         .iter()
-        .any(|u| u != CertUsage::KeyEncipherment.token());
+        .any(|u| u == CertUsage::DigitalSignature.token());
     let encryption = row
         .usages
         .iter()
