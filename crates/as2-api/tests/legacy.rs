@@ -81,6 +81,8 @@ async fn create_detail_and_list_as_the_seed_shows() {
         "auth_user": null,
         "firewall": false,
         "active": true,
+        "require_signed": true,
+        "require_encrypted": true,
         "created_at": time_of(&detail.body["data"]["created_at"]),
     });
     assert_eq!(detail.body, success("Partner retrieved", partner.clone()));
@@ -107,6 +109,7 @@ async fn create_detail_and_list_as_the_seed_shows() {
         "as2_id": "AS2PLATFORM",
         "certificate_id": null,
         "mdn_url": null,
+        "as2_url": "http://127.0.0.1:8081/as2/test/receive",
         "default": true,
         "created_at": time_of(&stations.body["data"][0]["created_at"]),
     });
@@ -129,6 +132,7 @@ async fn create_detail_and_list_as_the_seed_shows() {
         "as2_id": "ACME-EU",
         "certificate_id": null,
         "mdn_url": "https://as2.acme.example/mdn",
+        "as2_url": "http://127.0.0.1:8081/as2/test/receive",
         "default": false,
         "created_at": time_of(&created.body["data"]["created_at"]),
     });

@@ -50,6 +50,41 @@ async fn create_answers_the_full_partner() {
 }
 
 #[tokio::test]
+async fn inbound_security_is_demanded_by_default_and_each_demand_can_be_lifted() {
+    let api = TestApi::new();
+    let reply = api.post("/v1/partners", acme()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    assert_eq!(reply.body["data"]["require_signed"], true);
+    assert_eq!(reply.body["data"]["require_encrypted"], true);
+    let id = reply.body["data"]["id"].as_str().unwrap().to_owned();
+    let patched = api
+        .patch(
+            &format!("/v1/partners/{id}"),
+            json!({"require_signed": false}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{:?}", patched.body);
+    assert_eq!(patched.body["data"]["require_signed"], false);
+    assert_eq!(patched.body["data"]["require_encrypted"], true);
+    // a full replacement that leaves them out gets the safe defaults back
+    let replaced = api.put(&format!("/v1/partners/{id}"), acme()).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{:?}", replaced.body);
+    assert_eq!(replaced.body["data"]["require_signed"], true);
+    let wrong = api
+        .patch(
+            &format!("/v1/partners/{id}"),
+            json!({"require_encrypted": "no"}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", wrong.body);
+    assert!(
+        wrong.body.to_string().contains("require_encrypted"),
+        "the error names the field: {:?}",
+        wrong.body
+    );
+}
+
+#[tokio::test]
 async fn every_rule_names_its_field() {
     let api = TestApi::new();
     let reply = api.post("/v1/partners", json!({})).await;
@@ -257,7 +292,7 @@ async fn stations_crud_and_default() {
     assert_eq!(created.body["data"]["default"], true);
     assert_eq!(
         created.body["data"]["mdn_url"],
-        "http://127.0.0.1:8081/as2/receive"
+        "http://127.0.0.1:8081/as2/test/receive"
     );
     let id = created.body["data"]["id"].as_str().unwrap().to_owned();
     let dup = api

@@ -249,6 +249,7 @@ async fn station_get_and_delete() {
         "certificate_id": null,
         "encryption_certificate_id": null,
         "mdn_url": "https://as2.acme.example/mdn",
+        "as2_url": "http://127.0.0.1:8081/as2/test/receive",
         "default": false,
         "mode": "test",
         "created_at": time_of(&created.body["data"]["created_at"]),

@@ -60,20 +60,24 @@ pub fn fixture(
     make: impl FnOnce(&Store, Scope) -> Option<CertificateId>,
 ) -> Fixture {
     let scope = scope(store);
-    let station = store
-        .stations()
-        .create(
-            scope,
-            &StationSettings {
-                name: "Our station".into(),
-                as2_id: STATION_AS2_ID.into(),
-                certificate_id: None,
-                encryption_certificate_id: None,
-                mdn_url: None,
-                is_default: true,
-            },
-        )
-        .unwrap();
+    let mut settings = StationSettings {
+        name: "Our station".into(),
+        as2_id: STATION_AS2_ID.into(),
+        certificate_id: None,
+        encryption_certificate_id: None,
+        mdn_url: None,
+        is_default: true,
+    };
+    // A station's AS2 ID is unique per mode on the platform: the first fixture of a store
+    // gets STATION_AS2_ID, the others one of their own.
+    let station = match store.stations().create(scope, &settings) {
+        Err(as2_store::StoreError::Conflict(_)) => {
+            settings.as2_id = format!("{STATION_AS2_ID}-{}", scope.tenant_id);
+            store.stations().create(scope, &settings)
+        }
+        other => other,
+    }
+    .unwrap();
     let certificate = make(store, scope);
     let mut settings = PartnerSettings::new(
         "Partner".into(),
