@@ -86,4 +86,4 @@ pub mod pem;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Disposition, Error, Result};
+pub use error::{Disposition, Error, Limit, Result};

@@ -10,6 +10,7 @@ mod signed;
 
 pub use certs_only::{certs_only, parse_certs_only};
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
+pub(crate) use compressed::{DecompressionBudget, decompress_within};
 pub(crate) use enveloped::CbcSealer;
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
 pub use recipient::DecryptionKey;
