@@ -13,9 +13,9 @@ pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
 pub(crate) use compressed::{DecompressionBudget, decompress_within};
 pub(crate) use enveloped::CbcSealer;
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
-pub use recipient::DecryptionKey;
+pub use recipient::{DecryptionKey, MAX_RECIPIENTS};
 pub use signed::{
-    SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
+    MAX_SIGNERS, SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
     sign_detached_with_digest, verify_detached,
 };
 
