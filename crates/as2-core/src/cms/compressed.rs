@@ -107,6 +107,26 @@ pub fn compress(content: &[u8]) -> Result<Vec<u8>> {
     let z = enc
         .finish()
         .map_err(|e| Error::Crypto(format!("zlib: {e}")))?;
+    compressed_data(z)
+}
+
+/// `chunk` repeated `times`, compressed without ever holding the whole: how tests build a
+/// compression bomb.
+#[cfg(test)]
+pub(crate) fn compress_repeated(chunk: &[u8], times: usize) -> Result<Vec<u8>> {
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..times {
+        enc.write_all(chunk)
+            .map_err(|e| Error::Crypto(format!("zlib: {e}")))?;
+    }
+    let z = enc
+        .finish()
+        .map_err(|e| Error::Crypto(format!("zlib: {e}")))?;
+    compressed_data(z)
+}
+
+/// The DER CompressedData ContentInfo of a zlib stream.
+fn compressed_data(z: Vec<u8>) -> Result<Vec<u8>> {
     let cd = CompressedData {
         version: CmsVersion::V0,
         compression_alg: AlgorithmIdentifierOwned {

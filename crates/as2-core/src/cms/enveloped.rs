@@ -238,7 +238,7 @@ impl CbcSealer {
 /// ciphertext encrypted straight into it): the same bytes as encoding `EnvelopedData` with
 /// `cms` types.
 #[cfg(test)]
-fn encode_enveloped_cbc(
+pub(super) fn encode_enveloped_cbc(
     alg: ContentEncryption,
     cek: &[u8],
     iv: &[u8],

@@ -9,6 +9,8 @@ mod recipient;
 mod signed;
 
 pub use certs_only::{certs_only, parse_certs_only};
+#[cfg(test)]
+pub(crate) use compressed::compress_repeated;
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
 pub(crate) use compressed::{DecompressionBudget, decompress_within};
 pub(crate) use enveloped::CbcSealer;

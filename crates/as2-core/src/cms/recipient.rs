@@ -178,3 +178,7 @@ pub(crate) mod substitute_for_tests {
         CHOSEN.with(|c| c.borrow().clone())
     }
 }
+
+#[cfg(test)]
+#[path = "recipient_tests.rs"]
+mod tests;

@@ -313,3 +313,7 @@ pub fn parse_inbound(
 #[cfg(test)]
 #[path = "inbound_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "inbound_limits_tests.rs"]
+mod limits_tests;
