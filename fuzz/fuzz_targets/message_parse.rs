@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let cfg = InboundConfig {
         decryption_keys: &keys,
         trusted_signers: std::slice::from_ref(&f.cert),
-        max_decompressed: 1 << 20,
+        limits: as2_core::message::InboundLimits::new().with_max_decompressed_total(1 << 20),
         ..Default::default()
     };
     if let Ok(m) = parse_inbound(&headers, body, &cfg) {

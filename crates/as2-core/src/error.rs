@@ -66,6 +66,46 @@ impl Disposition {
     }
 }
 
+/// A resource limit that input from a partner can run into: exceeding one is refused before
+/// the work (or the memory) it would take is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Bytes inflated from every CompressedData layer of one message together.
+    DecompressedBytes,
+    /// Lines in the header block of one MIME entity.
+    MimeHeaderLines,
+    /// Bytes in the header block of one MIME entity.
+    MimeHeaderBytes,
+    /// Parts in one multipart body.
+    MultipartParts,
+    /// Recipients of one EnvelopedData or AuthEnvelopedData.
+    CmsRecipients,
+    /// Signers of one SignedData.
+    CmsSigners,
+}
+
+impl Limit {
+    /// What is counted, for error messages.
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::DecompressedBytes => "decompressed bytes",
+            Self::MimeHeaderLines => "MIME header lines",
+            Self::MimeHeaderBytes => "MIME header block bytes",
+            Self::MultipartParts => "multipart parts",
+            Self::CmsRecipients => "CMS recipients",
+            Self::CmsSigners => "CMS signers",
+        }
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
 /// Every failure of the codec.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -131,6 +171,14 @@ pub enum Error {
     /// validate; the text names the element.
     #[error("CEM: {0}")]
     Cem(String),
+    /// The input exceeds a resource limit; nothing more of it was processed.
+    #[error("more {limit} than the limit of {max}")]
+    LimitExceeded {
+        /// Which limit.
+        limit: Limit,
+        /// Its value.
+        max: u64,
+    },
 }
 
 impl Error {
@@ -145,6 +193,14 @@ impl Error {
             Self::InsufficientSecurity(_) => Disposition::InsufficientMessageSecurity,
             Self::UnsupportedFormat(_) => Disposition::UnsupportedFormat,
             Self::UnsupportedMicAlgorithm(_) => Disposition::UnsupportedMicAlgorithms,
+            Self::LimitExceeded { limit, .. } => match limit {
+                Limit::DecompressedBytes => Disposition::DecompressionFailed,
+                Limit::MimeHeaderLines
+                | Limit::MimeHeaderBytes
+                | Limit::MultipartParts
+                | Limit::CmsRecipients
+                | Limit::CmsSigners => Disposition::UnsupportedFormat,
+            },
             Self::Mime(_)
             | Self::MissingHeader(_)
             | Self::InvalidHeader { .. }
@@ -155,6 +211,16 @@ impl Error {
             | Self::Crypto(_)
             | Self::Mdn(_)
             | Self::Cem(_) => Disposition::UnexpectedProcessingError,
+        }
+    }
+}
+
+impl Error {
+    /// [`Error::LimitExceeded`] for `limit`, whose value is `max`.
+    pub(crate) fn limit(limit: Limit, max: impl TryInto<u64>) -> Self {
+        Self::LimitExceeded {
+            limit,
+            max: max.try_into().unwrap_or(u64::MAX),
         }
     }
 }
@@ -192,5 +258,23 @@ mod tests {
             Error::Cem("x".into()).disposition(),
             Disposition::UnexpectedProcessingError
         );
+        let inflated = Error::limit(Limit::DecompressedBytes, 10u64);
+        assert_eq!(inflated.disposition(), Disposition::DecompressionFailed);
+        assert_eq!(
+            inflated.to_string(),
+            "more decompressed bytes than the limit of 10"
+        );
+        for limit in [
+            Limit::MimeHeaderLines,
+            Limit::MimeHeaderBytes,
+            Limit::MultipartParts,
+            Limit::CmsRecipients,
+            Limit::CmsSigners,
+        ] {
+            assert_eq!(
+                Error::limit(limit, 1usize).disposition(),
+                Disposition::UnsupportedFormat
+            );
+        }
     }
 }

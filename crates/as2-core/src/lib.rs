@@ -55,6 +55,10 @@
 //! # }
 //! ```
 //!
+//! Nothing a stranger sends costs more than [`message::InboundLimits`] allow: one
+//! decompression budget for all the layers of a message, and [`mime::MimeLimits`] on
+//! header lines, header bytes and parts; beyond them the error is [`Error::LimitExceeded`].
+//!
 //! Keys and certificates come in as values ([`keys`], [`cert`]): PEM (read leniently), DER,
 //! PKCS#8 (encrypted too), PKCS#1 and PKCS#12. Partner input is parsed as BER: Java-based
 //! products send CMS with indefinite lengths. The exact bytes of every MIME part are kept,
@@ -86,4 +90,4 @@ pub mod pem;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Disposition, Error, Result};
+pub use error::{Disposition, Error, Limit, Result};

@@ -7,6 +7,7 @@ use cms::enveloped_data::{EncryptedContentInfo, EnvelopedData, OriginatorInfo, R
 use der::asn1::{Any, AnyRef, ObjectIdentifier, OctetString, OctetStringRef, SetOfVec};
 use der::{Decode as _, Encode as _, Header, Length, Tag, TagNumber};
 use spki::AlgorithmIdentifierOwned;
+use subtle::Choice;
 use x509_cert::attr::Attributes;
 
 use super::recipient::{DecryptionKey, build_ktri, cek_candidates};
@@ -237,7 +238,7 @@ impl CbcSealer {
 /// ciphertext encrypted straight into it): the same bytes as encoding `EnvelopedData` with
 /// `cms` types.
 #[cfg(test)]
-fn encode_enveloped_cbc(
+pub(super) fn encode_enveloped_cbc(
     alg: ContentEncryption,
     cek: &[u8],
     iv: &[u8],
@@ -427,9 +428,13 @@ fn open(
         joined = [ciphertext, mac].concat();
         joined.as_slice()
     };
+    // at most one content decryption per key of ours
     for cand in cek_candidates(infos, keys, alg)? {
         let res = alg.decrypt(&cand.key, &iv, aad, tag_len, data);
-        if let (Ok(content), true) = (res, cand.genuine) {
+        // A substitute key is never a success, even when the content happened to decrypt
+        // (a valid CBC padding, about 1 in 256): the same error as a bad padding.
+        let opened = Choice::from(u8::from(res.is_ok())) & cand.genuine;
+        if let (Ok(content), true) = (res, bool::from(opened)) {
             return Ok(Decrypted {
                 content,
                 algorithm: alg,

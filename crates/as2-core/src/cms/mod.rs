@@ -9,12 +9,15 @@ mod recipient;
 mod signed;
 
 pub use certs_only::{certs_only, parse_certs_only};
+#[cfg(test)]
+pub(crate) use compressed::compress_repeated;
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
+pub(crate) use compressed::{DecompressionBudget, decompress_within};
 pub(crate) use enveloped::CbcSealer;
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
-pub use recipient::DecryptionKey;
+pub use recipient::{DecryptionKey, MAX_RECIPIENTS};
 pub use signed::{
-    SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
+    MAX_SIGNERS, SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
     sign_detached_with_digest, verify_detached,
 };
 

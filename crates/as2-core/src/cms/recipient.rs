@@ -7,11 +7,12 @@ use cms::enveloped_data::{
     KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
 };
 use der::asn1::OctetString;
+use subtle::{Choice, ConditionallySelectable as _};
 use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
 use crate::crypto::{ContentEncryption, KeyTransport, PrivateKeyOps, random_bytes};
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 
 /// One of our decryption keys with its certificate.
 #[derive(Debug, Clone, Copy)]
@@ -52,21 +53,41 @@ fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
     }
 }
 
-/// A content-encryption key to try, and whether it is genuine (false = the RFC 3218
-/// random substitute after a failed unwrap).
+/// The most recipients an EnvelopedData or AuthEnvelopedData may list; more is
+/// [`Error::LimitExceeded`] ([`Limit::CmsRecipients`]).
+pub const MAX_RECIPIENTS: usize = 16;
+
+/// The content-encryption key one of our keys yields, and whether it is genuine: false
+/// (in constant time) when no recipient unwrapped and `key` is the RFC 3218 substitute.
 pub(crate) struct CekCandidate {
     pub key: Zeroizing<Vec<u8>>,
-    pub genuine: bool,
+    pub genuine: Choice,
 }
 
-/// Unwrap content-encryption keys: first for recipients whose identifier matches one of
-/// our certificates; when none matches, every (recipient, key) pair. A failed unwrap
-/// yields a random key (RFC 3218) so the failure surfaces only at content decryption.
+/// One content-encryption key per key of ours that may open the message, so that the
+/// content is decrypted at most once per key of ours, whatever the number of recipients.
+/// A key of ours is tried on the recipients whose identifier matches its certificate, or,
+/// when no recipient matches any of our certificates, on every recipient; the first
+/// unwrap of the cipher's key length is taken. When none unwraps, the key is a random
+/// substitute (RFC 3218) and the candidate is not genuine, so the failure surfaces only as
+/// the same [`Error::Decryption`] after the content decryption.
+///
+/// PKCS#1 v1.5 unwrapping with implicit rejection (`rsa` 0.10) cannot fail: a wrong key
+/// yields a pseudo-random message, of the cipher's key length once in about 245 for
+/// 2048-bit keys. Such a key counts as genuine (nothing can tell), and the content
+/// decryption then fails on the padding or the tag like any wrong key.
+///
+/// # Errors
+/// [`Error::LimitExceeded`] beyond [`MAX_RECIPIENTS`]; [`Error::Decryption`] when there
+/// is no key-transport recipient or no key of ours.
 pub(crate) fn cek_candidates(
     infos: &RecipientInfos,
     keys: &[DecryptionKey<'_>],
     alg: ContentEncryption,
 ) -> Result<Vec<CekCandidate>> {
+    if infos.0.len() > MAX_RECIPIENTS {
+        return Err(Error::limit(Limit::CmsRecipients, MAX_RECIPIENTS));
+    }
     let ktris: Vec<&KeyTransRecipientInfo> = infos
         .0
         .iter()
@@ -78,35 +99,86 @@ pub(crate) fn cek_candidates(
     if ktris.is_empty() || keys.is_empty() {
         return Err(Error::Decryption);
     }
-    let mut pairs: Vec<(&KeyTransRecipientInfo, &DecryptionKey<'_>)> = Vec::new();
-    for k in &ktris {
-        for dk in keys {
-            if rid_matches(&k.rid, dk.certificate) {
-                pairs.push((k, dk));
-            }
-        }
-    }
-    if pairs.is_empty() {
-        for k in &ktris {
-            for dk in keys {
-                pairs.push((k, dk));
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(pairs.len());
-    for (ktri, dk) in pairs {
+    let any_matches = ktris
+        .iter()
+        .any(|k| keys.iter().any(|dk| rid_matches(&k.rid, dk.certificate)));
+    let candidates: Vec<CekCandidate> = keys
+        .iter()
+        .filter_map(|dk| {
+            let mine: Vec<&KeyTransRecipientInfo> = ktris
+                .iter()
+                .copied()
+                .filter(|k| !any_matches || rid_matches(&k.rid, dk.certificate))
+                .collect();
+            (!mine.is_empty()).then(|| unwrap_first(&mine, dk, alg.key_len()))
+        })
+        .collect();
+    Ok(candidates)
+}
+
+/// The first content-encryption key of `key_len` bytes that `dk` unwraps from `ktris`,
+/// selected without branching on which one it was; the RFC 3218 substitute when none did.
+fn unwrap_first(
+    ktris: &[&KeyTransRecipientInfo],
+    dk: &DecryptionKey<'_>,
+    key_len: usize,
+) -> CekCandidate {
+    let mut key = substitute_key(key_len);
+    let mut genuine = Choice::from(0);
+    for ktri in ktris {
         let unwrapped = KeyTransport::from_algorithm_identifier(&ktri.key_enc_alg)
             .and_then(|t| dk.key.decrypt_key(t, ktri.enc_key.as_bytes()));
-        match unwrapped {
-            Ok(cek) if cek.len() == alg.key_len() => out.push(CekCandidate {
-                key: cek,
-                genuine: true,
-            }),
-            _ => out.push(CekCandidate {
-                key: Zeroizing::new(random_bytes(alg.key_len())),
-                genuine: false,
-            }),
+        let (unwrapped, unwrapped_ok) = match unwrapped {
+            Ok(cek) if cek.len() == key_len => (cek, Choice::from(1)),
+            _ => (Zeroizing::new(vec![0; key_len]), Choice::from(0)),
+        };
+        let take = unwrapped_ok & !genuine;
+        for (k, u) in key.iter_mut().zip(unwrapped.iter()) {
+            k.conditional_assign(u, take);
         }
+        genuine |= take;
     }
-    Ok(out)
+    CekCandidate { key, genuine }
 }
+
+/// The RFC 3218 substitute for a key that did not unwrap: random.
+#[cfg(not(test))]
+fn substitute_key(len: usize) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(random_bytes(len))
+}
+
+/// The RFC 3218 substitute for a key that did not unwrap: random, or the key a test chose
+/// with [`substitute_for_tests::with_substitute`].
+#[cfg(test)]
+fn substitute_key(len: usize) -> Zeroizing<Vec<u8>> {
+    substitute_for_tests::chosen()
+        .filter(|k| k.len() == len)
+        .map_or_else(|| Zeroizing::new(random_bytes(len)), Zeroizing::new)
+}
+
+/// Tests choose the substitute key, to prove that even a substitute that decrypts the
+/// content (valid padding, valid tag) never makes a decryption succeed.
+#[cfg(test)]
+pub(crate) mod substitute_for_tests {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static CHOSEN: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    }
+
+    /// Run `f` with `key` as the substitute for every failed unwrap on this thread.
+    pub(crate) fn with_substitute<T>(key: &[u8], f: impl FnOnce() -> T) -> T {
+        CHOSEN.with(|c| *c.borrow_mut() = Some(key.to_vec()));
+        let out = f();
+        CHOSEN.with(|c| *c.borrow_mut() = None);
+        out
+    }
+
+    pub(super) fn chosen() -> Option<Vec<u8>> {
+        CHOSEN.with(|c| c.borrow().clone())
+    }
+}
+
+#[cfg(test)]
+#[path = "recipient_tests.rs"]
+mod tests;

@@ -17,8 +17,13 @@ use super::{decode_content, parse_content_info};
 use crate::cert::Certificate;
 use crate::crypto::{
     DigestAlgorithm, PrivateKeyOps, SignatureScheme, oids, parse_signature_algorithm, rsa_verify,
+    rsa_verify_prehashed,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
+
+/// The most signers a SignedData may have; more is [`Error::LimitExceeded`]
+/// ([`Limit::CmsSigners`]).
+pub const MAX_SIGNERS: usize = 8;
 
 /// How to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,13 +221,51 @@ fn find_attr(attrs: &SetOfVec<Attribute>, oid: der::asn1::ObjectIdentifier) -> O
         .and_then(|a| a.values.iter().next())
 }
 
+/// The digests of the content candidates, each computed once (when first needed) however
+/// many signers and certificates are tried.
+struct ContentDigests<'a> {
+    contents: &'a [&'a [u8]],
+    /// Per algorithm, the digest of each candidate computed so far.
+    computed: Vec<(DigestAlgorithm, Vec<Option<Vec<u8>>>)>,
+}
+
+impl<'a> ContentDigests<'a> {
+    fn new(contents: &'a [&'a [u8]]) -> Self {
+        Self {
+            contents,
+            computed: Vec::new(),
+        }
+    }
+
+    /// The digest of candidate `index` with `digest`.
+    fn get(&mut self, digest: DigestAlgorithm, index: usize) -> &[u8] {
+        let at = match self.computed.iter().position(|(d, _)| *d == digest) {
+            Some(at) => at,
+            None => {
+                self.computed
+                    .push((digest, vec![None; self.contents.len()]));
+                self.computed.len() - 1
+            }
+        };
+        let content = self.contents[index];
+        self.computed[at].1[index].get_or_insert_with(|| digest.digest(content))
+    }
+
+    /// The first candidate whose digest is `value`.
+    fn position(&mut self, digest: DigestAlgorithm, value: &[u8]) -> Option<usize> {
+        (0..self.contents.len()).find(|&i| self.get(digest, i) == value)
+    }
+}
+
 /// Verify a detached signature over one of `contents` (try the raw bytes first, then
 /// canonical forms), with a signer among `trusted`. A signer identified by neither
-/// issuer/serial nor key id is tried against every trusted certificate.
+/// issuer/serial nor key id is tried against every trusted certificate. Each content
+/// candidate is hashed at most once per digest algorithm.
 ///
 /// # Errors
 /// [`Error::UnknownSigner`] (no trusted certificate), [`Error::Integrity`] (the content
-/// digest matches no candidate), [`Error::Signature`] (the signature value is wrong).
+/// digest matches no candidate), [`Error::Signature`] (the signature value is wrong),
+/// [`Error::LimitExceeded`] (more than [`MAX_SIGNERS`] signers).
 pub fn verify_detached(
     signature: &[u8],
     contents: &[&[u8]],
@@ -236,6 +279,10 @@ pub fn verify_detached(
         )));
     }
     let sd: SignedData = decode_content(&ci)?;
+    if sd.signer_infos.0.len() > MAX_SIGNERS {
+        return Err(Error::limit(Limit::CmsSigners, MAX_SIGNERS));
+    }
+    let mut digests = ContentDigests::new(contents);
     let mut last_err = Error::UnknownSigner;
     for si in sd.signer_infos.0.iter() {
         let digest = DigestAlgorithm::from_oid(&si.digest_alg.oid)?;
@@ -249,7 +296,7 @@ pub fn verify_detached(
             let Ok(public) = cert.public_key() else {
                 continue;
             };
-            match verify_one(si, digest, alg, &public, contents) {
+            match verify_one(si, digest, alg, &public, &mut digests) {
                 Ok((content_index, signing_time, content_digest)) => {
                     return Ok(VerifiedSignature {
                         digest,
@@ -271,12 +318,14 @@ fn verify_one(
     digest: DigestAlgorithm,
     alg: crate::crypto::SigAlg,
     public: &rsa::PublicKey,
-    contents: &[&[u8]],
+    digests: &mut ContentDigests<'_>,
 ) -> Result<(usize, Option<SystemTime>, Option<Vec<u8>>)> {
     let sig = si.signature.as_bytes();
     let Some(attrs) = &si.signed_attrs else {
-        for (i, c) in contents.iter().enumerate() {
-            if rsa_verify(public, alg, digest, c, sig).is_ok() {
+        let message_digest = alg.message_digest(digest);
+        for i in 0..digests.contents.len() {
+            let hashed = digests.get(message_digest, i);
+            if rsa_verify_prehashed(public, alg, digest, hashed, sig).is_ok() {
                 return Ok((i, None, None));
             }
         }
@@ -287,9 +336,8 @@ fn verify_one(
     let md = find_attr(attrs, oids::ATTR_MESSAGE_DIGEST)
         .ok_or_else(|| Error::Signature("no messageDigest attribute".into()))?;
     let md = OctetString::from_der(&md.to_der()?)?;
-    let index = contents
-        .iter()
-        .position(|c| digest.digest(c) == md.as_bytes())
+    let index = digests
+        .position(digest, md.as_bytes())
         .ok_or_else(|| Error::Integrity("content digest does not match the signature".into()))?;
     rsa_verify(public, alg, digest, &attrs.to_der()?, sig)?;
     let signing_time = find_attr(attrs, oids::ATTR_SIGNING_TIME)
@@ -358,5 +406,66 @@ mod tests {
         ));
         // an untrusted signer
         assert!(verify_detached(&sig, &[b"content"], &[]).is_err());
+    }
+
+    /// A SignedData over `content` with `count` signers (PSS: each signature differs).
+    fn with_signers(count: usize, content: &[u8], cert: &Certificate) -> Vec<u8> {
+        let opts = SignOptions {
+            scheme: SignatureScheme::Pss,
+            ..SignOptions::default()
+        };
+        let signed = |_| {
+            let der = sign_detached(content, cert, test_key(), &opts).unwrap();
+            decode_content::<SignedData>(&parse_content_info(&der).unwrap()).unwrap()
+        };
+        let mut sd = signed(0);
+        let infos: Vec<SignerInfo> = (0..count)
+            .flat_map(|i| signed(i).signer_infos.0.into_vec())
+            .collect();
+        sd.signer_infos = SignerInfos(SetOfVec::try_from(infos).unwrap());
+        ContentInfo {
+            content_type: oids::SIGNED_DATA,
+            content: Any::from_der(&sd.to_der().unwrap()).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    /// At most [`MAX_SIGNERS`] signers: 8 verify, 9 are refused before any is tried.
+    #[test]
+    fn nine_signers_are_refused() {
+        let cert =
+            generate_self_signed(test_key(), "CN=signer", Duration::from_secs(3600)).unwrap();
+        let trusted = std::slice::from_ref(&cert);
+        let eight = with_signers(MAX_SIGNERS, b"content", &cert);
+        verify_detached(&eight, &[b"content"], trusted).unwrap();
+        let nine = with_signers(MAX_SIGNERS + 1, b"content", &cert);
+        let err = verify_detached(&nine, &[b"content"], trusted).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LimitExceeded {
+                    limit: Limit::CmsSigners,
+                    max: 8
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(err.disposition(), crate::Disposition::UnsupportedFormat);
+    }
+
+    /// Every candidate is hashed once per algorithm, whatever the signers and certificates.
+    #[test]
+    fn content_digests_are_computed_once() {
+        let contents: [&[u8]; 2] = [b"a", b"b"];
+        let mut digests = ContentDigests::new(&contents);
+        let b = DigestAlgorithm::Sha256.digest(b"b");
+        assert_eq!(digests.position(DigestAlgorithm::Sha256, &b), Some(1));
+        assert_eq!(digests.position(DigestAlgorithm::Sha256, b"none"), None);
+        assert_eq!(digests.computed.len(), 1);
+        assert!(digests.computed[0].1.iter().all(Option::is_some));
+        assert_eq!(digests.get(DigestAlgorithm::Sha1, 0).len(), 20);
+        assert_eq!(digests.computed.len(), 2);
+        assert!(digests.computed[1].1[1].is_none());
     }
 }

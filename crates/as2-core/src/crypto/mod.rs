@@ -12,6 +12,7 @@ pub use self::key_ops::PrivateKeyOps;
 pub use self::rsa::{KeyTransport, SignatureScheme};
 pub(crate) use self::rsa::{
     SigAlg, parse_signature_algorithm, sign as rsa_sign, verify as rsa_verify,
+    verify_prehashed as rsa_verify_prehashed,
 };
 
 #[cfg(test)]

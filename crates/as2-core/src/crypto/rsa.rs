@@ -89,6 +89,14 @@ pub(crate) struct SigAlg {
     pub pss: Option<(DigestAlgorithm, usize)>,
 }
 
+impl SigAlg {
+    /// The digest the signed message is hashed with: the PSS parameters' hash, else the
+    /// SignerInfo's `digest`.
+    pub(crate) fn message_digest(self, digest: DigestAlgorithm) -> DigestAlgorithm {
+        self.pss.map_or(digest, |(hash, _)| hash)
+    }
+}
+
 /// Interpret a SignerInfo signatureAlgorithm.
 pub(crate) fn parse_signature_algorithm(alg: &AlgorithmIdentifierOwned) -> Result<SigAlg> {
     if alg.oid == oids::RSASSA_PSS {
@@ -155,15 +163,27 @@ pub(crate) fn verify(
     message: &[u8],
     signature: &[u8],
 ) -> Result<()> {
+    let hashed = alg.message_digest(digest).digest(message);
+    verify_prehashed(key, alg, digest, &hashed, signature)
+}
+
+/// [`verify`] of a message already hashed with [`SigAlg::message_digest`], so that one
+/// hash serves every signer and certificate tried.
+///
+/// # Errors
+/// [`Error::Signature`] when it does not verify.
+pub(crate) fn verify_prehashed(
+    key: &PublicKey,
+    alg: SigAlg,
+    digest: DigestAlgorithm,
+    hashed: &[u8],
+    signature: &[u8],
+) -> Result<()> {
     let res = match (alg.scheme, alg.pss) {
         (SignatureScheme::Pss, Some((hash, salt))) => {
-            let hashed = hash.digest(message);
-            with_digest!(hash, D => key.verify(Pss::<D>::new_with_salt(salt), &hashed, signature))
+            with_digest!(hash, D => key.verify(Pss::<D>::new_with_salt(salt), hashed, signature))
         }
-        _ => {
-            let hashed = digest.digest(message);
-            with_digest!(digest, D => key.verify(Pkcs1v15Sign::new::<D>(), &hashed, signature))
-        }
+        _ => with_digest!(digest, D => key.verify(Pkcs1v15Sign::new::<D>(), hashed, signature)),
     };
     res.map_err(|_| Error::Signature("RSA signature does not verify".into()))
 }

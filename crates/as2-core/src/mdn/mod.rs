@@ -5,7 +5,7 @@ mod build;
 mod parse;
 
 pub use build::{BuiltMdn, MdnParams, build_mdn};
-pub use parse::{ParsedMdn, parse_mdn};
+pub use parse::{ParsedMdn, parse_mdn, parse_mdn_with_limits};
 
 use crate::error::{Disposition, Error};
 

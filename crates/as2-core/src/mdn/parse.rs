@@ -6,7 +6,7 @@ use crate::cert::Certificate;
 use crate::cms::{VerifiedSignature, verify_detached};
 use crate::error::{Error, Result};
 use crate::message::Mic;
-use crate::mime::{Entity, Headers, canonicalize_crlf, canonicalize_headers, unquote};
+use crate::mime::{Entity, Headers, MimeLimits, canonicalize_crlf, canonicalize_headers, unquote};
 
 /// A parsed MDN.
 #[derive(Debug, Clone)]
@@ -92,15 +92,22 @@ impl ParsedMdn {
     }
 }
 
-fn find_notification(entity: &Entity, depth: usize) -> Option<(Entity, Option<String>)> {
+/// The notification part and the text beside it, searched leniently through nested
+/// multiparts: a multipart that does not split is passed over, but one beyond the limits
+/// is an error.
+fn find_notification(entity: &Entity, depth: usize) -> Result<Option<(Entity, Option<String>)>> {
     let ct = entity.content_type();
     if ct.is("message/disposition-notification") {
-        return Some((entity.clone(), None));
+        return Ok(Some((entity.clone(), None)));
     }
     if !ct.is_multipart() || depth > 4 {
-        return None;
+        return Ok(None);
     }
-    let parts = entity.parts().ok()?;
+    let parts = match entity.parts() {
+        Ok(parts) => parts,
+        Err(e @ Error::LimitExceeded { .. }) => return Err(e),
+        Err(_) => return Ok(None),
+    };
     let mut text = None;
     for part in &parts {
         let pct = part.content_type();
@@ -112,11 +119,11 @@ fn find_notification(entity: &Entity, depth: usize) -> Option<(Entity, Option<St
         }
     }
     for part in &parts {
-        if let Some((n, t)) = find_notification(part, depth + 1) {
-            return Some((n, t.or(text)));
+        if let Some((n, t)) = find_notification(part, depth + 1)? {
+            return Ok(Some((n, t.or(text))));
         }
     }
-    None
+    Ok(None)
 }
 
 fn after_type(v: &str) -> String {
@@ -124,12 +131,28 @@ fn after_type(v: &str) -> String {
 }
 
 /// Parse an MDN from its HTTP headers and body. When the MDN is signed and `trusted` is
-/// not empty, the signature must verify with one of them.
+/// not empty, the signature must verify with one of them. The default [`MimeLimits`]
+/// bound its parts and fields.
 ///
 /// # Errors
-/// No disposition notification, a missing required field, or a bad signature.
+/// No disposition notification, a missing required field, a bad signature, or
+/// [`Error::LimitExceeded`].
 pub fn parse_mdn(headers: &Headers, body: &[u8], trusted: &[Certificate]) -> Result<ParsedMdn> {
-    let top = Entity::from_parts(headers.clone(), body);
+    parse_mdn_with_limits(headers, body, trusted, &MimeLimits::default())
+}
+
+/// [`parse_mdn`] within `limits` (those of inbound messages, typically): they bound the
+/// parts of every multipart and the header blocks, the notification's fields included.
+///
+/// # Errors
+/// As [`parse_mdn`].
+pub fn parse_mdn_with_limits(
+    headers: &Headers,
+    body: &[u8],
+    trusted: &[Certificate],
+    limits: &MimeLimits,
+) -> Result<ParsedMdn> {
+    let top = Entity::from_parts(headers.clone(), body).with_limits(limits);
     let mut content = top.clone();
     let mut signed = false;
     let mut signature = None;
@@ -149,9 +172,9 @@ pub fn parse_mdn(headers: &Headers, body: &[u8], trusted: &[Certificate]) -> Res
         }
         content = inner;
     }
-    let (dn, text) = find_notification(&content, 0)
+    let (dn, text) = find_notification(&content, 0)?
         .ok_or_else(|| Error::Mdn("no message/disposition-notification part".into()))?;
-    let fields = Headers::parse_lenient(&dn.decoded_body()?);
+    let fields = Headers::parse_lenient_with_limits(&dn.decoded_body()?, limits)?;
     let required = |name: &'static str| {
         fields
             .get(name)

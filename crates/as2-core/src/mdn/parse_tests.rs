@@ -113,3 +113,36 @@ fn captures() {
     let mecas2 = Certificate::load(&read("cert_mecas2_public.pem")).unwrap();
     assert!(parse_mdn(&h, &b, std::slice::from_ref(&mecas2)).is_err());
 }
+
+/// MDN parsing obeys the MIME limits: parts of the report, lines of the notification.
+#[test]
+fn limits_bound_parts_and_fields() {
+    let mut p = MdnParams::new("us", "them", "<abc@x>", MdnDisposition::Processed);
+    p.mic = Some(Mic::compute(DigestAlgorithm::Sha256, b"content"));
+    let built = build_mdn(&p).unwrap();
+    let headers = Headers::from_pairs(built.headers.clone());
+    let limit_of =
+        |limits: MimeLimits| match parse_mdn_with_limits(&headers, &built.body, &[], &limits) {
+            Err(Error::LimitExceeded { limit, .. }) => Some(limit),
+            Err(e) => panic!("{e}"),
+            Ok(_) => None,
+        };
+    assert_eq!(limit_of(MimeLimits::new()), None);
+    assert_eq!(
+        limit_of(MimeLimits::new().with_max_parts(1)),
+        Some(crate::Limit::MultipartParts)
+    );
+    assert_eq!(
+        limit_of(MimeLimits::new().with_max_header_lines(2)),
+        Some(crate::Limit::MimeHeaderLines)
+    );
+    // a notification of 2,000 fields is refused with the default limits
+    let fields = "X-Junk: a\r\n".repeat(2_000);
+    let body = format!(
+        "Final-Recipient: rfc822; us\r\nOriginal-Message-ID: <abc@x>\r\n{fields}Disposition: automatic-action/MDN-sent-automatically; processed\r\n"
+    );
+    let bare = Headers::from_pairs([("Content-Type", "message/disposition-notification")]);
+    let err = parse_mdn(&bare, body.as_bytes(), &[]).unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+    assert!(parse_mdn(&bare, body.replace(&fields, "").as_bytes(), &[]).is_ok());
+}

@@ -1,9 +1,9 @@
 //! Parsing an inbound AS2 message: decrypt, decompress and verify in whatever nesting the
 //! sender chose, then compute the MIC to return (RFC 4130 §7.3.1, RFC 5402 §4).
 
-use super::{Envelope, Mic};
+use super::{Envelope, InboundLimits, Mic};
 use crate::cert::Certificate;
-use crate::cms::{self, DEFAULT_MAX_DECOMPRESSED, DecryptionKey, VerifiedSignature};
+use crate::cms::{self, DecompressionBudget, DecryptionKey, VerifiedSignature};
 use crate::crypto::{ContentEncryption, oids};
 use crate::error::{Error, Result};
 use crate::mime::encoding::decode_cow;
@@ -22,8 +22,9 @@ pub struct InboundConfig<'a> {
     pub require_signature: bool,
     /// Refuse unencrypted messages.
     pub require_encryption: bool,
-    /// Maximum decompressed size.
-    pub max_decompressed: u64,
+    /// What the message may cost before its signature is checked: the total bytes
+    /// decompressed over all its layers, and the bounds of its MIME entities.
+    pub limits: InboundLimits,
     /// Which digest the MIC of a signed message uses.
     pub mic_choice: MicChoice,
 }
@@ -49,7 +50,7 @@ impl Default for InboundConfig<'_> {
             trusted_signers: &[],
             require_signature: false,
             require_encryption: false,
-            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+            limits: InboundLimits::default(),
             mic_choice: MicChoice::Negotiated,
         }
     }
@@ -152,6 +153,9 @@ enum SignedSource {
 /// unsigned → over the uncompressed entity as received; encrypted only → over the
 /// decrypted entity, canonical; plain → over the body alone.
 ///
+/// Nothing a sender controls costs more than `cfg.limits` allow: every CompressedData layer
+/// inflates from one shared budget, and every MIME entity is parsed within the MIME limits.
+///
 /// # Errors
 /// Any [`Error`]; its [`Error::disposition`] is what the MDN reports. Address an error MDN
 /// with [`Envelope::from_headers`].
@@ -161,6 +165,8 @@ pub fn parse_inbound(
     cfg: &InboundConfig<'_>,
 ) -> Result<InboundMessage> {
     let envelope = Envelope::from_headers(headers)?;
+    let mime_limits = &cfg.limits.mime;
+    let mut inflate_budget = DecompressionBudget::new(cfg.limits.max_decompressed_total);
     let mut encryption = None;
     let mut signature: Option<VerifiedSignature> = None;
     let mut signed_source: Option<SignedSource> = None;
@@ -175,11 +181,11 @@ pub fn parse_inbound(
         let data = decode_cow(headers.get("content-transfer-encoding"), body)?;
         let d = cms::decrypt(&data, cfg.decryption_keys)?;
         encryption = Some(d.algorithm);
-        let e = Entity::parse_or_body_vec(d.content);
+        let e = Entity::parse_or_body_vec(d.content, mime_limits);
         unsigned_mic_source = Some((e.clone(), true));
         e
     } else {
-        Entity::from_parts(headers.clone(), body)
+        Entity::from_parts(headers.clone(), body).with_limits(mime_limits)
     };
     // at most 8 layers, the decryption above included
     let rounds = if encryption.is_some() { 7 } else { 8 };
@@ -192,16 +198,16 @@ pub fn parse_inbound(
                 }
                 let d = cms::decrypt(&entity.decoded_body_cow()?, cfg.decryption_keys)?;
                 encryption = Some(d.algorithm);
-                entity = Entity::parse_or_body_vec(d.content);
+                entity = Entity::parse_or_body_vec(d.content, mime_limits);
                 if unsigned_mic_source.is_none() && signature.is_none() {
                     unsigned_mic_source = Some((entity.clone(), true));
                 }
             }
             Layer::Compressed => {
                 let data = entity.decoded_body_cow()?;
-                let inflated = cms::decompress(&data, cfg.max_decompressed)?;
+                let inflated = cms::decompress_within(&data, &mut inflate_budget)?;
                 compressed = true;
-                entity = Entity::parse_or_body_vec(inflated);
+                entity = Entity::parse_or_body_vec(inflated, mime_limits);
                 if signature.is_none() {
                     unsigned_mic_source = Some((entity.clone(), false));
                 }
@@ -307,3 +313,7 @@ pub fn parse_inbound(
 #[cfg(test)]
 #[path = "inbound_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "inbound_limits_tests.rs"]
+mod limits_tests;

@@ -2,10 +2,12 @@
 //! parsing inbound ones (decrypt, decompress, verify, MIC to return), plus the MDN request.
 
 mod inbound;
+mod limits;
 mod options;
 mod outbound;
 
 pub use inbound::{InboundConfig, InboundMessage, MicChoice, parse_inbound};
+pub use limits::InboundLimits;
 pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
 pub use outbound::{BuiltMessage, Compression, OutboundMessage, Signer, build_outbound};
 

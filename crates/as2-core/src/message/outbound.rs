@@ -293,7 +293,7 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         None => {
             // not encrypted: the entity starts the buffer
             debug_assert_eq!(entity_start, 0);
-            let e = crate::mime::Entity::parse_vec(entity)?;
+            let e = crate::mime::Entity::parse_vec(entity, &crate::mime::MimeLimits::default())?;
             (e.headers().clone(), e.body().to_vec())
         }
     };

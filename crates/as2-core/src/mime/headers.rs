@@ -1,7 +1,8 @@
 //! MIME header fields: parsing of a raw header block (folded lines, any case), and
 //! structured values such as `Content-Type` with their parameters.
 
-use crate::error::{Error, Result};
+use super::MimeLimits;
+use crate::error::{Error, Limit, Result};
 
 /// An ordered list of header fields with unfolded values; names compare case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,16 +30,24 @@ impl Headers {
     }
 
     /// Parse a raw header block (without the blank line). Continuation lines are unfolded.
+    /// The default [`MimeLimits`] apply.
     ///
     /// # Errors
-    /// A line that is neither a field nor a continuation.
+    /// A line that is neither a field nor a continuation, or a block beyond the limits.
     pub fn parse(raw: &[u8]) -> Result<Self> {
+        Self::parse_with_limits(raw, &MimeLimits::default())
+    }
+
+    /// [`Self::parse`] within `limits`: a block of more bytes or lines than allowed is
+    /// refused before any of it is parsed or, for the line count, as soon as it is exceeded.
+    ///
+    /// # Errors
+    /// A line that is neither a field nor a continuation, or
+    /// [`Error::LimitExceeded`] for [`Limit::MimeHeaderBytes`] or [`Limit::MimeHeaderLines`].
+    pub fn parse_with_limits(raw: &[u8], limits: &MimeLimits) -> Result<Self> {
         let mut entries: Vec<(String, String)> = Vec::new();
-        for line in raw.split(|&b| b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                continue;
-            }
+        for line in bounded_lines(raw, limits)? {
+            let line = line?;
             let text = String::from_utf8_lossy(line);
             if line[0] == b' ' || line[0] == b'\t' {
                 match entries.last_mut() {
@@ -61,15 +70,25 @@ impl Headers {
     }
 
     /// Parse header-style fields, skipping lines that are not fields (for the body of a
-    /// `message/disposition-notification`, where blank lines and junk occur).
+    /// `message/disposition-notification`, where blank lines and junk occur). Unbounded:
+    /// see [`Self::parse_lenient_with_limits`] for input from partners.
     #[must_use]
     pub fn parse_lenient(raw: &[u8]) -> Self {
+        let unbounded = MimeLimits::new()
+            .with_max_header_bytes(usize::MAX)
+            .with_max_header_lines(usize::MAX);
+        Self::parse_lenient_with_limits(raw, &unbounded).unwrap_or_default()
+    }
+
+    /// [`Self::parse_lenient`] within `limits` (lines are counted whether they are fields
+    /// or junk).
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] for [`Limit::MimeHeaderBytes`] or [`Limit::MimeHeaderLines`].
+    pub fn parse_lenient_with_limits(raw: &[u8], limits: &MimeLimits) -> Result<Self> {
         let mut out = Self::new();
-        for line in raw.split(|&b| b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                continue;
-            }
+        for line in bounded_lines(raw, limits)? {
+            let line = line?;
             let text = String::from_utf8_lossy(line);
             if line[0] == b' ' || line[0] == b'\t' {
                 if let Some((_, value)) = out.entries.last_mut() {
@@ -80,7 +99,7 @@ impl Headers {
                 out.push(name.trim(), value.trim());
             }
         }
-        out
+        Ok(out)
     }
 
     /// The first value of a field, by case-insensitive name.
@@ -172,6 +191,33 @@ impl Headers {
         }
         out
     }
+}
+
+/// The non-empty lines of a header block (CR of CRLF removed), refusing a block longer than
+/// `limits.max_header_bytes` at once and, line by line, more than `limits.max_header_lines`.
+fn bounded_lines<'a>(
+    raw: &'a [u8],
+    limits: &MimeLimits,
+) -> Result<impl Iterator<Item = Result<&'a [u8]>> + 'a> {
+    if raw.len() > limits.max_header_bytes {
+        return Err(Error::limit(
+            Limit::MimeHeaderBytes,
+            limits.max_header_bytes,
+        ));
+    }
+    let max_lines = limits.max_header_lines;
+    Ok(raw
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(move |(index, line)| {
+            if index >= max_lines {
+                Err(Error::limit(Limit::MimeHeaderLines, max_lines))
+            } else {
+                Ok(line)
+            }
+        }))
 }
 
 /// A structured header value: `type/subtype; name=value; name="quoted"`.
@@ -340,6 +386,46 @@ mod tests {
         assert_eq!(ct.param("BOUNDARY"), Some("a b"));
         assert_eq!(ct.param("micalg"), Some("sha-256"));
         assert_eq!(h.get("x"), Some("y"));
+    }
+
+    #[test]
+    fn header_lines_and_bytes_are_bounded() {
+        let limits = MimeLimits::new()
+            .with_max_header_lines(3)
+            .with_max_header_bytes(40);
+        let three = b"A: 1\r\nB: 2\r\n folded\r\n";
+        assert_eq!(Headers::parse_with_limits(three, &limits).unwrap().len(), 2);
+        let four = b"A: 1\nB: 2\nC: 3\nD: 4\n";
+        assert!(matches!(
+            Headers::parse_with_limits(four, &limits),
+            Err(Error::LimitExceeded {
+                limit: Limit::MimeHeaderLines,
+                max: 3
+            })
+        ));
+        assert!(matches!(
+            Headers::parse_lenient_with_limits(four, &limits),
+            Err(Error::LimitExceeded {
+                limit: Limit::MimeHeaderLines,
+                ..
+            })
+        ));
+        let long = format!("X: {}\r\n", "v".repeat(40));
+        let err = Headers::parse_with_limits(long.as_bytes(), &limits).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::LimitExceeded {
+                limit: Limit::MimeHeaderBytes,
+                max: 40
+            }
+        ));
+        assert_eq!(err.disposition(), crate::Disposition::UnsupportedFormat);
+        // the unbounded lenient parse keeps everything
+        assert_eq!(Headers::parse_lenient(four).len(), 4);
+        // the default limits: 1,000 lines
+        let many = "a:\n".repeat(1_001);
+        assert!(Headers::parse(many.as_bytes()).is_err());
+        assert_eq!(Headers::parse(&many.as_bytes()[3..]).unwrap().len(), 1_000);
     }
 
     #[test]

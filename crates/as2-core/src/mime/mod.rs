@@ -5,6 +5,7 @@ mod build;
 mod canon;
 pub mod encoding;
 mod headers;
+mod limits;
 mod shared;
 
 pub use build::{EntityBuilder, build_multipart, generate_boundary};
@@ -12,18 +13,22 @@ pub use canon::{canonicalize_crlf, canonicalize_headers};
 pub use headers::{
     ContentType, Headers, parse_value_with_params, quote, quote_if_needed, split_unquoted, unquote,
 };
+pub use limits::{
+    DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_LINES, DEFAULT_MAX_PARTS, MimeLimits,
+};
 pub use shared::SharedBytes;
 
 use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 
 /// A MIME entity: its exact raw bytes (headers + blank line + body) and parsed headers.
 ///
 /// The bytes live in a buffer shared with the entity's parts and their parts (`parts`
-/// and `split_signed` copy nothing), so cloning an entity is cheap.
+/// and `split_signed` copy nothing), so cloning an entity is cheap. The [`MimeLimits`] it
+/// was parsed with apply to its parts too.
 #[derive(Clone)]
 pub struct Entity {
     /// The buffer holding this entity (and maybe its parent and siblings).
@@ -33,6 +38,8 @@ pub struct Entity {
     /// Where the body starts within `buf`.
     body_start: usize,
     headers: Headers,
+    /// The limits for parsing this entity's parts.
+    limits: MimeLimits,
 }
 
 impl PartialEq for Entity {
@@ -57,61 +64,91 @@ impl std::fmt::Debug for Entity {
 
 impl Entity {
     /// Parse an entity (headers, blank line, body) from raw bytes. Lines may end in CRLF
-    /// or LF. An entity that starts with a blank line has no headers.
+    /// or LF. An entity that starts with a blank line has no headers. The default
+    /// [`MimeLimits`] apply.
     ///
     /// # Errors
-    /// A malformed header line.
+    /// A malformed header line, or a header block beyond the limits.
     pub fn parse(raw: &[u8]) -> Result<Self> {
-        Self::parse_vec(raw.to_vec())
+        Self::parse_with_limits(raw, &MimeLimits::default())
     }
 
-    /// [`Self::parse`], taking ownership of the bytes instead of copying them.
-    pub(crate) fn parse_vec(raw: Vec<u8>) -> Result<Self> {
+    /// [`Self::parse`] within `limits`, which also bound the parsing of its parts.
+    ///
+    /// # Errors
+    /// A malformed header line, or [`Error::LimitExceeded`].
+    pub fn parse_with_limits(raw: &[u8], limits: &MimeLimits) -> Result<Self> {
+        Self::parse_vec(raw.to_vec(), limits)
+    }
+
+    /// [`Self::parse_with_limits`], taking ownership of the bytes instead of copying them.
+    pub(crate) fn parse_vec(raw: Vec<u8>, limits: &MimeLimits) -> Result<Self> {
         let len = raw.len();
-        Self::parse_in(Arc::new(raw), 0..len)
+        Self::parse_in(Arc::new(raw), 0..len, limits)
     }
 
     /// Parse the entity at `range` of a shared buffer.
-    fn parse_in(buf: Arc<Vec<u8>>, range: Range<usize>) -> Result<Self> {
+    fn parse_in(buf: Arc<Vec<u8>>, range: Range<usize>, limits: &MimeLimits) -> Result<Self> {
         let raw = &buf[range.clone()];
-        let (header_end, body_start) = find_header_end(raw);
-        let headers = Headers::parse(&raw[..header_end])?;
+        let (header_end, body_start) = find_header_end_within(raw, limits.max_header_bytes)
+            .ok_or_else(|| Error::limit(Limit::MimeHeaderBytes, limits.max_header_bytes))?;
+        let headers = Headers::parse_with_limits(&raw[..header_end], limits)?;
         let body_start = range.start + body_start;
         Ok(Self {
             buf,
             range,
             body_start,
             headers,
+            limits: *limits,
         })
     }
 
     /// Parse an entity that should carry MIME headers but may not (some products encrypt
-    /// or compress the bare payload): when the header block does not parse or has no
-    /// `Content-Type`, the whole input becomes the body of a headerless entity.
+    /// or compress the bare payload): when the header block does not parse, exceeds the
+    /// default [`MimeLimits`] or has no `Content-Type`, the whole input becomes the body of
+    /// a headerless entity.
     #[must_use]
     pub fn parse_or_body(raw: &[u8]) -> Self {
-        Self::parse_or_body_vec(raw.to_vec())
+        Self::parse_or_body_vec(raw.to_vec(), &MimeLimits::default())
     }
 
-    /// [`Self::parse_or_body`], taking ownership of the bytes instead of copying them.
-    pub(crate) fn parse_or_body_vec(raw: Vec<u8>) -> Self {
-        let (header_end, body_start) = find_header_end(&raw);
-        let headers = match Headers::parse(&raw[..header_end]) {
-            Ok(h) if h.contains("content-type") => Some(h),
-            _ => None,
-        };
+    /// [`Self::parse_or_body`] within `limits`, taking ownership of the bytes. A header
+    /// block beyond the limits is not parsed (nor allocated): the input is a body.
+    pub(crate) fn parse_or_body_vec(raw: Vec<u8>, limits: &MimeLimits) -> Self {
+        let headers = find_header_end_within(&raw, limits.max_header_bytes).and_then(
+            |(header_end, body_start)| match Headers::parse_with_limits(&raw[..header_end], limits)
+            {
+                Ok(h) if h.contains("content-type") => Some((body_start, h)),
+                _ => None,
+            },
+        );
         let len = raw.len();
-        let (body_start, headers) = headers.map_or((0, Headers::new()), |h| (body_start, h));
+        let (body_start, headers) = headers.unwrap_or_default();
         Self {
             buf: Arc::new(raw),
             range: 0..len,
             body_start,
             headers,
+            limits: *limits,
         }
     }
 
+    /// This entity with `limits` for the parsing of its parts (and theirs).
+    #[must_use]
+    pub fn with_limits(mut self, limits: &MimeLimits) -> Self {
+        self.limits = *limits;
+        self
+    }
+
+    /// The limits that bound the parsing of this entity's parts.
+    #[must_use]
+    pub fn limits(&self) -> &MimeLimits {
+        &self.limits
+    }
+
     /// An entity whose headers arrived separately (an HTTP request): the raw bytes become
-    /// the serialised headers, a blank line and the body.
+    /// the serialised headers, a blank line and the body. The default [`MimeLimits`] apply
+    /// to its parts ([`Self::with_limits`] to choose others).
     #[must_use]
     pub fn from_parts(headers: Headers, body: &[u8]) -> Self {
         let mut raw = headers.to_bytes();
@@ -125,6 +162,7 @@ impl Entity {
             range: 0..len,
             body_start,
             headers,
+            limits: MimeLimits::default(),
         }
     }
 
@@ -200,10 +238,12 @@ impl Entity {
             .or_else(|| self.content_type().param("name").map(str::to_owned))
     }
 
-    /// The parts of a multipart entity, each with its exact raw bytes.
+    /// The parts of a multipart entity, each with its exact raw bytes, parsed within this
+    /// entity's [`MimeLimits`].
     ///
     /// # Errors
-    /// Not multipart, no boundary, or no delimiter found.
+    /// Not multipart, no boundary, no delimiter found, or [`Error::LimitExceeded`] (more
+    /// parts than allowed, or a part's header block beyond the limits).
     pub fn parts(&self) -> Result<Vec<Self>> {
         let ct = self.content_type();
         if !ct.is_multipart() {
@@ -213,9 +253,15 @@ impl Entity {
             .param("boundary")
             .ok_or_else(|| Error::Mime("multipart without boundary".into()))?;
         let base = self.body_start;
-        split_multipart_ranges(self.body(), boundary)?
+        split_multipart_ranges(self.body(), boundary, self.limits.max_parts)?
             .into_iter()
-            .map(|r| Self::parse_in(Arc::clone(&self.buf), base + r.start..base + r.end))
+            .map(|r| {
+                Self::parse_in(
+                    Arc::clone(&self.buf),
+                    base + r.start..base + r.end,
+                    &self.limits,
+                )
+            })
             .collect()
     }
 
@@ -269,20 +315,35 @@ fn find_header_end(raw: &[u8]) -> (usize, usize) {
     (raw.len(), raw.len())
 }
 
+/// [`find_header_end`] looking no further than a header block of `max_header_bytes` (and
+/// the line break that ends it): `None` when the block is longer.
+fn find_header_end_within(raw: &[u8], max_header_bytes: usize) -> Option<(usize, usize)> {
+    let window = &raw[..raw.len().min(max_header_bytes.saturating_add(3))];
+    let (header_end, body_start) = find_header_end(window);
+    let cut_short = header_end == window.len() && window.len() < raw.len();
+    (!cut_short && header_end <= max_header_bytes).then_some((header_end, body_start))
+}
+
 /// Split a multipart body on `--boundary` delimiters; returns each part's exact bytes.
-/// The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+/// The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1). At most
+/// [`DEFAULT_MAX_PARTS`] parts.
 ///
 /// # Errors
-/// No delimiter found.
+/// No delimiter found, or more parts than [`DEFAULT_MAX_PARTS`].
 pub fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>> {
-    Ok(split_multipart_ranges(body, boundary)?
+    Ok(split_multipart_ranges(body, boundary, DEFAULT_MAX_PARTS)?
         .into_iter()
         .map(|r| &body[r])
         .collect())
 }
 
-/// [`split_multipart`], as ranges of `body`.
-fn split_multipart_ranges(body: &[u8], boundary: &str) -> Result<Vec<Range<usize>>> {
+/// [`split_multipart`], as ranges of `body`, refusing more than `max_parts` parts as soon
+/// as one more is found.
+fn split_multipart_ranges(
+    body: &[u8],
+    boundary: &str,
+    max_parts: usize,
+) -> Result<Vec<Range<usize>>> {
     let delim: Vec<u8> = [b"--".as_slice(), boundary.as_bytes()].concat();
     let finder = memchr::memmem::Finder::new(&delim);
     let mut parts = Vec::new();
@@ -308,6 +369,9 @@ fn split_multipart_ranges(body: &[u8], boundary: &str) -> Result<Vec<Range<usize
                     end -= 1;
                 }
             }
+            if parts.len() == max_parts {
+                return Err(Error::limit(Limit::MultipartParts, max_parts));
+            }
             parts.push(start..end);
         }
         if is_close {
@@ -329,6 +393,9 @@ fn split_multipart_ranges(body: &[u8], boundary: &str) -> Result<Vec<Range<usize
     }
     // no close delimiter: take what is there
     if let Some(start) = current_start {
+        if parts.len() == max_parts {
+            return Err(Error::limit(Limit::MultipartParts, max_parts));
+        }
         parts.push(start..body.len());
     }
     if parts.is_empty() {
@@ -416,7 +483,7 @@ mod tests {
         assert_eq!(signed.raw_headers(), b"Content-Type: text/plain\n\n");
         assert_eq!(copy.clone().body(), b"hello\n");
         assert_ne!(signed, sig);
-        let bare = Entity::parse_or_body_vec(b"no headers here".to_vec());
+        let bare = Entity::parse_or_body_vec(b"no headers here".to_vec(), &MimeLimits::new());
         assert!(bare.headers().is_empty());
         assert_eq!(bare.body(), b"no headers here");
         assert_eq!(bare, Entity::parse_or_body(b"no headers here"));
