@@ -156,7 +156,11 @@ async fn unsigned_or_unencrypted_messages_are_refused_and_nothing_is_kept() -> R
     // the same partner's signed and encrypted message is received: the refusals were the
     // policy, not a broken set-up
     let disposition = p
-        .post_as2(build_outbound(&message(payload, Some(&partner), Some(&us)))?)
+        .post_as2(build_outbound(&message(
+            payload,
+            Some(&partner),
+            Some(&us),
+        ))?)
         .await?;
     ensure!(
         !disposition.contains("error"),
@@ -312,7 +316,9 @@ async fn unsigned_or_badly_signed_mdns_never_change_a_message() -> Result<()> {
         let now = p.get(&p.key_a, &format!("/v1/messages/{id}")).await?["data"].clone();
         ensure!(now["status"] == "sent", "{case} changed the message: {now}");
     }
-    let events = p.get(&p.key_a, &format!("/v1/messages/{id}/events")).await?;
+    let events = p
+        .get(&p.key_a, &format!("/v1/messages/{id}/events"))
+        .await?;
     let refused = events["data"]
         .as_array()
         .context("events")?

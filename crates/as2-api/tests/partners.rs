@@ -76,7 +76,12 @@ async fn inbound_security_is_demanded_by_default_and_each_demand_can_be_lifted()
             json!({"require_encrypted": "no"}),
         )
         .await;
-    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", wrong.body);
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        wrong.body
+    );
     assert!(
         wrong.body.to_string().contains("require_encrypted"),
         "the error names the field: {:?}",

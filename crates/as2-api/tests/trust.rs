@@ -639,7 +639,10 @@ async fn an_operator_answers_a_partner_cem_request_and_offers_our_key() {
         data["usages"],
         json!(["keyEncipherment", "digitalSignature"])
     );
-    assert_eq!(data["response_url"], "http://127.0.0.1:8081/as2/test/receive");
+    assert_eq!(
+        data["response_url"],
+        "http://127.0.0.1:8081/as2/test/receive"
+    );
     assert!(data["message_id"].as_str().unwrap().starts_with("msg_"));
     let message = api
         .get(&format!(

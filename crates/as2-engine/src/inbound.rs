@@ -307,7 +307,14 @@ fn process(
             // A certificate exchange is handled before the MDN: a malformed or
             // unauthenticated one is refused.
             Some(content_type) => {
-                match certificate_exchange(store, payloads, options, route, &inbound, &content_type)? {
+                match certificate_exchange(
+                    store,
+                    payloads,
+                    options,
+                    route,
+                    &inbound,
+                    &content_type,
+                )? {
                     Ok(effects) => Verdict::Accept {
                         inbound,
                         cem: Some(effects),
@@ -365,7 +372,12 @@ fn process(
                 &error,
                 existing.as_ref(),
             )?;
-            (message, MdnDisposition::from_error(&error), None, authenticated)
+            (
+                message,
+                MdnDisposition::from_error(&error),
+                None,
+                authenticated,
+            )
         }
     };
     answer_mdn(
@@ -422,7 +434,10 @@ fn certificate_exchange(
         );
     };
     let trusted_now = partner_certificates_now(store, *scope, partner)?;
-    if !trusted_now.iter().any(|c| c.der() == signature.signer.der()) {
+    if !trusted_now
+        .iter()
+        .any(|c| c.der() == signature.signer.der())
+    {
         return refuse(
             "a certificate exchange (CEM) must be signed with the partner's current or next certificate, and this one is signed with a certificate that is being retired",
         );

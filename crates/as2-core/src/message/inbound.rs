@@ -177,7 +177,15 @@ pub fn parse_inbound(
     let mut unsigned_mic_source: Option<(Entity, bool)> = None;
     // An encrypted message (the common case) is decrypted straight from the HTTP body,
     // without first copying it into an entity.
-    let mut entity = if matches!(classify_parts(headers, body)?, Layer::Enveloped) {
+    let outer = classify_parts(headers, body)?;
+    // Encryption is the outer layer of every standard nesting (RFC 4130 §2.4.2): an
+    // unencrypted compressed or plain message is refused before anything is inflated.
+    if cfg.require_encryption && matches!(outer, Layer::Compressed | Layer::Payload) {
+        return Err(Error::InsufficientSecurity(
+            "message is not encrypted".into(),
+        ));
+    }
+    let mut entity = if matches!(outer, Layer::Enveloped) {
         let data = decode_cow(headers.get("content-transfer-encoding"), body)?;
         let d = cms::decrypt(&data, cfg.decryption_keys)?;
         encryption = Some(d.algorithm);

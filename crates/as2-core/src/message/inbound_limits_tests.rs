@@ -170,3 +170,23 @@ fn payload_entity_keeps_the_limits() {
     let err = inbound.payload_entity.parts().unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MultipartParts), "{err}");
 }
+
+/// A partner that must encrypt: a compressed bomb that is not encrypted is refused before a
+/// byte is inflated, whatever the budget.
+#[test]
+fn an_unencrypted_bomb_is_refused_before_inflating_when_encryption_is_required() {
+    let lines = b"a:\n".repeat(1 << 10);
+    let bomb = cms::compress_repeated(&lines, 32 << 10).unwrap();
+    let cfg = InboundConfig {
+        require_encryption: true,
+        ..InboundConfig::default()
+    };
+    let started = Instant::now();
+    let err = parse_inbound(&as2_headers(COMPRESSED), &bomb, &cfg).unwrap_err();
+    assert!(matches!(err, Error::InsufficientSecurity(_)), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+}
