@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn test_url_is_derived_from_the_live_one() {
         let urls = PublicAs2Urls::new("https://as2.example.com/as2/receive", None);
-        assert_eq!(urls.for_mode(Mode::Live), "https://as2.example.com/as2/receive");
+        assert_eq!(
+            urls.for_mode(Mode::Live),
+            "https://as2.example.com/as2/receive"
+        );
         assert_eq!(
             urls.for_mode(Mode::Test),
             "https://as2.example.com/as2/test/receive"
