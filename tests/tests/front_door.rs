@@ -196,6 +196,9 @@ async fn each_mode_has_its_url_and_a_shared_station_id_reaches_only_its_mode() -
     Ok(())
 }
 
+/// Request headers, the status expected and a word of the sentence expected.
+type Case = (Vec<(String, String)>, u16, &'static str);
+
 /// A partner of `station` with `settings` changed by `change`.
 fn partner(
     store: &Store,
@@ -249,7 +252,7 @@ async fn strangers_are_answered_from_the_headers_and_the_body_is_never_read() ->
     // must come from the headers alone, without asking for the body.
     let announce = [("Content-Length", "1073741824"), ("Expect", "100-continue")];
     let wrong = as2_engine::basic_auth::header("sender", "guess");
-    let cases: Vec<(Vec<(String, String)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![("Content-Length".into(), "1073741824".into())],
             400,
