@@ -1,7 +1,10 @@
 //! The end-to-end harness: one platform (the API router and the gateway router, each on its
-//! own 127.0.0.1 port, the job worker and the maintenance loop) over a fresh database, two
-//! tenants with their keys, and a capture server for webhooks. Everything talks real HTTP.
+//! own 127.0.0.1 port served by the gateway's server loop, the job worker and the maintenance
+//! loop) over a fresh database, two tenants with their test keys, and a capture server for
+//! webhooks. Everything talks real HTTP; the tenants' stations are test-mode stations, so
+//! partners post to the gateway's test URL (`/as2/test/receive`).
 
+pub mod raw;
 pub mod seed;
 
 use std::net::SocketAddr;
@@ -14,10 +17,12 @@ use as2_api::{ApiConfig, AppState};
 use as2_domain::Mode;
 use as2_domain::api_key::KeyKind;
 use as2_domain::plan::Plan;
-use as2_engine::http::GatewayState;
+use as2_domain::public_url::{LIVE_PATH, PublicAs2Urls, TEST_PATH};
+use as2_engine::http::{GatewayState, InboundLimits};
 use as2_engine::inbox::Inbox;
 use as2_engine::metrics::Metrics;
 use as2_engine::outbound::OutboundConfig;
+use as2_engine::serve::ServeOptions;
 use as2_engine::{Worker, WorkerConfig};
 use as2_store::payload::PayloadStore;
 use as2_store::testing::TestDb;
@@ -31,8 +36,13 @@ pub struct Platform {
     pub db: TestDb,
     /// The API's base URL.
     pub api_url: String,
-    /// The gateway's AS2 URL (`…/as2/receive`).
+    /// The gateway's AS2 URL for test-mode stations (`…/as2/test/receive`), the one every
+    /// tenant of the harness is reached on.
     pub as2_url: String,
+    /// The gateway's AS2 URL for live-mode stations (`…/as2/receive`).
+    pub live_as2_url: String,
+    /// The gateway's address (`127.0.0.1:port`).
+    pub gateway_addr: SocketAddr,
     /// Where the gateway delivers received payloads for the application.
     pub inbox: std::path::PathBuf,
     /// Tenant A's test key (the bootstrap account).
@@ -44,22 +54,51 @@ pub struct Platform {
     _dir: tempfile::TempDir,
 }
 
-async fn serve(app: axum::Router) -> Result<SocketAddr> {
+/// How the harness's gateway is set up, beyond the defaults.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The AS2 endpoint's limits (the harness's default: 64 MiB bodies, the rest as the
+    /// gateway's defaults).
+    pub limits: InboundLimits,
+    /// The gateway's header read timeout.
+    pub header_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            limits: InboundLimits {
+                max_message_bytes: 64 * 1024 * 1024,
+                ..InboundLimits::default()
+            },
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+async fn serve(app: axum::Router, header_timeout: Duration) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    tokio::spawn(as2_engine::serve::serve(
+        listener,
+        app,
+        ServeOptions {
+            header_read_timeout: header_timeout,
+            ..ServeOptions::default()
+        },
+        std::future::pending(),
+    ));
     Ok(addr)
 }
 
 impl Platform {
     /// Starts the API, the gateway and a worker over `db`.
     pub async fn start(db: TestDb) -> Result<Self> {
+        Self::start_with(db, Options::default()).await
+    }
+
+    /// Starts the API, the gateway (with `options`) and a worker over `db`.
+    pub async fn start_with(db: TestDb, options: Options) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let boot = bootstrap(&db.store, "TENANT-A")?.context("bootstrap on an empty db")?;
         let account_b = db
@@ -81,24 +120,28 @@ impl Platform {
             PayloadStore::open(dir.path())?,
             ApiConfig::default(),
         );
-        let api = serve(as2_api::router(api_state)).await?;
+        let api = serve(as2_api::router(api_state), options.header_timeout).await?;
         let store = Arc::new(db.store.clone());
         let payloads = Arc::new(PayloadStore::open(dir.path())?);
         let metrics = Arc::new(Metrics::default());
         let inbox = dir.path().join("inbox");
-        let gateway = serve(as2_engine::http::router(
-            GatewayState {
-                store: store.clone(),
-                payloads: payloads.clone(),
-                metrics: metrics.clone(),
-                inbox: Some(Arc::new(Inbox::open(&inbox)?)),
-                mic_choice: as2_core::message::MicChoice::SignatureDigest,
-                cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
-            },
-            64 * 1024 * 1024,
-        ))
+        let gateway = serve(
+            as2_engine::http::router(
+                GatewayState {
+                    store: store.clone(),
+                    payloads: payloads.clone(),
+                    metrics: metrics.clone(),
+                    inbox: Some(Arc::new(Inbox::open(&inbox)?)),
+                    mic_choice: as2_core::message::MicChoice::SignatureDigest,
+                    cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
+                },
+                options.limits,
+            ),
+            options.header_timeout,
+        )
         .await?;
-        let as2_url = format!("http://{gateway}/as2/receive");
+        let live_as2_url = format!("http://{gateway}{LIVE_PATH}");
+        let as2_url = format!("http://{gateway}{TEST_PATH}");
         let worker = Worker::new(
             store,
             payloads,
@@ -106,7 +149,7 @@ impl Platform {
                 concurrency: 2,
                 poll_interval: Duration::from_millis(50),
                 outbound: OutboundConfig {
-                    async_mdn_url: as2_url.clone(),
+                    async_mdn_urls: PublicAs2Urls::new(live_as2_url.clone(), Some(as2_url.clone())),
                     ..OutboundConfig::default()
                 },
                 ..WorkerConfig::default()
@@ -134,6 +177,8 @@ impl Platform {
             db,
             api_url: format!("http://{api}"),
             as2_url,
+            live_as2_url,
+            gateway_addr: gateway,
             inbox,
             key_a: boot.test_key,
             key_b,
@@ -336,6 +381,6 @@ pub async fn capture_server() -> Result<(String, Captured)> {
             },
         ),
     );
-    let addr = serve(app).await?;
+    let addr = serve(app, Duration::from_secs(30)).await?;
     Ok((format!("http://{addr}/hook"), seen))
 }

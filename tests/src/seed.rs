@@ -1,5 +1,6 @@
 //! Direct seeding of the store for tests and benchmarks that start the gateway binary
-//! themselves: RSA identities and a tenant with one station and one partner.
+//! themselves: RSA identities and a tenant with one station and one partner (test mode unless
+//! said otherwise: such stations are reached on the gateway's test URL, `/as2/test/receive`).
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use as2_core::{cert, keys};
 use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::certificate::CertificateInfo;
-use as2_domain::id::{PartnerId, StationId};
+use as2_domain::id::{AccountId, PartnerId, StationId};
 use as2_domain::partner::PartnerSettings;
 use as2_domain::plan::Plan;
 use as2_domain::station::StationSettings;
@@ -56,9 +57,8 @@ pub fn info(cert: &Certificate) -> CertificateInfo {
     }
 }
 
-/// One tenant with station `ours` (key pair `me`) and partner `theirs` (certificate `them`,
-/// posting to `url`, signed sync MDNs, retries every second).
-#[allow(clippy::missing_panics_doc)]
+/// One test-mode tenant with station `ours` (key pair `me`) and partner `theirs` (certificate
+/// `them`, posting to `url`, signed sync MDNs, retries every second).
 pub fn tenant(
     store: &Store,
     name: &str,
@@ -68,12 +68,76 @@ pub fn tenant(
     them: &Identity,
     url: &str,
 ) -> (Scope, StationId, PartnerId) {
+    let seeded = seed(
+        store,
+        &Seed {
+            mode: Mode::Test,
+            name,
+            ours,
+            theirs,
+            me,
+            them,
+            url,
+            basic_auth: None,
+        },
+    );
+    (seeded.scope, seeded.station, seeded.partner)
+}
+
+/// What [`seed`] made.
+#[derive(Debug, Clone, Copy)]
+pub struct Seeded {
+    /// The account that owns the tenant.
+    pub account: AccountId,
+    /// The tenant and mode.
+    pub scope: Scope,
+    /// Our station.
+    pub station: StationId,
+    /// The partner.
+    pub partner: PartnerId,
+}
+
+/// What [`seed`] makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Seed<'a> {
+    /// The mode of the tenant's station and partner.
+    pub mode: Mode,
+    /// The account and tenant name.
+    pub name: &'a str,
+    /// Our station's AS2 ID.
+    pub ours: &'a str,
+    /// The partner's AS2 ID.
+    pub theirs: &'a str,
+    /// Our station's key pair.
+    pub me: &'a Identity,
+    /// The partner's certificate.
+    pub them: &'a Identity,
+    /// The partner's AS2 URL.
+    pub url: &'a str,
+    /// The basic-auth user and password the partner must send us, if any.
+    pub basic_auth: Option<(&'a str, &'a str)>,
+}
+
+/// One tenant with a station and a partner of `seed.mode` (signed sync MDNs, retries every
+/// second).
+#[allow(clippy::missing_panics_doc)]
+pub fn seed(store: &Store, seed: &Seed<'_>) -> Seeded {
+    let Seed {
+        mode,
+        name,
+        ours,
+        theirs,
+        me,
+        them,
+        url,
+        basic_auth,
+    } = *seed;
     let account = store
         .accounts()
         .create_account(name, Plan::Professional)
         .unwrap();
     let tenant = store.accounts().create_tenant(account.id, name).unwrap();
-    let scope = Scope::new(tenant.id, Mode::Test);
+    let scope = Scope::new(tenant.id, mode);
     let pair = store
         .certificates()
         .create(
@@ -120,6 +184,18 @@ pub fn tenant(
     settings.mdn_signed = true;
     settings.retry_interval_secs = 1;
     settings.retry_attempts = 20;
-    let partner = store.partners().create(scope, &settings, None).unwrap();
-    (scope, station.id, partner.id)
+    if let Some((user, _)) = basic_auth {
+        settings.auth = true;
+        settings.auth_user = Some(user.into());
+    }
+    let partner = store
+        .partners()
+        .create(scope, &settings, basic_auth.map(|(_, password)| password))
+        .unwrap();
+    Seeded {
+        account: account.id,
+        scope,
+        station: station.id,
+        partner: partner.id,
+    }
 }

@@ -46,7 +46,7 @@ async fn chunked_body_with_expect_continue_is_received() -> Result<()> {
         .context("gateway address")?
         .to_owned();
     let mut stream = tokio::net::TcpStream::connect(&authority).await?;
-    let mut head = format!("POST /as2/receive HTTP/1.1\r\nHost: {authority}\r\n");
+    let mut head = format!("POST /as2/test/receive HTTP/1.1\r\nHost: {authority}\r\n");
     for (name, value) in &built.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }

@@ -1,6 +1,6 @@
 //! `cargo xtask bench big`: one 1 GiB file end to end through one release `as2-gateway` on
 //! SQLite: tenant A's worker builds it (signed SHA-256, AES-256-CBC, signed sync MDN asked)
-//! and posts it to the same gateway's `/as2/receive` for tenant B, which decrypts, verifies,
+//! and posts it to the same gateway's `/as2/test/receive` for tenant B, which decrypts, verifies,
 //! stores it and answers the MDN; A verifies the MDN. Records the time, the throughput and
 //! the gateway's peak resident memory (VmHWM) as a multiple of the file.
 
@@ -26,7 +26,7 @@ pub(crate) fn run() -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let url = format!("http://127.0.0.1:{port}/as2/receive");
+    let url = format!("http://127.0.0.1:{port}/as2/test/receive");
     let (a, b) = (identity("big-a"), identity("big-b"));
     let (scope_a, station_a, partner_b) = tenant(&db.store, "A", "BIG-A", "BIG-B", &a, &b, &url);
     let (scope_b, _, _) = tenant(
@@ -77,6 +77,7 @@ pub(crate) fn run() -> Result<()> {
         .env("AS2_DATA_DIR", data.path())
         .env("AS2_MASTER_KEY", MASTER_KEY)
         .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AS2_METRICS_LISTEN", "off")
         .env("AS2_PUBLIC_AS2_URL", &url)
         .env("AS2_WORKERS", "1")
         .env("RUST_LOG", "warn")

@@ -189,6 +189,7 @@ fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
         .env("AS2_DATA_DIR", data.path())
         .env("AS2_MASTER_KEY", MASTER_KEY)
         .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AS2_METRICS_LISTEN", "off")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;
@@ -202,7 +203,7 @@ fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
     }
     eprintln!("xtask bench gateway: {backend}: building {MESSAGES} messages");
     let messages = build_messages(&partner, &us);
-    let url = format!("http://127.0.0.1:{port}/as2/receive");
+    let url = format!("http://127.0.0.1:{port}/as2/test/receive");
     let next = Mutex::new(0usize);
     let latencies = Mutex::new(Vec::with_capacity(MESSAGES));
     let failures = Mutex::new(0usize);

@@ -52,7 +52,7 @@ pub(crate) fn run() -> Result<()> {
         children.push((bin, child));
     }
     eprintln!(
-        "xtask up: data in {data_dir}; the API is on http://127.0.0.1:8080 (AS2_API_LISTEN), the AS2 endpoint on http://127.0.0.1:8081/as2/receive (AS2_GATEWAY_LISTEN); Ctrl-C stops everything"
+        "xtask up: data in {data_dir}; the API is on http://127.0.0.1:8080 (AS2_API_LISTEN), the AS2 endpoint on http://127.0.0.1:8081/as2/receive (live) and /as2/test/receive (test) (AS2_GATEWAY_LISTEN), metrics on http://127.0.0.1:9464/metrics; Ctrl-C stops everything"
     );
     eprintln!("xtask up: on the first start the api-server prints a test API key once; keep it");
     for (bin, child) in &mut children {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use as2_core::message::MicChoice;
+use as2_domain::public_url::PublicAs2Urls;
+use as2_engine::http::InboundLimits;
 use as2_process::env::{number, var};
 use as2_store::secrets::SecretBox;
 
@@ -21,15 +23,27 @@ pub struct Config {
     pub master_key: Option<String>,
     /// `AS2_GATEWAY_LISTEN` (default `127.0.0.1:8081`).
     pub listen: SocketAddr,
-    /// `AS2_PUBLIC_AS2_URL`: where partners post, also our async MDN URL
-    /// (default `http://127.0.0.1:8081/as2/receive`).
-    pub public_as2_url: String,
+    /// `AS2_PUBLIC_AS2_URL` (default `http://127.0.0.1:8081/as2/receive`) and
+    /// `AS2_PUBLIC_AS2_TEST_URL` (default: the live URL with `/as2/test/receive` for
+    /// `/as2/receive`): where partners post live and test traffic, also our async MDN URL of
+    /// each mode.
+    pub public_as2_urls: PublicAs2Urls,
     /// `AS2_WORKERS`: jobs run at once (default 4).
     pub workers: usize,
     /// `AS2_MDN_TIMEOUT_SECS`: how long an async MDN may take (default 6 hours).
     pub mdn_timeout: Duration,
-    /// `AS2_MAX_MESSAGE_BYTES`: the largest AS2 request accepted (default 1.5 GiB).
-    pub max_message_bytes: usize,
+    /// The AS2 endpoint's limits: `AS2_MAX_MESSAGE_BYTES` (the largest request body, default
+    /// 1.5 GiB), `AS2_BODY_TIMEOUT_SECS` (3600: the whole body), `AS2_BODY_IDLE_TIMEOUT_SECS`
+    /// (60: the longest pause inside a body), `AS2_MAX_CONCURRENT_REQUESTS` (64) and
+    /// `AS2_MAX_BUFFERED_BYTES` (2 GiB of request bodies held at once).
+    pub inbound: InboundLimits,
+    /// `AS2_HEADER_TIMEOUT_SECS` (30): how long a client may take to send its request headers.
+    pub header_timeout: Duration,
+    /// `AS2_METRICS_LISTEN` (default `127.0.0.1:9464`; empty or `off`: no metrics listener):
+    /// where Prometheus `/metrics` is served, never on the AS2 listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `AS2_METRICS_REFRESH_SECS` (30): how often the database gauges of `/metrics` are read.
+    pub metrics_refresh: Duration,
     /// `AS2_JOB_LEASE_SECS`: how long a claimed job is a worker's before another may take
     /// it, after a crash (default 300).
     pub job_lease: Duration,
@@ -67,11 +81,23 @@ impl Config {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
             listen,
-            public_as2_url: var("AS2_PUBLIC_AS2_URL")
-                .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
+            public_as2_urls: PublicAs2Urls::new(
+                var("AS2_PUBLIC_AS2_URL")
+                    .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
+                var("AS2_PUBLIC_AS2_TEST_URL"),
+            ),
             workers: number("AS2_WORKERS", 4)?,
             mdn_timeout: Duration::from_secs(number("AS2_MDN_TIMEOUT_SECS", 6 * 3600)?),
-            max_message_bytes: number("AS2_MAX_MESSAGE_BYTES", 1536 * 1024 * 1024)?,
+            inbound: inbound_limits()?,
+            header_timeout: Duration::from_secs(positive("AS2_HEADER_TIMEOUT_SECS", 30)?),
+            metrics_listen: match std::env::var("AS2_METRICS_LISTEN").ok().as_deref().map(str::trim) {
+                None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+                Some("" | "off") => None,
+                Some(addr) => Some(addr.parse().with_context(|| {
+                    format!("AS2_METRICS_LISTEN must be an address such as 127.0.0.1:9464, or `off`, not {addr:?}")
+                })?),
+            },
+            metrics_refresh: Duration::from_secs(positive("AS2_METRICS_REFRESH_SECS", 30)?),
             job_lease: Duration::from_secs(number("AS2_JOB_LEASE_SECS", 300)?),
             inbox_dir: var("AS2_INBOX_DIR").map(PathBuf::from),
             mic_choice: match var("AS2_MIC_ALGORITHM").as_deref() {
@@ -95,9 +121,46 @@ impl Config {
         })
     }
 
+    /// How the AS2 listener serves connections (the header read timeout).
+    pub fn serve_options(&self) -> as2_engine::serve::ServeOptions {
+        as2_engine::serve::ServeOptions {
+            header_read_timeout: self.header_timeout,
+            ..as2_engine::serve::ServeOptions::default()
+        }
+    }
+
     /// The secret box (the master key from the environment or the data directory).
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
         as2_process::secrets::load(self.master_key.as_deref(), &self.data_dir)
             .context("loading the master key")
     }
+}
+
+/// A whole number of at least 1 in `name`, or `default`.
+fn positive(name: &str, default: u64) -> anyhow::Result<u64> {
+    let value: u64 = number(name, default)?;
+    anyhow::ensure!(value > 0, "{name} must be at least 1");
+    Ok(value)
+}
+
+fn inbound_limits() -> anyhow::Result<InboundLimits> {
+    let defaults = InboundLimits::default();
+    let limits = InboundLimits {
+        max_message_bytes: number("AS2_MAX_MESSAGE_BYTES", defaults.max_message_bytes)?,
+        body_timeout: Duration::from_secs(positive(
+            "AS2_BODY_TIMEOUT_SECS",
+            defaults.body_timeout.as_secs(),
+        )?),
+        body_idle_timeout: Duration::from_secs(positive(
+            "AS2_BODY_IDLE_TIMEOUT_SECS",
+            defaults.body_idle_timeout.as_secs(),
+        )?),
+        max_concurrent_requests: usize::try_from(positive(
+            "AS2_MAX_CONCURRENT_REQUESTS",
+            u64::try_from(defaults.max_concurrent_requests).unwrap_or(64),
+        )?)
+        .context("AS2_MAX_CONCURRENT_REQUESTS is too large")?,
+        max_buffered_bytes: positive("AS2_MAX_BUFFERED_BYTES", defaults.max_buffered_bytes)?,
+    };
+    Ok(limits)
 }

@@ -1,4 +1,5 @@
-//! `as2-gateway`: the AS2 endpoint (`POST /as2/receive`, async MDNs) and the workers that
+//! `as2-gateway`: the AS2 endpoint (`POST /as2/receive` live, `/as2/test/receive` test, async
+//! MDNs), Prometheus `/metrics` on its own listener, and the workers that
 //! send queued messages, retry, post async MDNs and deliver webhooks. `serve [--migrate]`
 //! runs it, `migrate` applies migrations. Configuration: see `config.rs` and README.md.
 
@@ -11,7 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use as2_engine::http::{GatewayState, router};
+use as2_domain::public_url::{LIVE_PATH, TEST_PATH};
+use as2_engine::http::{GatewayState, metrics_router, router};
 use as2_engine::inbox::Inbox;
 use as2_engine::maintenance::Maintenance;
 use as2_engine::metrics::Metrics;
@@ -113,7 +115,7 @@ async fn serve(
                 concurrency: config.workers,
                 lease: config.job_lease,
                 outbound: OutboundConfig {
-                    async_mdn_url: config.public_as2_url.clone(),
+                    async_mdn_urls: config.public_as2_urls.clone(),
                     mdn_timeout: config.mdn_timeout,
                     ..OutboundConfig::default()
                 },
@@ -137,6 +139,39 @@ async fn serve(
         }));
         Some((jobs, maintenance))
     };
+    if config.inbound.max_buffered_bytes < config.inbound.max_message_bytes {
+        tracing::warn!(
+            "AS2_MAX_BUFFERED_BYTES is below AS2_MAX_MESSAGE_BYTES: the largest messages will be refused with 503"
+        );
+    }
+    let metrics_server = match config.metrics_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding AS2_METRICS_LISTEN {addr}"))?;
+            tracing::info!(%addr, "metrics listening");
+            let mut stop_gauges = stop_rx.clone();
+            let gauges = tokio::spawn(as2_engine::metrics::refresh_gauges(
+                metrics.clone(),
+                store.clone(),
+                config.metrics_refresh,
+                async move {
+                    let _ = stop_gauges.wait_for(|s| *s).await;
+                },
+            ));
+            let mut stop_metrics = stop_rx.clone();
+            let server = tokio::spawn(as2_engine::serve::serve(
+                listener,
+                metrics_router(metrics.clone()),
+                config.serve_options(),
+                async move {
+                    let _ = stop_metrics.wait_for(|s| *s).await;
+                },
+            ));
+            Some((server, gauges))
+        }
+        None => None,
+    };
     let app = router(
         GatewayState {
             store,
@@ -146,28 +181,33 @@ async fn serve(
             mic_choice: config.mic_choice,
             cem_policy: config.cem_policy,
         },
-        config.max_message_bytes,
+        config.inbound.clone(),
     );
     let addr = listen.unwrap_or(config.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, "as2-gateway listening");
+    let local = listener.local_addr()?;
     println!(
-        "AS2 endpoint on http://{}/as2/receive",
-        listener.local_addr()?
+        "AS2 endpoint on http://{local}{LIVE_PATH} (live) and http://{local}{TEST_PATH} (test)"
     );
-    axum::serve(
+    as2_engine::serve::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        config.serve_options(),
+        as2_process::shutdown::signal(),
     )
-    .with_graceful_shutdown(as2_process::shutdown::signal())
-    .await?;
+    .await;
     tracing::info!("HTTP stopped; stopping workers");
     let _ = stop_tx.send(true);
     if let Some((jobs, maintenance)) = workers {
         let _ = jobs.await;
         let _ = maintenance.await;
+    }
+    if let Some((server, gauges)) = metrics_server {
+        let _ = server.await;
+        let _ = gauges.await;
     }
     tracing::info!("as2-gateway stopped");
     Ok(())

@@ -31,6 +31,7 @@ impl Gateway {
             .env("AS2_DATA_DIR", data)
             .env("AS2_MASTER_KEY", MASTER_KEY)
             .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AS2_METRICS_LISTEN", "off")
             .env(
                 "AS2_PUBLIC_AS2_URL",
                 format!("http://127.0.0.1:{port}/as2/receive"),
@@ -140,7 +141,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
             message::build_outbound(&out).unwrap()
         })
         .collect();
-    let url = format!("http://127.0.0.1:{port}/as2/receive");
+    let url = format!("http://127.0.0.1:{port}/as2/test/receive");
     let post = |m: &message::BuiltMessage| -> Option<bool> {
         let mut request = blocking_post(&url, &m.headers, &m.body)?;
         let parsed = parse_mdn(
@@ -223,7 +224,7 @@ fn killed_while_sending_delivers_everything_exactly_once() {
     let data = tempfile::tempdir().unwrap();
     let (a, b) = (identity("a"), identity("b"));
     let port = free_port();
-    let url = format!("http://127.0.0.1:{port}/as2/receive");
+    let url = format!("http://127.0.0.1:{port}/as2/test/receive");
     let store = open_store(data.path());
     // Tenant A sends to tenant B through the same gateway.
     let (scope_a, station_a, partner_b) = tenant(&store, "A", "A-ID", "B-ID", &a, &b, &url);

@@ -1,24 +1,36 @@
-//! The gateway's HTTP surface (axum): `POST /as2/receive` for messages and async MDNs,
-//! `POST /as2/mdn` for async MDNs, `/healthz`, `/readyz` and Prometheus `/metrics`.
-//! Bodies are read whole up to `max_body` (chunked and `Expect: 100-continue` are handled
-//! by hyper); the synchronous pipeline runs on the blocking pool.
+//! The gateway's HTTP surface (axum). Live AS2 traffic on `POST /as2/receive` and `/as2`
+//! (messages, and async MDNs recognised by their content) and `POST /as2/mdn` (async MDNs);
+//! test traffic on the same paths under `/as2/test/…`; `/healthz` and `/readyz`. Prometheus
+//! `/metrics` is a separate router ([`metrics_router`]) for a separate, private listener.
+//!
+//! An AS2 request is handled in three steps: admission on its headers alone
+//! ([`crate::admission`]), under a cap on concurrent AS2 requests; then, only if admitted, its
+//! body is read within the receiver's size limit (413 as soon as it is over, chunked or not),
+//! the body timeouts and a budget of body bytes buffered at once across requests; then the
+//! synchronous pipeline runs on the blocking pool. The header read timeout belongs to the
+//! server loop ([`crate::serve`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use as2_core::message::MicChoice;
+use as2_domain::Mode;
+use as2_domain::public_url::{LIVE_PATH, TEST_PATH};
 use as2_store::Store;
 use as2_store::payload::PayloadStore;
-use axum::Extension;
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::BodyExt as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::inbound::{InboundRequest, ReceiveOptions, receive};
+use crate::admission::{AdmissionRequest, Admitted, admit};
+use crate::inbound::{ReceiveOptions, receive_admitted};
 use crate::inbox::Inbox;
 use crate::mdn_inbound::{looks_like_mdn, receive_mdn};
 use crate::metrics::Metrics;
@@ -41,20 +53,112 @@ pub struct GatewayState {
     pub cem_policy: as2_trust::cem::CemPolicy,
 }
 
-/// The gateway's router; `max_body` bounds one AS2 request's body.
-pub fn router(state: GatewayState, max_body: usize) -> Router {
-    Router::new()
-        .route("/as2/receive", post(receive_as2))
-        .route("/as2", post(receive_as2))
-        .route("/as2/mdn", post(receive_async_mdn))
+/// The limits of the AS2 endpoint: what one stranger can make the gateway hold.
+#[derive(Debug, Clone)]
+pub struct InboundLimits {
+    /// The largest request body accepted (`AS2_MAX_MESSAGE_BYTES`); a tenant's own limit may
+    /// be smaller.
+    pub max_message_bytes: u64,
+    /// How long a whole body may take to arrive (`AS2_BODY_TIMEOUT_SECS`).
+    pub body_timeout: Duration,
+    /// How long the body may pause between two pieces (`AS2_BODY_IDLE_TIMEOUT_SECS`).
+    pub body_idle_timeout: Duration,
+    /// AS2 requests (messages and MDNs) handled at once; beyond, 503 with `Retry-After`
+    /// (`AS2_MAX_CONCURRENT_REQUESTS`).
+    pub max_concurrent_requests: usize,
+    /// Request body bytes held in memory at once across requests; a body that would exceed
+    /// what is left is refused with 503 (`AS2_MAX_BUFFERED_BYTES`).
+    pub max_buffered_bytes: u64,
+}
+
+impl Default for InboundLimits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 1536 * 1024 * 1024,
+            body_timeout: Duration::from_secs(3600),
+            body_idle_timeout: Duration::from_secs(60),
+            max_concurrent_requests: 64,
+            max_buffered_bytes: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Seconds a partner refused for load is asked to wait (`Retry-After`).
+const RETRY_AFTER_SECS: u64 = 30;
+
+#[derive(Debug, Clone)]
+struct Front {
+    state: GatewayState,
+    limits: Arc<InboundLimits>,
+    requests: Arc<Semaphore>,
+    bytes: Arc<Semaphore>,
+}
+
+/// Which requests a path takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// Messages, and MDNs recognised by their content.
+    Any,
+    /// Async MDNs only.
+    Mdn,
+}
+
+/// The gateway's public router: the AS2 endpoints of both modes, `/healthz`, `/readyz`.
+pub fn router(state: GatewayState, limits: InboundLimits) -> Router {
+    let front = Front {
+        state,
+        requests: Arc::new(Semaphore::new(
+            limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS),
+        )),
+        bytes: Arc::new(Semaphore::new(
+            usize::try_from(limits.max_buffered_bytes)
+                .unwrap_or(usize::MAX)
+                .min(Semaphore::MAX_PERMITS),
+        )),
+        limits: Arc::new(limits),
+    };
+    let mut router = Router::new();
+    for (mode, receive_path) in [(Mode::Live, LIVE_PATH), (Mode::Test, TEST_PATH)] {
+        let base = receive_path.trim_end_matches("/receive");
+        router = router
+            .route(
+                receive_path,
+                post(move |s: State<Front>, r: Request| as2_request(s, r, mode, Endpoint::Any)),
+            )
+            .route(
+                base,
+                post(move |s: State<Front>, r: Request| as2_request(s, r, mode, Endpoint::Any)),
+            )
+            .route(
+                &format!("{base}/mdn"),
+                post(move |s: State<Front>, r: Request| as2_request(s, r, mode, Endpoint::Mdn)),
+            );
+    }
+    router
         .route(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .with_state(front)
+}
+
+/// The metrics router (`GET /metrics`), for the private metrics listener: counters and the
+/// database gauges as last refreshed by [`crate::metrics::refresh_gauges`]; a scrape never
+/// queries the database.
+pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let text = metrics.render();
+            async move {
+                (
+                    [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                    text,
+                )
+            }
+        }),
+    )
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -82,71 +186,240 @@ fn answer(a: HttpAnswer) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-async fn receive_as2(
-    State(state): State<GatewayState>,
-    remote: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    body: Bytes,
+/// One AS2 request: admission, body, pipeline.
+async fn as2_request(
+    State(front): State<Front>,
+    request: Request,
+    mode: Mode,
+    endpoint: Endpoint,
 ) -> Response {
     let started = Instant::now();
-    let pairs = header_pairs(&headers);
-    let remote = remote.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let (store, payloads, inbox, mic_choice, cem_policy) = (
-        state.store.clone(),
-        state.payloads.clone(),
-        state.inbox.clone(),
-        state.mic_choice,
-        state.cem_policy,
-    );
-    let result = tokio::task::spawn_blocking(move || {
-        if looks_like_mdn(&pairs, &body) {
-            receive_mdn(&store, &payloads, &pairs, &body)
-        } else {
-            receive(
-                &store,
-                &payloads,
-                ReceiveOptions {
-                    inbox: inbox.as_deref(),
-                    mic_choice,
-                    cem_policy,
-                },
-                &InboundRequest {
-                    headers: &pairs,
-                    body: &body,
-                    remote,
-                },
-            )
+    let metrics = front.state.metrics.clone();
+    let reply = match front.requests.clone().try_acquire_owned() {
+        Ok(slot) => {
+            let reply = admit_read_process(&front, request, mode, endpoint).await;
+            drop(slot);
+            reply
         }
-    })
-    .await;
-    let reply = result.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the inbound pipeline did not finish");
-        HttpAnswer::text(503, "The message could not be processed; retry later")
-    });
-    state.metrics.inbound(reply.status, started.elapsed());
+        Err(_) => {
+            metrics.shed_concurrency.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                limit = front.limits.max_concurrent_requests,
+                "refused: too many AS2 requests at once"
+            );
+            unread(HttpAnswer::text(
+                503,
+                &format!(
+                    "The gateway is handling as many AS2 requests as it accepts at once; retry in {RETRY_AFTER_SECS} seconds"
+                ),
+            )
+            .with_header("Retry-After", &RETRY_AFTER_SECS.to_string()))
+        }
+    };
+    metrics.inbound(reply.status, started.elapsed());
     tracing::info!(
         status = reply.status,
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        mode = mode.as_str(),
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "as2 request"
     );
     answer(reply)
 }
 
-async fn receive_async_mdn(
-    State(state): State<GatewayState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let pairs = header_pairs(&headers);
-    let (store, payloads) = (state.store.clone(), state.payloads.clone());
-    let reply = tokio::task::spawn_blocking(move || receive_mdn(&store, &payloads, &pairs, &body))
-        .await
-        .unwrap_or_else(|_| HttpAnswer::text(503, "The MDN could not be recorded; retry later"));
-    answer(reply)
+/// A refusal answered while the body may still be on its way: the connection is closed after
+/// it rather than the body read.
+fn unread(answer: HttpAnswer) -> HttpAnswer {
+    answer.with_header("Connection", "close")
 }
 
-async fn ready(State(state): State<GatewayState>) -> Response {
-    let store = state.store.clone();
+async fn admit_read_process(
+    front: &Front,
+    request: Request,
+    mode: Mode,
+    endpoint: Endpoint,
+) -> HttpAnswer {
+    let (parts, body) = request.into_parts();
+    let remote = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let pairs = header_pairs(&parts.headers);
+    let content_length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let store = front.state.store.clone();
+    let max_bytes = front.limits.max_message_bytes;
+    let admitted = tokio::task::spawn_blocking(move || {
+        let request = AdmissionRequest {
+            headers: &pairs,
+            mode,
+            remote,
+            content_length,
+            max_bytes,
+        };
+        admit(&store, &request).map(|admitted| (admitted, pairs))
+    })
+    .await;
+    let (admitted, pairs) = match admitted {
+        Ok(Ok(admitted)) => admitted,
+        Ok(Err(refusal)) => return unread(refusal),
+        Err(e) => {
+            tracing::error!(error = %e, "admission did not finish");
+            return unread(HttpAnswer::text(
+                503,
+                "The AS2 service is temporarily unavailable; retry later",
+            ));
+        }
+    };
+    let (body, reserved) = match read_body(front, &admitted, body, content_length).await {
+        Ok(read) => read,
+        Err(refusal) => return unread(refusal),
+    };
+    let state = front.state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let reply = if endpoint == Endpoint::Mdn || looks_like_mdn(&pairs, &body) {
+            receive_mdn(&state.store, &state.payloads, &admitted, &pairs, &body)
+        } else {
+            receive_admitted(
+                &state.store,
+                &state.payloads,
+                ReceiveOptions {
+                    inbox: state.inbox.as_deref(),
+                    mic_choice: state.mic_choice,
+                    cem_policy: state.cem_policy,
+                },
+                &admitted,
+                &body,
+            )
+        };
+        // The body's share of the budget is given back with the body.
+        drop(body);
+        drop(reserved);
+        reply
+    })
+    .await;
+    result.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the inbound pipeline did not finish");
+        HttpAnswer::text(503, "The message could not be processed; retry later")
+    })
+}
+
+/// Bytes reserved from the budget of buffered request bodies.
+#[derive(Debug, Default)]
+struct Reserved(Option<OwnedSemaphorePermit>);
+
+impl Reserved {
+    /// Reserves `n` more bytes, or nothing when fewer are left.
+    fn grow(&mut self, pool: &Arc<Semaphore>, n: u64) -> bool {
+        let mut taken = Self::default();
+        let mut left = n;
+        while left > 0 {
+            let piece = u32::try_from(left).unwrap_or(u32::MAX);
+            let Ok(permit) = pool.clone().try_acquire_many_owned(piece) else {
+                // what was taken so far goes back when `taken` drops
+                return false;
+            };
+            taken.merge(permit);
+            left -= u64::from(piece);
+        }
+        if let Some(permit) = taken.0 {
+            self.merge(permit);
+        }
+        true
+    }
+
+    fn merge(&mut self, permit: OwnedSemaphorePermit) {
+        match &mut self.0 {
+            Some(held) => held.merge(permit),
+            None => self.0 = Some(permit),
+        }
+    }
+}
+
+/// Reads an admitted request's body within its size limit, the body timeouts and the budget
+/// of buffered bytes; the body and its reservation, or the answer that refuses it.
+async fn read_body(
+    front: &Front,
+    admitted: &Admitted,
+    mut body: Body,
+    declared: Option<u64>,
+) -> Result<(Vec<u8>, Reserved), HttpAnswer> {
+    let metrics = &front.state.metrics;
+    let over_budget = |bytes: u64| {
+        metrics.shed_buffered_bytes.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            bytes,
+            budget = front.limits.max_buffered_bytes,
+            "refused: the buffered request bodies would exceed AS2_MAX_BUFFERED_BYTES"
+        );
+        HttpAnswer::text(
+            503,
+            "The gateway is receiving as much data as it can hold at once; retry later",
+        )
+        .with_header("Retry-After", &RETRY_AFTER_SECS.to_string())
+    };
+    let mut reserved = Reserved::default();
+    // A declared length is reserved whole before the first byte is read (admission has
+    // checked it against the limit); a chunked body reserves as it arrives.
+    if let Some(declared) = declared
+        && !reserved.grow(&front.bytes, declared)
+    {
+        return Err(over_budget(declared));
+    }
+    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(0));
+    let mut buffer = Vec::with_capacity(capacity);
+    let deadline = tokio::time::Instant::now() + front.limits.body_timeout;
+    loop {
+        let idle = tokio::time::Instant::now() + front.limits.body_idle_timeout;
+        let frame = match tokio::time::timeout_at(deadline.min(idle), body.frame()).await {
+            Err(_) => {
+                metrics.body_timeouts.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    partner = %admitted.partner_id(),
+                    received = buffer.len(),
+                    "refused: the request body did not arrive in time"
+                );
+                return Err(HttpAnswer::text(
+                    408,
+                    &format!(
+                        "The request body did not arrive in time (the whole body within {} seconds, no pause over {} seconds)",
+                        front.limits.body_timeout.as_secs(),
+                        front.limits.body_idle_timeout.as_secs()
+                    ),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                tracing::info!(error = %e, received = buffer.len(), "the request body broke off");
+                return Err(HttpAnswer::text(
+                    400,
+                    &format!("The request body could not be read: {e}"),
+                ));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let total = u64::try_from(buffer.len() + data.len()).unwrap_or(u64::MAX);
+        if let Some(refusal) = admitted.refuse_size(total) {
+            return Err(refusal);
+        }
+        if declared.is_none() {
+            let piece = u64::try_from(data.len()).unwrap_or(u64::MAX);
+            if !reserved.grow(&front.bytes, piece) {
+                return Err(over_budget(total));
+            }
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok((buffer, reserved))
+}
+
+async fn ready(State(front): State<Front>) -> Response {
+    let store = front.state.store.clone();
     match tokio::task::spawn_blocking(move || store.jobs().depth()).await {
         Ok(Ok(_)) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
         _ => (
@@ -155,36 +428,4 @@ async fn ready(State(state): State<GatewayState>) -> Response {
         )
             .into_response(),
     }
-}
-
-async fn metrics(State(state): State<GatewayState>) -> Response {
-    let store = state.store.clone();
-    let gauges = tokio::task::spawn_blocking(move || {
-        let depth = store.jobs().depth().ok()?;
-        let statuses = store.messages().count_by_status().ok()?;
-        Some((depth, statuses))
-    })
-    .await
-    .ok()
-    .flatten();
-    let mut text = state.metrics.render();
-    if let Some((depth, statuses)) = gauges {
-        text.push_str("# HELP as2_queue_depth Jobs waiting or running, by kind.\n# TYPE as2_queue_depth gauge\n");
-        for (kind, n) in depth {
-            text.push_str(&format!("as2_queue_depth{{kind=\"{kind}\"}} {n}\n"));
-        }
-        text.push_str(
-            "# HELP as2_messages Messages by direction and status.\n# TYPE as2_messages gauge\n",
-        );
-        for (direction, status, n) in statuses {
-            text.push_str(&format!(
-                "as2_messages{{direction=\"{direction}\",status=\"{status}\"}} {n}\n"
-            ));
-        }
-    }
-    (
-        [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-        text,
-    )
-        .into_response()
 }

@@ -1,5 +1,6 @@
-//! The inbound pipeline: route by `AS2-To`/`AS2-From`, refuse what the partner's settings
-//! forbid, detect duplicates, decrypt/decompress/verify, store the payload durably, record the
+//! The inbound pipeline: admission on the headers ([`crate::admission`]: route by
+//! `AS2-To`/`AS2-From` on the URL's mode, refuse what the partner's settings forbid), then
+//! detect duplicates, decrypt/decompress/verify, store the payload durably, record the
 //! message and answer the MDN. A positive MDN is only built after the payload is on disk.
 
 use std::net::IpAddr;
@@ -10,6 +11,7 @@ use as2_core::error::Disposition;
 use as2_core::mdn::MdnDisposition;
 use as2_core::message::{Envelope, InboundConfig, InboundMessage, MicChoice, parse_inbound};
 use as2_core::mime::Headers;
+use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
@@ -19,6 +21,7 @@ use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
 use as2_store::{Scope, Store};
 
+use crate::admission::{AdmissionRequest, Admitted, admit};
 use crate::inbox::Inbox;
 use crate::material::{partner_certificates, partner_certificates_now, station_keys};
 use crate::mdn_answer::{MdnAnswer, answer_mdn, replay_mdn};
@@ -26,7 +29,8 @@ use crate::outcome::HttpAnswer;
 use crate::stored_mdn;
 use as2_trust::cem::CemPolicy;
 
-/// One received HTTP request.
+/// One received HTTP request, body included (the gateway's HTTP layer admits a request on its
+/// headers first and reads the body only then: [`crate::admission`]).
 #[derive(Debug, Clone, Copy)]
 pub struct InboundRequest<'a> {
     /// Header pairs as received.
@@ -35,6 +39,9 @@ pub struct InboundRequest<'a> {
     pub body: &'a [u8],
     /// The peer address, for the partner firewall.
     pub remote: Option<IpAddr>,
+    /// The mode of the URL it was posted to (live on `/as2/receive`, test on
+    /// `/as2/test/receive`).
+    pub mode: Mode,
 }
 
 /// The station and partner a message is for, with their scope.
@@ -56,92 +63,38 @@ pub struct ReceiveOptions<'a> {
     pub cem_policy: CemPolicy,
 }
 
-/// Handles one AS2 request end to end and says what to answer.
+/// Handles one AS2 message end to end, admission included, and says what to answer.
 pub fn receive(
     store: &Store,
     payloads: &PayloadStore,
     options: ReceiveOptions<'_>,
     request: &InboundRequest<'_>,
 ) -> HttpAnswer {
-    let headers = Headers::from_pairs(
-        request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str())),
-    );
-    let envelope = match Envelope::from_headers(&headers) {
-        Ok(envelope) => envelope,
-        Err(e) => return HttpAnswer::text(400, &format!("Not an AS2 message: {e}")),
+    let admission = AdmissionRequest {
+        headers: request.headers,
+        mode: request.mode,
+        remote: request.remote,
+        content_length: Some(u64::try_from(request.body.len()).unwrap_or(u64::MAX)),
+        max_bytes: u64::MAX,
     };
-    let route = match route(store, &envelope) {
-        Ok(Some(route)) => route,
-        Ok(None) => {
-            return HttpAnswer::text(
-                404,
-                &format!(
-                    "No partner {:?} is configured for AS2 ID {:?}",
-                    envelope.as2_from, envelope.as2_to
-                ),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "routing an inbound message failed");
-            return HttpAnswer::text(
-                503,
-                "The AS2 service is temporarily unavailable; retry later",
-            );
-        }
-    };
-    if !route.partner.settings.active {
-        return HttpAnswer::text(403, "This partner is inactive");
+    match admit(store, &admission) {
+        Ok(admitted) => receive_admitted(store, payloads, options, &admitted, request.body),
+        Err(refusal) => refusal,
     }
-    if route.partner.settings.firewall
-        && !request.remote.is_some_and(|ip| {
-            route
-                .partner
-                .settings
-                .allowed_networks
-                .iter()
-                .any(|n| n.contains(ip))
-        })
-    {
-        tracing::warn!(partner = %route.partner.id, remote = ?request.remote, "refused by the partner firewall");
-        return HttpAnswer::text(403, "This address may not send messages for this partner");
+}
+
+/// Handles an admitted AS2 message whose body has been read (within the admitted limit).
+pub fn receive_admitted(
+    store: &Store,
+    payloads: &PayloadStore,
+    options: ReceiveOptions<'_>,
+    admitted: &Admitted,
+    body: &[u8],
+) -> HttpAnswer {
+    if let Some(refusal) = admitted.refuse_size(u64::try_from(body.len()).unwrap_or(u64::MAX)) {
+        return refusal;
     }
-    match basic_auth_ok(store, &route, &headers) {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(partner = %route.partner.id, "refused: wrong or missing basic auth");
-            return HttpAnswer::text(401, "This partner requires HTTP basic authentication")
-                .with_header("WWW-Authenticate", "Basic realm=\"AS2\"");
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading the partner's credentials failed");
-            return HttpAnswer::text(
-                503,
-                "The AS2 service is temporarily unavailable; retry later",
-            );
-        }
-    }
-    match store.accounts().message_limit(route.scope.tenant_id) {
-        Ok(Some(limit))
-            if u64::try_from(request.body.len()).unwrap_or(u64::MAX) > limit.unsigned_abs() =>
-        {
-            tracing::warn!(partner = %route.partner.id, bytes = request.body.len(), limit, "refused: over the tenant's message size limit");
-            return HttpAnswer::text(
-                413,
-                &format!("The message is larger than the receiver accepts ({limit} bytes)"),
-            );
-        }
-        Ok(_) => {}
-        Err(e) => {
-            tracing::error!(error = %e, "reading the tenant's message limit failed");
-            return HttpAnswer::text(
-                503,
-                "The AS2 service is temporarily unavailable; retry later",
-            );
-        }
-    }
+    let (route, headers, envelope) = (&admitted.route, &admitted.headers, &admitted.envelope);
     let Some(message_id) = envelope.message_id.clone() else {
         return HttpAnswer::text(400, "The message has no Message-ID header");
     };
@@ -149,11 +102,11 @@ pub fn receive(
         store,
         payloads,
         options,
-        &route,
-        &headers,
-        &envelope,
+        route,
+        headers,
+        envelope,
         &message_id,
-        request.body,
+        body,
     ) {
         Ok(answer) => answer,
         Err(e) => {
@@ -161,53 +114,6 @@ pub fn receive(
             HttpAnswer::text(503, "The message could not be stored; retry later")
         }
     }
-}
-
-/// Whether the request carries the partner's basic-auth credentials (or none are required).
-fn basic_auth_ok(
-    store: &Store,
-    route: &Route,
-    headers: &Headers,
-) -> Result<bool, as2_store::StoreError> {
-    let settings = &route.partner.settings;
-    if !settings.auth {
-        return Ok(true);
-    }
-    let Some(password) = store
-        .partners()
-        .auth_password(route.scope, route.partner.id)?
-    else {
-        return Ok(false);
-    };
-    let expected = format!(
-        "{}:{password}",
-        settings.auth_user.as_deref().unwrap_or_default()
-    );
-    Ok(crate::basic_auth::matches(
-        headers.get("authorization"),
-        &expected,
-    ))
-}
-
-fn route(store: &Store, envelope: &Envelope) -> Result<Option<Route>, as2_store::StoreError> {
-    for station in store.stations().find_by_as2_id(&envelope.as2_to)? {
-        let scope = Scope::new(station.tenant_id, station.mode);
-        match store
-            .partners()
-            .find_for_station(scope, station.id, &envelope.as2_from)
-        {
-            Ok(partner) => {
-                return Ok(Some(Route {
-                    scope,
-                    station,
-                    partner,
-                }));
-            }
-            Err(as2_store::StoreError::NotFound) => {}
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(None)
 }
 
 /// Errors that make us answer 503 (the partner retries): nothing was acknowledged.

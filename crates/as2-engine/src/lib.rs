@@ -1,11 +1,13 @@
-//! AS2 message exchange over the store: the inbound pipeline (route by AS2-To/AS2-From,
-//! decrypt with the station's keys, verify with the partner's certificates, store the
-//! payload durably, answer the MDN), outbound delivery (build, post, read the MDN, retry),
+//! AS2 message exchange over the store: the inbound pipeline (admission on the headers:
+//! route by AS2-To/AS2-From on the URL's mode; then decrypt with the station's keys, verify
+//! with the partner's certificates, store the payload durably, answer the MDN), outbound
+//! delivery (build, post, read the MDN, retry),
 //! async MDNs both ways, webhook deliveries, and the worker that runs the jobs.
 //!
 //! The store and the codec are synchronous; [`worker`] runs them on tokio's blocking pool
 //! and does the HTTP with reqwest (rustls).
 
+pub mod admission;
 pub mod basic_auth;
 pub mod error;
 pub mod events;
@@ -22,12 +24,13 @@ pub mod mdn_receipt;
 pub mod metrics;
 pub mod outbound;
 pub mod outcome;
+pub mod serve;
 pub mod stored_mdn;
 pub mod webhook_delivery;
 pub mod worker;
 
 pub use error::EngineError;
-pub use inbound::{InboundRequest, receive};
+pub use inbound::{InboundRequest, receive, receive_admitted};
 pub use mdn_inbound::{looks_like_mdn, receive_mdn};
 pub use outcome::HttpAnswer;
 pub use worker::{Worker, WorkerConfig};

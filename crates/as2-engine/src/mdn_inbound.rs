@@ -1,14 +1,15 @@
-//! Async MDNs partners post to us: find the outbound message by `AS2-To` (our station),
-//! `AS2-From` (the partner) and the MDN's `Original-Message-ID`, then apply the MDN to it.
+//! Async MDNs partners post to us: admitted on their headers like a message (`AS2-To` our
+//! station on the URL's mode, `AS2-From` its partner, active, firewall, basic auth), then the
+//! outbound message of that partner named by the MDN's `Original-Message-ID` gets the MDN.
 
 use as2_core::mdn::parse_mdn;
-use as2_core::message::parse_as2_name;
-use as2_core::mime::Headers;
 use as2_domain::message::{Direction, MessageStatus};
+use as2_store::Store;
 use as2_store::payload::PayloadStore;
-use as2_store::{Scope, Store, StoreError};
 
+use crate::admission::Admitted;
 use crate::error::EngineError;
+use crate::inbound::Route;
 use crate::mdn_receipt;
 use crate::outcome::HttpAnswer;
 
@@ -33,14 +34,20 @@ pub fn looks_like_mdn(headers: &[(String, String)], body: &[u8]) -> bool {
     head.contains("multipart/report") && head.contains("disposition-notification")
 }
 
-/// Handles one async MDN.
+/// Handles one async MDN whose headers passed admission ([`crate::admission::admit`]: our
+/// station of the URL's mode, its partner, active, inside the firewall, basic auth): only
+/// that partner's outbound messages of that tenant and mode can receive it.
 pub fn receive_mdn(
     store: &Store,
     payloads: &PayloadStore,
+    admitted: &Admitted,
     headers: &[(String, String)],
     body: &[u8],
 ) -> HttpAnswer {
-    match process(store, payloads, headers, body) {
+    if let Some(refusal) = admitted.refuse_size(u64::try_from(body.len()).unwrap_or(u64::MAX)) {
+        return refusal;
+    }
+    match process(store, payloads, admitted, headers, body) {
         Ok(answer) => answer,
         Err(e) => {
             tracing::error!(error = %e, "handling an async MDN failed");
@@ -49,71 +56,57 @@ pub fn receive_mdn(
     }
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn process(
     store: &Store,
     payloads: &PayloadStore,
+    admitted: &Admitted,
     headers: &[(String, String)],
     body: &[u8],
 ) -> Result<HttpAnswer, EngineError> {
-    let name = |h: &str| header(headers, h).and_then(|v| parse_as2_name(v).ok());
-    let (Some(from), Some(to)) = (name("AS2-From"), name("AS2-To")) else {
-        return Ok(HttpAnswer::text(
-            400,
-            "An MDN needs AS2-From and AS2-To headers",
-        ));
-    };
-    // Read the Original-Message-ID without trusting anything yet.
-    let parsed_headers = Headers::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-    let original = match parse_mdn(&parsed_headers, body, &[]) {
+    let Route {
+        scope,
+        station,
+        partner,
+    } = &admitted.route;
+    // Read the Original-Message-ID without trusting anything yet: the signature is checked
+    // when the MDN is applied.
+    let original = match parse_mdn(&admitted.headers, body, &[]) {
         Ok(mdn) => mdn.original_message_id,
         Err(e) => return Ok(HttpAnswer::text(400, &format!("Not a readable MDN: {e}"))),
     };
-    for station in store.stations().find_by_as2_id(&to)? {
-        let scope = Scope::new(station.tenant_id, station.mode);
-        let partner = match store.partners().find_for_station(scope, station.id, &from) {
-            Ok(p) => p,
-            Err(StoreError::NotFound) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let Some(message) =
-            store
-                .messages()
-                .find_by_as2_id(scope, partner.id, Direction::Outbound, &original)?
-        else {
-            continue;
-        };
-        // `processing` too: a fast partner's async MDN can arrive before our worker has
-        // read the partner's HTTP answer and marked the message `sent`.
-        if !matches!(
-            message.status,
-            MessageStatus::Sent | MessageStatus::Processing
-        ) {
-            store.messages().add_event(
-                scope,
-                message.id,
-                "mdn_ignored",
-                Some("An MDN arrived for a message that was not awaiting one"),
-            )?;
-            return Ok(HttpAnswer::text(200, "MDN already recorded"));
-        }
-        return Ok(
-            match mdn_receipt::apply(store, payloads, scope, &message, &partner, headers, body)? {
-                mdn_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
-                mdn_receipt::Receipt::Refused(sentence) => HttpAnswer::text(403, &sentence),
-            },
-        );
+    let Some(message) =
+        store
+            .messages()
+            .find_by_as2_id(*scope, partner.id, Direction::Outbound, &original)?
+    else {
+        return Ok(HttpAnswer::text(
+            404,
+            &format!(
+                "No message {original:?} from {:?} to {:?} is awaiting an MDN",
+                station.settings.as2_id, partner.settings.as2_id
+            ),
+        ));
+    };
+    // `processing` too: a fast partner's async MDN can arrive before our worker has
+    // read the partner's HTTP answer and marked the message `sent`.
+    if !matches!(
+        message.status,
+        MessageStatus::Sent | MessageStatus::Processing
+    ) {
+        store.messages().add_event(
+            *scope,
+            message.id,
+            "mdn_ignored",
+            Some("An MDN arrived for a message that was not awaiting one"),
+        )?;
+        return Ok(HttpAnswer::text(200, "MDN already recorded"));
     }
-    Ok(HttpAnswer::text(
-        404,
-        &format!("No message {original:?} from {to:?} to {from:?} is awaiting an MDN"),
-    ))
+    Ok(
+        match mdn_receipt::apply(store, payloads, *scope, &message, partner, headers, body)? {
+            mdn_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
+            mdn_receipt::Receipt::Refused(sentence) => HttpAnswer::text(403, &sentence),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,10 +1,16 @@
 //! Process-local counters and latency histograms for the gateway's Prometheus `/metrics`:
-//! plain atomics, rendered in the text exposition format. (Gauges that live in the database,
-//! such as messages by status and queue depth, are read at scrape time by the gateway.)
+//! plain atomics, rendered in the text exposition format. A scrape never queries the
+//! database: the two gauges that live there (jobs waiting by kind, messages by direction and
+//! status, both across tenants) are read by [`refresh_gauges`], a periodic task, at most once
+//! per its interval (`AS2_METRICS_REFRESH_SECS`), and a scrape renders the last reading.
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use as2_store::Store;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -71,6 +77,21 @@ pub struct Metrics {
     pub jobs_failed: AtomicU64,
     /// Webhook attempts made.
     pub webhook_attempts: AtomicU64,
+    /// Inbound requests answered 503 because `AS2_MAX_CONCURRENT_REQUESTS` were running.
+    pub shed_concurrency: AtomicU64,
+    /// Inbound requests answered 503 because their body would exceed what is left of
+    /// `AS2_MAX_BUFFERED_BYTES`.
+    pub shed_buffered_bytes: AtomicU64,
+    /// Inbound requests whose body did not arrive within the body timeouts (408).
+    pub body_timeouts: AtomicU64,
+    gauges: Mutex<Option<DbGauges>>,
+}
+
+/// The database gauges as last read.
+#[derive(Debug, Clone, Default)]
+struct DbGauges {
+    queue_depth: Vec<(String, i64)>,
+    messages: Vec<(String, String, i64)>,
 }
 
 impl Metrics {
@@ -85,7 +106,21 @@ impl Metrics {
         self.inbound_latency.observe(elapsed);
     }
 
-    /// The process-local part of `/metrics`.
+    /// Reads the database gauges once (queue depth, messages by status); a failure keeps
+    /// the previous reading.
+    ///
+    /// # Errors
+    /// The database did not answer.
+    pub fn refresh_gauges(&self, store: &Store) -> Result<(), as2_store::StoreError> {
+        let read = DbGauges {
+            queue_depth: store.jobs().depth()?,
+            messages: store.messages().count_by_status()?,
+        };
+        *self.gauges.lock().unwrap_or_else(PoisonError::into_inner) = Some(read);
+        Ok(())
+    }
+
+    /// All of `/metrics`: the counters and the database gauges as last refreshed.
     pub fn render(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -132,7 +167,71 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP as2_inbound_shed_total Inbound requests refused by the gateway's limits.\n# TYPE as2_inbound_shed_total counter"
+        );
+        for (reason, counter) in [
+            ("concurrency", &self.shed_concurrency),
+            ("buffered_bytes", &self.shed_buffered_bytes),
+            ("body_timeout", &self.body_timeouts),
+        ] {
+            let _ = writeln!(
+                out,
+                "as2_inbound_shed_total{{reason=\"{reason}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+        let gauges = self
+            .gauges
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(gauges) = gauges {
+            let _ = writeln!(
+                out,
+                "# HELP as2_queue_depth Jobs waiting or running, by kind.\n# TYPE as2_queue_depth gauge"
+            );
+            for (kind, n) in gauges.queue_depth {
+                let _ = writeln!(out, "as2_queue_depth{{kind=\"{kind}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "# HELP as2_messages Messages by direction and status.\n# TYPE as2_messages gauge"
+            );
+            for (direction, status, n) in gauges.messages {
+                let _ = writeln!(
+                    out,
+                    "as2_messages{{direction=\"{direction}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
         out
+    }
+}
+
+/// Refreshes the database gauges of `metrics` every `interval` (on tokio's blocking pool)
+/// until `stop` completes.
+pub async fn refresh_gauges(
+    metrics: Arc<Metrics>,
+    store: Arc<Store>,
+    interval: Duration,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(interval.max(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        let (metrics, store) = (metrics.clone(), store.clone());
+        match tokio::task::spawn_blocking(move || metrics.refresh_gauges(&store)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "reading the metrics gauges failed"),
+            Err(e) => tracing::warn!(error = %e, "reading the metrics gauges did not finish"),
+        }
     }
 }
 

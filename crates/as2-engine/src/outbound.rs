@@ -14,6 +14,7 @@ use as2_core::message::{
 use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
+use as2_domain::public_url::PublicAs2Urls;
 use as2_domain::station::Station;
 use as2_domain::webhook::EventType;
 use as2_store::payload::PayloadStore;
@@ -28,8 +29,10 @@ use crate::mdn_receipt;
 /// Engine settings the outbound side needs.
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
-    /// Where partners post our async MDNs when the station names no `mdn_url`.
-    pub async_mdn_url: String,
+    /// Where partners post our async MDNs when the station names no `mdn_url`: the public
+    /// AS2 URL of the message's mode (`AS2_PUBLIC_AS2_URL`, `AS2_PUBLIC_AS2_TEST_URL`), where
+    /// the gateway recognises an MDN by its content.
+    pub async_mdn_urls: PublicAs2Urls,
     /// How long an async MDN may take before the message fails.
     pub mdn_timeout: Duration,
     /// The domain of generated Message-IDs and our `User-Agent`.
@@ -39,7 +42,7 @@ pub struct OutboundConfig {
 impl Default for OutboundConfig {
     fn default() -> Self {
         Self {
-            async_mdn_url: "http://127.0.0.1:8081/as2/mdn".into(),
+            async_mdn_urls: PublicAs2Urls::new("http://127.0.0.1:8081/as2/receive", None),
             mdn_timeout: Duration::from_secs(6 * 3600),
             user_agent: concat!("as2-platform/", env!("CARGO_PKG_VERSION")).into(),
         }
@@ -320,7 +323,7 @@ fn build(
                 .settings
                 .mdn_url
                 .clone()
-                .unwrap_or_else(|| config.async_mdn_url.clone()),
+                .unwrap_or_else(|| config.async_mdn_urls.for_mode(scope.mode).to_owned()),
         );
     }
     out.ediint_features = vec!["multiple-attachments".into(), "CEM".into()];

@@ -150,6 +150,15 @@ fn build(w: &World, payload: &[u8], signed_mdn: bool) -> message::BuiltMessage {
 }
 
 fn send(w: &World, headers: &[(String, String)], body: &[u8]) -> as2_engine::HttpAnswer {
+    send_in(w, Mode::Test, headers, body)
+}
+
+fn send_in(
+    w: &World,
+    mode: Mode,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> as2_engine::HttpAnswer {
     receive(
         &w.db.store,
         &w.payloads,
@@ -158,6 +167,7 @@ fn send(w: &World, headers: &[(String, String)], body: &[u8]) -> as2_engine::Htt
             headers,
             body,
             remote: None,
+            mode,
         },
     )
 }
@@ -341,6 +351,16 @@ fn unknown_pairs_and_non_as2_requests_are_refused_without_storing() {
     let answer = send(&w, &headers, b"hello");
     assert_eq!(answer.status, 404);
     assert!(String::from_utf8_lossy(&answer.body).contains("SOMEONE"));
+    // the right pair, but the test station is not reached in live mode
+    let good = build(&w, b"ISA*00*~", false);
+    let answer = send_in(&w, Mode::Live, &good.headers, &good.body);
+    assert_eq!(
+        answer.status,
+        404,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert!(String::from_utf8_lossy(&answer.body).contains("live mode"));
     let (_, total) =
         w.db.store
             .messages()

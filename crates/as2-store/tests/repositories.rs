@@ -105,7 +105,24 @@ fn default_station_moves() {
                 .settings
                 .is_default
         );
-        assert_eq!(store.stations().find_by_as2_id("TWO").unwrap().len(), 1);
+        // routing finds the one station of the URL's mode, never the other mode's
+        let live_two = station(store, s.a_live, "TWO");
+        let found = |mode| {
+            store
+                .stations()
+                .find_by_as2_id(mode, "TWO")
+                .unwrap()
+                .map(|st| st.id)
+        };
+        assert_eq!(found(as2_domain::Mode::Test), Some(second));
+        assert_eq!(found(as2_domain::Mode::Live), Some(live_two));
+        assert!(
+            store
+                .stations()
+                .find_by_as2_id(as2_domain::Mode::Live, "ONE")
+                .unwrap()
+                .is_none()
+        );
     }
 }
 

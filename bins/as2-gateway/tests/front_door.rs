@@ -1,0 +1,328 @@
+//! The real `as2-gateway` binary under the attacks its front door must survive: 256 MiB
+//! bodies (chunked and with a Content-Length) for an unknown station and with a wrong basic
+//! auth are refused without being read (the peak resident memory barely moves), clients that
+//! send their headers or their body slowly are cut off after the timeouts set in the
+//! environment, and `/metrics` answers on its own listener, not on the AS2 one.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use as2_domain::Mode;
+use as2_e2e::raw::{Body, Exchange, exchange, head, peak_rss};
+use as2_e2e::seed::{MASTER_KEY, Seed, identity, seed};
+use as2_store::{Database, PoolOptions, Store};
+
+struct Gateway {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Gateway {
+    /// Starts the gateway over the store in `data` with `env` on top of the basics.
+    fn start(data: &Path, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_as2-gateway"));
+        command
+            .args(["serve", "--no-workers"])
+            .env("AS2_DATA_DIR", data)
+            .env("AS2_MASTER_KEY", MASTER_KEY)
+            .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("AS2_METRICS_LISTEN", "off")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the gateway did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    fn peak_rss(&self) -> u64 {
+        peak_rss(self.child.id()).unwrap()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A store in `data` with one test tenant: station `US`, partner `PARTNER` who must send
+/// basic auth `partner:s3cret`, partner `OPEN` who sends none.
+fn store(data: &Path) -> Store {
+    let url = format!("sqlite://{}", data.join("as2.sqlite3").display());
+    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
+    db.migrate().unwrap();
+    let store = Store::new(
+        db,
+        as2_store::secrets::SecretBox::parse(MASTER_KEY).unwrap(),
+    );
+    let (us, partner) = (identity("us"), identity("partner"));
+    let seeded = seed(
+        &store,
+        &Seed {
+            mode: Mode::Test,
+            name: "receiver",
+            ours: "US",
+            theirs: "PARTNER",
+            me: &us,
+            them: &partner,
+            url: "https://127.0.0.1:9/x",
+            basic_auth: Some(("partner", "s3cret")),
+        },
+    );
+    let open = as2_domain::partner::PartnerSettings::new(
+        "OPEN".into(),
+        "OPEN".into(),
+        "https://127.0.0.1:9/x".into(),
+        seeded.station,
+    );
+    store.partners().create(seeded.scope, &open, None).unwrap();
+    store
+}
+
+fn messages(store: &Store) -> usize {
+    store
+        .messages()
+        .count_by_status()
+        .unwrap()
+        .iter()
+        .map(|(_, _, n)| usize::try_from(*n).unwrap())
+        .sum()
+}
+
+fn as2_head(addr: SocketAddr, from: &str, to: &str, extra: &[(&str, String)]) -> String {
+    let mut headers = vec![
+        ("AS2-Version".to_owned(), "1.2".to_owned()),
+        ("AS2-From".to_owned(), from.to_owned()),
+        ("AS2-To".to_owned(), to.to_owned()),
+        ("Message-ID".to_owned(), "<big@attacker>".to_owned()),
+        (
+            "Content-Type".to_owned(),
+            "application/pkcs7-mime; smime-type=enveloped-data".to_owned(),
+        ),
+    ];
+    headers.extend(extra.iter().map(|(n, v)| ((*n).to_owned(), v.clone())));
+    head(addr, "/as2/test/receive", &headers)
+}
+
+const BIG: u64 = 256 << 20;
+const MIB: u64 = 1 << 20;
+
+/// Posts 256 MiB (chunked or with a Content-Length) from `from` to `to` with `extra` headers;
+/// the exchange and how much the gateway's peak resident memory grew.
+fn post_big(
+    gateway: &Gateway,
+    from: &str,
+    to: &str,
+    extra: &[(&str, String)],
+    chunked: bool,
+) -> (Exchange, u64) {
+    let mut extra = extra.to_vec();
+    extra.push(if chunked {
+        ("Transfer-Encoding", "chunked".to_owned())
+    } else {
+        ("Content-Length", BIG.to_string())
+    });
+    let before = gateway.peak_rss();
+    let answer = exchange(
+        gateway.addr,
+        &as2_head(gateway.addr, from, to, &extra),
+        &Body::Stream {
+            total: BIG,
+            chunked,
+        },
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let after = gateway.peak_rss();
+    (answer, after.saturating_sub(before))
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // the figures are the point of the test
+fn big_bodies_from_strangers_are_refused_without_being_read() {
+    let data = tempfile::tempdir().unwrap();
+    let store = store(data.path());
+    let gateway = Gateway::start(data.path(), &[]);
+    // A first refused request, so that what the process sets up once is behind us.
+    let warm_up = exchange(
+        gateway.addr,
+        &as2_head(
+            gateway.addr,
+            "PARTNER",
+            "NOBODY",
+            &[("Content-Length", "0".into())],
+        ),
+        &Body::Nothing,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(warm_up.status, Some(404), "{warm_up:?}");
+    let baseline = gateway.peak_rss();
+    let wrong = ("Authorization", "Basic cGFydG5lcjpndWVzcw==".to_owned()); // partner:guess
+    for (what, from, to, extra, status) in [
+        ("unknown station", "PARTNER", "NOBODY", vec![], 404),
+        ("no basic auth", "PARTNER", "US", vec![], 401),
+        (
+            "wrong basic auth",
+            "PARTNER",
+            "US",
+            vec![wrong.clone()],
+            401,
+        ),
+    ] {
+        for chunked in [false, true] {
+            let (answer, growth) = post_big(&gateway, from, to, &extra, chunked);
+            eprintln!(
+                "{what}, {}: answer {:?}, client sent {} MiB before the gateway stopped reading, peak RSS grew {} KiB (baseline {} MiB)",
+                if chunked { "chunked" } else { "Content-Length" },
+                answer.status,
+                answer.sent / MIB,
+                growth / 1024,
+                baseline / MIB
+            );
+            assert!(
+                answer.status == Some(status) || (answer.status.is_none() && answer.reset),
+                "{what}: expected {status} or a reset: {answer:?}"
+            );
+            assert!(
+                answer.sent < BIG,
+                "{what}: the gateway read the whole body ({answer:?})"
+            );
+            assert!(
+                growth < 64 * MIB,
+                "{what}: the gateway's peak RSS grew by {} MiB",
+                growth / MIB
+            );
+        }
+    }
+    assert!(
+        gateway.peak_rss() < baseline + 64 * MIB,
+        "the peak RSS over all attacks: {} MiB over the baseline",
+        (gateway.peak_rss() - baseline) / MIB
+    );
+    assert_eq!(messages(&store), 0, "nothing was stored");
+}
+
+#[test]
+fn slow_headers_and_slow_bodies_are_cut_off() {
+    let data = tempfile::tempdir().unwrap();
+    let store = store(data.path());
+    let gateway = Gateway::start(
+        data.path(),
+        &[
+            ("AS2_HEADER_TIMEOUT_SECS", "1".into()),
+            ("AS2_BODY_TIMEOUT_SECS", "2".into()),
+        ],
+    );
+    // Headers trickled a line every 300 ms: the connection is closed after a second.
+    let answer = exchange(
+        gateway.addr,
+        "POST /as2/test/receive HTTP/1.1\r\n",
+        &Body::Trickle {
+            piece: b"X-Slow: loris\r\n".to_vec(),
+            every: Duration::from_millis(300),
+            times: 40,
+        },
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    assert!(answer.closed, "slow headers: {answer:?}");
+    assert!(
+        answer.elapsed >= Duration::from_millis(900) && answer.elapsed < Duration::from_secs(5),
+        "slow headers are cut off after the header timeout: {answer:?}"
+    );
+    // A connection that sends nothing at all is closed too.
+    let answer = exchange(gateway.addr, "", &Body::Nothing, Duration::from_secs(4)).unwrap();
+    assert!(
+        answer.closed && answer.elapsed < Duration::from_secs(4),
+        "a silent connection: {answer:?}"
+    );
+    // An admitted body trickled a byte every 300 ms: 408 once the body timeout has passed.
+    let answer = exchange(
+        gateway.addr,
+        &as2_head(
+            gateway.addr,
+            "OPEN",
+            "US",
+            &[("Content-Length", "1000".into())],
+        ),
+        &Body::Trickle {
+            piece: b"x".to_vec(),
+            every: Duration::from_millis(300),
+            times: 40,
+        },
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    assert_eq!(answer.status, Some(408), "slow body: {answer:?}");
+    assert!(
+        answer.elapsed >= Duration::from_millis(1900) && answer.elapsed < Duration::from_secs(6),
+        "the slow body is cut off after the body timeout: {answer:?}"
+    );
+    assert_eq!(messages(&store), 0, "nothing was stored");
+}
+
+#[test]
+fn metrics_are_served_on_their_own_listener_only() {
+    let data = tempfile::tempdir().unwrap();
+    let _store = store(data.path());
+    let metrics_port = free_port();
+    let gateway = Gateway::start(
+        data.path(),
+        &[
+            ("AS2_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}")),
+            ("AS2_METRICS_REFRESH_SECS", "1".into()),
+        ],
+    );
+    let client = reqwest::blocking::Client::new();
+    let on_as2 = client
+        .get(format!("http://{}/metrics", gateway.addr))
+        .send()
+        .unwrap();
+    assert_eq!(
+        on_as2.status().as_u16(),
+        404,
+        "/metrics on the AS2 listener"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = client
+            .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.text().unwrap();
+        assert!(text.contains("as2_inbound_requests_total"), "{text}");
+        // the database gauges appear once the periodic task has read them
+        if text.contains("# TYPE as2_queue_depth gauge")
+            && text.contains("# TYPE as2_messages gauge")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no database gauges: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,222 @@
+//! Admission: what the gateway decides from an AS2 request's headers alone, before a byte of
+//! its body is read. `AS2-To` on the URL's mode selects our station (one per AS2 ID and mode),
+//! `AS2-From` the partner of that station; an inactive partner, the partner's firewall, its
+//! basic auth and the size the receiving tenant accepts (against `Content-Length`, when
+//! given) are checked here. A refusal is an [`HttpAnswer`] with a sentence; nothing is stored
+//! and nothing the stranger sent is acted on. Only an [`Admitted`] request has its body read.
+
+use std::net::IpAddr;
+
+use as2_core::message::Envelope;
+use as2_core::mime::Headers;
+use as2_domain::Mode;
+use as2_domain::id::{PartnerId, StationId};
+use as2_store::{Scope, Store, StoreError};
+
+use crate::inbound::Route;
+use crate::outcome::HttpAnswer;
+
+/// The headers of one AS2 request (a message or an MDN), as far as admission reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct AdmissionRequest<'a> {
+    /// Header pairs as received.
+    pub headers: &'a [(String, String)],
+    /// The mode of the URL the request was posted to.
+    pub mode: Mode,
+    /// The peer address, for the partner firewall.
+    pub remote: Option<IpAddr>,
+    /// The declared body size (`Content-Length`), when there is one.
+    pub content_length: Option<u64>,
+    /// The gateway's own ceiling on a request body (`AS2_MAX_MESSAGE_BYTES`).
+    pub max_bytes: u64,
+}
+
+/// A request whose headers passed admission: the body may now be read, up to [`Self::limit`].
+#[derive(Debug)]
+pub struct Admitted {
+    pub(crate) route: Route,
+    pub(crate) headers: Headers,
+    pub(crate) envelope: Envelope,
+    limit: u64,
+    tenant_limit: bool,
+}
+
+impl Admitted {
+    /// The most body bytes the receiver accepts: the gateway's ceiling or the receiving
+    /// tenant's own limit, whichever is smaller.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The tenant and mode the request is for.
+    pub fn scope(&self) -> Scope {
+        self.route.scope
+    }
+
+    /// The station the request is for.
+    pub fn station_id(&self) -> StationId {
+        self.route.station.id
+    }
+
+    /// The partner that sent it.
+    pub fn partner_id(&self) -> PartnerId {
+        self.route.partner.id
+    }
+
+    /// The refusal of a body of `bytes` bytes, when it is over [`Self::limit`].
+    pub fn refuse_size(&self, bytes: u64) -> Option<HttpAnswer> {
+        if bytes <= self.limit {
+            return None;
+        }
+        tracing::warn!(partner = %self.route.partner.id, bytes, limit = self.limit, "refused: over the message size limit");
+        Some(too_large(self.limit, self.tenant_limit))
+    }
+}
+
+fn too_large(limit: u64, tenant: bool) -> HttpAnswer {
+    let sentence = if tenant {
+        format!("The message is larger than the receiver accepts ({limit} bytes)")
+    } else {
+        format!("The message is larger than this gateway accepts ({limit} bytes)")
+    };
+    HttpAnswer::text(413, &sentence)
+}
+
+fn unavailable() -> HttpAnswer {
+    HttpAnswer::text(
+        503,
+        "The AS2 service is temporarily unavailable; retry later",
+    )
+}
+
+/// Decides from the headers whether the request may be read; the admitted route, or the
+/// answer that refuses it.
+pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, HttpAnswer> {
+    let headers = Headers::from_pairs(
+        request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    let envelope = Envelope::from_headers(&headers)
+        .map_err(|e| HttpAnswer::text(400, &format!("Not an AS2 request: {e}")))?;
+    let route = match route(store, request.mode, &envelope) {
+        Ok(Some(route)) => route,
+        Ok(None) => {
+            return Err(HttpAnswer::text(
+                404,
+                &format!(
+                    "No partner {:?} is configured for AS2 ID {:?} in {} mode",
+                    envelope.as2_from,
+                    envelope.as2_to,
+                    request.mode.as_str()
+                ),
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "routing an inbound request failed");
+            return Err(unavailable());
+        }
+    };
+    let partner = &route.partner;
+    if !partner.settings.active {
+        tracing::warn!(partner = %partner.id, "refused: the partner is inactive");
+        return Err(HttpAnswer::text(403, "This partner is inactive"));
+    }
+    if partner.settings.firewall
+        && !request.remote.is_some_and(|ip| {
+            partner
+                .settings
+                .allowed_networks
+                .iter()
+                .any(|n| n.contains(ip))
+        })
+    {
+        tracing::warn!(partner = %partner.id, remote = ?request.remote, "refused by the partner firewall");
+        return Err(HttpAnswer::text(
+            403,
+            "This address may not send messages for this partner",
+        ));
+    }
+    match basic_auth_ok(store, &route, &headers) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(partner = %partner.id, "refused: wrong or missing basic auth");
+            return Err(
+                HttpAnswer::text(401, "This partner requires HTTP basic authentication")
+                    .with_header("WWW-Authenticate", "Basic realm=\"AS2\""),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading the partner's credentials failed");
+            return Err(unavailable());
+        }
+    }
+    let tenant_limit = match store.accounts().message_limit(route.scope.tenant_id) {
+        Ok(limit) => limit.map(i64::unsigned_abs),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the tenant's message limit failed");
+            return Err(unavailable());
+        }
+    };
+    let (limit, tenant) = match tenant_limit {
+        Some(t) if t < request.max_bytes => (t, true),
+        _ => (request.max_bytes, false),
+    };
+    let admitted = Admitted {
+        route,
+        headers,
+        envelope,
+        limit,
+        tenant_limit: tenant,
+    };
+    if let Some(refusal) = request
+        .content_length
+        .and_then(|declared| admitted.refuse_size(declared))
+    {
+        return Err(refusal);
+    }
+    Ok(admitted)
+}
+
+/// Whether the request carries the partner's basic-auth credentials (or none are required).
+fn basic_auth_ok(store: &Store, route: &Route, headers: &Headers) -> Result<bool, StoreError> {
+    let settings = &route.partner.settings;
+    if !settings.auth {
+        return Ok(true);
+    }
+    let Some(password) = store
+        .partners()
+        .auth_password(route.scope, route.partner.id)?
+    else {
+        return Ok(false);
+    };
+    let expected = format!(
+        "{}:{password}",
+        settings.auth_user.as_deref().unwrap_or_default()
+    );
+    Ok(crate::basic_auth::matches(
+        headers.get("authorization"),
+        &expected,
+    ))
+}
+
+/// Our station of `mode` named by `AS2-To` and its partner named by `AS2-From`.
+fn route(store: &Store, mode: Mode, envelope: &Envelope) -> Result<Option<Route>, StoreError> {
+    let Some(station) = store.stations().find_by_as2_id(mode, &envelope.as2_to)? else {
+        return Ok(None);
+    };
+    let scope = Scope::new(station.tenant_id, station.mode);
+    match store
+        .partners()
+        .find_for_station(scope, station.id, &envelope.as2_from)
+    {
+        Ok(partner) => Ok(Some(Route {
+            scope,
+            station,
+            partner,
+        })),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
