@@ -2,6 +2,7 @@
 //! own 127.0.0.1 port, the job worker and the maintenance loop) over a fresh database, two
 //! tenants with their keys, and a capture server for webhooks. Everything talks real HTTP.
 
+pub mod listener;
 pub mod seed;
 
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use as2_api::bootstrap::{bootstrap, create_key};
 use as2_api::{ApiConfig, AppState};
 use as2_domain::Mode;
 use as2_domain::api_key::KeyKind;
+use as2_domain::destination::DestinationPolicy;
 use as2_domain::plan::Plan;
 use as2_engine::http::GatewayState;
 use as2_engine::inbox::Inbox;
@@ -58,8 +60,15 @@ async fn serve(app: axum::Router) -> Result<SocketAddr> {
 }
 
 impl Platform {
-    /// Starts the API, the gateway and a worker over `db`.
+    /// Starts the API, the gateway and a worker over `db`; they may connect to loopback
+    /// (everything here is on 127.0.0.1), which the platform refuses by default.
     pub async fn start(db: TestDb) -> Result<Self> {
+        Self::start_with(db, DestinationPolicy::loopback()).await
+    }
+
+    /// [`Self::start`] with the destination policy of the API, the worker and the TSA client
+    /// (`AS2_OUTBOUND_ALLOW`).
+    pub async fn start_with(db: TestDb, destinations: DestinationPolicy) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let boot = bootstrap(&db.store, "TENANT-A")?.context("bootstrap on an empty db")?;
         let account_b = db
@@ -79,7 +88,10 @@ impl Platform {
         let api_state = AppState::new(
             db.store.clone(),
             PayloadStore::open(dir.path())?,
-            ApiConfig::default(),
+            ApiConfig {
+                destinations: destinations.clone(),
+                ..ApiConfig::default()
+            },
         );
         let api = serve(as2_api::router(api_state)).await?;
         let store = Arc::new(db.store.clone());
@@ -109,6 +121,7 @@ impl Platform {
                     async_mdn_url: as2_url.clone(),
                     ..OutboundConfig::default()
                 },
+                destinations: destinations.clone(),
                 ..WorkerConfig::default()
             },
             metrics,
@@ -116,9 +129,10 @@ impl Platform {
         let (stop, stop_rx) = watch::channel(false);
         let maintenance = as2_engine::maintenance::Maintenance::new(
             Arc::new(db.store.clone()),
-            as2_trust::stamper::Stamper::new(
+            as2_trust::stamper::Stamper::with_destinations(
                 db.store.clone(),
                 as2_trust::stamper::TsaConfig::BuiltIn,
+                destinations,
             ),
             Duration::from_millis(250),
         );
