@@ -177,7 +177,10 @@ async fn redirects_are_not_followed() -> Result<()> {
         "{error}"
     );
 
-    ensure!(redirect.connections() >= 2, "the redirecting server was not asked");
+    ensure!(
+        redirect.connections() >= 2,
+        "the redirecting server was not asked"
+    );
     ensure!(target.connections() == 0, "a redirect was followed");
     Ok(())
 }
@@ -215,11 +218,10 @@ async fn an_async_mdn_to_loopback_is_never_posted_and_the_payload_is_private() -
     let answer = request.send().await?;
     ensure!(answer.status().is_success(), "{}", answer.status());
 
-    let (messages, _) = p.db.store.messages().list(
-        scope,
-        MessageFilter::default(),
-        PageRequest::default(),
-    )?;
+    let (messages, _) =
+        p.db.store
+            .messages()
+            .list(scope, MessageFilter::default(), PageRequest::default())?;
     let message = messages.first().context("the message was not recorded")?;
     let mut refused = None;
     for _ in 0..200 {

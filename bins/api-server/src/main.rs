@@ -82,7 +82,13 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-fn create_key(config: &Config, tenant: &str, mode: &str, kind: &str, name: &str) -> anyhow::Result<()> {
+fn create_key(
+    config: &Config,
+    tenant: &str,
+    mode: &str,
+    kind: &str,
+    name: &str,
+) -> anyhow::Result<()> {
     let tenant: TenantId = tenant
         .parse()
         .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
@@ -92,7 +98,9 @@ fn create_key(config: &Config, tenant: &str, mode: &str, kind: &str, name: &str)
     let kind = match kind {
         "tk" => KeyKind::Tenant,
         "pk" => KeyKind::Account,
-        other => anyhow::bail!("--kind must be `tk` (one tenant) or `pk` (the account), not {other:?}"),
+        other => {
+            anyhow::bail!("--kind must be `tk` (one tenant) or `pk` (the account), not {other:?}")
+        }
     };
     let db = Database::connect(&config.database_url, &PoolOptions::default())
         .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;

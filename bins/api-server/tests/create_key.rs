@@ -71,7 +71,15 @@ async fn the_operator_creates_the_first_live_key() {
     let made = api_server(
         data.path(),
         &[
-            "create-key", "--tenant", &tenant, "--mode", "live", "--kind", "tk", "--name", "ops",
+            "create-key",
+            "--tenant",
+            &tenant,
+            "--mode",
+            "live",
+            "--kind",
+            "tk",
+            "--name",
+            "ops",
         ],
     );
     assert!(made.status.success(), "{}", text(&made.stderr));
@@ -121,7 +129,17 @@ async fn the_operator_creates_the_first_live_key() {
     // an account key too
     let account = api_server(
         data.path(),
-        &["create-key", "--tenant", &tenant, "--mode", "live", "--kind", "pk", "--name", "ops-account"],
+        &[
+            "create-key",
+            "--tenant",
+            &tenant,
+            "--mode",
+            "live",
+            "--kind",
+            "pk",
+            "--name",
+            "ops-account",
+        ],
     );
     assert!(account.status.success(), "{}", text(&account.stderr));
     assert!(
@@ -157,7 +175,9 @@ fn bad_input_fails_with_a_sentence_and_creates_nothing() {
             "--mode must be `test` or `live`",
         ),
         (
-            vec!["--tenant", &tenant, "--mode", "live", "--kind", "zz", "--name", "x"],
+            vec![
+                "--tenant", &tenant, "--mode", "live", "--kind", "zz", "--name", "x",
+            ],
             "--kind must be",
         ),
         (

@@ -108,7 +108,10 @@ async fn webhook_urls_naming_internal_addresses_are_refused() {
     }
     assert_eq!(total(&api, "/v1/webhook-endpoints").await, 0);
     let created = api
-        .post("/v1/webhook-endpoints", hook("https://hooks.example.com/as2"))
+        .post(
+            "/v1/webhook-endpoints",
+            hook("https://hooks.example.com/as2"),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     let id = created.body["data"]["id"].as_str().unwrap().to_owned();

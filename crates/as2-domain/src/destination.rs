@@ -332,7 +332,9 @@ mod tests {
             .unwrap_err();
         assert!(error.to_string().contains("cloud metadata"), "{error}");
         assert!(error.to_string().contains("AS2_OUTBOUND_ALLOW"), "{error}");
-        let error = DestinationPolicy::strict().check(ip("::ffff:127.0.0.1")).unwrap_err();
+        let error = DestinationPolicy::strict()
+            .check(ip("::ffff:127.0.0.1"))
+            .unwrap_err();
         assert_eq!(error.range, "a loopback address");
     }
 

@@ -245,7 +245,10 @@ mod tests {
             address("http://[::ffff:127.0.0.1]/"),
             Some("::ffff:127.0.0.1".parse().unwrap())
         );
-        assert_eq!(address("http://[fe80::1]:8080/"), Some("fe80::1".parse().unwrap()));
+        assert_eq!(
+            address("http://[fe80::1]:8080/"),
+            Some("fe80::1".parse().unwrap())
+        );
         for url in [
             "https://partner.example/as2",
             "https://127.0.0.1.nip.io/",
@@ -292,6 +295,8 @@ mod tests {
         }
         let mut errors = ValidationErrors::new();
         check_destination(&mut errors, "mdn_url", "http://10.0.0.1/", &strict);
-        assert!(errors.fields()["mdn_url"][0].starts_with("The MDN URL points at 10.0.0.1, a private"));
+        assert!(
+            errors.fields()["mdn_url"][0].starts_with("The MDN URL points at 10.0.0.1, a private")
+        );
     }
 }

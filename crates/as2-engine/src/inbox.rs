@@ -282,13 +282,17 @@ mod tests {
         let again = inbox.deliver(&delivery("<dup@partner>", b"first")).unwrap();
         assert_eq!(again, first);
         // other bytes under the same Message-ID: a second file, the first untouched
-        let other = inbox.deliver(&delivery("<dup@partner>", b"second")).unwrap();
+        let other = inbox
+            .deliver(&delivery("<dup@partner>", b"second"))
+            .unwrap();
         assert_ne!(other, first);
         assert!(other.ends_with("dup@partner__2__po.edi"), "{other:?}");
         assert_eq!(fs::read(&first).unwrap(), b"first");
         assert_eq!(fs::read(&other).unwrap(), b"second");
         // and that one is found again too
-        let third = inbox.deliver(&delivery("<dup@partner>", b"second")).unwrap();
+        let third = inbox
+            .deliver(&delivery("<dup@partner>", b"second"))
+            .unwrap();
         assert_eq!(third, other);
         let files = fs::read_dir(first.parent().unwrap()).unwrap().count();
         assert_eq!(files, 2);

@@ -367,7 +367,9 @@ pub fn conclude(
             .find(|(name, _)| name.eq_ignore_ascii_case("location"))
             .map(|(_, value)| value.as_str()),
     ) {
-        return Ok(Conclusion::Retry(format!("The partner answered {redirect}")));
+        return Ok(Conclusion::Retry(format!(
+            "The partner answered {redirect}"
+        )));
     }
     if !(200..300).contains(&status) {
         let text: String = String::from_utf8_lossy(body).chars().take(200).collect();

@@ -123,7 +123,12 @@ pub fn redirect_refusal(status: u16, location: Option<&str>) -> Option<String> {
         return None;
     }
     let target = location
-        .map(|l| l.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+        .map(|l| {
+            l.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
         .filter(|l| !l.is_empty())
         .map_or_else(String::new, |l| format!(" to {l}"));
     Some(format!(
@@ -142,9 +147,8 @@ impl Resolve for PolicyResolver {
         let policy = self.policy.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let mut first_refusal = None;
             let permitted: Vec<SocketAddr> = resolved
                 .into_iter()
@@ -161,7 +165,8 @@ impl Resolve for PolicyResolver {
                     Some(refused) => Box::new(DestinationRefused {
                         host: Some(host),
                         refused,
-                    }) as Box<dyn std::error::Error + Send + Sync>,
+                    })
+                        as Box<dyn std::error::Error + Send + Sync>,
                     None => format!("{host} has no address").into(),
                 });
             }
@@ -226,9 +231,7 @@ mod tests {
         assert_eq!(refused.host.as_deref(), Some("localhost"));
         assert!(refused.refused.address.is_loopback());
         assert!(
-            refused
-                .to_string()
-                .starts_with("localhost resolves to "),
+            refused.to_string().starts_with("localhost resolves to "),
             "{refused}"
         );
     }

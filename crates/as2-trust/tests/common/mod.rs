@@ -281,7 +281,10 @@ pub async fn closed_url() -> String {
 
 /// A stamper whose TSA client may connect to loopback (the test TSA is on 127.0.0.1, which
 /// the platform refuses by default).
-pub fn local_stamper(store: Store, config: as2_trust::stamper::TsaConfig) -> as2_trust::stamper::Stamper {
+pub fn local_stamper(
+    store: Store,
+    config: as2_trust::stamper::TsaConfig,
+) -> as2_trust::stamper::Stamper {
     as2_trust::stamper::Stamper::with_destinations(
         store,
         config,
@@ -306,7 +309,9 @@ pub async fn counting_server(status: u16, location: Option<String>) -> (u16, Arc
                 let mut buffer = [0u8; 4096];
                 // the head, then as much body as Content-Length says
                 let body_start = loop {
-                    let Ok(n) = socket.read(&mut buffer).await else { return };
+                    let Ok(n) = socket.read(&mut buffer).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
