@@ -298,6 +298,9 @@ mod tests {
             "3fff::1",
             "100::1",
             "64:ff9b:1::1",
+            "2001:2::1",
+            "4000::1",
+            "::2",
             // IPv4-mapped, -compatible, -translated, NAT64 and 6to4 forms of refused IPv4
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
