@@ -4,6 +4,7 @@
 //! webhooks. Everything talks real HTTP; the tenants' stations are test-mode stations, so
 //! partners post to the gateway's test URL (`/as2/test/receive`).
 
+pub mod listener;
 pub mod raw;
 pub mod seed;
 
@@ -16,6 +17,7 @@ use as2_api::bootstrap::{bootstrap, create_key};
 use as2_api::{ApiConfig, AppState};
 use as2_domain::Mode;
 use as2_domain::api_key::KeyKind;
+use as2_domain::destination::DestinationPolicy;
 use as2_domain::plan::Plan;
 use as2_domain::public_url::{LIVE_PATH, PublicAs2Urls, TEST_PATH};
 use as2_engine::http::{GatewayState, InboundLimits};
@@ -62,6 +64,9 @@ pub struct Options {
     pub limits: InboundLimits,
     /// The gateway's header read timeout.
     pub header_timeout: Duration,
+    /// The destination policy of the API, the worker and the TSA client
+    /// (`AS2_OUTBOUND_ALLOW`); loopback is allowed, as everything here is on 127.0.0.1.
+    pub destinations: DestinationPolicy,
 }
 
 impl Default for Options {
@@ -72,6 +77,7 @@ impl Default for Options {
                 ..InboundLimits::default()
             },
             header_timeout: Duration::from_secs(30),
+            destinations: DestinationPolicy::loopback(),
         }
     }
 }
@@ -92,13 +98,15 @@ async fn serve(app: axum::Router, header_timeout: Duration) -> Result<SocketAddr
 }
 
 impl Platform {
-    /// Starts the API, the gateway and a worker over `db`.
+    /// Starts the API, the gateway and a worker over `db`; they may connect to loopback
+    /// (everything here is on 127.0.0.1), which the platform refuses by default.
     pub async fn start(db: TestDb) -> Result<Self> {
         Self::start_with(db, Options::default()).await
     }
 
     /// Starts the API, the gateway (with `options`) and a worker over `db`.
     pub async fn start_with(db: TestDb, options: Options) -> Result<Self> {
+        let destinations = options.destinations.clone();
         let dir = tempfile::tempdir()?;
         let boot = bootstrap(&db.store, "TENANT-A")?.context("bootstrap on an empty db")?;
         let account_b = db
@@ -118,7 +126,10 @@ impl Platform {
         let api_state = AppState::new(
             db.store.clone(),
             PayloadStore::open(dir.path())?,
-            ApiConfig::default(),
+            ApiConfig {
+                destinations: destinations.clone(),
+                ..ApiConfig::default()
+            },
         );
         let api = serve(as2_api::router(api_state), options.header_timeout).await?;
         let store = Arc::new(db.store.clone());
@@ -152,6 +163,7 @@ impl Platform {
                     async_mdn_urls: PublicAs2Urls::new(live_as2_url.clone(), Some(as2_url.clone())),
                     ..OutboundConfig::default()
                 },
+                destinations: destinations.clone(),
                 ..WorkerConfig::default()
             },
             metrics,
@@ -159,9 +171,10 @@ impl Platform {
         let (stop, stop_rx) = watch::channel(false);
         let maintenance = as2_engine::maintenance::Maintenance::new(
             Arc::new(db.store.clone()),
-            as2_trust::stamper::Stamper::new(
+            as2_trust::stamper::Stamper::with_destinations(
                 db.store.clone(),
                 as2_trust::stamper::TsaConfig::BuiltIn,
+                destinations,
             ),
             Duration::from_millis(250),
         );

@@ -20,6 +20,10 @@ use as2_store::{Scope, Store};
 /// The master key of stores made here (the one `as2_store::testing` uses): 32 bytes of 7.
 pub const MASTER_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
 
+/// `AS2_OUTBOUND_ALLOW` for a gateway binary that posts to 127.0.0.1 (a partner or itself):
+/// loopback, which the platform refuses by default.
+pub const OUTBOUND_ALLOW_LOOPBACK: &str = "127.0.0.0/8,::1";
+
 /// An RSA-2048 key pair with a self-signed certificate.
 #[derive(Debug)]
 pub struct Identity {

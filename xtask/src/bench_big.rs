@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use as2_domain::algorithms::MdnMode;
 use as2_domain::message::{Direction, MessageStatus};
-use as2_e2e::seed::{MASTER_KEY, identity, tenant};
+use as2_e2e::seed::{MASTER_KEY, OUTBOUND_ALLOW_LOOPBACK, identity, tenant};
 use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::{MessageFilter, NewMessage};
 use as2_store::testing::TestDb;
@@ -79,6 +79,7 @@ pub(crate) fn run() -> Result<()> {
         .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
         .env("AS2_METRICS_LISTEN", "off")
         .env("AS2_PUBLIC_AS2_URL", &url)
+        .env("AS2_OUTBOUND_ALLOW", OUTBOUND_ALLOW_LOOPBACK)
         .env("AS2_WORKERS", "1")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -176,3 +176,36 @@ fn as2_domain_knows_no_persistence_or_http() {
         ],
     );
 }
+
+#[test]
+fn outbound_http_goes_through_the_one_client() {
+    // The destination policy (AS2_OUTBOUND_ALLOW) and the no-redirect rule live in
+    // as2_trust::http_client; a client built anywhere else in library code would skip them.
+    let allowed = project_root().join("crates/as2-trust/src/http_client.rs");
+    let mut found = Vec::new();
+    for file in rust_files() {
+        let in_library = ["crates", "bins"]
+            .iter()
+            .any(|top| file.starts_with(project_root().join(top)))
+            && file.components().any(|c| c.as_os_str() == "src");
+        if !in_library || file == allowed {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        if [
+            "reqwest::Client::builder",
+            "reqwest::Client::new",
+            "ClientBuilder::new",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
+        {
+            found.push(relative(&file));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "outbound HTTP clients outside as2_trust::http_client (ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
+}

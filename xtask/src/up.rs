@@ -16,6 +16,10 @@ fn binaries() -> Vec<&'static str> {
         .collect()
 }
 
+/// What `cargo xtask up` lets partners, webhooks and the TSA be at besides public addresses:
+/// loopback, so that both processes on this machine can talk to each other.
+const LOCAL_OUTBOUND_ALLOW: &str = "127.0.0.0/8,::1";
+
 pub(crate) fn run() -> Result<()> {
     let root = project_root();
     let bins = binaries();
@@ -41,11 +45,16 @@ pub(crate) fn run() -> Result<()> {
     if !migrated.success() {
         bail!("migrating the database failed");
     }
+    // Local development posts to 127.0.0.1 (the README's tenant-to-tenant example): allow
+    // loopback, which production refuses, unless the developer chose a policy.
+    let outbound_allow =
+        std::env::var("AS2_OUTBOUND_ALLOW").unwrap_or_else(|_| LOCAL_OUTBOUND_ALLOW.into());
     let mut children: Vec<(&str, Child)> = Vec::new();
     for bin in &bins {
         let child = Command::new(target.join("debug").join(bin))
             .arg("serve")
             .env("AS2_DATA_DIR", &data_dir)
+            .env("AS2_OUTBOUND_ALLOW", &outbound_allow)
             .current_dir(&root)
             .spawn()
             .with_context(|| format!("starting {bin}"))?;
@@ -55,6 +64,9 @@ pub(crate) fn run() -> Result<()> {
         "xtask up: data in {data_dir}; the API is on http://127.0.0.1:8080 (AS2_API_LISTEN), the AS2 endpoint on http://127.0.0.1:8081/as2/receive (live) and /as2/test/receive (test) (AS2_GATEWAY_LISTEN), metrics on http://127.0.0.1:9464/metrics; Ctrl-C stops everything"
     );
     eprintln!("xtask up: on the first start the api-server prints a test API key once; keep it");
+    eprintln!(
+        "xtask up: outbound requests may go to public addresses and {outbound_allow} (AS2_OUTBOUND_ALLOW)"
+    );
     for (bin, child) in &mut children {
         let status = child.wait()?;
         eprintln!("xtask up: {bin} exited with {status}");

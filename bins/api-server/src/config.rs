@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use as2_domain::destination::{ALLOW_VAR, DestinationPolicy};
 use as2_process::env::var;
 use as2_store::secrets::SecretBox;
 
@@ -30,6 +31,10 @@ pub struct Config {
     pub json_logs: bool,
     /// `AS2_TSA_URL` + `AS2_TSA_CERT`: the RFC 3161 TSA of trust evidence (default: built in).
     pub tsa: as2_trust::stamper::TsaConfig,
+    /// `AS2_OUTBOUND_ALLOW`: networks (comma-separated CIDRs) partner, MDN and webhook URLs
+    /// and the TSA may be at although they are loopback, private, link-local or otherwise
+    /// special (default: none).
+    pub destinations: DestinationPolicy,
 }
 
 impl Config {
@@ -59,6 +64,8 @@ impl Config {
                 .transpose()?,
             json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             tsa: as2_trust::stamper::TsaConfig::from_env().map_err(anyhow::Error::msg)?,
+            destinations: DestinationPolicy::parse(&var(ALLOW_VAR).unwrap_or_default())
+                .with_context(|| format!("{ALLOW_VAR} must be comma-separated CIDRs"))?,
             data_dir,
         })
     }

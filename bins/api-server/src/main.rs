@@ -1,4 +1,6 @@
-//! `api-server`: the REST API. `serve [--migrate]` runs it, `migrate` applies migrations.
+//! `api-server`: the REST API. `serve [--migrate]` runs it, `migrate` applies migrations,
+//! `create-key` makes a key for the operator (the first live key: no test key can create
+//! one through the API).
 //!
 //! Configuration comes from the environment (see README.md): `DATABASE_URL`, `AS2_DATA_DIR`,
 //! `AS2_MASTER_KEY`, `AS2_API_LISTEN`, `AS2_PUBLIC_AS2_URL`, `AS2_LOG_FORMAT`, `RUST_LOG`.
@@ -12,6 +14,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use as2_api::{ApiConfig, AppState};
+use as2_domain::Mode;
+use as2_domain::api_key::KeyKind;
+use as2_domain::id::TenantId;
 use as2_store::payload::PayloadStore;
 use as2_store::{Database, PoolOptions, Store};
 use clap::{Parser, Subcommand};
@@ -38,6 +43,22 @@ enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Create an API key with every scope and print its secret once (how an operator gets
+    /// the first live key).
+    CreateKey {
+        /// The tenant (`tnt_000001`): the key's tenant (`tk`), or whose account it serves (`pk`).
+        #[arg(long)]
+        tenant: String,
+        /// `test` or `live`.
+        #[arg(long)]
+        mode: String,
+        /// `tk` (one tenant) or `pk` (every tenant of the account).
+        #[arg(long, default_value = "tk")]
+        kind: String,
+        /// The key's name, shown in lists.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -52,7 +73,55 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { migrate, listen } => serve(config, migrate, listen).await,
+        Command::CreateKey {
+            tenant,
+            mode,
+            kind,
+            name,
+        } => create_key(&config, &tenant, &mode, &kind, &name),
     }
+}
+
+fn create_key(
+    config: &Config,
+    tenant: &str,
+    mode: &str,
+    kind: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    let tenant: TenantId = tenant
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let mode: Mode = mode
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--mode must be `test` or `live`, not {mode:?}"))?;
+    let kind = match kind {
+        "tk" => KeyKind::Tenant,
+        "pk" => KeyKind::Account,
+        other => {
+            anyhow::bail!("--kind must be `tk` (one tenant) or `pk` (the account), not {other:?}")
+        }
+    };
+    let db = Database::connect(&config.database_url, &PoolOptions::default())
+        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    if db.pending_migrations()? > 0 {
+        anyhow::bail!("the database has pending migrations: run `api-server migrate` first");
+    }
+    let store = Store::new(db, config.secrets()?);
+    let made = as2_api::bootstrap::operator_key(&store, tenant, kind, mode, name)?;
+    tracing::info!(
+        tenant = %made.tenant_id,
+        account = %made.account_id,
+        %mode,
+        prefix = %made.key.display_prefix,
+        "API key created by the operator"
+    );
+    println!(
+        "{mode} key for tenant {} (account {}), every scope; shown once, store it now:",
+        made.tenant_id, made.account_id
+    );
+    println!("{}", made.key.secret);
+    Ok(())
 }
 
 async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> anyhow::Result<()> {
@@ -81,6 +150,7 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         public_as2_url: config.public_as2_url.clone(),
         public_as2_test_url: config.public_as2_test_url.clone(),
         tsa: config.tsa.clone(),
+        destinations: config.destinations.clone(),
         ..ApiConfig::default()
     };
     if let Some(per_minute) = config.enterprise_rate_limit {

@@ -65,6 +65,10 @@ pub struct Config {
     /// `AS2_MAINTENANCE_INTERVAL_SECS` (30): how often trust transitions, pending time-stamps
     /// and certificate expiry are looked at.
     pub maintenance_interval: Duration,
+    /// `AS2_OUTBOUND_ALLOW`: networks (comma-separated CIDRs) partners, async MDNs, webhooks
+    /// and the TSA may be at although they are loopback, private, link-local or otherwise
+    /// special (default: none).
+    pub destinations: as2_domain::destination::DestinationPolicy,
 }
 
 impl Config {
@@ -117,6 +121,10 @@ impl Config {
                 }
             },
             maintenance_interval: Duration::from_secs(number("AS2_MAINTENANCE_INTERVAL_SECS", 30)?),
+            destinations: as2_domain::destination::DestinationPolicy::parse(
+                &var(as2_domain::destination::ALLOW_VAR).unwrap_or_default(),
+            )
+            .context("AS2_OUTBOUND_ALLOW must be comma-separated CIDRs")?,
             data_dir,
         })
     }

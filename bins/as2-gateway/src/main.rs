@@ -119,6 +119,7 @@ async fn serve(
                     mdn_timeout: config.mdn_timeout,
                     ..OutboundConfig::default()
                 },
+                destinations: config.destinations.clone(),
                 ..WorkerConfig::default()
             },
             metrics.clone(),
@@ -127,7 +128,11 @@ async fn serve(
         let mut stop = stop_rx.clone();
         let maintenance = Maintenance::new(
             store.clone(),
-            Stamper::new(store.as_ref().clone(), config.tsa.clone()),
+            Stamper::with_destinations(
+                store.as_ref().clone(),
+                config.tsa.clone(),
+                config.destinations.clone(),
+            ),
             config.maintenance_interval,
         );
         let mut stop_maintenance = stop_rx.clone();

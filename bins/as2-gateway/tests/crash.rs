@@ -18,7 +18,7 @@ use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
 use as2_store::{Database, PoolOptions, Store};
 
-use as2_e2e::seed::{MASTER_KEY, identity, tenant};
+use as2_e2e::seed::{MASTER_KEY, OUTBOUND_ALLOW_LOOPBACK, identity, tenant};
 
 struct Gateway {
     child: Child,
@@ -37,6 +37,7 @@ impl Gateway {
                 format!("http://127.0.0.1:{port}/as2/receive"),
             )
             .env("AS2_INBOX_DIR", data.join("inbox"))
+            .env("AS2_OUTBOUND_ALLOW", OUTBOUND_ALLOW_LOOPBACK)
             .env("AS2_JOB_LEASE_SECS", "2")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -88,3 +88,78 @@ pub fn create_key(
     })?;
     Ok(generated)
 }
+
+/// Why the operator's key could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorKeyError {
+    /// No such tenant (or it is deleted).
+    #[error("there is no tenant {0}")]
+    UnknownTenant(TenantId),
+    /// The name is empty or too long.
+    #[error("the key name must be 1 to 255 characters")]
+    BadName,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] as2_store::StoreError),
+}
+
+/// A key the operator made: what to print (the secret once).
+pub struct OperatorKey {
+    /// The tenant's account (the key's account).
+    pub account_id: AccountId,
+    /// The tenant (of a `tk` key; the `X-Tenant-ID` default of a `pk` key is the account's
+    /// first tenant).
+    pub tenant_id: TenantId,
+    /// The key with its secret.
+    pub key: GeneratedKey,
+}
+
+impl std::fmt::Debug for OperatorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorKey")
+            .field("account_id", &self.account_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("prefix", &self.key.display_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates a key with every scope in `mode` for `tenant` (`KeyKind::Tenant`) or for its
+/// account (`KeyKind::Account`): the operator's way to the first live key, which no test key
+/// can create through the API (`api-server create-key`).
+///
+/// # Errors
+/// The tenant does not exist, the name is empty or longer than 255 characters, or the store
+/// failed.
+pub fn operator_key(
+    store: &Store,
+    tenant: TenantId,
+    kind: KeyKind,
+    mode: Mode,
+    name: &str,
+) -> Result<OperatorKey, OperatorKeyError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(OperatorKeyError::BadName);
+    }
+    let found = match store.accounts().tenant_for_operator(tenant) {
+        Ok(found) => found,
+        Err(as2_store::StoreError::NotFound) => {
+            return Err(OperatorKeyError::UnknownTenant(tenant));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let key = create_key(
+        store,
+        found.account_id,
+        (kind == KeyKind::Tenant).then_some(found.id),
+        kind,
+        mode,
+        name,
+    )?;
+    Ok(OperatorKey {
+        account_id: found.account_id,
+        tenant_id: found.id,
+        key,
+    })
+}

@@ -30,6 +30,9 @@ pub struct ApiConfig {
     /// Where the time-stamp tokens of trust events come from (the built-in authority by
     /// default, or an RFC 3161 TSA over HTTP).
     pub tsa: as2_trust::stamper::TsaConfig,
+    /// Which addresses partner, MDN and webhook URLs may name and the TSA client may connect
+    /// to (`AS2_OUTBOUND_ALLOW`; by default no loopback, private or link-local address).
+    pub destinations: as2_domain::destination::DestinationPolicy,
 }
 
 impl ApiConfig {
@@ -60,6 +63,7 @@ impl Default for ApiConfig {
             )
             .unwrap_or(1),
             tsa: as2_trust::stamper::TsaConfig::BuiltIn,
+            destinations: as2_domain::destination::DestinationPolicy::strict(),
         }
     }
 }
@@ -83,7 +87,11 @@ struct Inner {
 impl AppState {
     /// State over a store and a payload store.
     pub fn new(store: Store, payloads: PayloadStore, config: ApiConfig) -> Self {
-        let stamper = as2_trust::stamper::Stamper::new(store.clone(), config.tsa.clone());
+        let stamper = as2_trust::stamper::Stamper::with_destinations(
+            store.clone(),
+            config.tsa.clone(),
+            config.destinations.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 store,

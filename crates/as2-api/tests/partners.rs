@@ -167,7 +167,7 @@ async fn wrong_types_unknown_fields_and_broken_json_are_clear_4xx() {
 async fn https_is_required_in_live_mode_only() {
     let api = TestApi::new();
     let mut body = acme();
-    body["url"] = json!("http://127.0.0.1:8081/as2/receive");
+    body["url"] = json!("http://acme.example.com/as2/receive");
     assert_eq!(
         api.post("/v1/partners", body.clone()).await.status,
         StatusCode::CREATED

@@ -1,5 +1,9 @@
-//! Partner and webhook URLs: absolute http(s) URLs; HTTPS only in live mode.
+//! Partner and webhook URLs: absolute http(s) URLs; HTTPS only in live mode; a host written
+//! as an IP address must be one the destination policy permits.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::destination::DestinationPolicy;
 use crate::mode::Mode;
 use crate::validation::ValidationErrors;
 
@@ -25,23 +29,153 @@ pub fn check_endpoint_url(errors: &mut ValidationErrors, field: &str, value: &st
         );
         return;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let (host, port) = split_port(host_port);
+    let (host, port) = host_and_port(rest);
     let host_ok = !host.is_empty()
         && host
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:_".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:_".contains(&b))
+        && !matches!(parse_host(host), Host::Invalid);
     let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
     if value.len() > 2048 || !host_ok || !port_ok || value.contains(char::is_whitespace) {
         errors.add(field, "The URL must be a valid URL with a host name");
     }
 }
 
+/// Checks that a URL whose host is an IP address (in any form a URL parser reads as one:
+/// `[::ffff:127.0.0.1]`, `2130706433`, `0x7f.1`) names an address `policy` permits. Host names
+/// are judged when they are resolved, at connect time.
+pub fn check_destination(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &str,
+    policy: &DestinationPolicy,
+) {
+    let Some(address) = literal_address(value) else {
+        return;
+    };
+    if let Err(refused) = policy.check(address) {
+        let label = if field == "mdn_url" {
+            "The MDN URL"
+        } else {
+            "The URL"
+        };
+        errors.add(
+            field,
+            format!(
+                "{label} points at {}, {}, which the platform does not connect to (an operator can allow it with AS2_OUTBOUND_ALLOW)",
+                refused.address, refused.range
+            ),
+        );
+    }
+}
+
+/// The IP address the host of an `http(s)://` URL is written as, read the way a WHATWG URL
+/// parser (and so the HTTP client) reads it; `None` for a host name or a URL without a host.
+pub fn literal_address(url: &str) -> Option<IpAddr> {
+    let lower = url.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    match parse_host(host_and_port(rest).0) {
+        Host::Address(address) => Some(address),
+        Host::Name | Host::Invalid => None,
+    }
+}
+
+/// The host and the port of what follows `scheme://`. Like a URL parser for http(s), a
+/// backslash ends the authority too, and the user information ends at the last `@`.
+fn host_and_port(rest: &str) -> (&str, Option<&str>) {
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    split_port(host_port)
+}
+
+enum Host {
+    Name,
+    Address(IpAddr),
+    /// Looks like an address (bracketed, or ends in a number) but is none: a URL parser
+    /// refuses it.
+    Invalid,
+}
+
+/// A lowercase host as the WHATWG URL standard reads it: `[IPv6]`, or an IPv4 address when
+/// its last label is a number (decimal, `0x` hex or `0` octal, one to four parts), else a
+/// name.
+fn parse_host(host: &str) -> Host {
+    if let Some(inner) = host.strip_prefix('[') {
+        return inner
+            .strip_suffix(']')
+            .and_then(|v6| v6.parse::<Ipv6Addr>().ok())
+            .map_or(Host::Invalid, |v6| Host::Address(IpAddr::V6(v6)));
+    }
+    let mut parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 1 && parts.last() == Some(&"") {
+        parts.pop();
+    }
+    let last = parts.last().copied().unwrap_or_default();
+    let ends_in_number = (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
+        || ipv4_number(last).is_some();
+    if !ends_in_number {
+        return Host::Name;
+    }
+    ipv4(&parts).map_or(Host::Invalid, |v4| Host::Address(IpAddr::V4(v4)))
+}
+
+fn ipv4(parts: &[&str]) -> Option<Ipv4Addr> {
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let numbers = parts
+        .iter()
+        .map(|p| ipv4_number(p))
+        .collect::<Option<Vec<u64>>>()?;
+    let (last, init) = numbers.split_last()?;
+    if init.iter().any(|n| *n > 255) {
+        return None;
+    }
+    let room = 5 - u32::try_from(numbers.len()).ok()?;
+    if *last >= 256u64.pow(room) {
+        return None;
+    }
+    let mut value = *last;
+    for (i, n) in init.iter().enumerate() {
+        value += n << (8 * (3 - i));
+    }
+    u32::try_from(value).ok().map(Ipv4Addr::from)
+}
+
+/// One part of a WHATWG IPv4 address: decimal, `0x` hex (empty digits is 0) or `0` octal.
+fn ipv4_number(part: &str) -> Option<u64> {
+    if part.is_empty() {
+        return None;
+    }
+    let (digits, radix) = if let Some(hex) = part.strip_prefix("0x") {
+        (hex, 16)
+    } else if part.len() > 1 && part.starts_with('0') {
+        (&part[1..], 8)
+    } else {
+        (part, 10)
+    };
+    if digits.is_empty() {
+        return Some(0);
+    }
+    if !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    // anything that does not fit is out of range anyway
+    u64::from_str_radix(digits, radix).ok().or(Some(u64::MAX))
+}
+
 fn split_port(host_port: &str) -> (&str, Option<&str>) {
     if host_port.starts_with('[') {
-        return match host_port.split_once("]:") {
-            Some((host, port)) => (host, Some(port)),
+        // `[v6]` or `[v6]:port`, brackets kept; anything else is left whole (and invalid)
+        let Some(end) = host_port.find(']') else {
+            return (host_port, None);
+        };
+        let (host, rest) = host_port.split_at(end + 1);
+        return match rest.strip_prefix(':') {
+            Some(port) => (host, Some(port)),
+            None if rest.is_empty() => (host, None),
             None => (host_port, None),
         };
     }
@@ -81,5 +215,88 @@ mod tests {
             assert!(!ok(bad, Mode::Test), "{bad}");
         }
         assert!(ok("https://[::1]:8443/as2", Mode::Live));
+        assert!(!ok("http://1.2.3.4.5/", Mode::Test));
+        assert!(!ok("http://0x100000000/", Mode::Test));
+        assert!(!ok("http://[::zz]/", Mode::Test));
+    }
+
+    fn address(url: &str) -> Option<IpAddr> {
+        literal_address(url)
+    }
+
+    #[test]
+    fn reads_ip_hosts_like_a_url_parser() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        for url in [
+            "http://127.0.0.1/",
+            "http://127.0.0.1.:8080/x",
+            "http://2130706433/",
+            "http://0x7f000001/",
+            "http://0x7f.1/",
+            "http://0177.0.0.1/",
+            "http://127.1/",
+            "http://127.0.1/",
+            "HTTP://user:pw@127.0.0.1:80/a?b#c",
+            "http://127.0.0.1\\@partner.example/",
+        ] {
+            assert_eq!(address(url), Some(loopback), "{url}");
+        }
+        assert_eq!(
+            address("http://[::ffff:127.0.0.1]/"),
+            Some("::ffff:127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            address("http://[fe80::1]:8080/"),
+            Some("fe80::1".parse().unwrap())
+        );
+        for url in [
+            "https://partner.example/as2",
+            "https://127.0.0.1.nip.io/",
+            "https://0x7f.example/",
+            "https://1.2.3.4.example/",
+            "mailto:x@127.0.0.1",
+        ] {
+            assert_eq!(address(url), None, "{url}");
+        }
+    }
+
+    fn refused(url: &str, policy: &DestinationPolicy) -> Option<String> {
+        let mut errors = ValidationErrors::new();
+        check_destination(&mut errors, "url", url, policy);
+        errors.fields().get("url").map(|s| s.join(" "))
+    }
+
+    #[test]
+    fn refuses_internal_literal_addresses_unless_allowed() {
+        let strict = DestinationPolicy::strict();
+        for url in [
+            "http://10.0.0.1/as2",
+            "http://169.254.169.254/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[fe80::1]/",
+            "http://2130706433/",
+            "http://[::1]:8443/",
+        ] {
+            let sentence = refused(url, &strict).unwrap_or_else(|| panic!("{url} accepted"));
+            assert!(sentence.starts_with("The URL points at "), "{sentence}");
+            assert!(sentence.contains("AS2_OUTBOUND_ALLOW"), "{sentence}");
+        }
+        assert_eq!(refused("https://partner.example/as2", &strict), None);
+        assert_eq!(refused("https://8.8.8.8/as2", &strict), None);
+        let allowed =
+            DestinationPolicy::parse("10.0.0.0/8,169.254.169.254,127.0.0.0/8,fe80::/10").unwrap();
+        for url in [
+            "http://10.0.0.1/as2",
+            "http://169.254.169.254/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[fe80::1]/",
+        ] {
+            assert_eq!(refused(url, &allowed), None, "{url}");
+        }
+        let mut errors = ValidationErrors::new();
+        check_destination(&mut errors, "mdn_url", "http://10.0.0.1/", &strict);
+        assert!(
+            errors.fields()["mdn_url"][0].starts_with("The MDN URL points at 10.0.0.1, a private")
+        );
     }
 }

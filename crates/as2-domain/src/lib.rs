@@ -8,6 +8,7 @@ pub mod api_key;
 pub mod as2_id;
 pub mod cem;
 pub mod certificate;
+pub mod destination;
 pub mod endpoint_url;
 pub mod id;
 pub mod idempotency;

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
 use crate::as2_id::check_as2_id;
-use crate::endpoint_url::check_endpoint_url;
+use crate::destination::DestinationPolicy;
+use crate::endpoint_url::{check_destination, check_endpoint_url};
 use crate::id::{CertificateId, PartnerId, StationId, TenantId};
 use crate::mode::Mode;
 use crate::network::IpNetwork;
@@ -174,6 +175,17 @@ impl PartnerSettings {
                 "timeout",
                 format!("The timeout must be between 1 and {MAX_TIMEOUT_SECS} seconds"),
             );
+        }
+        errors.into_result(())
+    }
+
+    /// Whether `url` and `mdn_url`, when their host is an IP address, name one `policy`
+    /// permits (host names are judged when they are resolved, at connect time).
+    pub fn check_destinations(&self, policy: &DestinationPolicy) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_destination(&mut errors, "url", &self.url, policy);
+        if let Some(mdn_url) = &self.mdn_url {
+            check_destination(&mut errors, "mdn_url", mdn_url, policy);
         }
         errors.into_result(())
     }

@@ -5,7 +5,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use rand::RngExt;
 use sha2::Sha256;
 
-use crate::endpoint_url::check_endpoint_url;
+use crate::destination::DestinationPolicy;
+use crate::endpoint_url::{check_destination, check_endpoint_url};
 use crate::id::{TenantId, WebhookEndpointId};
 use crate::mode::Mode;
 use crate::named_enum;
@@ -87,6 +88,14 @@ impl WebhookSettings {
                 "The description must be at most 1000 characters",
             );
         }
+        errors.into_result(())
+    }
+
+    /// Whether `url`, when its host is an IP address, names one `policy` permits (host names
+    /// are judged when they are resolved, at connect time).
+    pub fn check_destinations(&self, policy: &DestinationPolicy) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_destination(&mut errors, "url", &self.url, policy);
         errors.into_result(())
     }
 

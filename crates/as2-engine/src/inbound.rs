@@ -388,13 +388,15 @@ fn accept(
     // The application's copy goes first: a crash before the row exists makes the partner
     // resend, which rewrites the same file under the same name (never a second file).
     if let Some(inbox) = inbox {
-        inbox.deliver(
-            &route.station.tenant_id.to_string(),
-            &route.station.settings.as2_id,
+        inbox.deliver(&crate::inbox::Delivery {
+            tenant: &route.station.tenant_id.to_string(),
+            mode: scope.mode,
+            station_as2_id: &route.station.settings.as2_id,
+            partner_as2_id: &route.partner.settings.as2_id,
             message_id,
-            filename.as_deref(),
-            &inbound.payload,
-        )?;
+            filename: filename.as_deref(),
+            payload: &inbound.payload,
+        })?;
     }
     let message = match existing {
         Some(failed) => store.messages().set_received(

@@ -86,6 +86,9 @@ pub enum Prepared {
 pub enum HttpOutcome {
     /// No answer: connection refused, TLS failure, timeout.
     Transport(String),
+    /// Not sent: the destination policy refuses the URL's address (the sentence says which
+    /// and why). No retry can change that.
+    Refused(String),
     /// An HTTP answer.
     Answer {
         /// Status code.
@@ -346,12 +349,31 @@ pub fn conclude(
                 sent.url
             )));
         }
+        HttpOutcome::Refused(reason) => {
+            let sentence = format!(
+                "The message was not sent to the partner's URL {}: {reason}",
+                sent.url
+            );
+            fail_for_configuration(store, scope, &sent.message, sentence)?;
+            return Ok(Conclusion::Final(MessageStatus::Failed));
+        }
         HttpOutcome::Answer {
             status,
             headers,
             body,
         } => (*status, headers, body),
     };
+    if let Some(redirect) = as2_trust::http_client::redirect_refusal(
+        status,
+        headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+            .map(|(_, value)| value.as_str()),
+    ) {
+        return Ok(Conclusion::Retry(format!(
+            "The partner answered {redirect}"
+        )));
+    }
     if !(200..300).contains(&status) {
         let text: String = String::from_utf8_lossy(body).chars().take(200).collect();
         return Ok(Conclusion::Retry(format!(

@@ -7,10 +7,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use as2_domain::destination::DestinationPolicy;
 use as2_domain::job::{JobKind, backoff};
 use as2_store::Store;
 use as2_store::jobs::{FailOutcome, Job};
 use as2_store::payload::PayloadStore;
+use as2_trust::http_client::{self, OutboundClient};
 use tokio::sync::watch;
 
 use crate::error::EngineError;
@@ -44,6 +46,9 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// Outbound settings.
     pub outbound: OutboundConfig,
+    /// Where partners, async MDNs and webhooks may be posted to (`AS2_OUTBOUND_ALLOW`; by
+    /// default public addresses only).
+    pub destinations: DestinationPolicy,
 }
 
 impl Default for WorkerConfig {
@@ -54,6 +59,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(300),
             shutdown_grace: Duration::from_secs(20),
             outbound: OutboundConfig::default(),
+            destinations: DestinationPolicy::strict(),
         }
     }
 }
@@ -63,7 +69,7 @@ impl Default for WorkerConfig {
 pub struct Worker {
     store: Arc<Store>,
     payloads: Arc<PayloadStore>,
-    http: reqwest::Client,
+    http: OutboundClient,
     config: Arc<WorkerConfig>,
     metrics: Arc<Metrics>,
 }
@@ -85,6 +91,9 @@ fn lease(d: Duration) -> chrono::Duration {
 impl Worker {
     /// A worker over `store` and `payloads`.
     ///
+    /// Its HTTP client connects only where `config.destinations` permits and follows no
+    /// redirect.
+    ///
     /// # Errors
     /// The HTTP client cannot be built (TLS roots unavailable).
     pub fn new(
@@ -93,10 +102,11 @@ impl Worker {
         config: WorkerConfig,
         metrics: Arc<Metrics>,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(config.outbound.user_agent.clone())
-            .connect_timeout(Duration::from_secs(30))
-            .build()?;
+        let http = OutboundClient::new(
+            config.destinations.clone(),
+            &config.outbound.user_agent,
+            Duration::from_secs(30),
+        )?;
         Ok(Self {
             store,
             payloads,
@@ -255,13 +265,21 @@ impl Worker {
         body: Vec<u8>,
         timeout: Duration,
     ) -> HttpOutcome {
-        let mut request = self.http.post(url).timeout(timeout).body(body);
+        let mut request = match self.http.post(url) {
+            Ok(request) => request.timeout(timeout).body(body),
+            Err(refused) => return HttpOutcome::Refused(refused.to_string()),
+        };
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return HttpOutcome::Transport(describe(&e)),
+            Err(e) => {
+                return match http_client::refusal(&e) {
+                    Some(refused) => HttpOutcome::Refused(refused.to_string()),
+                    None => HttpOutcome::Transport(describe(&e)),
+                };
+            }
         };
         let status = response.status().as_u16();
         let headers = response
@@ -350,15 +368,26 @@ impl Worker {
             HttpOutcome::Answer { status, .. } if (200..300).contains(status) => {
                 ("mdn_async_sent", format!("Posted to {}", post.url), true)
             }
-            HttpOutcome::Answer { status, .. } => (
+            HttpOutcome::Answer {
+                status, headers, ..
+            } => (
                 "mdn_async_attempt_failed",
-                format!("{} answered HTTP {status}", post.url),
+                match http_client::redirect_refusal(*status, location(headers)) {
+                    Some(redirect) => format!("{} answered {redirect}", post.url),
+                    None => format!("{} answered HTTP {status}", post.url),
+                },
                 false,
             ),
             HttpOutcome::Transport(reason) => (
                 "mdn_async_attempt_failed",
                 format!("{}: {reason}", post.url),
                 false,
+            ),
+            // the address is refused: no retry can change that, the operator's policy can
+            HttpOutcome::Refused(reason) => (
+                "mdn_async_refused",
+                format!("The MDN was not posted to {}: {reason}", post.url),
+                true,
             ),
         };
         let scope = input.scope()?;
@@ -411,18 +440,33 @@ impl Worker {
             HttpOutcome::Answer { status, .. } if (200..300).contains(status) => {
                 (Some(i32::from(*status)), None)
             }
-            HttpOutcome::Answer { status, .. } => (
+            HttpOutcome::Answer {
+                status, headers, ..
+            } => (
                 Some(i32::from(*status)),
-                Some(format!("The endpoint answered HTTP {status}")),
+                Some(
+                    match http_client::redirect_refusal(*status, location(headers)) {
+                        Some(redirect) => format!("The endpoint answered {redirect}"),
+                        None => format!("The endpoint answered HTTP {status}"),
+                    },
+                ),
             ),
             HttpOutcome::Transport(reason) => (None, Some(reason.clone())),
+            HttpOutcome::Refused(reason) => (
+                None,
+                Some(format!("The endpoint was not contacted: {reason}")),
+            ),
         };
         let wait = backoff(
             u32::try_from(job.attempts).unwrap_or(1),
             chrono::Duration::seconds(30),
             chrono::Duration::hours(2),
         );
-        let job = job.clone();
+        let mut job = job.clone();
+        if matches!(outcome, HttpOutcome::Refused(_)) {
+            // no retry reaches a refused address: this attempt is the last
+            job.attempts = job.attempts.max(job.max_attempts);
+        }
         self.blocking(move |s, _| {
             let now = chrono::Utc::now();
             let Some(error) = error else {
@@ -448,6 +492,14 @@ impl Worker {
         .await?;
         Ok(Attempt::Recorded)
     }
+}
+
+/// The `Location` of an answer, if it has one.
+fn location(headers: &[(String, String)]) -> Option<&str> {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+        .map(|(_, value)| value.as_str())
 }
 
 /// A transport error as a sentence (reqwest's Display hides the cause chain).

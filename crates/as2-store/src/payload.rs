@@ -3,6 +3,10 @@
 //!
 //! A payload that is `finish`ed is on disk: this is what lets the gateway send a positive
 //! MDN only for data that survives a crash.
+//!
+//! Payloads are business documents: files are created `0600` and directories `0700`, and
+//! opening the store takes its root, `tmp/` and `objects/` to `0700` (so files written by an
+//! older version are out of other users' reach too).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -40,11 +44,16 @@ pub struct PayloadWriter {
 }
 
 impl PayloadStore {
-    /// A store under `root` (created if missing).
+    /// A store under `root` (created if missing); the root, `tmp/` and `objects/` are made
+    /// private to the gateway's user (`0700`).
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
         let root = root.into();
-        fs::create_dir_all(root.join("tmp"))?;
-        fs::create_dir_all(root.join("objects"))?;
+        for dir in [root.join("tmp"), root.join("objects")] {
+            create_private_dir(&dir)?;
+        }
+        for dir in [root.clone(), root.join("tmp"), root.join("objects")] {
+            make_private(&dir)?;
+        }
         Ok(Self { root })
     }
 
@@ -53,7 +62,11 @@ impl PayloadStore {
         let bytes: [u8; 16] = rand::rng().random();
         let key = hex::encode(bytes);
         let tmp = self.root.join("tmp").join(format!("{key}.part"));
-        let file = File::options().write(true).create_new(true).open(&tmp)?;
+        let mut options = File::options();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&tmp)?;
         Ok(PayloadWriter {
             file: Some(file),
             tmp,
@@ -147,7 +160,7 @@ impl PayloadWriter {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        fs::create_dir_all(&dir)?;
+        create_private_dir(&dir)?;
         fs::rename(&self.tmp, &self.target)?;
         File::open(&dir)?.sync_all()?;
         Ok(StoredPayload {
@@ -156,6 +169,27 @@ impl PayloadWriter {
             sha256: hex::encode(std::mem::take(&mut self.hasher).finalize()),
         })
     }
+}
+
+/// Creates `dir` and its missing parents with mode `0700`.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Takes an existing directory of ours to mode `0700`.
+fn make_private(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 impl Drop for PayloadWriter {
@@ -200,6 +234,26 @@ mod tests {
         drop(writer);
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         assert_eq!(fs::read_dir(dir.path().join("objects")).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn payloads_and_directories_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("payloads");
+        // an older store, created world-readable
+        fs::create_dir_all(root.join("objects")).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        let store = PayloadStore::open(&root).unwrap();
+        let stored = store.put_bytes(b"ISA*secret~").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let file = store.path(&stored.key).unwrap();
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+        for d in [root.clone(), root.join("tmp"), root.join("objects")] {
+            assert_eq!(mode(&d), 0o700, "{d:?}");
+        }
     }
 
     #[test]

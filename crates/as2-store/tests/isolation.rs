@@ -375,3 +375,101 @@ fn tenants_and_api_keys_are_isolated_by_account() {
         not_found(store.api_keys().authenticate(&generated.hash));
     }
 }
+
+#[test]
+fn cem_requests_are_isolated() {
+    use as2_domain::cem::{CemDirection, CemStatus};
+    use as2_store::repo::cem::NewCemRequest;
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let p = partner(store, s.a, "P1");
+        let certificate = certificate(store, s.a, None);
+        let usages = vec!["signature".to_owned()];
+        let row = store
+            .cem()
+            .create(
+                s.a,
+                &NewCemRequest {
+                    direction: CemDirection::Inbound,
+                    partner_id: p.id,
+                    station_id: p.settings.station_id,
+                    request_id: "req-1",
+                    certificate_id: certificate,
+                    usages: &usages,
+                    issuer_name: "CN=partner",
+                    serial_decimal: "1",
+                    respond_by: chrono::Utc::now() + chrono::Duration::days(7),
+                    response_url: "https://partner.example/as2",
+                    message_id: None,
+                },
+            )
+            .unwrap();
+        for (n, other) in outsiders(&s).into_iter().enumerate() {
+            // a message the other scope owns, which it tries to hang on A's request
+            let theirs = partner(store, other, &format!("P{}", n + 2));
+            let message = store
+                .messages()
+                .create(
+                    other,
+                    &NewMessage {
+                        direction: Direction::Inbound,
+                        partner_id: theirs.id,
+                        station_id: theirs.settings.station_id,
+                        as2_message_id: "<cem@partner>",
+                        subject: None,
+                        filename: None,
+                        content_type: "multipart/related",
+                        bytes: 10,
+                        sha256: "00",
+                        payload_key: None,
+                        mdn_mode: MdnMode::Sync,
+                        status: MessageStatus::Received,
+                        error: None,
+                        mic: None,
+                    },
+                )
+                .unwrap();
+            not_found(store.cem().get(other, row.id));
+            not_found(store.cem().set_message(other, row.id, message.id));
+            assert!(store.cem().list(other, p.id).unwrap().is_empty());
+            assert!(
+                !store
+                    .cem()
+                    .answer(other, row.id, CemStatus::Accepted, None)
+                    .unwrap()
+            );
+        }
+        let untouched = store.cem().get(s.a, row.id).unwrap();
+        assert_eq!(untouched.message_id, None);
+        assert_eq!(untouched.status, CemStatus::Pending);
+        // the request's own scope links it
+        let own = store
+            .messages()
+            .create(
+                s.a,
+                &NewMessage {
+                    direction: Direction::Inbound,
+                    partner_id: p.id,
+                    station_id: p.settings.station_id,
+                    as2_message_id: "<cem@partner>",
+                    subject: None,
+                    filename: None,
+                    content_type: "multipart/related",
+                    bytes: 10,
+                    sha256: "00",
+                    payload_key: None,
+                    mdn_mode: MdnMode::Sync,
+                    status: MessageStatus::Received,
+                    error: None,
+                    mic: None,
+                },
+            )
+            .unwrap();
+        store.cem().set_message(s.a, row.id, own.id).unwrap();
+        assert_eq!(
+            store.cem().get(s.a, row.id).unwrap().message_id,
+            Some(own.id)
+        );
+    }
+}

@@ -24,6 +24,7 @@ pub mod cem;
 pub mod certificate;
 pub mod error;
 pub mod expiry;
+pub mod http_client;
 pub mod lifecycle;
 pub mod scheduler;
 pub mod stamper;

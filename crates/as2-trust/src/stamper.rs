@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use as2_core::cert::Certificate;
+use as2_domain::destination::DestinationPolicy;
 use as2_evidence::authority::TimeStampAuthority;
 use as2_store::Store;
 use as2_store::repo::trust::TrustEvent;
 use tokio::sync::OnceCell;
+
+use crate::http_client::{self, OutboundClient};
 
 /// Why an event could not be time-stamped (it stays without a token and is retried).
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,15 @@ pub enum StampError {
         /// The TSA's URL.
         url: String,
         /// What went wrong.
+        reason: String,
+    },
+    /// The TSA's address is one the destination policy refuses, or it answered with a
+    /// redirect (never followed).
+    #[error("the TSA at {url} was not used: {reason}")]
+    Refused {
+        /// The TSA's URL.
+        url: String,
+        /// Why.
         reason: String,
     },
     /// The TSA answered with something that is not a valid token for this event.
@@ -111,7 +123,8 @@ struct Inner {
     store: Store,
     config: TsaConfig,
     built_in: OnceCell<Arc<BuiltIn>>,
-    client: reqwest::Client,
+    /// `None` when the client could not be built (no TLS): a remote TSA is then unreachable.
+    client: Option<OutboundClient>,
 }
 
 #[derive(Debug)]
@@ -121,12 +134,26 @@ struct BuiltIn {
 }
 
 impl Stamper {
-    /// A stamper over `store` (which keeps the built-in identity) with `config`.
+    /// A stamper over `store` (which keeps the built-in identity) with `config`, whose TSA
+    /// client connects to public addresses only.
     pub fn new(store: Store, config: TsaConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
+        Self::with_destinations(store, config, DestinationPolicy::strict())
+    }
+
+    /// A stamper whose TSA client connects where `destinations` permits (the operator's
+    /// `AS2_OUTBOUND_ALLOW`), never following a redirect.
+    pub fn with_destinations(
+        store: Store,
+        config: TsaConfig,
+        destinations: DestinationPolicy,
+    ) -> Self {
+        let client = OutboundClient::new(
+            destinations,
+            concat!("as2-platform-tsa/", env!("CARGO_PKG_VERSION")),
+            Duration::from_secs(30),
+        )
+        .map_err(|e| tracing::error!(error = %e, "the TSA's HTTP client cannot be built"))
+        .ok();
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -224,15 +251,35 @@ impl Stamper {
             url: url.to_owned(),
             reason,
         };
-        let response = self
+        let refused = |reason: String| StampError::Refused {
+            url: url.to_owned(),
+            reason,
+        };
+        let client = self
             .inner
             .client
+            .as_ref()
+            .ok_or_else(|| unreachable("the HTTP client could not be built".into()))?;
+        let response = client
             .post(url)
+            .map_err(|e| refused(e.to_string()))?
+            .timeout(Duration::from_secs(30))
             .header("Content-Type", "application/timestamp-query")
             .body(request)
             .send()
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(|e| match http_client::refusal(&e) {
+                Some(why) => refused(why.to_string()),
+                None => unreachable(e.to_string()),
+            })?;
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok());
+        if let Some(sentence) = http_client::redirect_refusal(response.status().as_u16(), location)
+        {
+            return Err(refused(sentence));
+        }
         if !response.status().is_success() {
             return Err(unreachable(format!("HTTP {}", response.status())));
         }

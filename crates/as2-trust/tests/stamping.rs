@@ -13,7 +13,10 @@ use as2_trust::scheduler;
 use as2_trust::stamper::{StampError, Stamper, TsaConfig, digest};
 use as2_trust::verify::verify_timeline;
 use chrono::{Duration, Utc};
-use common::{backend, closed_url, fake_certificate, fixture, http_tsa, second_store};
+use common::{
+    backend, closed_url, counting_server, fake_certificate, fixture, http_tsa, local_stamper,
+    second_store,
+};
 
 /// A partner with a certificate and a scheduled rollover; returns the fixture and the
 /// scheduling transition.
@@ -58,7 +61,7 @@ async fn a_remote_tsa_over_http_stamps_events_that_verify() {
         let name = backend(&db);
         let store = db.store.clone();
         let config = TsaConfig::remote(&tsa.url("/tsa"), &tsa.pem()).unwrap();
-        let stamper = Stamper::new(store.clone(), config);
+        let stamper = local_stamper(store.clone(), config);
         let (fx, transition) = scheduled(&store);
         let subject = Subject::Partner(fx.partner.id);
         assert!(stamper.stamp_event(&transition.event).await, "{name}");
@@ -91,7 +94,7 @@ async fn a_remote_tsa_over_http_stamps_events_that_verify() {
                 .as_bytes(),
         )
         .unwrap();
-        let stranger = Stamper::new(store.clone(), other);
+        let stranger = local_stamper(store.clone(), other);
         let verification = verify_timeline(&store, &stranger, fx.scope, subject)
             .await
             .unwrap();
@@ -106,11 +109,11 @@ async fn an_event_stamped_while_the_tsa_is_down_is_stamped_later() {
     for db in TestDb::all() {
         let name = backend(&db);
         let store = db.store.clone();
-        let down = Stamper::new(
+        let down = local_stamper(
             store.clone(),
             TsaConfig::remote(&closed_url().await, &tsa.pem()).unwrap(),
         );
-        let up = Stamper::new(
+        let up = local_stamper(
             store.clone(),
             TsaConfig::remote(&tsa.url("/tsa"), &tsa.pem()).unwrap(),
         );
@@ -167,7 +170,7 @@ async fn a_tsa_answer_that_is_not_a_token_for_the_event_is_refused() {
         let (fx, transition) = scheduled(&store);
         let hash = &transition.event.hash;
         let at = |route: &str| {
-            Stamper::new(
+            local_stamper(
                 store.clone(),
                 TsaConfig::remote(&tsa.url(route), &tsa.pem()).unwrap(),
             )
@@ -275,4 +278,61 @@ async fn two_gateways_share_one_built_in_authority_and_never_repeat_a_serial() {
         }
         assert_eq!(serials.len(), 24, "{name}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tsa_on_a_refused_address_is_never_contacted() {
+    let tsa = http_tsa().await;
+    let (port, accepted) = counting_server(200, None).await;
+    for db in TestDb::all() {
+        let name = backend(&db);
+        let store = db.store.clone();
+        let (fx, transition) = scheduled(&store);
+        // the default policy: no loopback, whether named or written as an address
+        for url in [
+            format!("http://localhost:{port}/tsa"),
+            format!("http://127.0.0.1:{port}/tsa"),
+            format!("http://[::ffff:127.0.0.1]:{port}/tsa"),
+        ] {
+            let strict = Stamper::new(store.clone(), TsaConfig::remote(&url, &tsa.pem()).unwrap());
+            let answer = strict.token(&transition.event.hash).await;
+            match &answer {
+                Err(StampError::Refused { reason, .. }) => {
+                    assert!(reason.contains("loopback"), "{name}: {reason}");
+                    assert!(reason.contains("AS2_OUTBOUND_ALLOW"), "{name}: {reason}");
+                }
+                other => panic!("{name} {url}: {other:?}"),
+            }
+            assert!(!strict.stamp_event(&transition.event).await, "{name}");
+        }
+        assert_eq!(tokens(&store, &fx), vec![None], "{name}");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tsa_redirect_is_not_followed() {
+    let tsa = http_tsa().await;
+    // the redirect's target counts what reaches it; the redirecting server answers 307
+    let (target_port, reached) = counting_server(200, None).await;
+    let (port, asked) =
+        counting_server(307, Some(format!("http://127.0.0.1:{target_port}/tsa"))).await;
+    let db = TestDb::sqlite();
+    let store = db.store.clone();
+    let (fx, transition) = scheduled(&store);
+    let stamper = local_stamper(
+        store.clone(),
+        TsaConfig::remote(&format!("http://127.0.0.1:{port}/tsa"), &tsa.pem()).unwrap(),
+    );
+    let answer = stamper.token(&transition.event.hash).await;
+    match &answer {
+        Err(StampError::Refused { reason, .. }) => {
+            assert!(reason.contains("HTTP 307"), "{reason}");
+            assert!(reason.contains("not followed"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(tokens(&store, &fx), vec![None]);
 }

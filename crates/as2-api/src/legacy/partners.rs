@@ -228,6 +228,9 @@ pub async fn create(
         if let Err(more) = settings.validate(caller.mode(), has_password) {
             errors.merge(more);
         }
+        if let Err(more) = settings.check_destinations(&state.config().destinations) {
+            errors.merge(more);
+        }
         return Err(rename_fields(errors.into()));
     }
     let partner = state

@@ -77,7 +77,8 @@ pub struct ApiKeyInput {
     pub name: String,
     /// `tk` (one tenant, the default) or `pk` (the whole account).
     pub kind: Option<String>,
-    /// `test` or `live` (default: the mode of the calling key).
+    /// `test` or `live`: the mode of the calling key (the default); the other mode is
+    /// refused with 403.
     pub mode: Option<String>,
     /// Scopes (default `["read", "write", "delete"]`).
     pub scopes: Option<Vec<String>>,
@@ -124,15 +125,29 @@ async fn list_keys(
     ))
 }
 
-/// Creates a key; the answer carries its secret once.
+/// Creates a key in the caller's own mode; the answer carries its secret once. A key never
+/// creates a key of the other mode: a test key cannot mint a live key (the first live key
+/// comes from the operator, `api-server create-key`).
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = ApiKeyInput,
-    responses((status = 201, description = "Created; `secret` is shown only here", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+    responses((status = 201, description = "Created; `secret` is shown only here", body = Object), (status = 403, description = "The key lacks the admin scope, or asked for a key of the other mode", body = Object), (status = 422, description = "Validation failed", body = Object)))]
 async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(input): JsonBody<ApiKeyInput>,
 ) -> Result<Envelope<ApiKeyDto>, ApiError> {
     caller.require(KeyScope::Admin)?;
+    if let Some(Ok(asked)) = input.mode.as_deref().map(str::parse::<Mode>)
+        && asked != caller.mode()
+    {
+        return Err(ApiError::forbidden(
+            "mode_forbidden",
+            format!(
+                "A {} key can only create {} keys; a {asked} key must be created with a {asked} key, or by the operator with `api-server create-key`",
+                caller.mode(),
+                caller.mode()
+            ),
+        ));
+    }
     let mut errors = ValidationErrors::new();
     as2_domain::validation::check_name(&mut errors, "name", "name", &input.name, 255);
     let kind = match input.kind.as_deref() {

@@ -191,6 +191,9 @@ pub fn save_partner(
     if let Err(e) = settings.validate(caller.mode(), has_password) {
         errors.merge(e);
     }
+    if let Err(e) = settings.check_destinations(&state.config().destinations) {
+        errors.merge(e);
+    }
     errors.into_result(())?;
     if store.stations().get(scope, settings.station_id).is_err() {
         return Err(ApiError::field(

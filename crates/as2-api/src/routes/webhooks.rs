@@ -197,6 +197,9 @@ async fn create_endpoint(
     if let Err(e) = settings.validate(caller.mode()) {
         errors.merge(e);
     }
+    if let Err(e) = settings.check_destinations(&state.config().destinations) {
+        errors.merge(e);
+    }
     errors.into_result(())?;
     let secret = generate_secret();
     let shown = secret.clone();
@@ -250,7 +253,11 @@ async fn update_endpoint(
             let scope = caller.scope();
             let current = s.store().webhooks().get(scope, id)?;
             let settings = input.apply(current.settings);
-            settings.validate(caller.mode())?;
+            let mut errors = settings.validate(caller.mode()).err().unwrap_or_default();
+            if let Err(e) = settings.check_destinations(&s.config().destinations) {
+                errors.merge(e);
+            }
+            errors.into_result(())?;
             Ok(s.store().webhooks().update(scope, id, &settings)?)
         })
         .await?;

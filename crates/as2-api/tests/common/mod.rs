@@ -45,6 +45,11 @@ pub struct Reply {
 
 impl TestApi {
     pub fn new() -> Self {
+        Self::with_config(ApiConfig::default())
+    }
+
+    /// A running API with `config`.
+    pub fn with_config(config: ApiConfig) -> Self {
         let db = match std::env::var("AS2_TEST_API_BACKEND").as_deref() {
             Ok("postgres") => TestDb::postgres()
                 .expect("AS2_TEST_POSTGRES_URL must be set for the postgres API run"),
@@ -61,7 +66,6 @@ impl TestApi {
             "live",
         )
         .unwrap();
-        let config = ApiConfig::default();
         let state = AppState::new(
             db.store.clone(),
             PayloadStore::open(payloads.path()).unwrap(),

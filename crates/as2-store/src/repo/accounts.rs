@@ -127,6 +127,20 @@ impl Accounts<'_> {
         Ok(row.into())
     }
 
+    /// A tenant by its id alone, whatever its account (not found when deleted). For the
+    /// operator's tools (`api-server create-key`), never for a request: a request reaches
+    /// tenants through its key's account ([`Self::tenant`]).
+    pub fn tenant_for_operator(&self, id: TenantId) -> StoreResult<Tenant> {
+        let mut conn = self.store.db().conn()?;
+        let row: TenantRow = with_conn!(&mut conn, |c| tenants::table
+            .filter(tenants::id.eq(id.0))
+            .filter(tenants::deleted_at.is_null())
+            .select(TenantRow::as_select())
+            .first(c))
+        .map_err(not_found)?;
+        Ok(row.into())
+    }
+
     /// The account's tenants, newest first, and their total.
     pub fn list_tenants(
         &self,

@@ -203,7 +203,8 @@ impl CemRequests<'_> {
         Ok(n == 1)
     }
 
-    /// Links the request to the AS2 message that carries it.
+    /// Links the request to the AS2 message that carries it; `NotFound` when `scope` (tenant
+    /// and mode) has no such request.
     pub fn set_message(
         &self,
         scope: Scope,
@@ -211,13 +212,20 @@ impl CemRequests<'_> {
         message: MessageId,
     ) -> StoreResult<()> {
         let mut conn = self.store.db().conn()?;
-        with_conn!(&mut conn, |c| diesel::update(
+        let n = with_conn!(&mut conn, |c| diesel::update(
             cem_requests::table
                 .filter(cem_requests::id.eq(id.0))
                 .filter(cem_requests::tenant_id.eq(scope.tenant()))
+                .filter(cem_requests::mode.eq(scope.mode()))
         )
-        .set(cem_requests::message_id.eq(message.0))
+        .set((
+            cem_requests::message_id.eq(message.0),
+            cem_requests::updated_at.eq(to_db(now())),
+        ))
         .execute(c))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 }

@@ -282,3 +282,70 @@ pub async fn closed_url() -> String {
     drop(listener);
     format!("http://{addr}/tsa")
 }
+
+/// A stamper whose TSA client may connect to loopback (the test TSA is on 127.0.0.1, which
+/// the platform refuses by default).
+pub fn local_stamper(
+    store: Store,
+    config: as2_trust::stamper::TsaConfig,
+) -> as2_trust::stamper::Stamper {
+    as2_trust::stamper::Stamper::with_destinations(
+        store,
+        config,
+        as2_domain::destination::DestinationPolicy::loopback(),
+    )
+}
+
+/// A raw HTTP server on 127.0.0.1 that counts the TCP connections it accepts and answers
+/// every request with `status` (and a `Location` when given); its port and the count.
+pub async fn counting_server(status: u16, location: Option<String>) -> (u16, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let location = location.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // the head, then as much body as Content-Length says
+                let body_start = loop {
+                    let Ok(n) = socket.read(&mut buffer).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buffer[..n]);
+                    if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&seen[..body_start]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while seen.len() < body_start + length {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let location = location
+                    .map(|l| format!("Location: {l}\r\n"))
+                    .unwrap_or_default();
+                let answer = format!(
+                    "HTTP/1.1 {status} Answer\r\n{location}Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (port, accepted)
+}
