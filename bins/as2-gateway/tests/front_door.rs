@@ -326,3 +326,107 @@ fn metrics_are_served_on_their_own_listener_only() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A tenant of its own whose messages are at most 8 MiB, with station `BOMBED` (key pair
+/// `us`) and partner `SENDER`, who must sign and encrypt; the store keeps the rows.
+fn bomb_target(data: &Path, us: &as2_e2e::seed::Identity) -> Store {
+    let url = format!("sqlite://{}", data.join("as2.sqlite3").display());
+    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
+    db.migrate().unwrap();
+    let store = Store::new(
+        db,
+        as2_store::secrets::SecretBox::parse(MASTER_KEY).unwrap(),
+    );
+    let seeded = seed(
+        &store,
+        &Seed {
+            mode: Mode::Test,
+            name: "bombed",
+            ours: "BOMBED",
+            theirs: "SENDER",
+            me: us,
+            them: &identity("sender"),
+            url: "https://127.0.0.1:9/x",
+            basic_auth: None,
+        },
+    );
+    store
+        .accounts()
+        .set_message_limit(seeded.account, seeded.scope.tenant_id, Some(8 << 20))
+        .unwrap();
+    store
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // the figures are the point of the test
+fn a_compression_bomb_is_stopped_by_the_budget_before_it_costs_memory() {
+    let data = tempfile::tempdir().unwrap();
+    let us = identity("bombed");
+    let store = bomb_target(data.path(), &us);
+    // ~100 KB that inflate to 96 MiB of `a:` header lines, inside a CompressedData entity,
+    // encrypted to the station (so it passes the partner's demand for encryption and is
+    // decrypted and inflated before any signature could be checked)
+    let lines = b"a:\n".repeat((96 << 20) / 3);
+    let compressed = as2_core::cms::compress(&lines).unwrap();
+    drop(lines);
+    let mut entity = b"Content-Type: application/pkcs7-mime; smime-type=compressed-data\r\nContent-Transfer-Encoding: binary\r\n\r\n".to_vec();
+    entity.extend_from_slice(&compressed);
+    let encrypt = |entity: &[u8]| {
+        as2_core::cms::encrypt(
+            entity,
+            &[&us.cert],
+            as2_core::cms::EncryptOptions::default(),
+        )
+        .unwrap()
+    };
+    let body = encrypt(&entity);
+    let harmless = encrypt(b"Content-Type: text/plain\r\n\r\nhello");
+    assert!(
+        body.len() < 200_000,
+        "a small request: {} bytes",
+        body.len()
+    );
+    let gateway = Gateway::start(data.path(), &[]);
+    let client = reqwest::blocking::Client::new();
+    let post = |body: &[u8]| {
+        client
+            .post(format!("http://{}/as2/test/receive", gateway.addr))
+            .header("AS2-Version", "1.2")
+            .header("AS2-From", "SENDER")
+            .header("AS2-To", "BOMBED")
+            .header("Message-ID", "<bomb@attacker>")
+            .header("Disposition-Notification-To", "bomb@attacker")
+            .header(
+                "Content-Type",
+                "application/pkcs7-mime; smime-type=enveloped-data",
+            )
+            .body(body.to_vec())
+            .send()
+            .unwrap()
+    };
+    // a first, harmless message (refused: not signed) through the same path, so that what
+    // the process sets up once is behind us
+    let first = post(&harmless).text().unwrap();
+    assert!(first.contains("insufficient-message-security"), "{first}");
+    let baseline = gateway.peak_rss();
+    let answer = post(&body).text().unwrap();
+    let growth = gateway.peak_rss().saturating_sub(baseline);
+    eprintln!(
+        "compression bomb ({} bytes inflating to 96 MiB): peak RSS grew {} KiB (baseline {} MiB)",
+        body.len(),
+        growth >> 10,
+        baseline >> 20
+    );
+    assert!(
+        answer.contains("decompression-failed"),
+        "the MDN says decompression-failed: {answer}"
+    );
+    assert!(growth < 64 * MIB, "peak RSS grew {} MiB", growth >> 20);
+    // both under one Message-ID: one row, failed (the second attempt is an event on it)
+    let statuses = store.messages().count_by_status().unwrap();
+    assert_eq!(
+        statuses,
+        vec![("inbound".to_owned(), "failed".to_owned(), 1)],
+        "recorded as failed, nothing received"
+    );
+}

@@ -9,7 +9,9 @@ use as2_core::cms::DecryptionKey;
 use as2_core::crypto::MicAlgStyle;
 use as2_core::error::Disposition;
 use as2_core::mdn::MdnDisposition;
-use as2_core::message::{Envelope, InboundConfig, InboundMessage, MicChoice, parse_inbound};
+use as2_core::message::{
+    Envelope, InboundConfig, InboundLimits, InboundMessage, MicChoice, parse_inbound,
+};
 use as2_core::mime::Headers;
 use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
@@ -98,6 +100,7 @@ pub fn receive_admitted(
     let Some(message_id) = envelope.message_id.clone() else {
         return HttpAnswer::text(400, "The message has no Message-ID header");
     };
+    let budget = decompression_budget(admitted.limit());
     match process(
         store,
         payloads,
@@ -107,6 +110,7 @@ pub fn receive_admitted(
         envelope,
         &message_id,
         body,
+        budget,
     ) {
         Ok(answer) => answer,
         Err(e) => {
@@ -114,6 +118,20 @@ pub fn receive_admitted(
             HttpAnswer::text(503, "The message could not be stored; retry later")
         }
     }
+}
+
+/// How many times the largest body the receiver accepts its compressed layers may inflate
+/// to, all together: EDI compresses about tenfold, so a real message stays far below it,
+/// while a compression bomb stops there.
+pub const DECOMPRESSION_FACTOR: u64 = 4;
+
+/// The decompression budget of one message whose body may be at most `max_body` bytes:
+/// [`DECOMPRESSION_FACTOR`] times that, and never more than the codec's default (1 GiB),
+/// since whatever is inflated is held in memory before the signature is checked.
+pub fn decompression_budget(max_body: u64) -> u64 {
+    max_body
+        .saturating_mul(DECOMPRESSION_FACTOR)
+        .min(as2_core::cms::DEFAULT_MAX_DECOMPRESSED)
 }
 
 /// Errors that make us answer 503 (the partner retries): nothing was acknowledged.
@@ -150,6 +168,7 @@ fn process(
     envelope: &Envelope,
     message_id: &str,
     body: &[u8],
+    decompression_budget: u64,
 ) -> Result<HttpAnswer, ProcessError> {
     let Route {
         scope,
@@ -205,6 +224,7 @@ fn process(
         require_signature: partner.settings.require_signed,
         require_encryption: partner.settings.require_encrypted,
         mic_choice: options.mic_choice,
+        limits: InboundLimits::new().with_max_decompressed_total(decompression_budget),
         ..InboundConfig::default()
     };
     let verdict = match parse_inbound(headers, body, &config) {
@@ -386,7 +406,8 @@ fn accept(
     let content_type = inbound.content_type().mime_type;
     let scope = route.scope;
     // The application's copy goes first: a crash before the row exists makes the partner
-    // resend, which rewrites the same file under the same name (never a second file).
+    // resend, which finds the same bytes already there and writes nothing (never a second
+    // file, never an overwrite).
     if let Some(inbox) = inbox {
         inbox.deliver(&crate::inbox::Delivery {
             tenant: &route.station.tenant_id.to_string(),
