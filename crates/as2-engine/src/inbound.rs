@@ -225,11 +225,13 @@ fn process(
         require_encryption: partner.settings.require_encrypted,
         mic_choice: options.mic_choice,
         limits: InboundLimits::new().with_max_decompressed_total(decompression_budget),
-        ..InboundConfig::default()
     };
     let verdict = match parse_inbound(headers, body, &config) {
         Ok(inbound) => match cem_document(&inbound) {
-            None => Verdict::Accept { inbound, cem: None },
+            None => Verdict::Accept {
+                inbound: Box::new(inbound),
+                cem: None,
+            },
             // A certificate exchange is handled before the MDN: a malformed or
             // unauthenticated one is refused.
             Some(content_type) => {
@@ -242,7 +244,7 @@ fn process(
                     &content_type,
                 )? {
                     Ok(effects) => Verdict::Accept {
-                        inbound,
+                        inbound: Box::new(inbound),
                         cem: Some(effects),
                     },
                     Err(error) => Verdict::Reject {
@@ -323,7 +325,7 @@ fn process(
 enum Verdict {
     /// Authenticated as the partner's settings demand, and readable.
     Accept {
-        inbound: InboundMessage,
+        inbound: Box<InboundMessage>,
         cem: Option<as2_trust::cem::Effects>,
     },
     /// Refused with this error; `authenticated` when its signature verified all the same.

@@ -108,7 +108,7 @@ fn unreadable(error: &as2_core::Error) -> Verdict {
 #[derive(Debug)]
 pub enum Receipt {
     /// Recorded; the message moved to its final status.
-    Applied(Message),
+    Applied(Box<Message>),
     /// Not authenticated as we asked (unsigned when a signed MDN was requested, or a
     /// signature that does not verify against the partner's certificates): recorded only as
     /// an event on the message, whose status did not change.
@@ -233,5 +233,5 @@ pub fn apply(
         EventType::MessageFailed
     };
     publish(store, scope, kind, &updated, serde_json::json!({}));
-    Ok(Receipt::Applied(updated))
+    Ok(Receipt::Applied(Box::new(updated)))
 }
