@@ -376,12 +376,14 @@ async fn async_mdns_are_admitted_like_messages() -> Result<()> {
             mic: None,
         },
     )?;
-    let mdn = build_mdn(&MdnParams::new(
-        "MDN-PARTNER",
-        "MDN-US",
-        original,
-        MdnDisposition::Processed,
-    ))?;
+    // signed by the partner, as we asked: only the admission is in question here
+    let mut params = MdnParams::new("MDN-PARTNER", "MDN-US", original, MdnDisposition::Processed);
+    params.signer = Some(as2_core::message::Signer {
+        certificate: &them.cert,
+        key: them.key.as_ref(),
+        options: as2_core::cms::SignOptions::default(),
+    });
+    let mdn = build_mdn(&params)?;
     let gateway = format!("http://{}", p.gateway_addr);
     let post_mdn = |path: &str, auth: Option<&str>| {
         let mut request = reqwest::Client::new()
