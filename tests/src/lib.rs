@@ -5,6 +5,7 @@
 //! partners post to the gateway's test URL (`/as2/test/receive`).
 
 pub mod listener;
+pub mod process;
 pub mod raw;
 pub mod seed;
 

@@ -378,10 +378,10 @@ async fn async_mdns_are_admitted_like_messages() -> Result<()> {
     )?;
     // signed by the partner, as we asked: only the admission is in question here
     let mut params = MdnParams::new("MDN-PARTNER", "MDN-US", original, MdnDisposition::Processed);
-    params.signer = Some(as2_core::message::Signer {
+    params.signer = Some(Signer {
         certificate: &them.cert,
         key: them.key.as_ref(),
-        options: as2_core::cms::SignOptions::default(),
+        options: SignOptions::default(),
     });
     let mdn = build_mdn(&params)?;
     let gateway = format!("http://{}", p.gateway_addr);

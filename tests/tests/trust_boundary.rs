@@ -66,6 +66,26 @@ fn posted_events(seen: &Captured) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Sets what the partner's inbound messages must be (`require_signed`, `require_encrypted`).
+fn demand(
+    p: &Platform,
+    scope: Scope,
+    partner: as2_domain::id::PartnerId,
+    signed: bool,
+    encrypted: bool,
+) -> Result<()> {
+    let mut settings = p.db.store.partners().get(scope, partner)?.settings;
+    settings.require_signed = signed;
+    settings.require_encrypted = encrypted;
+    p.db.store.partners().update(
+        scope,
+        partner,
+        &settings,
+        as2_store::repo::partners::PasswordChange::Keep,
+    )?;
+    Ok(())
+}
+
 /// A message from the partner to us with the protection given.
 fn message<'a>(
     payload: &'a [u8],
@@ -197,15 +217,7 @@ async fn a_partner_may_accept_unprotected_messages_when_its_settings_say_so() ->
         &partner,
         "http://127.0.0.1:9/x",
     );
-    let mut settings = p.db.store.partners().get(scope, partner_id)?.settings;
-    settings.require_signed = false;
-    settings.require_encrypted = false;
-    p.db.store.partners().update(
-        scope,
-        partner_id,
-        &settings,
-        as2_store::repo::partners::PasswordChange::Keep,
-    )?;
+    demand(&p, scope, partner_id, false, false)?;
     let disposition = p
         .post_as2(build_outbound(&message(b"ISA*00*plain~", None, None))?)
         .await?;
@@ -387,14 +399,7 @@ async fn an_unsigned_certificate_exchange_cannot_take_over_a_partner() -> Result
         "http://127.0.0.1:9/x",
     );
     // even a partner that accepts unsigned messages accepts no unsigned CEM
-    let mut settings = p.db.store.partners().get(scope, partner_id)?.settings;
-    settings.require_signed = false;
-    p.db.store.partners().update(
-        scope,
-        partner_id,
-        &settings,
-        as2_store::repo::partners::PasswordChange::Keep,
-    )?;
+    demand(&p, scope, partner_id, false, true)?;
     let before = p.db.store.partners().get(scope, partner_id)?.settings;
     let cem = cem_request(&attacker)?;
     let mut out = OutboundMessage::new("TB-PARTNER", "TB-US", &cem.body, &cem.content_type);

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use as2_core::cms::{EncryptOptions, SignOptions};
@@ -14,73 +13,30 @@ use as2_core::message::{self, NotificationOptions, OutboundMessage, Signer};
 use as2_core::mime::Headers;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::message::{Direction, MessageStatus};
+use as2_store::Store;
 use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
-use as2_store::{Database, PoolOptions, Store};
 
-use as2_e2e::seed::{MASTER_KEY, OUTBOUND_ALLOW_LOOPBACK, identity, tenant};
+use as2_e2e::process::{GatewayProcess, free_port, open_store};
+use as2_e2e::seed::{OUTBOUND_ALLOW_LOOPBACK, identity, tenant};
 
-struct Gateway {
-    child: Child,
-}
-
-impl Gateway {
-    fn start(data: &Path, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_as2-gateway"))
-            .arg("serve")
-            .env("AS2_DATA_DIR", data)
-            .env("AS2_MASTER_KEY", MASTER_KEY)
-            .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
-            .env("AS2_METRICS_LISTEN", "off")
-            .env(
+/// The gateway on `port` over `data`, as the crash tests run it: workers on, a short job
+/// lease, the inbox, loopback reachable.
+fn start_gateway(data: &Path, port: u16) -> GatewayProcess {
+    GatewayProcess::start(
+        env!("CARGO_BIN_EXE_as2-gateway"),
+        &["serve"],
+        data,
+        port,
+        &[
+            (
                 "AS2_PUBLIC_AS2_URL",
                 format!("http://127.0.0.1:{port}/as2/receive"),
-            )
-            .env("AS2_INBOX_DIR", data.join("inbox"))
-            .env("AS2_OUTBOUND_ALLOW", OUTBOUND_ALLOW_LOOPBACK)
-            .env("AS2_JOB_LEASE_SECS", "2")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the gateway did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child }
-    }
-
-    fn kill(mut self) {
-        // SIGKILL: no graceful shutdown, no chance to finish anything.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn open_store(data: &Path) -> Store {
-    let url = format!("sqlite://{}", data.join("as2.sqlite3").display());
-    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
-    db.migrate().unwrap();
-    Store::new(
-        db,
-        as2_store::secrets::SecretBox::parse(MASTER_KEY).unwrap(),
+            ),
+            ("AS2_INBOX_DIR", data.join("inbox").display().to_string()),
+            ("AS2_OUTBOUND_ALLOW", OUTBOUND_ALLOW_LOOPBACK.to_owned()),
+            ("AS2_JOB_LEASE_SECS", "2".to_owned()),
+        ],
     )
 }
 
@@ -155,7 +111,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
     };
 
     // First run: messages go out from four threads; the gateway is killed part way.
-    let gateway = Gateway::start(data.path(), port);
+    let gateway = start_gateway(data.path(), port);
     let acknowledged = std::sync::Mutex::new(BTreeSet::new());
     std::thread::scope(|s| {
         for chunk in built.chunks(16) {
@@ -183,7 +139,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
 
     // After a restart the partner resends everything it holds no MDN for (and, to be sure,
     // a few it does): everything is acknowledged, once.
-    let _gateway = Gateway::start(data.path(), port);
+    let _gateway = start_gateway(data.path(), port);
     for m in &built {
         if !first_run.contains(&m.message_id) || m.message_id.ends_with('0') {
             assert_eq!(post(m), Some(true), "resend of {}", m.message_id);
@@ -269,7 +225,7 @@ fn killed_while_sending_delivers_everything_exactly_once() {
             .count()
     };
 
-    let gateway = Gateway::start(data.path(), port);
+    let gateway = start_gateway(data.path(), port);
     let deadline = Instant::now() + Duration::from_secs(60);
     while delivered(&store) < 3 {
         assert!(Instant::now() < deadline, "nothing was delivered");
@@ -279,7 +235,7 @@ fn killed_while_sending_delivers_everything_exactly_once() {
     let at_kill = delivered(&store);
     assert!(at_kill < count, "the kill came too late to test anything");
 
-    let _gateway = Gateway::start(data.path(), port);
+    let _gateway = start_gateway(data.path(), port);
     let deadline = Instant::now() + Duration::from_secs(120);
     while delivered(&store) < count {
         assert!(

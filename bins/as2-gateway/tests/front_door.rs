@@ -6,78 +6,29 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use as2_domain::Mode;
-use as2_e2e::raw::{Body, Exchange, exchange, head, peak_rss};
-use as2_e2e::seed::{MASTER_KEY, Seed, identity, seed};
-use as2_store::{Database, PoolOptions, Store};
+use as2_e2e::process::{GatewayProcess, free_port, open_store};
+use as2_e2e::raw::{Body, Exchange, exchange, head};
+use as2_e2e::seed::{Seed, identity, seed};
+use as2_store::Store;
 
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Gateway {
-    /// Starts the gateway over the store in `data` with `env` on top of the basics.
-    fn start(data: &Path, env: &[(&str, String)]) -> Self {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_as2-gateway"));
-        command
-            .args(["serve", "--no-workers"])
-            .env("AS2_DATA_DIR", data)
-            .env("AS2_MASTER_KEY", MASTER_KEY)
-            .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
-            .env("AS2_METRICS_LISTEN", "off")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let child = command.spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the gateway did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        }
-    }
-
-    fn peak_rss(&self) -> u64 {
-        peak_rss(self.child.id()).unwrap()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The gateway over `data` on a free port, without workers, with `env` on top.
+fn start_gateway(data: &Path, env: &[(&str, String)]) -> GatewayProcess {
+    GatewayProcess::start(
+        env!("CARGO_BIN_EXE_as2-gateway"),
+        &["serve", "--no-workers"],
+        data,
+        free_port(),
+        env,
+    )
 }
 
 /// A store in `data` with one test tenant: station `US`, partner `PARTNER` who must send
 /// basic auth `partner:s3cret`, partner `OPEN` who sends none.
 fn store(data: &Path) -> Store {
-    let url = format!("sqlite://{}", data.join("as2.sqlite3").display());
-    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
-    db.migrate().unwrap();
-    let store = Store::new(
-        db,
-        as2_store::secrets::SecretBox::parse(MASTER_KEY).unwrap(),
-    );
+    let store = open_store(data);
     let (us, partner) = (identity("us"), identity("partner"));
     let seeded = seed(
         &store,
@@ -133,7 +84,7 @@ const MIB: u64 = 1 << 20;
 /// Posts 256 MiB (chunked or with a Content-Length) from `from` to `to` with `extra` headers;
 /// the exchange and how much the gateway's peak resident memory grew.
 fn post_big(
-    gateway: &Gateway,
+    gateway: &GatewayProcess,
     from: &str,
     to: &str,
     extra: &[(&str, String)],
@@ -165,7 +116,7 @@ fn post_big(
 fn big_bodies_from_strangers_are_refused_without_being_read() {
     let data = tempfile::tempdir().unwrap();
     let store = store(data.path());
-    let gateway = Gateway::start(data.path(), &[]);
+    let gateway = start_gateway(data.path(), &[]);
     // A first refused request, so that what the process sets up once is behind us.
     let warm_up = exchange(
         gateway.addr,
@@ -230,7 +181,7 @@ fn big_bodies_from_strangers_are_refused_without_being_read() {
 fn slow_headers_and_slow_bodies_are_cut_off() {
     let data = tempfile::tempdir().unwrap();
     let store = store(data.path());
-    let gateway = Gateway::start(
+    let gateway = start_gateway(
         data.path(),
         &[
             ("AS2_HEADER_TIMEOUT_SECS", "1".into()),
@@ -290,7 +241,7 @@ fn metrics_are_served_on_their_own_listener_only() {
     let data = tempfile::tempdir().unwrap();
     let _store = store(data.path());
     let metrics_port = free_port();
-    let gateway = Gateway::start(
+    let gateway = start_gateway(
         data.path(),
         &[
             ("AS2_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}")),
@@ -330,13 +281,7 @@ fn metrics_are_served_on_their_own_listener_only() {
 /// A tenant of its own whose messages are at most 8 MiB, with station `BOMBED` (key pair
 /// `us`) and partner `SENDER`, who must sign and encrypt; the store keeps the rows.
 fn bomb_target(data: &Path, us: &as2_e2e::seed::Identity) -> Store {
-    let url = format!("sqlite://{}", data.join("as2.sqlite3").display());
-    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
-    db.migrate().unwrap();
-    let store = Store::new(
-        db,
-        as2_store::secrets::SecretBox::parse(MASTER_KEY).unwrap(),
-    );
+    let store = open_store(data);
     let seeded = seed(
         &store,
         &Seed {
@@ -386,7 +331,7 @@ fn a_compression_bomb_is_stopped_by_the_budget_before_it_costs_memory() {
         "a small request: {} bytes",
         body.len()
     );
-    let gateway = Gateway::start(data.path(), &[]);
+    let gateway = start_gateway(data.path(), &[]);
     let client = reqwest::blocking::Client::new();
     let post = |body: &[u8]| {
         client

@@ -9,7 +9,7 @@ use as2_core::crypto::PrivateKeyOps;
 use as2_domain::id::CertificateId;
 use as2_domain::partner::Partner;
 use as2_domain::station::Station;
-use as2_domain::trust::TrustSubject;
+use as2_domain::trust::{TrustRecord, TrustSubject};
 use as2_store::{Scope, Store, StoreError};
 use sha2::{Digest, Sha256};
 
@@ -170,19 +170,9 @@ pub fn partner_certificates_now(
     scope: Scope,
     partner: &Partner,
 ) -> Result<Vec<Certificate>, MaterialError> {
-    let current = partner.settings.certificate_id;
-    let record = store
-        .trust()
-        .record(scope, TrustSubject::Partner, partner.id.0, current)?;
-    let mut ids: Vec<_> = record.current.into_iter().chain(record.next).collect();
-    if let Some(current) = current
-        && !ids.contains(&current)
-    {
-        ids.push(current);
-    }
-    ids.into_iter()
-        .map(|id| certificate(store, scope, id))
-        .collect()
+    partner_certificates_by(store, scope, partner, |record| {
+        record.current.into_iter().chain(record.next).collect()
+    })
 }
 
 /// The partner's certificates accepted for their signatures now.
@@ -191,11 +181,22 @@ pub fn partner_certificates(
     scope: Scope,
     partner: &Partner,
 ) -> Result<Vec<Certificate>, MaterialError> {
+    partner_certificates_by(store, scope, partner, TrustRecord::accepted)
+}
+
+/// The certificates `pick` takes from the partner's trust record, then its configured ones
+/// (the current certificate, and a separate encryption certificate, which may sign too).
+fn partner_certificates_by(
+    store: &Store,
+    scope: Scope,
+    partner: &Partner,
+    pick: impl FnOnce(&TrustRecord) -> Vec<CertificateId>,
+) -> Result<Vec<Certificate>, MaterialError> {
     let current = partner.settings.certificate_id;
     let record = store
         .trust()
         .record(scope, TrustSubject::Partner, partner.id.0, current)?;
-    let mut ids = record.accepted();
+    let mut ids = pick(&record);
     for extra in [current, partner.settings.encryption_certificate_id]
         .into_iter()
         .flatten()
