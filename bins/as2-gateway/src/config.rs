@@ -39,6 +39,8 @@ pub struct Config {
     pub inbound: InboundLimits,
     /// `AS2_HEADER_TIMEOUT_SECS` (30): how long a client may take to send its request headers.
     pub header_timeout: Duration,
+    /// `AS2_MAX_CONNECTIONS` (1024): connections to the AS2 listener open at once.
+    pub max_connections: usize,
     /// `AS2_METRICS_LISTEN` (default `127.0.0.1:9464`; empty or `off`: no metrics listener):
     /// where Prometheus `/metrics` is served, never on the AS2 listener.
     pub metrics_listen: Option<SocketAddr>,
@@ -94,6 +96,8 @@ impl Config {
             mdn_timeout: Duration::from_secs(number("AS2_MDN_TIMEOUT_SECS", 6 * 3600)?),
             inbound: inbound_limits()?,
             header_timeout: Duration::from_secs(positive("AS2_HEADER_TIMEOUT_SECS", 30)?),
+            max_connections: usize::try_from(positive("AS2_MAX_CONNECTIONS", 1024)?)
+                .context("AS2_MAX_CONNECTIONS is too large")?,
             metrics_listen: match std::env::var("AS2_METRICS_LISTEN").ok().as_deref().map(str::trim) {
                 None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
                 Some("" | "off") => None,
@@ -129,10 +133,11 @@ impl Config {
         })
     }
 
-    /// How the AS2 listener serves connections (the header read timeout).
+    /// How the AS2 listener serves connections (the header read timeout, the connection cap).
     pub fn serve_options(&self) -> as2_engine::serve::ServeOptions {
         as2_engine::serve::ServeOptions {
             header_read_timeout: self.header_timeout,
+            max_connections: self.max_connections,
             ..as2_engine::serve::ServeOptions::default()
         }
     }

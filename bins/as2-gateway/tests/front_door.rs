@@ -375,3 +375,45 @@ fn a_compression_bomb_is_stopped_by_the_budget_before_it_costs_memory() {
         "recorded as failed, nothing received"
     );
 }
+
+#[test]
+fn connections_beyond_the_cap_wait_unread_until_one_ends() {
+    use std::io::{Read as _, Write as _};
+    let data = tempfile::tempdir().unwrap();
+    let _store = store(data.path());
+    let gateway = start_gateway(data.path(), &[("AS2_MAX_CONNECTIONS", "2".into())]);
+    // two connections that send nothing hold both slots
+    let idle: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(gateway.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = std::net::TcpStream::connect(gateway.addr).unwrap();
+    third
+        .write_all(
+            as2_head(
+                gateway.addr,
+                "PARTNER",
+                "NOBODY",
+                &[("Content-Length", "0".into())],
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut buffer = [0u8; 512];
+    let waited = third.read(&mut buffer);
+    assert!(
+        waited.is_err(),
+        "the third connection is not served while two are open: {waited:?}"
+    );
+    // one ends: the third is accepted and answered
+    drop(idle);
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let n = third.read(&mut buffer).unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+}

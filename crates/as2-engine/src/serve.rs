@@ -1,12 +1,14 @@
 //! The server loop of the gateway's listeners (and of the end-to-end harness): HTTP/1.1 on
 //! hyper with a header read timeout, so a client that trickles its request line and headers
 //! (or opens a connection and sends nothing) is cut off; the peer address is handed to the
-//! router as axum's `ConnectInfo`; shutdown stops accepting and lets requests in flight end.
-//! AS2 is HTTP/1.1: HTTP/2 is not offered.
+//! router as axum's `ConnectInfo`; at most `max_connections` are open at once (beyond, new
+//! ones wait in the kernel's backlog instead of costing memory); shutdown stops accepting and
+//! lets requests in flight end. AS2 is HTTP/1.1: HTTP/2 is not offered.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,6 +19,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
 /// How connections are served.
@@ -27,6 +30,9 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// How long shutdown waits for requests in flight before it gives up on them.
     pub shutdown_grace: Duration,
+    /// Connections open at once (`AS2_MAX_CONNECTIONS`); the next one is accepted only when
+    /// one of them ends.
+    pub max_connections: usize,
 }
 
 impl Default for ServeOptions {
@@ -34,6 +40,7 @@ impl Default for ServeOptions {
         Self {
             header_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(60),
+            max_connections: 1024,
         }
     }
 }
@@ -51,7 +58,16 @@ pub async fn serve(
         .header_read_timeout(options.header_read_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
     loop {
+        // a free slot first: at the cap, connections wait in the backlog, unread
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -80,6 +96,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);
