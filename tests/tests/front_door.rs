@@ -615,3 +615,22 @@ async fn a_stalled_or_trickled_body_is_cut_off() -> Result<()> {
     ensure!(count(store, slow.scope)? == 0, "nothing was stored");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_answers_from_a_cached_verdict() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let url = format!("http://{}/readyz", p.gateway_addr);
+    let client = reqwest::Client::new();
+    // a burst of strangers' probes: every one answered, ready
+    let mut probes = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        probes.spawn(client.get(&url).send());
+    }
+    while let Some(probe) = probes.join_next().await {
+        let response = probe??;
+        ensure!(response.status() == 200, "{}", response.status());
+        let body: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
+        ensure!(body["status"] == "ready", "{body}");
+    }
+    Ok(())
+}

@@ -92,7 +92,13 @@ struct Front {
     limits: Arc<InboundLimits>,
     requests: Arc<Semaphore>,
     bytes: Arc<Semaphore>,
+    /// The last `/readyz` verdict and when it was taken: anyone can call it, so the
+    /// database is asked at most once per [`READY_CACHE`].
+    readiness: Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
 }
+
+/// How long a `/readyz` verdict is reused.
+const READY_CACHE: Duration = Duration::from_secs(1);
 
 /// Which requests a path takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +122,7 @@ pub fn router(state: GatewayState, limits: InboundLimits) -> Router {
                 .min(Semaphore::MAX_PERMITS),
         )),
         limits: Arc::new(limits),
+        readiness: Arc::default(),
     };
     let mut router = Router::new();
     for (mode, receive_path) in [(Mode::Live, LIVE_PATH), (Mode::Test, TEST_PATH)] {
@@ -419,13 +426,28 @@ async fn read_body(
 }
 
 async fn ready(State(front): State<Front>) -> Response {
-    let store = front.state.store.clone();
-    match tokio::task::spawn_blocking(move || store.jobs().depth()).await {
-        Ok(Ok(_)) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
-        _ => (
+    // one caller asks the database while the others wait for its verdict
+    let mut last = front.readiness.lock().await;
+    let ready = match *last {
+        Some((at, verdict)) if at.elapsed() < READY_CACHE => verdict,
+        _ => {
+            let store = front.state.store.clone();
+            let verdict = matches!(
+                tokio::task::spawn_blocking(move || store.jobs().depth()).await,
+                Ok(Ok(_))
+            );
+            *last = Some((Instant::now(), verdict));
+            verdict
+        }
+    };
+    drop(last);
+    if ready {
+        axum::Json(serde_json::json!({ "status": "ready" })).into_response()
+    } else {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({ "status": "unavailable", "reason": "the database does not answer" })),
         )
-            .into_response(),
+            .into_response()
     }
 }
