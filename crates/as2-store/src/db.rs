@@ -96,9 +96,11 @@ struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // busy_timeout first: switching to WAL takes a lock, and another process starting
+        // on the same file (api-server and gateway started together) holds it for a moment
         conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -177,5 +179,33 @@ impl Database {
             Self::Postgres(pool) => pool.get().map(DbConn::Postgres).map_err(unavailable),
             Self::Sqlite(pool) => pool.get().map(DbConn::Sqlite).map_err(unavailable),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::Connection as _;
+
+    use super::*;
+
+    /// Another process holding the database's lock (as a migration does) makes a new
+    /// connection wait for it, not fail with "database is locked".
+    #[test]
+    fn a_new_connection_waits_for_a_lock_held_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.sqlite3");
+        let url = path.display().to_string();
+        let mut holder = SqliteConnection::establish(&url).unwrap();
+        holder
+            .batch_execute("CREATE TABLE t (x INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            holder.batch_execute("COMMIT;").unwrap();
+        });
+        let mut newcomer = SqliteConnection::establish(&url).unwrap();
+        let result = SqlitePragmas.on_acquire(&mut newcomer);
+        release.join().unwrap();
+        assert!(result.is_ok(), "{result:?}");
     }
 }
