@@ -1,5 +1,6 @@
 //! The gateway's periodic duties beside the job loops: trust transitions that are due,
-//! timeline events still waiting for a time-stamp token, and certificate expiry notices.
+//! timeline events still waiting for a time-stamp token, certificate expiry notices, and
+//! idempotency records past their 24 hours.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub struct Round {
     pub stamped: usize,
     /// `certificate.expiring` notices published.
     pub expiry_notices: usize,
+    /// Idempotency records deleted because their 24 hours were over.
+    pub idempotency_purged: usize,
 }
 
 /// Runs the periodic duties.
@@ -58,10 +61,25 @@ impl Maintenance {
                 0
             }
         };
+        let store = self.store.clone();
+        let idempotency_purged =
+            match tokio::task::spawn_blocking(move || store.idempotency().purge_expired(now)).await
+            {
+                Ok(Ok(purged)) => purged,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "purging expired idempotency records failed");
+                    0
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the idempotency purge task failed");
+                    0
+                }
+            };
         Round {
             transitions,
             stamped,
             expiry_notices,
+            idempotency_purged,
         }
     }
 
@@ -75,6 +93,7 @@ impl Maintenance {
                     transitions = round.transitions,
                     stamped = round.stamped,
                     expiry_notices = round.expiry_notices,
+                    idempotency_purged = round.idempotency_purged,
                     "maintenance round"
                 );
             }
