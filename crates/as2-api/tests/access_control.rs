@@ -389,6 +389,12 @@ async fn every_endpoint_refuses_every_wrong_key() {
             w,
         ),
         call(
+            Method::POST,
+            format!("/v1/partners/{partner}/trust/cancel"),
+            Some(json!({})),
+            w,
+        ),
+        call(
             Method::GET,
             format!("/v1/partners/{partner}/trust/events"),
             None,
@@ -447,6 +453,12 @@ async fn every_endpoint_refuses_every_wrong_key() {
         call(
             Method::POST,
             format!("/v1/stations/{station}/trust/retire"),
+            Some(json!({})),
+            w,
+        ),
+        call(
+            Method::POST,
+            format!("/v1/stations/{station}/trust/cancel"),
             Some(json!({})),
             w,
         ),

@@ -314,6 +314,7 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/partners/{id}/trust/rollover", &["post"]),
         ("/v1/partners/{id}/trust/activate", &["post"]),
         ("/v1/partners/{id}/trust/retire", &["post"]),
+        ("/v1/partners/{id}/trust/cancel", &["post"]),
         ("/v1/partners/{id}/trust/events", &["get"]),
         ("/v1/partners/{id}/trust/verify", &["get"]),
         ("/v1/partners/{id}/trust/cem", &["get", "post"]),
@@ -323,6 +324,7 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/stations/{id}/trust/rollover", &["post"]),
         ("/v1/stations/{id}/trust/activate", &["post"]),
         ("/v1/stations/{id}/trust/retire", &["post"]),
+        ("/v1/stations/{id}/trust/cancel", &["post"]),
         ("/v1/stations/{id}/trust/events", &["get"]),
         ("/v1/stations/{id}/trust/verify", &["get"]),
     ];

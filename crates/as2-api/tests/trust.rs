@@ -44,6 +44,61 @@ fn window(next: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_scheduled_rollover_can_be_cancelled_and_the_timeline_says_so() {
+    let api = TestApi::new();
+    let old = generate(&api, "old", 365).await;
+    let new = generate(&api, "new", 400).await;
+    let partner = partner_with(&api, &old).await;
+    let base = format!("/v1/partners/{partner}/trust");
+    // nothing scheduled: nothing to cancel
+    let nothing = api.post(&format!("{base}/cancel"), json!({})).await;
+    assert_eq!(
+        nothing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        nothing.body
+    );
+    assert!(
+        nothing.body.to_string().contains("no scheduled rollover"),
+        "{:?}",
+        nothing.body
+    );
+    let scheduled = api.post(&format!("{base}/rollover"), window(&new)).await;
+    assert_eq!(scheduled.status, StatusCode::OK, "{:?}", scheduled.body);
+    let cancelled = api.post(&format!("{base}/cancel"), json!({})).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
+    assert_eq!(cancelled.body["message"], "Rollover cancelled successfully");
+    let data = &cancelled.body["data"];
+    assert_eq!(data["state"], "active");
+    assert_eq!(data["current"]["id"], old.as_str());
+    assert_eq!(data["next"], Value::Null);
+    assert_eq!(data["activate_at"], Value::Null);
+    // the partner keeps its certificate, and the timeline records both steps
+    let partner_now = api.get(&format!("/v1/partners/{partner}")).await;
+    assert_eq!(partner_now.body["data"]["certificate_id"], old.as_str());
+    let events = api.get(&format!("{base}/events")).await;
+    let types: Vec<&str> = events.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["rollover_scheduled", "rollover_cancelled"]);
+    // a station's rollover is cancelled the same way
+    let stations = api.get("/v1/stations").await;
+    let station = stations.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let none = api
+        .post(&format!("/v1/stations/{station}/trust/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        none.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        none.body
+    );
+}
+
+#[tokio::test]
 async fn a_partner_rollover_runs_schedule_activate_retire_with_evidence() {
     let api = TestApi::new();
     let old = generate(&api, "old", 365).await;

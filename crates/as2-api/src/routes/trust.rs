@@ -292,6 +292,24 @@ pub async fn retire(
     .await
 }
 
+/// Drops the scheduled rollover: the current certificate stays, the next is forgotten.
+pub async fn cancel(
+    state: &AppState,
+    caller: Caller,
+    subject: Subject,
+) -> Result<TrustDto, ApiError> {
+    operate(state, caller, subject, move |s, caller| {
+        lifecycle::cancel(
+            s.store(),
+            caller.scope(),
+            subject,
+            &actor(caller),
+            "cancelled through the API",
+        )
+    })
+    .await
+}
+
 /// The timeline, oldest first.
 pub async fn events(
     state: &AppState,
@@ -331,12 +349,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(partner_rollover))
         .routes(routes!(partner_activate))
         .routes(routes!(partner_retire))
+        .routes(routes!(partner_cancel))
         .routes(routes!(partner_events))
         .routes(routes!(partner_verify))
         .routes(routes!(station_trust))
         .routes(routes!(station_rollover))
         .routes(routes!(station_activate))
         .routes(routes!(station_retire))
+        .routes(routes!(station_cancel))
         .routes(routes!(station_events))
         .routes(routes!(station_verify))
 }
@@ -429,6 +449,18 @@ async fn partner_retire(
     ))
 }
 
+/// Cancels a partner's scheduled rollover.
+#[utoipa::path(post, path = "/v1/partners/{id}/trust/cancel", tag = "trust", params(("id" = String, Path)),
+    responses((status = 200, description = "Cancelled", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "No rollover is scheduled", body = Object)))]
+async fn partner_cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Envelope<TrustDto>, ApiError> {
+    let dto = cancel(&state, caller, partner(&id)?).await?;
+    Ok(Envelope::ok("Rollover cancelled successfully", dto))
+}
+
 /// A partner's trust timeline, oldest first.
 #[utoipa::path(get, path = "/v1/partners/{id}/trust/events", tag = "trust",
     params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
@@ -505,6 +537,18 @@ async fn station_retire(
         "Previous certificate retired successfully",
         dto,
     ))
+}
+
+/// Cancels a station's scheduled rollover.
+#[utoipa::path(post, path = "/v1/stations/{id}/trust/cancel", tag = "trust", params(("id" = String, Path)),
+    responses((status = 200, description = "Cancelled", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "No rollover is scheduled", body = Object)))]
+async fn station_cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Envelope<TrustDto>, ApiError> {
+    let dto = cancel(&state, caller, station(&id)?).await?;
+    Ok(Envelope::ok("Rollover cancelled successfully", dto))
 }
 
 /// A station's trust timeline, oldest first.
