@@ -261,3 +261,41 @@ async fn tenant_to_tenant_on_postgres() -> Result<()> {
     };
     exchange(db).await
 }
+
+/// What our messages advertise in `EDIINT-Features` is what we implement: CEM, and not
+/// multiple attachments (a partner that believed it would send several documents in one
+/// message, stored as one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_messages_advertise_only_what_we_implement() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let (hook, seen) = capture_server().await?;
+    let partner = p
+        .create(
+            &p.key_a,
+            "/v1/partners",
+            json!({"name": "Capture", "as2_id": "CAPTURE", "url": hook,
+                   "sign": false, "encrypt": false, "mdn_mode": "none"}),
+        )
+        .await?;
+    let message = p
+        .create(
+            &p.key_a,
+            "/v1/messages",
+            json!({"partner_id": partner["id"], "filename": "po.edi",
+                   "content": STANDARD.encode(b"ISA*00*features~")}),
+        )
+        .await?;
+    let id = message["id"].as_str().context("message id")?;
+    let done = p.wait_final(&p.key_a, id).await?;
+    assert_eq!(done["status"], "delivered", "{done}");
+    let requests = seen.lock().map_err(|_| anyhow::anyhow!("lock"))?;
+    let (headers, _) = requests
+        .first()
+        .context("the message reached the partner")?;
+    let features = headers
+        .get("ediint-features")
+        .and_then(|v| v.to_str().ok())
+        .context("EDIINT-Features")?;
+    assert_eq!(features, "CEM");
+    Ok(())
+}

@@ -329,7 +329,9 @@ fn build(
                 .unwrap_or_else(|| config.async_mdn_urls.for_mode(scope.mode).to_owned()),
         );
     }
-    out.ediint_features = vec!["multiple-attachments".into(), "CEM".into()];
+    // only what works: a partner that believes in multiple attachments would send several
+    // documents in one message, which we store as one
+    out.ediint_features = vec!["CEM".into()];
     Ok(Ok(build_outbound(&out)?))
 }
 
