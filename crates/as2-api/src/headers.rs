@@ -1,5 +1,7 @@
 //! Content negotiation: a request body must be JSON (or multipart for uploads), a JSON
 //! endpoint must be allowed to answer JSON. Anything else is 415 or 406 with a JSON error.
+//! File downloads (a payload, a certificate) answer the file's own type, so an `Accept` of
+//! that type or of `application/octet-stream` is theirs to serve, not a 406.
 
 use axum::{
     extract::Request,
@@ -78,10 +80,21 @@ pub async fn json_only(request: Request, next: Next) -> Response {
                 .into_response();
         }
     }
-    if !accepts(headers, "application/json") {
+    if !accepts(headers, "application/json") && !is_file_download(request.uri().path()) {
         return ApiError::not_acceptable().into_response();
     }
     next.run(request).await
+}
+
+/// Whether `path` answers a file rather than JSON: a message's payload and a certificate,
+/// on both API surfaces (`/v1/messages/{id}/payload`, `/v1/certificates/{id}/download`,
+/// `/api/v1/messages/download`, `/api/v1/certificates/download`).
+fn is_file_download(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    (path.starts_with("/v1/messages/") && path.ends_with("/payload"))
+        || (path.starts_with("/v1/certificates/") && path.ends_with("/download"))
+        || path == "/api/v1/messages/download"
+        || path == "/api/v1/certificates/download"
 }
 
 #[cfg(test)]
@@ -94,6 +107,17 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    #[test]
+    fn file_downloads_are_told_apart() {
+        assert!(is_file_download("/v1/messages/msg_000001/payload"));
+        assert!(is_file_download("/v1/certificates/cert_000001/download"));
+        assert!(is_file_download("/api/v1/messages/download"));
+        assert!(is_file_download("/api/v1/certificates/download"));
+        assert!(!is_file_download("/v1/messages/msg_000001"));
+        assert!(!is_file_download("/v1/messages/msg_000001/mdn"));
+        assert!(!is_file_download("/v1/partners/download"));
     }
 
     #[test]

@@ -586,3 +586,73 @@ async fn usage_counts_this_month_per_mode() {
     assert_eq!(live.body["data"]["bytes"], 0);
     assert_invalid(&api.get("/v1/usage?month=1").await, "month");
 }
+
+#[tokio::test]
+async fn downloads_honour_an_accept_of_their_own_type_and_json_endpoints_still_refuse_it() {
+    let api = TestApi::new();
+    let partner = partner(&api).await;
+    let id = send(&api, &partner).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = api.key.clone();
+    let octets = [("accept", "application/octet-stream")];
+    let payload = api
+        .call_with_headers(
+            Method::GET,
+            &format!("/v1/messages/{id}/payload"),
+            Some(&key),
+            None,
+            &octets,
+        )
+        .await;
+    assert_eq!(payload.status, StatusCode::OK, "{:?}", payload.body);
+    assert_eq!(payload.bytes, EDI);
+    let legacy = api
+        .call_with_headers(
+            Method::POST,
+            "/api/v1/messages/download",
+            Some(&key),
+            Some(json!({"id": id.parse::<MessageId>().unwrap().0})),
+            &octets,
+        )
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK, "{:?}", legacy.body);
+    assert_eq!(legacy.bytes, EDI);
+    let cert = api
+        .post(
+            "/v1/certificates/generate",
+            json!({"name": "ours", "common_name": "ours"}),
+        )
+        .await;
+    let cert_id = cert.body["data"]["id"].as_str().unwrap().to_owned();
+    for accept in ["application/octet-stream", "application/x-pem-file"] {
+        let download = api
+            .call_with_headers(
+                Method::GET,
+                &format!("/v1/certificates/{cert_id}/download"),
+                Some(&key),
+                None,
+                &[("accept", accept)],
+            )
+            .await;
+        assert_eq!(
+            download.status,
+            StatusCode::OK,
+            "{accept}: {:?}",
+            download.body
+        );
+        assert!(download.bytes.starts_with(b"-----BEGIN CERTIFICATE-----"));
+    }
+    // a JSON endpoint still answers 406 to a client that refuses JSON
+    let json_only = api
+        .call_with_headers(
+            Method::GET,
+            &format!("/v1/messages/{id}"),
+            Some(&key),
+            None,
+            &octets,
+        )
+        .await;
+    assert_eq!(json_only.status, StatusCode::NOT_ACCEPTABLE);
+}
