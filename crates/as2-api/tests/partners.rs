@@ -343,3 +343,79 @@ async fn stations_crud_and_default() {
     );
     let _ = Mode::Live;
 }
+
+/// Seed 002's own example: a partner created before its certificate arrives is accepted,
+/// shown as not ready, refused as a message's partner, and ready once the certificate is
+/// attached.
+#[tokio::test]
+async fn the_seed_example_partner_without_a_certificate_is_created_but_not_ready() {
+    let api = TestApi::new();
+    let reply = api
+        .post(
+            "/v1/partners",
+            json!({"name": "Acme Corporation", "as2_id": "ACME-CORP-AS2",
+                   "url": "https://acme.example.com/as2", "sign": true, "encrypt": true}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let data = &reply.body["data"];
+    assert_eq!(data["ready_to_send"], false);
+    assert_eq!(
+        data["missing_for_sending"]["certificate_id"][0],
+        "Encryption needs the partner's certificate"
+    );
+    let id = data["id"].as_str().unwrap().to_owned();
+    let refused = api
+        .post(
+            "/v1/messages",
+            json!({"partner_id": id, "filename": "po.edi", "content": "SVNBKjAwfg=="}),
+        )
+        .await;
+    assert_invalid(&refused, "partner_id");
+    assert!(
+        refused.body["errors"]["partner_id"][0]
+            .as_str()
+            .unwrap()
+            .contains("certificate"),
+        "{:?}",
+        refused.body
+    );
+    // their certificate arrives
+    let cert = api
+        .post(
+            "/v1/certificates/generate",
+            json!({"name": "theirs", "common_name": "acme"}),
+        )
+        .await;
+    let cert_id = cert.body["data"]["id"].as_str().unwrap().to_owned();
+    let ready = api
+        .patch(
+            &format!("/v1/partners/{id}"),
+            json!({"certificate_id": cert_id}),
+        )
+        .await;
+    assert_eq!(ready.status, StatusCode::OK, "{:?}", ready.body);
+    assert_eq!(ready.body["data"]["ready_to_send"], true);
+    assert_eq!(ready.body["data"]["missing_for_sending"], json!({}));
+    let sent = api
+        .post(
+            "/v1/messages",
+            json!({"partner_id": id, "filename": "po.edi", "content": "SVNBKjAwfg=="}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{:?}", sent.body);
+    // the seed-000 body without a certificate is accepted the same way
+    let stations = api.get("/v1/stations").await;
+    let station: i64 = stations.body["data"][0]["id"].as_str().unwrap()[4..]
+        .parse()
+        .unwrap();
+    let legacy = api
+        .post(
+            "/api/v1/partners/create",
+            json!({"station": station, "as2_id": "AS2:CLIENTE_002", "name": "Cliente",
+                   "email": "as2@cliente.com", "endpoint_url": "https://cliente.com/as2",
+                   "mdn": 2, "encryption": 4, "signature": 2}),
+        )
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK, "{:?}", legacy.body);
+}

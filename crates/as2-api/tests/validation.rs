@@ -194,16 +194,6 @@ async fn partner_rules() {
             "The mdn mode must be one of: sync, async, none",
         ),
         (
-            with(&base, &json!({"encrypt": true})),
-            "certificate_id",
-            "Encryption needs the partner's certificate",
-        ),
-        (
-            with(&base, &json!({"encrypt": null})),
-            "certificate_id",
-            "Encryption needs the partner's certificate",
-        ),
-        (
             with(&base, &json!({"certificate_id": "cert_x"})),
             "certificate_id",
             "The certificate id must look like cert_000001",
@@ -325,11 +315,6 @@ async fn partner_rules() {
                 json!({"url": "ftp://x"}),
                 "url",
                 "The URL must be a valid http:// or https:// endpoint",
-            ),
-            (
-                json!({"encrypt": true}),
-                "certificate_id",
-                "Encryption needs the partner's certificate",
             ),
             (
                 json!({"auth": true}),
@@ -533,11 +518,6 @@ async fn legacy_partner_rules() {
             with(&base, &json!({"encryption": 7})),
             "encryption",
             "The encryption must be 0 (none) or 1–6 (3des, aes128-cbc, aes192-cbc, aes256-cbc, aes128-gcm, aes256-gcm)",
-        ),
-        (
-            with(&base, &json!({"encryption": 4})),
-            "certificate_id",
-            "Encryption needs the partner's certificate",
         ),
         (
             with(&base, &json!({"signature": 9})),

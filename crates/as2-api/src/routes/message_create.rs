@@ -188,6 +188,17 @@ pub(crate) fn enqueue(
                 "The selected partner is inactive; activate it before sending",
             ));
         }
+        let missing = partner.settings.missing_for_sending();
+        if let Some((field, sentences)) = missing.fields().iter().next() {
+            return Err(ApiError::field(
+                "partner_id",
+                format!(
+                    "The selected partner is not ready to send to: {} (attach it with PATCH /v1/partners/{} and `{field}`)",
+                    sentences.join("; ").to_lowercase().trim_end_matches('.'),
+                    partner.id
+                ),
+            ));
+        }
         if let Some(limit) = state.store().accounts().message_limit(caller.tenant_id)?
             && u64::try_from(limit).is_ok_and(|limit| payload.size > limit)
         {

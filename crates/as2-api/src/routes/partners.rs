@@ -80,6 +80,11 @@ pub struct PartnerDto {
     pub require_signed: bool,
     /// Their inbound messages must be encrypted to our station.
     pub require_encrypted: bool,
+    /// Whether messages can be sent to them now (`false` until what `missing_for_sending`
+    /// names is attached: a partner may be created before its certificate arrives).
+    pub ready_to_send: bool,
+    /// What sending still needs, by field, each with a sentence.
+    pub missing_for_sending: std::collections::BTreeMap<String, Vec<String>>,
     /// `test` or `live`.
     pub mode: String,
     /// Creation time.
@@ -91,7 +96,10 @@ pub struct PartnerDto {
 impl From<Partner> for PartnerDto {
     fn from(p: Partner) -> Self {
         let s = p.settings;
+        let missing = s.missing_for_sending().fields().clone();
         Self {
+            ready_to_send: missing.is_empty(),
+            missing_for_sending: missing,
             id: p.id.to_string(),
             name: s.name,
             as2_id: s.as2_id,
