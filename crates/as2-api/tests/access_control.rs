@@ -216,6 +216,16 @@ async fn every_endpoint_refuses_every_wrong_key() {
         Call {
             by_mode: false,
             other_tenant_key: StatusCode::FORBIDDEN,
+            ..call(
+                Method::PUT,
+                format!("/v1/tenants/{tenant}"),
+                Some(json!({"name": "x"})),
+                a,
+            )
+        },
+        Call {
+            by_mode: false,
+            other_tenant_key: StatusCode::FORBIDDEN,
             ..call(Method::DELETE, format!("/v1/tenants/{tenant}"), None, a)
         },
         collection(Method::GET, "/v1/tenants", None, r),
@@ -236,6 +246,12 @@ async fn every_endpoint_refuses_every_wrong_key() {
             Method::PATCH,
             format!("/v1/stations/{station}"),
             Some(json!({"name": "x"})),
+            w,
+        ),
+        call(
+            Method::PUT,
+            format!("/v1/stations/{station}"),
+            Some(json!({"name": "x", "as2_id": "X-REPLACED"})),
             w,
         ),
         call(Method::DELETE, format!("/v1/stations/{station}"), None, d),
@@ -334,6 +350,12 @@ async fn every_endpoint_refuses_every_wrong_key() {
             Method::PATCH,
             format!("/v1/webhook-endpoints/{webhook}"),
             Some(json!({"active": false})),
+            w,
+        ),
+        call(
+            Method::PUT,
+            format!("/v1/webhook-endpoints/{webhook}"),
+            Some(json!({"url": "https://hooks.example.com/replaced", "events": ["*"]})),
             w,
         ),
         call(

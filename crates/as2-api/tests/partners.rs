@@ -419,3 +419,62 @@ async fn the_seed_example_partner_without_a_certificate_is_created_but_not_ready
         .await;
     assert_eq!(legacy.status, StatusCode::OK, "{:?}", legacy.body);
 }
+
+#[tokio::test]
+async fn put_replaces_a_station_and_applies_the_same_rules() {
+    let api = TestApi::new();
+    let created = api
+        .post(
+            "/v1/stations",
+            json!({"name": "EU", "as2_id": "ACME-EU", "mdn_url": "https://as2.acme.example/mdn"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    // every field replaced: the MDN URL left out takes its default again
+    let replaced = api
+        .put(
+            &format!("/v1/stations/{id}"),
+            json!({"name": "Europe", "as2_id": "ACME-EUROPE"}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{:?}", replaced.body);
+    assert_eq!(replaced.body["message"], "Station replaced successfully");
+    assert_eq!(replaced.body["data"]["name"], "Europe");
+    assert_eq!(replaced.body["data"]["as2_id"], "ACME-EUROPE");
+    assert_eq!(
+        replaced.body["data"]["mdn_url"], replaced.body["data"]["as2_url"],
+        "{:?}",
+        replaced.body
+    );
+    // name and AS2 ID are required, as on create, and every rule of PATCH holds
+    let missing = api.put(&format!("/v1/stations/{id}"), json!({})).await;
+    assert_invalid(&missing, "name");
+    assert_invalid(&missing, "as2_id");
+    let bad = api
+        .put(
+            &format!("/v1/stations/{id}"),
+            json!({"name": "x", "as2_id": "a b", "certificate_id": "cert_000999"}),
+        )
+        .await;
+    assert_invalid(&bad, "as2_id");
+    // the default station stays the default when `default` is left out
+    let stations = api.get("/v1/stations").await;
+    let first = stations.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["default"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kept = api
+        .put(
+            &format!("/v1/stations/{first}"),
+            json!({"name": "Main", "as2_id": "MAIN-STATION"}),
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::OK, "{:?}", kept.body);
+    assert_eq!(kept.body["data"]["default"], true);
+}

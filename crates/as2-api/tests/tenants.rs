@@ -288,11 +288,11 @@ async fn openapi_lists_every_v1_route_and_method() {
     let expected: &[(&str, &[&str])] = &[
         ("/v1/tenants", &["get", "post"]),
         ("/v1/tenants/current", &["get"]),
-        ("/v1/tenants/{id}", &["get", "patch", "delete"]),
+        ("/v1/tenants/{id}", &["get", "patch", "put", "delete"]),
         ("/v1/api-keys", &["get", "post"]),
         ("/v1/api-keys/{id}", &["delete"]),
         ("/v1/stations", &["get", "post"]),
-        ("/v1/stations/{id}", &["get", "patch", "delete"]),
+        ("/v1/stations/{id}", &["get", "patch", "put", "delete"]),
         ("/v1/partners", &["get", "post"]),
         ("/v1/partners/{id}", &["get", "patch", "put", "delete"]),
         ("/v1/certificates", &["get", "post"]),
@@ -306,7 +306,10 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/messages/{id}/events", &["get"]),
         ("/v1/messages/{id}/retry", &["post"]),
         ("/v1/webhook-endpoints", &["get", "post"]),
-        ("/v1/webhook-endpoints/{id}", &["get", "patch", "delete"]),
+        (
+            "/v1/webhook-endpoints/{id}",
+            &["get", "patch", "put", "delete"],
+        ),
         ("/v1/webhook-endpoints/{id}/test", &["post"]),
         ("/v1/webhook-endpoints/{id}/deliveries", &["get"]),
         ("/v1/usage", &["get"]),
@@ -413,4 +416,37 @@ async fn a_tenant_message_size_limit_is_set_shown_enforced_and_removed() {
         )
         .await;
     assert_eq!(accepted.status, StatusCode::ACCEPTED, "{:?}", accepted.body);
+}
+
+#[tokio::test]
+async fn put_replaces_a_tenant_and_a_limit_left_out_is_removed() {
+    let api = TestApi::new();
+    let tenant = api.tenant.to_string();
+    let limited = api
+        .patch(
+            &format!("/v1/tenants/{tenant}"),
+            json!({"max_message_bytes": 4096}),
+        )
+        .await;
+    assert_eq!(limited.body["data"]["max_message_bytes"], 4096);
+    let replaced = api
+        .put(&format!("/v1/tenants/{tenant}"), json!({"name": "Renamed"}))
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{:?}", replaced.body);
+    assert_eq!(replaced.body["message"], "Tenant replaced successfully");
+    assert_eq!(replaced.body["data"]["name"], "Renamed");
+    assert_eq!(replaced.body["data"]["max_message_bytes"], Value::Null);
+    // the name is required, and the limit's rule is the same as PATCH's
+    assert_invalid(
+        &api.put(&format!("/v1/tenants/{tenant}"), json!({})).await,
+        "name",
+    );
+    assert_invalid(
+        &api.put(
+            &format!("/v1/tenants/{tenant}"),
+            json!({"name": "x", "max_message_bytes": 100}),
+        )
+        .await,
+        "max_message_bytes",
+    );
 }

@@ -274,3 +274,42 @@ async fn malformed_and_foreign_ids_are_404() {
         true
     );
 }
+
+#[tokio::test]
+async fn put_replaces_an_endpoint_and_applies_the_same_rules() {
+    let api = TestApi::new();
+    let created = api.post("/v1/webhook-endpoints", hook()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    let paused = api
+        .patch(
+            &format!("/v1/webhook-endpoints/{id}"),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(paused.body["data"]["active"], false);
+    // every field replaced: the description and `active` left out take their defaults
+    let replaced = api
+        .put(
+            &format!("/v1/webhook-endpoints/{id}"),
+            json!({"url": "https://hooks.example.com/v2", "events": ["mdn.received"]}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{:?}", replaced.body);
+    assert_eq!(
+        replaced.body["message"],
+        "Webhook endpoint replaced successfully"
+    );
+    let data = &replaced.body["data"];
+    assert_eq!(data["url"], "https://hooks.example.com/v2");
+    assert_eq!(data["events"], json!(["mdn.received"]));
+    assert_eq!(data["description"], serde_json::Value::Null);
+    assert_eq!(data["active"], true);
+    assert!(data.get("secret").is_none_or(serde_json::Value::is_null));
+    // url and events are required, as on create
+    let missing = api
+        .put(&format!("/v1/webhook-endpoints/{id}"), json!({}))
+        .await;
+    assert_invalid(&missing, "url");
+    assert_invalid(&missing, "events");
+}

@@ -89,7 +89,12 @@ pub struct StationInput {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_stations, create_station))
-        .routes(routes!(get_station, update_station, delete_station))
+        .routes(routes!(
+            get_station,
+            update_station,
+            replace_station,
+            delete_station
+        ))
 }
 
 /// Parses an optional `cert_…` field.
@@ -276,20 +281,70 @@ async fn get_station(
 
 /// Changes a station.
 #[utoipa::path(patch, path = "/v1/stations/{id}", tag = "stations", params(("id" = String, Path)), request_body = StationInput,
-    responses((status = 200, description = "Updated", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+    responses((status = 200, description = "Updated", body = Object), (status = 404, description = "Not found", body = Object), (status = 409, description = "The AS2 ID is taken", body = Object), (status = 422, description = "Validation failed", body = Object)))]
 async fn update_station(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<StationInput>,
 ) -> Result<Envelope<StationDto>, ApiError> {
-    let id: StationId = path_id(&id, "Station")?;
+    save_station(&state, caller, &id, input, Change::Patch).await
+}
+
+/// Replaces a station: `name` and `as2_id` are required like on create, the fields left out
+/// take their defaults (no key pair, the gateway's MDN URL); `default` stays as it is unless
+/// given, so a tenant never loses its default station by a replacement.
+#[utoipa::path(put, path = "/v1/stations/{id}", tag = "stations", params(("id" = String, Path)), request_body = StationInput,
+    responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 409, description = "The AS2 ID is taken", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+async fn replace_station(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<StationInput>,
+) -> Result<Envelope<StationDto>, ApiError> {
+    save_station(&state, caller, &id, input, Change::Replace).await
+}
+
+/// PATCH applies the fields given onto the station; PUT onto the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Patch,
+    Replace,
+}
+
+async fn save_station(
+    state: &AppState,
+    caller: Caller,
+    id: &str,
+    input: StationInput,
+    change: Change,
+) -> Result<Envelope<StationDto>, ApiError> {
+    let id: StationId = path_id(id, "Station")?;
     let station = state
         .blocking("Station", move |s| {
             let scope = caller.scope();
             let current = s.store().stations().get(scope, id)?;
             let mut errors = ValidationErrors::new();
-            let settings = apply(input, current.settings, &mut errors);
+            let base = match change {
+                Change::Patch => current.settings,
+                Change::Replace => {
+                    if input.name.is_none() {
+                        errors.add("name", "The name field is required");
+                    }
+                    if input.as2_id.is_none() {
+                        errors.add("as2_id", "The AS2 ID field is required");
+                    }
+                    StationSettings {
+                        name: String::new(),
+                        as2_id: String::new(),
+                        certificate_id: None,
+                        encryption_certificate_id: None,
+                        mdn_url: None,
+                        is_default: current.settings.is_default,
+                    }
+                }
+            };
+            let settings = apply(input, base, &mut errors);
             if let Err(e) = settings.validate(caller.mode()) {
                 errors.merge(e);
             }
@@ -309,8 +364,12 @@ async fn update_station(
             Ok(s.store().stations().update(scope, id, &settings)?)
         })
         .await?;
+    let message = match change {
+        Change::Patch => "Station updated successfully",
+        Change::Replace => "Station replaced successfully",
+    };
     Ok(Envelope::ok(
-        "Station updated successfully",
+        message,
         StationDto::new(station, &state.config().public_as2_urls()),
     ))
 }

@@ -95,7 +95,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_tenants, create_tenant))
         .routes(routes!(current_tenant))
-        .routes(routes!(get_tenant, update_tenant, delete_tenant))
+        .routes(routes!(
+            get_tenant,
+            update_tenant,
+            replace_tenant,
+            delete_tenant
+        ))
 }
 
 fn require_account_admin(caller: &Caller) -> Result<(), ApiError> {
@@ -236,6 +241,32 @@ async fn update_tenant(
         })
         .await?;
     Ok(Envelope::ok("Tenant updated successfully", tenant.into()))
+}
+
+/// Replaces a tenant's settings: `name` is required, a `max_message_bytes` left out removes
+/// the tenant's own limit (the platform's applies).
+#[utoipa::path(put, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
+    responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+async fn replace_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<TenantInput>,
+) -> Result<Envelope<TenantDto>, ApiError> {
+    let id: TenantId = path_id(&id, "Tenant")?;
+    require_account_admin(&caller)?;
+    let (name, limit) = input.check(true)?;
+    let tenant = state
+        .blocking("Tenant", move |s| {
+            let accounts = s.store().accounts();
+            accounts.tenant(caller.account.id, id)?;
+            if let Some(name) = &name {
+                accounts.rename_tenant(caller.account.id, id, name)?;
+            }
+            Ok(accounts.set_message_limit(caller.account.id, id, limit.flatten())?)
+        })
+        .await?;
+    Ok(Envelope::ok("Tenant replaced successfully", tenant.into()))
 }
 
 /// Deletes a tenant (its data stays for audit, unreachable).

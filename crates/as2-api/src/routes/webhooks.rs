@@ -146,7 +146,12 @@ impl WebhookInput {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_endpoints, create_endpoint))
-        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(
+            get_endpoint,
+            update_endpoint,
+            replace_endpoint,
+            delete_endpoint
+        ))
         .routes(routes!(test_endpoint))
         .routes(routes!(list_deliveries))
 }
@@ -247,13 +252,53 @@ async fn update_endpoint(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<WebhookInput>,
 ) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
-    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
+    save_endpoint(&state, caller, &id, input, false).await
+}
+
+/// Replaces an endpoint: `url` and `events` are required like on create, the fields left
+/// out take their defaults (no description, active); the signing secret is kept.
+#[utoipa::path(put, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = WebhookInput,
+    responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+async fn replace_endpoint(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<WebhookInput>,
+) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
+    save_endpoint(&state, caller, &id, input, true).await
+}
+
+/// PATCH (`replace` false) applies the fields given onto the endpoint, PUT onto the defaults.
+async fn save_endpoint(
+    state: &AppState,
+    caller: Caller,
+    id: &str,
+    input: WebhookInput,
+    replace: bool,
+) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
+    let id: WebhookEndpointId = path_id(id, "Webhook endpoint")?;
     let endpoint = state
         .blocking("Webhook endpoint", move |s| {
             let scope = caller.scope();
             let current = s.store().webhooks().get(scope, id)?;
-            let settings = input.apply(current.settings);
-            let mut errors = settings.validate(caller.mode()).err().unwrap_or_default();
+            let mut errors = ValidationErrors::new();
+            let base = if replace {
+                if input.events.is_none() {
+                    errors.add("events", "The events field is required");
+                }
+                WebhookSettings {
+                    url: String::new(),
+                    description: None,
+                    events: Vec::new(),
+                    active: true,
+                }
+            } else {
+                current.settings
+            };
+            let settings = input.apply(base);
+            if let Err(e) = settings.validate(caller.mode()) {
+                errors.merge(e);
+            }
             if let Err(e) = settings.check_destinations(&s.config().destinations) {
                 errors.merge(e);
             }
@@ -261,10 +306,12 @@ async fn update_endpoint(
             Ok(s.store().webhooks().update(scope, id, &settings)?)
         })
         .await?;
-    Ok(Envelope::ok(
-        "Webhook endpoint updated successfully",
-        endpoint.into(),
-    ))
+    let message = if replace {
+        "Webhook endpoint replaced successfully"
+    } else {
+        "Webhook endpoint updated successfully"
+    };
+    Ok(Envelope::ok(message, endpoint.into()))
 }
 
 /// Deletes an endpoint.
