@@ -1,7 +1,7 @@
 //! Partner and webhook URLs: absolute http(s) URLs; HTTPS only in live mode; a host written
 //! as an IP address must be one the destination policy permits.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use crate::destination::DestinationPolicy;
 use crate::mode::Mode;
@@ -34,7 +34,7 @@ pub fn check_endpoint_url(errors: &mut ValidationErrors, field: &str, value: &st
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.[]:_".contains(&b))
-        && !matches!(parse_host(host), Host::Invalid);
+        && url::Url::parse(value.trim()).is_ok();
     let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
     if value.len() > 2048 || !host_ok || !port_ok || value.contains(char::is_whitespace) {
         errors.add(field, "The URL must be a valid URL with a host name");
@@ -69,16 +69,18 @@ pub fn check_destination(
     }
 }
 
-/// The IP address the host of an `http(s)://` URL is written as, read the way a WHATWG URL
-/// parser (and so the HTTP client) reads it; `None` for a host name or a URL without a host.
+/// The IP address the host of an `http(s)://` URL is written as, read by the WHATWG URL
+/// parser the HTTP client uses (`[::ffff:127.0.0.1]`, `2130706433`, `0x7f.1` are addresses);
+/// `None` for a host name or a URL that is not http(s).
 pub fn literal_address(url: &str) -> Option<IpAddr> {
-    let lower = url.trim().to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))?;
-    match parse_host(host_and_port(rest).0) {
-        Host::Address(address) => Some(address),
-        Host::Name | Host::Invalid => None,
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    match parsed.host()? {
+        url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+        url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+        url::Host::Domain(_) => None,
     }
 }
 
@@ -88,82 +90,6 @@ fn host_and_port(rest: &str) -> (&str, Option<&str>) {
     let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     split_port(host_port)
-}
-
-enum Host {
-    Name,
-    Address(IpAddr),
-    /// Looks like an address (bracketed, or ends in a number) but is none: a URL parser
-    /// refuses it.
-    Invalid,
-}
-
-/// A lowercase host as the WHATWG URL standard reads it: `[IPv6]`, or an IPv4 address when
-/// its last label is a number (decimal, `0x` hex or `0` octal, one to four parts), else a
-/// name.
-fn parse_host(host: &str) -> Host {
-    if let Some(inner) = host.strip_prefix('[') {
-        return inner
-            .strip_suffix(']')
-            .and_then(|v6| v6.parse::<Ipv6Addr>().ok())
-            .map_or(Host::Invalid, |v6| Host::Address(IpAddr::V6(v6)));
-    }
-    let mut parts: Vec<&str> = host.split('.').collect();
-    if parts.len() > 1 && parts.last() == Some(&"") {
-        parts.pop();
-    }
-    let last = parts.last().copied().unwrap_or_default();
-    let ends_in_number = (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
-        || ipv4_number(last).is_some();
-    if !ends_in_number {
-        return Host::Name;
-    }
-    ipv4(&parts).map_or(Host::Invalid, |v4| Host::Address(IpAddr::V4(v4)))
-}
-
-fn ipv4(parts: &[&str]) -> Option<Ipv4Addr> {
-    if parts.is_empty() || parts.len() > 4 {
-        return None;
-    }
-    let numbers = parts
-        .iter()
-        .map(|p| ipv4_number(p))
-        .collect::<Option<Vec<u64>>>()?;
-    let (last, init) = numbers.split_last()?;
-    if init.iter().any(|n| *n > 255) {
-        return None;
-    }
-    let room = 5 - u32::try_from(numbers.len()).ok()?;
-    if *last >= 256u64.pow(room) {
-        return None;
-    }
-    let mut value = *last;
-    for (i, n) in init.iter().enumerate() {
-        value += n << (8 * (3 - i));
-    }
-    u32::try_from(value).ok().map(Ipv4Addr::from)
-}
-
-/// One part of a WHATWG IPv4 address: decimal, `0x` hex (empty digits is 0) or `0` octal.
-fn ipv4_number(part: &str) -> Option<u64> {
-    if part.is_empty() {
-        return None;
-    }
-    let (digits, radix) = if let Some(hex) = part.strip_prefix("0x") {
-        (hex, 16)
-    } else if part.len() > 1 && part.starts_with('0') {
-        (&part[1..], 8)
-    } else {
-        (part, 10)
-    };
-    if digits.is_empty() {
-        return Some(0);
-    }
-    if !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    // anything that does not fit is out of range anyway
-    u64::from_str_radix(digits, radix).ok().or(Some(u64::MAX))
 }
 
 fn split_port(host_port: &str) -> (&str, Option<&str>) {
