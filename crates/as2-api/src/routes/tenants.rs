@@ -224,9 +224,39 @@ async fn update_tenant(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<TenantInput>,
 ) -> Result<Envelope<TenantDto>, ApiError> {
-    let id: TenantId = path_id(&id, "Tenant")?;
+    save_tenant(&state, caller, &id, &input, false).await
+}
+
+/// Replaces a tenant's settings: `name` is required, a `max_message_bytes` left out removes
+/// the tenant's own limit (the platform's applies).
+#[utoipa::path(put, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
+    responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
+async fn replace_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<TenantInput>,
+) -> Result<Envelope<TenantDto>, ApiError> {
+    save_tenant(&state, caller, &id, &input, true).await
+}
+
+/// PATCH (`replace` false) changes the fields given; PUT requires the name and resets a
+/// limit left out.
+async fn save_tenant(
+    state: &AppState,
+    caller: Caller,
+    id: &str,
+    input: &TenantInput,
+    replace: bool,
+) -> Result<Envelope<TenantDto>, ApiError> {
+    let id: TenantId = path_id(id, "Tenant")?;
     require_account_admin(&caller)?;
-    let (name, limit) = input.check(false)?;
+    let (name, limit) = input.check(replace)?;
+    let limit = if replace {
+        Some(limit.flatten())
+    } else {
+        limit
+    };
     let tenant = state
         .blocking("Tenant", move |s| {
             let accounts = s.store().accounts();
@@ -240,33 +270,12 @@ async fn update_tenant(
             Ok(tenant)
         })
         .await?;
-    Ok(Envelope::ok("Tenant updated successfully", tenant.into()))
-}
-
-/// Replaces a tenant's settings: `name` is required, a `max_message_bytes` left out removes
-/// the tenant's own limit (the platform's applies).
-#[utoipa::path(put, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
-    responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
-async fn replace_tenant(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<TenantInput>,
-) -> Result<Envelope<TenantDto>, ApiError> {
-    let id: TenantId = path_id(&id, "Tenant")?;
-    require_account_admin(&caller)?;
-    let (name, limit) = input.check(true)?;
-    let tenant = state
-        .blocking("Tenant", move |s| {
-            let accounts = s.store().accounts();
-            accounts.tenant(caller.account.id, id)?;
-            if let Some(name) = &name {
-                accounts.rename_tenant(caller.account.id, id, name)?;
-            }
-            Ok(accounts.set_message_limit(caller.account.id, id, limit.flatten())?)
-        })
-        .await?;
-    Ok(Envelope::ok("Tenant replaced successfully", tenant.into()))
+    let message = if replace {
+        "Tenant replaced successfully"
+    } else {
+        "Tenant updated successfully"
+    };
+    Ok(Envelope::ok(message, tenant.into()))
 }
 
 /// Deletes a tenant (its data stays for audit, unreachable).
