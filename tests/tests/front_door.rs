@@ -375,6 +375,7 @@ async fn async_mdns_are_admitted_like_messages() -> Result<()> {
             error: None,
             mic: None,
         },
+        None,
     )?;
     // signed by the partner, as we asked: only the admission is in question here
     let mut params = MdnParams::new("MDN-PARTNER", "MDN-US", original, MdnDisposition::Processed);

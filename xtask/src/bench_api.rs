@@ -204,7 +204,7 @@ fn seed(url: &str) -> Result<()> {
             error: None,
             mic: None,
         };
-        store.messages().create(scope, &message)?;
+        store.messages().create(scope, &message, None)?;
     }
     Ok(())
 }

@@ -69,6 +69,7 @@ pub(crate) fn run() -> Result<()> {
             mic: None,
         },
         1,
+        None,
     )?;
 
     let child = Command::new(&exe)

@@ -213,6 +213,7 @@ fn killed_while_sending_delivers_everything_exactly_once() {
                     mic: None,
                 },
                 21,
+                None,
             )
             .unwrap();
         ids.push(message.id);

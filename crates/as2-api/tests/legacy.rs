@@ -601,6 +601,7 @@ async fn messages_send_detail_list_and_download() {
             MessageStatus::Processing,
             None,
             "sending",
+            None,
         )
         .unwrap();
     messages
@@ -610,6 +611,7 @@ async fn messages_send_detail_list_and_download() {
             MessageStatus::Delivered,
             None,
             "delivered",
+            None,
         )
         .unwrap();
     messages
@@ -826,6 +828,7 @@ async fn message_errors_name_fields() {
                 error: None,
                 mic: None,
             },
+            None,
         )
         .unwrap();
     let no_payload = api

@@ -402,10 +402,24 @@ async fn mdn_retry_and_filters() {
 
     let messages = api.db.store.messages();
     messages
-        .transition(s, first_id, MessageStatus::Processing, None, "sending")
+        .transition(
+            s,
+            first_id,
+            MessageStatus::Processing,
+            None,
+            "sending",
+            None,
+        )
         .unwrap();
     messages
-        .transition(s, first_id, MessageStatus::Delivered, None, "delivered")
+        .transition(
+            s,
+            first_id,
+            MessageStatus::Delivered,
+            None,
+            "delivered",
+            None,
+        )
         .unwrap();
     let mdn = MdnRecord {
         message_id: first_id,
@@ -445,14 +459,28 @@ async fn mdn_retry_and_filters() {
     );
 
     messages
-        .transition(s, second_id, MessageStatus::Processing, None, "sending")
+        .transition(
+            s,
+            second_id,
+            MessageStatus::Processing,
+            None,
+            "sending",
+            None,
+        )
         .unwrap();
     let error = MessageError {
         kind: ErrorKind::Transport,
         sentence: "Connection refused by acme.example.com:443".into(),
     };
     messages
-        .transition(s, second_id, MessageStatus::Failed, Some(&error), "failed")
+        .transition(
+            s,
+            second_id,
+            MessageStatus::Failed,
+            Some(&error),
+            "failed",
+            None,
+        )
         .unwrap();
     let failed = api.get(&format!("/v1/messages/{second_id}")).await;
     assert_eq!(

@@ -4,8 +4,8 @@
 
 use as2_store::StoreError;
 
-use crate::job_payload::BadJobInput;
 use crate::material::MaterialError;
+use as2_store::jobs::BadJobInput;
 
 /// Why the engine could not handle a job or request now.
 #[derive(Debug, thiserror::Error)]

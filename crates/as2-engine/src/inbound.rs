@@ -20,8 +20,8 @@ use as2_domain::partner::Partner;
 use as2_domain::station::Station;
 use as2_domain::webhook::EventType;
 use as2_store::payload::PayloadStore;
-use as2_store::repo::messages::NewMessage;
-use as2_store::{Scope, Store};
+use as2_store::repo::messages::{NewMessage, ReceivedPayload};
+use as2_store::{Announce, Scope, Store};
 
 use crate::admission::{AdmissionRequest, Admitted, admit};
 use crate::inbox::Inbox;
@@ -421,14 +421,22 @@ fn accept(
             payload: &inbound.payload,
         })?;
     }
+    let bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
+    let received = Announce::with(
+        EventType::MessageReceived,
+        serde_json::json!({ "filename": filename }),
+    );
     let message = match existing {
         Some(failed) => store.messages().set_received(
             scope,
             failed.id,
-            &stored.key,
-            i64::try_from(stored.size).unwrap_or(i64::MAX),
-            &stored.sha256,
-            &mic,
+            ReceivedPayload {
+                key: &stored.key,
+                bytes,
+                sha256: &stored.sha256,
+                mic: &mic,
+            },
+            Some(&received),
         )?,
         None => store.messages().create(
             scope,
@@ -440,7 +448,7 @@ fn accept(
                 subject: envelope.subject.as_deref(),
                 filename: filename.as_deref(),
                 content_type: &content_type,
-                bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                bytes,
                 sha256: &stored.sha256,
                 payload_key: Some(&stored.key),
                 mdn_mode: mdn_mode(envelope),
@@ -448,15 +456,9 @@ fn accept(
                 error: None,
                 mic: Some(&mic),
             },
+            Some(&received),
         )?,
     };
-    crate::events::publish(
-        store,
-        scope,
-        EventType::MessageReceived,
-        &message,
-        serde_json::json!({ "filename": message.filename }),
-    );
     Ok(message)
 }
 
@@ -479,14 +481,18 @@ fn reject(
         sentence: error.to_string(),
     };
     let scope = route.scope;
+    let failed = Announce::new(EventType::MessageFailed);
     let message = match existing {
         Some(previous) => {
-            store.messages().add_event(
-                scope,
-                previous.id,
-                "failed_again",
-                Some(&failure.sentence),
-            )?;
+            store.transaction(|tx| {
+                tx.messages().add_event(
+                    scope,
+                    previous.id,
+                    "failed_again",
+                    Some(&failure.sentence),
+                )?;
+                tx.messages().announce_as_is(scope, previous, &failed)
+            })?;
             previous.clone()
         }
         None => store.messages().create(
@@ -507,15 +513,9 @@ fn reject(
                 error: Some(&failure),
                 mic: None,
             },
+            Some(&failed),
         )?,
     };
-    crate::events::publish(
-        store,
-        scope,
-        EventType::MessageFailed,
-        &message,
-        serde_json::json!({}),
-    );
     Ok(message)
 }
 

@@ -10,11 +10,9 @@
 pub mod admission;
 pub mod basic_auth;
 pub mod error;
-pub mod events;
 pub mod http;
 pub mod inbound;
 pub mod inbox;
-pub mod job_payload;
 pub mod maintenance;
 pub mod material;
 mod mdn_answer;

@@ -2,16 +2,12 @@
 //! read back from the payload store (exactly as built) when the worker posts them.
 
 use as2_domain::id::MessageId;
-use as2_domain::job::JobKind;
+use as2_store::jobs::{JobInput, MessageRef, SendMdn};
 use as2_store::payload::PayloadStore;
 use as2_store::{Scope, Store, StoreError};
 
 use crate::error::EngineError;
-use crate::job_payload::MessageJob;
 use crate::stored_mdn;
-
-/// Attempts to post one async MDN before giving up (backoff doubles from a minute).
-pub const MDN_ATTEMPTS: i32 = 12;
 
 /// An async MDN ready to post.
 #[derive(Debug, Clone)]
@@ -27,24 +23,24 @@ pub struct MdnPost {
 /// The message event that says its async MDN was queued.
 pub const QUEUED_EVENT: &str = "mdn_async_queued";
 
-/// Queues the async MDN of `message` for `url`.
+/// Queues the async MDN of `message` for `url`, with the timeline entry that says so, in
+/// one transaction.
 pub fn enqueue(
     store: &Store,
     scope: Scope,
     message: MessageId,
     url: &str,
 ) -> Result<(), StoreError> {
-    let job = MessageJob::new(scope, message, Some(url));
-    store.jobs().enqueue(
-        JobKind::SendMdn,
-        &job.to_json(),
-        chrono::Utc::now(),
-        MDN_ATTEMPTS,
-    )?;
-    store
-        .messages()
-        .add_event(scope, message, QUEUED_EVENT, Some(url))?;
-    Ok(())
+    let job = SendMdn {
+        message: MessageRef::new(scope, message),
+        url: url.to_owned(),
+    };
+    store.transaction(|tx| {
+        tx.jobs()
+            .enqueue(&job, chrono::Utc::now(), SendMdn::RETRY.max_attempts)?;
+        tx.messages()
+            .add_event(scope, message, QUEUED_EVENT, Some(url))
+    })
 }
 
 /// Whether `url` is one we post MDNs to: http or https, nothing else.
@@ -58,13 +54,15 @@ pub fn is_postable(url: &str) -> bool {
 pub fn prepare(
     store: &Store,
     payloads: &PayloadStore,
-    job: &MessageJob,
+    job: &SendMdn,
 ) -> Result<Option<MdnPost>, EngineError> {
-    let scope = job.scope()?;
-    let Some(url) = job.url.as_deref().filter(|u| is_postable(u)) else {
+    let scope = job.message.scope()?;
+    let url = job.url.as_str();
+    if !is_postable(url) {
         return Ok(None);
-    };
-    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, job.message())? else {
+    }
+    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, job.message.message())?
+    else {
         return Ok(None);
     };
     Ok(Some(MdnPost {

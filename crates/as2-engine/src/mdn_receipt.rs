@@ -12,10 +12,9 @@ use as2_domain::message::{ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
 use as2_domain::webhook::EventType;
 use as2_store::payload::PayloadStore;
-use as2_store::{Scope, Store};
+use as2_store::{Announce, Scope, Store};
 
 use crate::error::EngineError;
-use crate::events::publish;
 use crate::material::partner_certificates;
 use crate::stored_mdn;
 
@@ -205,33 +204,29 @@ pub fn apply(
             },
         ),
     };
-    if store.messages().mdn(scope, message.id)?.is_none() {
-        store.messages().record_mdn(scope, &record)?;
-    }
-    publish(
-        store,
-        scope,
+    let received = Announce::with(
         EventType::MdnReceived,
-        message,
         serde_json::json!({ "disposition": record.disposition, "mic_matched": record.mic_matched, "signed": record.signed, "verified": record.verified }),
     );
-    let event = if verdict.status == MessageStatus::Delivered {
-        "delivered"
+    let (event, concluded) = if verdict.status == MessageStatus::Delivered {
+        ("delivered", EventType::MessageDelivered)
     } else {
-        "failed"
+        ("failed", EventType::MessageFailed)
     };
-    let updated = store.messages().transition(
-        scope,
-        message.id,
-        verdict.status,
-        verdict.error.as_ref(),
-        event,
-    )?;
-    let kind = if verdict.status == MessageStatus::Delivered {
-        EventType::MessageDelivered
-    } else {
-        EventType::MessageFailed
-    };
-    publish(store, scope, kind, &updated, serde_json::json!({}));
+    // the MDN, its event, the message's final status and its event commit together
+    let updated = store.transaction(|tx| {
+        if !tx.messages().has_mdn(scope, message.id)? {
+            tx.messages().record_mdn(scope, &record, None)?;
+        }
+        tx.messages().announce_as_is(scope, message, &received)?;
+        tx.messages().transition(
+            scope,
+            message.id,
+            verdict.status,
+            verdict.error.as_ref(),
+            event,
+            Some(&Announce::new(concluded)),
+        )
+    })?;
     Ok(Receipt::Applied(Box::new(updated)))
 }

@@ -12,17 +12,17 @@ use as2_core::message::{
     BuiltMessage, Compression, NotificationOptions, OutboundMessage, Signer, build_outbound,
 };
 use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
+use as2_domain::id::MessageId;
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
 use as2_domain::public_url::PublicAs2Urls;
 use as2_domain::station::Station;
 use as2_domain::webhook::EventType;
+use as2_store::jobs::{Fate, JobInput, MdnTimeout, MessageRef};
 use as2_store::payload::PayloadStore;
-use as2_store::{Scope, Store, StoreError};
+use as2_store::{Announce, Scope, Store, StoreError, StoreResult, Tx};
 
 use crate::error::EngineError;
-use crate::events::publish;
-use crate::job_payload::MessageJob;
 use crate::material::{certificate, station_signer};
 use crate::mdn_receipt;
 
@@ -152,14 +152,8 @@ fn fail_for_configuration(
         MessageStatus::Failed,
         Some(&error),
         "failed",
+        Some(&Announce::new(EventType::MessageFailed)),
     )?;
-    publish(
-        store,
-        scope,
-        EventType::MessageFailed,
-        &failed,
-        serde_json::json!({}),
-    );
     Ok(Prepared::Failed(Box::new(failed)))
 }
 
@@ -167,7 +161,7 @@ fn fail_for_configuration(
 pub fn prepare(
     store: &Store,
     payloads: &PayloadStore,
-    job: &MessageJob,
+    job: &MessageRef,
     config: &OutboundConfig,
 ) -> Result<Prepared, EngineError> {
     let scope = job.scope()?;
@@ -186,6 +180,7 @@ pub fn prepare(
             MessageStatus::Processing,
             None,
             "sending",
+            None,
         )?,
         // A worker died mid-send: send again under the same Message-ID (the partner
         // answers a duplicate with its original MDN).
@@ -405,117 +400,110 @@ pub fn conclude(
             }
         }
         MdnMode::Async => {
-            let message = match store.messages().transition(
-                scope,
-                sent.message.id,
-                MessageStatus::Sent,
-                None,
-                "sent",
-            ) {
-                Ok(message) => message,
-                // The async MDN came back before we got here: the message is final already.
-                Err(StoreError::Conflict(_)) => {
-                    let now = store.messages().get(scope, sent.message.id)?;
-                    return Ok(Conclusion::Final(now.status));
-                }
-                Err(e) => return Err(e.into()),
-            };
             let timeout_at = chrono::Utc::now()
                 + chrono::Duration::from_std(config.mdn_timeout)
                     .unwrap_or_else(|_| chrono::Duration::hours(6));
-            store.jobs().enqueue(
-                as2_domain::job::JobKind::MdnTimeout,
-                &MessageJob::new(scope, message.id, None).to_json(),
-                timeout_at,
-                3,
-            )?;
-            publish(
-                store,
-                scope,
-                EventType::MessageSent,
-                &message,
-                serde_json::json!({}),
-            );
-            Ok(Conclusion::AwaitingMdn)
+            // sent, its timeout and its event commit together: a crash leaves no sent
+            // message that nothing would ever time out
+            let sent_now = store.transaction(|tx| {
+                let message = tx.messages().transition(
+                    scope,
+                    sent.message.id,
+                    MessageStatus::Sent,
+                    None,
+                    "sent",
+                    Some(&Announce::new(EventType::MessageSent)),
+                )?;
+                tx.jobs().enqueue(
+                    &MdnTimeout(MessageRef::new(scope, message.id)),
+                    timeout_at,
+                    MdnTimeout::RETRY.max_attempts,
+                )?;
+                Ok(message)
+            });
+            match sent_now {
+                Ok(_) => Ok(Conclusion::AwaitingMdn),
+                // The async MDN came back before we got here: the message is final already.
+                Err(StoreError::Conflict(_)) => {
+                    let now = store.messages().get(scope, sent.message.id)?;
+                    Ok(Conclusion::Final(now.status))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         MdnMode::None => {
-            let message = store.messages().transition(
+            store.messages().transition(
                 scope,
                 sent.message.id,
                 MessageStatus::Delivered,
                 None,
                 "delivered",
+                Some(&Announce::new(EventType::MessageDelivered)),
             )?;
-            publish(
-                store,
-                scope,
-                EventType::MessageDelivered,
-                &message,
-                serde_json::json!({}),
-            );
             Ok(Conclusion::Final(MessageStatus::Delivered))
         }
     }
 }
 
-/// Puts a message whose attempt failed back to `queued` for the next try.
-pub fn requeue_after(
-    store: &Store,
+/// What a failed attempt leaves, written with the job's outcome: the message goes back to
+/// `queued` when its job runs again, and fails (announced) when the job is dead.
+///
+/// # Errors
+/// The store failed (the job's outcome is not written either).
+pub fn after_failed_attempt(
+    tx: &mut Tx<'_>,
     scope: Scope,
     message: &Message,
     reason: &str,
-) -> Result<(), EngineError> {
-    store.messages().transition(
-        scope,
-        message.id,
-        MessageStatus::Queued,
-        Some(&MessageError {
-            kind: ErrorKind::Transport,
-            sentence: reason.to_owned(),
-        }),
-        "retry_scheduled",
-    )?;
+    fate: Fate,
+) -> StoreResult<()> {
+    match fate {
+        Fate::RetryAt(_) => {
+            let error = MessageError {
+                kind: ErrorKind::Transport,
+                sentence: reason.to_owned(),
+            };
+            tx.messages().transition(
+                scope,
+                message.id,
+                MessageStatus::Queued,
+                Some(&error),
+                "retry_scheduled",
+                None,
+            )?;
+        }
+        Fate::Dead => {
+            let error = MessageError {
+                kind: ErrorKind::Transport,
+                sentence: format!(
+                    "{reason}. Gave up after {} attempts; check the partner's URL and availability, then retry",
+                    message.attempts
+                ),
+            };
+            tx.messages().transition(
+                scope,
+                message.id,
+                MessageStatus::Failed,
+                Some(&error),
+                "failed",
+                Some(&Announce::new(EventType::MessageFailed)),
+            )?;
+        }
+        Fate::Done => {}
+    }
     Ok(())
 }
 
-/// Fails a message whose attempts are used up.
-pub fn give_up(
-    store: &Store,
-    scope: Scope,
-    message: &Message,
-    reason: &str,
-) -> Result<(), EngineError> {
-    let error = MessageError {
-        kind: ErrorKind::Transport,
-        sentence: format!(
-            "{reason}. Gave up after {} attempts; check the partner's URL and availability, then retry",
-            message.attempts
-        ),
-    };
-    let failed = store.messages().transition(
-        scope,
-        message.id,
-        MessageStatus::Failed,
-        Some(&error),
-        "failed",
-    )?;
-    publish(
-        store,
-        scope,
-        EventType::MessageFailed,
-        &failed,
-        serde_json::json!({}),
-    );
-    Ok(())
-}
-
-/// The async MDN of a `sent` message never came: it failed.
-pub fn mdn_timed_out(store: &Store, job: &MessageJob) -> Result<(), EngineError> {
-    let scope = job.scope()?;
-    let message = match store.messages().get(scope, job.message()) {
+/// The async MDN of a `sent` message never came: it fails (announced). Nothing happens when
+/// the message is gone or no longer `sent` (the MDN arrived meanwhile).
+///
+/// # Errors
+/// The store failed.
+pub fn mdn_timed_out(tx: &mut Tx<'_>, scope: Scope, id: MessageId) -> StoreResult<()> {
+    let message = match tx.messages().get(scope, id) {
         Ok(m) => m,
         Err(StoreError::NotFound) => return Ok(()),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     if message.status != MessageStatus::Sent {
         return Ok(());
@@ -524,25 +512,13 @@ pub fn mdn_timed_out(store: &Store, job: &MessageJob) -> Result<(), EngineError>
         kind: ErrorKind::MdnTimeout,
         sentence: "The partner's asynchronous MDN did not arrive in time; ask the partner whether they received the message, then retry".into(),
     };
-    match store.messages().transition(
+    tx.messages().transition(
         scope,
         message.id,
         MessageStatus::Failed,
         Some(&error),
         "failed",
-    ) {
-        Ok(failed) => {
-            publish(
-                store,
-                scope,
-                EventType::MessageFailed,
-                &failed,
-                serde_json::json!({}),
-            );
-            Ok(())
-        }
-        // The MDN arrived meanwhile.
-        Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+        Some(&Announce::new(EventType::MessageFailed)),
+    )?;
+    Ok(())
 }

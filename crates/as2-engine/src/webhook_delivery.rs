@@ -4,10 +4,8 @@
 use as2_domain::id::WebhookDeliveryId;
 use as2_domain::webhook::signature_header;
 use as2_store::{Store, StoreError};
-use serde::Deserialize;
 
 use crate::error::EngineError;
-use crate::job_payload::BadJobInput;
 
 /// One delivery attempt to make.
 #[derive(Debug, Clone)]
@@ -20,18 +18,6 @@ pub struct WebhookPost {
     pub headers: Vec<(String, String)>,
     /// The JSON body.
     pub body: Vec<u8>,
-}
-
-#[derive(Deserialize)]
-struct DeliveryJob {
-    delivery_id: i64,
-}
-
-/// The delivery id in a `deliver_webhook` job's input.
-pub fn delivery_of(job_payload: &str) -> Result<WebhookDeliveryId, BadJobInput> {
-    serde_json::from_str::<DeliveryJob>(job_payload)
-        .map(|j| WebhookDeliveryId(j.delivery_id))
-        .map_err(|e| BadJobInput::new(e.to_string()))
 }
 
 /// The request for `delivery`; `None` when there is nothing to send any more (the endpoint

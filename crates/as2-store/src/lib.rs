@@ -10,6 +10,7 @@ pub mod error;
 pub mod jobs;
 pub mod master_key;
 pub mod migrations;
+pub mod outbox;
 pub mod payload;
 pub mod repo;
 pub mod schema;
@@ -18,12 +19,15 @@ pub mod secrets;
 pub mod store;
 pub mod testing;
 pub mod time;
+pub mod tx;
 
 pub use db::{Backend, Database, DbConn, PoolOptions};
 pub use error::{StoreError, StoreResult};
 pub use migrations::{migrate, revert_all};
+pub use outbox::Announce;
 pub use scope::Scope;
 pub use store::Store;
+pub use tx::Tx;
 
 /// A URL with its password replaced by `***`, for logs and errors.
 pub fn redact(url: &str) -> String {

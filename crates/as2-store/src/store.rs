@@ -88,6 +88,17 @@ impl Store {
         Trust { store: self }
     }
 
+    /// Runs `work` in one transaction (see [`Database::transaction`]).
+    ///
+    /// # Errors
+    /// No connection, a failed statement, or `work`'s own error.
+    pub fn transaction<T>(
+        &self,
+        work: impl FnOnce(&mut crate::tx::Tx<'_>) -> crate::error::StoreResult<T>,
+    ) -> crate::error::StoreResult<T> {
+        self.db.transaction(work)
+    }
+
     /// The background job queue.
     pub fn jobs(&self) -> JobQueue<'_> {
         JobQueue { db: &self.db }

@@ -134,15 +134,18 @@ fn messages_are_isolated() {
             error: None,
             mic: None,
         };
-        let m = store.messages().create(s.a, &new).unwrap();
+        let m = store.messages().create(s.a, &new, None).unwrap();
         for other in outsiders(&s) {
             not_found(store.messages().get(other, m.id));
             not_found(store.messages().events(other, m.id));
-            not_found(
-                store
-                    .messages()
-                    .transition(other, m.id, MessageStatus::Failed, None, "x"),
-            );
+            not_found(store.messages().transition(
+                other,
+                m.id,
+                MessageStatus::Failed,
+                None,
+                "x",
+                None,
+            ));
             not_found(store.messages().set_mic(other, m.id, "x"));
             assert_eq!(store.messages().mdn(other, m.id).unwrap(), None);
             assert_eq!(
@@ -428,6 +431,7 @@ fn cem_requests_are_isolated() {
                         error: None,
                         mic: None,
                     },
+                    None,
                 )
                 .unwrap();
             not_found(store.cem().get(other, row.id));
@@ -464,6 +468,7 @@ fn cem_requests_are_isolated() {
                     error: None,
                     mic: None,
                 },
+                None,
             )
             .unwrap();
         store.cem().set_message(s.a, row.id, own.id).unwrap();

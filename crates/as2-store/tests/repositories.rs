@@ -148,7 +148,10 @@ fn messages_follow_the_state_machine_with_a_timeline() {
             error: None,
             mic: None,
         };
-        let message = store.messages().create_outbound(s.a, &new, 5).unwrap();
+        let message = store
+            .messages()
+            .create_outbound(s.a, &new, 5, None)
+            .unwrap();
         assert_eq!(message.status, MessageStatus::Queued);
         let job = store
             .jobs()
@@ -166,13 +169,24 @@ fn messages_follow_the_state_machine_with_a_timeline() {
 
         let processing = store
             .messages()
-            .transition(s.a, message.id, MessageStatus::Processing, None, "sending")
+            .transition(
+                s.a,
+                message.id,
+                MessageStatus::Processing,
+                None,
+                "sending",
+                None,
+            )
             .unwrap();
         assert_eq!(processing.attempts, 1);
-        let refused =
-            store
-                .messages()
-                .transition(s.a, message.id, MessageStatus::Received, None, "bogus");
+        let refused = store.messages().transition(
+            s.a,
+            message.id,
+            MessageStatus::Received,
+            None,
+            "bogus",
+            None,
+        );
         assert!(matches!(refused, Err(StoreError::Conflict(_))));
         let error = MessageError {
             kind: ErrorKind::Transport,
@@ -186,6 +200,7 @@ fn messages_follow_the_state_machine_with_a_timeline() {
                 MessageStatus::Failed,
                 Some(&error),
                 "failed",
+                None,
             )
             .unwrap();
         assert_eq!(failed.error, Some(error));
@@ -198,10 +213,11 @@ fn messages_follow_the_state_machine_with_a_timeline() {
             .collect();
         assert_eq!(events, ["queued", "sending", "failed"]);
 
-        assert!(matches!(
-            store.messages().create_outbound(s.a, &new, 5),
-            Err(StoreError::Conflict(_))
-        ));
+        let duplicate = store.messages().create_outbound(s.a, &new, 5, None);
+        assert!(
+            matches!(duplicate, Err(StoreError::Conflict(_))),
+            "{duplicate:?}"
+        );
         let found = store
             .messages()
             .find_by_as2_id(s.a, partner.id, Direction::Outbound, "<m1@acme>")
@@ -404,7 +420,10 @@ fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
             error: None,
             mic: None,
         };
-        let message = store.messages().create_outbound(s.a, &new, 3).unwrap();
+        let message = store
+            .messages()
+            .create_outbound(s.a, &new, 3, None)
+            .unwrap();
         let kinds = [as2_domain::job::JobKind::SendMessage];
         let lease = chrono::Duration::minutes(1);
         assert!(
@@ -414,18 +433,25 @@ fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
                 .unwrap()
                 .is_some()
         );
-        let refused = store.messages().requeue(s.a, message.id, 3);
+        let refused = store.messages().requeue(s.a, message.id, 3, None);
         match refused {
             Err(StoreError::Conflict(what)) => assert!(what.contains("queued"), "{what}"),
             other => panic!("expected a conflict, got {other:?}"),
         }
         assert!(matches!(
-            store.messages().requeue(s.b, message.id, 3),
+            store.messages().requeue(s.b, message.id, 3, None),
             Err(StoreError::NotFound)
         ));
         store
             .messages()
-            .transition(s.a, message.id, MessageStatus::Processing, None, "sending")
+            .transition(
+                s.a,
+                message.id,
+                MessageStatus::Processing,
+                None,
+                "sending",
+                None,
+            )
             .unwrap();
         let error = MessageError {
             kind: ErrorKind::Transport,
@@ -439,9 +465,10 @@ fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
                 MessageStatus::Failed,
                 Some(&error),
                 "failed",
+                None,
             )
             .unwrap();
-        let queued = store.messages().requeue(s.a, message.id, 4).unwrap();
+        let queued = store.messages().requeue(s.a, message.id, 4, None).unwrap();
         assert_eq!(queued.status, MessageStatus::Queued);
         assert_eq!(queued.error, None);
         let job = store
@@ -463,7 +490,7 @@ fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
             .collect();
         assert_eq!(events, ["queued", "sending", "failed", "retry_requested"]);
         assert!(matches!(
-            store.messages().requeue(s.a, message.id, 4),
+            store.messages().requeue(s.a, message.id, 4, None),
             Err(StoreError::Conflict(_))
         ));
     }

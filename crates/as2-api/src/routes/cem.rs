@@ -15,7 +15,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::message_create::announce_queued;
 use crate::auth::Caller;
 use crate::envelope::{Envelope, ListEnvelope};
 use crate::error::ApiError;
@@ -146,13 +145,10 @@ pub struct CemRejectInput {
     pub reason: Option<String>,
 }
 
-/// Time-stamps the events of `effects` and announces its queued messages.
-async fn settle(state: &AppState, caller: &Caller, effects: &Effects) {
+/// Time-stamps the events of `effects` (its queued messages announced themselves).
+async fn settle(state: &AppState, effects: &Effects) {
     for transition in &effects.transitions {
         state.stamper().stamp_event(&transition.event).await;
-    }
-    for message in &effects.messages {
-        announce_queued(state, caller, message);
     }
 }
 
@@ -167,7 +163,6 @@ pub async fn offer(
     partner: PartnerId,
     offer: Offer,
 ) -> Result<CemRequest, ApiError> {
-    let answer = caller.clone();
     let effects = state
         .blocking("Partner", move |s| {
             Ok(cem::offer(
@@ -181,7 +176,7 @@ pub async fn offer(
             )?)
         })
         .await?;
-    settle(state, &answer, &effects).await;
+    settle(state, &effects).await;
     effects
         .requests
         .into_iter()
@@ -211,7 +206,6 @@ pub async fn answer(
     id: CemRequestId,
     reject: Option<String>,
 ) -> Result<CemRequest, ApiError> {
-    let answer = caller.clone();
     let effects = state
         .blocking("CEM request", move |s| {
             let scope = caller.scope();
@@ -235,7 +229,7 @@ pub async fn answer(
             Ok(effects?)
         })
         .await?;
-    settle(state, &answer, &effects).await;
+    settle(state, &effects).await;
     effects
         .requests
         .into_iter()

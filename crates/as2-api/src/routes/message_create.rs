@@ -8,6 +8,7 @@ use as2_domain::ValidationErrors;
 use as2_domain::id::PartnerId;
 use as2_domain::message::{Direction, Message, MessageStatus, new_as2_message_id};
 use as2_domain::webhook::EventType;
+use as2_store::Announce;
 use as2_store::payload::{PayloadWriter, StoredPayload};
 use as2_store::repo::messages::NewMessage;
 use axum::body::to_bytes;
@@ -142,26 +143,6 @@ fn check_fields(input: &MessageInput, errors: &mut ValidationErrors) -> Option<F
     })
 }
 
-/// Publishes `message.queued` for a message (a failure is logged, not answered).
-pub fn announce_queued(state: &AppState, caller: &Caller, message: &Message) {
-    let data = serde_json::json!({
-        "id": message.id.to_string(),
-        "message_id": message.as2_message_id,
-        "partner_id": message.partner_id.to_string(),
-        "status": message.status.as_str(),
-        "bytes": message.bytes,
-    })
-    .to_string();
-    if let Err(e) =
-        state
-            .store()
-            .webhooks()
-            .publish(caller.scope(), EventType::MessageQueued, &data, None)
-    {
-        tracing::warn!(error = %e, "could not publish message.queued");
-    }
-}
-
 /// Checks the partner, records the message with its job and announces it; on any failure
 /// the stored payload is removed again.
 pub(crate) fn enqueue(
@@ -225,11 +206,12 @@ pub(crate) fn enqueue(
             mic: None,
         };
         let attempts = partner.settings.retry_attempts.saturating_add(1);
-        let message = state
-            .store()
-            .messages()
-            .create_outbound(scope, &new, attempts)?;
-        announce_queued(state, caller, &message);
+        let queued = Announce::new(EventType::MessageQueued);
+        let message =
+            state
+                .store()
+                .messages()
+                .create_outbound(scope, &new, attempts, Some(&queued))?;
         Ok(message)
     })();
     if result.is_err()

@@ -5,6 +5,8 @@ use as2_domain::ValidationErrors;
 use as2_domain::id::{MessageId, PartnerId};
 use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{Direction, Message, MessageStatus};
+use as2_domain::webhook::EventType;
+use as2_store::Announce;
 use as2_store::repo::messages::{MessageEvent, MessageFilter};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -407,8 +409,11 @@ async fn retry_message(
                 Err(as2_store::StoreError::NotFound) => 1,
                 Err(e) => return Err(e.into()),
             };
-            let message = s.store().messages().requeue(scope, id, attempts)?;
-            message_create::announce_queued(s, &caller, &message);
+            let queued = Announce::new(EventType::MessageQueued);
+            let message = s
+                .store()
+                .messages()
+                .requeue(scope, id, attempts, Some(&queued))?;
             load(s, &caller, message.id)
         })
         .await?;

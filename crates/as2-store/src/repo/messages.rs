@@ -1,21 +1,21 @@
 //! Messages, their timelines and MDNs; an outbound message and its send job are written in
-//! one transaction, so an accepted message is never left without a job.
+//! one transaction, so an accepted message is never left without a job, and every change is
+//! written with the webhook event it announces ([`crate::outbox`]).
 
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::{MessageId, PartnerId, StationId, TenantId};
-use as2_domain::job::JobKind;
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::pagination::PageRequest;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
-use crate::jobs::insert_job;
+use crate::outbox::Announce;
 use crate::repo::parse_column;
 use crate::schema::{message_events, messages};
 use crate::scope::Scope;
 use crate::store::Store;
-use crate::time::{from_db, now, to_db};
+use crate::time::{from_db, to_db};
 use crate::with_conn;
 
 /// Messages.
@@ -225,57 +225,38 @@ macro_rules! insert_event {
 mod mdns;
 mod requeue;
 mod stats;
+mod tx;
 
 pub use mdns::MessageWithMdn;
+pub use tx::{MessagesTx, ReceivedPayload};
 
 const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
 
 impl Messages<'_> {
-    /// Records an outbound message as `queued` with its `send_message` job, atomically.
+    /// Records an outbound message as `queued` with its `send_message` job and the event it
+    /// announces, atomically.
     pub fn create_outbound(
         &self,
         scope: Scope,
         message: &NewMessage<'_>,
         max_attempts: i32,
+        announce: Option<&Announce>,
     ) -> StoreResult<Message> {
-        let now = now();
-        let at = to_db(now);
-        let mut conn = self.store.db().conn()?;
-        let row = with_conn!(&mut conn, |c| c.transaction(|c| {
-            let row = insert_message!(c, scope, message, at)?;
-            insert_event!(c, scope, row.id, "queued", Some("queued"), None::<&str>, at)?;
-            let payload = format!(
-                r#"{{"message_id":{},"tenant_id":{},"mode":"{}"}}"#,
-                row.id,
-                scope.tenant(),
-                scope.mode()
-            );
-            insert_job!(c, JobKind::SendMessage, &payload, now, max_attempts, now)?;
-            Ok::<_, diesel::result::Error>(row)
-        }))
-        .map_err(StoreError::unique(DUPLICATE))?;
-        row.try_into()
+        self.store.transaction(|tx| {
+            tx.messages()
+                .create_outbound(scope, message, max_attempts, announce)
+        })
     }
 
-    /// Records an inbound message (or any message without a job).
-    pub fn create(&self, scope: Scope, message: &NewMessage<'_>) -> StoreResult<Message> {
-        let at = to_db(now());
-        let mut conn = self.store.db().conn()?;
-        let row = with_conn!(&mut conn, |c| c.transaction(|c| {
-            let row = insert_message!(c, scope, message, at)?;
-            insert_event!(
-                c,
-                scope,
-                row.id,
-                message.status.as_str(),
-                Some(message.status.as_str()),
-                message.error.map(|e| e.sentence.as_str()),
-                at
-            )?;
-            Ok::<_, diesel::result::Error>(row)
-        }))
-        .map_err(StoreError::unique(DUPLICATE))?;
-        row.try_into()
+    /// Records an inbound message (or any message without a job) and the event it announces.
+    pub fn create(
+        &self,
+        scope: Scope,
+        message: &NewMessage<'_>,
+        announce: Option<&Announce>,
+    ) -> StoreResult<Message> {
+        self.store
+            .transaction(|tx| tx.messages().create(scope, message, announce))
     }
 
     /// A message of `scope`.
@@ -354,8 +335,8 @@ impl Messages<'_> {
     }
 
     /// Moves a message to `to` if the state machine allows it from its current status,
-    /// recording the event; the update is conditional on the status read, so two workers
-    /// cannot both move it.
+    /// recording `event` and announcing `announce` in one transaction (see
+    /// [`MessagesTx::transition`]).
     pub fn transition(
         &self,
         scope: Scope,
@@ -363,48 +344,12 @@ impl Messages<'_> {
         to: MessageStatus,
         error: Option<&MessageError>,
         event: &str,
+        announce: Option<&Announce>,
     ) -> StoreResult<Message> {
-        let current = self.get(scope, id)?;
-        current
-            .status
-            .transition(current.direction, to)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let at = to_db(now());
-        let counts_attempt = to == MessageStatus::Processing;
-        let mut conn = self.store.db().conn()?;
-        let row = with_conn!(&mut conn, |c| c.transaction(|c| {
-            let row: MessageRow = diesel::update(
-                scoped!(scope)
-                    .filter(messages::id.eq(id.0))
-                    .filter(messages::status.eq(current.status.as_str())),
-            )
-            .set((
-                messages::status.eq(to.as_str()),
-                messages::attempts.eq(messages::attempts + i32::from(counts_attempt)),
-                messages::error_type.eq(error.map(|e| e.kind.as_str())),
-                messages::error_message.eq(error.map(|e| e.sentence.as_str())),
-                messages::updated_at.eq(at),
-            ))
-            .returning(MessageRow::as_returning())
-            .get_result(c)?;
-            insert_event!(
-                c,
-                scope,
-                id.0,
-                event,
-                Some(to.as_str()),
-                error.map(|e| e.sentence.as_str()),
-                at
-            )?;
-            Ok::<_, diesel::result::Error>(row)
-        }))
-        .map_err(|e| match e {
-            diesel::result::Error::NotFound => {
-                StoreError::Conflict("the message changed status meanwhile".into())
-            }
-            other => StoreError::Database(other),
-        })?;
-        row.try_into()
+        self.store.transaction(|tx| {
+            tx.messages()
+                .transition(scope, id, to, error, event, announce)
+        })
     }
 
     /// Sets the MIC we expect back (outbound) once the message is built.
@@ -422,6 +367,19 @@ impl Messages<'_> {
         }
     }
 
+    /// Marks a failed inbound message received with its stored payload (a partner's resend
+    /// after an earlier failure), clearing the error, and announces `announce`.
+    pub fn set_received(
+        &self,
+        scope: Scope,
+        id: MessageId,
+        stored: ReceivedPayload<'_>,
+        announce: Option<&Announce>,
+    ) -> StoreResult<Message> {
+        self.store
+            .transaction(|tx| tx.messages().set_received(scope, id, stored, announce))
+    }
+
     /// Adds an event to a message's timeline without changing its status.
     pub fn add_event(
         &self,
@@ -430,18 +388,8 @@ impl Messages<'_> {
         event: &str,
         detail: Option<&str>,
     ) -> StoreResult<()> {
-        let at = to_db(now());
-        let mut conn = self.store.db().conn()?;
-        with_conn!(&mut conn, |c| insert_event!(
-            c,
-            scope,
-            id.0,
-            event,
-            None::<&str>,
-            detail,
-            at
-        ))?;
-        Ok(())
+        self.store
+            .transaction(|tx| tx.messages().add_event(scope, id, event, detail))
     }
 
     /// The timeline of a message of `scope`, oldest first.

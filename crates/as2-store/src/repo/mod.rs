@@ -7,7 +7,6 @@ pub mod certificates;
 pub mod idempotency;
 pub mod messages;
 pub mod partners;
-mod receipts;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;

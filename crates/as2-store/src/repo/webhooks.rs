@@ -2,24 +2,22 @@
 //! every attempt recorded.
 
 use as2_domain::id::{EventId, TenantId, WebhookDeliveryId, WebhookEndpointId};
-use as2_domain::job::JobKind;
 use as2_domain::pagination::PageRequest;
 use as2_domain::webhook::{EventType, WebhookEndpoint, WebhookSettings};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
-use crate::jobs::insert_job;
+use crate::outbox::WebhooksTx;
 use crate::repo::parse_column;
 use crate::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
+use crate::tx::with_tx;
 use crate::with_conn;
 
 const SECRET_PURPOSE: &str = "webhook.secret";
-/// Attempts of one delivery (exponential backoff from 30 s, capped at 2 h: about a day).
-pub const DELIVERY_ATTEMPTS: i32 = 18;
 
 /// Webhooks.
 #[derive(Debug)]
@@ -280,7 +278,9 @@ impl Webhooks<'_> {
     }
 
     /// Records an event and, in the same transaction, a delivery and its job for each
-    /// subscribed active endpoint (or only `only` when given, for the test endpoint).
+    /// subscribed active endpoint (or only `only` when given, for the test endpoint). A
+    /// change that causes an event publishes it in its own transaction instead
+    /// ([`crate::outbox`]); this is for events that stand alone.
     pub fn publish(
         &self,
         scope: Scope,
@@ -288,63 +288,8 @@ impl Webhooks<'_> {
         data: &str,
         only: Option<WebhookEndpointId>,
     ) -> StoreResult<EventId> {
-        let (endpoints, _) = self.list(
-            scope,
-            PageRequest {
-                page: 1,
-                per_page: 1000,
-            },
-        )?;
-        let targets: Vec<i64> = endpoints
-            .iter()
-            .filter(|e| match only {
-                Some(id) => e.id == id,
-                None => e.settings.subscribes_to(event),
-            })
-            .map(|e| e.id.0)
-            .collect();
-        let now = now();
-        let at = to_db(now);
-        let mut conn = self.store.db().conn()?;
-        let id = with_conn!(&mut conn, |c| c.transaction(|c| {
-            let event_id: i64 = diesel::insert_into(events::table)
-                .values((
-                    events::tenant_id.eq(scope.tenant()),
-                    events::mode.eq(scope.mode()),
-                    events::event_type.eq(event.as_str()),
-                    events::data.eq(data),
-                    events::created_at.eq(at),
-                ))
-                .returning(events::id)
-                .get_result(c)?;
-            for endpoint in &targets {
-                let delivery: i64 = diesel::insert_into(webhook_deliveries::table)
-                    .values((
-                        webhook_deliveries::endpoint_id.eq(endpoint),
-                        webhook_deliveries::event_id.eq(event_id),
-                        webhook_deliveries::tenant_id.eq(scope.tenant()),
-                        webhook_deliveries::mode.eq(scope.mode()),
-                        webhook_deliveries::status.eq("pending"),
-                        webhook_deliveries::attempts.eq(0),
-                        webhook_deliveries::next_attempt_at.eq(at),
-                        webhook_deliveries::created_at.eq(at),
-                        webhook_deliveries::updated_at.eq(at),
-                    ))
-                    .returning(webhook_deliveries::id)
-                    .get_result(c)?;
-                let payload = format!(r#"{{"delivery_id":{delivery}}}"#);
-                insert_job!(
-                    c,
-                    JobKind::DeliverWebhook,
-                    &payload,
-                    now,
-                    DELIVERY_ATTEMPTS,
-                    now
-                )?;
-            }
-            Ok::<_, diesel::result::Error>(event_id)
-        }))?;
-        Ok(EventId(id))
+        self.store
+            .transaction(|tx| tx.webhooks().publish(scope, event, data, only))
     }
 
     /// An event by id (any tenant: for the delivering worker, which got the id from a job).
@@ -409,51 +354,6 @@ impl Webhooks<'_> {
         ))
     }
 
-    /// Records one attempt of a delivery and its new state.
-    pub fn record_attempt(
-        &self,
-        id: WebhookDeliveryId,
-        response_status: Option<i32>,
-        error: Option<&str>,
-        duration_ms: i64,
-        next_attempt_at: Option<DateTime<Utc>>,
-        succeeded: bool,
-    ) -> StoreResult<()> {
-        let at = to_db(now());
-        let status = match (succeeded, next_attempt_at) {
-            (true, _) => "succeeded",
-            (false, Some(_)) => "pending",
-            (false, None) => "failed",
-        };
-        let error: Option<String> = error.map(|e| e.chars().take(1000).collect());
-        let mut conn = self.store.db().conn()?;
-        with_conn!(&mut conn, |c| c.transaction(|c| {
-            let attempt: i32 = diesel::update(webhook_deliveries::table.find(id.0))
-                .set((
-                    webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-                    webhook_deliveries::status.eq(status),
-                    webhook_deliveries::response_status.eq(response_status),
-                    webhook_deliveries::error.eq(error.as_deref()),
-                    webhook_deliveries::next_attempt_at.eq(next_attempt_at.map(to_db)),
-                    webhook_deliveries::updated_at.eq(at),
-                ))
-                .returning(webhook_deliveries::attempts)
-                .get_result(c)?;
-            diesel::insert_into(webhook_attempts::table)
-                .values((
-                    webhook_attempts::delivery_id.eq(id.0),
-                    webhook_attempts::attempt.eq(attempt),
-                    webhook_attempts::response_status.eq(response_status),
-                    webhook_attempts::error.eq(error.as_deref()),
-                    webhook_attempts::duration_ms.eq(duration_ms),
-                    webhook_attempts::created_at.eq(at),
-                ))
-                .execute(c)
-        }))
-        .map_err(not_found)?;
-        Ok(())
-    }
-
     /// Deliveries of an endpoint of `scope`, newest first, and their total.
     pub fn deliveries(
         &self,
@@ -492,5 +392,51 @@ impl Webhooks<'_> {
             Ok::<_, diesel::result::Error>((rows, total))
         })?;
         Ok((rows.into_iter().map(delivery).collect(), total))
+    }
+}
+
+impl WebhooksTx<'_, '_> {
+    /// Records one attempt of a delivery and its new state.
+    pub fn record_attempt(
+        &mut self,
+        id: WebhookDeliveryId,
+        response_status: Option<i32>,
+        error: Option<&str>,
+        duration_ms: i64,
+        next_attempt_at: Option<DateTime<Utc>>,
+        succeeded: bool,
+    ) -> StoreResult<()> {
+        let at = to_db(now());
+        let status = match (succeeded, next_attempt_at) {
+            (true, _) => "succeeded",
+            (false, Some(_)) => "pending",
+            (false, None) => "failed",
+        };
+        let error: Option<String> = error.map(|e| e.chars().take(1000).collect());
+        with_tx!(&mut *self.tx, |c| {
+            let attempt: i32 = diesel::update(webhook_deliveries::table.find(id.0))
+                .set((
+                    webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                    webhook_deliveries::status.eq(status),
+                    webhook_deliveries::response_status.eq(response_status),
+                    webhook_deliveries::error.eq(error.as_deref()),
+                    webhook_deliveries::next_attempt_at.eq(next_attempt_at.map(to_db)),
+                    webhook_deliveries::updated_at.eq(at),
+                ))
+                .returning(webhook_deliveries::attempts)
+                .get_result(c)?;
+            diesel::insert_into(webhook_attempts::table)
+                .values((
+                    webhook_attempts::delivery_id.eq(id.0),
+                    webhook_attempts::attempt.eq(attempt),
+                    webhook_attempts::response_status.eq(response_status),
+                    webhook_attempts::error.eq(error.as_deref()),
+                    webhook_attempts::duration_ms.eq(duration_ms),
+                    webhook_attempts::created_at.eq(at),
+                ))
+                .execute(c)
+        })
+        .map_err(not_found)?;
+        Ok(())
     }
 }

@@ -28,9 +28,10 @@ use as2_domain::cem::CemRequest;
 use as2_domain::id::{CertificateId, PartnerId};
 use as2_domain::message::{Direction, Message, MessageStatus, new_as2_message_id};
 use as2_domain::partner::Partner;
+use as2_domain::webhook::EventType;
 use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
-use as2_store::{Scope, Store, StoreError};
+use as2_store::{Announce, Scope, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::TrustOpError;
@@ -127,7 +128,11 @@ fn queue(
         mic: None,
     };
     let attempts = partner.settings.retry_attempts.saturating_add(1);
-    match store.messages().create_outbound(scope, &new, attempts) {
+    let queued = Announce::new(EventType::MessageQueued);
+    match store
+        .messages()
+        .create_outbound(scope, &new, attempts, Some(&queued))
+    {
         Ok(message) => Ok(message),
         Err(e) => {
             let _ = payloads.delete(&stored.key);

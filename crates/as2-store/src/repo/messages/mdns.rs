@@ -8,10 +8,10 @@ use as2_domain::pagination::PageRequest;
 use diesel::prelude::*;
 
 use super::{MessageFilter, Messages};
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::schema::mdns;
 use crate::scope::Scope;
-use crate::time::{from_db, to_db};
+use crate::time::from_db;
 use crate::with_conn;
 
 /// A message and its MDN, if one was recorded.
@@ -30,27 +30,8 @@ impl Messages<'_> {
         mdn: &MdnRecord,
         raw: Option<&[u8]>,
     ) -> StoreResult<()> {
-        self.get(scope, mdn.message_id)?;
-        let mut conn = self.store.db().conn()?;
-        with_conn!(&mut conn, |c| diesel::insert_into(mdns::table)
-            .values((
-                mdns::message_id.eq(mdn.message_id.0),
-                mdns::tenant_id.eq(scope.tenant()),
-                mdns::mode.eq(scope.mode()),
-                mdns::disposition.eq(&mdn.disposition),
-                mdns::positive.eq(mdn.positive),
-                mdns::mic.eq(mdn.mic.as_deref()),
-                mdns::mic_matched.eq(mdn.mic_matched),
-                mdns::signed.eq(mdn.signed),
-                mdns::verified.eq(mdn.verified),
-                mdns::original_message_id.eq(mdn.original_message_id.as_deref()),
-                mdns::raw_key.eq(mdn.raw_key.as_deref()),
-                mdns::raw.eq(raw),
-                mdns::created_at.eq(to_db(mdn.created_at)),
-            ))
-            .execute(c))
-        .map_err(StoreError::unique("this message already has an MDN"))?;
-        Ok(())
+        self.store
+            .transaction(|tx| tx.messages().record_mdn(scope, mdn, raw))
     }
 
     /// The MDN of a message of `scope`, if one was recorded.

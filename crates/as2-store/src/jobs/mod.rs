@@ -1,6 +1,13 @@
-//! The job queue: enqueue, claim with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, an
-//! immediate transaction on SQLite), complete, fail with backoff, release; an expired lease
-//! is claimed again.
+//! The job queue: enqueue a typed input, claim with a lease (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, an immediate transaction on SQLite), finish (the outcome and its effects in
+//! one transaction), release; an expired lease is claimed again.
+
+mod input;
+
+pub use input::{
+    BadJobInput, DeliverWebhook, JobInput, MdnTimeout, MessageRef, SendMdn, SendMessage,
+    retry_policy,
+};
 
 use as2_domain::id::JobId;
 use as2_domain::job::JobKind;
@@ -13,6 +20,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::repo::parse_column;
 use crate::schema::jobs;
 use crate::time::{from_db, to_db};
+use crate::tx::{Tx, with_tx};
 use crate::with_conn;
 
 /// Waiting to run (at `run_at`).
@@ -37,7 +45,7 @@ pub struct Job {
     pub id: JobId,
     /// What to do.
     pub kind: JobKind,
-    /// The job's input (JSON).
+    /// The job's input (JSON: read it with [`JobInput::parse`] of its kind).
     pub payload: String,
     /// Attempts so far, this one included.
     pub attempts: i32,
@@ -47,12 +55,33 @@ pub struct Job {
     pub lease_token: String,
 }
 
-/// What a failed job became.
+/// How one run of a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did its work (whatever became of the message it was about).
+    Done,
+    /// It failed for now: it runs again after `after`, unless this was its last attempt.
+    Retry {
+        /// Why, kept as the job's last error.
+        reason: String,
+        /// The wait before the next attempt.
+        after: Duration,
+    },
+    /// It failed for good (no attempt can succeed): it is dead now.
+    Stop {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What a finished run made of the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOutcome {
+pub enum Fate {
+    /// Done.
+    Done,
     /// It runs again at this time.
     RetryAt(DateTime<Utc>),
-    /// It used up its attempts.
+    /// It failed and runs no more (attempts used up, or stopped).
     Dead,
 }
 
@@ -123,25 +152,10 @@ macro_rules! take {
 }
 
 impl JobQueue<'_> {
-    /// Adds a job that runs at `run_at`.
-    pub fn enqueue(
-        &self,
-        kind: JobKind,
-        payload: &str,
-        run_at: DateTime<Utc>,
-        max_attempts: i32,
-    ) -> StoreResult<JobId> {
-        let mut conn = self.db.conn()?;
-        let now = crate::time::now();
-        let id = with_conn!(&mut conn, |c| insert_job!(
-            c,
-            kind,
-            payload,
-            run_at,
-            max_attempts,
-            now
-        ))?;
-        Ok(JobId(id))
+    /// Adds a job with `input` that runs at `run_at`, with its kind's attempts.
+    pub fn enqueue<J: JobInput>(&self, input: &J, run_at: DateTime<Utc>) -> StoreResult<JobId> {
+        self.db
+            .transaction(|tx| tx.jobs().enqueue(input, run_at, J::RETRY.max_attempts))
     }
 
     /// Claims the oldest due job of `kinds` for `lease`; `None` when there is none.
@@ -187,49 +201,63 @@ impl JobQueue<'_> {
         claimed.map(TryInto::try_into).transpose()
     }
 
-    /// Marks a job done; false when the lease was lost (another worker has it now).
-    pub fn complete(&self, job: &Job, now: DateTime<Utc>) -> StoreResult<bool> {
-        let mut conn = self.db.conn()?;
-        let n = with_conn!(&mut conn, |c| diesel::update(owned(job))
-            .set((
-                jobs::status.eq(DONE),
-                jobs::lease_token.eq(None::<String>),
-                jobs::updated_at.eq(to_db(now))
-            ))
-            .execute(c))?;
-        Ok(n == 1)
-    }
-
-    /// Records a failure: the job runs again after `backoff`, or is dead after its last attempt.
-    pub fn fail(
+    /// Records how a run of `job` ended and, in the same transaction, its `effects` (which
+    /// learn the job's fate: a message goes back to `queued` when its job runs again and to
+    /// `failed` when it is dead). `None` when the lease was lost (another worker has the
+    /// job now): then nothing is written.
+    pub fn finish(
         &self,
         job: &Job,
-        error: &str,
+        outcome: &Outcome,
         now: DateTime<Utc>,
-        backoff: Duration,
-    ) -> StoreResult<Option<FailOutcome>> {
-        let outcome = if job.attempts >= job.max_attempts {
-            FailOutcome::Dead
-        } else {
-            FailOutcome::RetryAt(now + backoff)
+        effects: impl FnOnce(&mut Tx<'_>, Fate) -> StoreResult<()>,
+    ) -> StoreResult<Option<Fate>> {
+        let fate = match outcome {
+            Outcome::Done => Fate::Done,
+            Outcome::Retry { .. } if job.attempts >= job.max_attempts => Fate::Dead,
+            Outcome::Retry { after, .. } => Fate::RetryAt(now + *after),
+            Outcome::Stop { .. } => Fate::Dead,
         };
-        let (status, run_at) = match outcome {
-            FailOutcome::Dead => (DEAD, now),
-            FailOutcome::RetryAt(at) => (READY, at),
+        let (status, run_at) = match fate {
+            Fate::Done => (DONE, now),
+            Fate::RetryAt(at) => (READY, at),
+            Fate::Dead => (DEAD, now),
         };
-        let error: String = error.chars().take(2000).collect();
-        let mut conn = self.db.conn()?;
-        let n = with_conn!(&mut conn, |c| diesel::update(owned(job))
-            .set((
-                jobs::status.eq(status),
-                jobs::run_at.eq(to_db(run_at)),
-                jobs::last_error.eq(&error),
-                jobs::lease_token.eq(None::<String>),
-                jobs::locked_until.eq(None::<chrono::NaiveDateTime>),
-                jobs::updated_at.eq(to_db(now)),
-            ))
-            .execute(c))?;
-        Ok((n == 1).then_some(outcome))
+        let error: Option<String> = match outcome {
+            Outcome::Done => None,
+            Outcome::Retry { reason, .. } | Outcome::Stop { reason } => {
+                Some(reason.chars().take(2000).collect())
+            }
+        };
+        self.db.transaction(|tx| {
+            // a done job keeps the error of its last failed attempt, for the operator
+            let n = with_tx!(&mut *tx, |c| match &error {
+                Some(error) => diesel::update(owned(job))
+                    .set((
+                        jobs::status.eq(status),
+                        jobs::run_at.eq(to_db(run_at)),
+                        jobs::last_error.eq(Some(error.as_str())),
+                        jobs::lease_token.eq(None::<String>),
+                        jobs::locked_until.eq(None::<chrono::NaiveDateTime>),
+                        jobs::updated_at.eq(to_db(now)),
+                    ))
+                    .execute(c),
+                None => diesel::update(owned(job))
+                    .set((
+                        jobs::status.eq(status),
+                        jobs::run_at.eq(to_db(run_at)),
+                        jobs::lease_token.eq(None::<String>),
+                        jobs::locked_until.eq(None::<chrono::NaiveDateTime>),
+                        jobs::updated_at.eq(to_db(now)),
+                    ))
+                    .execute(c),
+            })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            effects(tx, fate)?;
+            Ok(Some(fate))
+        })
     }
 
     /// Gives a claimed job back untouched (graceful shutdown): ready now, attempt not counted.
@@ -279,4 +307,39 @@ fn owned(job: &Job) -> OwnedJob<'_> {
     jobs::table
         .filter(jobs::id.eq(job.id.0))
         .filter(jobs::lease_token.eq(job.lease_token.as_str()))
+}
+
+/// The jobs side of a transaction: [`Tx::jobs`].
+#[derive(Debug)]
+pub struct JobsTx<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl<'c> Tx<'c> {
+    /// Jobs enqueued in this transaction (they exist only if it commits).
+    pub fn jobs(&mut self) -> JobsTx<'_, 'c> {
+        JobsTx { tx: self }
+    }
+}
+
+impl JobsTx<'_, '_> {
+    /// Adds a job with `input` that runs at `run_at`, at most `max_attempts` times.
+    pub fn enqueue<J: JobInput>(
+        &mut self,
+        input: &J,
+        run_at: DateTime<Utc>,
+        max_attempts: i32,
+    ) -> StoreResult<JobId> {
+        let now = crate::time::now();
+        let payload = input.to_json();
+        let id = with_tx!(&mut *self.tx, |c| insert_job!(
+            c,
+            J::KIND,
+            &payload,
+            run_at,
+            max_attempts,
+            now
+        ))?;
+        Ok(JobId(id))
+    }
 }

@@ -1,0 +1,316 @@
+//! The job worker: claims jobs (`send_message`, `send_mdn`, `mdn_timeout`,
+//! `deliver_webhook`) under a lease, runs the synchronous parts on tokio's blocking pool and
+//! the HTTP with reqwest. Each kind's run says how it ended ([`Run`]) and what to write with
+//! that ([`Effects`]); [`Worker::handle`] records both in one transaction, the only place a
+//! job's outcome is written. Several workers (in one process or many) share the queue; a job
+//! whose worker died is claimed again when its lease runs out.
+
+mod deliver_webhook;
+mod post;
+mod send_mdn;
+mod send_message;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use std::sync::atomic::Ordering;
+
+use as2_domain::destination::DestinationPolicy;
+use as2_domain::job::JobKind;
+use as2_store::jobs::{Fate, Job, JobInput, MdnTimeout, Outcome, retry_policy};
+use as2_store::payload::PayloadStore;
+use as2_store::{Store, StoreResult, Tx};
+use as2_trust::http_client::OutboundClient;
+use tokio::sync::watch;
+
+use crate::error::EngineError;
+use crate::metrics::Metrics;
+use crate::outbound::{self, OutboundConfig};
+
+/// The jobs this worker runs: every kind.
+const KINDS: [JobKind; 4] = [
+    JobKind::SendMessage,
+    JobKind::SendMdn,
+    JobKind::MdnTimeout,
+    JobKind::DeliverWebhook,
+];
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Pause when the queue is empty.
+    pub poll_interval: Duration,
+    /// How long a claimed job is ours before another worker may take it.
+    pub lease: Duration,
+    /// How long in-flight jobs may run on after shutdown starts before they are released.
+    pub shutdown_grace: Duration,
+    /// Outbound settings.
+    pub outbound: OutboundConfig,
+    /// Where partners, async MDNs and webhooks may be posted to (`AS2_OUTBOUND_ALLOW`; by
+    /// default public addresses only).
+    pub destinations: DestinationPolicy,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(300),
+            shutdown_grace: Duration::from_secs(20),
+            outbound: OutboundConfig::default(),
+            destinations: DestinationPolicy::strict(),
+        }
+    }
+}
+
+/// Runs jobs.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    store: Arc<Store>,
+    payloads: Arc<PayloadStore>,
+    http: OutboundClient,
+    config: Arc<WorkerConfig>,
+    metrics: Arc<Metrics>,
+}
+
+/// How one run of a job ended.
+#[derive(Debug)]
+enum Run {
+    /// It did its work (whatever became of the message).
+    Done,
+    /// It failed for now: again after its kind's backoff (from `base` instead of the kind's
+    /// when given: a partner's own retry interval), unless this was the last attempt.
+    Retry {
+        reason: String,
+        base: Option<chrono::Duration>,
+    },
+    /// It failed for good: no attempt can succeed (an unreadable input, a refused address).
+    Stop { reason: String },
+}
+
+/// What a run writes together with its outcome, once the job's fate is known.
+type Effects = Box<dyn FnOnce(&mut Tx<'_>, Fate) -> StoreResult<()> + Send>;
+
+/// A run's outcome and its writes.
+struct Finish {
+    run: Run,
+    effects: Option<Effects>,
+}
+
+impl Finish {
+    fn done() -> Self {
+        Self {
+            run: Run::Done,
+            effects: None,
+        }
+    }
+
+    fn with(
+        run: Run,
+        effects: impl FnOnce(&mut Tx<'_>, Fate) -> StoreResult<()> + Send + 'static,
+    ) -> Self {
+        Self {
+            run,
+            effects: Some(Box::new(effects)),
+        }
+    }
+}
+
+fn lease(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::minutes(5))
+}
+
+impl Worker {
+    /// A worker over `store` and `payloads`.
+    ///
+    /// Its HTTP client connects only where `config.destinations` permits and follows no
+    /// redirect.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built (TLS roots unavailable).
+    pub fn new(
+        store: Arc<Store>,
+        payloads: Arc<PayloadStore>,
+        config: WorkerConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, reqwest::Error> {
+        let http = OutboundClient::new(
+            config.destinations.clone(),
+            &config.outbound.user_agent,
+            Duration::from_secs(30),
+        )?;
+        Ok(Self {
+            store,
+            payloads,
+            http,
+            config: Arc::new(config),
+            metrics,
+        })
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &PayloadStore) -> Result<T, EngineError> + Send + 'static,
+    {
+        let (store, payloads) = (self.store.clone(), self.payloads.clone());
+        tokio::task::spawn_blocking(move || f(&store, &payloads))
+            .await
+            .map_err(|e| EngineError::Interrupted(e.to_string()))?
+    }
+
+    /// Runs `concurrency` job loops until `shutdown` resolves; in-flight jobs get
+    /// `shutdown_grace` to finish, then they are released to the queue.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut loops = tokio::task::JoinSet::new();
+        for _ in 0..self.config.concurrency.max(1) {
+            let worker = self.clone();
+            let stop = stop_rx.clone();
+            loops.spawn(async move { worker.job_loop(stop).await });
+        }
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        while loops.join_next().await.is_some() {}
+    }
+
+    async fn job_loop(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.claim().await {
+                Ok(Some(job)) => {
+                    let mut watcher = stop.clone();
+                    let grace = self.config.shutdown_grace;
+                    let work = self.handle(&job);
+                    tokio::pin!(work);
+                    let stopped = async move {
+                        let _ = watcher.wait_for(|s| *s).await;
+                        tokio::time::sleep(grace).await;
+                    };
+                    tokio::select! {
+                        () = &mut work => {}
+                        () = stopped => {
+                            tracing::warn!(job = %job.id, "shutdown grace over: releasing the job");
+                            let released = job.clone();
+                            let _ = self
+                                .blocking(move |s, _| Ok(s.jobs().release(&released, chrono::Utc::now())?))
+                                .await;
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(self.config.poll_interval) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming a job failed");
+                    tokio::time::sleep(self.config.poll_interval * 4).await;
+                }
+            }
+        }
+    }
+
+    async fn claim(&self) -> Result<Option<Job>, EngineError> {
+        let lease = lease(self.config.lease);
+        self.blocking(move |s, _| Ok(s.jobs().claim(&KINDS, chrono::Utc::now(), lease)?))
+            .await
+    }
+
+    /// Claims and runs one due job; whether there was one (for tests and tools).
+    ///
+    /// # Errors
+    /// The queue could not be read.
+    pub async fn run_once(&self) -> Result<bool, EngineError> {
+        match self.claim().await? {
+            Some(job) => {
+                self.handle(&job).await;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Runs jobs until none is due (for tests and tools).
+    ///
+    /// # Errors
+    /// The queue could not be read.
+    pub async fn drain(&self) -> Result<usize, EngineError> {
+        let mut n = 0;
+        while self.run_once().await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Runs `job` and records how it ended, with the run's effects, in one transaction.
+    async fn handle(&self, job: &Job) {
+        let run = match job.kind {
+            JobKind::SendMessage => self.send_message(job).await,
+            JobKind::SendMdn => self.send_mdn(job).await,
+            JobKind::MdnTimeout => self.mdn_timeout(job).await,
+            JobKind::DeliverWebhook => self.deliver_webhook(job).await,
+        };
+        let Finish { run, effects } = run.unwrap_or_else(|e| {
+            tracing::error!(job = %job.id, kind = job.kind.as_str(), error = %e, "job attempt failed");
+            let run = match e {
+                EngineError::BadJob(bad) => Run::Stop {
+                    reason: bad.to_string(),
+                },
+                other => Run::Retry {
+                    reason: other.to_string(),
+                    base: None,
+                },
+            };
+            Finish { run, effects: None }
+        });
+        let outcome = match run {
+            Run::Done => Outcome::Done,
+            Run::Retry { reason, base } => {
+                let policy = retry_policy(job.kind);
+                let policy = base.map_or(policy, |base| policy.with_base(base));
+                Outcome::Retry {
+                    reason,
+                    after: policy.delay(job.attempts),
+                }
+            }
+            Run::Stop { reason } => Outcome::Stop { reason },
+        };
+        let counter = match outcome {
+            Outcome::Done => &self.metrics.jobs_done,
+            Outcome::Retry { .. } | Outcome::Stop { .. } => &self.metrics.jobs_failed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let job = job.clone();
+        let recorded = self
+            .blocking(move |s, _| {
+                let effects = effects.unwrap_or_else(|| Box::new(|_, _| Ok(())));
+                Ok(s.jobs()
+                    .finish(&job, &outcome, chrono::Utc::now(), effects)?)
+            })
+            .await;
+        match recorded {
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::warn!(
+                "a job's lease was lost before its outcome was recorded; another worker runs it"
+            ),
+            Err(e) => tracing::error!(error = %e, "recording a job's outcome failed"),
+        }
+    }
+
+    async fn mdn_timeout(&self, job: &Job) -> Result<Finish, EngineError> {
+        let input = MdnTimeout::parse(&job.payload)?;
+        let (scope, message) = (input.0.scope()?, input.0.message());
+        Ok(Finish::with(Run::Done, move |tx, _| {
+            outbound::mdn_timed_out(tx, scope, message)
+        }))
+    }
+}
