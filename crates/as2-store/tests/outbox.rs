@@ -124,7 +124,7 @@ fn a_refused_or_rolled_back_change_announces_nothing() {
     for db in TestDb::all() {
         let store = &db.store;
         let s = scopes(store);
-        let all = endpoint(store, s.a, &["*"]);
+        let all = endpoint(store, s.a, &["message.*"]);
         let message = queued(store, s.a, "<m2@acme>");
         let failed = Announce::new(EventType::MessageFailed);
         // the state machine refuses queued -> delivered: no event

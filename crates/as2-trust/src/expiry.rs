@@ -34,12 +34,6 @@ pub fn announce_expiring(store: &Store, now: DateTime<Utc>) -> StoreResult<usize
         let Some(days) = threshold(&certificate, now) else {
             continue;
         };
-        if !store
-            .certificates()
-            .mark_expiry_notice(certificate.id, days)?
-        {
-            continue;
-        }
         let data = serde_json::json!({
             "id": certificate.id.to_string(),
             "name": certificate.name,
@@ -50,12 +44,21 @@ pub fn announce_expiring(store: &Store, now: DateTime<Utc>) -> StoreResult<usize
             "days": days,
         });
         let scope = Scope::new(certificate.tenant_id, certificate.mode);
-        store.webhooks().publish(
-            scope,
-            EventType::CertificateExpiring,
-            &data.to_string(),
-            None,
-        )?;
+        let announced = store
+            .certificates()
+            .mark_expiry_notice(certificate.id, days, |tx| {
+                tx.webhooks()
+                    .publish(
+                        scope,
+                        EventType::CertificateExpiring,
+                        &data.to_string(),
+                        None,
+                    )
+                    .map(|_| ())
+            })?;
+        if !announced {
+            continue;
+        }
         sent += 1;
     }
     Ok(sent)

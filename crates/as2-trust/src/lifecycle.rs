@@ -321,33 +321,41 @@ fn commit(
     let current_fingerprint = fingerprint(store, scope, record.current)?;
     let next_fingerprint = fingerprint(store, scope, record.next.or(record.previous))?;
     let details = details.to_string();
-    let event = store.trust().save(
-        scope,
-        subject.kind(),
-        subject.row_id(),
-        stored.version,
-        &record,
-        swap,
-        &NewTrustEvent {
-            event_type,
-            actor,
-            current_fingerprint: current_fingerprint.as_deref(),
-            next_fingerprint: next_fingerprint.as_deref(),
-            details: &details,
-            timestamp_token: None,
-        },
-    )?;
-    announce(store, scope, subject, &event);
+    // the record, its chained event and the webhook event it announces commit together
+    let event = store.transaction(|tx| {
+        let event = tx.trust().save(
+            scope,
+            subject.kind(),
+            subject.row_id(),
+            stored.version,
+            &record,
+            swap,
+            &NewTrustEvent {
+                event_type,
+                actor,
+                current_fingerprint: current_fingerprint.as_deref(),
+                next_fingerprint: next_fingerprint.as_deref(),
+                details: &details,
+                timestamp_token: None,
+            },
+        )?;
+        if let Some((kind, data)) = announcement(subject, &event) {
+            tx.webhooks()
+                .publish(scope, kind, &data.to_string(), None)?;
+        }
+        Ok(event)
+    })?;
     Ok(Transition { record, event })
 }
 
-/// Publishes `partner.trust.<event>` (stations too, with `"subject": "station"`).
-fn announce(store: &Store, scope: Scope, subject: Subject, event: &TrustEvent) {
+/// The webhook event of a trust event that has one: `partner.trust.<event>` (stations too,
+/// with `"subject": "station"`) and its data.
+fn announcement(subject: Subject, event: &TrustEvent) -> Option<(EventType, serde_json::Value)> {
     let kind = match event.event_type.as_str() {
         "rollover_scheduled" => EventType::TrustRolloverScheduled,
         "activated" => EventType::TrustActivated,
         "retired" => EventType::TrustRetired,
-        _ => return,
+        _ => return None,
     };
     let id = match subject {
         Subject::Partner(id) => id.to_string(),
@@ -363,12 +371,7 @@ fn announce(store: &Store, scope: Scope, subject: Subject, event: &TrustEvent) {
         "next_fingerprint": event.next_fingerprint,
         "hash": event.hash,
     });
-    if let Err(e) = store
-        .webhooks()
-        .publish(scope, kind, &data.to_string(), None)
-    {
-        tracing::warn!(error = %e, event = kind.as_str(), "could not publish trust event");
-    }
+    Some((kind, data))
 }
 
 /// RFC 3339 with microseconds, as the API prints times.

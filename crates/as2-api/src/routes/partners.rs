@@ -5,7 +5,6 @@ use as2_domain::ValidationErrors;
 use as2_domain::api_key::Scope as KeyScope;
 use as2_domain::id::PartnerId;
 use as2_domain::partner::{Partner, PartnerSettings};
-use as2_domain::webhook::EventType;
 use as2_store::repo::partners::PasswordChange;
 use axum::extract::{Path, Query, State};
 use serde::Serialize;
@@ -231,16 +230,6 @@ pub fn save_partner(
                     _ => None,
                 },
             )?;
-            let data = format!(
-                r#"{{"id":"{}","as2_id":{:?}}}"#,
-                created.id, created.settings.as2_id
-            );
-            if let Err(e) = store
-                .webhooks()
-                .publish(scope, EventType::PartnerCreated, &data, None)
-            {
-                tracing::warn!(error = %e, "could not publish partner.created");
-            }
             Ok(created)
         }
         Some(id) => Ok(store.partners().update(scope, id, &settings, password)?),

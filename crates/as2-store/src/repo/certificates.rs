@@ -12,6 +12,7 @@ use crate::schema::{certificate_expiry_notices, certificates};
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
+use crate::tx::{Tx, with_tx};
 use crate::with_conn;
 
 /// The associated data private keys are sealed with.
@@ -250,20 +251,32 @@ impl Certificates<'_> {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// Notes that the `days`-before-expiry notice of `id` went out; `false` when it had
-    /// already (each threshold is announced once per certificate, whichever process runs).
-    pub fn mark_expiry_notice(&self, id: CertificateId, days: i64) -> StoreResult<bool> {
-        let mut conn = self.store.db().conn()?;
-        let n = with_conn!(&mut conn, |c| diesel::insert_into(
-            certificate_expiry_notices::table
-        )
-        .values((
-            certificate_expiry_notices::certificate_id.eq(id.0),
-            certificate_expiry_notices::threshold_days.eq(i32::try_from(days).unwrap_or(i32::MAX)),
-            certificate_expiry_notices::created_at.eq(to_db(now())),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-        Ok(n == 1)
+    /// Notes that the `days`-before-expiry notice of `id` goes out, and in the same
+    /// transaction runs `announce` (which publishes it); `false`, and nothing announced, when
+    /// it went out already (each threshold is announced once per certificate, whichever
+    /// process runs).
+    pub fn mark_expiry_notice(
+        &self,
+        id: CertificateId,
+        days: i64,
+        announce: impl FnOnce(&mut Tx<'_>) -> StoreResult<()>,
+    ) -> StoreResult<bool> {
+        self.store.transaction(|tx| {
+            let n = with_tx!(&mut *tx, |c| diesel::insert_into(
+                certificate_expiry_notices::table
+            )
+            .values((
+                certificate_expiry_notices::certificate_id.eq(id.0),
+                certificate_expiry_notices::threshold_days
+                    .eq(i32::try_from(days).unwrap_or(i32::MAX)),
+                certificate_expiry_notices::created_at.eq(to_db(now())),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+            if n == 1 {
+                announce(tx)?;
+            }
+            Ok(n == 1)
+        })
     }
 }

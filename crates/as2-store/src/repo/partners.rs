@@ -4,6 +4,7 @@ use as2_domain::id::{CertificateId, PartnerId, StationId, TenantId};
 use as2_domain::network::IpNetwork;
 use as2_domain::pagination::PageRequest;
 use as2_domain::partner::{Partner, PartnerSettings};
+use as2_domain::webhook::EventType;
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
@@ -12,6 +13,7 @@ use crate::schema::partners;
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
+use crate::tx::with_tx;
 use crate::with_conn;
 
 /// The associated data partner passwords are sealed with.
@@ -199,7 +201,7 @@ macro_rules! scoped {
 }
 
 impl Partners<'_> {
-    /// Creates a partner in `scope`.
+    /// Creates a partner in `scope`, announcing `partner.created` in the same transaction.
     pub fn create(
         &self,
         scope: Scope,
@@ -208,20 +210,28 @@ impl Partners<'_> {
     ) -> StoreResult<Partner> {
         let sealed = password.map(|p| self.store.secrets().seal(PASSWORD_PURPOSE, p.as_bytes()));
         let at = to_db(now());
-        let mut conn = self.store.db().conn()?;
-        let row: PartnerRow = with_conn!(&mut conn, |c| diesel::insert_into(partners::table)
-            .values((
-                PartnerValues::from(settings),
-                partners::tenant_id.eq(scope.tenant()),
-                partners::mode.eq(scope.mode()),
-                partners::auth_password_secret.eq(sealed.as_deref()),
-                partners::created_at.eq(at),
-                partners::updated_at.eq(at),
-            ))
-            .returning(PartnerRow::as_returning())
-            .get_result(c))
-        .map_err(StoreError::unique(DUPLICATE))?;
-        row.try_into()
+        self.store.transaction(|tx| {
+            let row: PartnerRow = with_tx!(&mut *tx, |c| diesel::insert_into(partners::table)
+                .values((
+                    PartnerValues::from(settings),
+                    partners::tenant_id.eq(scope.tenant()),
+                    partners::mode.eq(scope.mode()),
+                    partners::auth_password_secret.eq(sealed.as_deref()),
+                    partners::created_at.eq(at),
+                    partners::updated_at.eq(at),
+                ))
+                .returning(PartnerRow::as_returning())
+                .get_result(c))
+            .map_err(StoreError::unique(DUPLICATE))?;
+            let created: Partner = row.try_into()?;
+            let data = serde_json::json!({
+                "id": created.id.to_string(),
+                "as2_id": created.settings.as2_id,
+            });
+            tx.webhooks()
+                .publish(scope, EventType::PartnerCreated, &data.to_string(), None)?;
+            Ok(created)
+        })
     }
 
     /// A partner of `scope`.

@@ -12,7 +12,36 @@ use crate::schema::{partners, stations, trust_events, trust_records};
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
+use crate::tx::{Tx, with_tx};
 use crate::with_conn;
+
+/// Moves a partner's or station's certificate columns from `$from` to `$to` (those that held
+/// `$from`; with no `$from`, the signing column if it was empty), inside a transaction.
+macro_rules! swap_certificate {
+    ($c:expr, $table:ident, $scope:expr, $id:expr, $from:expr, $to:expr, $at:expr) => {{
+        let mine = $table::table
+            .filter($table::id.eq($id))
+            .filter($table::tenant_id.eq($scope.tenant()));
+        match $from {
+            Some(from) => {
+                diesel::update(mine.filter($table::certificate_id.eq(from)))
+                    .set(($table::certificate_id.eq($to), $table::updated_at.eq($at)))
+                    .execute($c)?;
+                diesel::update(mine.filter($table::encryption_certificate_id.eq(from)))
+                    .set((
+                        $table::encryption_certificate_id.eq($to),
+                        $table::updated_at.eq($at),
+                    ))
+                    .execute($c)?;
+            }
+            None => {
+                diesel::update(mine.filter($table::certificate_id.is_null()))
+                    .set(($table::certificate_id.eq($to), $table::updated_at.eq($at)))
+                    .execute($c)?;
+            }
+        }
+    }};
+}
 
 /// Trust records and events.
 #[derive(Debug)]
@@ -198,12 +227,8 @@ impl Trust<'_> {
         })
     }
 
-    /// Saves the record and appends `event` to the subject's chain, in one transaction; with
-    /// `swap`, the subject's certificate columns follow the activation in the same transaction.
-    ///
-    /// The write is a compare-and-swap on `expected` (the version read): when another process
-    /// changed the record meanwhile nothing is written and the answer is
-    /// [`StoreError::Conflict`], so a transition happens exactly once.
+    /// Saves the record and appends `event` to the subject's chain, in one transaction (see
+    /// [`TrustTx::save`]).
     #[allow(clippy::too_many_arguments)]
     pub fn save(
         &self,
@@ -215,153 +240,9 @@ impl Trust<'_> {
         swap: Option<CertificateSwap>,
         event: &NewTrustEvent<'_>,
     ) -> StoreResult<TrustEvent> {
-        let at = now();
-        let mut conn = self.store.db().conn()?;
-        let saved = with_conn!(&mut conn, |c| c.transaction(|c| {
-            let values = (
-                trust_records::current_certificate_id.eq(record.current.map(|c| c.0)),
-                trust_records::next_certificate_id.eq(record.next.map(|c| c.0)),
-                trust_records::previous_certificate_id.eq(record.previous.map(|c| c.0)),
-                trust_records::activate_at.eq(record.activate_at.map(to_db)),
-                trust_records::retire_at.eq(record.retire_at.map(to_db)),
-                trust_records::state.eq(record.state.as_str()),
-                trust_records::updated_at.eq(to_db(at)),
-            );
-            let written = match expected {
-                Some(version) => diesel::update(
-                    trust_records::table
-                        .filter(trust_records::tenant_id.eq(scope.tenant()))
-                        .filter(trust_records::mode.eq(scope.mode()))
-                        .filter(trust_records::subject.eq(subject.as_str()))
-                        .filter(trust_records::subject_id.eq(id))
-                        .filter(trust_records::version.eq(version)),
-                )
-                .set((values, trust_records::version.eq(version + 1)))
-                .execute(c)?,
-                None => diesel::insert_into(trust_records::table)
-                    .values((
-                        values,
-                        trust_records::version.eq(1_i64),
-                        trust_records::tenant_id.eq(scope.tenant()),
-                        trust_records::mode.eq(scope.mode()),
-                        trust_records::subject.eq(subject.as_str()),
-                        trust_records::subject_id.eq(id),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(c)?,
-            };
-            if written == 0 {
-                return Ok(None);
-            }
-            if let Some(swap) = swap {
-                let to = swap.to.0;
-                match (subject, swap.from.map(|f| f.0)) {
-                    (TrustSubject::Partner, Some(from)) => {
-                        let mine = partners::table
-                            .filter(partners::id.eq(id))
-                            .filter(partners::tenant_id.eq(scope.tenant()));
-                        diesel::update(mine.filter(partners::certificate_id.eq(from)))
-                            .set((
-                                partners::certificate_id.eq(to),
-                                partners::updated_at.eq(to_db(at)),
-                            ))
-                            .execute(c)?;
-                        diesel::update(mine.filter(partners::encryption_certificate_id.eq(from)))
-                            .set((
-                                partners::encryption_certificate_id.eq(to),
-                                partners::updated_at.eq(to_db(at)),
-                            ))
-                            .execute(c)?;
-                    }
-                    (TrustSubject::Partner, None) => {
-                        diesel::update(
-                            partners::table
-                                .filter(partners::id.eq(id))
-                                .filter(partners::tenant_id.eq(scope.tenant()))
-                                .filter(partners::certificate_id.is_null()),
-                        )
-                        .set((
-                            partners::certificate_id.eq(to),
-                            partners::updated_at.eq(to_db(at)),
-                        ))
-                        .execute(c)?;
-                    }
-                    (TrustSubject::Station, Some(from)) => {
-                        let mine = stations::table
-                            .filter(stations::id.eq(id))
-                            .filter(stations::tenant_id.eq(scope.tenant()));
-                        diesel::update(mine.filter(stations::certificate_id.eq(from)))
-                            .set((
-                                stations::certificate_id.eq(to),
-                                stations::updated_at.eq(to_db(at)),
-                            ))
-                            .execute(c)?;
-                        diesel::update(mine.filter(stations::encryption_certificate_id.eq(from)))
-                            .set((
-                                stations::encryption_certificate_id.eq(to),
-                                stations::updated_at.eq(to_db(at)),
-                            ))
-                            .execute(c)?;
-                    }
-                    (TrustSubject::Station, None) => {
-                        diesel::update(
-                            stations::table
-                                .filter(stations::id.eq(id))
-                                .filter(stations::tenant_id.eq(scope.tenant()))
-                                .filter(stations::certificate_id.is_null()),
-                        )
-                        .set((
-                            stations::certificate_id.eq(to),
-                            stations::updated_at.eq(to_db(at)),
-                        ))
-                        .execute(c)?;
-                    }
-                }
-            }
-            let prev_hash: Option<String> = trust_events::table
-                .filter(trust_events::subject.eq(subject.as_str()))
-                .filter(trust_events::subject_id.eq(id))
-                .order(trust_events::id.desc())
-                .select(trust_events::hash)
-                .first(c)
-                .optional()?;
-            let mut stored = TrustEvent {
-                id: TrustEventId(0),
-                event_type: event.event_type.to_owned(),
-                actor: event.actor.to_owned(),
-                current_fingerprint: event.current_fingerprint.map(str::to_owned),
-                next_fingerprint: event.next_fingerprint.map(str::to_owned),
-                details: event.details.to_owned(),
-                hash: String::new(),
-                prev_hash,
-                timestamp_token: event.timestamp_token.map(<[u8]>::to_vec),
-                created_at: at,
-            };
-            stored.hash = event_hash(stored.prev_hash.as_deref(), subject, id, &stored);
-            let new_id: i64 = diesel::insert_into(trust_events::table)
-                .values((
-                    trust_events::tenant_id.eq(scope.tenant()),
-                    trust_events::mode.eq(scope.mode()),
-                    trust_events::subject.eq(subject.as_str()),
-                    trust_events::subject_id.eq(id),
-                    trust_events::event_type.eq(&stored.event_type),
-                    trust_events::actor.eq(&stored.actor),
-                    trust_events::current_fingerprint.eq(stored.current_fingerprint.as_deref()),
-                    trust_events::next_fingerprint.eq(stored.next_fingerprint.as_deref()),
-                    trust_events::details.eq(&stored.details),
-                    trust_events::hash.eq(&stored.hash),
-                    trust_events::prev_hash.eq(stored.prev_hash.as_deref()),
-                    trust_events::timestamp_token.eq(stored.timestamp_token.as_deref()),
-                    trust_events::created_at.eq(to_db(at)),
-                ))
-                .returning(trust_events::id)
-                .get_result(c)?;
-            stored.id = TrustEventId(new_id);
-            Ok::<_, diesel::result::Error>(Some(stored))
-        }))
-        .map_err(StoreError::from)?;
-        saved.ok_or_else(|| {
-            StoreError::Conflict("the trust record was changed by another request".into())
+        self.store.transaction(|tx| {
+            tx.trust()
+                .save(scope, subject, id, expected, record, swap, event)
         })
     }
 
@@ -512,5 +393,131 @@ impl Trust<'_> {
             prev = Some(&event.hash);
         }
         Ok((events.len(), problems))
+    }
+}
+
+/// The trust side of a transaction: [`Tx::trust`].
+#[derive(Debug)]
+pub struct TrustTx<'t, 'c> {
+    tx: &'t mut Tx<'c>,
+}
+
+impl<'c> Tx<'c> {
+    /// Trust records written in this transaction.
+    pub fn trust(&mut self) -> TrustTx<'_, 'c> {
+        TrustTx { tx: self }
+    }
+}
+
+impl TrustTx<'_, '_> {
+    /// Saves the record and appends `event` to the subject's chain, in one transaction; with
+    /// `swap`, the subject's certificate columns follow the activation in the same transaction.
+    ///
+    /// The write is a compare-and-swap on `expected` (the version read): when another process
+    /// changed the record meanwhile nothing is written and the answer is
+    /// [`StoreError::Conflict`], so a transition happens exactly once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn save(
+        &mut self,
+        scope: Scope,
+        subject: TrustSubject,
+        id: i64,
+        expected: Option<i64>,
+        record: &TrustRecord,
+        swap: Option<CertificateSwap>,
+        event: &NewTrustEvent<'_>,
+    ) -> StoreResult<TrustEvent> {
+        let at = now();
+        let saved = with_tx!(&mut *self.tx, |c| {
+            let values = (
+                trust_records::current_certificate_id.eq(record.current.map(|c| c.0)),
+                trust_records::next_certificate_id.eq(record.next.map(|c| c.0)),
+                trust_records::previous_certificate_id.eq(record.previous.map(|c| c.0)),
+                trust_records::activate_at.eq(record.activate_at.map(to_db)),
+                trust_records::retire_at.eq(record.retire_at.map(to_db)),
+                trust_records::state.eq(record.state.as_str()),
+                trust_records::updated_at.eq(to_db(at)),
+            );
+            let written = match expected {
+                Some(version) => diesel::update(
+                    trust_records::table
+                        .filter(trust_records::tenant_id.eq(scope.tenant()))
+                        .filter(trust_records::mode.eq(scope.mode()))
+                        .filter(trust_records::subject.eq(subject.as_str()))
+                        .filter(trust_records::subject_id.eq(id))
+                        .filter(trust_records::version.eq(version)),
+                )
+                .set((values, trust_records::version.eq(version + 1)))
+                .execute(c)?,
+                None => diesel::insert_into(trust_records::table)
+                    .values((
+                        values,
+                        trust_records::version.eq(1_i64),
+                        trust_records::tenant_id.eq(scope.tenant()),
+                        trust_records::mode.eq(scope.mode()),
+                        trust_records::subject.eq(subject.as_str()),
+                        trust_records::subject_id.eq(id),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)?,
+            };
+            if written == 0 {
+                return Ok(None);
+            }
+            if let Some(swap) = swap {
+                let (from, to) = (swap.from.map(|f| f.0), swap.to.0);
+                match subject {
+                    TrustSubject::Partner => {
+                        swap_certificate!(c, partners, scope, id, from, to, to_db(at));
+                    }
+                    TrustSubject::Station => {
+                        swap_certificate!(c, stations, scope, id, from, to, to_db(at));
+                    }
+                }
+            }
+            let prev_hash: Option<String> = trust_events::table
+                .filter(trust_events::subject.eq(subject.as_str()))
+                .filter(trust_events::subject_id.eq(id))
+                .order(trust_events::id.desc())
+                .select(trust_events::hash)
+                .first(c)
+                .optional()?;
+            let mut stored = TrustEvent {
+                id: TrustEventId(0),
+                event_type: event.event_type.to_owned(),
+                actor: event.actor.to_owned(),
+                current_fingerprint: event.current_fingerprint.map(str::to_owned),
+                next_fingerprint: event.next_fingerprint.map(str::to_owned),
+                details: event.details.to_owned(),
+                hash: String::new(),
+                prev_hash,
+                timestamp_token: event.timestamp_token.map(<[u8]>::to_vec),
+                created_at: at,
+            };
+            stored.hash = event_hash(stored.prev_hash.as_deref(), subject, id, &stored);
+            let new_id: i64 = diesel::insert_into(trust_events::table)
+                .values((
+                    trust_events::tenant_id.eq(scope.tenant()),
+                    trust_events::mode.eq(scope.mode()),
+                    trust_events::subject.eq(subject.as_str()),
+                    trust_events::subject_id.eq(id),
+                    trust_events::event_type.eq(&stored.event_type),
+                    trust_events::actor.eq(&stored.actor),
+                    trust_events::current_fingerprint.eq(stored.current_fingerprint.as_deref()),
+                    trust_events::next_fingerprint.eq(stored.next_fingerprint.as_deref()),
+                    trust_events::details.eq(&stored.details),
+                    trust_events::hash.eq(&stored.hash),
+                    trust_events::prev_hash.eq(stored.prev_hash.as_deref()),
+                    trust_events::timestamp_token.eq(stored.timestamp_token.as_deref()),
+                    trust_events::created_at.eq(to_db(at)),
+                ))
+                .returning(trust_events::id)
+                .get_result(c)?;
+            stored.id = TrustEventId(new_id);
+            Ok::<_, diesel::result::Error>(Some(stored))
+        })?;
+        saved.ok_or_else(|| {
+            StoreError::Conflict("the trust record was changed by another request".into())
+        })
     }
 }
