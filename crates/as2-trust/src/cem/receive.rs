@@ -153,7 +153,9 @@ fn receive_request(
             .iter_mut()
             .filter(|r| r.status == CemStatus::Pending)
         {
-            let answered = match acceptable(store, scope, row, now) {
+            // a store failure here acknowledges nothing: the partner resends, and the
+            // certificate is judged again (never rejected because we could not read it)
+            let answered = match acceptable(store, scope, row, now)? {
                 Ok(()) => accept(store, payloads, scope, row.id, "policy", now),
                 Err(reason) => reject(store, payloads, scope, row.id, &reason, "policy"),
             };
@@ -189,24 +191,22 @@ fn receive_request(
     Ok(effects)
 }
 
-/// Whether the policy may accept `row`'s certificate: valid over the switch and overlap.
+/// Whether the policy may accept `row`'s certificate (valid over the switch and overlap):
+/// the inner error is the reason to reject it, the outer one a store failure.
 fn acceptable(
     store: &Store,
     scope: Scope,
     row: &CemRequest,
     now: DateTime<Utc>,
-) -> Result<(), String> {
-    let cert = store
-        .certificates()
-        .get(scope, row.certificate_id)
-        .map_err(|e| format!("The certificate could not be read: {e}"))?;
+) -> Result<Result<(), String>, TrustOpError> {
+    let cert = store.certificates().get(scope, row.certificate_id)?;
     let switch = row.respond_by.max(now);
     if !cert.info.covers(switch, switch + OVERLAP) {
-        return Err(
+        return Ok(Err(
             "The certificate is not valid from the respond-by date to a week after it".into(),
-        );
+        ));
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
 fn receive_response(
@@ -263,4 +263,46 @@ fn receive_response(
             .push(store.cem().get(scope, row.id).map_err(TrustOpError::from)?);
     }
     Ok(effects)
+}
+
+#[cfg(test)]
+mod tests {
+    use as2_domain::Mode;
+    use as2_domain::cem::{CemDirection, CemRequest, CemStatus};
+    use as2_domain::id::{CemRequestId, CertificateId, PartnerId, StationId, TenantId};
+    use as2_store::testing::TestDb;
+
+    use super::*;
+
+    /// A store that cannot give the certificate fails the request (the partner resends);
+    /// it never rejects the partner's certificate for it.
+    #[test]
+    fn a_certificate_that_cannot_be_read_is_a_failure_not_a_rejection() {
+        let db = TestDb::sqlite();
+        let now = Utc::now();
+        let row = CemRequest {
+            id: CemRequestId(1),
+            direction: CemDirection::Inbound,
+            partner_id: PartnerId(1),
+            station_id: StationId(1),
+            request_id: "req-1".into(),
+            certificate_id: CertificateId(404),
+            usages: vec!["signature".into()],
+            issuer_name: "CN=partner".into(),
+            serial_decimal: "1".into(),
+            respond_by: now,
+            response_url: String::new(),
+            status: CemStatus::Pending,
+            reason: None,
+            message_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let scope = Scope::new(TenantId(1), Mode::Test);
+        let judged = acceptable(&db.store, scope, &row, now);
+        assert!(
+            matches!(judged, Err(TrustOpError::Store(StoreError::NotFound))),
+            "{judged:?}"
+        );
+    }
 }
