@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         certificate: &f.cert,
         key: f.key.as_ref(),
     }];
-    let _ = cms::decrypt(data, &keys);
+    let _ = cms::decrypt(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, data, &keys);
     let _ = cms::decompress(data, 1 << 20);
     let _ = as2_core::cert::Certificate::load_all(data);
 });

@@ -86,10 +86,7 @@ fuzz_target!(|data: &[u8]| {
         ("Content-Type", COMPRESSED),
         ("Content-Transfer-Encoding", "binary"),
     ]);
-    let cfg = InboundConfig {
-        limits,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, &[], &[]).with_limits(limits);
     let budget = limits.max_decompressed_total;
     match parse_inbound(&headers, &body, &cfg) {
         Ok(m) => {

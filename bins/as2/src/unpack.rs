@@ -48,7 +48,13 @@ fn write_mdn(
     mic: Option<&Mic>,
 ) -> Result<()> {
     let original = envelope.message_id.clone().unwrap_or_default();
-    let mut params = MdnParams::new(&envelope.as2_to, &envelope.as2_from, &original, disposition);
+    let mut params = MdnParams::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &envelope.as2_to,
+        &envelope.as2_from,
+        &original,
+        disposition,
+    );
     params.reporting_ua = "as2-cli".to_owned();
     params.mic = mic.cloned();
     if let Some(req) = envelope.mdn.as_ref().filter(|m| m.signed()) {
@@ -61,14 +67,11 @@ fn write_mdn(
             .first()
             .copied()
             .unwrap_or(DigestAlgorithm::Sha256);
-        params.signer = Some(Signer {
-            certificate: &own.certificate,
-            key: &own.key,
-            options: SignOptions {
-                digest,
-                ..SignOptions::default()
-            },
-        });
+        params.signer = Some(Signer::new(
+            &own.certificate,
+            &own.key,
+            SignOptions::new(std::time::SystemTime::now()).with_digest(digest),
+        ));
     }
     let mdn = build_mdn(&params)?;
     let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
@@ -94,13 +97,13 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         certificate: &own.certificate,
         key: &own.key,
     }];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        require_signature: a.require_signed,
-        require_encryption: a.require_encrypted,
-        ..Default::default()
-    };
+    let cfg = InboundConfig::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &keys,
+        &trusted,
+    )
+    .with_require_signature(a.require_signed)
+    .with_require_encryption(a.require_encrypted);
     let envelope = Envelope::from_headers(&cap.headers).ok();
     match parse_inbound(&cap.headers, &cap.body, &cfg) {
         Ok(msg) => {

@@ -19,19 +19,23 @@
 //!   payloads partners use to roll over certificates.
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, SystemTime};
 //! use as2_core::{cert, cms, keys, mdn, message};
+//! use as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
 //! use as2_core::mime::Headers;
 //!
 //! # fn main() -> as2_core::Result<()> {
+//! // the caller chooses the crypto provider and says what time it is
+//! let provider = &DEFAULT_PROVIDER;
+//! let now = SystemTime::now();
 //! // one key pair plays both partners here
-//! let key = keys::generate_rsa_key(2048)?;
-//! let cert = cert::generate_self_signed(&key, "CN=acme", Duration::from_secs(86_400))?;
+//! let key = keys::generate_rsa_key(provider, 2048)?;
+//! let cert = cert::generate_self_signed(provider, &key, "CN=acme", now, Duration::from_secs(86_400))?;
 //!
 //! // send: sign with SHA-256, encrypt with AES-256-CBC, ask for a signed receipt
-//! let mut out = message::OutboundMessage::new("acme", "partner", b"UNB+...", "application/edifact");
-//! out.signer = Some(message::Signer { certificate: &cert, key: &key, options: cms::SignOptions::default() });
-//! out.encryption = Some((vec![&cert], cms::EncryptOptions::default()));
+//! let mut out = message::OutboundMessage::new(provider, "acme", "partner", b"UNB+...", "application/edifact");
+//! out.signer = Some(message::Signer::new(&cert, &key, cms::SignOptions::new(now)));
+//! out.encryption = Some(message::Encryption::new(vec![&cert], cms::EncryptOptions::default()));
 //! out.mdn_to = Some("as2@acme.example".into());
 //! out.mdn_options = Some(message::NotificationOptions::signed(&[as2_core::crypto::DigestAlgorithm::Sha256]));
 //! let built = message::build_outbound(&out)?;
@@ -40,14 +44,14 @@
 //! let headers = Headers::from_pairs(built.headers.clone());
 //! let keys = [cms::DecryptionKey { certificate: &cert, key: &key }];
 //! let trusted = [cert.clone()];
-//! let cfg = message::InboundConfig { decryption_keys: &keys, trusted_signers: &trusted, ..Default::default() };
+//! let cfg = message::InboundConfig::new(provider, &keys, &trusted);
 //! let inbound = message::parse_inbound(&headers, &built.body, &cfg)?;
 //! assert_eq!(inbound.payload, b"UNB+...");
 //!
 //! // answer with a signed MDN, and check it on the sending side
-//! let mut params = mdn::MdnParams::new("partner", "acme", &built.message_id, mdn::MdnDisposition::Processed);
+//! let mut params = mdn::MdnParams::new(provider, "partner", "acme", &built.message_id, mdn::MdnDisposition::Processed);
 //! params.mic = Some(inbound.mic.clone());
-//! params.signer = Some(message::Signer { certificate: &cert, key: &key, options: cms::SignOptions::default() });
+//! params.signer = Some(message::Signer::new(&cert, &key, cms::SignOptions::new(now)));
 //! let receipt = mdn::build_mdn(&params)?;
 //! let parsed = mdn::parse_mdn(&Headers::from_pairs(receipt.headers), &receipt.body, &trusted)?;
 //! parsed.check(&built.message_id, Some(&built.mic), true)?;

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use as2_core::cms::DecryptionKey;
-use as2_core::crypto::MicAlgStyle;
+use as2_core::crypto::{CryptoProvider, MicAlgStyle};
 use as2_core::error::Disposition;
 use as2_core::mdn::MdnDisposition;
 use as2_core::message::{
@@ -55,14 +55,29 @@ pub(crate) struct Route {
 }
 
 /// How the gateway receives, beyond each partner's settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReceiveOptions<'a> {
+    /// The crypto provider: randomness and the key implementation (the binary chooses it).
+    pub crypto: &'a CryptoProvider,
     /// Where a payload received for the first time is also written, before the MDN.
     pub inbox: Option<&'a Inbox>,
     /// The MIC algorithm rule for signed messages.
     pub mic_choice: MicChoice,
     /// What to do with a partner's certificate exchange (CEM) request.
     pub cem_policy: CemPolicy,
+}
+
+impl<'a> ReceiveOptions<'a> {
+    /// No inbox, the default MIC rule and CEM policy, with `crypto`.
+    #[must_use]
+    pub fn new(crypto: &'a CryptoProvider) -> Self {
+        Self {
+            crypto,
+            inbox: None,
+            mic_choice: MicChoice::default(),
+            cem_policy: CemPolicy::default(),
+        }
+    }
 }
 
 /// Handles one AS2 message end to end, admission included, and says what to answer.
@@ -196,6 +211,7 @@ fn process(
                 .as_deref()
                 .and_then(|m| as2_core::message::Mic::parse(m).ok());
             return answer_mdn(
+                options.crypto,
                 store,
                 route,
                 envelope,
@@ -209,7 +225,7 @@ fn process(
         }
         return replay_mdn(store, payloads, *scope, existing, envelope);
     }
-    let keys = station_keys(store, *scope, station)?;
+    let keys = station_keys(options.crypto, store, *scope, station)?;
     let decryption: Vec<DecryptionKey<'_>> = keys
         .iter()
         .map(|(c, k)| DecryptionKey {
@@ -218,14 +234,11 @@ fn process(
         })
         .collect();
     let trusted = partner_certificates(store, *scope, partner)?;
-    let config = InboundConfig {
-        decryption_keys: &decryption,
-        trusted_signers: &trusted,
-        require_signature: partner.settings.require_signed,
-        require_encryption: partner.settings.require_encrypted,
-        mic_choice: options.mic_choice,
-        limits: InboundLimits::new().with_max_decompressed_total(decompression_budget),
-    };
+    let config = InboundConfig::new(options.crypto, &decryption, &trusted)
+        .with_require_signature(partner.settings.require_signed)
+        .with_require_encryption(partner.settings.require_encrypted)
+        .with_mic_choice(options.mic_choice)
+        .with_limits(InboundLimits::new().with_max_decompressed_total(decompression_budget));
     let verdict = match parse_inbound(headers, body, &config) {
         Ok(inbound) => match cem_document(&inbound) {
             None => Verdict::Accept {
@@ -309,6 +322,7 @@ fn process(
         }
     };
     answer_mdn(
+        options.crypto,
         store,
         route,
         envelope,

@@ -3,6 +3,7 @@
 //! the HTTP with reqwest, and records every outcome. Several workers (in one process or many)
 //! share the queue; a job whose worker died is claimed again when its lease runs out.
 
+use as2_core::crypto::CryptoProvider;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,14 +52,16 @@ pub struct WorkerConfig {
     pub destinations: DestinationPolicy,
 }
 
-impl Default for WorkerConfig {
-    fn default() -> Self {
+impl WorkerConfig {
+    /// The defaults, with `crypto`.
+    #[must_use]
+    pub fn new(crypto: &'static CryptoProvider) -> Self {
         Self {
             concurrency: 4,
             poll_interval: Duration::from_millis(500),
             lease: Duration::from_secs(300),
             shutdown_grace: Duration::from_secs(20),
-            outbound: OutboundConfig::default(),
+            outbound: OutboundConfig::new(crypto),
             destinations: DestinationPolicy::strict(),
         }
     }

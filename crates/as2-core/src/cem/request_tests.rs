@@ -14,7 +14,14 @@ fn at(secs: u64) -> SystemTime {
 }
 
 fn cert(subject: &str) -> Certificate {
-    generate_self_signed(test_key(), subject, Duration::from_secs(86_400)).unwrap()
+    generate_self_signed(
+        crate::testutil::P,
+        test_key(),
+        subject,
+        crate::testutil::now(),
+        Duration::from_secs(86_400),
+    )
+    .unwrap()
 }
 
 fn sample() -> CemRequest {
@@ -44,7 +51,7 @@ fn sample() -> CemRequest {
 #[test]
 fn round_trip() {
     let req = sample();
-    let built = build_request(&req).unwrap();
+    let built = build_request(crate::testutil::P, &req).unwrap();
     assert_eq!(classify(&built.content_type), Some(CemKind::Request));
     assert_eq!(
         kind_of(&built.content_type, &built.body).unwrap(),
@@ -499,7 +506,7 @@ fn build_refuses_what_a_partner_would_reject() {
     for (edit, needle) in cases {
         let mut r = base.clone();
         edit(&mut r);
-        let e = build_request(&r).unwrap_err();
+        let e = build_request(crate::testutil::P, &r).unwrap_err();
         assert!(
             e.to_string().contains(needle),
             "{e} should contain {needle:?}"

@@ -202,5 +202,10 @@ pub fn parse_mdn_with_limits(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 #[path = "parse_tests.rs"]
 mod tests;

@@ -34,10 +34,8 @@ fn header_line_bomb_is_refused_by_the_budget() {
     let lines = b"a:\n".repeat(1 << 10);
     let bomb = cms::compress_repeated(&lines, 32 << 10).unwrap();
     assert!(bomb.len() < 150_000, "{} bytes", bomb.len());
-    let cfg = InboundConfig {
-        limits: InboundLimits::new().with_max_decompressed_total(4 << 20),
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[])
+        .with_limits(InboundLimits::new().with_max_decompressed_total(4 << 20));
     let started = Instant::now();
     let err = parse_inbound(&as2_headers(COMPRESSED), &bomb, &cfg).unwrap_err();
     assert!(
@@ -58,8 +56,12 @@ fn header_line_bomb_is_refused_by_the_budget() {
     );
     // Within the budget (the 1 GiB default), the header block is beyond the MIME limits, so
     // it is never parsed into lines: the inflated bytes are at most a bare payload.
-    let inbound =
-        parse_inbound(&as2_headers(COMPRESSED), &bomb, &InboundConfig::default()).unwrap();
+    let inbound = parse_inbound(
+        &as2_headers(COMPRESSED),
+        &bomb,
+        &InboundConfig::new(crate::testutil::P, &[], &[]),
+    )
+    .unwrap();
     assert!(inbound.payload_entity.headers().is_empty());
     assert_eq!(inbound.payload.len(), 96 << 20);
 }
@@ -82,9 +84,9 @@ fn nested_bomb_is_refused_by_the_total_budget() {
     .concat();
     let outer = cms::compress(&outer_entity).unwrap();
     let both = (inner_entity.len() + outer_entity.len()) as u64;
-    let cfg = |total: u64| InboundConfig {
-        limits: InboundLimits::new().with_max_decompressed_total(total),
-        ..InboundConfig::default()
+    let cfg = |total: u64| {
+        InboundConfig::new(crate::testutil::P, &[], &[])
+            .with_limits(InboundLimits::new().with_max_decompressed_total(total))
     };
     let headers = as2_headers(COMPRESSED);
     let inbound = parse_inbound(&headers, &outer, &cfg(both)).unwrap();
@@ -111,10 +113,8 @@ fn signed_body(header_lines: usize, header_value_len: usize, extra_parts: usize)
 const SIGNED: &str = "multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b";
 
 fn parse_signed(body: &[u8], mime: MimeLimits) -> Result<InboundMessage> {
-    let cfg = InboundConfig {
-        limits: InboundLimits::new().with_mime(mime),
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[])
+        .with_limits(InboundLimits::new().with_mime(mime));
     parse_inbound(&as2_headers(SIGNED), body, &cfg)
 }
 
@@ -162,10 +162,8 @@ fn parts_are_bounded() {
 fn payload_entity_keeps_the_limits() {
     let entity = "Content-Type: multipart/related; boundary=b\r\n\r\n--b\r\n\r\n1\r\n--b\r\n\r\n2\r\n--b--\r\n";
     let compressed = cms::compress(entity.as_bytes()).unwrap();
-    let cfg = InboundConfig {
-        limits: InboundLimits::new().with_mime(MimeLimits::new().with_max_parts(1)),
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[])
+        .with_limits(InboundLimits::new().with_mime(MimeLimits::new().with_max_parts(1)));
     let inbound = parse_inbound(&as2_headers(COMPRESSED), &compressed, &cfg).unwrap();
     let err = inbound.payload_entity.parts().unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MultipartParts), "{err}");
@@ -177,10 +175,7 @@ fn payload_entity_keeps_the_limits() {
 fn an_unencrypted_bomb_is_refused_before_inflating_when_encryption_is_required() {
     let lines = b"a:\n".repeat(1 << 10);
     let bomb = cms::compress_repeated(&lines, 32 << 10).unwrap();
-    let cfg = InboundConfig {
-        require_encryption: true,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[]).with_require_encryption(true);
     let started = Instant::now();
     let err = parse_inbound(&as2_headers(COMPRESSED), &bomb, &cfg).unwrap_err();
     assert!(matches!(err, Error::InsufficientSecurity(_)), "{err}");
