@@ -46,7 +46,7 @@
 //! let trusted = [cert.clone()];
 //! let cfg = message::InboundConfig::new(provider, &keys, &trusted);
 //! let inbound = message::parse_inbound(&headers, &built.body, &cfg)?;
-//! assert_eq!(inbound.payload, b"UNB+...");
+//! assert_eq!(&inbound.payload[..], b"UNB+...");
 //!
 //! // answer with a signed MDN, and check it on the sending side
 //! let mut params = mdn::MdnParams::new(provider, "partner", "acme", &built.message_id, mdn::MdnDisposition::Processed);

@@ -8,7 +8,7 @@ use crate::crypto::{ContentEncryption, CryptoProvider, oids};
 use crate::error::{Error, Result};
 use crate::mime::encoding::decode_cow;
 use crate::mime::{
-    ContentType, Entity, Headers, SharedBytes, canonicalize_crlf, canonicalize_headers,
+    ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers,
 };
 
 /// Our keys, the partner's certificates and the policy: [`InboundConfig::new`], then the
@@ -106,8 +106,9 @@ pub struct InboundMessage {
     pub payload_entity: Entity,
     /// The payload with its transfer encoding removed: a view of the payload entity's
     /// buffer when that encoding is the identity (binary), so not a second copy. Reads as
-    /// `&[u8]`; [`SharedBytes::into_vec`] for an owned `Vec<u8>`.
-    pub payload: SharedBytes,
+    /// `&[u8]`; `Vec::from(payload)` for an owned `Vec<u8>` (no copy when nothing else
+    /// shares the buffer).
+    pub payload: bytes::Bytes,
     /// The content encryption used, if encrypted.
     pub encryption: Option<ContentEncryption>,
     /// The verified signature, if signed.
