@@ -322,7 +322,7 @@ async fn unsigned_or_badly_signed_mdns_never_change_a_message() -> Result<()> {
         .to_owned();
 
     // a stranger answers "failed" without a signature, then with their own signature
-    let refusal = MdnDisposition::from_error(&as2_core::Error::Decryption);
+    let refusal = MdnDisposition::from(&as2_core::Error::Decryption);
     let unsigned = build_mdn(&MdnParams::new(
         &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         "PARTNER-X",

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use as2_core::cms::{DecryptionKey, SignOptions};
 use as2_core::crypto::{DigestAlgorithm, MicAlgStyle};
-use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
+use as2_core::mdn::{MdnDisposition, MdnParams, Modifier, build_mdn};
 use as2_core::message::{Envelope, InboundConfig, Mic, Signer, parse_inbound};
 use serde_json::json;
 
@@ -193,10 +193,10 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
             })
         }
         Err(e) => {
-            let disposition = e.disposition();
-            let field = disposition.disposition_field();
+            let disposition = MdnDisposition::from(&e);
+            let field = disposition.to_field();
             if let (Some(p), Some(env)) = (a.mdn_out, &envelope) {
-                write_mdn(p, env, &own, MdnDisposition::from_error(&e), None)?;
+                write_mdn(p, env, &own, disposition.clone(), None)?;
             }
             let json = json!({
                 "ok": false,
@@ -204,8 +204,8 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
                 "as2_to": envelope.as_ref().map(|e| e.as2_to.clone()),
                 "message_id": cap.headers.get("message-id"),
                 "disposition": field,
-                "disposition_modifier": disposition.modifier(),
-                "exit_code": exit::for_disposition(disposition),
+                "disposition_modifier": disposition.modifier().map(Modifier::as_str),
+                "exit_code": exit::for_disposition(&disposition),
                 "error": e.to_string(),
                 "key_certificate_stand_in": own.stand_in,
             });
@@ -213,7 +213,7 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
             Ok(Outcome {
                 json,
                 text,
-                code: exit::for_disposition(disposition),
+                code: exit::for_disposition(&disposition),
             })
         }
     }

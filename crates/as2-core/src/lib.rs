@@ -94,4 +94,5 @@ pub mod pem;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Disposition, Error, Limit, Result};
+pub use error::{Error, IntegrityError, Limit, Result};
+pub use mdn::{MdnDisposition, Modifier};

@@ -7,8 +7,7 @@ use std::net::IpAddr;
 
 use as2_core::cms::DecryptionKey;
 use as2_core::crypto::{CryptoProvider, MicAlgStyle};
-use as2_core::error::Disposition;
-use as2_core::mdn::MdnDisposition;
+use as2_core::mdn::{MdnDisposition, Modifier};
 use as2_core::message::{
     Envelope, InboundConfig, InboundLimits, InboundMessage, MicChoice, parse_inbound,
 };
@@ -313,12 +312,7 @@ fn process(
                 &error,
                 existing.as_ref(),
             )?;
-            (
-                message,
-                MdnDisposition::from_error(&error),
-                None,
-                authenticated,
-            )
+            (message, MdnDisposition::from(&error), None, authenticated)
         }
     };
     answer_mdn(
@@ -489,7 +483,7 @@ fn reject(
     existing: Option<&Message>,
 ) -> Result<Message, ProcessError> {
     let failure = MessageError {
-        kind: error_kind(error.disposition()),
+        kind: error_kind(&MdnDisposition::from(error)),
         sentence: error.to_string(),
     };
     let scope = route.scope;
@@ -542,15 +536,17 @@ fn mdn_mode(envelope: &Envelope) -> MdnMode {
 }
 
 /// The message's error kind for a codec failure.
-pub fn error_kind(disposition: Disposition) -> ErrorKind {
-    match disposition {
-        Disposition::DecryptionFailed => ErrorKind::DecryptionFailed,
-        Disposition::AuthenticationFailed => ErrorKind::AuthenticationFailed,
-        Disposition::IntegrityCheckFailed => ErrorKind::IntegrityCheckFailed,
-        Disposition::InsufficientMessageSecurity => ErrorKind::InsufficientSecurity,
-        Disposition::UnsupportedFormat
-        | Disposition::UnsupportedMicAlgorithms
-        | Disposition::DecompressionFailed => ErrorKind::MalformedMessage,
+pub fn error_kind(disposition: &MdnDisposition) -> ErrorKind {
+    match disposition.modifier() {
+        Some(Modifier::DecryptionFailed) => ErrorKind::DecryptionFailed,
+        Some(Modifier::AuthenticationFailed) => ErrorKind::AuthenticationFailed,
+        Some(Modifier::IntegrityCheckFailed) => ErrorKind::IntegrityCheckFailed,
+        Some(Modifier::InsufficientMessageSecurity) => ErrorKind::InsufficientSecurity,
+        Some(
+            Modifier::UnsupportedFormat
+            | Modifier::UnsupportedMicAlgorithms
+            | Modifier::DecompressionFailed,
+        ) => ErrorKind::MalformedMessage,
         _ => ErrorKind::Unexpected,
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::*;
 use crate::cert::{Certificate, generate_self_signed};
 use crate::crypto::test_key;
-use crate::error::{Disposition, Error};
+use crate::error::Error;
 use crate::mime::{Entity, Headers};
 
 fn at(secs: u64) -> SystemTime {
@@ -252,7 +252,10 @@ fn parse_edited(from: &str, to: &str) -> crate::Result<CemRequest> {
 fn assert_cem_error(result: crate::Result<CemRequest>, needles: &[&str]) {
     let e = result.unwrap_err();
     assert!(matches!(e, Error::Cem(_)), "{e:?}");
-    assert_eq!(e.disposition(), Disposition::UnexpectedProcessingError);
+    assert_eq!(
+        crate::MdnDisposition::from(&e).modifier(),
+        Some(&crate::Modifier::UnexpectedProcessingError)
+    );
     let msg = e.to_string();
     for n in needles {
         assert!(msg.contains(n), "{msg:?} should contain {n:?}");

@@ -12,7 +12,6 @@ use crate::cert::generate_self_signed;
 use crate::cms::enveloped::encode_enveloped_cbc;
 use crate::cms::{EncryptOptions, decrypt, encrypt};
 use crate::crypto::{DigestAlgorithm, test_key};
-use crate::error::Disposition;
 
 fn cert(cn: &str) -> Certificate {
     generate_self_signed(
@@ -62,7 +61,10 @@ fn seventeen_recipients_are_refused() {
             ),
             "{algorithm:?}: {err}"
         );
-        assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::UnsupportedFormat)
+        );
     }
 }
 
@@ -197,7 +199,10 @@ fn substitute_key_that_decrypts_is_still_a_decryption_failure() {
             decrypt(crate::testutil::P, &forged, &keys).unwrap_err()
         });
         assert!(matches!(err, Error::Decryption), "{alg:?}: {err}");
-        assert_eq!(err.disposition(), Disposition::DecryptionFailed);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::DecryptionFailed)
+        );
         // and with random substitutes (a valid padding about once in 256; over the four
         // ciphers most likely at least once): always the same failure
         for _ in 0..256 {
@@ -245,5 +250,8 @@ fn substitute_key_never_reaches_mime_parsing() {
     let forged = encode_enveloped_cbc(alg, &cek, &iv, &garbage, content).unwrap();
     let err = with_substitute(&cek, || parse_inbound(&headers, &forged, &cfg)).unwrap_err();
     assert!(matches!(err, Error::Decryption), "{err}");
-    assert_eq!(err.disposition(), Disposition::DecryptionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecryptionFailed)
+    );
 }

@@ -19,7 +19,7 @@ use crate::crypto::{
     CryptoProvider, DigestAlgorithm, PrivateKeyOps, SignatureScheme, oids,
     parse_signature_algorithm, rsa_verify, rsa_verify_prehashed,
 };
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, IntegrityError, Limit, Result};
 
 /// The most signers a SignedData may have; more is [`Error::LimitExceeded`]
 /// ([`Limit::CmsSigners`]).
@@ -412,7 +412,7 @@ fn verify_one(
     let md = OctetString::from_der(&md.to_der()?)?;
     let index = digests
         .position(digest, md.as_bytes())
-        .ok_or_else(|| Error::Integrity("content digest does not match the signature".into()))?;
+        .ok_or(Error::Integrity(IntegrityError::ContentDigestMismatch))?;
     rsa_verify(public, alg, digest, &attrs.to_der()?, sig)?;
     let signing_time = find_attr(attrs, oids::ATTR_SIGNING_TIME)
         .and_then(|a| a.to_der().ok())
@@ -557,7 +557,10 @@ mod tests {
             ),
             "{err}"
         );
-        assert_eq!(err.disposition(), crate::Disposition::UnsupportedFormat);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::UnsupportedFormat)
+        );
     }
 
     /// Every candidate is hashed once per algorithm, whatever the signers and certificates.

@@ -61,7 +61,7 @@ fn round_trip_signed_and_unsigned() {
         "us",
         "them",
         "<abc@x>",
-        MdnDisposition::from_error(&Error::Decryption),
+        MdnDisposition::from(&Error::Decryption),
     );
     let built = build_mdn(&p).unwrap();
     let parsed = parse_mdn(&Headers::from_pairs(built.headers), &built.body, &[]).unwrap();

@@ -7,9 +7,7 @@ use crate::cms::{self, DecompressionBudget, DecryptionKey, VerifiedSignature};
 use crate::crypto::{ContentEncryption, CryptoProvider, oids};
 use crate::error::{Error, Result};
 use crate::mime::encoding::decode_cow;
-use crate::mime::{
-    ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers,
-};
+use crate::mime::{ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers};
 
 /// Our keys, the partner's certificates and the policy: [`InboundConfig::new`], then the
 /// `with_*` setters.

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::error::{Disposition, Limit};
+use crate::error::Limit;
 use crate::mime::MimeLimits;
 
 /// The HTTP headers of an AS2 request with this content type.
@@ -48,7 +48,10 @@ fn header_line_bomb_is_refused_by_the_budget() {
         ),
         "{err}"
     );
-    assert_eq!(err.disposition(), Disposition::DecompressionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecompressionFailed)
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -94,7 +97,10 @@ fn nested_bomb_is_refused_by_the_total_budget() {
     assert!((inner_entity.len() as u64) < both - 1 && (outer_entity.len() as u64) < both - 1);
     let err = parse_inbound(&headers, &outer, &cfg(both - 1)).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::DecompressedBytes), "{err}");
-    assert_eq!(err.disposition(), Disposition::DecompressionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecompressionFailed)
+    );
 }
 
 /// A `multipart/signed` body whose signed part has `header_lines` extra header lines,
@@ -123,7 +129,10 @@ fn header_lines_are_bounded() {
     // 1,001 extra lines: over the default of 1,000
     let err = parse_signed(&signed_body(1_001, 1, 0), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MimeHeaderLines), "{err}");
-    assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::UnsupportedFormat)
+    );
     // configured: 3 lines (the signed part has 1 + 1 + 1 with one extra)
     let three = MimeLimits::new().with_max_header_lines(3);
     let err = parse_signed(&signed_body(2, 1, 0), three).unwrap_err();
@@ -137,7 +146,10 @@ fn header_lines_are_bounded() {
 fn header_block_size_is_bounded() {
     let err = parse_signed(&signed_body(0, 64 << 10, 0), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MimeHeaderBytes), "{err}");
-    assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::UnsupportedFormat)
+    );
     let small = MimeLimits::new().with_max_header_bytes(100);
     let err = parse_signed(&signed_body(0, 100, 0), small).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MimeHeaderBytes), "{err}");
@@ -150,7 +162,10 @@ fn parts_are_bounded() {
     // 2 + 999 parts: over the default of 1,000
     let err = parse_signed(&signed_body(0, 1, 999), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MultipartParts), "{err}");
-    assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::UnsupportedFormat)
+    );
     let err = parse_signed(&signed_body(0, 1, 998), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), None, "{err}");
     let err = parse_signed(&signed_body(0, 1, 0), MimeLimits::new().with_max_parts(1)).unwrap_err();

@@ -131,15 +131,18 @@ fn tampered_and_policy() {
     let cfg = InboundConfig::new(crate::testutil::P, &[], &trusted).with_require_encryption(true);
     let err = parse_inbound(&headers, &built.body, &cfg).unwrap_err();
     assert_eq!(
-        err.disposition(),
-        crate::Disposition::InsufficientMessageSecurity
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::InsufficientMessageSecurity)
     );
     let cfg = InboundConfig::new(crate::testutil::P, &[], &trusted);
     let mut body = built.body.clone();
     let pos = crate::mime::find(&body, b"hello").unwrap();
     body[pos] = b'j';
     let err = parse_inbound(&headers, &body, &cfg).unwrap_err();
-    assert_eq!(err.disposition(), crate::Disposition::IntegrityCheckFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::IntegrityCheckFailed)
+    );
     // wrong decryption key: uniform decryption failure
     let other_key = rsa::PrivateKey::new(&mut rand::rng(), 2048).unwrap();
     let mut m = OutboundMessage::new(crate::testutil::P, "a", "b", b"x", "text/plain");
@@ -155,7 +158,10 @@ fn tampered_and_policy() {
     let cfg = InboundConfig::new(crate::testutil::P, &keys, &[]);
     let err = parse_inbound(&Headers::from_pairs(built.headers), &built.body, &cfg).unwrap_err();
     assert!(matches!(err, Error::Decryption));
-    assert_eq!(err.disposition(), crate::Disposition::DecryptionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecryptionFailed)
+    );
 }
 
 /// Split a capture (HTTP headers, blank line, body) into headers and body.

@@ -210,9 +210,7 @@ impl Entity {
     /// An undecodable body.
     pub fn decoded_body_shared(&self) -> Result<Bytes> {
         Ok(match self.decoded_body_cow()? {
-            Cow::Borrowed(_) => {
-                self.buf.slice(self.body_start..self.range.end)
-            }
+            Cow::Borrowed(_) => self.buf.slice(self.body_start..self.range.end),
             Cow::Owned(v) => Bytes::from(v),
         })
     }
@@ -254,13 +252,7 @@ impl Entity {
         let base = self.body_start;
         split_multipart_ranges(self.body(), boundary, self.limits.max_parts)?
             .into_iter()
-            .map(|r| {
-                Self::parse_in(
-                    self.buf.clone(),
-                    base + r.start..base + r.end,
-                    &self.limits,
-                )
-            })
+            .map(|r| Self::parse_in(self.buf.clone(), base + r.start..base + r.end, &self.limits))
             .collect()
     }
 
