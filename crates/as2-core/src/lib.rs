@@ -12,11 +12,19 @@
 //! * receiving: [`message::Envelope::from_headers`] reads who sent what (enough to address
 //!   an error MDN), then [`message::parse_inbound`] decrypts, decompresses and verifies in
 //!   whatever nesting the sender chose and computes the MIC to return; any failure is an
-//!   [`Error`] whose [`Error::disposition`] is the MDN modifier to report;
+//!   [`Error`], and `MdnDisposition::from(&error)` is the [`MdnDisposition`] to report (the
+//!   one place that picks an RFC 4130 [`Modifier`]);
 //! * receipts: [`mdn::build_mdn`] builds a (signed) MDN, [`mdn::parse_mdn`] parses and
 //!   verifies one, and [`mdn::ParsedMdn::check`] matches it against the message sent;
 //! * certificate exchange: [`cem`] builds and validates CEM requests and responses, the
 //!   payloads partners use to roll over certificates.
+//!
+//! Nor does it read a clock or draw randomness of its own: the caller passes the time
+//! ([`cms::SignOptions::new`], [`cert::generate_self_signed`]) and a [`CryptoProvider`]
+//! (randomness and the private-key implementation, the rustls shape) to every operation that
+//! needs one. [`crypto::rust_crypto::DEFAULT_PROVIDER`] is the built-in RustCrypto provider;
+//! `as2_crypto_aws_lc::DEFAULT_PROVIDER` the faster one the platform's binaries choose. There
+//! is no process-wide default. `clippy.toml` turns this rule into a lint.
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
@@ -80,12 +88,14 @@
 //! [`Error::Decryption`]. The crate guarantees no more than `rsa` 0.10 does; public-key
 //! operations (verification, encryption) handle public data and are not constant time.
 //! `rsa` 0.10 is several times slower than OpenSSL or aws-lc-rs for private-key operations.
+#![warn(missing_docs)]
 
+// Modules: public where they group what an embedder uses together, private otherwise.
 pub mod cem;
 pub mod cert;
 pub mod cms;
 pub mod crypto;
-pub mod error;
+mod error;
 pub mod keys;
 pub mod mdn;
 pub mod message;
@@ -94,5 +104,17 @@ pub mod pem;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Error, IntegrityError, Limit, Result};
-pub use mdn::{MdnDisposition, Modifier};
+// The public interface is:
+pub use crate::crypto::CryptoProvider;
+pub use crate::error::{Error, IntegrityError, Limit, Result};
+pub use crate::mdn::{MdnDisposition, Modifier};
+
+// Foreign crates whose types appear in the public interface, re-exported on purpose so an
+// embedder names the same versions (listed in Cargo.toml,
+// `[package.metadata.cargo_check_external_types]`, and checked by `tests/public_api.rs`):
+// `bytes::Bytes` (payloads), `rsa::{PrivateKey, PublicKey}` (keys), `x509_cert::Certificate`
+// (`cert::Certificate::x509`), `der` and `spki` (OIDs, algorithm identifiers, ASN.1 errors),
+// `zeroize::Zeroizing` (unwrapped content keys) and the `cms` ASN.1 types
+// (`cms::parse_content_info`), here as `cms_asn1` beside our own `cms` module.
+pub use ::cms as cms_asn1;
+pub use {bytes, der, rsa, spki, x509_cert, zeroize};
