@@ -197,7 +197,7 @@ enum SignedSource {
 /// inflates from one shared budget, and every MIME entity is parsed within the MIME limits.
 ///
 /// # Errors
-/// Any [`Error`]; its [`Error::disposition`] is what the MDN reports. Address an error MDN
+/// Any [`Error`]; `MdnDisposition::from(&error)` is what the MDN reports. Address an error MDN
 /// with [`Envelope::from_headers`].
 pub fn parse_inbound(
     headers: &Headers,
