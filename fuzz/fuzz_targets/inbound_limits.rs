@@ -7,7 +7,7 @@
 
 use as2_core::message::{InboundConfig, InboundLimits, parse_inbound};
 use as2_core::mime::{Entity, Headers, MimeLimits};
-use as2_core::{Disposition, Error, Limit, cms};
+use as2_core::{Error, Limit, MdnDisposition, Modifier, cms};
 use libfuzzer_sys::fuzz_target;
 
 const COMPRESSED: &str = "application/pkcs7-mime; smime-type=compressed-data";
@@ -86,10 +86,8 @@ fuzz_target!(|data: &[u8]| {
         ("Content-Type", COMPRESSED),
         ("Content-Transfer-Encoding", "binary"),
     ]);
-    let cfg = InboundConfig {
-        limits,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, &[], &[])
+        .with_limits(limits);
     let budget = limits.max_decompressed_total;
     match parse_inbound(&headers, &body, &cfg) {
         Ok(m) => {
@@ -105,7 +103,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e @ Error::LimitExceeded { limit, max }) => {
             let expected = match limit {
                 Limit::DecompressedBytes => {
-                    assert_eq!(e.disposition(), Disposition::DecompressionFailed);
+                    assert_eq!(
+                        MdnDisposition::from(&e),
+                        MdnDisposition::Error(Modifier::DecompressionFailed)
+                    );
                     budget
                 }
                 Limit::MimeHeaderLines => limits.mime.max_header_lines as u64,

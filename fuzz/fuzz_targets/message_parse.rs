@@ -16,12 +16,12 @@ fuzz_target!(|data: &[u8]| {
         certificate: &f.cert,
         key: f.key.as_ref(),
     }];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: std::slice::from_ref(&f.cert),
-        limits: as2_core::message::InboundLimits::new().with_max_decompressed_total(1 << 20),
-        ..Default::default()
-    };
+    let cfg = InboundConfig::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &keys,
+        std::slice::from_ref(&f.cert),
+    )
+    .with_limits(as2_core::message::InboundLimits::new().with_max_decompressed_total(1 << 20));
     if let Ok(m) = parse_inbound(&headers, body, &cfg) {
         let _ = m.filename();
         let _ = m.safe_filename();

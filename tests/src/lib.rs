@@ -146,6 +146,7 @@ impl Platform {
                     inbox: Some(Arc::new(Inbox::open(&inbox)?)),
                     mic_choice: as2_core::message::MicChoice::SignatureDigest,
                     cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
+                    crypto: &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
                 },
                 options.limits,
             ),
@@ -162,10 +163,10 @@ impl Platform {
                 poll_interval: Duration::from_millis(50),
                 outbound: OutboundConfig {
                     async_mdn_urls: PublicAs2Urls::new(live_as2_url.clone(), Some(as2_url.clone())),
-                    ..OutboundConfig::default()
+                    ..OutboundConfig::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER)
                 },
                 destinations: destinations.clone(),
-                ..WorkerConfig::default()
+                ..WorkerConfig::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER)
             },
             metrics,
         )?;

@@ -37,9 +37,16 @@ pub struct Identity {
 
 /// A new identity `CN=name`, valid for a day.
 pub fn identity(name: &str) -> Identity {
-    let key = keys::generate_rsa_key(2048).unwrap();
-    let cert = cert::generate_self_signed(&key, &format!("CN={name}"), Duration::from_secs(86_400))
-        .unwrap();
+    let key =
+        keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048).unwrap();
+    let cert = cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &key,
+        &format!("CN={name}"),
+        std::time::SystemTime::now(),
+        Duration::from_secs(86_400),
+    )
+    .unwrap();
     let key_pem = keys::private_key_to_pem(&key).unwrap().as_bytes().to_vec();
     Identity {
         key: Box::new(key),

@@ -197,17 +197,21 @@ async fn exchange(db: TestDb) -> Result<()> {
     )?;
     let broken = b"--b1\r\nContent-Type: application/ediint-cert-exchange+xml\r\nContent-ID: <x>\r\n\r\n<EDIINTCertificateExchangeRequest requestId=\"1\"><oops>\r\n--b1--\r\n";
     let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         "TENANT-A",
         "TENANT-B",
         broken,
         "multipart/related; boundary=\"b1\"; type=\"application/ediint-cert-exchange+xml\"",
     );
-    out.signer = Some(Signer {
-        certificate: &a_cert,
-        key: &a_key,
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&b_cert], EncryptOptions::default()));
+    out.signer = Some(Signer::new(
+        &a_cert,
+        &a_key,
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&b_cert],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@tenant-a.example".into());
     let disposition = p.post_as2(build_outbound(&out)?).await?;
     ensure!(

@@ -31,13 +31,22 @@ use as2_store::{Scope, Store};
 /// `receiver`), asking for a signed sync MDN.
 fn build(from: &str, to: &str, sender: &Identity, receiver: &Identity) -> BuiltMessage {
     let payload = format!("ISA*00*from {from} to {to}~");
-    let mut out = OutboundMessage::new(from, to, payload.as_bytes(), "application/edi-x12");
-    out.signer = Some(Signer {
-        certificate: &sender.cert,
-        key: sender.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&receiver.cert], EncryptOptions::default()));
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        from,
+        to,
+        payload.as_bytes(),
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &sender.cert,
+        sender.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&receiver.cert],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@example".into());
     out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
     as2_core::message::build_outbound(&out).expect("build")
@@ -378,12 +387,18 @@ async fn async_mdns_are_admitted_like_messages() -> Result<()> {
         None,
     )?;
     // signed by the partner, as we asked: only the admission is in question here
-    let mut params = MdnParams::new("MDN-PARTNER", "MDN-US", original, MdnDisposition::Processed);
-    params.signer = Some(Signer {
-        certificate: &them.cert,
-        key: them.key.as_ref(),
-        options: SignOptions::default(),
-    });
+    let mut params = MdnParams::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "MDN-PARTNER",
+        "MDN-US",
+        original,
+        MdnDisposition::Processed,
+    );
+    params.signer = Some(Signer::new(
+        &them.cert,
+        them.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
     let mdn = build_mdn(&params)?;
     let gateway = format!("http://{}", p.gateway_addr);
     let post_mdn = |path: &str, auth: Option<&str>| {

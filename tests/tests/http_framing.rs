@@ -25,17 +25,21 @@ async fn chunked_body_with_expect_continue_is_received() -> Result<()> {
     );
     let payload = b"ISA*00*chunked~".repeat(500);
     let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         "FRAMING-PARTNER",
         "FRAMING-US",
         &payload,
         "application/edi-x12",
     );
-    out.signer = Some(Signer {
-        certificate: &partner.cert,
-        key: partner.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&us.cert], EncryptOptions::default()));
+    out.signer = Some(Signer::new(
+        &partner.cert,
+        partner.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&us.cert],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@partner.example".into());
     let built = build_outbound(&out)?;
 

@@ -221,13 +221,22 @@ async fn an_async_mdn_to_loopback_is_never_posted_and_the_payload_is_private() -
         "https://partner.example/as2",
     );
     let payload = b"ISA*00*async mdn~".to_vec();
-    let mut out = OutboundMessage::new("SSRF-PARTNER", "SSRF-US", &payload, "application/edi-x12");
-    out.signer = Some(Signer {
-        certificate: &partner.cert,
-        key: partner.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&us.cert], EncryptOptions::default()));
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "SSRF-PARTNER",
+        "SSRF-US",
+        &payload,
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &partner.cert,
+        partner.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&us.cert],
+        EncryptOptions::default(),
+    ));
     out.filename = Some("po.edi".into());
     out.mdn_to = Some("as2@partner.example".into());
     out.receipt_delivery_option = Some(format!("http://localhost:{}/mdn", server.port));

@@ -49,13 +49,22 @@ async fn send_raw(
     recipient: &Certificate,
 ) -> Result<String> {
     let payload = format!("UNB+UNOA:2+A+B+{n}'").into_bytes();
-    let mut out = OutboundMessage::new("TENANT-A", "TENANT-B", &payload, "application/edifact");
-    out.signer = Some(Signer {
-        certificate: &signer.certificate,
-        key: signer.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![recipient], EncryptOptions::default()));
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "TENANT-A",
+        "TENANT-B",
+        &payload,
+        "application/edifact",
+    );
+    out.signer = Some(Signer::new(
+        &signer.certificate,
+        signer.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![recipient],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@tenant-a.example".into());
     p.post_as2(build_outbound(&out)?).await
 }

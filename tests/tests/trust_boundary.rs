@@ -92,13 +92,22 @@ fn message<'a>(
     signer: Option<&'a Identity>,
     encrypt_to: Option<&'a Identity>,
 ) -> OutboundMessage<'a> {
-    let mut out = OutboundMessage::new("TB-PARTNER", "TB-US", payload, "application/edi-x12");
-    out.signer = signer.map(|s| Signer {
-        certificate: &s.cert,
-        key: s.key.as_ref(),
-        options: SignOptions::default(),
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "TB-PARTNER",
+        "TB-US",
+        payload,
+        "application/edi-x12",
+    );
+    out.signer = signer.map(|s| {
+        Signer::new(
+            &s.cert,
+            s.key.as_ref(),
+            SignOptions::new(std::time::SystemTime::now()),
+        )
     });
-    out.encryption = encrypt_to.map(|us| (vec![&us.cert], EncryptOptions::default()));
+    out.encryption = encrypt_to
+        .map(|us| as2_core::message::Encryption::new(vec![&us.cert], EncryptOptions::default()));
     out.mdn_to = Some("as2@partner.example".into());
     out
 }
@@ -313,14 +322,26 @@ async fn unsigned_or_badly_signed_mdns_never_change_a_message() -> Result<()> {
         .to_owned();
 
     // a stranger answers "failed" without a signature, then with their own signature
-    let refusal = MdnDisposition::from_error(&as2_core::Error::Decryption);
-    let unsigned = build_mdn(&MdnParams::new("PARTNER-X", &us, original, refusal.clone()))?;
-    let mut forged = MdnParams::new("PARTNER-X", &us, original, refusal);
-    forged.signer = Some(Signer {
-        certificate: &stranger.cert,
-        key: stranger.key.as_ref(),
-        options: SignOptions::default(),
-    });
+    let refusal = MdnDisposition::from(&as2_core::Error::Decryption);
+    let unsigned = build_mdn(&MdnParams::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "PARTNER-X",
+        &us,
+        original,
+        refusal.clone(),
+    ))?;
+    let mut forged = MdnParams::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "PARTNER-X",
+        &us,
+        original,
+        refusal,
+    );
+    forged.signer = Some(Signer::new(
+        &stranger.cert,
+        stranger.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
     let forged = build_mdn(&forged)?;
     for (case, mdn) in [("unsigned", &unsigned), ("signed by a stranger", &forged)] {
         let (status, text) = post_mdn(&p, mdn, "PARTNER-X", &us).await?;
@@ -352,15 +373,21 @@ async fn unsigned_or_badly_signed_mdns_never_change_a_message() -> Result<()> {
     let scope = p.scope_of(&p.key_a).await?;
     let row_id = id.parse().map_err(|_| anyhow::anyhow!("message id"))?;
     let sent_mic = p.db.store.messages().get(scope, row_id)?.mic;
-    let mut genuine = MdnParams::new("PARTNER-X", &us, original, MdnDisposition::Processed);
+    let mut genuine = MdnParams::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "PARTNER-X",
+        &us,
+        original,
+        MdnDisposition::Processed,
+    );
     genuine.mic = sent_mic
         .as_deref()
         .and_then(|m| as2_core::message::Mic::parse(m).ok());
-    genuine.signer = Some(Signer {
-        certificate: &partner.cert,
-        key: partner.key.as_ref(),
-        options: SignOptions::default(),
-    });
+    genuine.signer = Some(Signer::new(
+        &partner.cert,
+        partner.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
     let (status, text) = post_mdn(&p, &build_mdn(&genuine)?, "PARTNER-X", &us).await?;
     ensure!(status == 200, "the genuine MDN: {status} {text}");
     let now = p.get(&p.key_a, &format!("/v1/messages/{id}")).await?["data"].clone();
@@ -371,18 +398,21 @@ async fn unsigned_or_badly_signed_mdns_never_change_a_message() -> Result<()> {
 /// A CEM request offering `new` for every usage, from `TB-PARTNER`.
 fn cem_request(new: &Identity) -> Result<as2_core::cem::BuiltCem> {
     let respond_by = std::time::SystemTime::now() + Duration::from_secs(3600);
-    Ok(build_request(&CemRequest {
-        request_id: "takeover-1".into(),
-        sender_as2_id: "TB-PARTNER".into(),
-        message_originated: std::time::SystemTime::now(),
-        requests: vec![TrustRequest::new(
-            new.cert.clone(),
-            vec![CertUsage::KeyEncipherment, CertUsage::DigitalSignature],
-            respond_by,
-            "http://127.0.0.1:9/cem",
-            "takeover@evil.example",
-        )],
-    })?)
+    Ok(build_request(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &CemRequest {
+            request_id: "takeover-1".into(),
+            sender_as2_id: "TB-PARTNER".into(),
+            message_originated: std::time::SystemTime::now(),
+            requests: vec![TrustRequest::new(
+                new.cert.clone(),
+                vec![CertUsage::KeyEncipherment, CertUsage::DigitalSignature],
+                respond_by,
+                "http://127.0.0.1:9/cem",
+                "takeover@evil.example",
+            )],
+        },
+    )?)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -402,8 +432,17 @@ async fn an_unsigned_certificate_exchange_cannot_take_over_a_partner() -> Result
     demand(&p, scope, partner_id, false, true)?;
     let before = p.db.store.partners().get(scope, partner_id)?.settings;
     let cem = cem_request(&attacker)?;
-    let mut out = OutboundMessage::new("TB-PARTNER", "TB-US", &cem.body, &cem.content_type);
-    out.encryption = Some((vec![&us.cert], EncryptOptions::default()));
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "TB-PARTNER",
+        "TB-US",
+        &cem.body,
+        &cem.content_type,
+    );
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&us.cert],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@partner.example".into());
     let disposition = p.post_as2(build_outbound(&out)?).await?;
     ensure!(

@@ -104,7 +104,9 @@ pub(crate) fn run() -> Result<()> {
 /// Mean time of one RSA-2048 PKCS#1 v1.5 signature with the gateway's key backend
 /// (aws-lc-rs, which `as2-gateway` installs at start).
 fn rsa_private_op_ms() -> f64 {
-    let key = as2_core::keys::generate_rsa_key(2048).expect("RSA key");
+    let key =
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .expect("RSA key");
     let key = as2_crypto_aws_lc::AwsLcKey::new(&key).expect("aws-lc-rs key");
     let ops = 500;
     let started = Instant::now();
@@ -114,6 +116,7 @@ fn rsa_private_op_ms() -> f64 {
             SignatureScheme::Pkcs1v15,
             DigestAlgorithm::Sha256,
             format!("{n}").as_bytes(),
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
         )
         .expect("an RSA signature");
     }
@@ -140,14 +143,22 @@ fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
                         }
                         *n += 1;
                     }
-                    let mut out =
-                        OutboundMessage::new("PARTNER", "US", &payload, "application/edi-x12");
-                    out.signer = Some(Signer {
-                        certificate: &partner.cert,
-                        key: partner.key.as_ref(),
-                        options: SignOptions::default(),
-                    });
-                    out.encryption = Some((vec![&us.cert], EncryptOptions::default()));
+                    let mut out = OutboundMessage::new(
+                        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                        "PARTNER",
+                        "US",
+                        &payload,
+                        "application/edi-x12",
+                    );
+                    out.signer = Some(Signer::new(
+                        &partner.cert,
+                        partner.key.as_ref(),
+                        SignOptions::new(std::time::SystemTime::now()),
+                    ));
+                    out.encryption = Some(as2_core::message::Encryption::new(
+                        vec![&us.cert],
+                        EncryptOptions::default(),
+                    ));
                     out.mdn_to = Some("partner@example".into());
                     out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
                     let message = build_outbound(&out).expect("build");

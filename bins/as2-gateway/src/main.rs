@@ -87,11 +87,9 @@ async fn serve(
             "the database has pending migrations: run `as2-gateway migrate` or `serve --migrate`"
         );
     }
-    // RSA private-key operations on aws-lc-rs (docs/PERFORMANCE.md, "RSA: which
-    // implementation, and why"); the codec's rsa 0.10 stays the default of the library.
-    if as2_engine::material::install_key_loader(as2_crypto_aws_lc::load_key).is_err() {
-        tracing::warn!("a key implementation was installed already");
-    }
+    // The crypto provider, chosen here and passed to the engine: RSA private-key operations
+    // on aws-lc-rs (docs/PERFORMANCE.md, "RSA: which implementation, and why").
+    let crypto = &as2_crypto_aws_lc::DEFAULT_PROVIDER;
     let store = Arc::new(Store::new(db, config.secrets()?));
     let payloads = Arc::new(
         PayloadStore::open(config.data_dir.join("payloads"))
@@ -117,10 +115,10 @@ async fn serve(
                 outbound: OutboundConfig {
                     async_mdn_urls: config.public_as2_urls.clone(),
                     mdn_timeout: config.mdn_timeout,
-                    ..OutboundConfig::default()
+                    ..OutboundConfig::new(crypto)
                 },
                 destinations: config.destinations.clone(),
-                ..WorkerConfig::default()
+                ..WorkerConfig::new(crypto)
             },
             metrics.clone(),
         )
@@ -185,6 +183,7 @@ async fn serve(
             inbox,
             mic_choice: config.mic_choice,
             cem_policy: config.cem_policy,
+            crypto,
         },
         config.inbound.clone(),
     );

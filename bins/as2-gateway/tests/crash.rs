@@ -86,13 +86,22 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
     let built: Vec<_> = (0..64)
         .map(|n| {
             let body = payload(n);
-            let mut out = OutboundMessage::new("PARTNER", "US", &body, "application/edi-x12");
-            out.signer = Some(Signer {
-                certificate: &partner.cert,
-                key: partner.key.as_ref(),
-                options: SignOptions::default(),
-            });
-            out.encryption = Some((vec![&us.cert], EncryptOptions::default()));
+            let mut out = OutboundMessage::new(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                "PARTNER",
+                "US",
+                &body,
+                "application/edi-x12",
+            );
+            out.signer = Some(Signer::new(
+                &partner.cert,
+                partner.key.as_ref(),
+                SignOptions::new(std::time::SystemTime::now()),
+            ));
+            out.encryption = Some(message::Encryption::new(
+                vec![&us.cert],
+                EncryptOptions::default(),
+            ));
             out.mdn_to = Some("partner@example".into());
             out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
             message::build_outbound(&out).unwrap()

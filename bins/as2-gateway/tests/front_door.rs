@@ -318,6 +318,7 @@ fn a_compression_bomb_is_stopped_by_the_budget_before_it_costs_memory() {
     entity.extend_from_slice(&compressed);
     let encrypt = |entity: &[u8]| {
         as2_core::cms::encrypt(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
             entity,
             &[&us.cert],
             as2_core::cms::EncryptOptions::default(),

@@ -73,8 +73,10 @@ pub fn load_key(path: &Path, password: Option<&str>, our_cert: Option<&Path>) ->
         }),
         None => {
             let certificate = cert::generate_self_signed(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
                 &key,
                 "CN=as2-cli stand-in",
+                std::time::SystemTime::now(),
                 Duration::from_secs(86_400),
             )
             .context("making a stand-in certificate for the key")?;

@@ -15,29 +15,29 @@
 //! | 16 | `unsupported format` (`failed/Failure`) |
 //! | 17 | `unsupported MIC-algorithms` (`failed/Failure`) |
 
-use as2_core::Disposition;
+use as2_core::{MdnDisposition, Modifier};
 
 /// A failure without a disposition of its own.
 pub const FAILED: u8 = 2;
 
 /// Every disposition with its exit code.
-pub const CODES: [(Disposition, u8); 8] = [
-    (Disposition::DecryptionFailed, 10),
-    (Disposition::AuthenticationFailed, 11),
-    (Disposition::IntegrityCheckFailed, 12),
-    (Disposition::DecompressionFailed, 13),
-    (Disposition::InsufficientMessageSecurity, 14),
-    (Disposition::UnexpectedProcessingError, 15),
-    (Disposition::UnsupportedFormat, 16),
-    (Disposition::UnsupportedMicAlgorithms, 17),
+pub const CODES: [(Modifier, u8); 8] = [
+    (Modifier::DecryptionFailed, 10),
+    (Modifier::AuthenticationFailed, 11),
+    (Modifier::IntegrityCheckFailed, 12),
+    (Modifier::DecompressionFailed, 13),
+    (Modifier::InsufficientMessageSecurity, 14),
+    (Modifier::UnexpectedProcessingError, 15),
+    (Modifier::UnsupportedFormat, 16),
+    (Modifier::UnsupportedMicAlgorithms, 17),
 ];
 
 /// The exit code of a failure with this disposition.
 #[must_use]
-pub fn for_disposition(d: Disposition) -> u8 {
+pub fn for_disposition(d: &MdnDisposition) -> u8 {
     CODES
         .iter()
-        .find(|(known, _)| *known == d)
+        .find(|(known, _)| Some(known) == d.modifier())
         .map_or(FAILED, |(_, code)| *code)
 }
 
@@ -48,7 +48,7 @@ pub fn for_modifier(modifier: &str) -> u8 {
     let m = modifier.trim();
     CODES
         .iter()
-        .find(|(d, _)| d.modifier().eq_ignore_ascii_case(m))
+        .find(|(d, _)| d.as_str().eq_ignore_ascii_case(m))
         .map_or(FAILED, |(_, code)| *code)
 }
 
@@ -61,9 +61,9 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (d, code) in CODES {
             assert!(seen.insert(code));
-            assert_eq!(for_disposition(d), code);
-            assert_eq!(for_modifier(d.modifier()), code);
-            assert_eq!(for_modifier(&d.modifier().to_ascii_uppercase()), code);
+            assert_eq!(for_disposition(&MdnDisposition::Error(d.clone())), code);
+            assert_eq!(for_modifier(d.as_str()), code);
+            assert_eq!(for_modifier(&d.as_str().to_ascii_uppercase()), code);
         }
         assert_eq!(for_modifier("something-else"), FAILED);
     }

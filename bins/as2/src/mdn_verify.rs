@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use as2_core::message::Mic;
 use serde_json::json;
 
-use as2_core::mdn::MdnDisposition;
+use as2_core::mdn::{MdnDisposition, Modifier};
 
 use crate::{Outcome, capture, creds, exit};
 
@@ -66,8 +66,9 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
     let parsed = match as2_core::mdn::parse_mdn(&cap.headers, &cap.body, &trusted) {
         Ok(p) => p,
         Err(e) => {
-            json["disposition_modifier"] = json!(e.disposition().modifier());
-            let code = exit::for_disposition(e.disposition());
+            let disposition = MdnDisposition::from(&e);
+            json["disposition_modifier"] = json!(disposition.modifier().map(Modifier::as_str));
+            let code = exit::for_disposition(&disposition);
             return Ok(fail(&mut json, &format!("{e}"), None, code));
         }
     };
@@ -90,17 +91,18 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         "text": parsed.text,
     });
     if let Err(e) = parsed.check(a.message_id, expected.as_ref(), a.require_signed) {
-        json["disposition_modifier"] = json!(e.disposition().modifier());
+        let disposition = MdnDisposition::from(&e);
+        json["disposition_modifier"] = json!(disposition.modifier().map(Modifier::as_str));
         return Ok(fail(
             &mut json,
             &e.to_string(),
             Some(&parsed.disposition_raw),
-            exit::for_disposition(e.disposition()),
+            exit::for_disposition(&disposition),
         ));
     }
     if !parsed.is_delivered() {
         let code = match &parsed.disposition {
-            MdnDisposition::Error(m) | MdnDisposition::Failed(m) => exit::for_modifier(m),
+            MdnDisposition::Error(m) | MdnDisposition::Failed(m) => exit::for_modifier(m.as_str()),
             _ => exit::FAILED,
         };
         return Ok(fail(

@@ -93,7 +93,13 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         .map(|k| creds::load_key(k, a.key_password, a.our_cert))
         .transpose()?;
     let partner = creds::load_certs(a.certs)?;
-    let mut msg = OutboundMessage::new(a.from, a.to, &payload, a.content_type);
+    let mut msg = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        a.from,
+        a.to,
+        &payload,
+        a.content_type,
+    );
     msg.filename = a.filename.map(str::to_owned);
     if let Some(s) = a.subject {
         s.clone_into(&mut msg.subject);
@@ -117,19 +123,17 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
                 "--sign needs our certificate: use a PKCS#12, a PEM with the certificate, or --our-cert"
             );
         }
-        msg.signer = Some(Signer {
-            certificate: &own.certificate,
-            key: &own.key,
-            options: SignOptions {
-                digest: digest(alg)?,
-                scheme: if a.pss {
+        msg.signer = Some(Signer::new(
+            &own.certificate,
+            &own.key,
+            SignOptions::new(std::time::SystemTime::now())
+                .with_digest(digest(alg)?)
+                .with_scheme(if a.pss {
                     SignatureScheme::Pss
                 } else {
                     SignatureScheme::Pkcs1v15
-                },
-                ..SignOptions::default()
-            },
-        });
+                }),
+        ));
     }
     if let Some(alg) = a.encrypt {
         if partner.is_empty() {
@@ -142,12 +146,11 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         } else {
             KeyTransport::RsaPkcs1v15
         };
-        msg.encryption = Some((
+        msg.encryption = Some(as2_core::message::Encryption::new(
             partner.iter().take(1).collect(),
-            EncryptOptions {
-                algorithm,
-                key_transport,
-            },
+            EncryptOptions::default()
+                .with_algorithm(algorithm)
+                .with_key_transport(key_transport),
         ));
     }
     let mut mdn_mode = None;
@@ -224,7 +227,7 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         "mic_base64": built.mic.base64(),
         "mic_algorithm": built.mic.algorithm.name(MicAlgStyle::Rfc5751),
         "signed": msg.signer.is_some(),
-        "encryption": msg.encryption.as_ref().map(|(_, o)| o.algorithm.name()),
+        "encryption": msg.encryption.as_ref().map(|e| e.options.algorithm.name()),
         "compress": a.compress,
         "mdn": mdn_mode,
         "request_file": a.out.display().to_string(),

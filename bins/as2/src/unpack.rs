@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use as2_core::cms::{DecryptionKey, SignOptions};
 use as2_core::crypto::{DigestAlgorithm, MicAlgStyle};
-use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
+use as2_core::mdn::{MdnDisposition, MdnParams, Modifier, build_mdn};
 use as2_core::message::{Envelope, InboundConfig, Mic, Signer, parse_inbound};
 use serde_json::json;
 
@@ -48,7 +48,13 @@ fn write_mdn(
     mic: Option<&Mic>,
 ) -> Result<()> {
     let original = envelope.message_id.clone().unwrap_or_default();
-    let mut params = MdnParams::new(&envelope.as2_to, &envelope.as2_from, &original, disposition);
+    let mut params = MdnParams::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &envelope.as2_to,
+        &envelope.as2_from,
+        &original,
+        disposition,
+    );
     params.reporting_ua = "as2-cli".to_owned();
     params.mic = mic.cloned();
     if let Some(req) = envelope.mdn.as_ref().filter(|m| m.signed()) {
@@ -61,14 +67,11 @@ fn write_mdn(
             .first()
             .copied()
             .unwrap_or(DigestAlgorithm::Sha256);
-        params.signer = Some(Signer {
-            certificate: &own.certificate,
-            key: &own.key,
-            options: SignOptions {
-                digest,
-                ..SignOptions::default()
-            },
-        });
+        params.signer = Some(Signer::new(
+            &own.certificate,
+            &own.key,
+            SignOptions::new(std::time::SystemTime::now()).with_digest(digest),
+        ));
     }
     let mdn = build_mdn(&params)?;
     let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
@@ -94,13 +97,13 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
         certificate: &own.certificate,
         key: &own.key,
     }];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        require_signature: a.require_signed,
-        require_encryption: a.require_encrypted,
-        ..Default::default()
-    };
+    let cfg = InboundConfig::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &keys,
+        &trusted,
+    )
+    .with_require_signature(a.require_signed)
+    .with_require_encryption(a.require_encrypted);
     let envelope = Envelope::from_headers(&cap.headers).ok();
     match parse_inbound(&cap.headers, &cap.body, &cfg) {
         Ok(msg) => {
@@ -190,10 +193,10 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
             })
         }
         Err(e) => {
-            let disposition = e.disposition();
-            let field = disposition.disposition_field();
+            let disposition = MdnDisposition::from(&e);
+            let field = disposition.to_field();
             if let (Some(p), Some(env)) = (a.mdn_out, &envelope) {
-                write_mdn(p, env, &own, MdnDisposition::from_error(&e), None)?;
+                write_mdn(p, env, &own, disposition.clone(), None)?;
             }
             let json = json!({
                 "ok": false,
@@ -201,8 +204,8 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
                 "as2_to": envelope.as_ref().map(|e| e.as2_to.clone()),
                 "message_id": cap.headers.get("message-id"),
                 "disposition": field,
-                "disposition_modifier": disposition.modifier(),
-                "exit_code": exit::for_disposition(disposition),
+                "disposition_modifier": disposition.modifier().map(Modifier::as_str),
+                "exit_code": exit::for_disposition(&disposition),
                 "error": e.to_string(),
                 "key_certificate_stand_in": own.stand_in,
             });
@@ -210,7 +213,7 @@ pub fn run(a: &Args<'_>) -> Result<Outcome> {
             Ok(Outcome {
                 json,
                 text,
-                code: exit::for_disposition(disposition),
+                code: exit::for_disposition(&disposition),
             })
         }
     }

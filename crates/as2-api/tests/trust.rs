@@ -545,26 +545,33 @@ fn partner_offers(api: &TestApi, partner: &str, request_id: &str) {
         .stations()
         .get(scope, partner.settings.station_id)
         .unwrap();
-    let key = as2_core::keys::generate_rsa_key(2048).unwrap();
+    let key =
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .unwrap();
     let cert = as2_core::cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         &key,
         "CN=acme 2027",
+        std::time::SystemTime::now(),
         std::time::Duration::from_secs(400 * 86_400),
     )
     .unwrap();
     let respond_by = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
-    let built = cem::build_request(&cem::CemRequest {
-        request_id: request_id.into(),
-        sender_as2_id: "ACME".into(),
-        message_originated: std::time::SystemTime::now(),
-        requests: vec![cem::TrustRequest::new(
-            cert,
-            vec![cem::CertUsage::DigitalSignature],
-            respond_by,
-            "https://acme.example/as2",
-            format!("{request_id}@acme"),
-        )],
-    })
+    let built = cem::build_request(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &cem::CemRequest {
+            request_id: request_id.into(),
+            sender_as2_id: "ACME".into(),
+            message_originated: std::time::SystemTime::now(),
+            requests: vec![cem::TrustRequest::new(
+                cert,
+                vec![cem::CertUsage::DigitalSignature],
+                respond_by,
+                "https://acme.example/as2",
+                format!("{request_id}@acme"),
+            )],
+        },
+    )
     .unwrap();
     as2_trust::cem::receive(
         store,

@@ -3,6 +3,11 @@
 //! (verify with both, key-transport encrypt with `rsa` 0.10, which the codec always uses
 //! for public-key operations), and AES-256-CBC and SHA-256 over 1 KB / 1 MB / 100 MB
 //! with the implementations as2-core uses (RustCrypto) and with aws-lc-rs.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "a caller of the codec: it reads the clock, files and processes as callers do"
+)]
 
 mod common;
 
@@ -31,15 +36,26 @@ fn rsa_ops(c: &mut Criterion<common::cpu_time::CpuTime>) {
                     SignatureScheme::Pkcs1v15,
                     DigestAlgorithm::Sha256,
                     black_box(SIGNED_ATTRS),
+                    as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
                 )
             });
         });
         let public = id.rsa.to_public_key();
         let ct = KeyTransport::RsaPkcs1v15
-            .encrypt(&public, &[7; 32])
+            .encrypt(
+                &public,
+                &[7; 32],
+                as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+            )
             .unwrap();
         group.bench_function(BenchmarkId::new("decrypt", backend), |b| {
-            b.iter(|| key.decrypt_key(KeyTransport::RsaPkcs1v15, black_box(&ct)));
+            b.iter(|| {
+                key.decrypt_key(
+                    KeyTransport::RsaPkcs1v15,
+                    black_box(&ct),
+                    as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+                )
+            });
         });
     }
     let public = id.rsa.to_public_key();
@@ -49,6 +65,7 @@ fn rsa_ops(c: &mut Criterion<common::cpu_time::CpuTime>) {
             SignatureScheme::Pkcs1v15,
             DigestAlgorithm::Sha256,
             SIGNED_ATTRS,
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
         )
         .unwrap();
     let hashed = sha2::Sha256::digest(SIGNED_ATTRS);
@@ -75,7 +92,13 @@ fn rsa_ops(c: &mut Criterion<common::cpu_time::CpuTime>) {
         b.iter(|| aws_public.verify(SIGNED_ATTRS, black_box(&sig)));
     });
     group.bench_function(BenchmarkId::new("encrypt", "rsa-0.10"), |b| {
-        b.iter(|| KeyTransport::RsaPkcs1v15.encrypt(&public, black_box(&[7; 32])));
+        b.iter(|| {
+            KeyTransport::RsaPkcs1v15.encrypt(
+                &public,
+                black_box(&[7; 32]),
+                as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+            )
+        });
     });
     group.finish();
 }

@@ -9,6 +9,11 @@
 //! perf record -g target/release/examples/codec_profile parse 1 500
 //! perf report --no-children
 //! ```
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "a caller of the codec: it reads the clock, files and processes as callers do"
+)]
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -29,10 +34,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("operation {op:?}: build or parse").into());
     }
 
-    let rsa = keys::generate_rsa_key(2048)?;
+    let rsa = keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)?;
     let key = as2_crypto_aws_lc::AwsLcKey::new(&rsa)?;
     let key: &dyn PrivateKeyOps = &key;
-    let cert = generate_self_signed(&rsa, "CN=profile", Duration::from_secs(86_400))?;
+    let cert = generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &rsa,
+        "CN=profile",
+        std::time::SystemTime::now(),
+        Duration::from_secs(86_400),
+    )?;
     let seg = b"PO1*1*10*EA*9.95**BP*0123456789*VP*ABC-123~\r\n";
     let payload: Vec<u8> = seg
         .iter()
@@ -41,18 +52,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .take(mib * 1024 * 1024)
         .collect();
 
-    let mut out = OutboundMessage::new("prof-a", "prof-b", &payload, "application/edi-x12");
-    out.signer = Some(Signer {
-        certificate: &cert,
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "prof-a",
+        "prof-b",
+        &payload,
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &cert,
         key,
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(message::Encryption::new(
         vec![&cert],
-        EncryptOptions {
-            algorithm: ContentEncryption::Aes256Cbc,
-            ..EncryptOptions::default()
-        },
+        EncryptOptions::default().with_algorithm(ContentEncryption::Aes256Cbc),
     ));
     let built = message::build_outbound(&out)?;
     let headers = Headers::from_pairs(built.headers.clone());
@@ -61,13 +75,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         key,
     }];
     let trusted = [cert.clone()];
-    let cfg = InboundConfig {
-        decryption_keys: &dkeys,
-        trusted_signers: &trusted,
-        require_signature: true,
-        require_encryption: true,
-        ..Default::default()
-    };
+    let cfg = InboundConfig::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &dkeys,
+        &trusted,
+    )
+    .with_require_signature(true)
+    .with_require_encryption(true);
 
     let start = Instant::now();
     for _ in 0..iterations {

@@ -6,6 +6,11 @@
 //! ```text
 //! cargo run --release -p as2-core --example roundtrip_memory -- 100
 //! ```
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "a caller of the codec: it reads the clock, files and processes as callers do"
+)]
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -22,24 +27,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_or(Ok(100), |a| a.parse())
         .map_err(|e| format!("payload size in MiB: {e}"))?;
     let len = mib * 1024 * 1024;
-    let key = keys::generate_rsa_key(2048)?;
-    let cert = generate_self_signed(&key, "CN=memory", Duration::from_secs(86_400))?;
+    let key = keys::generate_rsa_key(&crypto::rust_crypto::DEFAULT_PROVIDER, 2048)?;
+    let cert = generate_self_signed(
+        &crypto::rust_crypto::DEFAULT_PROVIDER,
+        &key,
+        "CN=memory",
+        std::time::SystemTime::now(),
+        Duration::from_secs(86_400),
+    )?;
 
     let seg = b"PO1*1*10*EA*9.95**BP*0123456789*VP*ABC-123~\r\n";
     let payload: Vec<u8> = seg.iter().copied().cycle().take(len).collect();
 
-    let mut out = OutboundMessage::new("mem-a", "mem-b", &payload, "application/edi-x12");
-    out.signer = Some(Signer {
-        certificate: &cert,
-        key: &key,
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((
+    let mut out = OutboundMessage::new(
+        &crypto::rust_crypto::DEFAULT_PROVIDER,
+        "mem-a",
+        "mem-b",
+        &payload,
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &cert,
+        &key,
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(message::Encryption::new(
         vec![&cert],
-        EncryptOptions {
-            algorithm: crypto::ContentEncryption::Aes256Cbc,
-            ..EncryptOptions::default()
-        },
+        EncryptOptions::default().with_algorithm(crypto::ContentEncryption::Aes256Cbc),
     ));
     let built = message::build_outbound(&out)?;
     let body_len = built.body.len();
@@ -50,13 +64,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         key: &key,
     }];
     let trusted = [cert.clone()];
-    let cfg = InboundConfig {
-        decryption_keys: &dkeys,
-        trusted_signers: &trusted,
-        require_signature: true,
-        require_encryption: true,
-        ..Default::default()
-    };
+    let cfg = InboundConfig::new(&crypto::rust_crypto::DEFAULT_PROVIDER, &dkeys, &trusted)
+        .with_require_signature(true)
+        .with_require_encryption(true);
     let inbound = message::parse_inbound(&headers, &built.body, &cfg)?;
     if inbound.payload != payload {
         return Err("round trip changed the payload".into());

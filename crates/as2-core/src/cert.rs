@@ -12,7 +12,7 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Validity;
 
-use crate::crypto::{DigestAlgorithm, SignatureScheme, random_bytes};
+use crate::crypto::{CryptoProvider, DigestAlgorithm, SignatureScheme};
 use crate::error::{Error, Result};
 use crate::pem;
 
@@ -225,14 +225,18 @@ struct RawCert {
     signature: BitString,
 }
 
-/// Generate a self-signed certificate for an RSA key, signed with SHA-256.
-/// `subject` is an RFC 4514 name such as `CN=acme,O=Acme`.
+/// Generate a self-signed certificate for an RSA key, signed with SHA-256, valid from an
+/// hour before `now` until `valid_for` after it; its serial number and the signature's
+/// randomness come from `provider`. `subject` is an RFC 4514 name such as
+/// `CN=acme,O=Acme`.
 ///
 /// # Errors
 /// An invalid name, or a signing failure.
 pub fn generate_self_signed(
+    provider: &CryptoProvider,
     key: &rsa::PrivateKey,
     subject: &str,
+    now: SystemTime,
     valid_for: Duration,
 ) -> Result<Certificate> {
     let name: Name = subject
@@ -242,15 +246,13 @@ pub fn generate_self_signed(
     let spki_der = pkcs8::EncodePublicKey::to_public_key_der(&public)
         .map_err(|e| Error::Key(format!("public key: {e}")))?;
     let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes())?;
-    let mut serial_bytes = random_bytes(16);
+    let mut serial_bytes = provider.random_bytes(16)?;
     serial_bytes[0] &= 0x7f;
     serial_bytes[0] |= 0x01;
     let serial = SerialNumber::new(&serial_bytes)?;
-    let start = SystemTime::now()
-        .checked_sub(Duration::from_secs(3600))
-        .unwrap_or_else(SystemTime::now);
+    let start = now.checked_sub(Duration::from_secs(3600)).unwrap_or(now);
     let not_before = x509_cert::time::Time::try_from(start)?;
-    let not_after = x509_cert::time::Time::try_from(SystemTime::now() + valid_for)?;
+    let not_after = x509_cert::time::Time::try_from(now + valid_for)?;
     let validity = Validity::<x509_cert::certificate::Rfc5280>::from_der(
         &ValidityRaw {
             not_before,
@@ -293,6 +295,7 @@ pub fn generate_self_signed(
         SignatureScheme::Pkcs1v15,
         DigestAlgorithm::Sha256,
         &tbs_der,
+        provider.secure_random,
     )?;
     let raw = RawCert {
         tbs,
@@ -309,6 +312,11 @@ struct ValidityRaw {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 
@@ -316,8 +324,10 @@ mod tests {
     fn self_signed() {
         let key = crate::crypto::test_key();
         let cert = generate_self_signed(
+            crate::testutil::P,
             key,
             "CN=as2 test,O=Example",
+            crate::testutil::now(),
             Duration::from_secs(86400 * 365),
         )
         .unwrap();

@@ -1,70 +1,5 @@
-//! The codec's error type, and how each error maps to an MDN disposition modifier.
-
-/// The disposition modifier an MDN reports for a failure (RFC 4130 §7.4.3, RFC 5402).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Disposition {
-    /// `processed/error: decryption-failed`
-    DecryptionFailed,
-    /// `processed/error: authentication-failed`
-    AuthenticationFailed,
-    /// `processed/error: integrity-check-failed`
-    IntegrityCheckFailed,
-    /// `processed/error: unexpected-processing-error`
-    UnexpectedProcessingError,
-    /// `processed/error: insufficient-message-security`
-    InsufficientMessageSecurity,
-    /// `processed/error: decompression-failed` (RFC 5402)
-    DecompressionFailed,
-    /// `failed/Failure: unsupported format`
-    UnsupportedFormat,
-    /// `failed/Failure: unsupported MIC-algorithms`
-    UnsupportedMicAlgorithms,
-}
-
-impl Disposition {
-    /// The modifier text as it appears after `processed/error: ` or `failed/Failure: `.
-    #[must_use]
-    pub fn modifier(self) -> &'static str {
-        match self {
-            Self::DecryptionFailed => "decryption-failed",
-            Self::AuthenticationFailed => "authentication-failed",
-            Self::IntegrityCheckFailed => "integrity-check-failed",
-            Self::UnexpectedProcessingError => "unexpected-processing-error",
-            Self::InsufficientMessageSecurity => "insufficient-message-security",
-            Self::DecompressionFailed => "decompression-failed",
-            Self::UnsupportedFormat => "unsupported format",
-            Self::UnsupportedMicAlgorithms => "unsupported MIC-algorithms",
-        }
-    }
-
-    /// Whether this is a `failed/Failure` (the MDN request itself cannot be met)
-    /// rather than a `processed/error`.
-    #[must_use]
-    pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            Self::UnsupportedFormat | Self::UnsupportedMicAlgorithms
-        )
-    }
-
-    /// The full disposition field value, e.g.
-    /// `automatic-action/MDN-sent-automatically; processed/error: decryption-failed`.
-    #[must_use]
-    pub fn disposition_field(self) -> String {
-        if self.is_failure() {
-            format!(
-                "automatic-action/MDN-sent-automatically; failed/Failure: {}",
-                self.modifier()
-            )
-        } else {
-            format!(
-                "automatic-action/MDN-sent-automatically; processed/error: {}",
-                self.modifier()
-            )
-        }
-    }
-}
+//! The codec's error type. How each error maps to an MDN disposition is
+//! `From<&Error> for MdnDisposition`, in [`crate::mdn`].
 
 /// A resource limit that input from a partner can run into: exceeding one is refused before
 /// the work (or the memory) it would take is spent.
@@ -104,6 +39,22 @@ impl std::fmt::Display for Limit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.description())
     }
+}
+
+/// Which integrity check failed: what a caller branches on (a MIC mismatch in a partner's
+/// MDN is not a missing MIC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntegrityError {
+    /// The MDN's Received-Content-MIC is not the MIC of what was sent.
+    #[error("Received-Content-MIC does not match")]
+    MicMismatch,
+    /// A positive MDN without the Received-Content-MIC that was expected.
+    #[error("MDN has no Received-Content-MIC")]
+    MicMissing,
+    /// The content's digest is not the signed messageDigest.
+    #[error("content digest does not match the signature")]
+    ContentDigestMismatch,
 }
 
 /// Every failure of the codec.
@@ -151,7 +102,7 @@ pub enum Error {
     UnknownSigner,
     /// The message digest or MIC does not match.
     #[error("integrity check failed: {0}")]
-    Integrity(String),
+    Integrity(IntegrityError),
     /// Decompression failed.
     #[error("decompression failed: {0}")]
     Decompression(String),
@@ -182,40 +133,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// The MDN disposition modifier to report for this error.
-    #[must_use]
-    pub fn disposition(&self) -> Disposition {
-        match self {
-            Self::Decryption => Disposition::DecryptionFailed,
-            Self::Signature(_) | Self::UnknownSigner => Disposition::AuthenticationFailed,
-            Self::Integrity(_) => Disposition::IntegrityCheckFailed,
-            Self::Decompression(_) => Disposition::DecompressionFailed,
-            Self::InsufficientSecurity(_) => Disposition::InsufficientMessageSecurity,
-            Self::UnsupportedFormat(_) => Disposition::UnsupportedFormat,
-            Self::UnsupportedMicAlgorithm(_) => Disposition::UnsupportedMicAlgorithms,
-            Self::LimitExceeded { limit, .. } => match limit {
-                Limit::DecompressedBytes => Disposition::DecompressionFailed,
-                Limit::MimeHeaderLines
-                | Limit::MimeHeaderBytes
-                | Limit::MultipartParts
-                | Limit::CmsRecipients
-                | Limit::CmsSigners => Disposition::UnsupportedFormat,
-            },
-            Self::Mime(_)
-            | Self::MissingHeader(_)
-            | Self::InvalidHeader { .. }
-            | Self::TransferEncoding(_)
-            | Self::UnsupportedAlgorithm(_)
-            | Self::Asn1(_)
-            | Self::Key(_)
-            | Self::Crypto(_)
-            | Self::Mdn(_)
-            | Self::Cem(_) => Disposition::UnexpectedProcessingError,
-        }
-    }
-}
-
-impl Error {
     /// [`Error::LimitExceeded`] for `limit`, whose value is `max`.
     pub(crate) fn limit(limit: Limit, max: impl TryInto<u64>) -> Self {
         Self::LimitExceeded {
@@ -239,42 +156,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dispositions() {
+    fn limit_text() {
         assert_eq!(
-            Error::Decryption.disposition().modifier(),
-            "decryption-failed"
-        );
-        assert_eq!(
-            Error::Signature("x".into()).disposition(),
-            Disposition::AuthenticationFailed
-        );
-        assert!(
-            Error::UnsupportedMicAlgorithm("md2".into())
-                .disposition()
-                .disposition_field()
-                .contains("failed/Failure")
-        );
-        assert_eq!(
-            Error::Cem("x".into()).disposition(),
-            Disposition::UnexpectedProcessingError
-        );
-        let inflated = Error::limit(Limit::DecompressedBytes, 10u64);
-        assert_eq!(inflated.disposition(), Disposition::DecompressionFailed);
-        assert_eq!(
-            inflated.to_string(),
+            Error::limit(Limit::DecompressedBytes, 10u64).to_string(),
             "more decompressed bytes than the limit of 10"
         );
-        for limit in [
-            Limit::MimeHeaderLines,
-            Limit::MimeHeaderBytes,
-            Limit::MultipartParts,
-            Limit::CmsRecipients,
-            Limit::CmsSigners,
-        ] {
-            assert_eq!(
-                Error::limit(limit, 1usize).disposition(),
-                Disposition::UnsupportedFormat
-            );
-        }
+        assert_eq!(
+            Error::Integrity(IntegrityError::MicMismatch).to_string(),
+            "integrity check failed: Received-Content-MIC does not match"
+        );
     }
 }

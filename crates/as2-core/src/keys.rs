@@ -5,6 +5,7 @@ use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs8::DecodePrivateKey as _;
 
 use crate::cert::Certificate;
+use crate::crypto::{CryptoProvider, Rng};
 use crate::error::{Error, Result};
 use crate::pem;
 
@@ -53,15 +54,16 @@ fn decrypt_pkcs8(der: &[u8], password: Option<&str>) -> Result<rsa::PrivateKey> 
         .map_err(|e| Error::Key(format!("encrypted PKCS#8 key (wrong password?): {e}")))
 }
 
-/// Generate a new RSA key (2048 bits or more; 3072 recommended for new keys).
+/// Generate a new RSA key (2048 bits or more; 3072 recommended for new keys) with
+/// `provider`'s randomness.
 ///
 /// # Errors
 /// Fewer than 2048 bits, or a generation failure.
-pub fn generate_rsa_key(bits: usize) -> Result<rsa::PrivateKey> {
+pub fn generate_rsa_key(provider: &CryptoProvider, bits: usize) -> Result<rsa::PrivateKey> {
     if bits < 2048 {
         return Err(Error::Key(format!("{bits}-bit RSA keys are too small")));
     }
-    rsa::PrivateKey::new(&mut rand::rng(), bits)
+    rsa::PrivateKey::new(&mut Rng(provider.secure_random), bits)
         .map_err(|e| Error::Key(format!("generate key: {e}")))
 }
 
@@ -126,6 +128,11 @@ pub fn public_key_der(key: &rsa::PublicKey) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

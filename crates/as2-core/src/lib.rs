@@ -12,26 +12,38 @@
 //! * receiving: [`message::Envelope::from_headers`] reads who sent what (enough to address
 //!   an error MDN), then [`message::parse_inbound`] decrypts, decompresses and verifies in
 //!   whatever nesting the sender chose and computes the MIC to return; any failure is an
-//!   [`Error`] whose [`Error::disposition`] is the MDN modifier to report;
+//!   [`Error`], and `MdnDisposition::from(&error)` is the [`MdnDisposition`] to report (the
+//!   one place that picks an RFC 4130 [`Modifier`]);
 //! * receipts: [`mdn::build_mdn`] builds a (signed) MDN, [`mdn::parse_mdn`] parses and
 //!   verifies one, and [`mdn::ParsedMdn::check`] matches it against the message sent;
 //! * certificate exchange: [`cem`] builds and validates CEM requests and responses, the
 //!   payloads partners use to roll over certificates.
 //!
+//! Nor does it read a clock or draw randomness of its own: the caller passes the time
+//! ([`cms::SignOptions::new`], [`cert::generate_self_signed`]) and a [`CryptoProvider`]
+//! (randomness and the private-key implementation, the rustls shape) to every operation that
+//! needs one. [`crypto::rust_crypto::DEFAULT_PROVIDER`] is the built-in RustCrypto provider;
+//! `as2_crypto_aws_lc::DEFAULT_PROVIDER` the faster one the platform's binaries choose. There
+//! is no process-wide default. `clippy.toml` turns this rule into a lint.
+//!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, SystemTime};
 //! use as2_core::{cert, cms, keys, mdn, message};
+//! use as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
 //! use as2_core::mime::Headers;
 //!
 //! # fn main() -> as2_core::Result<()> {
+//! // the caller chooses the crypto provider and says what time it is
+//! let provider = &DEFAULT_PROVIDER;
+//! let now = SystemTime::now();
 //! // one key pair plays both partners here
-//! let key = keys::generate_rsa_key(2048)?;
-//! let cert = cert::generate_self_signed(&key, "CN=acme", Duration::from_secs(86_400))?;
+//! let key = keys::generate_rsa_key(provider, 2048)?;
+//! let cert = cert::generate_self_signed(provider, &key, "CN=acme", now, Duration::from_secs(86_400))?;
 //!
 //! // send: sign with SHA-256, encrypt with AES-256-CBC, ask for a signed receipt
-//! let mut out = message::OutboundMessage::new("acme", "partner", b"UNB+...", "application/edifact");
-//! out.signer = Some(message::Signer { certificate: &cert, key: &key, options: cms::SignOptions::default() });
-//! out.encryption = Some((vec![&cert], cms::EncryptOptions::default()));
+//! let mut out = message::OutboundMessage::new(provider, "acme", "partner", b"UNB+...", "application/edifact");
+//! out.signer = Some(message::Signer::new(&cert, &key, cms::SignOptions::new(now)));
+//! out.encryption = Some(message::Encryption::new(vec![&cert], cms::EncryptOptions::default()));
 //! out.mdn_to = Some("as2@acme.example".into());
 //! out.mdn_options = Some(message::NotificationOptions::signed(&[as2_core::crypto::DigestAlgorithm::Sha256]));
 //! let built = message::build_outbound(&out)?;
@@ -40,14 +52,14 @@
 //! let headers = Headers::from_pairs(built.headers.clone());
 //! let keys = [cms::DecryptionKey { certificate: &cert, key: &key }];
 //! let trusted = [cert.clone()];
-//! let cfg = message::InboundConfig { decryption_keys: &keys, trusted_signers: &trusted, ..Default::default() };
+//! let cfg = message::InboundConfig::new(provider, &keys, &trusted);
 //! let inbound = message::parse_inbound(&headers, &built.body, &cfg)?;
-//! assert_eq!(inbound.payload, b"UNB+...");
+//! assert_eq!(&inbound.payload[..], b"UNB+...");
 //!
 //! // answer with a signed MDN, and check it on the sending side
-//! let mut params = mdn::MdnParams::new("partner", "acme", &built.message_id, mdn::MdnDisposition::Processed);
+//! let mut params = mdn::MdnParams::new(provider, "partner", "acme", &built.message_id, mdn::MdnDisposition::Processed);
 //! params.mic = Some(inbound.mic.clone());
-//! params.signer = Some(message::Signer { certificate: &cert, key: &key, options: cms::SignOptions::default() });
+//! params.signer = Some(message::Signer::new(&cert, &key, cms::SignOptions::new(now)));
 //! let receipt = mdn::build_mdn(&params)?;
 //! let parsed = mdn::parse_mdn(&Headers::from_pairs(receipt.headers), &receipt.body, &trusted)?;
 //! parsed.check(&built.message_id, Some(&built.mic), true)?;
@@ -76,12 +88,14 @@
 //! [`Error::Decryption`]. The crate guarantees no more than `rsa` 0.10 does; public-key
 //! operations (verification, encryption) handle public data and are not constant time.
 //! `rsa` 0.10 is several times slower than OpenSSL or aws-lc-rs for private-key operations.
+#![warn(missing_docs)]
 
+// Modules: public where they group what an embedder uses together, private otherwise.
 pub mod cem;
 pub mod cert;
 pub mod cms;
 pub mod crypto;
-pub mod error;
+mod error;
 pub mod keys;
 pub mod mdn;
 pub mod message;
@@ -90,4 +104,17 @@ pub mod pem;
 #[cfg(test)]
 mod testutil;
 
-pub use error::{Disposition, Error, Limit, Result};
+// The public interface is:
+pub use crate::crypto::CryptoProvider;
+pub use crate::error::{Error, IntegrityError, Limit, Result};
+pub use crate::mdn::{MdnDisposition, Modifier};
+
+// Foreign crates whose types appear in the public interface, re-exported on purpose so an
+// embedder names the same versions (listed in Cargo.toml,
+// `[package.metadata.cargo_check_external_types]`, and checked by `tests/public_api.rs`):
+// `bytes::Bytes` (payloads), `rsa::{PrivateKey, PublicKey}` (keys), `x509_cert::Certificate`
+// (`cert::Certificate::x509`), `der` and `spki` (OIDs, algorithm identifiers, ASN.1 errors),
+// `zeroize::Zeroizing` (unwrapped content keys) and the `cms` ASN.1 types
+// (`cms::parse_content_info`), here as `cms_asn1` beside our own `cms` module.
+pub use ::cms as cms_asn1;
+pub use {bytes, der, rsa, spki, x509_cert, zeroize};

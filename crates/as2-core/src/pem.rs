@@ -70,6 +70,11 @@ pub fn parse_all(data: &[u8]) -> Result<Vec<PemBlock>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

@@ -14,3 +14,15 @@ pub(crate) fn vectors() -> Option<PathBuf> {
         None
     }
 }
+
+/// The provider the unit tests use.
+pub(crate) const P: &crate::crypto::CryptoProvider = &crate::crypto::rust_crypto::DEFAULT_PROVIDER;
+
+/// The provider's generator, for the calls that take one.
+pub(crate) const R: &dyn crate::crypto::SecureRandom = P.secure_random;
+
+/// The time now, for the calls that take one (tests may read the clock).
+#[allow(clippy::disallowed_methods, reason = "tests read the clock")]
+pub(crate) fn now() -> std::time::SystemTime {
+    std::time::SystemTime::now()
+}

@@ -3,7 +3,11 @@
 //! verifies and decrypts. Compression is not checked: Debian's openssl has no zlib.
 //!
 //! Each test skips with a notice when `openssl` is not on PATH.
-
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "a caller of the codec: it reads the clock, files and processes as callers do"
+)]
 // The skip notice goes to stderr on purpose: a skipped interop check must be visible.
 #![allow(clippy::print_stderr)]
 
@@ -124,13 +128,18 @@ fn openssl_verifies_our_signatures() {
     cases.push((DigestAlgorithm::Sha512, SignatureScheme::Pss, true));
     cases.push((DigestAlgorithm::Sha256, SignatureScheme::Pkcs1v15, false));
     for (digest, scheme, signed_attributes) in cases {
-        let opts = SignOptions {
-            digest,
-            scheme,
-            signed_attributes,
-            ..SignOptions::default()
-        };
-        let sig = cms::sign_detached(CONTENT, &p.cert, &p.key, &opts).expect("sign");
+        let opts = SignOptions::new(std::time::SystemTime::now())
+            .with_digest(digest)
+            .with_scheme(scheme)
+            .with_signed_attributes(signed_attributes);
+        let sig = cms::sign_detached(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            CONTENT,
+            &p.cert,
+            &p.key,
+            &opts,
+        )
+        .expect("sign");
         let sig_file = p.dir.join("sig.der");
         std::fs::write(&sig_file, &sig).expect("write");
         // openssl cms -verify -binary -inform DER -in sig.der -content content.bin
@@ -205,12 +214,12 @@ fn openssl_decrypts_what_we_encrypt() {
     for algorithm in CIPHERS {
         for key_transport in transports {
             let env = cms::encrypt(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
                 CONTENT,
                 &[&p.cert],
-                EncryptOptions {
-                    algorithm,
-                    key_transport,
-                },
+                EncryptOptions::default()
+                    .with_algorithm(algorithm)
+                    .with_key_transport(key_transport),
             )
             .expect("encrypt");
             let env_file = p.dir.join("env.der");
@@ -339,8 +348,12 @@ fn we_decrypt_what_openssl_encrypts() {
             ];
             args.extend_from_slice(transport);
             openssl(&args);
-            let d = cms::decrypt(&std::fs::read(&env_file).expect("read"), &keys)
-                .unwrap_or_else(|e| panic!("{flag} {transport:?}: {e}"));
+            let d = cms::decrypt(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                &std::fs::read(&env_file).expect("read"),
+                &keys,
+            )
+            .unwrap_or_else(|e| panic!("{flag} {transport:?}: {e}"));
             assert_eq!(d.content, CONTENT, "{flag} {transport:?}");
             assert_eq!(d.algorithm, alg);
         }
@@ -412,11 +425,11 @@ fn openssl_built_message_parses_inbound() {
         key: &p.key,
     }];
     let trusted = [p.cert.clone()];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        ..Default::default()
-    };
+    let cfg = InboundConfig::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &keys,
+        &trusted,
+    );
     let body = std::fs::read(&env_file).expect("read");
     let m = message::parse_inbound(&headers, &body, &cfg).expect("parse_inbound");
     assert!(
@@ -439,16 +452,22 @@ fn our_message_opens_with_openssl() {
     let p = pair();
     let payload = b"line one\nline two\r\n\x00\x01\x02".to_vec();
     for digest in DIGESTS {
-        let mut out = OutboundMessage::new("us", "openssl", &payload, "application/octet-stream");
-        out.signer = Some(Signer {
-            certificate: &p.cert,
-            key: &p.key,
-            options: SignOptions {
-                digest,
-                ..SignOptions::default()
-            },
-        });
-        out.encryption = Some((vec![&p.cert], EncryptOptions::default()));
+        let mut out = OutboundMessage::new(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            "us",
+            "openssl",
+            &payload,
+            "application/octet-stream",
+        );
+        out.signer = Some(Signer::new(
+            &p.cert,
+            &p.key,
+            SignOptions::new(std::time::SystemTime::now()).with_digest(digest),
+        ));
+        out.encryption = Some(message::Encryption::new(
+            vec![&p.cert],
+            EncryptOptions::default(),
+        ));
         let built = message::build_outbound(&out).expect("build");
         let env_file = p.dir.join("body.der");
         let dec = p.dir.join("dec.mime");
@@ -513,8 +532,10 @@ fn certs_only_both_ways() {
     }
     let p = pair();
     let ours = as2_core::cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         &p.key,
         "CN=cem interop,O=Example",
+        std::time::SystemTime::now(),
         std::time::Duration::from_secs(86_400),
     )
     .expect("self-signed");

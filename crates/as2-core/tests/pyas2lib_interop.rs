@@ -4,6 +4,11 @@
 //! checks), and reads requests that `peer.py export` built (payload, MIC, and an MDN
 //! as2-core builds, which pyas2lib's `Mdn.parse` checks). The venv is made with
 //! `setup.sh` when missing; python3 is required (this test fails without it).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "a caller of the codec: it reads the clock, files and processes as callers do"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -167,27 +172,28 @@ fn pyas2lib_reads_our_messages_and_we_check_its_mdns() {
                 let label = format!(
                     "{sign:?} {cipher:?} compress={compress} signed_mdn={signed_mdn} {sample}"
                 );
-                let mut out =
-                    OutboundMessage::new("us", "partner", &payload, "application/edi-x12");
+                let mut out = OutboundMessage::new(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    "us",
+                    "partner",
+                    &payload,
+                    "application/edi-x12",
+                );
                 out.filename = Some(sample.to_owned());
                 out.message_id_domain = "as2-core.test".to_owned();
                 if compress {
                     out.compression = Compression::BeforeSigning;
                 }
-                out.signer = sign.map(|digest| Signer {
-                    certificate: &c.us_cert,
-                    key: &c.us_key,
-                    options: SignOptions {
-                        digest,
-                        ..SignOptions::default()
-                    },
+                out.signer = sign.map(|digest| {
+                    Signer::new(
+                        &c.us_cert,
+                        &c.us_key,
+                        SignOptions::new(std::time::SystemTime::now()).with_digest(digest),
+                    )
                 });
-                out.encryption = Some((
+                out.encryption = Some(message::Encryption::new(
                     vec![&c.partner_cert],
-                    EncryptOptions {
-                        algorithm: cipher,
-                        ..EncryptOptions::default()
-                    },
+                    EncryptOptions::default().with_algorithm(cipher),
                 ));
                 out.mdn_to = Some("as2@us.test".into());
                 if signed_mdn {
@@ -318,11 +324,11 @@ fn we_read_pyas2lib_messages_and_it_checks_our_mdns() {
                 );
                 let (headers, body) =
                     split(&std::fs::read(out_dir.join("message.eml")).expect("message.eml"));
-                let cfg = InboundConfig {
-                    decryption_keys: &keys,
-                    trusted_signers: &trusted,
-                    ..Default::default()
-                };
+                let cfg = InboundConfig::new(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &keys,
+                    &trusted,
+                );
                 let m = message::parse_inbound(&headers, &body, &cfg)
                     .unwrap_or_else(|e| panic!("{label}: {e}"));
                 let expected =
@@ -337,19 +343,21 @@ fn we_read_pyas2lib_messages_and_it_checks_our_mdns() {
                 }
                 // our MDN, checked by pyas2lib (a MIC mismatch is processed/warning there)
                 let original = m.envelope.message_id.clone().expect("Message-ID");
-                let mut params =
-                    MdnParams::new("us", "partner", &original, MdnDisposition::Processed);
+                let mut params = MdnParams::new(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    "us",
+                    "partner",
+                    &original,
+                    MdnDisposition::Processed,
+                );
                 params.mic = Some(m.mic.clone());
                 let mdn_digest = sign.unwrap_or(DigestAlgorithm::Sha256);
                 if signed_mdn {
-                    params.signer = Some(Signer {
-                        certificate: &c.us_cert,
-                        key: &c.us_key,
-                        options: SignOptions {
-                            digest: mdn_digest,
-                            ..SignOptions::default()
-                        },
-                    });
+                    params.signer = Some(Signer::new(
+                        &c.us_cert,
+                        &c.us_key,
+                        SignOptions::new(std::time::SystemTime::now()).with_digest(mdn_digest),
+                    ));
                 }
                 let built = mdn::build_mdn(&params).expect("mdn");
                 let mut raw: Vec<u8> = built

@@ -18,16 +18,24 @@
 //! random-key substitution on top, so a PKCS#1 v1.5 padding failure continues like a
 //! success.
 //!
+//! [`DEFAULT_PROVIDER`] is the whole backend as an `as2_core::crypto::CryptoProvider`:
+//! aws-lc-rs randomness, and keys loaded as [`AwsLcKey`] (see [`load_key`]). The binaries
+//! pass it where the codec takes a provider; nothing installs it globally.
+//!
 //! ```no_run
 //! # fn main() -> as2_core::Result<()> {
-//! let key = as2_core::keys::generate_rsa_key(2048)?;
+//! let provider = &as2_crypto_aws_lc::DEFAULT_PROVIDER;
+//! let key = as2_core::keys::generate_rsa_key(provider, 2048)?;
 //! let fast = as2_crypto_aws_lc::AwsLcKey::new(&key)?;
 //! // use `&fast` wherever as2-core takes a `&dyn PrivateKeyOps`
 //! # let _ = fast; Ok(())
 //! # }
 //! ```
 
-use as2_core::crypto::{DigestAlgorithm, KeyTransport, PrivateKeyOps, SignatureScheme};
+use as2_core::crypto::{
+    CryptoProvider, DigestAlgorithm, GetRandomFailed, KeyProvider, KeyTransport, PrivateKeyOps,
+    SecureRandom, SignatureScheme,
+};
 use as2_core::{Error, Result};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{
@@ -36,6 +44,32 @@ use aws_lc_rs::rsa::{
 };
 use aws_lc_rs::signature::{self, RsaEncoding, RsaKeyPair};
 use zeroize::Zeroizing;
+
+/// The aws-lc-rs provider: randomness from aws-lc-rs, private keys as [`AwsLcKey`].
+pub static DEFAULT_PROVIDER: CryptoProvider = CryptoProvider {
+    secure_random: &AwsLcRandom,
+    key_provider: &AwsLcKeyProvider,
+};
+
+/// aws-lc-rs's random generator.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AwsLcRandom;
+
+impl SecureRandom for AwsLcRandom {
+    fn fill(&self, dest: &mut [u8]) -> std::result::Result<(), GetRandomFailed> {
+        aws_lc_rs::rand::fill(dest).map_err(|_| GetRandomFailed)
+    }
+}
+
+/// Loads keys with [`load_key`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AwsLcKeyProvider;
+
+impl KeyProvider for AwsLcKeyProvider {
+    fn load_private_key(&self, bytes: &[u8]) -> Result<std::sync::Arc<dyn PrivateKeyOps>> {
+        load_key(bytes)
+    }
+}
 
 /// An RSA private key whose private-key operations run on aws-lc-rs.
 pub struct AwsLcKey {
@@ -149,9 +183,10 @@ impl PrivateKeyOps for AwsLcKey {
         scheme: SignatureScheme,
         digest: DigestAlgorithm,
         message: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<Vec<u8>> {
         let Some(encoding) = encoding(scheme, digest) else {
-            return PrivateKeyOps::sign(&self.fallback, scheme, digest, message);
+            return PrivateKeyOps::sign(&self.fallback, scheme, digest, message, random);
         };
         let mut sig = vec![0; self.signing.public_modulus_len()];
         self.signing
@@ -164,6 +199,7 @@ impl PrivateKeyOps for AwsLcKey {
         &self,
         transport: KeyTransport,
         encrypted_key: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<Zeroizing<Vec<u8>>> {
         let mut out = Zeroizing::new(vec![0; self.signing.public_modulus_len()]);
         let len = match transport {
@@ -174,14 +210,26 @@ impl PrivateKeyOps for AwsLcKey {
                 .len(),
             KeyTransport::RsaOaep(d) => {
                 let Some(alg) = oaep(d) else {
-                    return PrivateKeyOps::decrypt_key(&self.fallback, transport, encrypted_key);
+                    return PrivateKeyOps::decrypt_key(
+                        &self.fallback,
+                        transport,
+                        encrypted_key,
+                        random,
+                    );
                 };
                 self.oaep
                     .decrypt(alg, encrypted_key, &mut out, None)
                     .map_err(|_| Error::Decryption)?
                     .len()
             }
-            _ => return PrivateKeyOps::decrypt_key(&self.fallback, transport, encrypted_key),
+            _ => {
+                return PrivateKeyOps::decrypt_key(
+                    &self.fallback,
+                    transport,
+                    encrypted_key,
+                    random,
+                );
+            }
         };
         out.truncate(len);
         Ok(out)

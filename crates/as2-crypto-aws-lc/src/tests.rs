@@ -22,9 +22,17 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let rsa = keys::generate_rsa_key(2048).unwrap();
+        let rsa =
+            keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048).unwrap();
         let aws = AwsLcKey::new(&rsa).unwrap();
-        let cert = generate_self_signed(&rsa, "CN=aws-lc", Duration::from_secs(3600)).unwrap();
+        let cert = generate_self_signed(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            &rsa,
+            "CN=aws-lc",
+            std::time::SystemTime::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         Fixture { rsa, aws, cert }
     })
 }
@@ -50,9 +58,21 @@ fn pkcs1v15_signatures_are_identical() {
     for d in DIGESTS {
         let a = f
             .aws
-            .sign(SignatureScheme::Pkcs1v15, d, b"payload")
+            .sign(
+                SignatureScheme::Pkcs1v15,
+                d,
+                b"payload",
+                as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+            )
             .unwrap();
-        let r = PrivateKeyOps::sign(&f.rsa, SignatureScheme::Pkcs1v15, d, b"payload").unwrap();
+        let r = PrivateKeyOps::sign(
+            &f.rsa,
+            SignatureScheme::Pkcs1v15,
+            d,
+            b"payload",
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+        )
+        .unwrap();
         assert_eq!(a, r, "{d}");
     }
 }
@@ -63,13 +83,18 @@ fn cms_signatures_verify_both_ways() {
     let trusted = [f.cert.clone()];
     for scheme in [SignatureScheme::Pkcs1v15, SignatureScheme::Pss] {
         for digest in DIGESTS {
-            let opts = SignOptions {
-                digest,
-                scheme,
-                ..SignOptions::default()
-            };
+            let opts = SignOptions::new(std::time::SystemTime::now())
+                .with_digest(digest)
+                .with_scheme(scheme);
             for key in [&f.aws as &dyn PrivateKeyOps, &f.rsa] {
-                let s = cms::sign_detached(b"content", &f.cert, key, &opts).unwrap();
+                let s = cms::sign_detached(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    b"content",
+                    &f.cert,
+                    key,
+                    &opts,
+                )
+                .unwrap();
                 let v = cms::verify_detached(&s, &[b"content"], &trusted).unwrap();
                 assert_eq!(v.digest, digest);
                 assert!(cms::verify_detached(&s, &[b"contenT"], &trusted).is_err());
@@ -87,7 +112,14 @@ fn rsa_pss_signature_verifies_with_aws_lc() {
         (DigestAlgorithm::Sha384, &sig::RSA_PSS_2048_8192_SHA384),
         (DigestAlgorithm::Sha512, &sig::RSA_PSS_2048_8192_SHA512),
     ] {
-        let s = PrivateKeyOps::sign(&f.rsa, SignatureScheme::Pss, d, b"m").unwrap();
+        let s = PrivateKeyOps::sign(
+            &f.rsa,
+            SignatureScheme::Pss,
+            d,
+            b"m",
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+        )
+        .unwrap();
         UnparsedPublicKey::new(alg, &public)
             .verify(b"m", &s)
             .unwrap();
@@ -112,16 +144,40 @@ fn key_transport_encrypted_by_as2_core_decrypts() {
         KeyTransport::RsaOaep(DigestAlgorithm::Sha512),
     ] {
         let cek = b"0123456789abcdef0123456789abcdef";
-        let ct = kt.encrypt(&public, cek).unwrap();
-        assert_eq!(f.aws.decrypt_key(kt, &ct).unwrap().as_slice(), cek);
+        let ct = kt
+            .encrypt(
+                &public,
+                cek,
+                as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+            )
+            .unwrap();
+        assert_eq!(
+            f.aws
+                .decrypt_key(
+                    kt,
+                    &ct,
+                    as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random
+                )
+                .unwrap()
+                .as_slice(),
+            cek
+        );
         let mut bad = ct.clone();
         bad[7] ^= 1;
         assert!(matches!(
-            f.aws.decrypt_key(kt, &bad),
+            f.aws.decrypt_key(
+                kt,
+                &bad,
+                as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random
+            ),
             Err(Error::Decryption)
         ));
         assert!(matches!(
-            f.aws.decrypt_key(kt, &ct[1..]),
+            f.aws.decrypt_key(
+                kt,
+                &ct[1..],
+                as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random
+            ),
             Err(Error::Decryption)
         ));
     }
@@ -137,17 +193,28 @@ fn enveloped_data_round_trip() {
             KeyTransport::RsaOaep(DigestAlgorithm::Sha256),
         ),
     ] {
-        let opts = EncryptOptions {
-            algorithm,
-            key_transport,
-        };
-        let data = cms::encrypt(b"secret payload", &[&f.cert], opts).unwrap();
+        let opts = EncryptOptions::default()
+            .with_algorithm(algorithm)
+            .with_key_transport(key_transport);
+        let data = cms::encrypt(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            b"secret payload",
+            &[&f.cert],
+            opts,
+        )
+        .unwrap();
         let keys = [DecryptionKey {
             certificate: &f.cert,
             key: &f.aws,
         }];
         assert_eq!(
-            cms::decrypt(&data, &keys).unwrap().content,
+            cms::decrypt(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                &data,
+                &keys
+            )
+            .unwrap()
+            .content,
             b"secret payload"
         );
     }
@@ -171,13 +238,19 @@ fn load_key_takes_aws_lc_and_falls_back_for_short_keys() {
     let fast = super::load_key(der.as_bytes()).unwrap();
     assert!(format!("{fast:?}").starts_with("AwsLcKey"), "{fast:?}");
     let signed = fast
-        .sign(SignatureScheme::Pkcs1v15, DigestAlgorithm::Sha256, b"x")
+        .sign(
+            SignatureScheme::Pkcs1v15,
+            DigestAlgorithm::Sha256,
+            b"x",
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+        )
         .unwrap();
     let expected = PrivateKeyOps::sign(
         &f.rsa,
         SignatureScheme::Pkcs1v15,
         DigestAlgorithm::Sha256,
         b"x",
+        as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
     )
     .unwrap();
     assert_eq!(signed, expected);
@@ -187,8 +260,13 @@ fn load_key_takes_aws_lc_and_falls_back_for_short_keys() {
     let slow = super::load_key(der.as_bytes()).unwrap();
     assert!(!format!("{slow:?}").starts_with("AwsLcKey"), "{slow:?}");
     assert!(
-        slow.sign(SignatureScheme::Pkcs1v15, DigestAlgorithm::Sha256, b"x")
-            .is_ok()
+        slow.sign(
+            SignatureScheme::Pkcs1v15,
+            DigestAlgorithm::Sha256,
+            b"x",
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random
+        )
+        .is_ok()
     );
     assert!(super::load_key(b"not a key").is_err());
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use as2_core::crypto::CryptoProvider;
 use as2_core::message::MicChoice;
 use as2_domain::Mode;
 use as2_domain::public_url::{LIVE_PATH, TEST_PATH};
@@ -51,6 +52,8 @@ pub struct GatewayState {
     pub mic_choice: MicChoice,
     /// What to do with a partner's certificate exchange (CEM) request.
     pub cem_policy: as2_trust::cem::CemPolicy,
+    /// The crypto provider: randomness and the key implementation (the binary chooses it).
+    pub crypto: &'static CryptoProvider,
 }
 
 /// The limits of the AS2 endpoint: what one stranger can make the gateway hold.
@@ -293,6 +296,7 @@ async fn admit_read_process(
                 &state.store,
                 &state.payloads,
                 ReceiveOptions {
+                    crypto: state.crypto,
                     inbox: state.inbox.as_deref(),
                     mic_choice: state.mic_choice,
                     cem_policy: state.cem_policy,

@@ -6,9 +6,8 @@
 use std::net::IpAddr;
 
 use as2_core::cms::DecryptionKey;
-use as2_core::crypto::MicAlgStyle;
-use as2_core::error::Disposition;
-use as2_core::mdn::MdnDisposition;
+use as2_core::crypto::{CryptoProvider, MicAlgStyle};
+use as2_core::mdn::{MdnDisposition, Modifier};
 use as2_core::message::{
     Envelope, InboundConfig, InboundLimits, InboundMessage, MicChoice, parse_inbound,
 };
@@ -55,14 +54,29 @@ pub(crate) struct Route {
 }
 
 /// How the gateway receives, beyond each partner's settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReceiveOptions<'a> {
+    /// The crypto provider: randomness and the key implementation (the binary chooses it).
+    pub crypto: &'a CryptoProvider,
     /// Where a payload received for the first time is also written, before the MDN.
     pub inbox: Option<&'a Inbox>,
     /// The MIC algorithm rule for signed messages.
     pub mic_choice: MicChoice,
     /// What to do with a partner's certificate exchange (CEM) request.
     pub cem_policy: CemPolicy,
+}
+
+impl<'a> ReceiveOptions<'a> {
+    /// No inbox, the default MIC rule and CEM policy, with `crypto`.
+    #[must_use]
+    pub fn new(crypto: &'a CryptoProvider) -> Self {
+        Self {
+            crypto,
+            inbox: None,
+            mic_choice: MicChoice::default(),
+            cem_policy: CemPolicy::default(),
+        }
+    }
 }
 
 /// Handles one AS2 message end to end, admission included, and says what to answer.
@@ -196,6 +210,7 @@ fn process(
                 .as_deref()
                 .and_then(|m| as2_core::message::Mic::parse(m).ok());
             return answer_mdn(
+                options.crypto,
                 store,
                 route,
                 envelope,
@@ -209,7 +224,7 @@ fn process(
         }
         return replay_mdn(store, payloads, *scope, existing, envelope);
     }
-    let keys = station_keys(store, *scope, station)?;
+    let keys = station_keys(options.crypto, store, *scope, station)?;
     let decryption: Vec<DecryptionKey<'_>> = keys
         .iter()
         .map(|(c, k)| DecryptionKey {
@@ -218,14 +233,11 @@ fn process(
         })
         .collect();
     let trusted = partner_certificates(store, *scope, partner)?;
-    let config = InboundConfig {
-        decryption_keys: &decryption,
-        trusted_signers: &trusted,
-        require_signature: partner.settings.require_signed,
-        require_encryption: partner.settings.require_encrypted,
-        mic_choice: options.mic_choice,
-        limits: InboundLimits::new().with_max_decompressed_total(decompression_budget),
-    };
+    let config = InboundConfig::new(options.crypto, &decryption, &trusted)
+        .with_require_signature(partner.settings.require_signed)
+        .with_require_encryption(partner.settings.require_encrypted)
+        .with_mic_choice(options.mic_choice)
+        .with_limits(InboundLimits::new().with_max_decompressed_total(decompression_budget));
     let verdict = match parse_inbound(headers, body, &config) {
         Ok(inbound) => match cem_document(&inbound) {
             None => Verdict::Accept {
@@ -300,15 +312,11 @@ fn process(
                 &error,
                 existing.as_ref(),
             )?;
-            (
-                message,
-                MdnDisposition::from_error(&error),
-                None,
-                authenticated,
-            )
+            (message, MdnDisposition::from(&error), None, authenticated)
         }
     };
     answer_mdn(
+        options.crypto,
         store,
         route,
         envelope,
@@ -477,7 +485,7 @@ fn reject(
     existing: Option<&Message>,
 ) -> Result<Message, ProcessError> {
     let failure = MessageError {
-        kind: error_kind(error.disposition()),
+        kind: error_kind(&MdnDisposition::from(error)),
         sentence: error.to_string(),
     };
     let scope = route.scope;
@@ -528,15 +536,17 @@ fn mdn_mode(envelope: &Envelope) -> MdnMode {
 }
 
 /// The message's error kind for a codec failure.
-pub fn error_kind(disposition: Disposition) -> ErrorKind {
-    match disposition {
-        Disposition::DecryptionFailed => ErrorKind::DecryptionFailed,
-        Disposition::AuthenticationFailed => ErrorKind::AuthenticationFailed,
-        Disposition::IntegrityCheckFailed => ErrorKind::IntegrityCheckFailed,
-        Disposition::InsufficientMessageSecurity => ErrorKind::InsufficientSecurity,
-        Disposition::UnsupportedFormat
-        | Disposition::UnsupportedMicAlgorithms
-        | Disposition::DecompressionFailed => ErrorKind::MalformedMessage,
+pub fn error_kind(disposition: &MdnDisposition) -> ErrorKind {
+    match disposition.modifier() {
+        Some(Modifier::DecryptionFailed) => ErrorKind::DecryptionFailed,
+        Some(Modifier::AuthenticationFailed) => ErrorKind::AuthenticationFailed,
+        Some(Modifier::IntegrityCheckFailed) => ErrorKind::IntegrityCheckFailed,
+        Some(Modifier::InsufficientMessageSecurity) => ErrorKind::InsufficientSecurity,
+        Some(
+            Modifier::UnsupportedFormat
+            | Modifier::UnsupportedMicAlgorithms
+            | Modifier::DecompressionFailed,
+        ) => ErrorKind::MalformedMessage,
         _ => ErrorKind::Unexpected,
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use as2_core::cert::Certificate;
-use as2_core::crypto::PrivateKeyOps;
+use as2_core::crypto::{CryptoProvider, PrivateKeyOps};
 use as2_domain::id::CertificateId;
 use as2_domain::partner::Partner;
 use as2_domain::station::Station;
@@ -75,40 +75,28 @@ impl<T: Clone> ContentCache<T> {
     }
 }
 
-/// A private key behind the codec's seam: the codec's `rsa` 0.10, or the implementation the
-/// binary installed with [`install_key_loader`].
+/// A private key behind the codec's seam, loaded by the crypto provider the binary chose
+/// (`ReceiveOptions::crypto`, `OutboundConfig::crypto`).
 pub type PrivateKey = Arc<dyn PrivateKeyOps>;
 
-/// Turns a stored private key (PKCS#8 DER) into a key object.
-pub type KeyLoader = fn(&[u8]) -> as2_core::Result<PrivateKey>;
-
-static KEY_LOADER: OnceLock<KeyLoader> = OnceLock::new();
-
-/// Installs the process's key implementation, once, before the first message (the binary
-/// does it at start; the rustls `CryptoProvider::install_default` shape). Libraries never
-/// call it. Returns the loader back when one was installed already.
-///
-/// # Errors
-/// A loader is installed already.
-pub fn install_key_loader(loader: KeyLoader) -> Result<(), KeyLoader> {
-    KEY_LOADER.set(loader)
-}
-
-/// The default loader: the codec's constant-time `rsa` 0.10.
-fn rsa_loader(bytes: &[u8]) -> as2_core::Result<PrivateKey> {
-    Ok(Arc::new(as2_core::keys::load_private_key(bytes, None)?))
-}
-
-fn load_key(bytes: &[u8], id: CertificateId) -> Result<PrivateKey, MaterialError> {
+/// Loads a stored key with `crypto`'s key provider. The cache is keyed by content: a
+/// process uses one provider (the binary's), so an entry never serves another.
+fn load_key(
+    crypto: &CryptoProvider,
+    bytes: &[u8],
+    id: CertificateId,
+) -> Result<PrivateKey, MaterialError> {
     static LOADED: ContentCache<PrivateKey> = ContentCache::new();
     LOADED.get_or_parse(bytes, || {
-        let loader = KEY_LOADER.get().copied().unwrap_or(rsa_loader);
-        loader(bytes).map_err(|e| MaterialError::Unreadable(id, e))
+        crypto
+            .load_private_key(bytes)
+            .map_err(|e| MaterialError::Unreadable(id, e))
     })
 }
 
 /// The station's decryption and signing key pairs, current first.
 pub fn station_keys(
+    crypto: &CryptoProvider,
     store: &Store,
     scope: Scope,
     station: &Station,
@@ -143,13 +131,14 @@ pub fn station_keys(
             Err(StoreError::NotFound) => continue,
             Err(other) => return Err(other.into()),
         };
-        pairs.push((cert, load_key(&key_bytes, id)?));
+        pairs.push((cert, load_key(crypto, &key_bytes, id)?));
     }
     Ok(pairs)
 }
 
 /// The station's signing pair (its `certificate_id`), if it has one.
 pub fn station_signer(
+    crypto: &CryptoProvider,
     store: &Store,
     scope: Scope,
     station: &Station,
@@ -159,7 +148,7 @@ pub fn station_signer(
     };
     let cert = certificate(store, scope, id)?;
     let key_bytes = store.certificates().private_key(scope, id)?;
-    Ok(Some((cert, load_key(&key_bytes, id)?)))
+    Ok(Some((cert, load_key(crypto, &key_bytes, id)?)))
 }
 
 /// The partner's certificates it is trusted with now: current and, during a scheduled

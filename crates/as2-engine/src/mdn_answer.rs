@@ -3,7 +3,7 @@
 //! asynchronous delivery; and the original MDN replayed when a partner resends a message.
 
 use as2_core::cms::SignOptions;
-use as2_core::crypto::MicAlgStyle;
+use as2_core::crypto::{CryptoProvider, MicAlgStyle};
 use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
 use as2_core::message::{Envelope, Signer};
 use as2_domain::mdn::MdnRecord;
@@ -31,6 +31,7 @@ pub(crate) struct MdnAnswer {
 
 /// Builds, records and answers the MDN of `message`.
 pub(crate) fn answer_mdn(
+    crypto: &CryptoProvider,
     store: &Store,
     route: &Route,
     envelope: &Envelope,
@@ -47,6 +48,7 @@ pub(crate) fn answer_mdn(
     };
     let positive = disposition.is_delivered();
     let mut params = MdnParams::new(
+        crypto,
         &route.station.settings.as2_id,
         &envelope.as2_from,
         &message.as2_message_id,
@@ -55,14 +57,16 @@ pub(crate) fn answer_mdn(
     params.reporting_ua = "as2-platform".into();
     params.mic = mic;
     let signer_material = if request.signed() {
-        station_signer(store, route.scope, &route.station)?
+        station_signer(crypto, store, route.scope, &route.station)?
     } else {
         None
     };
-    params.signer = signer_material.as_ref().map(|(certificate, key)| Signer {
-        certificate,
-        key: key.as_ref(),
-        options: SignOptions::default(),
+    params.signer = signer_material.as_ref().map(|(certificate, key)| {
+        Signer::new(
+            certificate,
+            key.as_ref(),
+            SignOptions::new(std::time::SystemTime::now()),
+        )
     });
     let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
     let raw = stored_mdn::serialize(&built.headers, &built.body);

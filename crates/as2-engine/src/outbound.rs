@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use as2_core::cms::{EncryptOptions, SignOptions};
-use as2_core::crypto::{ContentEncryption, DigestAlgorithm, MicAlgStyle};
+use as2_core::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm, MicAlgStyle};
 use as2_core::message::{
-    BuiltMessage, Compression, NotificationOptions, OutboundMessage, Signer, build_outbound,
+    BuiltMessage, Compression, Encryption, NotificationOptions, OutboundMessage, Signer,
+    build_outbound,
 };
 use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
 use as2_domain::id::MessageId;
@@ -29,6 +30,8 @@ use crate::mdn_receipt;
 /// Engine settings the outbound side needs.
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
+    /// The crypto provider: randomness and the key implementation (the binary chooses it).
+    pub crypto: &'static CryptoProvider,
     /// Where partners post our async MDNs when the station names no `mdn_url`: the public
     /// AS2 URL of the message's mode (`AS2_PUBLIC_AS2_URL`, `AS2_PUBLIC_AS2_TEST_URL`), where
     /// the gateway recognises an MDN by its content.
@@ -39,9 +42,12 @@ pub struct OutboundConfig {
     pub user_agent: String,
 }
 
-impl Default for OutboundConfig {
-    fn default() -> Self {
+impl OutboundConfig {
+    /// The defaults, with `crypto`.
+    #[must_use]
+    pub fn new(crypto: &'static CryptoProvider) -> Self {
         Self {
+            crypto,
             async_mdn_urls: PublicAs2Urls::new("http://127.0.0.1:8081/as2/receive", None),
             mdn_timeout: Duration::from_secs(6 * 3600),
             user_agent: concat!("as2-platform/", env!("CARGO_PKG_VERSION")).into(),
@@ -251,7 +257,7 @@ fn build(
     let payload = payloads.read(payload_key)?;
     let settings = &partner.settings;
     let signer = if settings.sign {
-        match station_signer(store, scope, station)? {
+        match station_signer(config.crypto, store, scope, station)? {
             Some(pair) => Some(pair),
             None => {
                 return Ok(Err(format!(
@@ -276,6 +282,7 @@ fn build(
         None
     };
     let mut out = OutboundMessage::new(
+        config.crypto,
         &station.settings.as2_id,
         &settings.as2_id,
         &payload,
@@ -290,21 +297,18 @@ fn build(
     if settings.compress {
         out.compression = Compression::BeforeSigning;
     }
-    out.signer = signer.as_ref().map(|(certificate, key)| Signer {
-        certificate,
-        key: key.as_ref(),
-        options: SignOptions {
-            digest: digest(settings.sign_algorithm),
-            ..SignOptions::default()
-        },
+    out.signer = signer.as_ref().map(|(certificate, key)| {
+        Signer::new(
+            certificate,
+            key.as_ref(),
+            SignOptions::new(std::time::SystemTime::now())
+                .with_digest(digest(settings.sign_algorithm)),
+        )
     });
     out.encryption = recipient.as_ref().map(|cert| {
-        (
+        Encryption::new(
             vec![cert],
-            EncryptOptions {
-                algorithm: cipher(settings.encrypt_algorithm),
-                ..EncryptOptions::default()
-            },
+            EncryptOptions::new(cipher(settings.encrypt_algorithm)),
         )
     });
     if settings.mdn_mode != MdnMode::None {

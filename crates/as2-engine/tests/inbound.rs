@@ -30,10 +30,13 @@ struct Party {
 }
 
 fn party(name: &str) -> Party {
-    let key = keys::generate_rsa_key(2048).unwrap();
+    let key =
+        keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048).unwrap();
     let cert = cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         &key,
         &format!("CN={name}"),
+        std::time::SystemTime::now(),
         Duration::from_secs(86_400 * 30),
     )
     .unwrap();
@@ -133,13 +136,22 @@ fn world(db: TestDb, us: Party, partner: Party) -> World {
 }
 
 fn build(w: &World, payload: &[u8], signed_mdn: bool) -> message::BuiltMessage {
-    let mut out = OutboundMessage::new("PARTNER-A", "TENANT-B", payload, "application/edi-x12");
-    out.signer = Some(Signer {
-        certificate: &w.partner.cert,
-        key: w.partner.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&w.us.cert], EncryptOptions::default()));
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "PARTNER-A",
+        "TENANT-B",
+        payload,
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &w.partner.cert,
+        w.partner.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(message::Encryption::new(
+        vec![&w.us.cert],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@partner.example".into());
     out.mdn_options = Some(if signed_mdn {
         NotificationOptions::signed(&[DigestAlgorithm::Sha256])
@@ -162,7 +174,7 @@ fn send_in(
     receive(
         &w.db.store,
         &w.payloads,
-        as2_engine::inbound::ReceiveOptions::default(),
+        as2_engine::inbound::ReceiveOptions::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER),
         &InboundRequest {
             headers,
             body,
@@ -251,13 +263,22 @@ fn failures_get_the_right_negative_mdn_and_a_failed_message() {
     let (us, partner, stranger) = (party("tenant-b"), party("partner-a"), party("stranger"));
     let w = world(TestDb::sqlite(), us, partner);
     // signed by someone else's key: authentication-failed
-    let mut out = OutboundMessage::new("PARTNER-A", "TENANT-B", b"data", "application/edi-x12");
-    out.signer = Some(Signer {
-        certificate: &stranger.cert,
-        key: stranger.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&w.us.cert], EncryptOptions::default()));
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "PARTNER-A",
+        "TENANT-B",
+        b"data",
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &stranger.cert,
+        stranger.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(message::Encryption::new(
+        vec![&w.us.cert],
+        EncryptOptions::default(),
+    ));
     out.mdn_to = Some("as2@partner.example".into());
     out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
     let built = message::build_outbound(&out).unwrap();
@@ -288,12 +309,15 @@ fn failures_get_the_right_negative_mdn_and_a_failed_message() {
     assert_eq!(failed.error.unwrap().kind, ErrorKind::AuthenticationFailed);
 
     // encrypted to another certificate: decryption-failed
-    out.signer = Some(Signer {
-        certificate: &w.partner.cert,
-        key: w.partner.key.as_ref(),
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((vec![&stranger.cert], EncryptOptions::default()));
+    out.signer = Some(Signer::new(
+        &w.partner.cert,
+        w.partner.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(message::Encryption::new(
+        vec![&stranger.cert],
+        EncryptOptions::default(),
+    ));
     let built = message::build_outbound(&out).unwrap();
     let answer = send(&w, &built.headers, &built.body);
     let mdn = parse_mdn(

@@ -14,7 +14,7 @@
 //! use as2_evidence::ObjectIdentifier;
 //!
 //! # fn main() -> as2_evidence::Result<()> {
-//! let key = as2_core::keys::generate_rsa_key(2048)?;
+//! let key = as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)?;
 //! let now = SystemTime::now();
 //! let cert = authority::generate_tsa_certificate(&key, "CN=Acme TSA", now, Duration::from_secs(86_400))?;
 //! let policy = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1");

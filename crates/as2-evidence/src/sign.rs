@@ -72,7 +72,12 @@ pub(crate) fn sign_tst_info(
         &signing_certificate_v2(certificate)?,
     )?)?;
     // `SetOfVec::insert` keeps the DER order of a SET OF: these are the signed bytes.
-    let signature = key.sign(scheme, digest, &attrs.to_der()?)?;
+    let signature = key.sign(
+        scheme,
+        digest,
+        &attrs.to_der()?,
+        as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+    )?;
 
     let tbs = certificate.x509().tbs_certificate();
     let digest_ai = AlgorithmIdentifierOwned {

@@ -13,12 +13,18 @@ pub(crate) const POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.
 
 pub(crate) fn test_key() -> &'static rsa::PrivateKey {
     static KEY: OnceLock<rsa::PrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| as2_core::keys::generate_rsa_key(2048).expect("generate key"))
+    KEY.get_or_init(|| {
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .expect("generate key")
+    })
 }
 
 pub(crate) fn other_key() -> &'static rsa::PrivateKey {
     static KEY: OnceLock<rsa::PrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| as2_core::keys::generate_rsa_key(2048).expect("generate key"))
+    KEY.get_or_init(|| {
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .expect("generate key")
+    })
 }
 
 fn since_an_hour_ago() -> SystemTime {

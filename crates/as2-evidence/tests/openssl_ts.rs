@@ -74,7 +74,9 @@ struct Fixture {
 fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_path_buf();
-    let key = as2_core::keys::generate_rsa_key(2048).expect("key");
+    let key =
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .expect("key");
     let cert = generate_tsa_certificate(
         &key,
         "CN=as2-evidence interop TSA,O=Example",

@@ -307,8 +307,11 @@ fn load_or_create(store: &Store) -> Result<BuiltIn, StampError> {
     let stored = match store.timestamp_authority().current()? {
         Some(stored) => stored,
         None => {
-            let key = as2_core::keys::generate_rsa_key(2048)
-                .map_err(|e| StampError::Authority(e.to_string()))?;
+            let key = as2_core::keys::generate_rsa_key(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                2048,
+            )
+            .map_err(|e| StampError::Authority(e.to_string()))?;
             let certificate = as2_evidence::authority::generate_tsa_certificate(
                 &key,
                 "CN=AS2 platform time-stamping authority,O=AS2 platform",

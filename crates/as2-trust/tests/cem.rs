@@ -51,12 +51,15 @@ fn trust_request(cert: &X509, usages: &[CertUsage], respond_by: DateTime<Utc>) -
 
 /// The partner's CEM request document offering `trust`.
 fn request(request_id: &str, trust: &TrustRequest) -> BuiltCem {
-    codec::build_request(&codec::CemRequest {
-        request_id: request_id.into(),
-        sender_as2_id: PARTNER_AS2_ID.into(),
-        message_originated: SystemTime::now(),
-        requests: vec![trust.clone()],
-    })
+    codec::build_request(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &codec::CemRequest {
+            request_id: request_id.into(),
+            sender_as2_id: PARTNER_AS2_ID.into(),
+            message_originated: SystemTime::now(),
+            requests: vec![trust.clone()],
+        },
+    )
     .unwrap()
 }
 
@@ -703,12 +706,15 @@ fn a_request_with_two_certificates_records_both_and_a_busy_partner_holds_it() {
             now + Duration::days(3),
         );
         second.content_id = "encryption@partner.example".into();
-        let built = codec::build_request(&codec::CemRequest {
-            request_id: "req-two".into(),
-            sender_as2_id: PARTNER_AS2_ID.into(),
-            message_originated: SystemTime::now(),
-            requests: vec![first.clone(), second.clone()],
-        })
+        let built = codec::build_request(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            &codec::CemRequest {
+                request_id: "req-two".into(),
+                sender_as2_id: PARTNER_AS2_ID.into(),
+                message_originated: SystemTime::now(),
+                requests: vec![first.clone(), second.clone()],
+            },
+        )
         .unwrap();
 
         // another rollover is under way: the policy cannot accept the signing certificate

@@ -386,15 +386,24 @@ async fn generate_certificate(
     let valid_for = Duration::from_secs(u64::try_from(days).unwrap_or(365) * 86_400);
     let cert = state
         .blocking("Certificate", move |s| {
-            let key = as2_core::keys::generate_rsa_key(bits)
-                .map_err(|e| ApiError::internal(&std::io::Error::other(e.to_string())))?;
-            let cert =
-                as2_core::cert::generate_self_signed(&key, &subject, valid_for).map_err(|_| {
-                    ApiError::field(
-                        "common_name",
-                        "The common name cannot be used in a certificate subject",
-                    )
-                })?;
+            let key = as2_core::keys::generate_rsa_key(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                bits,
+            )
+            .map_err(|e| ApiError::internal(&std::io::Error::other(e.to_string())))?;
+            let cert = as2_core::cert::generate_self_signed(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                &key,
+                &subject,
+                std::time::SystemTime::now(),
+                valid_for,
+            )
+            .map_err(|_| {
+                ApiError::field(
+                    "common_name",
+                    "The common name cannot be used in a certificate subject",
+                )
+            })?;
             let parsed = input::assemble(&cert, &[], Some(&key))?;
             store(s, &caller, &name, &parsed)
         })

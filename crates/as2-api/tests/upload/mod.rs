@@ -60,10 +60,17 @@ pub async fn post_multipart(api: &TestApi, path: &str, parts: &[Part<'_>]) -> Re
 
 /// A fresh RSA key with a self-signed certificate valid for `days`: (key PEM, certificate).
 pub fn key_and_certificate(subject: &str, days: u64) -> (String, Certificate) {
-    let key = as2_core::keys::generate_rsa_key(2048).unwrap();
-    let cert =
-        as2_core::cert::generate_self_signed(&key, subject, Duration::from_secs(days * 86_400))
+    let key =
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
             .unwrap();
+    let cert = as2_core::cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &key,
+        subject,
+        std::time::SystemTime::now(),
+        Duration::from_secs(days * 86_400),
+    )
+    .unwrap();
     let pem = as2_core::keys::private_key_to_pem(&key).unwrap();
     (pem.as_str().to_owned(), cert)
 }

@@ -33,10 +33,17 @@ pub struct Identity {
 pub fn identity() -> &'static Identity {
     static ID: OnceLock<Identity> = OnceLock::new();
     ID.get_or_init(|| {
-        let rsa = keys::generate_rsa_key(2048).expect("key");
+        let rsa = keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .expect("key");
         let aws = AwsLcKey::new(&rsa).expect("aws-lc key");
-        let cert = generate_self_signed(&rsa, "CN=bench", Duration::from_secs(86_400))
-            .expect("certificate");
+        let cert = generate_self_signed(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            &rsa,
+            "CN=bench",
+            std::time::SystemTime::now(),
+            Duration::from_secs(86_400),
+        )
+        .expect("certificate");
         Identity { rsa, aws, cert }
     })
 }
@@ -59,19 +66,22 @@ pub fn outbound<'a>(
     key: &'a dyn as2_core::crypto::PrivateKeyOps,
     payload: &'a [u8],
 ) -> OutboundMessage<'a> {
-    let mut out = OutboundMessage::new("bench-a", "bench-b", payload, "application/edi-x12");
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "bench-a",
+        "bench-b",
+        payload,
+        "application/edi-x12",
+    );
     out.compression = Compression::None;
-    out.signer = Some(Signer {
-        certificate: &id.cert,
+    out.signer = Some(Signer::new(
+        &id.cert,
         key,
-        options: SignOptions::default(),
-    });
-    out.encryption = Some((
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(message::Encryption::new(
         vec![&id.cert],
-        EncryptOptions {
-            algorithm: ContentEncryption::Aes256Cbc,
-            ..EncryptOptions::default()
-        },
+        EncryptOptions::default().with_algorithm(ContentEncryption::Aes256Cbc),
     ));
     out
 }
@@ -97,13 +107,13 @@ pub fn parse(
         key,
     }];
     let trusted = [id.cert.clone()];
-    let cfg = message::InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        require_signature: true,
-        require_encryption: true,
-        ..Default::default()
-    };
+    let cfg = message::InboundConfig::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &keys,
+        &trusted,
+    )
+    .with_require_signature(true)
+    .with_require_encryption(true);
     message::parse_inbound(&headers, &built.body, &cfg)
         .expect("parse")
         .payload

@@ -170,6 +170,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

@@ -280,6 +280,11 @@ fn push_escaped(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use std::time::Duration;
 
@@ -314,8 +319,10 @@ mod tests {
     #[test]
     fn issuer_forms() {
         let cert = generate_self_signed(
+            crate::testutil::P,
             test_key(),
             "CN=acme as2,OU=B2B\\, EDI,O=Acme,C=DE",
+            crate::testutil::now(),
             Duration::from_secs(3600),
         )
         .unwrap();

@@ -15,9 +15,10 @@
 //! use as2_core::{cem, cert, keys};
 //!
 //! # fn main() -> as2_core::Result<()> {
-//! let key = keys::generate_rsa_key(2048)?;
-//! let new_cert = cert::generate_self_signed(&key, "CN=acme 2025", Duration::from_secs(86_400))?;
 //! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+//! let provider = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+//! let key = keys::generate_rsa_key(provider, 2048)?;
+//! let new_cert = cert::generate_self_signed(provider, &key, "CN=acme 2025", now, Duration::from_secs(86_400))?;
 //! let request = cem::CemRequest {
 //!     request_id: "req-1".into(),
 //!     sender_as2_id: "acme".into(),
@@ -30,7 +31,7 @@
 //!         "cert-1@acme.example",
 //!     )],
 //! };
-//! let built = cem::build_request(&request)?;
+//! let built = cem::build_request(provider, &request)?;
 //! assert_eq!(cem::classify(&built.content_type), Some(cem::CemKind::Request));
 //!
 //! // the partner, having received it in a message with AS2-From: acme

@@ -10,6 +10,7 @@ use super::{
     BuiltCem, CemRequest, CertUsage, DSIG_NAMESPACE, NAMESPACE, TrustRequest, XML_CONTENT_TYPE, err,
 };
 use crate::cert::Certificate;
+use crate::crypto::CryptoProvider;
 use crate::error::Result;
 use crate::mime::{EntityBuilder, build_multipart, generate_boundary, quote};
 
@@ -22,7 +23,7 @@ pub(crate) const ROOT: &str = "EDIINTCertificateExchangeRequest";
 /// An empty request id, AS2 name or request list, a trust request without usages, with a
 /// URL that is not http(s), with a missing or repeated Content-ID, with an issuer or
 /// serial that is not its certificate's, or a value XML cannot carry.
-pub fn build_request(request: &CemRequest) -> Result<BuiltCem> {
+pub fn build_request(provider: &CryptoProvider, request: &CemRequest) -> Result<BuiltCem> {
     if request.requests.is_empty() {
         return Err(err(format!("{ROOT}: no TrustRequest")));
     }
@@ -59,7 +60,7 @@ pub fn build_request(request: &CemRequest) -> Result<BuiltCem> {
         );
     }
     let xml = w.finish(ROOT);
-    let boundary = generate_boundary();
+    let boundary = generate_boundary(provider)?;
     let root_id = format!("<cem-{}@as2>", boundary.trim_start_matches("----=_Part_"));
     let root_part = EntityBuilder::new(XML_CONTENT_TYPE)
         .header("Content-Transfer-Encoding", "binary")
@@ -291,6 +292,11 @@ fn matching_certificate(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

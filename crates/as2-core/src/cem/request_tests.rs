@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::*;
 use crate::cert::{Certificate, generate_self_signed};
 use crate::crypto::test_key;
-use crate::error::{Disposition, Error};
+use crate::error::Error;
 use crate::mime::{Entity, Headers};
 
 fn at(secs: u64) -> SystemTime {
@@ -14,7 +14,14 @@ fn at(secs: u64) -> SystemTime {
 }
 
 fn cert(subject: &str) -> Certificate {
-    generate_self_signed(test_key(), subject, Duration::from_secs(86_400)).unwrap()
+    generate_self_signed(
+        crate::testutil::P,
+        test_key(),
+        subject,
+        crate::testutil::now(),
+        Duration::from_secs(86_400),
+    )
+    .unwrap()
 }
 
 fn sample() -> CemRequest {
@@ -44,7 +51,7 @@ fn sample() -> CemRequest {
 #[test]
 fn round_trip() {
     let req = sample();
-    let built = build_request(&req).unwrap();
+    let built = build_request(crate::testutil::P, &req).unwrap();
     assert_eq!(classify(&built.content_type), Some(CemKind::Request));
     assert_eq!(
         kind_of(&built.content_type, &built.body).unwrap(),
@@ -245,7 +252,10 @@ fn parse_edited(from: &str, to: &str) -> crate::Result<CemRequest> {
 fn assert_cem_error(result: crate::Result<CemRequest>, needles: &[&str]) {
     let e = result.unwrap_err();
     assert!(matches!(e, Error::Cem(_)), "{e:?}");
-    assert_eq!(e.disposition(), Disposition::UnexpectedProcessingError);
+    assert_eq!(
+        crate::MdnDisposition::from(&e).modifier(),
+        Some(&crate::Modifier::UnexpectedProcessingError)
+    );
     let msg = e.to_string();
     for n in needles {
         assert!(msg.contains(n), "{msg:?} should contain {n:?}");
@@ -499,7 +509,7 @@ fn build_refuses_what_a_partner_would_reject() {
     for (edit, needle) in cases {
         let mut r = base.clone();
         edit(&mut r);
-        let e = build_request(&r).unwrap_err();
+        let e = build_request(crate::testutil::P, &r).unwrap_err();
         assert!(
             e.to_string().contains(needle),
             "{e} should contain {needle:?}"

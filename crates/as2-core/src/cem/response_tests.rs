@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
-use crate::error::{Disposition, Error};
+use crate::error::Error;
 
 fn sample() -> CemResponse {
     CemResponse {
@@ -137,7 +137,10 @@ fn any_prefix_and_multipart() {
 fn assert_fails(xml: &str, needles: &[&str]) {
     let e = parse_response(XML_CONTENT_TYPE, xml.as_bytes(), "mendelsontestAS2").unwrap_err();
     assert!(matches!(e, Error::Cem(_)), "{e:?}");
-    assert_eq!(e.disposition(), Disposition::UnexpectedProcessingError);
+    assert_eq!(
+        crate::MdnDisposition::from(&e).modifier(),
+        Some(&crate::Modifier::UnexpectedProcessingError)
+    );
     let msg = e.to_string();
     for n in needles {
         assert!(msg.contains(n), "{msg:?} should contain {n:?}");

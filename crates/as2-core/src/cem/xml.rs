@@ -189,6 +189,11 @@ pub(crate) fn escape(s: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

@@ -84,6 +84,11 @@ fn from_pem(data: &[u8]) -> Result<Vec<Certificate>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use std::time::Duration;
 
@@ -94,8 +99,22 @@ mod tests {
     #[test]
     fn round_trip_and_lenient_forms() {
         let key = test_key();
-        let a = generate_self_signed(key, "CN=cem a", Duration::from_secs(3600)).unwrap();
-        let b = generate_self_signed(key, "CN=cem b,O=Example", Duration::from_secs(3600)).unwrap();
+        let a = generate_self_signed(
+            crate::testutil::P,
+            key,
+            "CN=cem a",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+        let b = generate_self_signed(
+            crate::testutil::P,
+            key,
+            "CN=cem b,O=Example",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         let der = certs_only(&[a.clone(), b.clone()]).unwrap();
         let mut back = parse_certs_only(&der).unwrap();
         back.sort_by_key(Certificate::subject);

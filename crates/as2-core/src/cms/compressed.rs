@@ -181,6 +181,11 @@ pub(crate) fn decompress_within(data: &[u8], budget: &mut DecompressionBudget) -
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

@@ -13,7 +13,7 @@ use x509_cert::attr::Attributes;
 use super::recipient::{DecryptionKey, build_ktri, cek_candidates};
 use super::{decode_content, parse_content_info};
 use crate::cert::Certificate;
-use crate::crypto::{ContentEncryption, KeyTransport, oids};
+use crate::crypto::{ContentEncryption, CryptoProvider, KeyTransport, oids};
 use crate::error::{Error, Result};
 
 /// GCMParameters (RFC 5084).
@@ -116,11 +116,15 @@ impl CbcSealer {
     ///
     /// # Errors
     /// No recipient, a GCM algorithm, a non-RSA certificate, or an encoding failure.
-    pub(crate) fn new(recipients: &[&Certificate], opts: EncryptOptions) -> Result<Self> {
+    pub(crate) fn new(
+        provider: &CryptoProvider,
+        recipients: &[&Certificate],
+        opts: EncryptOptions,
+    ) -> Result<Self> {
         if opts.algorithm.is_aead() {
             return Err(Error::Crypto("GCM has no CBC EnvelopedData".into()));
         }
-        let (cek, iv, recip_infos) = key_and_recipients(recipients, opts)?;
+        let (cek, iv, recip_infos) = key_and_recipients(provider, recipients, opts)?;
         Self::with_key(opts.algorithm, cek, iv, &recip_infos)
     }
 
@@ -256,6 +260,7 @@ pub(super) fn encode_enveloped_cbc(
 
 /// A fresh content-encryption key and IV, and the key wrapped for every recipient.
 fn key_and_recipients(
+    provider: &CryptoProvider,
     recipients: &[&Certificate],
     opts: EncryptOptions,
 ) -> Result<(zeroize::Zeroizing<Vec<u8>>, Vec<u8>, RecipientInfos)> {
@@ -263,17 +268,19 @@ fn key_and_recipients(
         return Err(Error::Crypto("no recipient".into()));
     }
     let alg = opts.algorithm;
-    let cek = alg.random_key();
-    let iv = alg.random_iv();
+    let cek = alg.random_key(provider)?;
+    let iv = alg.random_iv(provider)?;
     let infos = recipients
         .iter()
-        .map(|c| build_ktri(c, opts.key_transport, &cek))
+        .map(|c| build_ktri(provider, c, opts.key_transport, &cek))
         .collect::<Result<Vec<_>>>()?;
     Ok((cek, iv, RecipientInfos(SetOfVec::try_from(infos)?)))
 }
 
-/// How to encrypt.
+/// How to encrypt: [`EncryptOptions::new`] (or `default()`: AES-256-CBC, RSAES-PKCS1-v1_5),
+/// then the `with_*` setters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct EncryptOptions {
     /// Content encryption; a GCM algorithm produces AuthEnvelopedData.
     pub algorithm: ContentEncryption,
@@ -281,18 +288,45 @@ pub struct EncryptOptions {
     pub key_transport: KeyTransport,
 }
 
+impl EncryptOptions {
+    /// Content encryption with `algorithm`, the default key transport.
+    #[must_use]
+    pub fn new(algorithm: ContentEncryption) -> Self {
+        Self {
+            algorithm,
+            key_transport: KeyTransport::default(),
+        }
+    }
+
+    /// With `algorithm` for the content.
+    #[must_use]
+    pub fn with_algorithm(mut self, algorithm: ContentEncryption) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// With `key_transport` for every recipient.
+    #[must_use]
+    pub fn with_key_transport(mut self, key_transport: KeyTransport) -> Self {
+        self.key_transport = key_transport;
+        self
+    }
+}
+
 /// Encrypt content for the recipients; returns a DER ContentInfo (EnvelopedData, or
-/// AuthEnvelopedData for AES-GCM).
+/// AuthEnvelopedData for AES-GCM). The key, IV and key-transport padding come from
+/// `provider`.
 ///
 /// # Errors
 /// No recipient, a non-RSA certificate, or an encoding failure.
 pub fn encrypt(
+    provider: &CryptoProvider,
     content: &[u8],
     recipients: &[&Certificate],
     opts: EncryptOptions,
 ) -> Result<Vec<u8>> {
     let alg = opts.algorithm;
-    let (cek, iv, recip_infos) = key_and_recipients(recipients, opts)?;
+    let (cek, iv, recip_infos) = key_and_recipients(provider, recipients, opts)?;
     if !alg.is_aead() {
         return CbcSealer::with_key(alg, cek, iv, &recip_infos)?.encrypt(content);
     }
@@ -339,15 +373,20 @@ pub struct Decrypted {
 ///
 /// Every failure after the structure was parsed — no matching recipient, a key-transport
 /// failure, a wrong key, bad padding, a bad tag — is the same [`Error::Decryption`], and a
-/// key-transport failure continues with a random key (RFC 3218).
+/// key-transport failure continues with a random key (RFC 3218) from `provider`.
 ///
 /// # Errors
 /// [`Error::Decryption`], or [`Error::UnsupportedAlgorithm`] for an unknown cipher.
-pub fn decrypt(data: &[u8], keys: &[DecryptionKey<'_>]) -> Result<Decrypted> {
+pub fn decrypt(
+    provider: &CryptoProvider,
+    data: &[u8],
+    keys: &[DecryptionKey<'_>],
+) -> Result<Decrypted> {
     // DER EnvelopedData (what almost every sender produces): borrow the ciphertext.
     if let Some(ed) = parse_enveloped_der(data) {
         let eci = &ed.encrypted_content;
         return open(
+            provider,
             &ed.recip_infos,
             &eci.content_enc_alg,
             eci.encrypted_content.map(OctetStringRef::as_bytes),
@@ -361,6 +400,7 @@ pub fn decrypt(data: &[u8], keys: &[DecryptionKey<'_>]) -> Result<Decrypted> {
         let ed: EnvelopedData = decode_content(&ci)?;
         let eci = &ed.encrypted_content;
         open(
+            provider,
             &ed.recip_infos,
             &eci.content_enc_alg,
             eci.encrypted_content.as_ref().map(OctetString::as_bytes),
@@ -376,6 +416,7 @@ pub fn decrypt(data: &[u8], keys: &[DecryptionKey<'_>]) -> Result<Decrypted> {
         };
         let eci = &aed.auth_encrypted_content_info;
         open(
+            provider,
             &aed.recip_infos,
             &eci.content_enc_alg,
             eci.encrypted_content.as_ref().map(OctetString::as_bytes),
@@ -394,6 +435,7 @@ pub fn decrypt(data: &[u8], keys: &[DecryptionKey<'_>]) -> Result<Decrypted> {
 /// Unwrap the content-encryption key and decrypt `ciphertext` (followed by `mac` for
 /// AuthEnvelopedData) into a new buffer.
 fn open(
+    provider: &CryptoProvider,
     infos: &RecipientInfos,
     enc_alg: &AlgorithmIdentifierOwned,
     ciphertext: Option<&[u8]>,
@@ -429,7 +471,7 @@ fn open(
         joined.as_slice()
     };
     // at most one content decryption per key of ours
-    for cand in cek_candidates(infos, keys, alg)? {
+    for cand in cek_candidates(provider, infos, keys, alg)? {
         let res = alg.decrypt(&cand.key, &iv, aad, tag_len, data);
         // A substitute key is never a success, even when the content happened to decrypt
         // (a valid CBC padding, about 1 in 256): the same error as a bad padding.
@@ -445,6 +487,11 @@ fn open(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
     use crate::cert::generate_self_signed;
@@ -455,15 +502,23 @@ mod tests {
     #[test]
     fn cbc_encoding_matches_cms_types() {
         let key = test_key();
-        let cert = generate_self_signed(key, "CN=rcpt", Duration::from_secs(3600)).unwrap();
+        let cert = generate_self_signed(
+            crate::testutil::P,
+            key,
+            "CN=rcpt",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         for alg in ContentEncryption::ALL.into_iter().filter(|a| !a.is_aead()) {
             for len in [0, 1, 15, 16, 17, 200, 70_000] {
                 let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-                let cek = alg.random_key();
-                let iv = alg.random_iv();
+                let cek = alg.random_key(crate::testutil::P).unwrap();
+                let iv = alg.random_iv(crate::testutil::P).unwrap();
                 let infos = RecipientInfos(
                     SetOfVec::try_from(vec![
-                        build_ktri(&cert, KeyTransport::RsaPkcs1v15, &cek).unwrap(),
+                        build_ktri(crate::testutil::P, &cert, KeyTransport::RsaPkcs1v15, &cek)
+                            .unwrap(),
                     ])
                     .unwrap(),
                 );
@@ -502,11 +557,17 @@ mod tests {
                     key,
                 }];
                 assert!(parse_enveloped_der(&got).is_some());
-                assert_eq!(decrypt(&got, &keys).unwrap().content, content);
+                assert_eq!(
+                    decrypt(crate::testutil::P, &got, &keys).unwrap().content,
+                    content
+                );
                 // the owned (BER) path: base64 text is not DER, so it takes that path
                 let b64 = crate::mime::encoding::encode_base64_lines(&got);
                 assert!(parse_enveloped_der(&b64).is_none());
-                assert_eq!(decrypt(&b64, &keys).unwrap().content, content);
+                assert_eq!(
+                    decrypt(crate::testutil::P, &b64, &keys).unwrap().content,
+                    content
+                );
             }
         }
     }
@@ -516,7 +577,14 @@ mod tests {
     #[test]
     fn sealed_in_place_matches() {
         let key = test_key();
-        let cert = generate_self_signed(key, "CN=rcpt", Duration::from_secs(3600)).unwrap();
+        let cert = generate_self_signed(
+            crate::testutil::P,
+            key,
+            "CN=rcpt",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         let keys = [DecryptionKey {
             certificate: &cert,
             key,
@@ -526,14 +594,17 @@ mod tests {
                 algorithm: alg,
                 key_transport: KeyTransport::RsaPkcs1v15,
             };
-            let sealer = CbcSealer::new(&[&cert], opts).unwrap();
+            let sealer = CbcSealer::new(crate::testutil::P, &[&cert], opts).unwrap();
             for (estimate, len) in [(0, 0), (10, 17), (100, 100), (0, 70_000), (70_000, 3)] {
                 let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
                 let (mut buf, reserved) = sealer.buffer(estimate).unwrap();
                 buf.extend_from_slice(&content);
                 let sealed = sealer.seal(buf, reserved).unwrap();
                 assert_eq!(sealed, sealer.encrypt(&content).unwrap(), "{alg:?} {len}");
-                assert_eq!(decrypt(&sealed, &keys).unwrap().content, content);
+                assert_eq!(
+                    decrypt(crate::testutil::P, &sealed, &keys).unwrap().content,
+                    content
+                );
             }
             assert!(sealer.seal(vec![0; 3], 4).is_err());
         }
@@ -541,16 +612,29 @@ mod tests {
             algorithm: ContentEncryption::Aes128Gcm,
             key_transport: KeyTransport::RsaPkcs1v15,
         };
-        assert!(CbcSealer::new(&[&cert], gcm).is_err());
+        assert!(CbcSealer::new(crate::testutil::P, &[&cert], gcm).is_err());
     }
 
     #[test]
     fn round_trip_every_algorithm() {
         let key = test_key();
-        let cert = generate_self_signed(key, "CN=rcpt", Duration::from_secs(3600)).unwrap();
+        let cert = generate_self_signed(
+            crate::testutil::P,
+            key,
+            "CN=rcpt",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         let other_key = rsa::PrivateKey::new(&mut rand::rng(), 1024).unwrap();
-        let other =
-            generate_self_signed(&other_key, "CN=other", Duration::from_secs(3600)).unwrap();
+        let other = generate_self_signed(
+            crate::testutil::P,
+            &other_key,
+            "CN=other",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         for algorithm in ContentEncryption::ALL {
             for key_transport in [
                 KeyTransport::RsaPkcs1v15,
@@ -561,7 +645,13 @@ mod tests {
                     algorithm,
                     key_transport,
                 };
-                let ct = encrypt(b"secret content", &[&other, &cert], opts).unwrap();
+                let ct = encrypt(
+                    crate::testutil::P,
+                    b"secret content",
+                    &[&other, &cert],
+                    opts,
+                )
+                .unwrap();
                 let keys = [
                     DecryptionKey {
                         certificate: &other,
@@ -572,7 +662,7 @@ mod tests {
                         key,
                     },
                 ];
-                let d = decrypt(&ct, &keys).unwrap();
+                let d = decrypt(crate::testutil::P, &ct, &keys).unwrap();
                 assert_eq!(d.content, b"secret content");
                 assert_eq!(d.algorithm, algorithm);
                 // only the other recipient's key, presented as ours: uniform failure
@@ -580,8 +670,12 @@ mod tests {
                     certificate: &cert,
                     key: &other_key,
                 }];
-                let ct_one = encrypt(b"secret content", &[&cert], opts).unwrap();
-                assert!(matches!(decrypt(&ct_one, &wrong), Err(Error::Decryption)));
+                let ct_one =
+                    encrypt(crate::testutil::P, b"secret content", &[&cert], opts).unwrap();
+                assert!(matches!(
+                    decrypt(crate::testutil::P, &ct_one, &wrong),
+                    Err(Error::Decryption)
+                ));
             }
         }
     }

@@ -11,7 +11,7 @@ use subtle::{Choice, ConditionallySelectable as _};
 use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
-use crate::crypto::{ContentEncryption, KeyTransport, PrivateKeyOps, random_bytes};
+use crate::crypto::{ContentEncryption, CryptoProvider, KeyTransport, PrivateKeyOps};
 use crate::error::{Error, Limit, Result};
 
 /// One of our decryption keys with its certificate.
@@ -25,12 +25,13 @@ pub struct DecryptionKey<'a> {
 
 /// A KeyTransRecipientInfo for a certificate, identified by issuer and serial.
 pub(crate) fn build_ktri(
+    provider: &CryptoProvider,
     cert: &Certificate,
     transport: KeyTransport,
     cek: &[u8],
 ) -> Result<RecipientInfo> {
     let tbs = cert.x509().tbs_certificate();
-    let enc_key = transport.encrypt(&cert.public_key()?, cek)?;
+    let enc_key = transport.encrypt(&cert.public_key()?, cek, provider.secure_random)?;
     Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
         version: CmsVersion::V0,
         rid: RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -81,6 +82,7 @@ pub(crate) struct CekCandidate {
 /// [`Error::LimitExceeded`] beyond [`MAX_RECIPIENTS`]; [`Error::Decryption`] when there
 /// is no key-transport recipient or no key of ours.
 pub(crate) fn cek_candidates(
+    provider: &CryptoProvider,
     infos: &RecipientInfos,
     keys: &[DecryptionKey<'_>],
     alg: ContentEncryption,
@@ -110,24 +112,27 @@ pub(crate) fn cek_candidates(
                 .copied()
                 .filter(|k| !any_matches || rid_matches(&k.rid, dk.certificate))
                 .collect();
-            (!mine.is_empty()).then(|| unwrap_first(&mine, dk, alg.key_len()))
+            (!mine.is_empty()).then(|| unwrap_first(provider, &mine, dk, alg.key_len()))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(candidates)
 }
 
 /// The first content-encryption key of `key_len` bytes that `dk` unwraps from `ktris`,
 /// selected without branching on which one it was; the RFC 3218 substitute when none did.
 fn unwrap_first(
+    provider: &CryptoProvider,
     ktris: &[&KeyTransRecipientInfo],
     dk: &DecryptionKey<'_>,
     key_len: usize,
-) -> CekCandidate {
-    let mut key = substitute_key(key_len);
+) -> Result<CekCandidate> {
+    let mut key = substitute_key(provider, key_len)?;
     let mut genuine = Choice::from(0);
     for ktri in ktris {
-        let unwrapped = KeyTransport::from_algorithm_identifier(&ktri.key_enc_alg)
-            .and_then(|t| dk.key.decrypt_key(t, ktri.enc_key.as_bytes()));
+        let unwrapped = KeyTransport::from_algorithm_identifier(&ktri.key_enc_alg).and_then(|t| {
+            dk.key
+                .decrypt_key(t, ktri.enc_key.as_bytes(), provider.secure_random)
+        });
         let (unwrapped, unwrapped_ok) = match unwrapped {
             Ok(cek) if cek.len() == key_len => (cek, Choice::from(1)),
             _ => (Zeroizing::new(vec![0; key_len]), Choice::from(0)),
@@ -138,27 +143,33 @@ fn unwrap_first(
         }
         genuine |= take;
     }
-    CekCandidate { key, genuine }
+    Ok(CekCandidate { key, genuine })
 }
 
 /// The RFC 3218 substitute for a key that did not unwrap: random.
 #[cfg(not(test))]
-fn substitute_key(len: usize) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(random_bytes(len))
+fn substitute_key(provider: &CryptoProvider, len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    Ok(Zeroizing::new(provider.random_bytes(len)?))
 }
 
 /// The RFC 3218 substitute for a key that did not unwrap: random, or the key a test chose
 /// with [`substitute_for_tests::with_substitute`].
 #[cfg(test)]
-fn substitute_key(len: usize) -> Zeroizing<Vec<u8>> {
-    substitute_for_tests::chosen()
-        .filter(|k| k.len() == len)
-        .map_or_else(|| Zeroizing::new(random_bytes(len)), Zeroizing::new)
+fn substitute_key(provider: &CryptoProvider, len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    match substitute_for_tests::chosen().filter(|k| k.len() == len) {
+        Some(k) => Ok(Zeroizing::new(k)),
+        None => Ok(Zeroizing::new(provider.random_bytes(len)?)),
+    }
 }
 
 /// Tests choose the substitute key, to prove that even a substitute that decrypts the
 /// content (valid padding, valid tag) never makes a decryption succeed.
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 pub(crate) mod substitute_for_tests {
     use std::cell::RefCell;
 
@@ -180,5 +191,10 @@ pub(crate) mod substitute_for_tests {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 #[path = "recipient_tests.rs"]
 mod tests;

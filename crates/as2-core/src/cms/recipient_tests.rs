@@ -12,10 +12,16 @@ use crate::cert::generate_self_signed;
 use crate::cms::enveloped::encode_enveloped_cbc;
 use crate::cms::{EncryptOptions, decrypt, encrypt};
 use crate::crypto::{DigestAlgorithm, test_key};
-use crate::error::Disposition;
 
 fn cert(cn: &str) -> Certificate {
-    generate_self_signed(test_key(), cn, Duration::from_secs(3600)).unwrap()
+    generate_self_signed(
+        crate::testutil::P,
+        test_key(),
+        cn,
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -26,16 +32,25 @@ fn seventeen_recipients_are_refused() {
         key: test_key(),
     }];
     let sixteen = vec![&cert; MAX_RECIPIENTS];
-    let ct = encrypt(b"content", &sixteen, EncryptOptions::default()).unwrap();
-    assert_eq!(decrypt(&ct, &keys).unwrap().content, b"content");
+    let ct = encrypt(
+        crate::testutil::P,
+        b"content",
+        &sixteen,
+        EncryptOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        decrypt(crate::testutil::P, &ct, &keys).unwrap().content,
+        b"content"
+    );
     for algorithm in [ContentEncryption::Aes256Cbc, ContentEncryption::Aes128Gcm] {
         let seventeen = vec![&cert; MAX_RECIPIENTS + 1];
         let opts = EncryptOptions {
             algorithm,
             ..EncryptOptions::default()
         };
-        let ct = encrypt(b"content", &seventeen, opts).unwrap();
-        let err = decrypt(&ct, &keys).unwrap_err();
+        let ct = encrypt(crate::testutil::P, b"content", &seventeen, opts).unwrap();
+        let err = decrypt(crate::testutil::P, &ct, &keys).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -46,7 +61,10 @@ fn seventeen_recipients_are_refused() {
             ),
             "{algorithm:?}: {err}"
         );
-        assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::UnsupportedFormat)
+        );
     }
 }
 
@@ -56,11 +74,18 @@ fn seventeen_recipients_are_refused() {
 fn one_candidate_per_key_of_ours() {
     let ours = cert("CN=ours");
     let other_key = rsa::PrivateKey::new(&mut rand::rng(), 1024).unwrap();
-    let other = generate_self_signed(&other_key, "CN=other", Duration::from_secs(3600)).unwrap();
+    let other = generate_self_signed(
+        crate::testutil::P,
+        &other_key,
+        "CN=other",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let alg = ContentEncryption::Aes128Cbc;
-    let cek = alg.random_key();
+    let cek = alg.random_key(crate::testutil::P).unwrap();
     let infos: Vec<RecipientInfo> = (0..MAX_RECIPIENTS)
-        .map(|_| build_ktri(&other, KeyTransport::RsaPkcs1v15, &cek).unwrap())
+        .map(|_| build_ktri(crate::testutil::P, &other, KeyTransport::RsaPkcs1v15, &cek).unwrap())
         .collect();
     let infos = RecipientInfos(SetOfVec::try_from(infos).unwrap());
     let keys = [
@@ -74,7 +99,7 @@ fn one_candidate_per_key_of_ours() {
         },
     ];
     // `other` matches: only its key is tried
-    let matched = cek_candidates(&infos, &keys, alg).unwrap();
+    let matched = cek_candidates(crate::testutil::P, &infos, &keys, alg).unwrap();
     assert_eq!(matched.len(), 1);
     assert!(bool::from(matched[0].genuine));
     assert_eq!(matched[0].key.as_slice(), cek.as_slice());
@@ -93,7 +118,14 @@ fn one_candidate_per_key_of_ours() {
     let infos_unmatched = RecipientInfos(
         SetOfVec::try_from(
             (0..MAX_RECIPIENTS)
-                .map(|_| build_ktri(&other, KeyTransport::RsaOaep(DigestAlgorithm::Sha256), &cek))
+                .map(|_| {
+                    build_ktri(
+                        crate::testutil::P,
+                        &other,
+                        KeyTransport::RsaOaep(DigestAlgorithm::Sha256),
+                        &cek,
+                    )
+                })
                 .collect::<Result<Vec<_>>>()
                 .unwrap(),
         )
@@ -104,7 +136,7 @@ fn one_candidate_per_key_of_ours() {
         _ => unreachable!(),
     };
     assert!(!other_cert_id(&infos_unmatched));
-    let candidates = cek_candidates(&infos_unmatched, &unmatched, alg).unwrap();
+    let candidates = cek_candidates(crate::testutil::P, &infos_unmatched, &unmatched, alg).unwrap();
     assert_eq!(candidates.len(), 2);
     assert!(bool::from(candidates[0].genuine));
     assert_eq!(candidates[0].key.as_slice(), cek.as_slice());
@@ -114,9 +146,13 @@ fn one_candidate_per_key_of_ours() {
 
 /// The recipient info of `cert` with its wrapped key replaced by garbage.
 fn garbage_recipient(cert: &Certificate, cek: &[u8]) -> RecipientInfo {
-    let RecipientInfo::Ktri(ktri) =
-        build_ktri(cert, KeyTransport::RsaOaep(DigestAlgorithm::Sha256), cek).unwrap()
-    else {
+    let RecipientInfo::Ktri(ktri) = build_ktri(
+        crate::testutil::P,
+        cert,
+        KeyTransport::RsaOaep(DigestAlgorithm::Sha256),
+        cek,
+    )
+    .unwrap() else {
         unreachable!()
     };
     RecipientInfo::Ktri(KeyTransRecipientInfo {
@@ -136,35 +172,41 @@ fn substitute_key_that_decrypts_is_still_a_decryption_failure() {
         key: test_key(),
     }];
     for alg in ContentEncryption::ALL.into_iter().filter(|a| !a.is_aead()) {
-        let cek = alg.random_key();
-        let iv = alg.random_iv();
+        let cek = alg.random_key(crate::testutil::P).unwrap();
+        let iv = alg.random_iv(crate::testutil::P).unwrap();
         let content = b"Content-Type: text/plain\r\n\r\nnot for you";
         let genuine = RecipientInfos(
             SetOfVec::try_from(vec![
-                build_ktri(&cert, KeyTransport::RsaPkcs1v15, &cek).unwrap(),
+                build_ktri(crate::testutil::P, &cert, KeyTransport::RsaPkcs1v15, &cek).unwrap(),
             ])
             .unwrap(),
         );
         let garbage =
             RecipientInfos(SetOfVec::try_from(vec![garbage_recipient(&cert, &cek)]).unwrap());
         let opened = encode_enveloped_cbc(alg, &cek, &iv, &genuine, content).unwrap();
-        assert_eq!(decrypt(&opened, &keys).unwrap().content, content);
+        assert_eq!(
+            decrypt(crate::testutil::P, &opened, &keys).unwrap().content,
+            content
+        );
         let forged = encode_enveloped_cbc(alg, &cek, &iv, &garbage, content).unwrap();
         // the substitute does decrypt the content: only the genuine flag refuses it
-        let substitute = cek_candidates(&garbage, &keys, alg).unwrap();
+        let substitute = cek_candidates(crate::testutil::P, &garbage, &keys, alg).unwrap();
         assert!(!bool::from(substitute[0].genuine));
         let err = with_substitute(&cek, || {
-            let candidates = cek_candidates(&garbage, &keys, alg).unwrap();
+            let candidates = cek_candidates(crate::testutil::P, &garbage, &keys, alg).unwrap();
             // the key the content was encrypted with: the padding is valid
             assert_eq!(candidates[0].key.as_slice(), cek.as_slice());
-            decrypt(&forged, &keys).unwrap_err()
+            decrypt(crate::testutil::P, &forged, &keys).unwrap_err()
         });
         assert!(matches!(err, Error::Decryption), "{alg:?}: {err}");
-        assert_eq!(err.disposition(), Disposition::DecryptionFailed);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::DecryptionFailed)
+        );
         // and with random substitutes (a valid padding about once in 256; over the four
         // ciphers most likely at least once): always the same failure
         for _ in 0..256 {
-            let err = decrypt(&forged, &keys).unwrap_err();
+            let err = decrypt(crate::testutil::P, &forged, &keys).unwrap_err();
             assert!(matches!(err, Error::Decryption));
         }
     }
@@ -182,10 +224,7 @@ fn substitute_key_never_reaches_mime_parsing() {
         certificate: &cert,
         key: test_key(),
     }];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &[]);
     let headers = Headers::from_pairs([
         ("AS2-From", "stranger"),
         ("AS2-To", "us"),
@@ -195,12 +234,12 @@ fn substitute_key_never_reaches_mime_parsing() {
         ),
     ]);
     let alg = ContentEncryption::Aes128Cbc;
-    let cek = alg.random_key();
-    let iv = alg.random_iv();
+    let cek = alg.random_key(crate::testutil::P).unwrap();
+    let iv = alg.random_iv(crate::testutil::P).unwrap();
     let content = b"Content-Type: text/plain\r\n\r\naccepted?";
     let genuine = RecipientInfos(
         SetOfVec::try_from(vec![
-            build_ktri(&cert, KeyTransport::RsaPkcs1v15, &cek).unwrap(),
+            build_ktri(crate::testutil::P, &cert, KeyTransport::RsaPkcs1v15, &cek).unwrap(),
         ])
         .unwrap(),
     );
@@ -211,5 +250,8 @@ fn substitute_key_never_reaches_mime_parsing() {
     let forged = encode_enveloped_cbc(alg, &cek, &iv, &garbage, content).unwrap();
     let err = with_substitute(&cek, || parse_inbound(&headers, &forged, &cfg)).unwrap_err();
     assert!(matches!(err, Error::Decryption), "{err}");
-    assert_eq!(err.disposition(), Disposition::DecryptionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecryptionFailed)
+    );
 }

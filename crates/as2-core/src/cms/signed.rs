@@ -16,17 +16,30 @@ use x509_cert::attr::Attribute;
 use super::{decode_content, parse_content_info};
 use crate::cert::Certificate;
 use crate::crypto::{
-    DigestAlgorithm, PrivateKeyOps, SignatureScheme, oids, parse_signature_algorithm, rsa_verify,
-    rsa_verify_prehashed,
+    CryptoProvider, DigestAlgorithm, PrivateKeyOps, SignatureScheme, oids,
+    parse_signature_algorithm, rsa_verify, rsa_verify_prehashed,
 };
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, IntegrityError, Limit, Result};
 
 /// The most signers a SignedData may have; more is [`Error::LimitExceeded`]
 /// ([`Limit::CmsSigners`]).
 pub const MAX_SIGNERS: usize = 8;
 
-/// How to sign.
+/// How to sign: [`SignOptions::new`] with the signing time, then the `with_*` setters.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use as2_core::cms::SignOptions;
+/// use as2_core::crypto::{DigestAlgorithm, SignatureScheme};
+///
+/// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+/// let options = SignOptions::new(at)
+///     .with_digest(DigestAlgorithm::Sha384)
+///     .with_scheme(SignatureScheme::Pss);
+/// assert_eq!(options.signing_time, Some(at));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignOptions {
     /// The digest (also the MIC algorithm of a signed AS2 message).
     pub digest: DigestAlgorithm,
@@ -34,21 +47,71 @@ pub struct SignOptions {
     pub scheme: SignatureScheme,
     /// Include signed attributes (some partners accept only signatures without any).
     pub signed_attributes: bool,
-    /// Include the signingTime attribute.
-    pub signing_time: bool,
+    /// The signingTime attribute (with signed attributes), or none: the codec reads no
+    /// clock, so the caller says what time it is.
+    pub signing_time: Option<SystemTime>,
     /// Further certificates to include (the signer's chain).
     pub extra_certificates: Vec<Certificate>,
 }
 
-impl Default for SignOptions {
-    fn default() -> Self {
+impl SignOptions {
+    /// SHA-256, PKCS#1 v1.5, signed attributes with `signing_time` as the signingTime.
+    #[must_use]
+    pub fn new(signing_time: SystemTime) -> Self {
         Self {
             digest: DigestAlgorithm::Sha256,
             scheme: SignatureScheme::Pkcs1v15,
             signed_attributes: true,
-            signing_time: true,
+            signing_time: Some(signing_time),
             extra_certificates: Vec::new(),
         }
+    }
+
+    /// SHA-256, PKCS#1 v1.5, signed attributes without a signingTime.
+    #[must_use]
+    pub fn without_signing_time() -> Self {
+        Self {
+            digest: DigestAlgorithm::Sha256,
+            scheme: SignatureScheme::Pkcs1v15,
+            signed_attributes: true,
+            signing_time: None,
+            extra_certificates: Vec::new(),
+        }
+    }
+
+    /// With `digest`.
+    #[must_use]
+    pub fn with_digest(mut self, digest: DigestAlgorithm) -> Self {
+        self.digest = digest;
+        self
+    }
+
+    /// With `scheme`.
+    #[must_use]
+    pub fn with_scheme(mut self, scheme: SignatureScheme) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// With or without signed attributes.
+    #[must_use]
+    pub fn with_signed_attributes(mut self, signed_attributes: bool) -> Self {
+        self.signed_attributes = signed_attributes;
+        self
+    }
+
+    /// With `signing_time` as the signingTime attribute, or none.
+    #[must_use]
+    pub fn with_signing_time(mut self, signing_time: Option<SystemTime>) -> Self {
+        self.signing_time = signing_time;
+        self
+    }
+
+    /// With `certificates` included beside the signer's (its chain).
+    #[must_use]
+    pub fn with_extra_certificates(mut self, certificates: Vec<Certificate>) -> Self {
+        self.extra_certificates = certificates;
+        self
     }
 }
 
@@ -66,17 +129,18 @@ fn digest_ai(d: DigestAlgorithm) -> AlgorithmIdentifierOwned {
 }
 
 /// Sign `content` (the exact bytes of the MIME entity); returns a DER ContentInfo with a
-/// detached SignedData.
+/// detached SignedData. The RSA operation takes its randomness from `provider`.
 ///
 /// # Errors
 /// MD5, a key/certificate mismatch in the RSA operation, or an encoding failure.
 pub fn sign_detached(
+    provider: &CryptoProvider,
     content: &[u8],
     signer: &Certificate,
     key: &dyn PrivateKeyOps,
     opts: &SignOptions,
 ) -> Result<Vec<u8>> {
-    Ok(sign(content, signer, key, opts)?.0)
+    Ok(sign(provider, content, signer, key, opts)?.0)
 }
 
 /// [`sign_detached`], also returning the digest of `content` with `opts.digest` (the MIC
@@ -86,18 +150,20 @@ pub fn sign_detached(
 /// # Errors
 /// As [`sign_detached`].
 pub fn sign_detached_with_digest(
+    provider: &CryptoProvider,
     content: &[u8],
     signer: &Certificate,
     key: &dyn PrivateKeyOps,
     opts: &SignOptions,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let (signature, digest) = sign(content, signer, key, opts)?;
+    let (signature, digest) = sign(provider, content, signer, key, opts)?;
     let digest = digest.unwrap_or_else(|| opts.digest.digest(content));
     Ok((signature, digest))
 }
 
 /// The signature, and the content digest when it was computed (signed attributes).
 fn sign(
+    provider: &CryptoProvider,
     content: &[u8],
     signer: &Certificate,
     key: &dyn PrivateKeyOps,
@@ -108,17 +174,25 @@ fn sign(
     let (signed_attrs, signature) = if opts.signed_attributes {
         let mut attrs = SetOfVec::new();
         attrs.insert(attribute(oids::ATTR_CONTENT_TYPE, &oids::DATA)?)?;
-        if opts.signing_time {
-            let now = x509_cert::time::Time::try_from(SystemTime::now())?;
-            attrs.insert(attribute(oids::ATTR_SIGNING_TIME, &now)?)?;
+        if let Some(at) = opts.signing_time {
+            let at = x509_cert::time::Time::try_from(at)?;
+            attrs.insert(attribute(oids::ATTR_SIGNING_TIME, &at)?)?;
         }
         let md = OctetString::new(digest.digest(content))?;
         attrs.insert(attribute(oids::ATTR_MESSAGE_DIGEST, &md)?)?;
         content_digest = Some(md.into_bytes().into_vec());
-        let sig = key.sign(opts.scheme, digest, &attrs.to_der()?)?;
+        let sig = key.sign(
+            opts.scheme,
+            digest,
+            &attrs.to_der()?,
+            provider.secure_random,
+        )?;
         (Some(attrs), sig)
     } else {
-        (None, key.sign(opts.scheme, digest, content)?)
+        (
+            None,
+            key.sign(opts.scheme, digest, content, provider.secure_random)?,
+        )
     };
     let tbs = signer.x509().tbs_certificate();
     let signer_info = SignerInfo {
@@ -338,7 +412,7 @@ fn verify_one(
     let md = OctetString::from_der(&md.to_der()?)?;
     let index = digests
         .position(digest, md.as_bytes())
-        .ok_or_else(|| Error::Integrity("content digest does not match the signature".into()))?;
+        .ok_or(Error::Integrity(IntegrityError::ContentDigestMismatch))?;
     rsa_verify(public, alg, digest, &attrs.to_der()?, sig)?;
     let signing_time = find_attr(attrs, oids::ATTR_SIGNING_TIME)
         .and_then(|a| a.to_der().ok())
@@ -348,6 +422,11 @@ fn verify_one(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
     use crate::cert::generate_self_signed;
@@ -357,7 +436,14 @@ mod tests {
     #[test]
     fn sign_verify_tamper() {
         let key = test_key();
-        let cert = generate_self_signed(key, "CN=signer", Duration::from_secs(3600)).unwrap();
+        let cert = generate_self_signed(
+            crate::testutil::P,
+            key,
+            "CN=signer",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         for digest in [
             DigestAlgorithm::Sha1,
             DigestAlgorithm::Sha224,
@@ -371,9 +457,10 @@ mod tests {
                         digest,
                         scheme,
                         signed_attributes,
-                        ..SignOptions::default()
+                        ..SignOptions::new(crate::testutil::now())
                     };
-                    let sig = sign_detached(b"content", &cert, key, &opts).unwrap();
+                    let sig =
+                        sign_detached(crate::testutil::P, b"content", &cert, key, &opts).unwrap();
                     let v =
                         verify_detached(&sig, &[b"other", b"content"], std::slice::from_ref(&cert))
                             .unwrap();
@@ -386,8 +473,14 @@ mod tests {
                     } else {
                         assert_eq!(v.content_digest, None);
                     }
-                    let (sig2, d) =
-                        sign_detached_with_digest(b"content", &cert, key, &opts).unwrap();
+                    let (sig2, d) = sign_detached_with_digest(
+                        crate::testutil::P,
+                        b"content",
+                        &cert,
+                        key,
+                        &opts,
+                    )
+                    .unwrap();
                     assert_eq!(d, expected);
                     verify_detached(&sig2, &[b"content"], std::slice::from_ref(&cert)).unwrap();
                     let err = verify_detached(&sig, &[b"tampered"], std::slice::from_ref(&cert))
@@ -397,7 +490,14 @@ mod tests {
             }
         }
         // a tampered signature value
-        let mut sig = sign_detached(b"content", &cert, key, &SignOptions::default()).unwrap();
+        let mut sig = sign_detached(
+            crate::testutil::P,
+            b"content",
+            &cert,
+            key,
+            &SignOptions::new(crate::testutil::now()),
+        )
+        .unwrap();
         let n = sig.len();
         sig[n - 5] ^= 1;
         assert!(matches!(
@@ -412,10 +512,10 @@ mod tests {
     fn with_signers(count: usize, content: &[u8], cert: &Certificate) -> Vec<u8> {
         let opts = SignOptions {
             scheme: SignatureScheme::Pss,
-            ..SignOptions::default()
+            ..SignOptions::new(crate::testutil::now())
         };
         let signed = |_| {
-            let der = sign_detached(content, cert, test_key(), &opts).unwrap();
+            let der = sign_detached(crate::testutil::P, content, cert, test_key(), &opts).unwrap();
             decode_content::<SignedData>(&parse_content_info(&der).unwrap()).unwrap()
         };
         let mut sd = signed(0);
@@ -434,8 +534,14 @@ mod tests {
     /// At most [`MAX_SIGNERS`] signers: 8 verify, 9 are refused before any is tried.
     #[test]
     fn nine_signers_are_refused() {
-        let cert =
-            generate_self_signed(test_key(), "CN=signer", Duration::from_secs(3600)).unwrap();
+        let cert = generate_self_signed(
+            crate::testutil::P,
+            test_key(),
+            "CN=signer",
+            crate::testutil::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
         let trusted = std::slice::from_ref(&cert);
         let eight = with_signers(MAX_SIGNERS, b"content", &cert);
         verify_detached(&eight, &[b"content"], trusted).unwrap();
@@ -451,7 +557,10 @@ mod tests {
             ),
             "{err}"
         );
-        assert_eq!(err.disposition(), crate::Disposition::UnsupportedFormat);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::UnsupportedFormat)
+        );
     }
 
     /// Every candidate is hashed once per algorithm, whatever the signers and certificates.

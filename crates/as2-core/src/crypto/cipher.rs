@@ -6,9 +6,9 @@ use cipher::block_padding::Pkcs7;
 use cipher::consts::{U12, U16};
 use cipher::{BlockModeDecrypt as _, BlockModeEncrypt as _, KeyIvInit as _};
 use der::asn1::ObjectIdentifier;
-use rand::Rng as _;
 
 use super::oids;
+use super::provider::CryptoProvider;
 use crate::error::{Error, Result};
 
 /// A content-encryption algorithm.
@@ -125,16 +125,22 @@ impl ContentEncryption {
         matches!(self, Self::Aes128Gcm | Self::Aes256Gcm)
     }
 
-    /// A fresh random key.
-    #[must_use]
-    pub fn random_key(self) -> zeroize::Zeroizing<Vec<u8>> {
-        zeroize::Zeroizing::new(random_bytes(self.key_len()))
+    /// A fresh random key from `provider`.
+    ///
+    /// # Errors
+    /// The random generator failed.
+    pub fn random_key(self, provider: &CryptoProvider) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        Ok(zeroize::Zeroizing::new(
+            provider.random_bytes(self.key_len())?,
+        ))
     }
 
-    /// A fresh random IV / nonce.
-    #[must_use]
-    pub fn random_iv(self) -> Vec<u8> {
-        random_bytes(self.iv_len())
+    /// A fresh random IV / nonce from `provider`.
+    ///
+    /// # Errors
+    /// The random generator failed.
+    pub fn random_iv(self, provider: &CryptoProvider) -> Result<Vec<u8>> {
+        provider.random_bytes(self.iv_len())
     }
 
     /// Encrypt. CBC: PKCS#7 padding, returns the ciphertext. GCM: returns ciphertext
@@ -336,23 +342,20 @@ where
     }
 }
 
-/// Random bytes from the thread-local CSPRNG.
-#[must_use]
-pub fn random_bytes(len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    rand::rng().fill_bytes(&mut v);
-    v
-}
-
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 
     #[test]
     fn round_trips() {
         for alg in ContentEncryption::ALL {
-            let key = alg.random_key();
-            let iv = alg.random_iv();
+            let key = alg.random_key(crate::testutil::P).unwrap();
+            let iv = alg.random_iv(crate::testutil::P).unwrap();
             let ct = alg.encrypt(&key, &iv, b"aad", b"hello world").unwrap();
             let tag = if alg.is_aead() { 16 } else { 0 };
             assert_eq!(
@@ -378,7 +381,7 @@ mod tests {
                 let mut short = b"hello world".to_vec();
                 assert!(alg.encrypt_cbc_in_place(&key, &iv, &mut short, 11).is_err());
             }
-            let other = alg.random_key();
+            let other = alg.random_key(crate::testutil::P).unwrap();
             if alg.is_aead() {
                 assert!(matches!(
                     alg.decrypt(&other, &iv, b"aad", 16, &ct),

@@ -5,6 +5,7 @@
 use zeroize::Zeroizing;
 
 use super::digest::DigestAlgorithm;
+use super::provider::SecureRandom;
 use super::rsa::{KeyTransport, SignatureScheme, sign};
 use crate::error::Result;
 
@@ -17,7 +18,8 @@ pub trait PrivateKeyOps: std::fmt::Debug + Send + Sync {
     /// The public half (to match certificates).
     fn public_key(&self) -> rsa::PublicKey;
 
-    /// Sign `message`, hashing it with `digest`.
+    /// Sign `message`, hashing it with `digest`; `random` is the provider's generator
+    /// (for blinding and PSS salts), which an implementation with its own may ignore.
     ///
     /// # Errors
     /// An unsupported combination or a failed operation.
@@ -26,9 +28,11 @@ pub trait PrivateKeyOps: std::fmt::Debug + Send + Sync {
         scheme: SignatureScheme,
         digest: DigestAlgorithm,
         message: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<Vec<u8>>;
 
-    /// Decrypt a content-encryption key.
+    /// Decrypt a content-encryption key; `random` is the provider's generator (for
+    /// blinding), which an implementation with its own may ignore.
     ///
     /// # Errors
     /// [`crate::Error::Decryption`] on any failure.
@@ -36,6 +40,7 @@ pub trait PrivateKeyOps: std::fmt::Debug + Send + Sync {
         &self,
         transport: KeyTransport,
         encrypted_key: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<Zeroizing<Vec<u8>>>;
 }
 
@@ -49,15 +54,17 @@ impl PrivateKeyOps for rsa::PrivateKey {
         scheme: SignatureScheme,
         digest: DigestAlgorithm,
         message: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<Vec<u8>> {
-        sign(self, scheme, digest, message)
+        sign(self, scheme, digest, message, random)
     }
 
     fn decrypt_key(
         &self,
         transport: KeyTransport,
         encrypted_key: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        transport.decrypt(self, encrypted_key)
+        transport.decrypt(self, encrypted_key, random)
     }
 }

@@ -11,6 +11,7 @@ use spki::AlgorithmIdentifierOwned;
 
 use super::digest::DigestAlgorithm;
 use super::oids;
+use super::provider::{Rng, SecureRandom};
 use crate::error::{Error, Result};
 
 /// Run `$body` with `$d` bound to the digest type of `$alg`.
@@ -131,6 +132,7 @@ pub(crate) fn sign(
     scheme: SignatureScheme,
     digest: DigestAlgorithm,
     message: &[u8],
+    random: &dyn SecureRandom,
 ) -> Result<Vec<u8>> {
     if !digest.can_sign() {
         return Err(Error::UnsupportedAlgorithm(format!(
@@ -138,7 +140,7 @@ pub(crate) fn sign(
         )));
     }
     let hashed = digest.digest(message);
-    let mut rng = rand::rng();
+    let mut rng = Rng(random);
     let res = match scheme {
         SignatureScheme::Pkcs1v15 => {
             with_digest!(digest, D => key.sign_with_rng(&mut rng, Pkcs1v15Sign::new::<D>(), &hashed))
@@ -258,12 +260,17 @@ impl KeyTransport {
         Ok(Self::RsaOaep(hash))
     }
 
-    /// Encrypt a content-encryption key for a recipient.
+    /// Encrypt a content-encryption key for a recipient, with padding from `random`.
     ///
     /// # Errors
     /// The RSA operation failed (key too small).
-    pub fn encrypt(self, key: &PublicKey, cek: &[u8]) -> Result<Vec<u8>> {
-        let mut rng = rand::rng();
+    pub fn encrypt(
+        self,
+        key: &PublicKey,
+        cek: &[u8],
+        random: &dyn SecureRandom,
+    ) -> Result<Vec<u8>> {
+        let mut rng = Rng(random);
         let res = match self {
             Self::RsaPkcs1v15 => key.encrypt(&mut rng, Pkcs1v15Encrypt, cek),
             Self::RsaOaep(d) => with_digest!(d, D => key.encrypt(&mut rng, Oaep::<D>::new(), cek)),
@@ -271,7 +278,8 @@ impl KeyTransport {
         res.map_err(|e| Error::Crypto(format!("RSA key transport: {e}")))
     }
 
-    /// Decrypt a content-encryption key. Every failure is [`Error::Decryption`].
+    /// Decrypt a content-encryption key, blinded with `random`. Every failure is
+    /// [`Error::Decryption`].
     ///
     /// # Errors
     /// [`Error::Decryption`].
@@ -279,8 +287,9 @@ impl KeyTransport {
         self,
         key: &PrivateKey,
         encrypted_key: &[u8],
+        random: &dyn SecureRandom,
     ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let mut rng = rand::rng();
+        let mut rng = Rng(random);
         let res = match self {
             Self::RsaPkcs1v15 => key.decrypt_blinded(&mut rng, Pkcs1v15Encrypt, encrypted_key),
             Self::RsaOaep(d) => {
@@ -293,6 +302,11 @@ impl KeyTransport {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 pub(crate) mod tests {
     use super::*;
     use std::sync::OnceLock;
@@ -300,7 +314,7 @@ pub(crate) mod tests {
     /// A shared 2048-bit test key (generation is slow).
     pub(crate) fn test_key() -> &'static PrivateKey {
         static KEY: OnceLock<PrivateKey> = OnceLock::new();
-        KEY.get_or_init(|| PrivateKey::new(&mut rand::rng(), 2048).unwrap())
+        KEY.get_or_init(|| PrivateKey::new(&mut Rng(crate::testutil::R), 2048).unwrap())
     }
 
     #[test]
@@ -313,7 +327,7 @@ pub(crate) mod tests {
                 DigestAlgorithm::Sha256,
                 DigestAlgorithm::Sha512,
             ] {
-                let sig = sign(key, scheme, d, b"msg").unwrap();
+                let sig = sign(key, scheme, d, b"msg", crate::testutil::R).unwrap();
                 let alg =
                     parse_signature_algorithm(&scheme.algorithm_identifier(d).unwrap()).unwrap();
                 verify(&public, alg, d, b"msg", &sig).unwrap();
@@ -328,9 +342,11 @@ pub(crate) mod tests {
         ] {
             let ai = kt.algorithm_identifier().unwrap();
             assert_eq!(KeyTransport::from_algorithm_identifier(&ai).unwrap(), kt);
-            let ct = kt.encrypt(&public, b"0123456789abcdef").unwrap();
+            let ct = kt
+                .encrypt(&public, b"0123456789abcdef", crate::testutil::R)
+                .unwrap();
             assert_eq!(
-                kt.decrypt(key, &ct).unwrap().as_slice(),
+                kt.decrypt(key, &ct, crate::testutil::R).unwrap().as_slice(),
                 b"0123456789abcdef"
             );
         }

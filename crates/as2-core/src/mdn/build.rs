@@ -2,14 +2,17 @@
 //! `message/disposition-notification` part, optionally wrapped in `multipart/signed`.
 
 use super::MdnDisposition;
-use crate::crypto::MicAlgStyle;
+use crate::crypto::{CryptoProvider, MicAlgStyle};
 use crate::error::Result;
 use crate::message::{AS2_VERSION, Mic, Signer, format_as2_name, generate_message_id};
 use crate::mime::{EntityBuilder, Headers, build_multipart, generate_boundary};
 
-/// What goes into an MDN.
+/// What goes into an MDN: [`MdnParams::new`], then set the fields needed.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct MdnParams<'a> {
+    /// Randomness (boundaries, Message-ID, RSA padding).
+    pub provider: &'a CryptoProvider,
     /// Our AS2 name (the original message's AS2-To): the MDN's AS2-From.
     pub as2_from: String,
     /// The partner's AS2 name: the MDN's AS2-To.
@@ -34,10 +37,12 @@ pub struct MdnParams<'a> {
     pub signer: Option<Signer<'a>>,
 }
 
-impl MdnParams<'_> {
-    /// Parameters for an MDN answering a message from `partner` to `us`.
+impl<'a> MdnParams<'a> {
+    /// Parameters for an MDN answering a message from `partner` to `us`, random from
+    /// `provider`.
     #[must_use]
     pub fn new(
+        provider: &'a CryptoProvider,
         us: &str,
         partner: &str,
         original_message_id: &str,
@@ -52,6 +57,7 @@ impl MdnParams<'_> {
             )
         };
         Self {
+            provider,
             as2_from: us.to_owned(),
             as2_to: partner.to_owned(),
             message_id: None,
@@ -88,7 +94,7 @@ pub fn build_mdn(p: &MdnParams<'_>) -> Result<BuiltMdn> {
     let message_id = p
         .message_id
         .clone()
-        .unwrap_or_else(|| generate_message_id(&p.message_id_domain));
+        .map_or_else(|| generate_message_id(p.provider, &p.message_id_domain), Ok)?;
     let mut fields = format!(
         "Reporting-UA: {}\r\nOriginal-Recipient: rfc822; {}\r\nFinal-Recipient: rfc822; {}\r\nOriginal-Message-ID: {}\r\nDisposition: {}\r\n",
         p.reporting_ua,
@@ -116,13 +122,18 @@ pub fn build_mdn(p: &MdnParams<'_>) -> Result<BuiltMdn> {
         .build();
     let (report_ct, report_body) = build_multipart(
         "multipart/report; report-type=disposition-notification",
-        &generate_boundary(),
+        &generate_boundary(p.provider)?,
         &[&text_part, &dn_part],
     );
     let (content_type, body) = if let Some(signer) = &p.signer {
         let report = EntityBuilder::new(report_ct).body(report_body).build();
-        let sig =
-            crate::cms::sign_detached(&report, signer.certificate, signer.key, &signer.options)?;
+        let sig = crate::cms::sign_detached(
+            p.provider,
+            &report,
+            signer.certificate,
+            signer.key,
+            &signer.options,
+        )?;
         let sig_part = EntityBuilder::new("application/pkcs7-signature; name=\"smime.p7s\"")
             .header("Content-Disposition", "attachment; filename=\"smime.p7s\"")
             .body_base64(&sig)
@@ -131,7 +142,7 @@ pub fn build_mdn(p: &MdnParams<'_>) -> Result<BuiltMdn> {
             "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}",
             signer.options.digest.name(p.mic_style)
         );
-        build_multipart(&ct, &generate_boundary(), &[&report, &sig_part])
+        build_multipart(&ct, &generate_boundary(p.provider)?, &[&report, &sig_part])
     } else {
         (report_ct, report_body)
     };

@@ -4,7 +4,7 @@
 use super::MdnDisposition;
 use crate::cert::Certificate;
 use crate::cms::{VerifiedSignature, verify_detached};
-use crate::error::{Error, Result};
+use crate::error::{Error, IntegrityError, Result};
 use crate::message::Mic;
 use crate::mime::{Entity, Headers, MimeLimits, canonicalize_crlf, canonicalize_headers, unquote};
 
@@ -81,11 +81,9 @@ impl ParsedMdn {
             match &self.mic {
                 Some(m) if m.matches(expected) => {}
                 Some(_) => {
-                    return Err(Error::Integrity(
-                        "Received-Content-MIC does not match".into(),
-                    ));
+                    return Err(Error::Integrity(IntegrityError::MicMismatch));
                 }
-                None => return Err(Error::Integrity("MDN has no Received-Content-MIC".into())),
+                None => return Err(Error::Integrity(IntegrityError::MicMissing)),
             }
         }
         Ok(())
@@ -202,5 +200,10 @@ pub fn parse_mdn_with_limits(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 #[path = "parse_tests.rs"]
 mod tests;

@@ -12,16 +12,29 @@ use crate::message::Signer;
 #[test]
 fn round_trip_signed_and_unsigned() {
     let key = test_key();
-    let cert = generate_self_signed(key, "CN=mdn", Duration::from_secs(3600)).unwrap();
+    let cert = generate_self_signed(
+        crate::testutil::P,
+        key,
+        "CN=mdn",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let mic = Mic::compute(DigestAlgorithm::Sha256, b"content");
     for sign in [false, true] {
-        let mut p = MdnParams::new("us", "them", "<abc@x>", MdnDisposition::Processed);
+        let mut p = MdnParams::new(
+            crate::testutil::P,
+            "us",
+            "them",
+            "<abc@x>",
+            MdnDisposition::Processed,
+        );
         p.mic = Some(mic.clone());
         if sign {
             p.signer = Some(Signer {
                 certificate: &cert,
                 key,
-                options: SignOptions::default(),
+                options: SignOptions::new(crate::testutil::now()),
             });
         }
         let built = build_mdn(&p).unwrap();
@@ -44,10 +57,11 @@ fn round_trip_signed_and_unsigned() {
         }
     }
     let p = MdnParams::new(
+        crate::testutil::P,
         "us",
         "them",
         "<abc@x>",
-        MdnDisposition::from_error(&Error::Decryption),
+        MdnDisposition::from(&Error::Decryption),
     );
     let built = build_mdn(&p).unwrap();
     let parsed = parse_mdn(&Headers::from_pairs(built.headers), &built.body, &[]).unwrap();
@@ -117,7 +131,13 @@ fn captures() {
 /// MDN parsing obeys the MIME limits: parts of the report, lines of the notification.
 #[test]
 fn limits_bound_parts_and_fields() {
-    let mut p = MdnParams::new("us", "them", "<abc@x>", MdnDisposition::Processed);
+    let mut p = MdnParams::new(
+        crate::testutil::P,
+        "us",
+        "them",
+        "<abc@x>",
+        MdnDisposition::Processed,
+    );
     p.mic = Some(Mic::compute(DigestAlgorithm::Sha256, b"content"));
     let built = build_mdn(&p).unwrap();
     let headers = Headers::from_pairs(built.headers.clone());

@@ -4,16 +4,18 @@
 use super::{Envelope, InboundLimits, Mic};
 use crate::cert::Certificate;
 use crate::cms::{self, DecompressionBudget, DecryptionKey, VerifiedSignature};
-use crate::crypto::{ContentEncryption, oids};
+use crate::crypto::{ContentEncryption, CryptoProvider, oids};
 use crate::error::{Error, Result};
 use crate::mime::encoding::decode_cow;
-use crate::mime::{
-    ContentType, Entity, Headers, SharedBytes, canonicalize_crlf, canonicalize_headers,
-};
+use crate::mime::{ContentType, Entity, Headers, canonicalize_crlf, canonicalize_headers};
 
-/// Our keys, the partner's certificates and the policy.
+/// Our keys, the partner's certificates and the policy: [`InboundConfig::new`], then the
+/// `with_*` setters.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct InboundConfig<'a> {
+    /// Randomness (RSA blinding, the RFC 3218 substitute key).
+    pub provider: &'a CryptoProvider,
     /// Our decryption keys (current and next).
     pub decryption_keys: &'a [DecryptionKey<'a>],
     /// The partner's signing certificates (current and next).
@@ -43,16 +45,53 @@ pub enum MicChoice {
     SignatureDigest,
 }
 
-impl Default for InboundConfig<'_> {
-    fn default() -> Self {
+impl<'a> InboundConfig<'a> {
+    /// Decrypt with `decryption_keys`, trust signatures by `trusted_signers`; neither
+    /// signature nor encryption required, the default [`InboundLimits`] and
+    /// [`MicChoice`].
+    #[must_use]
+    pub fn new(
+        provider: &'a CryptoProvider,
+        decryption_keys: &'a [DecryptionKey<'a>],
+        trusted_signers: &'a [Certificate],
+    ) -> Self {
         Self {
-            decryption_keys: &[],
-            trusted_signers: &[],
+            provider,
+            decryption_keys,
+            trusted_signers,
             require_signature: false,
             require_encryption: false,
             limits: InboundLimits::default(),
             mic_choice: MicChoice::Negotiated,
         }
+    }
+
+    /// Refuse unsigned messages, or not.
+    #[must_use]
+    pub fn with_require_signature(mut self, require: bool) -> Self {
+        self.require_signature = require;
+        self
+    }
+
+    /// Refuse unencrypted messages, or not.
+    #[must_use]
+    pub fn with_require_encryption(mut self, require: bool) -> Self {
+        self.require_encryption = require;
+        self
+    }
+
+    /// Within `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: InboundLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// With `mic_choice`.
+    #[must_use]
+    pub fn with_mic_choice(mut self, mic_choice: MicChoice) -> Self {
+        self.mic_choice = mic_choice;
+        self
     }
 }
 
@@ -65,8 +104,9 @@ pub struct InboundMessage {
     pub payload_entity: Entity,
     /// The payload with its transfer encoding removed: a view of the payload entity's
     /// buffer when that encoding is the identity (binary), so not a second copy. Reads as
-    /// `&[u8]`; [`SharedBytes::into_vec`] for an owned `Vec<u8>`.
-    pub payload: SharedBytes,
+    /// `&[u8]`; `Vec::from(payload)` for an owned `Vec<u8>` (no copy when nothing else
+    /// shares the buffer).
+    pub payload: bytes::Bytes,
     /// The content encryption used, if encrypted.
     pub encryption: Option<ContentEncryption>,
     /// The verified signature, if signed.
@@ -157,7 +197,7 @@ enum SignedSource {
 /// inflates from one shared budget, and every MIME entity is parsed within the MIME limits.
 ///
 /// # Errors
-/// Any [`Error`]; its [`Error::disposition`] is what the MDN reports. Address an error MDN
+/// Any [`Error`]; `MdnDisposition::from(&error)` is what the MDN reports. Address an error MDN
 /// with [`Envelope::from_headers`].
 pub fn parse_inbound(
     headers: &Headers,
@@ -187,7 +227,7 @@ pub fn parse_inbound(
     }
     let mut entity = if matches!(outer, Layer::Enveloped) {
         let data = decode_cow(headers.get("content-transfer-encoding"), body)?;
-        let d = cms::decrypt(&data, cfg.decryption_keys)?;
+        let d = cms::decrypt(cfg.provider, &data, cfg.decryption_keys)?;
         encryption = Some(d.algorithm);
         let e = Entity::parse_or_body_vec(d.content, mime_limits);
         unsigned_mic_source = Some((e.clone(), true));
@@ -204,7 +244,11 @@ pub fn parse_inbound(
                 if encryption.is_some() {
                     return Err(Error::UnsupportedFormat("nested encryption".into()));
                 }
-                let d = cms::decrypt(&entity.decoded_body_cow()?, cfg.decryption_keys)?;
+                let d = cms::decrypt(
+                    cfg.provider,
+                    &entity.decoded_body_cow()?,
+                    cfg.decryption_keys,
+                )?;
                 encryption = Some(d.algorithm);
                 entity = Entity::parse_or_body_vec(d.content, mime_limits);
                 if unsigned_mic_source.is_none() && signature.is_none() {
@@ -319,9 +363,19 @@ pub fn parse_inbound(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 #[path = "inbound_tests.rs"]
 mod tests;
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 #[path = "inbound_limits_tests.rs"]
 mod limits_tests;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::error::{Disposition, Limit};
+use crate::error::Limit;
 use crate::mime::MimeLimits;
 
 /// The HTTP headers of an AS2 request with this content type.
@@ -34,10 +34,8 @@ fn header_line_bomb_is_refused_by_the_budget() {
     let lines = b"a:\n".repeat(1 << 10);
     let bomb = cms::compress_repeated(&lines, 32 << 10).unwrap();
     assert!(bomb.len() < 150_000, "{} bytes", bomb.len());
-    let cfg = InboundConfig {
-        limits: InboundLimits::new().with_max_decompressed_total(4 << 20),
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[])
+        .with_limits(InboundLimits::new().with_max_decompressed_total(4 << 20));
     let started = Instant::now();
     let err = parse_inbound(&as2_headers(COMPRESSED), &bomb, &cfg).unwrap_err();
     assert!(
@@ -50,7 +48,10 @@ fn header_line_bomb_is_refused_by_the_budget() {
         ),
         "{err}"
     );
-    assert_eq!(err.disposition(), Disposition::DecompressionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecompressionFailed)
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -58,8 +59,12 @@ fn header_line_bomb_is_refused_by_the_budget() {
     );
     // Within the budget (the 1 GiB default), the header block is beyond the MIME limits, so
     // it is never parsed into lines: the inflated bytes are at most a bare payload.
-    let inbound =
-        parse_inbound(&as2_headers(COMPRESSED), &bomb, &InboundConfig::default()).unwrap();
+    let inbound = parse_inbound(
+        &as2_headers(COMPRESSED),
+        &bomb,
+        &InboundConfig::new(crate::testutil::P, &[], &[]),
+    )
+    .unwrap();
     assert!(inbound.payload_entity.headers().is_empty());
     assert_eq!(inbound.payload.len(), 96 << 20);
 }
@@ -82,9 +87,9 @@ fn nested_bomb_is_refused_by_the_total_budget() {
     .concat();
     let outer = cms::compress(&outer_entity).unwrap();
     let both = (inner_entity.len() + outer_entity.len()) as u64;
-    let cfg = |total: u64| InboundConfig {
-        limits: InboundLimits::new().with_max_decompressed_total(total),
-        ..InboundConfig::default()
+    let cfg = |total: u64| {
+        InboundConfig::new(crate::testutil::P, &[], &[])
+            .with_limits(InboundLimits::new().with_max_decompressed_total(total))
     };
     let headers = as2_headers(COMPRESSED);
     let inbound = parse_inbound(&headers, &outer, &cfg(both)).unwrap();
@@ -92,7 +97,10 @@ fn nested_bomb_is_refused_by_the_total_budget() {
     assert!((inner_entity.len() as u64) < both - 1 && (outer_entity.len() as u64) < both - 1);
     let err = parse_inbound(&headers, &outer, &cfg(both - 1)).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::DecompressedBytes), "{err}");
-    assert_eq!(err.disposition(), Disposition::DecompressionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecompressionFailed)
+    );
 }
 
 /// A `multipart/signed` body whose signed part has `header_lines` extra header lines,
@@ -111,10 +119,8 @@ fn signed_body(header_lines: usize, header_value_len: usize, extra_parts: usize)
 const SIGNED: &str = "multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=b";
 
 fn parse_signed(body: &[u8], mime: MimeLimits) -> Result<InboundMessage> {
-    let cfg = InboundConfig {
-        limits: InboundLimits::new().with_mime(mime),
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[])
+        .with_limits(InboundLimits::new().with_mime(mime));
     parse_inbound(&as2_headers(SIGNED), body, &cfg)
 }
 
@@ -123,7 +129,10 @@ fn header_lines_are_bounded() {
     // 1,001 extra lines: over the default of 1,000
     let err = parse_signed(&signed_body(1_001, 1, 0), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MimeHeaderLines), "{err}");
-    assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::UnsupportedFormat)
+    );
     // configured: 3 lines (the signed part has 1 + 1 + 1 with one extra)
     let three = MimeLimits::new().with_max_header_lines(3);
     let err = parse_signed(&signed_body(2, 1, 0), three).unwrap_err();
@@ -137,7 +146,10 @@ fn header_lines_are_bounded() {
 fn header_block_size_is_bounded() {
     let err = parse_signed(&signed_body(0, 64 << 10, 0), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MimeHeaderBytes), "{err}");
-    assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::UnsupportedFormat)
+    );
     let small = MimeLimits::new().with_max_header_bytes(100);
     let err = parse_signed(&signed_body(0, 100, 0), small).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MimeHeaderBytes), "{err}");
@@ -150,7 +162,10 @@ fn parts_are_bounded() {
     // 2 + 999 parts: over the default of 1,000
     let err = parse_signed(&signed_body(0, 1, 999), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MultipartParts), "{err}");
-    assert_eq!(err.disposition(), Disposition::UnsupportedFormat);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::UnsupportedFormat)
+    );
     let err = parse_signed(&signed_body(0, 1, 998), MimeLimits::new()).unwrap_err();
     assert_eq!(limit_of(&err), None, "{err}");
     let err = parse_signed(&signed_body(0, 1, 0), MimeLimits::new().with_max_parts(1)).unwrap_err();
@@ -162,10 +177,8 @@ fn parts_are_bounded() {
 fn payload_entity_keeps_the_limits() {
     let entity = "Content-Type: multipart/related; boundary=b\r\n\r\n--b\r\n\r\n1\r\n--b\r\n\r\n2\r\n--b--\r\n";
     let compressed = cms::compress(entity.as_bytes()).unwrap();
-    let cfg = InboundConfig {
-        limits: InboundLimits::new().with_mime(MimeLimits::new().with_max_parts(1)),
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[])
+        .with_limits(InboundLimits::new().with_mime(MimeLimits::new().with_max_parts(1)));
     let inbound = parse_inbound(&as2_headers(COMPRESSED), &compressed, &cfg).unwrap();
     let err = inbound.payload_entity.parts().unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::MultipartParts), "{err}");
@@ -177,10 +190,7 @@ fn payload_entity_keeps_the_limits() {
 fn an_unencrypted_bomb_is_refused_before_inflating_when_encryption_is_required() {
     let lines = b"a:\n".repeat(1 << 10);
     let bomb = cms::compress_repeated(&lines, 32 << 10).unwrap();
-    let cfg = InboundConfig {
-        require_encryption: true,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[]).with_require_encryption(true);
     let started = Instant::now();
     let err = parse_inbound(&as2_headers(COMPRESSED), &bomb, &cfg).unwrap_err();
     assert!(matches!(err, Error::InsufficientSecurity(_)), "{err}");

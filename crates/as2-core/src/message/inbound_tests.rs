@@ -11,18 +11,21 @@ use crate::message::{Compression, NotificationOptions, OutboundMessage, Signer, 
 #[test]
 fn round_trip_every_combination() {
     let key = test_key();
-    let cert = generate_self_signed(key, "CN=both", Duration::from_secs(3600)).unwrap();
+    let cert = generate_self_signed(
+        crate::testutil::P,
+        key,
+        "CN=both",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let payload = b"UNB+UNOA:2+X'\nUNH+1'\n".as_slice();
     let keys = [DecryptionKey {
         certificate: &cert,
         key,
     }];
     let trusted = [cert.clone()];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &trusted);
     let encryptions = [
         None,
         Some(ContentEncryption::Des3Cbc),
@@ -46,8 +49,13 @@ fn round_trip_every_combination() {
     ] {
         for sign in signs {
             for enc in encryptions {
-                let mut m =
-                    OutboundMessage::new("sender", "receiver two", payload, "application/edifact");
+                let mut m = OutboundMessage::new(
+                    crate::testutil::P,
+                    "sender",
+                    "receiver two",
+                    payload,
+                    "application/edifact",
+                );
                 m.filename = Some("order.edi".into());
                 m.compression = compression;
                 m.signer = sign.map(|digest| Signer {
@@ -55,11 +63,11 @@ fn round_trip_every_combination() {
                     key,
                     options: SignOptions {
                         digest,
-                        ..SignOptions::default()
+                        ..SignOptions::new(crate::testutil::now())
                     },
                 });
                 m.encryption = enc.map(|algorithm| {
-                    (
+                    crate::message::Encryption::new(
                         vec![&cert],
                         EncryptOptions {
                             algorithm,
@@ -94,54 +102,66 @@ fn round_trip_every_combination() {
 #[test]
 fn tampered_and_policy() {
     let key = test_key();
-    let cert = generate_self_signed(key, "CN=both", Duration::from_secs(3600)).unwrap();
-    let mut m = OutboundMessage::new("a", "b", b"hello world payload", "text/plain");
+    let cert = generate_self_signed(
+        crate::testutil::P,
+        key,
+        "CN=both",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
+    let mut m = OutboundMessage::new(
+        crate::testutil::P,
+        "a",
+        "b",
+        b"hello world payload",
+        "text/plain",
+    );
     m.signer = Some(Signer {
         certificate: &cert,
         key,
         options: SignOptions {
             scheme: SignatureScheme::Pss,
-            ..SignOptions::default()
+            ..SignOptions::new(crate::testutil::now())
         },
     });
     let built = build_outbound(&m).unwrap();
     let headers = Headers::from_pairs(built.headers.clone());
     let trusted = [cert.clone()];
-    let cfg = InboundConfig {
-        trusted_signers: &trusted,
-        require_encryption: true,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &trusted).with_require_encryption(true);
     let err = parse_inbound(&headers, &built.body, &cfg).unwrap_err();
     assert_eq!(
-        err.disposition(),
-        crate::Disposition::InsufficientMessageSecurity
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::InsufficientMessageSecurity)
     );
-    let cfg = InboundConfig {
-        trusted_signers: &trusted,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &trusted);
     let mut body = built.body.clone();
     let pos = crate::mime::find(&body, b"hello").unwrap();
     body[pos] = b'j';
     let err = parse_inbound(&headers, &body, &cfg).unwrap_err();
-    assert_eq!(err.disposition(), crate::Disposition::IntegrityCheckFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::IntegrityCheckFailed)
+    );
     // wrong decryption key: uniform decryption failure
     let other_key = rsa::PrivateKey::new(&mut rand::rng(), 2048).unwrap();
-    let mut m = OutboundMessage::new("a", "b", b"x", "text/plain");
-    m.encryption = Some((vec![&cert], EncryptOptions::default()));
+    let mut m = OutboundMessage::new(crate::testutil::P, "a", "b", b"x", "text/plain");
+    m.encryption = Some(crate::message::Encryption::new(
+        vec![&cert],
+        EncryptOptions::default(),
+    ));
     let built = build_outbound(&m).unwrap();
     let keys = [DecryptionKey {
         certificate: &cert,
         key: &other_key,
     }];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &[]);
     let err = parse_inbound(&Headers::from_pairs(built.headers), &built.body, &cfg).unwrap_err();
     assert!(matches!(err, Error::Decryption));
-    assert_eq!(err.disposition(), crate::Disposition::DecryptionFailed);
+    assert_eq!(
+        crate::MdnDisposition::from(&err).modifier(),
+        Some(&crate::Modifier::DecryptionFailed)
+    );
 }
 
 /// Split a capture (HTTP headers, blank line, body) into headers and body.
@@ -163,11 +183,7 @@ fn mendelson_captures() {
         key: &bundle.key,
     }];
     let trusted = [partner];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &trusted);
     let payload = read("payload.txt");
     for (f, signed, encrypted, compressed) in [
         ("mecas2_signed.as2", true, false, false),
@@ -197,10 +213,7 @@ fn sterling_capture() {
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
     let partner = Certificate::load(&read("cert_sb2bi_public.pem")).unwrap();
     let trusted = [partner];
-    let cfg = InboundConfig {
-        trusted_signers: &trusted,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &trusted);
     let (headers, body) = split_capture(&read("sb2bi_signed_cmp.msg"));
     let m = parse_inbound(&headers, &body, &cfg).unwrap();
     assert!(m.compressed);
@@ -222,11 +235,7 @@ fn mutated_captures_never_panic() {
         key: &bundle.key,
     }];
     let trusted = [partner];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &trusted);
     for f in [
         "mecas2_signed.as2",
         "mecas2_compressed.as2",
@@ -251,17 +260,20 @@ fn vector_payloads_round_trip() {
         return;
     };
     let key = test_key();
-    let cert = generate_self_signed(key, "CN=both", Duration::from_secs(3600)).unwrap();
+    let cert = generate_self_signed(
+        crate::testutil::P,
+        key,
+        "CN=both",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let keys = [DecryptionKey {
         certificate: &cert,
         key,
     }];
     let trusted = [cert.clone()];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &trusted);
     for f in ["payload.txt", "payload_dos.txt", "payload.binary"] {
         let payload = std::fs::read(dir.join(f)).unwrap();
         for compression in [
@@ -269,14 +281,23 @@ fn vector_payloads_round_trip() {
             Compression::BeforeSigning,
             Compression::AfterSigning,
         ] {
-            let mut m = OutboundMessage::new("a", "b", &payload, "application/octet-stream");
+            let mut m = OutboundMessage::new(
+                crate::testutil::P,
+                "a",
+                "b",
+                &payload,
+                "application/octet-stream",
+            );
             m.compression = compression;
             m.signer = Some(Signer {
                 certificate: &cert,
                 key,
-                options: SignOptions::default(),
+                options: SignOptions::new(crate::testutil::now()),
             });
-            m.encryption = Some((vec![&cert], EncryptOptions::default()));
+            m.encryption = Some(crate::message::Encryption::new(
+                vec![&cert],
+                EncryptOptions::default(),
+            ));
             let built = build_outbound(&m).unwrap();
             let got = parse_inbound(
                 &Headers::from_pairs(built.headers.clone()),
@@ -298,13 +319,26 @@ fn vector_payloads_round_trip() {
 #[test]
 fn mic_algorithm_follows_the_chosen_rule_when_the_partner_asks_for_another_digest() {
     let key = test_key();
-    let cert = generate_self_signed(key, "CN=mic", Duration::from_secs(3600)).unwrap();
+    let cert = generate_self_signed(
+        crate::testutil::P,
+        key,
+        "CN=mic",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let trusted = [cert.clone()];
-    let mut m = OutboundMessage::new("a", "b", b"ISA*00*~", "application/edi-x12");
+    let mut m = OutboundMessage::new(
+        crate::testutil::P,
+        "a",
+        "b",
+        b"ISA*00*~",
+        "application/edi-x12",
+    );
     m.signer = Some(Signer {
         certificate: &cert,
         key,
-        options: SignOptions::default(),
+        options: SignOptions::new(crate::testutil::now()),
     });
     m.mdn_to = Some("a@example".into());
     // Signed with sha256, MDN MIC requested in sha512 only.
@@ -314,21 +348,15 @@ fn mic_algorithm_follows_the_chosen_rule_when_the_partner_asks_for_another_diges
     let negotiated = parse_inbound(
         &headers,
         &built.body,
-        &InboundConfig {
-            trusted_signers: &trusted,
-            ..InboundConfig::default()
-        },
+        &InboundConfig::new(crate::testutil::P, &[], &trusted),
     )
     .unwrap();
     assert_eq!(negotiated.mic.algorithm, DigestAlgorithm::Sha512);
     let by_signature = parse_inbound(
         &headers,
         &built.body,
-        &InboundConfig {
-            trusted_signers: &trusted,
-            mic_choice: MicChoice::SignatureDigest,
-            ..InboundConfig::default()
-        },
+        &InboundConfig::new(crate::testutil::P, &[], &trusted)
+            .with_mic_choice(MicChoice::SignatureDigest),
     )
     .unwrap();
     assert_eq!(by_signature.mic.algorithm, DigestAlgorithm::Sha256);
@@ -343,34 +371,46 @@ fn mic_algorithm_follows_the_chosen_rule_when_the_partner_asks_for_another_diges
 #[test]
 fn mic_equals_the_digest_of_the_rfc_4130_bytes() {
     let key = test_key();
-    let cert = generate_self_signed(key, "CN=mic2", Duration::from_secs(3600)).unwrap();
+    let cert = generate_self_signed(
+        crate::testutil::P,
+        key,
+        "CN=mic2",
+        crate::testutil::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let keys = [DecryptionKey {
         certificate: &cert,
         key,
     }];
     let trusted = [cert.clone()];
-    let cfg = InboundConfig {
-        decryption_keys: &keys,
-        trusted_signers: &trusted,
-        mic_choice: MicChoice::SignatureDigest,
-        ..InboundConfig::default()
-    };
+    let cfg = InboundConfig::new(crate::testutil::P, &keys, &trusted)
+        .with_mic_choice(MicChoice::SignatureDigest);
     let payload = vec![b'x'; 100_000];
     for encrypt in [false, true] {
-        let mut m = OutboundMessage::new("a", "b", &payload, "application/edi-x12");
+        let mut m = OutboundMessage::new(
+            crate::testutil::P,
+            "a",
+            "b",
+            &payload,
+            "application/edi-x12",
+        );
         m.signer = Some(Signer {
             certificate: &cert,
             key,
-            options: SignOptions::default(),
+            options: SignOptions::new(crate::testutil::now()),
         });
         if encrypt {
-            m.encryption = Some((vec![&cert], EncryptOptions::default()));
+            m.encryption = Some(crate::message::Encryption::new(
+                vec![&cert],
+                EncryptOptions::default(),
+            ));
         }
         let built = build_outbound(&m).unwrap();
         let headers = Headers::from_pairs(built.headers.clone());
         let top = Entity::from_parts(headers.clone(), &built.body);
         let signed_entity = if encrypt {
-            let d = cms::decrypt(&built.body, &keys).unwrap();
+            let d = cms::decrypt(crate::testutil::P, &built.body, &keys).unwrap();
             Entity::parse(&d.content).unwrap()
         } else {
             top
@@ -386,7 +426,13 @@ fn mic_equals_the_digest_of_the_rfc_4130_bytes() {
     // encrypted only, LF header block: the MIC is over the canonical headers and the body
     // as it is
     let inner = b"Content-Type: text/plain\nX-A: b\n\nline one\nline two\n".to_vec();
-    let body = cms::encrypt(&inner, &[&cert], EncryptOptions::default()).unwrap();
+    let body = cms::encrypt(
+        crate::testutil::P,
+        &inner,
+        &[&cert],
+        EncryptOptions::default(),
+    )
+    .unwrap();
     let headers = Headers::from_pairs([
         ("AS2-From", "a"),
         ("AS2-To", "b"),
@@ -398,5 +444,5 @@ fn mic_equals_the_digest_of_the_rfc_4130_bytes() {
     let got = parse_inbound(&headers, &body, &cfg).unwrap();
     let expected = Mic::compute(DigestAlgorithm::Sha256, &canonicalize_headers(&inner));
     assert_eq!(got.mic, expected);
-    assert_eq!(got.payload, b"line one\nline two\n");
+    assert_eq!(&got.payload[..], b"line one\nline two\n");
 }

@@ -14,7 +14,8 @@ use crate::mime::MimeLimits;
 /// let limits = InboundLimits::new()
 ///     .with_max_decompressed_total(4 * (50 << 20))
 ///     .with_mime(MimeLimits::new().with_max_parts(100));
-/// let cfg = InboundConfig { limits, ..InboundConfig::default() };
+/// let provider = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+/// let cfg = InboundConfig::new(provider, &[], &[]).with_limits(limits);
 /// assert_eq!(cfg.limits.mime.max_parts, 100);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

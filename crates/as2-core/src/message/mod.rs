@@ -9,9 +9,11 @@ mod outbound;
 pub use inbound::{InboundConfig, InboundMessage, MicChoice, parse_inbound};
 pub use limits::InboundLimits;
 pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
-pub use outbound::{BuiltMessage, Compression, OutboundMessage, Signer, build_outbound};
+pub use outbound::{
+    BuiltMessage, Compression, Encryption, OutboundMessage, Signer, build_outbound,
+};
 
-use crate::crypto::{DigestAlgorithm, MicAlgStyle};
+use crate::crypto::{CryptoProvider, DigestAlgorithm, MicAlgStyle};
 use crate::error::{Error, Result};
 use crate::mime::{Headers, quote, unquote};
 
@@ -152,10 +154,13 @@ impl Envelope {
     }
 }
 
-/// A new Message-ID `<random@domain>`.
-#[must_use]
-pub fn generate_message_id(domain: &str) -> String {
-    let rnd: String = crate::crypto::random_bytes(16)
+/// A new Message-ID `<random@domain>`, random from `provider`.
+///
+/// # Errors
+/// The random generator failed.
+pub fn generate_message_id(provider: &CryptoProvider, domain: &str) -> Result<String> {
+    let rnd: String = provider
+        .random_bytes(16)?
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -168,10 +173,15 @@ pub fn generate_message_id(domain: &str) -> String {
     } else {
         domain
     };
-    format!("<{rnd}@{domain}>")
+    Ok(format!("<{rnd}@{domain}>"))
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 
@@ -185,6 +195,10 @@ mod tests {
         let m = Mic::compute(DigestAlgorithm::Sha256, b"x");
         let p = Mic::parse(&m.to_header_value(MicAlgStyle::Rfc3851)).unwrap();
         assert!(m.matches(&p));
-        assert!(generate_message_id("ex ample.com").ends_with("@example.com>"));
+        assert!(
+            generate_message_id(crate::testutil::P, "ex ample.com")
+                .unwrap()
+                .ends_with("@example.com>")
+        );
     }
 }

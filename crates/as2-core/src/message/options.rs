@@ -207,6 +207,11 @@ impl MdnRequest {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

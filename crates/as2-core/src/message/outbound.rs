@@ -6,7 +6,7 @@ use super::options::NotificationOptions;
 use super::{AS2_VERSION, Mic, format_as2_name, generate_message_id};
 use crate::cert::Certificate;
 use crate::cms::{self, EncryptOptions, SignOptions};
-use crate::crypto::{DigestAlgorithm, MicAlgStyle, PrivateKeyOps};
+use crate::crypto::{CryptoProvider, DigestAlgorithm, MicAlgStyle, PrivateKeyOps};
 use crate::error::Result;
 use crate::mime::{EntityBuilder, Headers, generate_boundary, quote};
 
@@ -24,6 +24,7 @@ pub enum Compression {
 
 /// Our signing key and options.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Signer<'a> {
     /// Our certificate (included in the signature).
     pub certificate: &'a Certificate,
@@ -33,9 +34,50 @@ pub struct Signer<'a> {
     pub options: SignOptions,
 }
 
-/// Everything needed to build a message.
+impl<'a> Signer<'a> {
+    /// Sign with `key`, whose certificate is `certificate`, as `options` say.
+    #[must_use]
+    pub fn new(
+        certificate: &'a Certificate,
+        key: &'a dyn PrivateKeyOps,
+        options: SignOptions,
+    ) -> Self {
+        Self {
+            certificate,
+            key,
+            options,
+        }
+    }
+}
+
+/// Whom to encrypt for, and how.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Encryption<'a> {
+    /// The recipients' certificates (the partner's; several during a rollover).
+    pub recipients: Vec<&'a Certificate>,
+    /// Content encryption and key transport.
+    pub options: EncryptOptions,
+}
+
+impl<'a> Encryption<'a> {
+    /// Encrypt for `recipients` as `options` say.
+    #[must_use]
+    pub fn new(recipients: Vec<&'a Certificate>, options: EncryptOptions) -> Self {
+        Self {
+            recipients,
+            options,
+        }
+    }
+}
+
+/// Everything needed to build a message: [`OutboundMessage::new`], then set the fields
+/// needed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OutboundMessage<'a> {
+    /// Randomness (boundaries, Message-ID, content key, RSA padding).
+    pub provider: &'a CryptoProvider,
     /// Our AS2 name.
     pub as2_from: String,
     /// The partner's AS2 name.
@@ -57,7 +99,7 @@ pub struct OutboundMessage<'a> {
     /// Signing, if any.
     pub signer: Option<Signer<'a>>,
     /// Encryption recipients and algorithms, if any.
-    pub encryption: Option<(Vec<&'a Certificate>, EncryptOptions)>,
+    pub encryption: Option<Encryption<'a>>,
     /// Request an MDN (`Disposition-Notification-To` value), if any.
     pub mdn_to: Option<String>,
     /// Disposition-Notification-Options, for a signed MDN.
@@ -71,10 +113,18 @@ pub struct OutboundMessage<'a> {
 }
 
 impl<'a> OutboundMessage<'a> {
-    /// A plain message; set the other fields as needed.
+    /// A plain message whose randomness comes from `provider`; set the other fields as
+    /// needed.
     #[must_use]
-    pub fn new(as2_from: &str, as2_to: &str, payload: &'a [u8], content_type: &str) -> Self {
+    pub fn new(
+        provider: &'a CryptoProvider,
+        as2_from: &str,
+        as2_to: &str,
+        payload: &'a [u8],
+        content_type: &str,
+    ) -> Self {
         Self {
+            provider,
             as2_from: as2_from.to_owned(),
             as2_to: as2_to.to_owned(),
             message_id: None,
@@ -127,10 +177,10 @@ fn compressed_entity(inner: &[u8]) -> Result<Vec<u8>> {
 pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
     let from = format_as2_name(&msg.as2_from)?;
     let to = format_as2_name(&msg.as2_to)?;
-    let message_id = msg
-        .message_id
-        .clone()
-        .unwrap_or_else(|| generate_message_id(&msg.message_id_domain));
+    let message_id = msg.message_id.clone().map_or_else(
+        || generate_message_id(msg.provider, &msg.message_id_domain),
+        Ok,
+    )?;
 
     // 1. the payload entity: `payload_head` + the payload, written where it is needed
     let mut payload =
@@ -162,8 +212,8 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
     let direct = msg.compression == Compression::None
         || (msg.compression == Compression::BeforeSigning && msg.signer.is_some());
     let sealer = match &msg.encryption {
-        Some((recipients, opts)) if direct && !opts.algorithm.is_aead() => {
-            cms::CbcSealer::new(recipients, *opts).ok()
+        Some(enc) if direct && !enc.options.algorithm.is_aead() => {
+            cms::CbcSealer::new(msg.provider, &enc.recipients, enc.options).ok()
         }
         _ => None,
     };
@@ -183,7 +233,7 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         } else {
             None
         };
-        let boundary = generate_boundary();
+        let boundary = generate_boundary(msg.provider)?;
         let ct = format!(
             "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}; boundary={}",
             signer.options.digest.name(msg.micalg_style),
@@ -225,6 +275,7 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         // RFC 4130 §7.3.1: the MIC is over the signed entity, which the signature's
         // messageDigest covers, so the signer's digest is the MIC
         let (sig, digest) = cms::sign_detached_with_digest(
+            msg.provider,
             &out[inner_start..],
             signer.certificate,
             signer.key,
@@ -267,10 +318,14 @@ pub fn build_outbound(msg: &OutboundMessage<'_>) -> Result<BuiltMessage> {
         entity_start = 0;
         top = None;
     }
-    if let Some((recipients, opts)) = &msg.encryption {
+    if let Some(Encryption {
+        recipients,
+        options: opts,
+    }) = &msg.encryption
+    {
         let enveloped = match &sealer {
             Some(s) => s.seal(entity, entity_start)?,
-            None => cms::encrypt(&entity[entity_start..], recipients, *opts)?,
+            None => cms::encrypt(msg.provider, &entity[entity_start..], recipients, *opts)?,
         };
         entity = Vec::new();
         entity_start = 0;

@@ -1,9 +1,9 @@
 //! Building MIME entities and multipart bodies with CRLF line ends.
 
-use rand::Rng as _;
-
 use super::headers::Headers;
 use super::{encoding, quote};
+use crate::crypto::CryptoProvider;
+use crate::error::Result;
 
 /// Builds a MIME entity: headers, blank line, body.
 #[derive(Debug, Clone, Default)]
@@ -68,13 +68,15 @@ impl EntityBuilder {
     }
 }
 
-/// A random boundary, safe to use quoted or unquoted.
-#[must_use]
-pub fn generate_boundary() -> String {
+/// A random boundary (from `provider`), safe to use quoted or unquoted.
+///
+/// # Errors
+/// The random generator failed.
+pub fn generate_boundary(provider: &CryptoProvider) -> Result<String> {
     let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
+    provider.fill_random(&mut bytes)?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("----=_Part_{hex}")
+    Ok(format!("----=_Part_{hex}"))
 }
 
 /// A multipart body from raw part entities; returns (content-type value, body).
@@ -100,6 +102,11 @@ pub fn build_multipart(content_type: &str, boundary: &str, parts: &[&[u8]]) -> (
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
     use crate::mime::Entity;
@@ -110,7 +117,7 @@ mod tests {
         let b = EntityBuilder::new("application/octet-stream")
             .body_base64(&[0, 1, 2])
             .build();
-        let boundary = generate_boundary();
+        let boundary = generate_boundary(crate::testutil::P).unwrap();
         let (ct, body) = build_multipart("multipart/mixed", &boundary, &[&a, &b]);
         let e = Entity::from_parts(Headers::from_pairs([("Content-Type", ct)]), &body);
         let parts = e.parts().unwrap();

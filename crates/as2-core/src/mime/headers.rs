@@ -372,6 +372,11 @@ pub fn quote(value: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 
@@ -419,7 +424,10 @@ mod tests {
                 max: 40
             }
         ));
-        assert_eq!(err.disposition(), crate::Disposition::UnsupportedFormat);
+        assert_eq!(
+            crate::MdnDisposition::from(&err).modifier(),
+            Some(&crate::Modifier::UnsupportedFormat)
+        );
         // the unbounded lenient parse keeps everything
         assert_eq!(Headers::parse_lenient(four).len(), 4);
         // the default limits: 1,000 lines

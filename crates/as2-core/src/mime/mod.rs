@@ -6,7 +6,6 @@ mod canon;
 pub mod encoding;
 mod headers;
 mod limits;
-mod shared;
 
 pub use build::{EntityBuilder, build_multipart, generate_boundary};
 pub use canon::{canonicalize_crlf, canonicalize_headers};
@@ -16,11 +15,11 @@ pub use headers::{
 pub use limits::{
     DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_LINES, DEFAULT_MAX_PARTS, MimeLimits,
 };
-pub use shared::SharedBytes;
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::Arc;
+
+use bytes::Bytes;
 
 use crate::error::{Error, Limit, Result};
 
@@ -32,7 +31,7 @@ use crate::error::{Error, Limit, Result};
 #[derive(Clone)]
 pub struct Entity {
     /// The buffer holding this entity (and maybe its parent and siblings).
-    buf: Arc<Vec<u8>>,
+    buf: Bytes,
     /// This entity's bytes within `buf`.
     range: Range<usize>,
     /// Where the body starts within `buf`.
@@ -84,11 +83,11 @@ impl Entity {
     /// [`Self::parse_with_limits`], taking ownership of the bytes instead of copying them.
     pub(crate) fn parse_vec(raw: Vec<u8>, limits: &MimeLimits) -> Result<Self> {
         let len = raw.len();
-        Self::parse_in(Arc::new(raw), 0..len, limits)
+        Self::parse_in(Bytes::from(raw), 0..len, limits)
     }
 
     /// Parse the entity at `range` of a shared buffer.
-    fn parse_in(buf: Arc<Vec<u8>>, range: Range<usize>, limits: &MimeLimits) -> Result<Self> {
+    fn parse_in(buf: Bytes, range: Range<usize>, limits: &MimeLimits) -> Result<Self> {
         let raw = &buf[range.clone()];
         let (header_end, body_start) = find_header_end_within(raw, limits.max_header_bytes)
             .ok_or_else(|| Error::limit(Limit::MimeHeaderBytes, limits.max_header_bytes))?;
@@ -125,7 +124,7 @@ impl Entity {
         let len = raw.len();
         let (body_start, headers) = headers.unwrap_or_default();
         Self {
-            buf: Arc::new(raw),
+            buf: Bytes::from(raw),
             range: 0..len,
             body_start,
             headers,
@@ -158,7 +157,7 @@ impl Entity {
         raw.extend_from_slice(body);
         let len = raw.len();
         Self {
-            buf: Arc::new(raw),
+            buf: Bytes::from(raw),
             range: 0..len,
             body_start,
             headers,
@@ -204,17 +203,15 @@ impl Entity {
         encoding::decode(self.headers.get("content-transfer-encoding"), self.body())
     }
 
-    /// [`Self::decoded_body`] as [`SharedBytes`]: an identity-encoded (binary, 7bit, 8bit)
-    /// body is a view of the entity's buffer, not a copy.
+    /// [`Self::decoded_body`] as [`Bytes`]: an identity-encoded (binary, 7bit, 8bit) body is
+    /// a view of the entity's buffer, not a copy.
     ///
     /// # Errors
     /// An undecodable body.
-    pub fn decoded_body_shared(&self) -> Result<SharedBytes> {
+    pub fn decoded_body_shared(&self) -> Result<Bytes> {
         Ok(match self.decoded_body_cow()? {
-            Cow::Borrowed(_) => {
-                SharedBytes::view(Arc::clone(&self.buf), self.body_start..self.range.end)
-            }
-            Cow::Owned(v) => SharedBytes::from(v),
+            Cow::Borrowed(_) => self.buf.slice(self.body_start..self.range.end),
+            Cow::Owned(v) => Bytes::from(v),
         })
     }
 
@@ -255,13 +252,7 @@ impl Entity {
         let base = self.body_start;
         split_multipart_ranges(self.body(), boundary, self.limits.max_parts)?
             .into_iter()
-            .map(|r| {
-                Self::parse_in(
-                    Arc::clone(&self.buf),
-                    base + r.start..base + r.end,
-                    &self.limits,
-                )
-            })
+            .map(|r| Self::parse_in(self.buf.clone(), base + r.start..base + r.end, &self.limits))
             .collect()
     }
 
@@ -431,6 +422,11 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests read vectors, the clock and their own randomness"
+)]
 mod tests {
     use super::*;
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use std::sync::atomic::Ordering;
 
+use as2_core::crypto::CryptoProvider;
 use as2_domain::destination::DestinationPolicy;
 use as2_domain::job::JobKind;
 use as2_store::jobs::{Fate, Job, JobInput, MdnTimeout, Outcome, retry_policy};
@@ -54,14 +55,16 @@ pub struct WorkerConfig {
     pub destinations: DestinationPolicy,
 }
 
-impl Default for WorkerConfig {
-    fn default() -> Self {
+impl WorkerConfig {
+    /// The defaults, with `crypto`.
+    #[must_use]
+    pub fn new(crypto: &'static CryptoProvider) -> Self {
         Self {
             concurrency: 4,
             poll_interval: Duration::from_millis(500),
             lease: Duration::from_secs(300),
             shutdown_grace: Duration::from_secs(20),
-            outbound: OutboundConfig::default(),
+            outbound: OutboundConfig::new(crypto),
             destinations: DestinationPolicy::strict(),
         }
     }

@@ -6,7 +6,8 @@
 use std::time::{Duration, SystemTime};
 
 use as2_core::cert::Certificate;
-use as2_core::crypto::{DigestAlgorithm, PrivateKeyOps, SignatureScheme, random_bytes};
+use as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+use as2_core::crypto::{DigestAlgorithm, PrivateKeyOps, SignatureScheme};
 use der::asn1::{Any, BitString, OctetString};
 use der::{Decode as _, Encode as _};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -76,7 +77,7 @@ pub fn generate_tsa_certificate(
         .map_err(|e| Error::InvalidArgument(format!("subject name {subject:?}: {e}")))?;
     let spki_der = as2_core::keys::public_key_der(&key.public_key())?;
     let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der)?;
-    let mut serial = random_bytes(16);
+    let mut serial = DEFAULT_PROVIDER.random_bytes(16)?;
     if let Some(first) = serial.first_mut() {
         *first = (*first & 0x7f) | 0x01;
     }
@@ -127,6 +128,7 @@ pub fn generate_tsa_certificate(
         SignatureScheme::Pkcs1v15,
         DigestAlgorithm::Sha256,
         &tbs.to_der()?,
+        DEFAULT_PROVIDER.secure_random,
     )?;
     let raw = RawCert {
         tbs,

@@ -108,9 +108,14 @@ fn untrusted_signer_fails() {
 
 #[test]
 fn certificate_without_time_stamping_eku_fails() {
-    let plain =
-        as2_core::cert::generate_self_signed(test_key(), "CN=not a TSA", Duration::from_secs(3600))
-            .unwrap();
+    let plain = as2_core::cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        test_key(),
+        "CN=not a TSA",
+        std::time::SystemTime::now(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let tsa = TimeStampAuthority::new(plain.clone(), Box::new(test_key().clone()), POLICY);
     let hash = crate::sha256(b"data");
     let token = tsa.issue(&hash, None, SystemTime::now(), 1).unwrap();
@@ -133,10 +138,11 @@ fn garbage_and_truncations_are_errors_not_panics() {
 #[test]
 fn a_plain_signature_is_not_a_time_stamp_token() {
     let sig = as2_core::cms::sign_detached(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         b"content",
         tsa_certificate(),
         test_key(),
-        &as2_core::cms::SignOptions::default(),
+        &as2_core::cms::SignOptions::new(std::time::SystemTime::now()),
     )
     .unwrap();
     assert!(matches!(

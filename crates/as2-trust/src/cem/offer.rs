@@ -101,12 +101,15 @@ pub fn offer(
         offer.response_url.clone(),
         format!("cert-{request_id}@{MESSAGE_ID_HOST}"),
     );
-    let built = codec::build_request(&codec::CemRequest {
-        request_id: request_id.clone(),
-        sender_as2_id: station.settings.as2_id.clone(),
-        message_originated: to_system(now),
-        requests: vec![trust_request.clone()],
-    })
+    let built = codec::build_request(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &codec::CemRequest {
+            request_id: request_id.clone(),
+            sender_as2_id: station.settings.as2_id.clone(),
+            message_originated: to_system(now),
+            requests: vec![trust_request.clone()],
+        },
+    )
     .map_err(|e| TrustOpError::Material(e.to_string()))?;
     let message = queue(
         store,

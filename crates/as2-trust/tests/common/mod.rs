@@ -136,12 +136,22 @@ pub fn fake_certificate(store: &Store, scope: Scope, not_after: DateTime<Utc>) -
 /// The RSA key of this test binary (generated once: key generation is slow).
 pub fn key() -> &'static rsa::PrivateKey {
     static KEY: OnceLock<rsa::PrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| as2_core::keys::generate_rsa_key(2048).unwrap())
+    KEY.get_or_init(|| {
+        as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
+            .unwrap()
+    })
 }
 
 /// A real self-signed certificate over [`key`] (valid from an hour ago for `valid_for`).
 pub fn x509(subject: &str, valid_for: Duration) -> X509 {
-    as2_core::cert::generate_self_signed(key(), subject, valid_for.to_std().unwrap()).unwrap()
+    as2_core::cert::generate_self_signed(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        key(),
+        subject,
+        SystemTime::now(),
+        valid_for.to_std().unwrap(),
+    )
+    .unwrap()
 }
 
 /// Stores a real certificate, with [`key`] as its private key when `key_pair`.
