@@ -30,11 +30,11 @@ pub enum EngineError {
     BadJob(#[from] BadJobInput),
 }
 
-impl From<crate::stored_mdn::LoadError> for EngineError {
-    fn from(error: crate::stored_mdn::LoadError) -> Self {
+impl From<crate::mdn::stored::LoadError> for EngineError {
+    fn from(error: crate::mdn::stored::LoadError) -> Self {
         match error {
-            crate::stored_mdn::LoadError::Store(e) => Self::Store(e),
-            crate::stored_mdn::LoadError::Payload(e) => Self::Payload(e),
+            crate::mdn::stored::LoadError::Store(e) => Self::Store(e),
+            crate::mdn::stored::LoadError::Payload(e) => Self::Payload(e),
         }
     }
 }

@@ -33,7 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::admission::{AdmissionRequest, Admitted, admit};
 use crate::inbound::{ReceiveOptions, receive_admitted};
 use crate::inbox::Inbox;
-use crate::mdn_inbound::{looks_like_mdn, receive_mdn};
+use crate::mdn::receive_async::{looks_like_mdn, receive_mdn};
 use crate::metrics::Metrics;
 use crate::outcome::HttpAnswer;
 

@@ -25,9 +25,9 @@ use as2_store::{Announce, Scope, Store};
 use crate::admission::{AdmissionRequest, Admitted, admit};
 use crate::inbox::Inbox;
 use crate::material::{partner_certificates, partner_certificates_now, station_keys};
-use crate::mdn_answer::{MdnAnswer, answer_mdn, replay_mdn};
+use crate::mdn::answer_inbound::{MdnAnswer, answer_mdn, replay_mdn};
+use crate::mdn::stored;
 use crate::outcome::HttpAnswer;
-use crate::stored_mdn;
 use as2_trust::cem::CemPolicy;
 
 /// One received HTTP request, body included (the gateway's HTTP layer admits a request on its
@@ -163,11 +163,11 @@ pub(crate) enum ProcessError {
     Trust(as2_trust::TrustOpError),
 }
 
-impl From<stored_mdn::LoadError> for ProcessError {
-    fn from(error: stored_mdn::LoadError) -> Self {
+impl From<stored::LoadError> for ProcessError {
+    fn from(error: stored::LoadError) -> Self {
         match error {
-            stored_mdn::LoadError::Store(e) => Self::Store(e),
-            stored_mdn::LoadError::Payload(e) => Self::Payload(e),
+            stored::LoadError::Store(e) => Self::Store(e),
+            stored::LoadError::Payload(e) => Self::Payload(e),
         }
     }
 }

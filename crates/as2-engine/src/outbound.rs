@@ -25,7 +25,7 @@ use as2_store::{Announce, Scope, Store, StoreError, StoreResult, Tx};
 
 use crate::error::EngineError;
 use crate::material::{certificate, station_signer};
-use crate::mdn_receipt;
+use crate::mdn::apply_receipt;
 
 /// Engine settings the outbound side needs.
 #[derive(Debug, Clone)]
@@ -388,7 +388,7 @@ pub fn conclude(
     }
     match sent.partner.settings.mdn_mode {
         MdnMode::Sync => {
-            match mdn_receipt::apply(
+            match apply_receipt::apply(
                 store,
                 payloads,
                 scope,
@@ -397,10 +397,10 @@ pub fn conclude(
                 headers,
                 body,
             )? {
-                mdn_receipt::Receipt::Applied(done) => Ok(Conclusion::Final(done.status)),
+                apply_receipt::Receipt::Applied(done) => Ok(Conclusion::Final(done.status)),
                 // No authenticated receipt: like no answer, tried again under the same
                 // Message-ID until the attempts are used up.
-                mdn_receipt::Receipt::Refused(sentence) => Ok(Conclusion::Retry(sentence)),
+                apply_receipt::Receipt::Refused(sentence) => Ok(Conclusion::Retry(sentence)),
             }
         }
         MdnMode::Async => {

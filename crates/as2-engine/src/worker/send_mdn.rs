@@ -9,7 +9,7 @@ use as2_trust::http_client;
 use super::post::location;
 use super::{Finish, Run, Worker};
 use crate::error::EngineError;
-use crate::mdn_delivery;
+use crate::mdn::send_async;
 use crate::outbound::HttpOutcome;
 
 impl Worker {
@@ -18,7 +18,7 @@ impl Worker {
         let scope = input.message.scope()?;
         let message = input.message.message();
         let prepared = self
-            .blocking(move |s, p| mdn_delivery::prepare(s, p, &input))
+            .blocking(move |s, p| send_async::prepare(s, p, &input))
             .await?;
         let Some(post) = prepared else {
             return Ok(Finish::done());

@@ -13,8 +13,8 @@ use as2_store::{Scope, Store};
 
 use crate::inbound::{ProcessError, Route};
 use crate::material::station_signer;
+use crate::mdn::stored;
 use crate::outcome::HttpAnswer;
-use crate::stored_mdn;
 
 /// What the MDN of one message says, and whether its sender was authenticated.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub(crate) fn answer_mdn(
         )
     });
     let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
-    let raw = stored_mdn::serialize(&built.headers, &built.body);
+    let raw = stored::serialize(&built.headers, &built.body);
     let record = MdnRecord {
         message_id: message.id,
         disposition: params.disposition.to_field(),
@@ -129,7 +129,7 @@ pub(crate) fn replay_mdn(
         queue_async_once(store, scope, message, request)?;
         return Ok(HttpAnswer::ok_empty());
     }
-    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, message.id)? else {
+    let Some((headers, body)) = stored::load(store, payloads, scope, message.id)? else {
         return Ok(HttpAnswer::ok_empty());
     };
     Ok(HttpAnswer {
@@ -152,7 +152,7 @@ fn queue_async_once(
         .messages()
         .events(scope, message.id)?
         .iter()
-        .any(|e| e.event_type == crate::mdn_delivery::QUEUED_EVENT);
+        .any(|e| e.event_type == crate::mdn::send_async::QUEUED_EVENT);
     if queued_before {
         store.messages().add_event(
             scope,
@@ -166,6 +166,6 @@ fn queue_async_once(
         .receipt_delivery_option
         .as_deref()
         .unwrap_or_default();
-    crate::mdn_delivery::enqueue(store, scope, message.id, url)?;
+    crate::mdn::send_async::enqueue(store, scope, message.id, url)?;
     Ok(())
 }

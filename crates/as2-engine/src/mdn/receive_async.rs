@@ -10,7 +10,7 @@ use as2_store::payload::PayloadStore;
 use crate::admission::Admitted;
 use crate::error::EngineError;
 use crate::inbound::Route;
-use crate::mdn_receipt;
+use crate::mdn::apply_receipt;
 use crate::outcome::HttpAnswer;
 
 /// Whether a request to the AS2 endpoint carries an MDN rather than a message: a
@@ -102,9 +102,9 @@ fn process(
         return Ok(HttpAnswer::text(200, "MDN already recorded"));
     }
     Ok(
-        match mdn_receipt::apply(store, payloads, *scope, &message, partner, headers, body)? {
-            mdn_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
-            mdn_receipt::Receipt::Refused(sentence) => HttpAnswer::text(403, &sentence),
+        match apply_receipt::apply(store, payloads, *scope, &message, partner, headers, body)? {
+            apply_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
+            apply_receipt::Receipt::Refused(sentence) => HttpAnswer::text(403, &sentence),
         },
     )
 }

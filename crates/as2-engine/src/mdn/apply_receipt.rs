@@ -16,7 +16,7 @@ use as2_store::{Announce, Scope, Store};
 
 use crate::error::EngineError;
 use crate::material::partner_certificates;
-use crate::stored_mdn;
+use crate::mdn::stored;
 
 /// What the MDN says about the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,7 @@ pub fn apply(
             .add_event(scope, message.id, "mdn_refused", Some(&sentence))?;
         return Ok(Receipt::Refused(sentence));
     }
-    let stored = payloads.put_bytes(&stored_mdn::serialize(headers, body))?;
+    let stored = payloads.put_bytes(&stored::serialize(headers, body))?;
     let expected = message.mic.as_deref().and_then(|m| Mic::parse(m).ok());
     let (verdict, record) = match &parsed {
         Ok(mdn) => {

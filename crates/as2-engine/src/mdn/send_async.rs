@@ -7,7 +7,7 @@ use as2_store::payload::PayloadStore;
 use as2_store::{Scope, Store, StoreError};
 
 use crate::error::EngineError;
-use crate::stored_mdn;
+use crate::mdn::stored;
 
 /// An async MDN ready to post.
 #[derive(Debug, Clone)]
@@ -61,8 +61,7 @@ pub fn prepare(
     if !is_postable(url) {
         return Ok(None);
     }
-    let Some((headers, body)) = stored_mdn::load(store, payloads, scope, job.message.message())?
-    else {
+    let Some((headers, body)) = stored::load(store, payloads, scope, job.message.message())? else {
         return Ok(None);
     };
     Ok(Some(MdnPost {
