@@ -2,7 +2,7 @@
 //! its body is read. `AS2-To` on the URL's mode selects our station (one per AS2 ID and mode),
 //! `AS2-From` the partner of that station; an inactive partner, the partner's firewall, its
 //! basic auth and the size the receiving tenant accepts (against `Content-Length`, when
-//! given) are checked here. A refusal is an [`HttpAnswer`] with a sentence; nothing is stored
+//! given) are checked here. A refusal is a [`Refusal`] (its answer says why); nothing is stored
 //! and nothing the stranger sent is acted on. Only an [`Admitted`] request has its body read.
 
 use std::net::IpAddr;
@@ -14,7 +14,7 @@ use as2_domain::id::{PartnerId, StationId};
 use as2_store::{Scope, Store, StoreError};
 
 use crate::inbound::Route;
-use crate::outcome::HttpAnswer;
+use crate::refusal::Refusal;
 
 /// The headers of one AS2 request (a message or an MDN), as far as admission reads them.
 #[derive(Debug, Clone, Copy)]
@@ -64,64 +64,46 @@ impl Admitted {
     }
 
     /// The refusal of a body of `bytes` bytes, when it is over [`Self::limit`].
-    pub fn refuse_size(&self, bytes: u64) -> Option<HttpAnswer> {
+    pub fn refuse_size(&self, bytes: u64) -> Option<Refusal> {
         if bytes <= self.limit {
             return None;
         }
         tracing::warn!(partner = %self.route.partner.id, bytes, limit = self.limit, "refused: over the message size limit");
-        Some(too_large(self.limit, self.tenant_limit))
+        Some(Refusal::TooLarge {
+            limit: self.limit,
+            tenant: self.tenant_limit,
+        })
     }
-}
-
-fn too_large(limit: u64, tenant: bool) -> HttpAnswer {
-    let sentence = if tenant {
-        format!("The message is larger than the receiver accepts ({limit} bytes)")
-    } else {
-        format!("The message is larger than this gateway accepts ({limit} bytes)")
-    };
-    HttpAnswer::text(413, &sentence)
-}
-
-fn unavailable() -> HttpAnswer {
-    HttpAnswer::text(
-        503,
-        "The AS2 service is temporarily unavailable; retry later",
-    )
 }
 
 /// Decides from the headers whether the request may be read; the admitted route, or the
 /// answer that refuses it.
-pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, HttpAnswer> {
+pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, Refusal> {
     let headers = Headers::from_pairs(
         request
             .headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str())),
     );
-    let envelope = Envelope::from_headers(&headers)
-        .map_err(|e| HttpAnswer::text(400, &format!("Not an AS2 request: {e}")))?;
+    let envelope = Envelope::from_headers(&headers).map_err(|e| Refusal::NotAs2(e.to_string()))?;
     let route = match route(store, request.mode, &envelope) {
         Ok(Some(route)) => route,
         Ok(None) => {
-            return Err(HttpAnswer::text(
-                404,
-                &format!(
-                    "No partner {:?} is configured for AS2 ID {:?} in {} mode",
-                    envelope.as2_from,
-                    envelope.as2_to,
-                    request.mode.as_str()
-                ),
-            ));
+            return Err(Refusal::UnknownPartner {
+                from: envelope.as2_from.clone(),
+                to: envelope.as2_to.clone(),
+                mode: request.mode.as_str(),
+            });
         }
         Err(e) => {
             tracing::error!(error = %e, "routing an inbound request failed");
-            return Err(unavailable());
+            return Err(Refusal::Unavailable);
         }
     };
     let partner = &route.partner;
     if !partner.settings.active {
         tracing::warn!(partner = %partner.id, "refused: the partner is inactive");
-        return Err(HttpAnswer::text(403, "This partner is inactive"));
+        return Err(Refusal::PartnerInactive);
     }
     if partner.settings.firewall
         && !request.remote.is_some_and(|ip| {
@@ -133,30 +115,24 @@ pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, 
         })
     {
         tracing::warn!(partner = %partner.id, remote = ?request.remote, "refused by the partner firewall");
-        return Err(HttpAnswer::text(
-            403,
-            "This address may not send messages for this partner",
-        ));
+        return Err(Refusal::Firewall);
     }
     match basic_auth_ok(store, &route, &headers) {
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(partner = %partner.id, "refused: wrong or missing basic auth");
-            return Err(
-                HttpAnswer::text(401, "This partner requires HTTP basic authentication")
-                    .with_header("WWW-Authenticate", "Basic realm=\"AS2\""),
-            );
+            return Err(Refusal::BasicAuthRequired);
         }
         Err(e) => {
             tracing::error!(error = %e, "reading the partner's credentials failed");
-            return Err(unavailable());
+            return Err(Refusal::Unavailable);
         }
     }
     let tenant_limit = match store.accounts().message_limit(route.scope.tenant_id) {
         Ok(limit) => limit.map(i64::unsigned_abs),
         Err(e) => {
             tracing::error!(error = %e, "reading the tenant's message limit failed");
-            return Err(unavailable());
+            return Err(Refusal::Unavailable);
         }
     };
     let (limit, tenant) = match tenant_limit {

@@ -36,6 +36,7 @@ use crate::inbox::Inbox;
 use crate::mdn::receive_async::{looks_like_mdn, receive_mdn};
 use crate::metrics::Metrics;
 use crate::outcome::HttpAnswer;
+use crate::refusal::Refusal;
 
 /// What the gateway's handlers share.
 #[derive(Debug, Clone)]
@@ -85,9 +86,6 @@ impl Default for InboundLimits {
         }
     }
 }
-
-/// Seconds a partner refused for load is asked to wait (`Retry-After`).
-const RETRY_AFTER_SECS: u64 = 30;
 
 #[derive(Debug, Clone)]
 struct Front {
@@ -217,13 +215,7 @@ async fn as2_request(
                 limit = front.limits.max_concurrent_requests,
                 "refused: too many AS2 requests at once"
             );
-            unread(HttpAnswer::text(
-                503,
-                &format!(
-                    "The gateway is handling as many AS2 requests as it accepts at once; retry in {RETRY_AFTER_SECS} seconds"
-                ),
-            )
-            .with_header("Retry-After", &RETRY_AFTER_SECS.to_string()))
+            unread(Refusal::Busy.answer())
         }
     };
     metrics.inbound(reply.status, started.elapsed());
@@ -274,18 +266,15 @@ async fn admit_read_process(
     .await;
     let (admitted, pairs) = match admitted {
         Ok(Ok(admitted)) => admitted,
-        Ok(Err(refusal)) => return unread(refusal),
+        Ok(Err(refusal)) => return unread(refusal.answer()),
         Err(e) => {
             tracing::error!(error = %e, "admission did not finish");
-            return unread(HttpAnswer::text(
-                503,
-                "The AS2 service is temporarily unavailable; retry later",
-            ));
+            return unread(Refusal::Unavailable.answer());
         }
     };
     let (body, reserved) = match read_body(front, &admitted, body, content_length).await {
         Ok(read) => read,
-        Err(refusal) => return unread(refusal),
+        Err(refusal) => return unread(refusal.answer()),
     };
     let state = front.state.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -313,7 +302,7 @@ async fn admit_read_process(
     .await;
     result.unwrap_or_else(|e| {
         tracing::error!(error = %e, "the inbound pipeline did not finish");
-        HttpAnswer::text(503, "The message could not be processed; retry later")
+        Refusal::NotProcessed.answer()
     })
 }
 
@@ -356,7 +345,7 @@ async fn read_body(
     admitted: &Admitted,
     mut body: Body,
     declared: Option<u64>,
-) -> Result<(Vec<u8>, Reserved), HttpAnswer> {
+) -> Result<(Vec<u8>, Reserved), Refusal> {
     let metrics = &front.state.metrics;
     let over_budget = |bytes: u64| {
         metrics.shed_buffered_bytes.fetch_add(1, Ordering::Relaxed);
@@ -365,11 +354,7 @@ async fn read_body(
             budget = front.limits.max_buffered_bytes,
             "refused: the buffered request bodies would exceed AS2_MAX_BUFFERED_BYTES"
         );
-        HttpAnswer::text(
-            503,
-            "The gateway is receiving as much data as it can hold at once; retry later",
-        )
-        .with_header("Retry-After", &RETRY_AFTER_SECS.to_string())
+        Refusal::BufferFull
     };
     let mut reserved = Reserved::default();
     // A declared length is reserved whole before the first byte is read (admission has
@@ -392,22 +377,15 @@ async fn read_body(
                     received = buffer.len(),
                     "refused: the request body did not arrive in time"
                 );
-                return Err(HttpAnswer::text(
-                    408,
-                    &format!(
-                        "The request body did not arrive in time (the whole body within {} seconds, no pause over {} seconds)",
-                        front.limits.body_timeout.as_secs(),
-                        front.limits.body_idle_timeout.as_secs()
-                    ),
-                ));
+                return Err(Refusal::BodyTimeout {
+                    whole_secs: front.limits.body_timeout.as_secs(),
+                    idle_secs: front.limits.body_idle_timeout.as_secs(),
+                });
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
                 tracing::info!(error = %e, received = buffer.len(), "the request body broke off");
-                return Err(HttpAnswer::text(
-                    400,
-                    &format!("The request body could not be read: {e}"),
-                ));
+                return Err(Refusal::BodyBroken(e.to_string()));
             }
             Ok(Some(Ok(frame))) => frame,
         };

@@ -19,6 +19,7 @@ pub mod mdn;
 pub mod metrics;
 pub mod outbound;
 pub mod outcome;
+pub mod refusal;
 pub mod serve;
 pub mod webhook_delivery;
 pub mod worker;

@@ -13,7 +13,7 @@ use as2_core::message::{
     build_outbound,
 };
 use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
-use as2_domain::id::MessageId;
+use as2_domain::id::{MessageId, StationId};
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
 use as2_domain::public_url::PublicAs2Urls;
@@ -203,7 +203,7 @@ pub fn prepare(
     };
     let partner = store.partners().get(scope, message.partner_id)?;
     let station = store.stations().get(scope, message.station_id)?;
-    match build(store, payloads, scope, &message, &partner, &station, config)? {
+    match build(store, payloads, scope, &message, &partner, &station, config) {
         Ok(built) => {
             if message.mic.is_none() {
                 store.messages().set_mic(
@@ -237,11 +237,34 @@ pub fn prepare(
                 body: built.body,
             })))
         }
-        Err(sentence) => fail_for_configuration(store, scope, &message, sentence),
+        Err(BuildError::Platform(e)) => Err(e),
+        Err(unbuildable) => fail_for_configuration(store, scope, &message, unbuildable.to_string()),
     }
 }
 
-/// Builds the AS2 request; `Err(sentence)` when a setting makes it impossible.
+/// Why a message could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The message has no payload to send.
+    #[error("The message has no stored payload")]
+    NoPayload,
+    /// The partner wants signed messages and the station has no key to sign with.
+    #[error(
+        "The partner's settings ask for signed messages but station {0} has no certificate with a private key; add one to the station"
+    )]
+    NoSigningKey(StationId),
+    /// The partner wants encrypted messages and has no certificate to encrypt for.
+    #[error(
+        "The partner's settings ask for encryption but the partner has no certificate; upload the partner's certificate and set certificate_id"
+    )]
+    NoPartnerCertificate,
+    /// The platform failed (the store, the payload, the codec on our own data): try again.
+    #[error(transparent)]
+    Platform(#[from] EngineError),
+}
+
+/// Builds the AS2 request; a [`BuildError`] other than `Platform` means the settings make it
+/// impossible, and no retry can help.
 fn build(
     store: &Store,
     payloads: &PayloadStore,
@@ -250,33 +273,24 @@ fn build(
     partner: &Partner,
     station: &Station,
     config: &OutboundConfig,
-) -> Result<Result<BuiltMessage, String>, EngineError> {
+) -> Result<BuiltMessage, BuildError> {
     let Some(payload_key) = &message.payload_key else {
-        return Ok(Err("The message has no stored payload".into()));
+        return Err(BuildError::NoPayload);
     };
-    let payload = payloads.read(payload_key)?;
+    let payload = payloads.read(payload_key).map_err(EngineError::from)?;
     let settings = &partner.settings;
     let signer = if settings.sign {
-        match station_signer(config.crypto, store, scope, station)? {
+        match station_signer(config.crypto, store, scope, station).map_err(EngineError::from)? {
             Some(pair) => Some(pair),
-            None => {
-                return Ok(Err(format!(
-                    "The partner's settings ask for signed messages but station {} has no certificate with a private key; add one to the station",
-                    station.id
-                )));
-            }
+            None => return Err(BuildError::NoSigningKey(station.id)),
         }
     } else {
         None
     };
     let recipient = if settings.encrypt {
         match settings.encryption_certificate() {
-            Some(id) => Some(certificate(store, scope, id)?),
-            None => {
-                return Ok(Err(
-                    "The partner's settings ask for encryption but the partner has no certificate; upload the partner's certificate and set certificate_id".into(),
-                ));
-            }
+            Some(id) => Some(certificate(store, scope, id).map_err(EngineError::from)?),
+            None => return Err(BuildError::NoPartnerCertificate),
         }
     } else {
         None
@@ -331,7 +345,7 @@ fn build(
     // only what works: a partner that believes in multiple attachments would send several
     // documents in one message, which we store as one
     out.ediint_features = vec!["CEM".into()];
-    Ok(Ok(build_outbound(&out)?))
+    Ok(build_outbound(&out).map_err(EngineError::from)?)
 }
 
 /// Moves the message on according to the partner's answer.

@@ -12,6 +12,7 @@ use crate::error::EngineError;
 use crate::inbound::Route;
 use crate::mdn::apply_receipt;
 use crate::outcome::HttpAnswer;
+use crate::refusal::Refusal;
 
 /// Whether a request to the AS2 endpoint carries an MDN rather than a message: a
 /// `multipart/report`, or a signed entity whose content is a disposition notification.
@@ -45,13 +46,13 @@ pub fn receive_mdn(
     body: &[u8],
 ) -> HttpAnswer {
     if let Some(refusal) = admitted.refuse_size(u64::try_from(body.len()).unwrap_or(u64::MAX)) {
-        return refusal;
+        return refusal.answer();
     }
     match process(store, payloads, admitted, headers, body) {
         Ok(answer) => answer,
         Err(e) => {
             tracing::error!(error = %e, "handling an async MDN failed");
-            HttpAnswer::text(503, "The MDN could not be recorded; retry later")
+            Refusal::MdnNotRecorded.answer()
         }
     }
 }
@@ -72,20 +73,19 @@ fn process(
     // when the MDN is applied.
     let original = match parse_mdn(&admitted.headers, body, &[]) {
         Ok(mdn) => mdn.original_message_id,
-        Err(e) => return Ok(HttpAnswer::text(400, &format!("Not a readable MDN: {e}"))),
+        Err(e) => return Ok(Refusal::UnreadableMdn(e.to_string()).answer()),
     };
     let Some(message) =
         store
             .messages()
             .find_by_as2_id(*scope, partner.id, Direction::Outbound, &original)?
     else {
-        return Ok(HttpAnswer::text(
-            404,
-            &format!(
-                "No message {original:?} from {:?} to {:?} is awaiting an MDN",
-                station.settings.as2_id, partner.settings.as2_id
-            ),
-        ));
+        return Ok(Refusal::NoMessageAwaitsMdn {
+            original,
+            station: station.settings.as2_id.clone(),
+            partner: partner.settings.as2_id.clone(),
+        }
+        .answer());
     };
     // `processing` too: a fast partner's async MDN can arrive before our worker has
     // read the partner's HTTP answer and marked the message `sent`.
@@ -104,7 +104,9 @@ fn process(
     Ok(
         match apply_receipt::apply(store, payloads, *scope, &message, partner, headers, body)? {
             apply_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
-            apply_receipt::Receipt::Refused(sentence) => HttpAnswer::text(403, &sentence),
+            apply_receipt::Receipt::Refused(sentence) => {
+                Refusal::MdnNotAuthenticated(sentence).answer()
+            }
         },
     )
 }

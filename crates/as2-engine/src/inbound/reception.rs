@@ -1,0 +1,345 @@
+//! One admitted message being received: [`Reception`] holds what it is (route, headers,
+//! envelope, Message-ID) and what receives it (stores, options), and its methods do the steps:
+//! detect a duplicate, open and verify, then accept or reject, then answer the MDN.
+
+use as2_core::MdnDisposition;
+use as2_core::cms::DecryptionKey;
+use as2_core::crypto::MicAlgStyle;
+use as2_core::message::{Envelope, InboundConfig, InboundLimits, InboundMessage, parse_inbound};
+use as2_core::mime::Headers;
+use as2_domain::message::{Direction, Message, MessageError, MessageStatus};
+use as2_domain::webhook::EventType;
+use as2_store::payload::PayloadStore;
+use as2_store::repo::messages::{NewMessage, ReceivedPayload};
+use as2_store::{Announce, Store};
+
+use super::cem::cem_document;
+use super::{ReceiveOptions, Route, error_kind, mdn_mode};
+use crate::material::{partner_certificates, station_keys};
+use crate::mdn::answer_inbound::{MdnAnswer, answer_mdn, replay_mdn};
+use crate::mdn::stored;
+use crate::outcome::HttpAnswer;
+
+/// Errors that make us answer 503 (the partner retries): nothing was acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] as2_store::StoreError),
+    #[error("payload store: {0}")]
+    Payload(#[from] std::io::Error),
+    #[error(transparent)]
+    Material(#[from] crate::material::MaterialError),
+    #[error("building the MDN: {0}")]
+    Mdn(as2_core::Error),
+    #[error("recording a certificate exchange: {0}")]
+    Trust(as2_trust::TrustOpError),
+}
+
+impl From<stored::LoadError> for ProcessError {
+    fn from(error: stored::LoadError) -> Self {
+        match error {
+            stored::LoadError::Store(e) => Self::Store(e),
+            stored::LoadError::Payload(e) => Self::Payload(e),
+        }
+    }
+}
+
+/// What the codec and the certificate exchange made of a message.
+enum Verdict {
+    /// Authenticated as the partner's settings demand, and readable.
+    Accept {
+        inbound: Box<InboundMessage>,
+        cem: Option<as2_trust::cem::Effects>,
+    },
+    /// Refused with this error; `authenticated` when its signature verified all the same.
+    Reject {
+        error: as2_core::Error,
+        authenticated: bool,
+    },
+}
+
+/// One admitted message being received.
+pub(crate) struct Reception<'a> {
+    pub(super) store: &'a Store,
+    pub(super) payloads: &'a PayloadStore,
+    pub(super) options: ReceiveOptions<'a>,
+    pub(super) route: &'a Route,
+    pub(super) headers: &'a Headers,
+    pub(super) envelope: &'a Envelope,
+    pub(super) message_id: &'a str,
+    /// What all compressed layers may inflate to.
+    pub(super) decompression_budget: u64,
+}
+
+impl Reception<'_> {
+    /// Receives `body`: the MDN to answer, or an error that acknowledges nothing.
+    pub(super) fn receive(&self, body: &[u8]) -> Result<HttpAnswer, ProcessError> {
+        let (store, scope, partner) = (self.store, self.route.scope, &self.route.partner);
+        let existing = store.messages().find_by_as2_id(
+            scope,
+            partner.id,
+            Direction::Inbound,
+            self.message_id,
+        )?;
+        if let Some(existing) = &existing
+            && existing.status == MessageStatus::Received
+        {
+            return self.duplicate(existing, body);
+        }
+        let (message, answer) = match self.open(body)? {
+            Verdict::Accept { inbound, cem } => {
+                let message = self.accept(&inbound, cem.as_ref(), existing.as_ref())?;
+                // Accepted: signed by a certificate trusted for the partner, or the partner's
+                // settings (require_signed off) accept it without.
+                let answer = MdnAnswer {
+                    disposition: MdnDisposition::Processed,
+                    mic: Some(inbound.mic),
+                    authenticated: true,
+                };
+                (message, answer)
+            }
+            Verdict::Reject {
+                error,
+                authenticated,
+            } => {
+                let message = self.reject(&error, existing.as_ref())?;
+                let answer = MdnAnswer {
+                    disposition: MdnDisposition::from(&error),
+                    mic: None,
+                    authenticated,
+                };
+                (message, answer)
+            }
+        };
+        self.answer(&message, answer)
+    }
+
+    /// A Message-ID received before: its original MDN again, or (when the process stopped
+    /// between storing the payload and answering) the MDN it never got, from the MIC recorded
+    /// with the payload.
+    fn duplicate(&self, existing: &Message, body: &[u8]) -> Result<HttpAnswer, ProcessError> {
+        let (store, scope) = (self.store, self.route.scope);
+        store.messages().add_event(
+            scope,
+            existing.id,
+            "duplicate_received",
+            Some("The partner sent this Message-ID again; the original MDN was returned"),
+        )?;
+        if store.messages().mdn(scope, existing.id)?.is_some() {
+            return replay_mdn(store, self.payloads, scope, existing, self.envelope);
+        }
+        let mic = existing
+            .mic
+            .as_deref()
+            .and_then(|m| as2_core::message::Mic::parse(m).ok());
+        // The resend's own headers name where an async MDN goes: trusted only when the
+        // resend itself is authenticated as the partner's settings demand.
+        let authenticated = self.parse(body)?.is_ok();
+        let answer = MdnAnswer {
+            disposition: MdnDisposition::Processed,
+            mic,
+            authenticated,
+        };
+        self.answer(existing, answer)
+    }
+
+    /// Decrypts, decompresses and verifies the body as the partner's settings demand; the
+    /// inner error is the codec's refusal.
+    fn parse(&self, body: &[u8]) -> Result<Result<InboundMessage, as2_core::Error>, ProcessError> {
+        let (crypto, store, route) = (self.options.crypto, self.store, self.route);
+        let keys = station_keys(crypto, store, route.scope, &route.station)?;
+        let decryption: Vec<DecryptionKey<'_>> = keys
+            .iter()
+            .map(|(c, k)| DecryptionKey {
+                certificate: c,
+                key: k.as_ref(),
+            })
+            .collect();
+        let trusted = partner_certificates(store, route.scope, &route.partner)?;
+        let settings = &route.partner.settings;
+        let config = InboundConfig::new(crypto, &decryption, &trusted)
+            .with_require_signature(settings.require_signed)
+            .with_require_encryption(settings.require_encrypted)
+            .with_mic_choice(self.options.mic_choice)
+            .with_limits(
+                InboundLimits::new().with_max_decompressed_total(self.decompression_budget),
+            );
+        Ok(parse_inbound(self.headers, body, &config))
+    }
+
+    /// Opens the body ([`Self::parse`]) and hands a certificate exchange to the trust
+    /// lifecycle.
+    fn open(&self, body: &[u8]) -> Result<Verdict, ProcessError> {
+        let inbound = match self.parse(body)? {
+            Ok(inbound) => inbound,
+            Err(error) => {
+                return Ok(Verdict::Reject {
+                    error,
+                    authenticated: false,
+                });
+            }
+        };
+        let Some(content_type) = cem_document(&inbound) else {
+            return Ok(Verdict::Accept {
+                inbound: Box::new(inbound),
+                cem: None,
+            });
+        };
+        // A certificate exchange is handled before the MDN: a malformed or unauthenticated
+        // one is refused.
+        Ok(match self.certificate_exchange(&inbound, &content_type)? {
+            Ok(effects) => Verdict::Accept {
+                inbound: Box::new(inbound),
+                cem: Some(effects),
+            },
+            Err(error) => Verdict::Reject {
+                error,
+                authenticated: inbound.signature.is_some(),
+            },
+        })
+    }
+
+    /// The message's record with what every inbound message has; the caller fills in what
+    /// its arrival adds.
+    fn record(&self) -> NewMessage<'_> {
+        NewMessage {
+            direction: Direction::Inbound,
+            partner_id: self.route.partner.id,
+            station_id: self.route.station.id,
+            as2_message_id: self.message_id,
+            subject: self.envelope.subject.as_deref(),
+            filename: None,
+            content_type: "application/octet-stream",
+            bytes: 0,
+            sha256: "",
+            payload_key: None,
+            mdn_mode: mdn_mode(self.envelope),
+            status: MessageStatus::Failed,
+            error: None,
+            mic: None,
+        }
+    }
+
+    /// Stores an accepted payload durably (and the application's copy, unless it is a
+    /// certificate exchange, which is ours to handle) and records the message received.
+    fn accept(
+        &self,
+        inbound: &InboundMessage,
+        cem: Option<&as2_trust::cem::Effects>,
+        existing: Option<&Message>,
+    ) -> Result<Message, ProcessError> {
+        let (store, route, scope) = (self.store, self.route, self.route.scope);
+        let stored = self.payloads.put_bytes(&inbound.payload)?;
+        let mic = inbound.mic.to_header_value(MicAlgStyle::Rfc5751);
+        let filename = inbound.safe_filename();
+        let content_type = inbound.content_type().mime_type;
+        // The application's copy goes first: a crash before the row exists makes the partner
+        // resend, which finds the same bytes already there and writes nothing (never a second
+        // file, never an overwrite).
+        if let Some(inbox) = self.options.inbox.filter(|_| cem.is_none()) {
+            inbox.deliver(&crate::inbox::Delivery {
+                tenant: &route.station.tenant_id.to_string(),
+                mode: scope.mode,
+                station_as2_id: &route.station.settings.as2_id,
+                partner_as2_id: &route.partner.settings.as2_id,
+                message_id: self.message_id,
+                filename: filename.as_deref(),
+                payload: &inbound.payload,
+            })?;
+        }
+        let bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
+        let received = Announce::with(
+            EventType::MessageReceived,
+            serde_json::json!({ "filename": filename }),
+        );
+        let message = match existing {
+            Some(failed) => store.messages().set_received(
+                scope,
+                failed.id,
+                ReceivedPayload {
+                    key: &stored.key,
+                    bytes,
+                    sha256: &stored.sha256,
+                    mic: &mic,
+                },
+                Some(&received),
+            )?,
+            None => store.messages().create(
+                scope,
+                &NewMessage {
+                    filename: filename.as_deref(),
+                    content_type: &content_type,
+                    bytes,
+                    sha256: &stored.sha256,
+                    payload_key: Some(&stored.key),
+                    status: MessageStatus::Received,
+                    mic: Some(&mic),
+                    ..self.record()
+                },
+                Some(&received),
+            )?,
+        };
+        if let Some(cem) = cem {
+            store.messages().add_event(
+                scope,
+                message.id,
+                "certificate_exchange",
+                Some(&format!(
+                    "A certificate exchange document: {} request(s) recorded, {} answer(s) queued",
+                    cem.requests.len(),
+                    cem.messages.len()
+                )),
+            )?;
+        }
+        Ok(message)
+    }
+
+    /// Records a refused message failed (or notes a resend of one that failed before).
+    fn reject(
+        &self,
+        error: &as2_core::Error,
+        existing: Option<&Message>,
+    ) -> Result<Message, ProcessError> {
+        let (store, scope) = (self.store, self.route.scope);
+        let failure = MessageError {
+            kind: error_kind(&MdnDisposition::from(error)),
+            sentence: error.to_string(),
+        };
+        let failed = Announce::new(EventType::MessageFailed);
+        let message = match existing {
+            Some(previous) => {
+                store.transaction(|tx| {
+                    tx.messages().add_event(
+                        scope,
+                        previous.id,
+                        "failed_again",
+                        Some(&failure.sentence),
+                    )?;
+                    tx.messages().announce_as_is(scope, previous, &failed)
+                })?;
+                previous.clone()
+            }
+            None => store.messages().create(
+                scope,
+                &NewMessage {
+                    error: Some(&failure),
+                    ..self.record()
+                },
+                Some(&failed),
+            )?,
+        };
+        Ok(message)
+    }
+
+    /// The MDN of `message`, as the sender asked for it.
+    fn answer(&self, message: &Message, answer: MdnAnswer) -> Result<HttpAnswer, ProcessError> {
+        answer_mdn(
+            self.options.crypto,
+            self.store,
+            self.route,
+            self.envelope,
+            message,
+            answer,
+        )
+    }
+}
