@@ -21,16 +21,15 @@ use as2_domain::api_key::KeyKind;
 use as2_domain::destination::DestinationPolicy;
 use as2_domain::plan::Plan;
 use as2_domain::public_url::{LIVE_PATH, PublicAs2Urls, TEST_PATH};
-use as2_engine::http::{GatewayState, InboundLimits};
+use as2_engine::WorkerConfig;
+use as2_engine::gateway::{Background, Gateway, GatewayConfig};
+use as2_engine::http::InboundLimits;
 use as2_engine::inbox::Inbox;
-use as2_engine::metrics::Metrics;
 use as2_engine::outbound::OutboundConfig;
 use as2_engine::serve::ServeOptions;
-use as2_engine::{Worker, WorkerConfig};
 use as2_store::payload::PayloadStore;
 use as2_store::testing::TestDb;
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 /// A running platform.
 #[derive(Debug)]
@@ -53,7 +52,7 @@ pub struct Platform {
     /// Tenant B's test key (a second account).
     pub key_b: String,
     http: reqwest::Client,
-    stop: watch::Sender<bool>,
+    background: Background,
     _dir: tempfile::TempDir,
 }
 
@@ -86,6 +85,12 @@ impl Default for Options {
 async fn serve(app: axum::Router, header_timeout: Duration) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    serve_on(listener, app, header_timeout);
+    Ok(addr)
+}
+
+/// Serves `app` on `listener` with the gateway's server loop until the process ends.
+fn serve_on(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
     tokio::spawn(as2_engine::serve::serve(
         listener,
         app,
@@ -95,7 +100,6 @@ async fn serve(app: axum::Router, header_timeout: Duration) -> Result<SocketAddr
         },
         std::future::pending(),
     ));
-    Ok(addr)
 }
 
 impl Platform {
@@ -135,59 +139,47 @@ impl Platform {
         let api = serve(as2_api::router(api_state), options.header_timeout).await?;
         let store = Arc::new(db.store.clone());
         let payloads = Arc::new(PayloadStore::open(dir.path())?);
-        let metrics = Arc::new(Metrics::default());
         let inbox = dir.path().join("inbox");
-        let gateway = serve(
-            as2_engine::http::router(
-                GatewayState {
-                    store: store.clone(),
-                    payloads: payloads.clone(),
-                    metrics: metrics.clone(),
-                    inbox: Some(Arc::new(Inbox::open(&inbox)?)),
-                    mic_choice: as2_core::message::MicChoice::SignatureDigest,
-                    cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
-                    crypto: &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
-                },
-                options.limits,
-            ),
-            options.header_timeout,
-        )
-        .await?;
+        // the gateway's address is needed for its own async-MDN URLs: bind first
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let gateway = listener.local_addr()?;
         let live_as2_url = format!("http://{gateway}{LIVE_PATH}");
         let as2_url = format!("http://{gateway}{TEST_PATH}");
-        let worker = Worker::new(
+        let crypto = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+        let wired = Gateway::new(
             store,
             payloads,
-            WorkerConfig {
-                concurrency: 2,
-                poll_interval: Duration::from_millis(50),
-                outbound: OutboundConfig {
-                    async_mdn_urls: PublicAs2Urls::new(live_as2_url.clone(), Some(as2_url.clone())),
-                    ..OutboundConfig::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER)
-                },
-                destinations: destinations.clone(),
-                ..WorkerConfig::new(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER)
+            GatewayConfig {
+                crypto,
+                inbox: Some(Arc::new(Inbox::open(&inbox)?)),
+                mic_choice: as2_core::message::MicChoice::SignatureDigest,
+                cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
+                limits: options.limits,
+                worker: Some(WorkerConfig {
+                    concurrency: 2,
+                    poll_interval: Duration::from_millis(50),
+                    outbound: OutboundConfig {
+                        async_mdn_urls: PublicAs2Urls::new(
+                            live_as2_url.clone(),
+                            Some(as2_url.clone()),
+                        ),
+                        ..OutboundConfig::new(crypto)
+                    },
+                    destinations: destinations.clone(),
+                    ..WorkerConfig::new(crypto)
+                }),
+                maintenance: (
+                    as2_trust::stamper::Stamper::with_destinations(
+                        db.store.clone(),
+                        as2_trust::stamper::TsaConfig::BuiltIn,
+                        destinations,
+                    ),
+                    Duration::from_millis(250),
+                ),
             },
-            metrics,
         )?;
-        let (stop, stop_rx) = watch::channel(false);
-        let maintenance = as2_engine::maintenance::Maintenance::new(
-            Arc::new(db.store.clone()),
-            as2_trust::stamper::Stamper::with_destinations(
-                db.store.clone(),
-                as2_trust::stamper::TsaConfig::BuiltIn,
-                destinations,
-            ),
-            Duration::from_millis(250),
-        );
-        let mut maintenance_stop = stop_rx.clone();
-        tokio::spawn(maintenance.run(async move {
-            let _ = maintenance_stop.wait_for(|s| *s).await;
-        }));
-        tokio::spawn(worker.run(async move {
-            let mut rx = stop_rx;
-            let _ = rx.wait_for(|s| *s).await;
-        }));
+        serve_on(listener, wired.router(), options.header_timeout);
+        let background = wired.start_background();
         Ok(Self {
             db,
             api_url: format!("http://{api}"),
@@ -198,7 +190,7 @@ impl Platform {
             key_a: boot.test_key,
             key_b,
             http: reqwest::Client::new(),
-            stop,
+            background,
             _dir: dir,
         })
     }
@@ -371,7 +363,7 @@ impl Platform {
 
 impl Drop for Platform {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        self.background.signal_stop();
     }
 }
 

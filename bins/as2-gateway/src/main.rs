@@ -13,12 +13,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use as2_domain::public_url::{LIVE_PATH, TEST_PATH};
-use as2_engine::http::{GatewayState, metrics_router, router};
+use as2_engine::WorkerConfig;
+use as2_engine::gateway::{Gateway, GatewayConfig};
+use as2_engine::http::metrics_router;
 use as2_engine::inbox::Inbox;
-use as2_engine::maintenance::Maintenance;
-use as2_engine::metrics::Metrics;
 use as2_engine::outbound::OutboundConfig;
-use as2_engine::{Worker, WorkerConfig};
 use as2_store::payload::PayloadStore;
 use as2_store::{Database, PoolOptions, Store};
 use as2_trust::stamper::Stamper;
@@ -101,15 +100,16 @@ async fn serve(
         .map(|dir| Inbox::open(dir).map(Arc::new))
         .transpose()
         .context("opening AS2_INBOX_DIR")?;
-    let metrics = Arc::new(Metrics::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = if no_workers {
-        None
-    } else {
-        let worker = Worker::new(
-            store.clone(),
-            payloads.clone(),
-            WorkerConfig {
+    let gateway = Gateway::new(
+        store.clone(),
+        payloads,
+        GatewayConfig {
+            crypto,
+            inbox,
+            mic_choice: config.mic_choice,
+            cem_policy: config.cem_policy,
+            limits: config.inbound.clone(),
+            worker: (!no_workers).then(|| WorkerConfig {
                 concurrency: config.workers,
                 lease: config.job_lease,
                 outbound: OutboundConfig {
@@ -119,29 +119,21 @@ async fn serve(
                 },
                 destinations: config.destinations.clone(),
                 ..WorkerConfig::new(crypto)
-            },
-            metrics.clone(),
-        )
-        .context("building the HTTP client")?;
-        let mut stop = stop_rx.clone();
-        let maintenance = Maintenance::new(
-            store.clone(),
-            Stamper::with_destinations(
-                store.as_ref().clone(),
-                config.tsa.clone(),
-                config.destinations.clone(),
+            }),
+            maintenance: (
+                Stamper::with_destinations(
+                    store.as_ref().clone(),
+                    config.tsa.clone(),
+                    config.destinations.clone(),
+                ),
+                config.maintenance_interval,
             ),
-            config.maintenance_interval,
-        );
-        let mut stop_maintenance = stop_rx.clone();
-        let maintenance = tokio::spawn(maintenance.run(async move {
-            let _ = stop_maintenance.wait_for(|s| *s).await;
-        }));
-        let jobs = tokio::spawn(worker.run(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        }));
-        Some((jobs, maintenance))
-    };
+        },
+    )
+    .context("building the HTTP client")?;
+    let metrics = gateway.metrics();
+    let background = gateway.start_background();
+    let (stop_tx, stop_rx) = watch::channel(false);
     if config.inbound.max_buffered_bytes < config.inbound.max_message_bytes {
         tracing::warn!(
             "AS2_MAX_BUFFERED_BYTES is below AS2_MAX_MESSAGE_BYTES: the largest messages will be refused with 503"
@@ -175,18 +167,7 @@ async fn serve(
         }
         None => None,
     };
-    let app = router(
-        GatewayState {
-            store,
-            payloads,
-            metrics,
-            inbox,
-            mic_choice: config.mic_choice,
-            cem_policy: config.cem_policy,
-            crypto,
-        },
-        config.inbound.clone(),
-    );
+    let app = gateway.router();
     let addr = listen.unwrap_or(config.listen);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -205,10 +186,7 @@ async fn serve(
     .await;
     tracing::info!("HTTP stopped; stopping workers");
     let _ = stop_tx.send(true);
-    if let Some((jobs, maintenance)) = workers {
-        let _ = jobs.await;
-        let _ = maintenance.await;
-    }
+    background.stop().await;
     if let Some((server, gauges)) = metrics_server {
         let _ = server.await;
         let _ = gauges.await;

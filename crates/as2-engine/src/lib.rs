@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod basic_auth;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod inbound;
 pub mod inbox;
