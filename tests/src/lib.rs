@@ -169,10 +169,9 @@ impl Platform {
                     ..WorkerConfig::new(crypto)
                 }),
                 maintenance: (
-                    as2_trust::stamper::Stamper::with_destinations(
+                    as2_trust::stamper::Stamper::new(
                         db.store.clone(),
                         as2_trust::stamper::TsaConfig::BuiltIn,
-                        destinations,
                     ),
                     Duration::from_millis(250),
                 ),

@@ -178,10 +178,18 @@ fn as2_domain_knows_no_persistence_or_http() {
 }
 
 #[test]
+fn only_the_api_and_the_engine_name_http_clients() {
+    // the trust lifecycle reaches a remote TSA through a transport the binary passes in
+    for package in ["as2-trust", "as2-store", "as2-evidence"] {
+        assert_not_in_closure(package, &["reqwest", "hyper-util", "axum"]);
+    }
+}
+
+#[test]
 fn outbound_http_goes_through_the_one_client() {
     // The destination policy (AS2_OUTBOUND_ALLOW) and the no-redirect rule live in
-    // as2_trust::http_client; a client built anywhere else in library code would skip them.
-    let allowed = project_root().join("crates/as2-trust/src/http_client.rs");
+    // as2_engine::http_client; a client built anywhere else in library code would skip them.
+    let allowed = project_root().join("crates/as2-engine/src/http_client.rs");
     let mut found = Vec::new();
     for file in rust_files() {
         let in_library = ["crates", "bins"]
@@ -205,7 +213,7 @@ fn outbound_http_goes_through_the_one_client() {
     }
     assert!(
         found.is_empty(),
-        "outbound HTTP clients outside as2_trust::http_client (ARCHITECTURE.md):\n{}",
+        "outbound HTTP clients outside as2_engine::http_client (ARCHITECTURE.md):\n{}",
         found.join("\n")
     );
 }

@@ -11,12 +11,15 @@
 mod config;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use as2_api::{ApiConfig, AppState};
 use as2_domain::Mode;
 use as2_domain::api_key::KeyKind;
 use as2_domain::id::TenantId;
+use as2_engine::http_client::OutboundClient;
 use as2_store::payload::PayloadStore;
 use as2_store::{Database, PoolOptions, Store};
 use clap::{Parser, Subcommand};
@@ -151,6 +154,14 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         public_as2_test_url: config.public_as2_test_url.clone(),
         tsa: config.tsa.clone(),
         destinations: config.destinations.clone(),
+        tsa_transport: Some(Arc::new(
+            OutboundClient::new(
+                config.destinations.clone(),
+                concat!("as2-platform-tsa/", env!("CARGO_PKG_VERSION")),
+                Duration::from_secs(30),
+            )
+            .context("building the TSA's HTTP client")?,
+        )),
         ..ApiConfig::default()
     };
     if let Some(per_minute) = config.enterprise_rate_limit {

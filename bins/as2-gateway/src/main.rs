@@ -10,12 +10,14 @@ mod config;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use as2_domain::public_url::{LIVE_PATH, TEST_PATH};
 use as2_engine::WorkerConfig;
 use as2_engine::gateway::{Gateway, GatewayConfig};
 use as2_engine::http::metrics_router;
+use as2_engine::http_client::OutboundClient;
 use as2_engine::inbox::Inbox;
 use as2_engine::outbound::OutboundConfig;
 use as2_store::payload::PayloadStore;
@@ -121,10 +123,17 @@ async fn serve(
                 ..WorkerConfig::new(crypto)
             }),
             maintenance: (
-                Stamper::with_destinations(
+                Stamper::with_transport(
                     store.as_ref().clone(),
                     config.tsa.clone(),
-                    config.destinations.clone(),
+                    Arc::new(
+                        OutboundClient::new(
+                            config.destinations.clone(),
+                            concat!("as2-platform-tsa/", env!("CARGO_PKG_VERSION")),
+                            Duration::from_secs(30),
+                        )
+                        .context("building the TSA's HTTP client")?,
+                    ),
                 ),
                 config.maintenance_interval,
             ),

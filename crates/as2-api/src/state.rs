@@ -30,9 +30,12 @@ pub struct ApiConfig {
     /// Where the time-stamp tokens of trust events come from (the built-in authority by
     /// default, or an RFC 3161 TSA over HTTP).
     pub tsa: as2_trust::stamper::TsaConfig,
-    /// Which addresses partner, MDN and webhook URLs may name and the TSA client may connect
-    /// to (`AS2_OUTBOUND_ALLOW`; by default no loopback, private or link-local address).
+    /// Which addresses partner, MDN and webhook URLs may name (`AS2_OUTBOUND_ALLOW`; by
+    /// default no loopback, private or link-local address).
     pub destinations: as2_domain::destination::DestinationPolicy,
+    /// How queries reach a remote TSA: the binary passes the platform's outbound client
+    /// (which applies the same destination policy); `None` leaves a remote TSA unreachable.
+    pub tsa_transport: Option<Arc<dyn as2_trust::tsa_transport::TsaTransport>>,
 }
 
 impl ApiConfig {
@@ -64,6 +67,7 @@ impl Default for ApiConfig {
             .unwrap_or(1),
             tsa: as2_trust::stamper::TsaConfig::BuiltIn,
             destinations: as2_domain::destination::DestinationPolicy::strict(),
+            tsa_transport: None,
         }
     }
 }
@@ -87,11 +91,14 @@ struct Inner {
 impl AppState {
     /// State over a store and a payload store.
     pub fn new(store: Store, payloads: PayloadStore, config: ApiConfig) -> Self {
-        let stamper = as2_trust::stamper::Stamper::with_destinations(
-            store.clone(),
-            config.tsa.clone(),
-            config.destinations.clone(),
-        );
+        let stamper = match &config.tsa_transport {
+            Some(transport) => as2_trust::stamper::Stamper::with_transport(
+                store.clone(),
+                config.tsa.clone(),
+                transport.clone(),
+            ),
+            None => as2_trust::stamper::Stamper::new(store.clone(), config.tsa.clone()),
+        };
         Self {
             inner: Arc::new(Inner {
                 store,

@@ -12,6 +12,7 @@ pub mod basic_auth;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod http_client;
 pub mod inbound;
 pub mod inbox;
 pub mod maintenance;

@@ -378,7 +378,7 @@ pub fn conclude(
             body,
         } => (*status, headers, body),
     };
-    if let Some(redirect) = as2_trust::http_client::redirect_refusal(
+    if let Some(redirect) = crate::http_client::redirect_refusal(
         status,
         headers
             .iter()

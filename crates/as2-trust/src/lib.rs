@@ -24,10 +24,10 @@ pub mod cem;
 pub mod certificate;
 pub mod error;
 pub mod expiry;
-pub mod http_client;
 pub mod lifecycle;
 pub mod scheduler;
 pub mod stamper;
+pub mod tsa_transport;
 pub mod verify;
 
 pub use error::TrustOpError;

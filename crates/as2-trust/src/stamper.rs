@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use as2_core::cert::Certificate;
-use as2_domain::destination::DestinationPolicy;
 use as2_evidence::authority::TimeStampAuthority;
 use as2_store::Store;
 use as2_store::repo::trust::TrustEvent;
 use tokio::sync::OnceCell;
 
-use crate::http_client::{self, OutboundClient};
+use crate::tsa_transport::{TransportError, TsaTransport};
 
 /// Why an event could not be time-stamped (it stays without a token and is retried).
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +122,8 @@ struct Inner {
     store: Store,
     config: TsaConfig,
     built_in: OnceCell<Arc<BuiltIn>>,
-    /// `None` when the client could not be built (no TLS): a remote TSA is then unreachable.
-    client: Option<OutboundClient>,
+    /// How queries reach a remote TSA; `None`: a remote TSA is unreachable.
+    transport: Option<Arc<dyn TsaTransport>>,
 }
 
 #[derive(Debug)]
@@ -134,32 +133,29 @@ struct BuiltIn {
 }
 
 impl Stamper {
-    /// A stamper over `store` (which keeps the built-in identity) with `config`, whose TSA
-    /// client connects to public addresses only.
+    /// A stamper over `store` (which keeps the built-in identity) with `config` and no way to
+    /// reach a remote TSA (enough for [`TsaConfig::BuiltIn`]).
     pub fn new(store: Store, config: TsaConfig) -> Self {
-        Self::with_destinations(store, config, DestinationPolicy::strict())
+        Self::build(store, config, None)
     }
 
-    /// A stamper whose TSA client connects where `destinations` permits (the operator's
-    /// `AS2_OUTBOUND_ALLOW`), never following a redirect.
-    pub fn with_destinations(
+    /// A stamper whose queries to a remote TSA go through `transport` (the binary passes the
+    /// platform's outbound client, with its destination policy and no redirects).
+    pub fn with_transport(
         store: Store,
         config: TsaConfig,
-        destinations: DestinationPolicy,
+        transport: Arc<dyn TsaTransport>,
     ) -> Self {
-        let client = OutboundClient::new(
-            destinations,
-            concat!("as2-platform-tsa/", env!("CARGO_PKG_VERSION")),
-            Duration::from_secs(30),
-        )
-        .map_err(|e| tracing::error!(error = %e, "the TSA's HTTP client cannot be built"))
-        .ok();
+        Self::build(store, config, Some(transport))
+    }
+
+    fn build(store: Store, config: TsaConfig, transport: Option<Arc<dyn TsaTransport>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 config,
                 built_in: OnceCell::new(),
-                client,
+                transport,
             }),
         }
     }
@@ -255,38 +251,13 @@ impl Stamper {
             url: url.to_owned(),
             reason,
         };
-        let client = self
-            .inner
-            .client
-            .as_ref()
-            .ok_or_else(|| unreachable("the HTTP client could not be built".into()))?;
-        let response = client
-            .post(url)
-            .map_err(|e| refused(e.to_string()))?
-            .timeout(Duration::from_secs(30))
-            .header("Content-Type", "application/timestamp-query")
-            .body(request)
-            .send()
-            .await
-            .map_err(|e| match http_client::refusal(&e) {
-                Some(why) => refused(why.to_string()),
-                None => unreachable(e.to_string()),
-            })?;
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|l| l.to_str().ok());
-        if let Some(sentence) = http_client::redirect_refusal(response.status().as_u16(), location)
-        {
-            return Err(refused(sentence));
-        }
-        if !response.status().is_success() {
-            return Err(unreachable(format!("HTTP {}", response.status())));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
+        let transport = self.inner.transport.as_ref().ok_or_else(|| {
+            unreachable("no HTTP transport is configured for a remote TSA".into())
+        })?;
+        let body = transport.query(url, request).await.map_err(|e| match e {
+            TransportError::Refused(why) => refused(why),
+            TransportError::Unreachable(why) => unreachable(why),
+        })?;
         as2_evidence::verify::verify_response(&body, digest, Some(nonce), trusted)
             .map_err(StampError::Invalid)?;
         as2_evidence::verify::token_from_response(&body).map_err(StampError::Invalid)

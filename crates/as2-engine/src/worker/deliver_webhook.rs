@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::http_client;
 use as2_store::jobs::{DeliverWebhook, Fate, Job, JobInput};
-use as2_trust::http_client;
 
 use super::post::location;
 use super::{Finish, Run, Worker};

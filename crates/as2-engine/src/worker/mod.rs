@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use std::sync::atomic::Ordering;
 
+use crate::http_client::OutboundClient;
 use as2_core::crypto::CryptoProvider;
 use as2_domain::destination::DestinationPolicy;
 use as2_domain::job::JobKind;
 use as2_store::jobs::{Fate, Job, JobInput, MdnTimeout, Outcome, retry_policy};
 use as2_store::payload::PayloadStore;
 use as2_store::{Store, StoreResult, Tx};
-use as2_trust::http_client::OutboundClient;
 use tokio::sync::watch;
 
 use crate::error::EngineError;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use as2_trust::http_client;
+use crate::http_client;
 
 use super::Worker;
 use crate::outbound::HttpOutcome;

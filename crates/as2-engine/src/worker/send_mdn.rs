@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::http_client;
 use as2_store::jobs::{Job, JobInput, SendMdn};
-use as2_trust::http_client;
 
 use super::post::location;
 use super::{Finish, Run, Worker};

@@ -299,11 +299,26 @@ pub fn local_stamper(
     store: Store,
     config: as2_trust::stamper::TsaConfig,
 ) -> as2_trust::stamper::Stamper {
-    as2_trust::stamper::Stamper::with_destinations(
+    stamper_under(
         store,
         config,
         as2_domain::destination::DestinationPolicy::loopback(),
     )
+}
+
+/// A stamper whose TSA queries go through the platform's outbound client under `policy`.
+pub fn stamper_under(
+    store: Store,
+    config: as2_trust::stamper::TsaConfig,
+    policy: as2_domain::destination::DestinationPolicy,
+) -> as2_trust::stamper::Stamper {
+    let client = as2_engine::http_client::OutboundClient::new(
+        policy,
+        "as2-trust-tests",
+        StdDuration::from_secs(30),
+    )
+    .unwrap();
+    as2_trust::stamper::Stamper::with_transport(store, config, Arc::new(client))
 }
 
 /// A raw HTTP server on 127.0.0.1 that counts the TCP connections it accepts and answers

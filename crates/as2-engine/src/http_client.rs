@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use as2_domain::destination::{DestinationPolicy, RefusedAddress};
+use as2_trust::tsa_transport::{Query, TransportError, TsaTransport};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// A destination the policy refuses: the host name (when it was one) and the address.
@@ -171,6 +172,44 @@ impl Resolve for PolicyResolver {
                 });
             }
             Ok(Box::new(permitted.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The TSA's queries go through the same client as everything else the platform posts.
+impl TsaTransport for OutboundClient {
+    fn query<'a>(&'a self, url: &'a str, request: Vec<u8>) -> Query<'a> {
+        Box::pin(async move {
+            let response = self
+                .post(url)
+                .map_err(|e| TransportError::Refused(e.to_string()))?
+                .timeout(Duration::from_secs(30))
+                .header("Content-Type", "application/timestamp-query")
+                .body(request)
+                .send()
+                .await
+                .map_err(|e| match refusal(&e) {
+                    Some(why) => TransportError::Refused(why.to_string()),
+                    None => TransportError::Unreachable(e.to_string()),
+                })?;
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok());
+            if let Some(sentence) = redirect_refusal(response.status().as_u16(), location) {
+                return Err(TransportError::Refused(sentence));
+            }
+            if !response.status().is_success() {
+                return Err(TransportError::Unreachable(format!(
+                    "HTTP {}",
+                    response.status()
+                )));
+            }
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| TransportError::Unreachable(e.to_string()))?;
+            Ok(body.to_vec())
         })
     }
 }
