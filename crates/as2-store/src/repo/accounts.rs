@@ -154,14 +154,13 @@ impl Accounts<'_> {
                     .filter(tenants::account_id.eq(account.0))
                     .filter(tenants::deleted_at.is_null())
             };
-            let total = base().count().get_result(c)?;
-            let rows = base()
-                .order((tenants::created_at.desc(), tenants::id.desc()))
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(TenantRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            page_of!(
+                c,
+                base,
+                (tenants::created_at.desc(), tenants::id.desc()),
+                page,
+                TenantRow
+            )
         })?;
         Ok((rows.into_iter().map(Into::into).collect(), total))
     }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use std::collections::BTreeSet;
 
 use crate::error::{StoreError, StoreResult, not_found};
-use crate::repo::parse_column;
+use crate::repo::{converted, parse_column};
 use crate::schema::{accounts, api_keys, tenants};
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
@@ -153,21 +153,9 @@ impl ApiKeys<'_> {
                     None => query,
                 }
             };
-            let total = base().count().get_result(c)?;
-            let rows = base()
-                .order(api_keys::id.desc())
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(KeyRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            page_of!(c, base, api_keys::id.desc(), page, KeyRow)
         })?;
-        Ok((
-            rows.into_iter()
-                .map(TryInto::try_into)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        converted(rows, total)
     }
 
     /// Revokes a key of the account (and of the tenant when given); revoking twice is fine.

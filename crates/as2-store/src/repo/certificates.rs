@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
-use crate::repo::parse_column;
+use crate::repo::{converted, parse_column};
 use crate::schema::{certificate_expiry_notices, certificates};
 use crate::scope::Scope;
 use crate::store::Store;
@@ -201,21 +201,15 @@ impl Certificates<'_> {
                 }
                 query
             };
-            let total = base().count().get_result(c)?;
-            let rows = base()
-                .order((certificates::created_at.desc(), certificates::id.desc()))
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(CertificateRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            page_of!(
+                c,
+                base,
+                (certificates::created_at.desc(), certificates::id.desc()),
+                page,
+                CertificateRow
+            )
         })?;
-        Ok((
-            rows.into_iter()
-                .map(TryInto::try_into)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        converted(rows, total)
     }
 
     /// Deletes (soft) a certificate of `scope`.

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
 use crate::outbox::Announce;
-use crate::repo::parse_column;
+use crate::repo::{converted, parse_column};
 use crate::schema::{message_events, messages};
 use crate::scope::Scope;
 use crate::store::Store;
@@ -168,14 +168,6 @@ type EventRow = (
     chrono::NaiveDateTime,
 );
 
-macro_rules! scoped {
-    ($scope:expr) => {
-        messages::table
-            .filter(messages::tenant_id.eq($scope.tenant()))
-            .filter(messages::mode.eq($scope.mode()))
-    };
-}
-
 macro_rules! insert_message {
     ($c:expr, $scope:expr, $m:expr, $at:expr) => {
         diesel::insert_into(messages::table)
@@ -262,7 +254,7 @@ impl Messages<'_> {
     /// A message of `scope`.
     pub fn get(&self, scope: Scope, id: MessageId) -> StoreResult<Message> {
         let mut conn = self.store.db().conn()?;
-        let row: MessageRow = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: MessageRow = with_conn!(&mut conn, |c| scoped!(messages, scope)
             .filter(messages::id.eq(id.0))
             .select(MessageRow::as_select())
             .first(c))
@@ -279,7 +271,7 @@ impl Messages<'_> {
         as2_message_id: &str,
     ) -> StoreResult<Option<Message>> {
         let mut conn = self.store.db().conn()?;
-        let row: Option<MessageRow> = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: Option<MessageRow> = with_conn!(&mut conn, |c| scoped!(messages, scope)
             .filter(messages::partner_id.eq(partner.0))
             .filter(messages::direction.eq(direction.as_str()))
             .filter(messages::as2_message_id.eq(as2_message_id))
@@ -299,7 +291,7 @@ impl Messages<'_> {
         let mut conn = self.store.db().conn()?;
         let (rows, total): (Vec<MessageRow>, i64) = with_conn!(&mut conn, |c| {
             let base = || {
-                let mut query = scoped!(scope).into_boxed();
+                let mut query = scoped!(messages, scope).into_boxed();
                 if let Some(status) = filter.status {
                     query = query.filter(messages::status.eq(status.as_str()));
                 }
@@ -317,21 +309,15 @@ impl Messages<'_> {
                 }
                 query
             };
-            let total = base().count().get_result(c)?;
-            let rows = base()
-                .order((messages::created_at.desc(), messages::id.desc()))
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(MessageRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            page_of!(
+                c,
+                base,
+                (messages::created_at.desc(), messages::id.desc()),
+                page,
+                MessageRow
+            )
         })?;
-        Ok((
-            rows.into_iter()
-                .map(TryInto::try_into)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        converted(rows, total)
     }
 
     /// Moves a message to `to` if the state machine allows it from its current status,
@@ -356,7 +342,7 @@ impl Messages<'_> {
     pub fn set_mic(&self, scope: Scope, id: MessageId, mic: &str) -> StoreResult<()> {
         let mut conn = self.store.db().conn()?;
         let n = with_conn!(&mut conn, |c| diesel::update(
-            scoped!(scope).filter(messages::id.eq(id.0))
+            scoped!(messages, scope).filter(messages::id.eq(id.0))
         )
         .set(messages::mic.eq(mic))
         .execute(c))?;
@@ -432,18 +418,19 @@ impl Messages<'_> {
         to: DateTime<Utc>,
     ) -> StoreResult<Usage> {
         let mut conn = self.store.db().conn()?;
-        let rows: Vec<(String, i64, Option<i64>)> = with_conn!(&mut conn, |c| scoped!(scope)
-            .filter(messages::created_at.ge(to_db(from)))
-            .filter(messages::created_at.lt(to_db(to)))
-            .group_by(messages::direction)
-            .select((
-                messages::direction,
-                diesel::dsl::count_star(),
-                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-                    "CAST(SUM(bytes) AS BIGINT)"
-                )
-            ))
-            .load(c))?;
+        let rows: Vec<(String, i64, Option<i64>)> =
+            with_conn!(&mut conn, |c| scoped!(messages, scope)
+                .filter(messages::created_at.ge(to_db(from)))
+                .filter(messages::created_at.lt(to_db(to)))
+                .group_by(messages::direction)
+                .select((
+                    messages::direction,
+                    diesel::dsl::count_star(),
+                    diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                        "CAST(SUM(bytes) AS BIGINT)"
+                    )
+                ))
+                .load(c))?;
         let mut usage = Usage::default();
         for (direction, count, bytes) in rows {
             match parse_column::<Direction>("messages", &direction)? {

@@ -1,5 +1,33 @@
 //! Repositories: one per aggregate, each taking a `Scope` on every tenant-data call.
 
+/// The rows of `$table` that belong to `$scope` (its tenant and mode); with `kept`, only
+/// those not soft-deleted. Every tenant query starts here.
+macro_rules! scoped {
+    ($table:ident, $scope:expr) => {
+        $table::table
+            .filter($table::tenant_id.eq($scope.tenant()))
+            .filter($table::mode.eq($scope.mode()))
+    };
+    ($table:ident, $scope:expr, kept) => {
+        scoped!($table, $scope).filter($table::deleted_at.is_null())
+    };
+}
+
+/// One page of `$base()` in `$order`, selected as `$row`, and the total of `$base()`: a
+/// diesel result, for the body of `with_conn!`.
+macro_rules! page_of {
+    ($c:expr, $base:expr, $order:expr, $page:expr, $row:ty) => {{
+        let total: i64 = $base().count().get_result($c)?;
+        let rows: Vec<$row> = $base()
+            .order($order)
+            .limit($page.per_page)
+            .offset($page.offset())
+            .select(<$row>::as_select())
+            .load($c)?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    }};
+}
+
 pub mod accounts;
 pub mod api_keys;
 pub mod cem;
@@ -25,4 +53,17 @@ where
     value
         .parse()
         .map_err(|e: T::Err| StoreError::corrupt(table, e))
+}
+
+/// Rows of a page turned into domain values, with the total.
+pub(crate) fn converted<R, T>(rows: Vec<R>, total: i64) -> Result<(Vec<T>, i64), StoreError>
+where
+    R: TryInto<T, Error = StoreError>,
+{
+    Ok((
+        rows.into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_, _>>()?,
+        total,
+    ))
 }

@@ -8,7 +8,7 @@ use as2_domain::webhook::EventType;
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
-use crate::repo::parse_column;
+use crate::repo::{converted, parse_column};
 use crate::schema::partners;
 use crate::scope::Scope;
 use crate::store::Store;
@@ -191,15 +191,6 @@ pub enum PasswordChange<'p> {
     Clear,
 }
 
-macro_rules! scoped {
-    ($scope:expr) => {
-        partners::table
-            .filter(partners::tenant_id.eq($scope.tenant()))
-            .filter(partners::mode.eq($scope.mode()))
-            .filter(partners::deleted_at.is_null())
-    };
-}
-
 impl Partners<'_> {
     /// Creates a partner in `scope`, announcing `partner.created` in the same transaction.
     pub fn create(
@@ -237,7 +228,7 @@ impl Partners<'_> {
     /// A partner of `scope`.
     pub fn get(&self, scope: Scope, id: PartnerId) -> StoreResult<Partner> {
         let mut conn = self.store.db().conn()?;
-        let row: PartnerRow = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: PartnerRow = with_conn!(&mut conn, |c| scoped!(partners, scope, kept)
             .filter(partners::id.eq(id.0))
             .select(PartnerRow::as_select())
             .first(c))
@@ -255,27 +246,21 @@ impl Partners<'_> {
         let mut conn = self.store.db().conn()?;
         let (rows, total): (Vec<PartnerRow>, i64) = with_conn!(&mut conn, |c| {
             let base = || {
-                let query = scoped!(scope).into_boxed();
+                let query = scoped!(partners, scope, kept).into_boxed();
                 match station {
                     Some(s) => query.filter(partners::station_id.eq(s.0)),
                     None => query,
                 }
             };
-            let total = base().count().get_result(c)?;
-            let rows = base()
-                .order((partners::created_at.desc(), partners::id.desc()))
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(PartnerRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            page_of!(
+                c,
+                base,
+                (partners::created_at.desc(), partners::id.desc()),
+                page,
+                PartnerRow
+            )
         })?;
-        Ok((
-            rows.into_iter()
-                .map(TryInto::try_into)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        converted(rows, total)
     }
 
     /// Replaces a partner's settings, and its password as `password` says.
@@ -297,11 +282,11 @@ impl Partners<'_> {
         let mut conn = self.store.db().conn()?;
         let row: PartnerRow = with_conn!(&mut conn, |c| c.transaction(|c| {
             if let Some(secret) = &sealed {
-                diesel::update(scoped!(scope).filter(partners::id.eq(id.0)))
+                diesel::update(scoped!(partners, scope, kept).filter(partners::id.eq(id.0)))
                     .set(partners::auth_password_secret.eq(secret.as_deref()))
                     .execute(c)?;
             }
-            diesel::update(scoped!(scope).filter(partners::id.eq(id.0)))
+            diesel::update(scoped!(partners, scope, kept).filter(partners::id.eq(id.0)))
                 .set((PartnerValues::from(settings), partners::updated_at.eq(at)))
                 .returning(PartnerRow::as_returning())
                 .get_result(c)
@@ -321,7 +306,7 @@ impl Partners<'_> {
         let mut conn = self.store.db().conn()?;
         let at = to_db(now());
         let n = with_conn!(&mut conn, |c| diesel::update(
-            scoped!(scope).filter(partners::id.eq(id.0))
+            scoped!(partners, scope, kept).filter(partners::id.eq(id.0))
         )
         .set((
             partners::encryption_certificate_id.eq(certificate.map(|c| c.0)),
@@ -340,7 +325,7 @@ impl Partners<'_> {
         let mut conn = self.store.db().conn()?;
         let at = to_db(now());
         let n = with_conn!(&mut conn, |c| diesel::update(
-            scoped!(scope).filter(partners::id.eq(id.0))
+            scoped!(partners, scope, kept).filter(partners::id.eq(id.0))
         )
         .set(partners::deleted_at.eq(at))
         .execute(c))?;
@@ -354,7 +339,7 @@ impl Partners<'_> {
     /// The decrypted basic-auth password, for the engine only (the API never returns it).
     pub fn auth_password(&self, scope: Scope, id: PartnerId) -> StoreResult<Option<String>> {
         let mut conn = self.store.db().conn()?;
-        let sealed: Option<String> = with_conn!(&mut conn, |c| scoped!(scope)
+        let sealed: Option<String> = with_conn!(&mut conn, |c| scoped!(partners, scope, kept)
             .filter(partners::id.eq(id.0))
             .select(partners::auth_password_secret)
             .first(c))
@@ -375,7 +360,7 @@ impl Partners<'_> {
         as2_id: &str,
     ) -> StoreResult<Partner> {
         let mut conn = self.store.db().conn()?;
-        let row: PartnerRow = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: PartnerRow = with_conn!(&mut conn, |c| scoped!(partners, scope, kept)
             .filter(partners::station_id.eq(station.0))
             .filter(partners::as2_id.eq(as2_id))
             .select(PartnerRow::as_select())

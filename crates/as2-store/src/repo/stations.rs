@@ -7,7 +7,7 @@ use as2_domain::station::{Station, StationSettings};
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
-use crate::repo::parse_column;
+use crate::repo::{converted, parse_column};
 use crate::schema::stations;
 use crate::scope::Scope;
 use crate::store::Store;
@@ -83,15 +83,6 @@ impl TryFrom<StationRow> for Station {
 
 const DUPLICATE: &str = "a station with this AS2 ID already exists in this mode on the platform; AS2 IDs route inbound messages, so each is unique: choose another";
 
-macro_rules! scoped {
-    ($scope:expr) => {
-        stations::table
-            .filter(stations::tenant_id.eq($scope.tenant()))
-            .filter(stations::mode.eq($scope.mode()))
-            .filter(stations::deleted_at.is_null())
-    };
-}
-
 impl Stations<'_> {
     /// Creates a station; when it is the default, the previous default stops being one.
     pub fn create(&self, scope: Scope, settings: &StationSettings) -> StoreResult<Station> {
@@ -99,7 +90,7 @@ impl Stations<'_> {
         let at = to_db(now());
         let row: StationRow = with_conn!(&mut conn, |c| c.transaction(|c| {
             if settings.is_default {
-                diesel::update(scoped!(scope))
+                diesel::update(scoped!(stations, scope, kept))
                     .set(stations::is_default.eq(false))
                     .execute(c)?;
             }
@@ -121,7 +112,7 @@ impl Stations<'_> {
     /// A station of `scope`.
     pub fn get(&self, scope: Scope, id: StationId) -> StoreResult<Station> {
         let mut conn = self.store.db().conn()?;
-        let row: StationRow = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: StationRow = with_conn!(&mut conn, |c| scoped!(stations, scope, kept)
             .filter(stations::id.eq(id.0))
             .select(StationRow::as_select())
             .first(c))
@@ -132,7 +123,7 @@ impl Stations<'_> {
     /// The default station of `scope` (the oldest when none is marked).
     pub fn default_station(&self, scope: Scope) -> StoreResult<Station> {
         let mut conn = self.store.db().conn()?;
-        let row: StationRow = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: StationRow = with_conn!(&mut conn, |c| scoped!(stations, scope, kept)
             .order((stations::is_default.desc(), stations::id.asc()))
             .select(StationRow::as_select())
             .first(c))
@@ -144,21 +135,15 @@ impl Stations<'_> {
     pub fn list(&self, scope: Scope, page: PageRequest) -> StoreResult<(Vec<Station>, i64)> {
         let mut conn = self.store.db().conn()?;
         let (rows, total): (Vec<StationRow>, i64) = with_conn!(&mut conn, |c| {
-            let total = scoped!(scope).count().get_result(c)?;
-            let rows = scoped!(scope)
-                .order((stations::created_at.desc(), stations::id.desc()))
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(StationRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+            page_of!(
+                c,
+                || scoped!(stations, scope, kept),
+                (stations::created_at.desc(), stations::id.desc()),
+                page,
+                StationRow
+            )
         })?;
-        Ok((
-            rows.into_iter()
-                .map(TryInto::try_into)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        converted(rows, total)
     }
 
     /// Replaces a station's settings.
@@ -172,11 +157,11 @@ impl Stations<'_> {
         let at = to_db(now());
         let row: StationRow = with_conn!(&mut conn, |c| c.transaction(|c| {
             if settings.is_default {
-                diesel::update(scoped!(scope).filter(stations::id.ne(id.0)))
+                diesel::update(scoped!(stations, scope, kept).filter(stations::id.ne(id.0)))
                     .set(stations::is_default.eq(false))
                     .execute(c)?;
             }
-            diesel::update(scoped!(scope).filter(stations::id.eq(id.0)))
+            diesel::update(scoped!(stations, scope, kept).filter(stations::id.eq(id.0)))
                 .set((StationValues::from(settings), stations::updated_at.eq(at)))
                 .returning(StationRow::as_returning())
                 .get_result(c)
@@ -190,7 +175,7 @@ impl Stations<'_> {
         let mut conn = self.store.db().conn()?;
         let at = to_db(now());
         let n = with_conn!(&mut conn, |c| diesel::update(
-            scoped!(scope).filter(stations::id.eq(id.0))
+            scoped!(stations, scope, kept).filter(stations::id.eq(id.0))
         )
         .set(stations::deleted_at.eq(at))
         .execute(c))?;

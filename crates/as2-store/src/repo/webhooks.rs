@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
 use crate::outbox::WebhooksTx;
-use crate::repo::parse_column;
+use crate::repo::{converted, parse_column};
 use crate::schema::{events, webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::scope::Scope;
 use crate::store::Store;
@@ -103,15 +103,6 @@ pub struct StoredEvent {
     pub created_at: DateTime<Utc>,
 }
 
-macro_rules! scoped {
-    ($scope:expr) => {
-        webhook_endpoints::table
-            .filter(webhook_endpoints::tenant_id.eq($scope.tenant()))
-            .filter(webhook_endpoints::mode.eq($scope.mode()))
-            .filter(webhook_endpoints::deleted_at.is_null())
-    };
-}
-
 type DeliveryRow = (
     i64,
     i64,
@@ -185,7 +176,7 @@ impl Webhooks<'_> {
     /// An endpoint of `scope`.
     pub fn get(&self, scope: Scope, id: WebhookEndpointId) -> StoreResult<WebhookEndpoint> {
         let mut conn = self.store.db().conn()?;
-        let row: EndpointRow = with_conn!(&mut conn, |c| scoped!(scope)
+        let row: EndpointRow = with_conn!(&mut conn, |c| scoped!(webhook_endpoints, scope, kept)
             .filter(webhook_endpoints::id.eq(id.0))
             .select(EndpointRow::as_select())
             .first(c))
@@ -201,24 +192,18 @@ impl Webhooks<'_> {
     ) -> StoreResult<(Vec<WebhookEndpoint>, i64)> {
         let mut conn = self.store.db().conn()?;
         let (rows, total): (Vec<EndpointRow>, i64) = with_conn!(&mut conn, |c| {
-            let total = scoped!(scope).count().get_result(c)?;
-            let rows = scoped!(scope)
-                .order((
+            page_of!(
+                c,
+                || scoped!(webhook_endpoints, scope, kept),
+                (
                     webhook_endpoints::created_at.desc(),
                     webhook_endpoints::id.desc(),
-                ))
-                .limit(page.per_page)
-                .offset(page.offset())
-                .select(EndpointRow::as_select())
-                .load(c)?;
-            Ok::<_, diesel::result::Error>((rows, total))
+                ),
+                page,
+                EndpointRow
+            )
         })?;
-        Ok((
-            rows.into_iter()
-                .map(TryInto::try_into)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        converted(rows, total)
     }
 
     /// Replaces an endpoint's settings.
@@ -232,7 +217,7 @@ impl Webhooks<'_> {
         let events = settings.events.join(",");
         let mut conn = self.store.db().conn()?;
         let row: EndpointRow = with_conn!(&mut conn, |c| diesel::update(
-            scoped!(scope).filter(webhook_endpoints::id.eq(id.0))
+            scoped!(webhook_endpoints, scope, kept).filter(webhook_endpoints::id.eq(id.0))
         )
         .set((
             webhook_endpoints::url.eq(&settings.url),
@@ -252,7 +237,7 @@ impl Webhooks<'_> {
         let at = to_db(now());
         let mut conn = self.store.db().conn()?;
         let n = with_conn!(&mut conn, |c| diesel::update(
-            scoped!(scope).filter(webhook_endpoints::id.eq(id.0))
+            scoped!(webhook_endpoints, scope, kept).filter(webhook_endpoints::id.eq(id.0))
         )
         .set(webhook_endpoints::deleted_at.eq(at))
         .execute(c))?;

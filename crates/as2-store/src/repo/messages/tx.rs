@@ -42,7 +42,7 @@ fn changed_meanwhile(error: diesel::result::Error) -> StoreError {
 impl MessagesTx<'_, '_> {
     /// A message of `scope`.
     pub fn get(&mut self, scope: Scope, id: MessageId) -> StoreResult<Message> {
-        let row: MessageRow = with_tx!(&mut *self.tx, |c| scoped!(scope)
+        let row: MessageRow = with_tx!(&mut *self.tx, |c| scoped!(messages, scope)
             .filter(messages::id.eq(id.0))
             .select(MessageRow::as_select())
             .first(c))?;
@@ -138,7 +138,7 @@ impl MessagesTx<'_, '_> {
         let counts_attempt = to == MessageStatus::Processing;
         let row = with_tx!(&mut *self.tx, |c| {
             let row: MessageRow = diesel::update(
-                scoped!(scope)
+                scoped!(messages, scope)
                     .filter(messages::id.eq(id.0))
                     .filter(messages::status.eq(current.status.as_str())),
             )
@@ -194,7 +194,7 @@ impl MessagesTx<'_, '_> {
         let at = to_db(now);
         let row = with_tx!(&mut *self.tx, |c| {
             let row: MessageRow = diesel::update(
-                scoped!(scope)
+                scoped!(messages, scope)
                     .filter(messages::id.eq(id.0))
                     .filter(messages::status.eq(MessageStatus::Failed.as_str())),
             )
@@ -238,7 +238,7 @@ impl MessagesTx<'_, '_> {
         let at = to_db(now());
         let updated = with_tx!(&mut *self.tx, |c| {
             let n = diesel::update(
-                scoped!(scope)
+                scoped!(messages, scope)
                     .filter(messages::id.eq(id.0))
                     .filter(messages::direction.eq(Direction::Inbound.as_str()))
                     .filter(messages::status.eq(MessageStatus::Failed.as_str())),
