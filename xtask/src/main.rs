@@ -7,9 +7,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
-mod bench_api;
-mod bench_big;
-mod bench_gateway;
 mod bench_report;
 mod db;
 mod paths;

@@ -178,6 +178,23 @@ fn as2_domain_knows_no_persistence_or_http() {
 }
 
 #[test]
+fn xtask_builds_without_the_platform() {
+    // `cargo xtask migrate` and the test runner compile the store only; the load generators
+    // live in the as2-bench crate
+    assert_not_in_closure(
+        "xtask",
+        &[
+            "as2-core",
+            "as2-engine",
+            "as2-api",
+            "as2-crypto-aws-lc",
+            "as2-e2e",
+            "reqwest",
+        ],
+    );
+}
+
+#[test]
 fn only_the_api_and_the_engine_name_http_clients() {
     // the trust lifecycle reaches a remote TSA through a transport the binary passes in
     for package in ["as2-trust", "as2-store", "as2-evidence"] {

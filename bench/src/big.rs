@@ -19,7 +19,7 @@ use as2_store::testing::TestDb;
 const SIZE: usize = 1 << 30;
 
 pub(crate) fn run() -> Result<()> {
-    let (target, exe) = crate::bench_gateway::release_gateway()?;
+    let (target, exe) = crate::gateway::release_gateway()?;
 
     let db = TestDb::sqlite();
     let data = tempfile::tempdir()?;

@@ -1,0 +1,21 @@
+//! `as2-bench`: the load generators behind `cargo xtask bench api|gateway|big`, in a crate of
+//! their own so that xtask's everyday commands (migrations, tests) do not compile the
+//! platform. Each set prints its figures and writes `<target>/bench-<set>-summary.md`.
+
+// A command-line tool: printing to the terminal is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod api;
+mod big;
+mod gateway;
+mod paths;
+
+fn main() -> anyhow::Result<()> {
+    let set = std::env::args().nth(1).unwrap_or_default();
+    match set.as_str() {
+        "api" => api::run(),
+        "gateway" => gateway::run(),
+        "big" => big::run(),
+        other => anyhow::bail!("unknown load benchmark {other:?} (expected api, gateway or big)"),
+    }
+}
