@@ -89,3 +89,76 @@ pub fn revert_all(url: &str) -> StoreResult<usize> {
     )?
     .revert_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use crate::db::DbConn;
+    use crate::testing::TestDb;
+
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+
+    /// `table.column` of every column `schema.rs` declares (it is kept by hand).
+    fn declared() -> BTreeSet<String> {
+        let mut columns = BTreeSet::new();
+        let mut table = None;
+        for line in include_str!("schema.rs").lines().map(str::trim) {
+            if let Some((name, _)) = line.split_once(" (").filter(|_| line.ends_with('{')) {
+                table = Some(name.to_owned());
+            } else if let (Some(table), Some((column, _))) = (&table, line.split_once(" -> ")) {
+                columns.insert(format!("{table}.{column}"));
+            } else if line == "}" {
+                table = None;
+            }
+        }
+        columns
+    }
+
+    /// `table.column` of every column the migrations create.
+    fn migrated(db: &TestDb) -> BTreeSet<String> {
+        let mut conn = db.store.db().conn().unwrap();
+        let rows: Vec<Column> = match &mut conn {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "SELECT m.name || '.' || p.name AS name FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+                 AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'",
+            )
+            .load(&mut **c)
+            .unwrap(),
+            DbConn::Postgres(c) => diesel::sql_query(
+                "SELECT table_name || '.' || column_name AS name FROM information_schema.columns \
+                 WHERE table_schema = current_schema() \
+                 AND table_name <> '__diesel_schema_migrations'",
+            )
+            .load(&mut **c)
+            .unwrap(),
+        };
+        rows.into_iter().map(|r| r.name).collect()
+    }
+
+    /// The hand-kept `schema.rs` names exactly the columns the migrations make, on both
+    /// backends: a migration without its schema change (or the reverse) fails here.
+    #[test]
+    fn schema_rs_matches_the_migrations() {
+        let declared = declared();
+        assert!(declared.contains("messages.as2_message_id"), "{declared:?}");
+        for db in TestDb::all() {
+            let migrated = migrated(&db);
+            let missing: Vec<_> = migrated.difference(&declared).collect();
+            let extra: Vec<_> = declared.difference(&migrated).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{}: columns not in schema.rs {missing:?}; in schema.rs but not migrated {extra:?}",
+                db.url
+            );
+        }
+    }
+}
