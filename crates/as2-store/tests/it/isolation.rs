@@ -1,8 +1,7 @@
 //! Tenant and mode isolation: through every repository, tenant A's scope never reaches
 //! tenant B's rows, and test-mode scope never reaches live-mode rows.
 
-mod common;
-
+use crate::common::*;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::TrustEventId;
 use as2_domain::message::{Direction, MessageStatus};
@@ -15,7 +14,6 @@ use as2_store::repo::partners::PasswordChange;
 use as2_store::repo::trust::NewTrustEvent;
 use as2_store::testing::TestDb;
 use as2_store::{Scope, StoreError};
-use common::*;
 
 fn not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
     match result {

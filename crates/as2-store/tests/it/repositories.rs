@@ -1,7 +1,6 @@
 //! Repository behaviour on both backends: create, read, update, list, delete, conflicts.
 
-mod common;
-
+use crate::common::*;
 use as2_domain::algorithms::{MdnMode, SignAlgorithm};
 use as2_domain::id::PartnerId;
 use as2_domain::mdn::MdnRecord;
@@ -14,7 +13,6 @@ use as2_store::repo::partners::PasswordChange;
 use as2_store::repo::trust::NewTrustEvent;
 use as2_store::testing::TestDb;
 use chrono::Utc;
-use common::*;
 
 #[test]
 fn partners_round_trip_every_field() {

@@ -4,12 +4,10 @@
 
 #![allow(clippy::print_stderr)]
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
-use common::*;
 use serde_json::{Value, json};
 
 async fn generate(api: &TestApi, name: &str, days: i64) -> String {

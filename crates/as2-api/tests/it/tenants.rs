@@ -1,12 +1,10 @@
 //! `/v1/tenants`, `/v1/api-keys` and the station endpoints the other files do not walk
 //! through, with every answer compared in full, and the OpenAPI document's list of routes.
 
-mod common;
-
+use crate::common::*;
 use as2_domain::Mode;
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use common::*;
 use serde_json::{Value, json};
 
 /// Asserts an ISO 8601 UTC time with microseconds and returns it.

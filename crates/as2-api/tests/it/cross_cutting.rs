@@ -2,11 +2,9 @@
 //! the OpenAPI document, across the `/v1` surface (the per-endpoint sweep of wrong keys is
 //! `access_control.rs`).
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! `/api/v1`: seed 000's calls with its exact request fields and response shapes, over the
 //! same rows as `/v1`.
 
-mod common;
-mod upload;
-
+use crate::common::*;
+use crate::upload::*;
 use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::api_key::Scope as KeyScope;
@@ -16,9 +15,7 @@ use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use common::*;
 use serde_json::{Value, json};
-use upload::*;
 
 async fn station_number(api: &TestApi) -> i64 {
     let reply = api.post("/api/v1/stations", json!({})).await;

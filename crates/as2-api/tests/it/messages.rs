@@ -1,9 +1,8 @@
 //! `/v1/messages` and `/v1/usage`: sending (JSON and multipart), the stored payload and job,
 //! filters, MDN, timeline, retry, size limits, validation and tenant scoping.
 
-mod common;
-mod upload;
-
+use crate::common::*;
+use crate::upload::*;
 use as2_api::{ApiConfig, AppState, router};
 use as2_domain::Mode;
 use as2_domain::id::MessageId;
@@ -17,10 +16,8 @@ use axum::http::{Method, Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use common::*;
 use serde_json::json;
 use tower::ServiceExt as _;
-use upload::*;
 
 const EDI: &[u8] = b"ISA*00*          *00*          *ZZ*ACME~IEA*1*000000001~";
 

@@ -1,18 +1,15 @@
 //! `/v1/certificates`: upload (PEM, DER, PKCS#12, multipart), generation, download, list
 //! filters, validation, and that a private key never leaves the store.
 
-mod common;
-mod upload;
-
+use crate::common::*;
+use crate::upload::*;
 use as2_core::cert::Certificate;
 use as2_domain::id::CertificateId;
 use as2_store::Scope;
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use serde_json::{Value, json};
-use upload::*;
 
 fn assert_time(value: &Value) {
     let t = value.as_str().unwrap_or_default();

@@ -2,13 +2,10 @@
 //! and the seed-000 partner call, one request per rule: each answers 422 with the field
 //! named and the sentence that says what is wrong, and nothing is written.
 
-mod common;
-mod upload;
-
+use crate::common::*;
+use crate::upload::*;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::{Value, json};
-use upload::*;
 
 /// `base` with the fields of `changes` set (a `null` removes the field).
 fn with(base: &Value, changes: &Value) -> Value {

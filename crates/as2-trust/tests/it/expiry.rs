@@ -2,10 +2,9 @@
 //! threshold (30, 14, 7, 1 days), the tightest threshold crossed, none for certificates
 //! further out or already expired, nothing twice, and the next threshold when its time comes.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::{backend, fake_certificate, scope};
 use as2_domain::id::{CertificateId, WebhookEndpointId};
 use as2_domain::pagination::PageRequest;
 use as2_domain::webhook::WebhookSettings;
@@ -13,7 +12,6 @@ use as2_store::testing::TestDb;
 use as2_store::{Scope, Store};
 use as2_trust::expiry::announce_expiring;
 use chrono::{Duration, Utc};
-use common::{backend, fake_certificate, scope};
 
 fn endpoint(store: &Store, scope: Scope, events: &[&str]) -> WebhookEndpointId {
     store
@@ -91,7 +89,7 @@ fn each_threshold_is_announced_once_per_certificate() {
         assert_eq!(notices(store, scope, watcher), expected, "{name}");
         // each threshold once: a second run (or another gateway) publishes nothing
         assert_eq!(announce_expiring(store, Utc::now()).unwrap(), 0, "{name}");
-        let other_store = common::second_store(&db);
+        let other_store = crate::common::second_store(&db);
         assert_eq!(
             announce_expiring(&other_store, Utc::now()).unwrap(),
             0,

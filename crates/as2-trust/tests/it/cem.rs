@@ -3,10 +3,11 @@
 //! by policy; our own offer queued with the station's rollover, and the partner's answer
 //! moving it on.
 
-mod common;
-
 use std::time::SystemTime;
 
+use crate::common::{
+    Fixture, PARTNER_AS2_ID, STATION_AS2_ID, backend, fake_certificate, fixture, store_x509, x509,
+};
 use as2_core::cem::{
     self as codec, BuiltCem, CemResponse, CertStatus, CertUsage, TrustRequest, TrustResponse,
 };
@@ -24,9 +25,6 @@ use as2_trust::TrustOpError;
 use as2_trust::cem::{self, CemPolicy, Offer, ReceiveError};
 use as2_trust::lifecycle::{self, Subject};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use common::{
-    Fixture, PARTNER_AS2_ID, STATION_AS2_ID, backend, fake_certificate, fixture, store_x509, x509,
-};
 
 /// A partner whose current certificate is good for a year.
 fn partner_fixture(store: &Store) -> Fixture {

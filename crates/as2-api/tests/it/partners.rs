@@ -1,10 +1,8 @@
 //! `/v1/partners` and `/v1/stations`: full bodies, every validation rule, PATCH and PUT.
 
-mod common;
-
+use crate::common::*;
 use as2_domain::Mode;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::json;
 
 fn acme() -> serde_json::Value {

@@ -3,24 +3,22 @@
 //! token for the event), the remote configuration's checks, and the built-in authority
 //! shared by two gateways (one identity, serials that never repeat).
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::{
+    backend, closed_url, counting_server, fake_certificate, fixture, http_tsa, local_stamper,
+    second_store,
+};
 use as2_store::testing::TestDb;
 use as2_trust::lifecycle::{self, Subject};
 use as2_trust::scheduler;
 use as2_trust::stamper::{StampError, Stamper, TsaConfig, digest};
 use as2_trust::verify::verify_timeline;
 use chrono::{Duration, Utc};
-use common::{
-    backend, closed_url, counting_server, fake_certificate, fixture, http_tsa, local_stamper,
-    second_store,
-};
 
 /// A partner with a certificate and a scheduled rollover; returns the fixture and the
 /// scheduling transition.
-fn scheduled(store: &as2_store::Store) -> (common::Fixture, lifecycle::Transition) {
+fn scheduled(store: &as2_store::Store) -> (crate::common::Fixture, lifecycle::Transition) {
     let now = Utc::now();
     let fx = fixture(store, |store, scope| {
         Some(fake_certificate(store, scope, now + Duration::days(60)))
@@ -40,7 +38,7 @@ fn scheduled(store: &as2_store::Store) -> (common::Fixture, lifecycle::Transitio
     (fx, transition)
 }
 
-fn tokens(store: &as2_store::Store, fx: &common::Fixture) -> Vec<Option<Vec<u8>>> {
+fn tokens(store: &as2_store::Store, fx: &crate::common::Fixture) -> Vec<Option<Vec<u8>>> {
     store
         .trust()
         .events(
@@ -89,7 +87,7 @@ async fn a_remote_tsa_over_http_stamps_events_that_verify() {
         // a stamper trusting another TSA does not accept these tokens
         let other = TsaConfig::remote(
             &tsa.url("/tsa"),
-            common::x509("CN=not the TSA", Duration::days(1))
+            crate::common::x509("CN=not the TSA", Duration::days(1))
                 .to_pem()
                 .as_bytes(),
         )
@@ -219,10 +217,10 @@ async fn a_tsa_answer_that_is_not_a_token_for_the_event_is_refused() {
 
 #[test]
 fn a_remote_tsa_needs_an_http_url_and_a_certificate() {
-    let pem = common::x509("CN=Some TSA", Duration::days(1)).to_pem();
+    let pem = crate::common::x509("CN=Some TSA", Duration::days(1)).to_pem();
     assert!(TsaConfig::remote("http://tsa.example/", pem.as_bytes()).is_ok());
     assert!(TsaConfig::remote("https://tsa.example/", pem.as_bytes()).is_ok());
-    let der = common::x509("CN=Some TSA", Duration::days(1))
+    let der = crate::common::x509("CN=Some TSA", Duration::days(1))
         .der()
         .to_vec();
     assert!(TsaConfig::remote("https://tsa.example/", &der).is_ok());
@@ -233,7 +231,7 @@ fn a_remote_tsa_needs_an_http_url_and_a_certificate() {
     }
     let refused = TsaConfig::remote("https://tsa.example/", b"not a certificate").unwrap_err();
     assert!(refused.contains("does not parse"), "{refused}");
-    let key_only = as2_core::keys::private_key_to_pem(common::key()).unwrap();
+    let key_only = as2_core::keys::private_key_to_pem(crate::common::key()).unwrap();
     assert!(TsaConfig::remote("https://tsa.example/", key_only.as_bytes()).is_err());
 }
 

@@ -1,12 +1,10 @@
 //! Secrets at rest: the raw rows never hold the plaintext, and a wrong master key fails
 //! with a clear error instead of returning garbage.
 
-mod common;
-
+use crate::common::*;
 use as2_store::secrets::{MasterKey, SecretBox, SecretError};
 use as2_store::testing::TestDb;
 use as2_store::{DbConn, Store, StoreError};
-use common::*;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 

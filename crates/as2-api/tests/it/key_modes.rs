@@ -1,10 +1,8 @@
 //! `POST /v1/api-keys` creates keys only in the caller's own mode: a test key cannot mint a
 //! live key (nor a live key a test key); 403 with a sentence, and no key is stored.
 
-mod common;
-
+use crate::common::*;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::json;
 
 async fn keys_in_mode(api: &TestApi, key: &str) -> i64 {

@@ -2,8 +2,7 @@
 //! exactly one activation and one retirement when two gateways (two stores on the same
 //! database) run it concurrently, again and again.
 
-mod common;
-
+use crate::common::{backend, fake_certificate, fixture, second_store};
 use as2_domain::trust::TrustState;
 use as2_store::Store;
 use as2_store::testing::TestDb;
@@ -12,9 +11,8 @@ use as2_trust::scheduler;
 use as2_trust::stamper::{Stamper, TsaConfig};
 use as2_trust::verify::verify_timeline;
 use chrono::{DateTime, Duration, Utc};
-use common::{backend, fake_certificate, fixture, second_store};
 
-fn count(store: &Store, fx: &common::Fixture, event_type: &str) -> usize {
+fn count(store: &Store, fx: &crate::common::Fixture, event_type: &str) -> usize {
     store
         .trust()
         .events(

@@ -4,12 +4,10 @@
 //! without the scope the call needs. Never a 2xx, never a byte of our data, and the status
 //! the API overview names (401 / 403 / 404). Afterwards every resource is still there.
 
-mod common;
-
+use crate::common::*;
 use as2_domain::Mode;
 use as2_domain::api_key::Scope as KeyScope;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::{Value, json};
 
 /// Strings of our resources that must never appear in an answer to someone else.

@@ -4,12 +4,10 @@
 //! on seed 000's `/api/v1`, and nothing is stored or changed; the operator's
 //! `AS2_OUTBOUND_ALLOW` networks are accepted.
 
-mod common;
-
+use crate::common::*;
 use as2_api::ApiConfig;
 use as2_domain::destination::DestinationPolicy;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{Value, json};
 
 /// The addresses of the issue, and two more spellings of loopback.

@@ -1,10 +1,8 @@
 //! `/v1/webhook-endpoints`: the secret shown once, PATCH, delete, the test event, deliveries
 //! (also of `message.queued`), validation and tenant scoping.
 
-mod common;
-
+use crate::common::*;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::json;
 
 fn hook() -> serde_json::Value {

@@ -1,8 +1,7 @@
 //! The outbox: a message's change and the webhook event it announces commit together, or
 //! neither does.
 
-mod common;
-
+use crate::common::*;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::WebhookEndpointId;
 use as2_domain::message::{Direction, Message, MessageStatus};
@@ -11,7 +10,6 @@ use as2_domain::webhook::{EventType, WebhookSettings};
 use as2_store::repo::messages::NewMessage;
 use as2_store::testing::TestDb;
 use as2_store::{Announce, Scope, Store, StoreError};
-use common::*;
 
 fn endpoint(store: &Store, scope: Scope, events: &[&str]) -> WebhookEndpointId {
     let settings = WebhookSettings {
