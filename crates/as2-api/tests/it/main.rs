@@ -14,6 +14,7 @@ mod destinations;
 mod key_modes;
 mod legacy;
 mod messages;
+mod openapi;
 mod partners;
 mod tenants;
 mod trust;
