@@ -4,6 +4,7 @@
 //! One test binary per crate (one link, one process start per test under nextest);
 //! nextest names each test `it::<module>::<test>`.
 
+mod built;
 mod openssl_interop;
 mod public_api;
 mod pyas2lib_interop;
