@@ -3,6 +3,9 @@
 //! of the other mode, our key pointed at another tenant with `X-Tenant-ID`, and a key
 //! without the scope the call needs. Never a 2xx, never a byte of our data, and the status
 //! the API overview names (401 / 403 / 404). Afterwards every resource is still there.
+//!
+//! Two tables drive one loop: `ROWS`, one row per endpoint (method and path, body, scope,
+//! what it names), and `CALLERS`, what each caller gets for each kind of row.
 
 use crate::common::*;
 use as2_domain::Mode;
@@ -20,40 +23,186 @@ const MARKERS: [&str; 6] = [
     "sweep.edi",
 ];
 
-/// One call of the sweep.
-struct Call {
-    method: Method,
-    path: String,
-    body: Option<Value>,
-    /// The scope the call needs beyond authentication.
-    scope: KeyScope,
-    /// Whether the call names one of our resources (else it is a list or a creation).
-    targets_ours: bool,
-    /// Whether test and live data are apart for it (tenants are shared by both modes).
-    by_mode: bool,
-    /// The answer to a tenant key of another account (404, or 403 where tenant keys may
-    /// never call, whatever the id).
-    other_tenant_key: StatusCode,
+/// What a row's call names, which decides what the keys of someone else get.
+#[derive(Clone, Copy)]
+enum Target {
+    /// One of our resources, kept apart by mode.
+    Ours,
+    /// Our tenant (shared by both modes).
+    Tenant,
+    /// A change to our tenant that tenant keys may never make, whatever the id (403).
+    TenantAdmin,
+    /// A list: someone else gets their own (empty) data.
+    List,
+    /// A creation: only the refusals of the first five callers are checked.
+    Create,
+}
+use Target::{Create, List, Ours, Tenant, TenantAdmin};
+
+/// Who calls.
+#[derive(Clone, Copy)]
+enum Caller {
+    NoKey,
+    MalformedKey,
+    RevokedKey,
+    /// Our key, with `X-Tenant-ID` naming the tenant of another account.
+    OtherTenantHeader,
+    /// Our tenant's key without the scope the call needs.
+    LackingScope,
+    OtherTenantKey,
+    OtherAccountKey,
+    /// Our tenant's live key on test data.
+    LiveKey,
 }
 
-fn call(method: Method, path: String, body: Option<Value>, scope: KeyScope) -> Call {
-    Call {
-        method,
-        path,
-        body,
-        scope,
-        targets_ours: true,
-        by_mode: true,
-        other_tenant_key: StatusCode::NOT_FOUND,
-    }
+/// What a caller gets.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// This status with this error type (legacy `/api/v1` answers: `status: error`).
+    Refused(StatusCode, &'static str),
+    /// A 2xx with their own data, never a byte of ours.
+    OwnData,
+    /// Not checked.
+    Skip,
 }
+use Expect::{OwnData, Skip};
 
-fn collection(method: Method, path: &str, body: Option<Value>, scope: KeyScope) -> Call {
-    Call {
-        targets_ours: false,
-        ..call(method, path.to_owned(), body, scope)
-    }
-}
+const E401: Expect = Expect::Refused(StatusCode::UNAUTHORIZED, "authentication_error");
+const E403: Expect = Expect::Refused(StatusCode::FORBIDDEN, "authorization_error");
+const E404: Expect = Expect::Refused(StatusCode::NOT_FOUND, "resource_error");
+
+/// Every caller, in the order they call, and what they get per target.
+#[rustfmt::skip]
+const CALLERS: [(Caller, &str, [Expect; 5]); 8] = [
+    //                                                 Ours  Tenant TenantAdmin List    Create
+    (Caller::NoKey, "no key",                          [E401, E401, E401,       E401,   E401]),
+    (Caller::MalformedKey, "malformed key",            [E401, E401, E401,       E401,   E401]),
+    (Caller::RevokedKey, "revoked key",                [E401, E401, E401,       E401,   E401]),
+    (Caller::OtherTenantHeader, "X-Tenant-ID of another account",
+                                                       [E403, E403, E403,       E403,   E403]),
+    (Caller::LackingScope, "key without the scope",    [E403, E403, E403,       E403,   E403]),
+    (Caller::OtherTenantKey, "tenant key of another account",
+                                                       [E404, E404, E403,       OwnData, Skip]),
+    (Caller::OtherAccountKey, "account key of another account",
+                                                       [E404, E404, E404,       OwnData, Skip]),
+    (Caller::LiveKey, "live key on test data",         [E404, Skip, Skip,       OwnData, Skip]),
+];
+
+/// Every endpoint of both surfaces: `"METHOD path"`, the JSON body (none when empty), the
+/// scope the call needs beyond authentication, and what it names. `{partner}`, `{station}`,
+/// `{certificate}`, `{message}`, `{webhook}`, `{tenant}` and `{spare_key}` are our ids;
+/// `{prt}`, `{stn}`, `{crt}`, `{msg}` their numbers (the seed-000 surface).
+#[rustfmt::skip]
+const ROWS: &[(&str, &str, KeyScope, Target)] = &[
+    // tenants
+    ("GET /v1/tenants/{tenant}", "", R, Tenant),
+    ("PATCH /v1/tenants/{tenant}", r#"{"name": "x"}"#, A, TenantAdmin),
+    ("PUT /v1/tenants/{tenant}", r#"{"name": "x"}"#, A, TenantAdmin),
+    ("DELETE /v1/tenants/{tenant}", "", A, TenantAdmin),
+    ("GET /v1/tenants", "", R, List),
+    ("GET /v1/tenants/current", "", R, List),
+    ("POST /v1/tenants", r#"{"name": "x"}"#, A, Create),
+    // API keys
+    ("DELETE /v1/api-keys/{spare_key}", "", A, Ours),
+    ("GET /v1/api-keys", "", R, List),
+    ("POST /v1/api-keys", r#"{"name": "x", "scopes": ["read"]}"#, A, Create),
+    // stations
+    ("GET /v1/stations/{station}", "", R, Ours),
+    ("PATCH /v1/stations/{station}", r#"{"name": "x"}"#, W, Ours),
+    ("PUT /v1/stations/{station}", r#"{"name": "x", "as2_id": "X-REPLACED"}"#, W, Ours),
+    ("DELETE /v1/stations/{station}", "", D, Ours),
+    ("GET /v1/stations", "", R, List),
+    ("POST /v1/stations", r#"{"name": "x", "as2_id": "SWEEP-STN"}"#, W, Create),
+    // partners
+    ("GET /v1/partners/{partner}", "", R, Ours),
+    ("PATCH /v1/partners/{partner}", r#"{"name": "x"}"#, W, Ours),
+    ("PUT /v1/partners/{partner}", PARTNER_BODY, W, Ours),
+    ("DELETE /v1/partners/{partner}", "", D, Ours),
+    ("GET /v1/partners", "", R, List),
+    ("POST /v1/partners", PARTNER_BODY, W, Create),
+    // certificates
+    ("GET /v1/certificates/{certificate}", "", R, Ours),
+    ("GET /v1/certificates/{certificate}/download", "", R, Ours),
+    ("DELETE /v1/certificates/{certificate}", "", D, Ours),
+    ("GET /v1/certificates", "", R, List),
+    ("POST /v1/certificates", r#"{"name": "x", "der_base64": "MAA="}"#, W, Create),
+    ("POST /v1/certificates/generate", r#"{"name": "x", "common_name": "x"}"#, W, Create),
+    // messages
+    ("GET /v1/messages/{message}", "", R, Ours),
+    ("GET /v1/messages/{message}/payload", "", R, Ours),
+    ("GET /v1/messages/{message}/mdn", "", R, Ours),
+    ("GET /v1/messages/{message}/events", "", R, Ours),
+    ("POST /v1/messages/{message}/retry", "{}", W, Ours),
+    ("GET /v1/messages", "", R, List),
+    ("POST /v1/messages", r#"{"partner_id": "{partner}", "content": "aGk="}"#, W, Create),
+    // webhooks
+    ("GET /v1/webhook-endpoints/{webhook}", "", R, Ours),
+    ("PATCH /v1/webhook-endpoints/{webhook}", r#"{"active": false}"#, W, Ours),
+    ("PUT /v1/webhook-endpoints/{webhook}", r#"{"url": "https://hooks.example.com/replaced", "events": ["*"]}"#, W, Ours),
+    ("DELETE /v1/webhook-endpoints/{webhook}", "", D, Ours),
+    ("POST /v1/webhook-endpoints/{webhook}/test", "{}", W, Ours),
+    ("GET /v1/webhook-endpoints/{webhook}/deliveries", "", R, Ours),
+    ("GET /v1/webhook-endpoints", "", R, List),
+    ("POST /v1/webhook-endpoints", r#"{"url": "https://h.example.com", "events": ["*"]}"#, W, Create),
+    // trust lifecycle and certificate exchange
+    ("GET /v1/partners/{partner}/trust", "", R, Ours),
+    ("POST /v1/partners/{partner}/trust/rollover", ROLLOVER_BODY, W, Ours),
+    ("POST /v1/partners/{partner}/trust/activate", "{}", W, Ours),
+    ("POST /v1/partners/{partner}/trust/retire", "{}", W, Ours),
+    ("POST /v1/partners/{partner}/trust/cancel", "{}", W, Ours),
+    ("GET /v1/partners/{partner}/trust/events", "", R, Ours),
+    ("GET /v1/partners/{partner}/trust/verify", "", R, Ours),
+    ("GET /v1/partners/{partner}/trust/cem", "", R, Ours),
+    ("POST /v1/partners/{partner}/trust/cem", r#"{"certificate_id": "{certificate}", "respond_by": "2030-01-01T00:00:00Z"}"#, W, Ours),
+    ("POST /v1/partners/{partner}/trust/cem/cem_000001/accept", "{}", W, Ours),
+    ("POST /v1/partners/{partner}/trust/cem/cem_000001/reject", r#"{"reason": "no"}"#, W, Ours),
+    ("GET /v1/stations/{station}/trust", "", R, Ours),
+    ("POST /v1/stations/{station}/trust/rollover", ROLLOVER_BODY, W, Ours),
+    ("POST /v1/stations/{station}/trust/activate", "{}", W, Ours),
+    ("POST /v1/stations/{station}/trust/retire", "{}", W, Ours),
+    ("POST /v1/stations/{station}/trust/cancel", "{}", W, Ours),
+    ("GET /v1/stations/{station}/trust/events", "", R, Ours),
+    ("GET /v1/stations/{station}/trust/verify", "", R, Ours),
+    ("POST /api/v1/partners/cem/trust", r#"{"id": {prt}}"#, R, Ours),
+    ("POST /api/v1/partners/cem/events", r#"{"id": {prt}}"#, R, Ours),
+    ("POST /api/v1/partners/cem/verify", r#"{"id": {prt}}"#, R, Ours),
+    ("POST /api/v1/partners/cem/requests", r#"{"id": {prt}}"#, R, Ours),
+    ("POST /api/v1/partners/cem/schedule-rollover", r#"{"id": {prt}, "certificate_id": {crt}, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}"#, W, Ours),
+    ("POST /api/v1/partners/cem/activate", r#"{"id": {prt}}"#, W, Ours),
+    ("POST /api/v1/partners/cem/retire", r#"{"id": {prt}}"#, W, Ours),
+    ("POST /api/v1/partners/cem/send", r#"{"id": {prt}, "certificate_id": {crt}, "respond_by": "2030-01-01T00:00:00Z"}"#, W, Ours),
+    ("POST /api/v1/partners/cem/accept", r#"{"id": {prt}, "cem_request_id": 1}"#, W, Ours),
+    // usage
+    ("GET /v1/usage", "", R, List),
+    // the station-style surface of seed 000
+    ("POST /api/v1/partners/detail", r#"{"id": {prt}}"#, R, Ours),
+    ("POST /api/v1/stations/detail", r#"{"id": {stn}}"#, R, Ours),
+    ("POST /api/v1/certificates/detail", r#"{"id": {crt}}"#, R, Ours),
+    ("POST /api/v1/certificates/download", r#"{"id": {crt}}"#, R, Ours),
+    ("POST /api/v1/messages/detail", r#"{"id": {msg}}"#, R, Ours),
+    ("POST /api/v1/messages/download", r#"{"id": {msg}}"#, R, Ours),
+    ("POST /api/v1/partners", "{}", R, List),
+    ("POST /api/v1/partners", r#"{"station": {stn}}"#, R, List),
+    ("POST /api/v1/stations", "{}", R, List),
+    ("POST /api/v1/certificates", "{}", R, List),
+    ("POST /api/v1/messages", "{}", R, List),
+    ("POST /api/v1/messages", r#"{"partner": {prt}}"#, R, List),
+    ("POST /api/v1/partners/create", r#"{"station": {stn}, "as2_id": "SWEEP-3", "name": "x", "email": "e@e.example", "endpoint_url": "https://p.example/as2"}"#, W, Create),
+    ("POST /api/v1/stations/create", r#"{"name": "x", "as2_id": "SWEEP-STN-2"}"#, W, Create),
+    ("POST /api/v1/certificates/create", r#"{"name": "x", "der_base64": "MAA="}"#, W, Create),
+    ("POST /api/v1/messages/send", r#"{"partner_id": {prt}, "content": "aGk="}"#, W, Create),
+    ("POST /api/v1/messages/create", r#"{"partner_id": {prt}, "content": "aGk="}"#, W, Create),
+    // a malformed id is the same 404 as a foreign one
+    ("GET /v1/partners/prt_x", "", R, Ours),
+];
+
+const R: KeyScope = KeyScope::Read;
+const W: KeyScope = KeyScope::Write;
+const D: KeyScope = KeyScope::Delete;
+const A: KeyScope = KeyScope::Admin;
+const PARTNER_BODY: &str =
+    r#"{"name": "x", "as2_id": "SWEEP-2", "url": "https://p.example/as2", "encrypt": false}"#;
+const ROLLOVER_BODY: &str = r#"{"certificate_id": "{certificate}", "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}"#;
 
 fn assert_no_leak(reply: &Reply, context: &str) {
     let text = String::from_utf8_lossy(&reply.bytes);
@@ -75,11 +224,6 @@ fn assert_error(reply: &Reply, status: StatusCode, kind: &str, context: &str) {
         );
     }
     assert_no_leak(reply, context);
-}
-
-async fn send(api: &TestApi, c: &Call, key: Option<&str>) -> Reply {
-    api.call(c.method.clone(), &c.path, key, c.body.clone())
-        .await
 }
 
 fn id_number(id: &str) -> i64 {
@@ -180,555 +324,75 @@ async fn every_endpoint_refuses_every_wrong_key() {
         StatusCode::OK
     );
 
-    let (r, w, d, a) = (
-        KeyScope::Read,
-        KeyScope::Write,
-        KeyScope::Delete,
-        KeyScope::Admin,
-    );
-    let partner_body =
-        json!({"name": "x", "as2_id": "SWEEP-2", "url": "https://p.example/as2", "encrypt": false});
-    let (prt, stn, crt, msg) = (
-        id_number(&partner),
-        id_number(&station),
-        id_number(&certificate),
-        id_number(&message),
-    );
-    let mut calls = vec![
-        // tenants
-        Call {
-            by_mode: false,
-            other_tenant_key: StatusCode::NOT_FOUND,
-            ..call(Method::GET, format!("/v1/tenants/{tenant}"), None, r)
-        },
-        Call {
-            by_mode: false,
-            other_tenant_key: StatusCode::FORBIDDEN,
-            ..call(
-                Method::PATCH,
-                format!("/v1/tenants/{tenant}"),
-                Some(json!({"name": "x"})),
-                a,
-            )
-        },
-        Call {
-            by_mode: false,
-            other_tenant_key: StatusCode::FORBIDDEN,
-            ..call(
-                Method::PUT,
-                format!("/v1/tenants/{tenant}"),
-                Some(json!({"name": "x"})),
-                a,
-            )
-        },
-        Call {
-            by_mode: false,
-            other_tenant_key: StatusCode::FORBIDDEN,
-            ..call(Method::DELETE, format!("/v1/tenants/{tenant}"), None, a)
-        },
-        collection(Method::GET, "/v1/tenants", None, r),
-        collection(Method::GET, "/v1/tenants/current", None, r),
-        collection(Method::POST, "/v1/tenants", Some(json!({"name": "x"})), a),
-        // API keys
-        call(Method::DELETE, format!("/v1/api-keys/{spare_id}"), None, a),
-        collection(Method::GET, "/v1/api-keys", None, r),
-        collection(
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "x", "scopes": ["read"]})),
-            a,
-        ),
-        // stations
-        call(Method::GET, format!("/v1/stations/{station}"), None, r),
-        call(
-            Method::PATCH,
-            format!("/v1/stations/{station}"),
-            Some(json!({"name": "x"})),
-            w,
-        ),
-        call(
-            Method::PUT,
-            format!("/v1/stations/{station}"),
-            Some(json!({"name": "x", "as2_id": "X-REPLACED"})),
-            w,
-        ),
-        call(Method::DELETE, format!("/v1/stations/{station}"), None, d),
-        collection(Method::GET, "/v1/stations", None, r),
-        collection(
-            Method::POST,
-            "/v1/stations",
-            Some(json!({"name": "x", "as2_id": "SWEEP-STN"})),
-            w,
-        ),
-        // partners
-        call(Method::GET, format!("/v1/partners/{partner}"), None, r),
-        call(
-            Method::PATCH,
-            format!("/v1/partners/{partner}"),
-            Some(json!({"name": "x"})),
-            w,
-        ),
-        call(
-            Method::PUT,
-            format!("/v1/partners/{partner}"),
-            Some(partner_body.clone()),
-            w,
-        ),
-        call(Method::DELETE, format!("/v1/partners/{partner}"), None, d),
-        collection(Method::GET, "/v1/partners", None, r),
-        collection(Method::POST, "/v1/partners", Some(partner_body), w),
-        // certificates
-        call(
-            Method::GET,
-            format!("/v1/certificates/{certificate}"),
-            None,
-            r,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/certificates/{certificate}/download"),
-            None,
-            r,
-        ),
-        call(
-            Method::DELETE,
-            format!("/v1/certificates/{certificate}"),
-            None,
-            d,
-        ),
-        collection(Method::GET, "/v1/certificates", None, r),
-        collection(
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"name": "x", "der_base64": "MAA="})),
-            w,
-        ),
-        collection(
-            Method::POST,
-            "/v1/certificates/generate",
-            Some(json!({"name": "x", "common_name": "x"})),
-            w,
-        ),
-        // messages
-        call(Method::GET, format!("/v1/messages/{message}"), None, r),
-        call(
-            Method::GET,
-            format!("/v1/messages/{message}/payload"),
-            None,
-            r,
-        ),
-        call(Method::GET, format!("/v1/messages/{message}/mdn"), None, r),
-        call(
-            Method::GET,
-            format!("/v1/messages/{message}/events"),
-            None,
-            r,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/messages/{message}/retry"),
-            Some(json!({})),
-            w,
-        ),
-        collection(Method::GET, "/v1/messages", None, r),
-        collection(
-            Method::POST,
-            "/v1/messages",
-            Some(json!({"partner_id": partner, "content": "aGk="})),
-            w,
-        ),
-        // webhooks
-        call(
-            Method::GET,
-            format!("/v1/webhook-endpoints/{webhook}"),
-            None,
-            r,
-        ),
-        call(
-            Method::PATCH,
-            format!("/v1/webhook-endpoints/{webhook}"),
-            Some(json!({"active": false})),
-            w,
-        ),
-        call(
-            Method::PUT,
-            format!("/v1/webhook-endpoints/{webhook}"),
-            Some(json!({"url": "https://hooks.example.com/replaced", "events": ["*"]})),
-            w,
-        ),
-        call(
-            Method::DELETE,
-            format!("/v1/webhook-endpoints/{webhook}"),
-            None,
-            d,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/webhook-endpoints/{webhook}/test"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/webhook-endpoints/{webhook}/deliveries"),
-            None,
-            r,
-        ),
-        collection(Method::GET, "/v1/webhook-endpoints", None, r),
-        collection(
-            Method::POST,
-            "/v1/webhook-endpoints",
-            Some(json!({"url": "https://h.example.com", "events": ["*"]})),
-            w,
-        ),
-        // trust lifecycle and certificate exchange
-        call(
-            Method::GET,
-            format!("/v1/partners/{partner}/trust"),
-            None,
-            r,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/rollover"),
-            Some(
-                json!({"certificate_id": certificate, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}),
-            ),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/activate"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/retire"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/cancel"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/partners/{partner}/trust/events"),
-            None,
-            r,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/partners/{partner}/trust/verify"),
-            None,
-            r,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/partners/{partner}/trust/cem"),
-            None,
-            r,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/cem"),
-            Some(json!({"certificate_id": certificate, "respond_by": "2030-01-01T00:00:00Z"})),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/cem/cem_000001/accept"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/partners/{partner}/trust/cem/cem_000001/reject"),
-            Some(json!({"reason": "no"})),
-            w,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/stations/{station}/trust"),
-            None,
-            r,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/stations/{station}/trust/rollover"),
-            Some(
-                json!({"certificate_id": certificate, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}),
-            ),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/stations/{station}/trust/activate"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/stations/{station}/trust/retire"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::POST,
-            format!("/v1/stations/{station}/trust/cancel"),
-            Some(json!({})),
-            w,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/stations/{station}/trust/events"),
-            None,
-            r,
-        ),
-        call(
-            Method::GET,
-            format!("/v1/stations/{station}/trust/verify"),
-            None,
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/trust".into(),
-            Some(json!({"id": prt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/events".into(),
-            Some(json!({"id": prt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/verify".into(),
-            Some(json!({"id": prt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/requests".into(),
-            Some(json!({"id": prt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/schedule-rollover".into(),
-            Some(
-                json!({"id": prt, "certificate_id": crt, "activate_at": "2030-01-01T00:00:00Z", "retire_at": "2030-01-02T00:00:00Z"}),
-            ),
-            w,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/activate".into(),
-            Some(json!({"id": prt})),
-            w,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/retire".into(),
-            Some(json!({"id": prt})),
-            w,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/send".into(),
-            Some(json!({"id": prt, "certificate_id": crt, "respond_by": "2030-01-01T00:00:00Z"})),
-            w,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/partners/cem/accept".into(),
-            Some(json!({"id": prt, "cem_request_id": 1})),
-            w,
-        ),
-        // usage
-        collection(Method::GET, "/v1/usage", None, r),
-        // the station-style surface of seed 000
-        call(
-            Method::POST,
-            "/api/v1/partners/detail".into(),
-            Some(json!({"id": prt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/stations/detail".into(),
-            Some(json!({"id": stn})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/certificates/detail".into(),
-            Some(json!({"id": crt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/certificates/download".into(),
-            Some(json!({"id": crt})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/messages/detail".into(),
-            Some(json!({"id": msg})),
-            r,
-        ),
-        call(
-            Method::POST,
-            "/api/v1/messages/download".into(),
-            Some(json!({"id": msg})),
-            r,
-        ),
-        collection(Method::POST, "/api/v1/partners", Some(json!({})), r),
-        collection(
-            Method::POST,
-            "/api/v1/partners",
-            Some(json!({"station": stn})),
-            r,
-        ),
-        collection(Method::POST, "/api/v1/stations", Some(json!({})), r),
-        collection(Method::POST, "/api/v1/certificates", Some(json!({})), r),
-        collection(Method::POST, "/api/v1/messages", Some(json!({})), r),
-        collection(
-            Method::POST,
-            "/api/v1/messages",
-            Some(json!({"partner": prt})),
-            r,
-        ),
-        collection(
-            Method::POST,
-            "/api/v1/partners/create",
-            Some(
-                json!({"station": stn, "as2_id": "SWEEP-3", "name": "x", "email": "e@e.example", "endpoint_url": "https://p.example/as2"}),
-            ),
-            w,
-        ),
-        collection(
-            Method::POST,
-            "/api/v1/stations/create",
-            Some(json!({"name": "x", "as2_id": "SWEEP-STN-2"})),
-            w,
-        ),
-        collection(
-            Method::POST,
-            "/api/v1/certificates/create",
-            Some(json!({"name": "x", "der_base64": "MAA="})),
-            w,
-        ),
-        collection(
-            Method::POST,
-            "/api/v1/messages/send",
-            Some(json!({"partner_id": prt, "content": "aGk="})),
-            w,
-        ),
-        collection(
-            Method::POST,
-            "/api/v1/messages/create",
-            Some(json!({"partner_id": prt, "content": "aGk="})),
-            w,
-        ),
+    let ids = [
+        ("{partner}", partner.clone()),
+        ("{station}", station.clone()),
+        ("{certificate}", certificate.clone()),
+        ("{message}", message.clone()),
+        ("{webhook}", webhook.clone()),
+        ("{tenant}", tenant.clone()),
+        ("{spare_key}", spare_id.clone()),
+        ("{prt}", id_number(&partner).to_string()),
+        ("{stn}", id_number(&station).to_string()),
+        ("{crt}", id_number(&certificate).to_string()),
+        ("{msg}", id_number(&message).to_string()),
     ];
-    // a malformed id is the same 404 as a foreign one
-    calls.push(call(Method::GET, "/v1/partners/prt_x".into(), None, r));
-
+    let fill = |template: &str| {
+        ids.iter()
+            .fold(template.to_owned(), |t, (name, id)| t.replace(name, id))
+    };
     let other_tenant_header = other_tenant.to_string();
-    for c in &calls {
-        let context = format!("{} {}", c.method, c.path);
-
-        let reply = send(&api, c, None).await;
-        assert_error(
-            &reply,
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            &format!("no key: {context}"),
-        );
-        let reply = send(&api, c, Some("pk_test_notarealkeyatallnotarealkey")).await;
-        assert_error(
-            &reply,
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            &format!("malformed key: {context}"),
-        );
-        let reply = send(&api, c, Some(&revoked)).await;
-        assert_error(
-            &reply,
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            &format!("revoked key: {context}"),
-        );
-        let reply = api
-            .call_with_headers(
-                c.method.clone(),
-                &c.path,
-                Some(&api.key),
-                c.body.clone(),
-                &[("x-tenant-id", &other_tenant_header)],
-            )
-            .await;
-        assert_error(
-            &reply,
-            StatusCode::FORBIDDEN,
-            "authorization_error",
-            &format!("X-Tenant-ID of another account: {context}"),
-        );
-        let lacking = match c.scope {
-            KeyScope::Read => &write_only,
-            KeyScope::Write => &read_only,
-            KeyScope::Delete => &no_delete,
-            _ => &no_admin,
-        };
-        let reply = send(&api, c, Some(lacking)).await;
-        assert_error(
-            &reply,
-            StatusCode::FORBIDDEN,
-            "authorization_error",
-            &format!("key without {}: {context}", c.scope),
-        );
-
-        if c.targets_ours {
-            let reply = send(&api, c, Some(&other_tenant_key)).await;
-            assert_error(
-                &reply,
-                c.other_tenant_key,
-                if c.other_tenant_key == StatusCode::NOT_FOUND {
-                    "resource_error"
-                } else {
-                    "authorization_error"
-                },
-                &format!("tenant key of another account: {context}"),
-            );
-            let reply = send(&api, c, Some(&other_account_key)).await;
-            assert_error(
-                &reply,
-                StatusCode::NOT_FOUND,
-                "resource_error",
-                &format!("account key of another account: {context}"),
-            );
-            if c.by_mode {
-                let reply = send(&api, c, Some(&api.live_key)).await;
-                assert_error(
-                    &reply,
-                    StatusCode::NOT_FOUND,
-                    "resource_error",
-                    &format!("live key on test data: {context}"),
-                );
+    for &(call, body, scope, target) in ROWS {
+        let (method, path) = call.split_once(' ').unwrap();
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let path = fill(path);
+        let body: Option<Value> =
+            (!body.is_empty()).then(|| serde_json::from_str(&fill(body)).unwrap());
+        let context = format!("{method} {path}");
+        for (caller, who, expects) in CALLERS {
+            let key = match caller {
+                Caller::NoKey => None,
+                Caller::MalformedKey => Some("pk_test_notarealkeyatallnotarealkey"),
+                Caller::RevokedKey => Some(revoked.as_str()),
+                Caller::OtherTenantHeader => Some(api.key.as_str()),
+                Caller::LackingScope => Some(match scope {
+                    KeyScope::Read => write_only.as_str(),
+                    KeyScope::Write => read_only.as_str(),
+                    KeyScope::Delete => no_delete.as_str(),
+                    _ => no_admin.as_str(),
+                }),
+                Caller::OtherTenantKey => Some(other_tenant_key.as_str()),
+                Caller::OtherAccountKey => Some(other_account_key.as_str()),
+                Caller::LiveKey => Some(api.live_key.as_str()),
+            };
+            let headers: &[(&str, &str)] = match caller {
+                Caller::OtherTenantHeader => &[("x-tenant-id", &other_tenant_header)],
+                _ => &[],
+            };
+            let who = match caller {
+                Caller::LackingScope => format!("key without {scope}"),
+                _ => who.to_owned(),
+            };
+            let expect = expects[target as usize];
+            if matches!(expect, Skip) {
+                continue;
             }
-        } else if c.method == Method::GET || (c.path.starts_with("/api/v1/") && c.scope == r) {
-            // lists: someone else sees their own (empty) data, never ours
-            for key in [&other_tenant_key, &other_account_key, &api.live_key] {
-                let reply = send(&api, c, Some(key)).await;
-                assert!(reply.status.is_success(), "{context}: {:?}", reply.body);
-                assert_no_leak(&reply, &format!("someone else's list: {context}"));
+            let reply = api
+                .call_with_headers(method.clone(), &path, key, body.clone(), headers)
+                .await;
+            match expect {
+                Expect::Refused(status, kind) => {
+                    assert_error(&reply, status, kind, &format!("{who}: {context}"));
+                }
+                OwnData => {
+                    assert!(
+                        reply.status.is_success(),
+                        "{who}: {context}: {:?}",
+                        reply.body
+                    );
+                    assert_no_leak(&reply, &format!("someone else's list ({who}): {context}"));
+                }
+                Skip => {}
             }
         }
     }
