@@ -111,7 +111,7 @@ pub use crate::mdn::{MdnDisposition, Modifier};
 
 // Foreign crates whose types appear in the public interface, re-exported on purpose so an
 // embedder names the same versions (listed in Cargo.toml,
-// `[package.metadata.cargo_check_external_types]`, and checked by `tests/public_api.rs`):
+// `[package.metadata.cargo_check_external_types]`, and checked by `tests/it/public_api.rs`):
 // `bytes::Bytes` (payloads), `rsa::{PrivateKey, PublicKey}` (keys), `x509_cert::Certificate`
 // (`cert::Certificate::x509`), `der` and `spki` (OIDs, algorithm identifiers, ASN.1 errors),
 // `zeroize::Zeroizing` (unwrapped content keys) and the `cms` ASN.1 types

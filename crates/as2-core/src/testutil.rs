@@ -2,15 +2,30 @@
 
 use std::path::PathBuf;
 
-/// The vectors directory, or `None` (with a printed note) when it is absent.
+/// The vectors directory, or `None` (with a printed note) when it is absent on a developer's
+/// machine without `../shared`.
+///
+/// # Panics
+///
+/// When the directory is absent and `CI` is set: CI runs beside `../shared`, so a missing
+/// capture there is a broken checkout, not a reason to pass without testing.
 #[allow(clippy::print_stderr, reason = "tests report skipped vectors")]
 pub(crate) fn vectors() -> Option<PathBuf> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/vectors/pyas2lib-fixtures");
     if p.is_dir() {
         Some(p)
+    } else if std::env::var_os("CI").is_some() {
+        panic!(
+            "test vectors absent at {} and CI is set: the captures of ../shared/vectors must be \
+             beside the repository",
+            p.display()
+        );
     } else {
-        eprintln!("test vectors absent at {}: skipping", p.display());
+        eprintln!(
+            "test vectors absent at {}: skipping (a failure when CI is set)",
+            p.display()
+        );
         None
     }
 }

@@ -1,0 +1,22 @@
+//! The REST API's integration tests, one binary: the real router in process over a fresh database
+//! (`common`), one module per area.
+//!
+//! One test binary per crate (one link, one process start per test under nextest);
+//! nextest names each test `it::<module>::<test>`.
+
+mod common;
+mod upload;
+
+mod access_control;
+mod certificates;
+mod cross_cutting;
+mod destinations;
+mod key_modes;
+mod legacy;
+mod messages;
+mod openapi;
+mod partners;
+mod tenants;
+mod trust;
+mod validation;
+mod webhooks;

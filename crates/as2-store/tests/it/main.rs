@@ -1,0 +1,14 @@
+//! The store's integration tests, one binary: repositories, isolation, jobs, outbox,
+//! migrations and secrets at rest, on both backends.
+//!
+//! One test binary per crate (one link, one process start per test under nextest);
+//! nextest names each test `it::<module>::<test>`.
+
+mod common;
+
+mod isolation;
+mod jobs;
+mod migrations;
+mod outbox;
+mod repositories;
+mod secrets_at_rest;

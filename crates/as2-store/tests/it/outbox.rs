@@ -1,0 +1,168 @@
+//! The outbox: a message's change and the webhook event it announces commit together, or
+//! neither does.
+
+use crate::common::*;
+use as2_domain::algorithms::MdnMode;
+use as2_domain::id::WebhookEndpointId;
+use as2_domain::message::{Direction, Message, MessageStatus};
+use as2_domain::pagination::PageRequest;
+use as2_domain::webhook::{EventType, WebhookSettings};
+use as2_store::repo::messages::NewMessage;
+use as2_store::testing::TestDb;
+use as2_store::{Announce, Scope, Store, StoreError};
+
+fn endpoint(store: &Store, scope: Scope, events: &[&str]) -> WebhookEndpointId {
+    let settings = WebhookSettings {
+        url: "https://hooks.example/as2".into(),
+        description: None,
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        active: true,
+    };
+    store
+        .webhooks()
+        .create(scope, &settings, "secret")
+        .unwrap()
+        .id
+}
+
+/// The event types delivered to `endpoint`, oldest first.
+fn delivered(store: &Store, scope: Scope, endpoint: WebhookEndpointId) -> Vec<String> {
+    let page = PageRequest {
+        page: 1,
+        per_page: 100,
+    };
+    let (deliveries, _) = store.webhooks().deliveries(scope, endpoint, page).unwrap();
+    deliveries.into_iter().rev().map(|d| d.event_type).collect()
+}
+
+fn queued(store: &Store, scope: Scope, as2_id: &str) -> Message {
+    let partner = partner(store, scope, "P1");
+    let new = NewMessage {
+        direction: Direction::Outbound,
+        partner_id: partner.id,
+        station_id: partner.settings.station_id,
+        as2_message_id: as2_id,
+        subject: None,
+        filename: None,
+        content_type: "application/edi-x12",
+        bytes: 3,
+        sha256: "00",
+        payload_key: None,
+        mdn_mode: MdnMode::Sync,
+        status: MessageStatus::Queued,
+        error: None,
+        mic: None,
+    };
+    let announce = Announce::new(EventType::MessageQueued);
+    store
+        .messages()
+        .create_outbound(scope, &new, 3, Some(&announce))
+        .unwrap()
+}
+
+#[test]
+fn a_change_is_written_with_its_event_for_the_subscribers_of_its_tenant_only() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let all = endpoint(store, s.a, &["message.*"]);
+        let failures = endpoint(store, s.a, &["message.failed"]);
+        let elsewhere = endpoint(store, s.b, &["*"]);
+        let message = queued(store, s.a, "<m1@acme>");
+        store
+            .messages()
+            .transition(
+                s.a,
+                message.id,
+                MessageStatus::Processing,
+                None,
+                "sending",
+                None,
+            )
+            .unwrap();
+        let delivered_now = Announce::with(
+            EventType::MessageDelivered,
+            serde_json::json!({ "note": "extra" }),
+        );
+        store
+            .messages()
+            .transition(
+                s.a,
+                message.id,
+                MessageStatus::Delivered,
+                None,
+                "delivered",
+                Some(&delivered_now),
+            )
+            .unwrap();
+        assert_eq!(
+            delivered(store, s.a, all),
+            ["message.queued", "message.delivered"]
+        );
+        assert!(delivered(store, s.a, failures).is_empty());
+        assert!(delivered(store, s.b, elsewhere).is_empty());
+        let page = PageRequest {
+            page: 1,
+            per_page: 10,
+        };
+        let (latest, _) = store.webhooks().deliveries(s.a, all, page).unwrap();
+        let event = store.webhooks().event(latest[0].event_id).unwrap();
+        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+        assert_eq!(
+            data["status"], "delivered",
+            "the data is the message after it"
+        );
+        assert_eq!(data["id"], message.id.to_string());
+        assert_eq!(data["note"], "extra");
+    }
+}
+
+#[test]
+fn a_refused_or_rolled_back_change_announces_nothing() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let all = endpoint(store, s.a, &["message.*"]);
+        let message = queued(store, s.a, "<m2@acme>");
+        let failed = Announce::new(EventType::MessageFailed);
+        // the state machine refuses queued -> delivered: no event
+        let refused = store.messages().transition(
+            s.a,
+            message.id,
+            MessageStatus::Delivered,
+            None,
+            "delivered",
+            Some(&failed),
+        );
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        // a transaction that fails after the change takes the change and its event back
+        let rolled_back = store.transaction(|tx| {
+            tx.messages().transition(
+                s.a,
+                message.id,
+                MessageStatus::Processing,
+                None,
+                "sending",
+                Some(&failed),
+            )?;
+            Err::<(), _>(StoreError::Conflict("a later write failed".into()))
+        });
+        assert!(rolled_back.is_err());
+        assert_eq!(
+            store.messages().get(s.a, message.id).unwrap().status,
+            MessageStatus::Queued
+        );
+        assert_eq!(delivered(store, s.a, all), ["message.queued"]);
+        let timeline: Vec<_> = store
+            .messages()
+            .events(s.a, message.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(timeline, ["queued"]);
+    }
+}
