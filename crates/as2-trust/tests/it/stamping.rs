@@ -292,7 +292,7 @@ async fn a_tsa_on_a_refused_address_is_never_contacted() {
             format!("http://127.0.0.1:{port}/tsa"),
             format!("http://[::ffff:127.0.0.1]:{port}/tsa"),
         ] {
-            let strict = common::stamper_under(
+            let strict = crate::common::stamper_under(
                 store.clone(),
                 TsaConfig::remote(&url, &tsa.pem()).unwrap(),
                 as2_domain::destination::DestinationPolicy::strict(),
