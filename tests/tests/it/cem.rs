@@ -4,8 +4,6 @@
 //! certificates) answers Accepted with another AS2 message; A's gateway records the answer.
 //! A malformed CEM document gets an error MDN.
 
-#![allow(clippy::print_stderr)]
-
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};

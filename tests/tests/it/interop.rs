@@ -9,7 +9,6 @@
 //! missing venv skips the test with a message; under CI it fails.
 
 // A skipped backend or peer, and the matrix summary, are reported on stderr on purpose.
-#![allow(clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -11,8 +11,6 @@
 //!    certificate, is refused with the matching negative MDN;
 //! 5. every timeline verifies, tokens included.
 
-#![allow(clippy::print_stderr)]
-
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};

@@ -4,7 +4,6 @@
 //! A's webhook receives `message.delivered` signed with the endpoint's secret.
 
 // A skipped backend or peer, and the matrix summary, are reported on stderr on purpose.
-#![allow(clippy::print_stderr)]
 
 use anyhow::{Context as _, Result};
 use as2_domain::webhook::verify_signature;

@@ -1,0 +1,8 @@
+//! The gateway binary's tests, one binary: the front door (limits, slow clients, memory) and
+//! SIGKILL crashes mid-work.
+
+// Tests report what they skip and what they measured.
+#![allow(clippy::print_stderr)]
+
+mod crash;
+mod front_door;

@@ -1,0 +1,14 @@
+//! The end-to-end suite, one binary: both routers on 127.0.0.1 over a fresh database, tenant
+//! to tenant and with a real pyas2lib peer (one link, one process per test under nextest).
+
+// Tests report what they skip and what they measured.
+#![allow(clippy::print_stderr)]
+
+mod cem;
+mod exchange;
+mod front_door;
+mod http_framing;
+mod interop;
+mod outbound_policy;
+mod rollover;
+mod trust_boundary;
