@@ -4,7 +4,7 @@
 //! webhooks. Everything talks real HTTP; the tenants' stations are test-mode stations, so
 //! partners post to the gateway's test URL (`/as2/test/receive`).
 
-pub mod listener;
+pub use as2_test_support::listener;
 pub mod process;
 pub mod raw;
 pub mod seed;

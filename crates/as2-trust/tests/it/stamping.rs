@@ -6,10 +6,10 @@
 use std::collections::HashSet;
 
 use crate::common::{
-    backend, closed_url, counting_server, fake_certificate, fixture, http_tsa, local_stamper,
-    second_store,
+    backend, closed_url, fake_certificate, fixture, http_tsa, local_stamper, second_store,
 };
 use as2_store::testing::TestDb;
+use as2_test_support::listener::CountingServer;
 use as2_trust::lifecycle::{self, Subject};
 use as2_trust::scheduler;
 use as2_trust::stamper::{StampError, Stamper, TsaConfig, digest};
@@ -281,7 +281,8 @@ async fn two_gateways_share_one_built_in_authority_and_never_repeat_a_serial() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tsa_on_a_refused_address_is_never_contacted() {
     let tsa = http_tsa().await;
-    let (port, accepted) = counting_server(200, None).await;
+    let server = CountingServer::start(200, None).await.unwrap();
+    let port = server.port;
     for db in TestDb::all() {
         let name = backend(&db);
         let store = db.store.clone();
@@ -309,16 +310,18 @@ async fn a_tsa_on_a_refused_address_is_never_contacted() {
         }
         assert_eq!(tokens(&store, &fx), vec![None], "{name}");
     }
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(server.connections(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tsa_redirect_is_not_followed() {
     let tsa = http_tsa().await;
     // the redirect's target counts what reaches it; the redirecting server answers 307
-    let (target_port, reached) = counting_server(200, None).await;
-    let (port, asked) =
-        counting_server(307, Some(format!("http://127.0.0.1:{target_port}/tsa"))).await;
+    let reached = CountingServer::start(200, None).await.unwrap();
+    let asked = CountingServer::start(307, Some(reached.url("/tsa")))
+        .await
+        .unwrap();
+    let port = asked.port;
     let db = TestDb::sqlite();
     let store = db.store.clone();
     let (fx, transition) = scheduled(&store);
@@ -334,7 +337,7 @@ async fn a_tsa_redirect_is_not_followed() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
-    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(asked.connections(), 1);
+    assert_eq!(reached.connections(), 0);
     assert_eq!(tokens(&store, &fx), vec![None]);
 }

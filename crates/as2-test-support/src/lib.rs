@@ -1,0 +1,4 @@
+//! Fixtures shared by the integration tests of several crates: what two test suites would
+//! otherwise each write for themselves. A dev-dependency only.
+
+pub mod listener;
