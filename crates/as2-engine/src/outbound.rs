@@ -475,40 +475,36 @@ pub fn after_failed_attempt(
     reason: &str,
     fate: Fate,
 ) -> StoreResult<()> {
-    match fate {
-        Fate::RetryAt(_) => {
-            let error = MessageError {
-                kind: ErrorKind::Transport,
-                sentence: reason.to_owned(),
-            };
-            tx.messages().transition(
-                scope,
-                message.id,
-                MessageStatus::Queued,
-                Some(&error),
-                "retry_scheduled",
-                None,
-            )?;
-        }
-        Fate::Dead => {
-            let error = MessageError {
-                kind: ErrorKind::Transport,
-                sentence: format!(
-                    "{reason}. Gave up after {} attempts; check the partner's URL and availability, then retry",
-                    message.attempts
-                ),
-            };
-            tx.messages().transition(
-                scope,
-                message.id,
-                MessageStatus::Failed,
-                Some(&error),
-                "failed",
-                Some(&Announce::new(EventType::MessageFailed)),
-            )?;
-        }
-        Fate::Done => {}
-    }
+    let (to, event, sentence, announce) = match fate {
+        Fate::RetryAt(_) => (
+            MessageStatus::Queued,
+            "retry_scheduled",
+            reason.to_owned(),
+            None,
+        ),
+        Fate::Dead => (
+            MessageStatus::Failed,
+            "failed",
+            format!(
+                "{reason}. Gave up after {} attempts; check the partner's URL and availability, then retry",
+                message.attempts
+            ),
+            Some(Announce::new(EventType::MessageFailed)),
+        ),
+        Fate::Done => return Ok(()),
+    };
+    let error = MessageError {
+        kind: ErrorKind::Transport,
+        sentence,
+    };
+    tx.messages().transition(
+        scope,
+        message.id,
+        to,
+        Some(&error),
+        event,
+        announce.as_ref(),
+    )?;
     Ok(())
 }
 
