@@ -125,16 +125,25 @@ impl Reception<'_> {
             "duplicate_received",
             Some("The partner sent this Message-ID again; the original MDN was returned"),
         )?;
+        // The resend's own headers name where an async MDN goes: trusted only when the
+        // resend itself is authenticated as the partner's settings demand (checked only
+        // when it asks for one: a sync MDN goes back on this connection).
+        let asks_async = self.envelope.mdn.as_ref().is_some_and(|r| r.is_async());
+        let authenticated = asks_async && self.parse(body)?.is_ok();
         if store.messages().mdn(scope, existing.id)?.is_some() {
-            return replay_mdn(store, self.payloads, scope, existing, self.envelope);
+            return replay_mdn(
+                store,
+                self.payloads,
+                scope,
+                existing,
+                self.envelope,
+                authenticated,
+            );
         }
         let mic = existing
             .mic
             .as_deref()
             .and_then(|m| as2_core::message::Mic::parse(m).ok());
-        // The resend's own headers name where an async MDN goes: trusted only when the
-        // resend itself is authenticated as the partner's settings demand.
-        let authenticated = self.parse(body)?.is_ok();
         let answer = MdnAnswer {
             disposition: MdnDisposition::Processed,
             mic,

@@ -95,16 +95,7 @@ pub(crate) fn answer_mdn(
         Err(other) => return Err(other.into()),
     }
     if request.is_async() {
-        if !authenticated {
-            store.messages().add_event(
-                route.scope,
-                message.id,
-                "mdn_async_withheld",
-                Some("No asynchronous MDN was sent: the sender was not authenticated, so the URL it asked for is not trusted"),
-            )?;
-            return Ok(HttpAnswer::ok_empty());
-        }
-        queue_async_once(store, route.scope, message, request)?;
+        queue_async_if_authenticated(store, route.scope, message, request, authenticated)?;
         return Ok(HttpAnswer::ok_empty());
     }
     Ok(HttpAnswer {
@@ -114,19 +105,21 @@ pub(crate) fn answer_mdn(
     })
 }
 
-/// The original MDN of a message received before, as it was sent.
+/// The original MDN of a message received before, as it was sent; an async one is queued
+/// (once) only when the resend that asks for it is `authenticated`.
 pub(crate) fn replay_mdn(
     store: &Store,
     payloads: &PayloadStore,
     scope: Scope,
     message: &Message,
     envelope: &Envelope,
+    authenticated: bool,
 ) -> Result<HttpAnswer, ProcessError> {
     let Some(request) = &envelope.mdn else {
         return Ok(HttpAnswer::ok_empty());
     };
     if request.is_async() {
-        queue_async_once(store, scope, message, request)?;
+        queue_async_if_authenticated(store, scope, message, request, authenticated)?;
         return Ok(HttpAnswer::ok_empty());
     }
     let Some((headers, body)) = stored::load(store, payloads, scope, message.id)? else {
@@ -137,6 +130,28 @@ pub(crate) fn replay_mdn(
         headers,
         body,
     })
+}
+
+/// Queues the asynchronous MDN of `message` when the request that asks for it is
+/// authenticated (its URL is in its unsigned headers: otherwise anyone could name one), and
+/// notes on the timeline that it was withheld when it is not.
+fn queue_async_if_authenticated(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    request: &as2_core::message::MdnRequest,
+    authenticated: bool,
+) -> Result<(), ProcessError> {
+    if authenticated {
+        return queue_async_once(store, scope, message, request);
+    }
+    store.messages().add_event(
+        scope,
+        message.id,
+        "mdn_async_withheld",
+        Some("No asynchronous MDN was sent: the sender was not authenticated, so the URL it asked for is not trusted"),
+    )?;
+    Ok(())
 }
 
 /// Queues the asynchronous MDN of `message` unless one was queued before: once per

@@ -426,3 +426,117 @@ fn a_message_over_the_tenant_limit_is_refused_with_413_and_not_stored() {
         .unwrap();
     assert_eq!(send(&w, &big.headers, &big.body).status, 200);
 }
+
+/// A message stored before the process stopped, without its MDN: a resend gets the MDN it
+/// never had, but its async URL is used only when the resend itself is authenticated (its
+/// headers are not signed, so anyone could replay them with their own URL).
+#[test]
+fn a_resend_of_an_unanswered_message_is_authenticated_before_its_async_url_is_trusted() {
+    let (us, partner) = (party("tenant-b"), party("partner-a"));
+    let db = TestDb::sqlite();
+    let w = world(
+        db,
+        Party {
+            key: Box::new(keys::load_private_key(&us.key_pem, None).unwrap()),
+            key_pem: us.key_pem.clone(),
+            cert: us.cert.clone(),
+        },
+        Party {
+            key: Box::new(keys::load_private_key(&partner.key_pem, None).unwrap()),
+            key_pem: partner.key_pem.clone(),
+            cert: partner.cert.clone(),
+        },
+    );
+    let asynchronous = |signed: bool, url: &str| {
+        let mut out = OutboundMessage::new(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            "PARTNER-A",
+            "TENANT-B",
+            b"ISA*00*~GS*IN~",
+            "application/edi-x12",
+        );
+        out.message_id = Some("<unanswered@partner-a>".into());
+        if signed {
+            out.signer = Some(Signer::new(
+                &w.partner.cert,
+                w.partner.key.as_ref(),
+                SignOptions::new(std::time::SystemTime::now()),
+            ));
+        }
+        out.encryption = Some(message::Encryption::new(
+            vec![&w.us.cert],
+            EncryptOptions::default(),
+        ));
+        out.mdn_to = Some("as2@partner.example".into());
+        out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
+        out.receipt_delivery_option = Some(url.to_owned());
+        message::build_outbound(&out).unwrap()
+    };
+    let first = asynchronous(true, "https://partner.example/mdn");
+    assert_eq!(send(&w, &first.headers, &first.body).status, 200);
+    // the process stopped after the payload was stored and before the MDN went anywhere
+    w.db.execute(
+        "DELETE FROM mdns; DELETE FROM jobs WHERE kind = 'send_mdn'; \
+         DELETE FROM message_events WHERE event_type = 'mdn_async_queued';",
+    );
+    let queued = |w: &World| {
+        let stored =
+            w.db.store
+                .messages()
+                .find_by_as2_id(
+                    w.scope,
+                    as2_domain::id::PartnerId(1),
+                    Direction::Inbound,
+                    "<unanswered@partner-a>",
+                )
+                .unwrap()
+                .unwrap();
+        let events: Vec<_> =
+            w.db.store
+                .messages()
+                .events(w.scope, stored.id)
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.event_type, e.detail))
+                .collect();
+        events
+    };
+    // a stranger replays the Message-ID, unsigned, with an async URL of their own
+    let forged = asynchronous(false, "https://attacker.example/collect");
+    assert_eq!(send(&w, &forged.headers, &forged.body).status, 200);
+    let events = queued(&w);
+    assert!(
+        events.iter().any(|(e, _)| e == "mdn_async_withheld"),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|(e, _)| e == "mdn_async_queued"),
+        "{events:?}"
+    );
+    // again, now that its MDN is recorded (the replay path): still withheld
+    assert_eq!(send(&w, &forged.headers, &forged.body).status, 200);
+    let events = queued(&w);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(e, _)| e == "mdn_async_withheld")
+            .count(),
+        2,
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|(e, _)| e == "mdn_async_queued"),
+        "{events:?}"
+    );
+    // the partner's own, signed resend gets its MDN queued to its URL
+    let genuine = asynchronous(true, "https://partner.example/mdn");
+    assert_eq!(send(&w, &genuine.headers, &genuine.body).status, 200);
+    let events = queued(&w);
+    assert!(
+        events
+            .iter()
+            .any(|(e, d)| e == "mdn_async_queued"
+                && d.as_deref() == Some("https://partner.example/mdn")),
+        "{events:?}"
+    );
+}
