@@ -168,6 +168,7 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         api_config.enterprise_limits = as2_api::rate_limit::Limits {
             per_minute,
             burst: per_minute,
+            concurrent: api_config.enterprise_limits.concurrent,
         };
     }
     let app = as2_api::router(AppState::new(store, payloads, api_config));

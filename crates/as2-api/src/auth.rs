@@ -129,6 +129,7 @@ pub fn limits_for(account: &Account, state: &AppState) -> Limits {
             Limits {
                 per_minute: l.per_minute,
                 burst: l.burst,
+                concurrent: l.concurrent,
             }
         }
     }
@@ -152,8 +153,19 @@ pub async fn authenticate(
         std::time::Instant::now(),
         u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default(),
     );
+    // the place is held until the response is made
+    let place = decision
+        .allowed
+        .then(|| {
+            state
+                .in_flight()
+                .try_acquire(&caller.account.id.to_string(), limits.concurrent)
+        })
+        .flatten();
     let mut response = if !decision.allowed {
         ApiError::rate_limited(decision.retry_after_secs).into_response()
+    } else if place.is_none() {
+        ApiError::too_many_in_flight(limits.concurrent).into_response()
     } else if let Err(error) = caller.require(scope_for(request.method(), request.uri().path())) {
         error.into_response()
     } else {

@@ -263,6 +263,20 @@ impl ApiError {
         e
     }
 
+    /// 429: the account has as many requests in flight as its plan allows at once.
+    pub fn too_many_in_flight(concurrent: u32) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimit,
+            "concurrent_requests_exceeded",
+            format!(
+                "This account already has {concurrent} requests in progress, as many as its plan allows at once; retry when one has finished"
+            ),
+        );
+        e.0.retry_after = Some(1);
+        e
+    }
+
     /// 503.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(

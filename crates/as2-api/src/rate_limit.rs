@@ -1,4 +1,5 @@
-//! Per-key rate limits: a token bucket per API key, sized by the tenant's plan.
+//! Per-key rate limits: a token bucket per API key, sized by the tenant's plan; and the plan's
+//! concurrent-request limit per account ([`ConcurrencyLimiter`]).
 //!
 //! The bucket holds `burst` tokens and refills at `per_minute / 60` tokens a second, so a
 //! burst passes at once and a steady client gets its plan's rate. Every response carries
@@ -9,7 +10,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -22,6 +23,8 @@ pub struct Limits {
     pub per_minute: u32,
     /// Requests that may arrive at once.
     pub burst: u32,
+    /// Requests of one account in flight at once.
+    pub concurrent: u32,
 }
 
 /// The outcome of one check.
@@ -104,6 +107,53 @@ impl RateLimiter {
     }
 }
 
+/// Requests in flight per account: the plan's third limit ("concurrent requests").
+#[derive(Debug, Default)]
+pub struct ConcurrencyLimiter {
+    in_flight: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+/// One request in flight: its place is given back when it is dropped (the response is made).
+#[derive(Debug)]
+pub struct InFlight {
+    in_flight: Arc<Mutex<HashMap<String, u32>>>,
+    key: String,
+}
+
+impl ConcurrencyLimiter {
+    /// A place for one more request of `key` if fewer than `max` are in flight.
+    pub fn try_acquire(&self, key: &str, max: u32) -> Option<InFlight> {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = in_flight.entry(key.to_owned()).or_insert(0);
+        if *count >= max.max(1) {
+            return None;
+        }
+        *count += 1;
+        Some(InFlight {
+            in_flight: self.in_flight.clone(),
+            key: key.to_owned(),
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = in_flight.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                in_flight.remove(&self.key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,7 +161,27 @@ mod tests {
     const FREE: Limits = Limits {
         per_minute: 100,
         burst: 20,
+        concurrent: 5,
     };
+
+    #[test]
+    fn an_account_has_at_most_its_plan_in_flight() {
+        let limiter = ConcurrencyLimiter::default();
+        let held: Vec<_> = (0..5)
+            .map(|_| limiter.try_acquire("acc_1", 5).expect("within the plan"))
+            .collect();
+        assert!(limiter.try_acquire("acc_1", 5).is_none(), "a sixth at once");
+        assert!(
+            limiter.try_acquire("acc_2", 5).is_some(),
+            "another account is not affected"
+        );
+        drop(held);
+        assert!(
+            limiter.try_acquire("acc_1", 5).is_some(),
+            "released on drop"
+        );
+        assert!(limiter.in_flight.lock().unwrap().get("acc_1").is_none());
+    }
 
     #[test]
     fn the_burst_passes_and_the_next_request_is_refused() {

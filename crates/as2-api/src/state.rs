@@ -8,7 +8,7 @@ use as2_store::payload::PayloadStore;
 use as2_store::{Store, StoreError};
 
 use crate::error::ApiError;
-use crate::rate_limit::{Limits, RateLimiter};
+use crate::rate_limit::{ConcurrencyLimiter, Limits, RateLimiter};
 
 /// API configuration (from the environment in the binary, literal in tests).
 #[derive(Debug, Clone)]
@@ -56,6 +56,7 @@ impl Default for ApiConfig {
             enterprise_limits: Limits {
                 per_minute: 5000,
                 burst: 1000,
+                concurrent: 100,
             },
             max_message_bytes: 1 << 30,
             db_concurrency: usize::try_from(
@@ -83,6 +84,7 @@ struct Inner {
     store: Store,
     payloads: PayloadStore,
     limiter: RateLimiter,
+    in_flight: ConcurrencyLimiter,
     db_permits: Arc<tokio::sync::Semaphore>,
     stamper: as2_trust::stamper::Stamper,
     config: ApiConfig,
@@ -104,6 +106,7 @@ impl AppState {
                 store,
                 payloads,
                 limiter: RateLimiter::new(),
+                in_flight: ConcurrencyLimiter::default(),
                 db_permits: Arc::new(tokio::sync::Semaphore::new(config.db_concurrency.max(1))),
                 stamper,
                 config,
@@ -124,6 +127,11 @@ impl AppState {
     /// The rate limiter.
     pub fn limiter(&self) -> &RateLimiter {
         &self.inner.limiter
+    }
+
+    /// The requests of each account in flight.
+    pub fn in_flight(&self) -> &ConcurrencyLimiter {
+        &self.inner.in_flight
     }
 
     /// The time-stamper of trust events.

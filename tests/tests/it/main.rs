@@ -4,6 +4,7 @@
 // Tests report what they skip and what they measured.
 #![allow(clippy::print_stderr)]
 
+mod api_limits;
 mod cem;
 mod exchange;
 mod front_door;
