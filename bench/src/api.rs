@@ -203,6 +203,7 @@ fn seed(url: &str) -> Result<()> {
             status: MessageStatus::Received,
             error: None,
             mic: None,
+            destination_url: None,
         };
         store.messages().create(scope, &message, None)?;
     }

@@ -67,6 +67,7 @@ pub(crate) fn run() -> Result<()> {
             status: MessageStatus::Queued,
             error: None,
             mic: None,
+            destination_url: None,
         },
         1,
         None,

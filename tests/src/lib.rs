@@ -128,15 +128,6 @@ impl Platform {
             "e2e",
         )?
         .secret;
-        let api_state = AppState::new(
-            db.store.clone(),
-            PayloadStore::open(dir.path())?,
-            ApiConfig {
-                destinations: destinations.clone(),
-                ..ApiConfig::default()
-            },
-        );
-        let api = serve(as2_api::router(api_state), options.header_timeout).await?;
         let store = Arc::new(db.store.clone());
         let payloads = Arc::new(PayloadStore::open(dir.path())?);
         let inbox = dir.path().join("inbox");
@@ -146,6 +137,18 @@ impl Platform {
         let live_as2_url = format!("http://{gateway}{LIVE_PATH}");
         let as2_url = format!("http://{gateway}{TEST_PATH}");
         let crypto = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+        let api_state = AppState::new(
+            db.store.clone(),
+            PayloadStore::open(dir.path())?,
+            ApiConfig {
+                destinations: destinations.clone(),
+                // what the API names as our AS2 URLs (a CEM's ResponseURL, say): this gateway
+                public_as2_url: live_as2_url.clone(),
+                public_as2_test_url: Some(as2_url.clone()),
+                ..ApiConfig::default()
+            },
+        );
+        let api = serve(as2_api::router(api_state), options.header_timeout).await?;
         let wired = Gateway::new(
             store,
             payloads,

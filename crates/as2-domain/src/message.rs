@@ -168,6 +168,9 @@ pub struct Message {
     pub error: Option<MessageError>,
     /// The MIC we expect back (outbound) or computed (inbound), `base64, algorithm`.
     pub mic: Option<String>,
+    /// Where an outbound message goes when not to its partner's AS2 URL (a certificate
+    /// exchange response goes to the request's `ResponseURL`).
+    pub destination_url: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

@@ -228,7 +228,10 @@ pub fn prepare(
             }
             Ok(Prepared::Send(Box::new(PreparedSend {
                 scope,
-                url: partner.settings.url.clone(),
+                url: message
+                    .destination_url
+                    .clone()
+                    .unwrap_or_else(|| partner.settings.url.clone()),
                 timeout: secs(partner.settings.timeout_secs),
                 retry_interval: secs(partner.settings.retry_interval_secs),
                 partner,

@@ -178,6 +178,7 @@ diesel::table! {
         mic -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        destination_url -> Nullable<Text>,
     }
 }
 

@@ -383,6 +383,7 @@ async fn async_mdns_are_admitted_like_messages() -> Result<()> {
             status: MessageStatus::Sent,
             error: None,
             mic: None,
+            destination_url: None,
         },
         None,
     )?;

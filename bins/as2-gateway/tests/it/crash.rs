@@ -220,6 +220,7 @@ fn killed_while_sending_delivers_everything_exactly_once() {
                     status: MessageStatus::Queued,
                     error: None,
                     mic: None,
+                    destination_url: None,
                 },
                 21,
                 None,

@@ -204,6 +204,7 @@ pub(crate) fn enqueue(
             status: MessageStatus::Queued,
             error: None,
             mic: None,
+            destination_url: None,
         };
         let attempts = partner.settings.retry_attempts.saturating_add(1);
         let queued = Announce::new(EventType::MessageQueued);

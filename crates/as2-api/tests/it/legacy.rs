@@ -824,6 +824,7 @@ async fn message_errors_name_fields() {
                 status: MessageStatus::Received,
                 error: None,
                 mic: None,
+                destination_url: None,
             },
             None,
         )

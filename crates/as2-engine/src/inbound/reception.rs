@@ -226,6 +226,7 @@ impl Reception<'_> {
             status: MessageStatus::Failed,
             error: None,
             mic: None,
+            destination_url: None,
         }
     }
 

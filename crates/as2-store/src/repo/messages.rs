@@ -48,6 +48,7 @@ struct MessageRow {
     mic: Option<String>,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    destination_url: Option<String>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -80,6 +81,7 @@ impl TryFrom<MessageRow> for Message {
             attempts: row.attempts,
             error,
             mic: row.mic,
+            destination_url: row.destination_url,
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         })
@@ -117,6 +119,8 @@ pub struct NewMessage<'m> {
     pub error: Option<&'m MessageError>,
     /// MIC computed on arrival (inbound).
     pub mic: Option<&'m str>,
+    /// Where it goes when not to the partner's AS2 URL (outbound).
+    pub destination_url: Option<&'m str>,
 }
 
 /// Filters of the message list.
@@ -190,6 +194,7 @@ macro_rules! insert_message {
                 messages::error_type.eq($m.error.map(|e| e.kind.as_str())),
                 messages::error_message.eq($m.error.map(|e| e.sentence.as_str())),
                 messages::mic.eq($m.mic),
+                messages::destination_url.eq($m.destination_url),
                 messages::created_at.eq($at),
                 messages::updated_at.eq($at),
             ))

@@ -131,6 +131,7 @@ fn messages_are_isolated() {
             status: MessageStatus::Received,
             error: None,
             mic: None,
+            destination_url: None,
         };
         let m = store.messages().create(s.a, &new, None).unwrap();
         for other in outsiders(&s) {
@@ -428,6 +429,7 @@ fn cem_requests_are_isolated() {
                         status: MessageStatus::Received,
                         error: None,
                         mic: None,
+                        destination_url: None,
                     },
                     None,
                 )
@@ -465,6 +467,7 @@ fn cem_requests_are_isolated() {
                     status: MessageStatus::Received,
                     error: None,
                     mic: None,
+                    destination_url: None,
                 },
                 None,
             )

@@ -52,6 +52,7 @@ fn queued(store: &Store, scope: Scope, as2_id: &str) -> Message {
         status: MessageStatus::Queued,
         error: None,
         mic: None,
+        destination_url: None,
     };
     let announce = Announce::new(EventType::MessageQueued);
     store

@@ -145,6 +145,7 @@ fn messages_follow_the_state_machine_with_a_timeline() {
             status: MessageStatus::Queued,
             error: None,
             mic: None,
+            destination_url: None,
         };
         let message = store
             .messages()
@@ -417,6 +418,7 @@ fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
             status: MessageStatus::Queued,
             error: None,
             mic: None,
+            destination_url: None,
         };
         let message = store
             .messages()

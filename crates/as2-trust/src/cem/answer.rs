@@ -33,6 +33,10 @@ fn answer_partner(
         responses: vec![response],
     })
     .map_err(|e| TrustOpError::Material(e.to_string()))?;
+    // the CEM specification sends the response to the request's ResponseURL (through the
+    // destination policy like any URL); the partner's AS2 URL when it named none
+    let response_url = Some(row.response_url.trim())
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
     queue(
         store,
         payloads,
@@ -40,6 +44,7 @@ fn answer_partner(
         &partner,
         &built,
         "Certificate exchange response",
+        response_url,
     )
 }
 

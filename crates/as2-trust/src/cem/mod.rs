@@ -95,7 +95,8 @@ fn usage_tokens(usages: &[CertUsage]) -> Vec<String> {
     usages.iter().map(|u| u.token().to_owned()).collect()
 }
 
-/// Queues an AS2 message carrying a CEM document to `partner`.
+/// Queues an AS2 message carrying a CEM document to `partner`, posted to `destination` when
+/// given instead of the partner's AS2 URL.
 fn queue(
     store: &Store,
     payloads: &PayloadStore,
@@ -103,6 +104,7 @@ fn queue(
     partner: &Partner,
     built: &codec::BuiltCem,
     subject: &str,
+    destination: Option<&str>,
 ) -> Result<Message, TrustOpError> {
     let stored = payloads
         .put_bytes(&built.body)
@@ -126,6 +128,7 @@ fn queue(
         status: MessageStatus::Queued,
         error: None,
         mic: None,
+        destination_url: destination,
     };
     let attempts = partner.settings.retry_attempts.saturating_add(1);
     let queued = Announce::new(EventType::MessageQueued);

@@ -118,6 +118,7 @@ pub fn offer(
         &partner,
         &built,
         "Certificate exchange request",
+        None,
     )?;
     let usages = usage_tokens(&offer.usages);
     let recorded = store.cem().create(

@@ -352,6 +352,12 @@ fn the_accept_valid_policy_answers_at_once() {
         assert_eq!(row.status, CemStatus::Accepted, "{name}");
         let response = response_in(&payloads, &effects.messages[0]);
         assert_eq!(response.responses[0].status, CertStatus::Accepted, "{name}");
+        // the answer goes to the request's ResponseURL, not to the partner's AS2 URL
+        assert_eq!(
+            effects.messages[0].destination_url.as_deref(),
+            Some("https://partner.example/as2"),
+            "{name}"
+        );
         let record = lifecycle::load(store, scope, subject).unwrap().record;
         assert_eq!(record.state, TrustState::RolloverScheduled, "{name}");
         assert_eq!(record.next, Some(row.certificate_id), "{name}");
