@@ -446,3 +446,38 @@ fn mic_equals_the_digest_of_the_rfc_4130_bytes() {
     assert_eq!(got.mic, expected);
     assert_eq!(&got.payload[..], b"line one\nline two\n");
 }
+
+/// RFC 4130 §7.3.1 and RFC 5402 §4, the unsigned cases, on both sides: a message neither
+/// signed, encrypted nor compressed has its MIC over the content alone, without MIME
+/// headers; a compressed one over the uncompressed entity with its headers as received.
+#[test]
+fn the_mic_of_an_unsigned_message_follows_the_rfc_per_nesting() {
+    let cfg = InboundConfig::new(crate::testutil::P, &[], &[]);
+    let payload = b"UNB+UNOC:3+A+B+261204:1200+1'\r\nUNZ+1+1'\r\n".to_vec();
+    // plain: the content alone (its MIME headers travel as HTTP headers)
+    let plain = OutboundMessage::new(
+        crate::testutil::P,
+        "a",
+        "b",
+        &payload,
+        "application/edifact",
+    );
+    let built = build_outbound(&plain).unwrap();
+    let content_only = Mic::compute(DigestAlgorithm::Sha256, &payload);
+    assert_eq!(built.mic, content_only, "build, plain");
+    let headers = Headers::from_pairs(built.headers.clone());
+    let got = parse_inbound(&headers, &built.body, &cfg).unwrap();
+    assert_eq!(got.mic, content_only, "parse, plain");
+    // compressed only: the uncompressed entity, headers included (RFC 5402)
+    let mut compressed = plain.clone();
+    compressed.compression = Compression::BeforeSigning;
+    let built = build_outbound(&compressed).unwrap();
+    let inflated = cms::decompress(&built.body, 1 << 20).unwrap();
+    assert!(inflated.starts_with(b"Content-Type: application/edifact"));
+    let entity_with_headers = Mic::compute(DigestAlgorithm::Sha256, &inflated);
+    assert_ne!(entity_with_headers, content_only);
+    assert_eq!(built.mic, entity_with_headers, "build, compressed");
+    let headers = Headers::from_pairs(built.headers.clone());
+    let got = parse_inbound(&headers, &built.body, &cfg).unwrap();
+    assert_eq!(got.mic, entity_with_headers, "parse, compressed");
+}
