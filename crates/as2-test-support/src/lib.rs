@@ -2,3 +2,4 @@
 //! otherwise each write for themselves. A dev-dependency only.
 
 pub mod listener;
+pub mod openssl;

@@ -21,20 +21,7 @@ use as2_evidence::{ObjectIdentifier, sha256};
 const POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.7");
 
 fn have_openssl() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok || std::env::var_os("CI").is_none(),
-        "`openssl` is not on PATH and CI is set: the openssl ts interop test must run in CI"
-    );
-    if !ok {
-        eprintln!(
-            "NOTICE: `openssl` is not on PATH; skipping the openssl ts interop test (a failure when CI is set)"
-        );
-    }
-    ok
+    as2_test_support::openssl::available("the openssl ts interop test")
 }
 
 /// Run openssl, assert success, return stdout.
