@@ -20,6 +20,38 @@ named_enum!(
 );
 
 named_enum!(
+    /// How our signature is made with the station's RSA key.
+    SignatureScheme, "signature_scheme" {
+        /// RSASSA-PKCS1-v1_5: what every AS2 product verifies.
+        Pkcs1v15 => "pkcs1v15",
+        /// RSASSA-PSS (RFC 4056), for partners that ask for it.
+        Pss => "pss",
+    }
+);
+
+named_enum!(
+    /// How the content-encryption key is wrapped for the partner's RSA certificate.
+    KeyTransport, "key_transport" {
+        /// RSAES-PKCS1-v1_5: what every AS2 product unwraps.
+        RsaPkcs1v15 => "rsa-pkcs1v15",
+        /// RSAES-OAEP with SHA-1 (RFC 4055 defaults).
+        RsaOaepSha1 => "rsa-oaep-sha1",
+        /// RSAES-OAEP with SHA-256.
+        RsaOaepSha256 => "rsa-oaep-sha256",
+    }
+);
+
+named_enum!(
+    /// Where compression goes when a message is compressed and signed (RFC 5402).
+    CompressionOrder, "compression_order" {
+        /// Compress, then sign: the signature covers the compressed entity.
+        BeforeSigning => "before-signing",
+        /// Sign, then compress: the signature covers the payload itself.
+        AfterSigning => "after-signing",
+    }
+);
+
+named_enum!(
     /// Content encryption of outbound messages.
     EncryptAlgorithm, "encrypt_algorithm" {
         /// Triple DES in CBC mode (legacy partners).

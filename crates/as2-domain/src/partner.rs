@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
+use crate::algorithms::{
+    CompressionOrder, EncryptAlgorithm, KeyTransport, MdnMode, SignAlgorithm, SignatureScheme,
+};
 use crate::as2_id::check_as2_id;
 use crate::destination::DestinationPolicy;
 use crate::endpoint_url::{check_destination, check_endpoint_url};
@@ -41,6 +43,12 @@ pub struct PartnerSettings {
     pub encrypt_algorithm: EncryptAlgorithm,
     /// Compress outbound messages (zlib CompressedData).
     pub compress: bool,
+    /// How our signature is made (PKCS#1 v1.5 or PSS).
+    pub signature_scheme: SignatureScheme,
+    /// How the content key is wrapped for their certificate (PKCS#1 v1.5 or OAEP).
+    pub key_transport: KeyTransport,
+    /// Compression before or after signing, when both are on.
+    pub compression_order: CompressionOrder,
     /// How we ask for receipts.
     pub mdn_mode: MdnMode,
     /// Ask for signed receipts.
@@ -88,6 +96,9 @@ impl PartnerSettings {
             encrypt: true,
             encrypt_algorithm: EncryptAlgorithm::Aes256Cbc,
             compress: false,
+            signature_scheme: SignatureScheme::Pkcs1v15,
+            key_transport: KeyTransport::RsaPkcs1v15,
+            compression_order: CompressionOrder::BeforeSigning,
             mdn_mode: MdnMode::Sync,
             mdn_signed: true,
             mdn_url: None,

@@ -7,12 +7,16 @@
 use std::time::Duration;
 
 use as2_core::cms::{EncryptOptions, SignOptions};
-use as2_core::crypto::{ContentEncryption, CryptoProvider, DigestAlgorithm, MicAlgStyle};
+use as2_core::crypto::{
+    ContentEncryption, CryptoProvider, DigestAlgorithm, KeyTransport, MicAlgStyle, SignatureScheme,
+};
 use as2_core::message::{
     BuiltMessage, Compression, Encryption, NotificationOptions, OutboundMessage, Signer,
     build_outbound,
 };
-use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
+use as2_domain::algorithms::{
+    self as domain, CompressionOrder, EncryptAlgorithm, MdnMode, SignAlgorithm,
+};
 use as2_domain::id::{MessageId, StationId};
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
@@ -312,20 +316,37 @@ fn build(
         .unwrap_or_else(|| "AS2 message".into());
     out.filename = message.filename.clone();
     if settings.compress {
-        out.compression = Compression::BeforeSigning;
+        out.compression = match settings.compression_order {
+            CompressionOrder::BeforeSigning => Compression::BeforeSigning,
+            CompressionOrder::AfterSigning => Compression::AfterSigning,
+        };
     }
     out.signer = signer.as_ref().map(|(certificate, key)| {
         Signer::new(
             certificate,
             key.as_ref(),
             SignOptions::new(std::time::SystemTime::now())
-                .with_digest(digest(settings.sign_algorithm)),
+                .with_digest(digest(settings.sign_algorithm))
+                .with_scheme(match settings.signature_scheme {
+                    domain::SignatureScheme::Pkcs1v15 => SignatureScheme::Pkcs1v15,
+                    domain::SignatureScheme::Pss => SignatureScheme::Pss,
+                }),
         )
     });
     out.encryption = recipient.as_ref().map(|cert| {
         Encryption::new(
             vec![cert],
-            EncryptOptions::new(cipher(settings.encrypt_algorithm)),
+            EncryptOptions::new(cipher(settings.encrypt_algorithm)).with_key_transport(
+                match settings.key_transport {
+                    domain::KeyTransport::RsaPkcs1v15 => KeyTransport::RsaPkcs1v15,
+                    domain::KeyTransport::RsaOaepSha1 => {
+                        KeyTransport::RsaOaep(DigestAlgorithm::Sha1)
+                    }
+                    domain::KeyTransport::RsaOaepSha256 => {
+                        KeyTransport::RsaOaep(DigestAlgorithm::Sha256)
+                    }
+                },
+            ),
         )
     });
     if settings.mdn_mode != MdnMode::None {

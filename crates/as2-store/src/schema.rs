@@ -115,6 +115,9 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         require_signed -> Bool,
         require_encrypted -> Bool,
+        signature_scheme -> Text,
+        key_transport -> Text,
+        compression_order -> Text,
     }
 }
 

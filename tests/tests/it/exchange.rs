@@ -5,7 +5,7 @@
 
 // A skipped backend or peer, and the matrix summary, are reported on stderr on purpose.
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, ensure};
 use as2_domain::webhook::verify_signature;
 use as2_e2e::{Platform, capture_server};
 use as2_store::testing::TestDb;
@@ -20,6 +20,8 @@ struct Case {
     compress: bool,
     mdn: &'static str,
     mdn_signed: bool,
+    /// Signature scheme, key transport and compression order, when not the defaults.
+    algorithms: Option<(&'static str, &'static str, &'static str)>,
 }
 
 fn cases() -> Vec<Case> {
@@ -40,6 +42,7 @@ fn cases() -> Vec<Case> {
                 compress,
                 mdn: "sync",
                 mdn_signed: sign.is_some(),
+                algorithms: None,
             });
         }
     }
@@ -55,6 +58,34 @@ fn cases() -> Vec<Case> {
             compress: false,
             mdn,
             mdn_signed,
+            algorithms: None,
+        });
+    }
+    // every algorithm in both directions: what we send, our own gateway reads
+    for (sign, encrypt, algorithms) in [
+        (
+            "sha256",
+            "aes256-gcm",
+            ("pss", "rsa-oaep-sha256", "after-signing"),
+        ),
+        (
+            "sha384",
+            "aes128-cbc",
+            ("pss", "rsa-oaep-sha1", "before-signing"),
+        ),
+        (
+            "sha256",
+            "aes256-cbc",
+            ("pkcs1v15", "rsa-oaep-sha256", "after-signing"),
+        ),
+    ] {
+        cases.push(Case {
+            sign: Some(sign),
+            encrypt: Some(encrypt),
+            compress: true,
+            mdn: "sync",
+            mdn_signed: true,
+            algorithms: Some(algorithms),
         });
     }
     cases
@@ -115,19 +146,27 @@ async fn pair_for(p: &Platform, t: &Tenants, n: usize, case: &Case) -> Result<St
         }),
     )
     .await?;
-    let partner = p
-        .create(
-            &p.key_a,
-            "/v1/partners",
-            json!({
-                "name": format!("Tenant B {n}"), "as2_id": as2_id, "url": p.as2_url,
-                "station_id": t.a_station, "certificate_id": b_cert_for_a,
-                "sign": case.sign.is_some(), "sign_algorithm": case.sign.unwrap_or("sha256"),
-                "encrypt": case.encrypt.is_some(), "encrypt_algorithm": case.encrypt.unwrap_or("aes256-cbc"),
-                "compress": case.compress, "mdn_mode": case.mdn, "mdn_signed": case.mdn_signed,
-            }),
-        )
-        .await?;
+    let mut settings = json!({
+        "name": format!("Tenant B {n}"), "as2_id": as2_id, "url": p.as2_url,
+        "station_id": t.a_station, "certificate_id": b_cert_for_a,
+        "sign": case.sign.is_some(), "sign_algorithm": case.sign.unwrap_or("sha256"),
+        "encrypt": case.encrypt.is_some(), "encrypt_algorithm": case.encrypt.unwrap_or("aes256-cbc"),
+        "compress": case.compress, "mdn_mode": case.mdn, "mdn_signed": case.mdn_signed,
+    });
+    if let Some((scheme, transport, order)) = case.algorithms {
+        settings["signature_scheme"] = json!(scheme);
+        settings["key_transport"] = json!(transport);
+        settings["compression_order"] = json!(order);
+    }
+    let partner = p.create(&p.key_a, "/v1/partners", settings).await?;
+    if let Some((scheme, transport, order)) = case.algorithms {
+        ensure!(
+            partner["signature_scheme"] == scheme
+                && partner["key_transport"] == transport
+                && partner["compression_order"] == order,
+            "the partner shows its algorithms: {partner}"
+        );
+    }
     Ok(partner["id"].as_str().context("partner id")?.to_owned())
 }
 

@@ -1,7 +1,9 @@
 //! The partner request body and how it applies onto settings (create, PATCH and PUT).
 
 use as2_domain::ValidationErrors;
-use as2_domain::algorithms::{EncryptAlgorithm, MdnMode, SignAlgorithm};
+use as2_domain::algorithms::{
+    CompressionOrder, EncryptAlgorithm, KeyTransport, MdnMode, SignAlgorithm, SignatureScheme,
+};
 use as2_domain::id::StationId;
 use as2_domain::network::IpNetwork;
 use as2_domain::partner::PartnerSettings;
@@ -35,6 +37,13 @@ pub struct PartnerInput {
     pub encrypt_algorithm: Option<String>,
     /// Compress outbound messages.
     pub compress: Option<bool>,
+    /// pkcs1v15 (default) or pss: how our signature is made.
+    pub signature_scheme: Option<String>,
+    /// rsa-pkcs1v15 (default), rsa-oaep-sha1 or rsa-oaep-sha256: how the content key is
+    /// wrapped for their certificate.
+    pub key_transport: Option<String>,
+    /// before-signing (default) or after-signing: where compression goes (RFC 5402).
+    pub compression_order: Option<String>,
     /// sync, async, none.
     pub mdn_mode: Option<String>,
     /// Ask for signed MDNs.
@@ -146,6 +155,30 @@ impl PartnerInput {
             s.encrypt_algorithm = v;
         }
         s.compress = self.compress.unwrap_or(s.compress);
+        if let Some(v) = parse_enum::<SignatureScheme>(
+            self.signature_scheme.as_deref(),
+            "signature_scheme",
+            "pkcs1v15, pss",
+            errors,
+        ) {
+            s.signature_scheme = v;
+        }
+        if let Some(v) = parse_enum::<KeyTransport>(
+            self.key_transport.as_deref(),
+            "key_transport",
+            "rsa-pkcs1v15, rsa-oaep-sha1, rsa-oaep-sha256",
+            errors,
+        ) {
+            s.key_transport = v;
+        }
+        if let Some(v) = parse_enum::<CompressionOrder>(
+            self.compression_order.as_deref(),
+            "compression_order",
+            "before-signing, after-signing",
+            errors,
+        ) {
+            s.compression_order = v;
+        }
         if let Some(v) = parse_enum::<MdnMode>(
             self.mdn_mode.as_deref(),
             "mdn_mode",

@@ -47,6 +47,12 @@ pub struct PartnerDto {
     pub encrypt_algorithm: String,
     /// Compress outbound messages.
     pub compress: bool,
+    /// pkcs1v15 or pss.
+    pub signature_scheme: String,
+    /// rsa-pkcs1v15, rsa-oaep-sha1 or rsa-oaep-sha256.
+    pub key_transport: String,
+    /// before-signing or after-signing.
+    pub compression_order: String,
     /// sync, async, none.
     pub mdn_mode: String,
     /// Signed MDNs asked.
@@ -110,6 +116,9 @@ impl From<Partner> for PartnerDto {
             encrypt: s.encrypt,
             encrypt_algorithm: s.encrypt_algorithm.to_string(),
             compress: s.compress,
+            signature_scheme: s.signature_scheme.to_string(),
+            key_transport: s.key_transport.to_string(),
+            compression_order: s.compression_order.to_string(),
             mdn_mode: s.mdn_mode.to_string(),
             mdn_signed: s.mdn_signed,
             mdn_url: s.mdn_url,

@@ -58,6 +58,9 @@ struct PartnerRow {
     active: bool,
     require_signed: bool,
     require_encrypted: bool,
+    signature_scheme: String,
+    key_transport: String,
+    compression_order: String,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
 }
@@ -90,6 +93,9 @@ struct PartnerValues<'p> {
     active: bool,
     require_signed: bool,
     require_encrypted: bool,
+    signature_scheme: &'static str,
+    key_transport: &'static str,
+    compression_order: &'static str,
 }
 
 impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
@@ -125,6 +131,9 @@ impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
             active: s.active,
             require_signed: s.require_signed,
             require_encrypted: s.require_encrypted,
+            signature_scheme: s.signature_scheme.as_str(),
+            key_transport: s.key_transport.as_str(),
+            compression_order: s.compression_order.as_str(),
         }
     }
 }
@@ -158,6 +167,9 @@ impl TryFrom<PartnerRow> for Partner {
                 encrypt: row.encrypt,
                 encrypt_algorithm: parse_column(T, &row.encrypt_algorithm)?,
                 compress: row.compress,
+                signature_scheme: parse_column(T, &row.signature_scheme)?,
+                key_transport: parse_column(T, &row.key_transport)?,
+                compression_order: parse_column(T, &row.compression_order)?,
                 mdn_mode: parse_column(T, &row.mdn_mode)?,
                 mdn_signed: row.mdn_signed,
                 mdn_url: row.mdn_url,

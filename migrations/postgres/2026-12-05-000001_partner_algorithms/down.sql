@@ -1,0 +1,3 @@
+ALTER TABLE partners DROP COLUMN compression_order;
+ALTER TABLE partners DROP COLUMN key_transport;
+ALTER TABLE partners DROP COLUMN signature_scheme;
