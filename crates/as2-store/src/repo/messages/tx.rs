@@ -190,39 +190,20 @@ impl MessagesTx<'_, '_> {
                 current.status
             )));
         }
-        let now = now();
-        let at = to_db(now);
-        let row = with_tx!(&mut *self.tx, |c| {
-            let row: MessageRow = diesel::update(
-                scoped!(messages, scope)
-                    .filter(messages::id.eq(id.0))
-                    .filter(messages::status.eq(MessageStatus::Failed.as_str())),
-            )
-            .set((
-                messages::status.eq(MessageStatus::Queued.as_str()),
-                messages::error_type.eq(None::<&str>),
-                messages::error_message.eq(None::<&str>),
-                messages::updated_at.eq(at),
-            ))
-            .returning(MessageRow::as_returning())
-            .get_result(c)?;
-            insert_event!(
-                c,
-                scope,
-                id.0,
-                "retry_requested",
-                Some(MessageStatus::Queued.as_str()),
-                None::<&str>,
-                at
-            )?;
-            Ok::<_, diesel::result::Error>(row)
-        })
-        .map_err(changed_meanwhile)?;
-        self.tx
-            .jobs()
-            .enqueue(&SendMessage(MessageRef::new(scope, id)), now, max_attempts)?;
-        let queued: Message = row.try_into()?;
-        self.announce(scope, &queued, announce)?;
+        // back to queued (its error cleared) like any transition, then its new job
+        let queued = self.transition(
+            scope,
+            id,
+            MessageStatus::Queued,
+            None,
+            "retry_requested",
+            announce,
+        )?;
+        self.tx.jobs().enqueue(
+            &SendMessage(MessageRef::new(scope, id)),
+            now(),
+            max_attempts,
+        )?;
         Ok(queued)
     }
 
