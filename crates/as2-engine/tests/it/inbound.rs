@@ -29,6 +29,17 @@ struct Party {
     cert: Certificate,
 }
 
+impl Party {
+    /// The same key pair again (the world keeps its own).
+    fn again(&self) -> Self {
+        Self {
+            key: Box::new(keys::load_private_key(&self.key_pem, None).unwrap()),
+            key_pem: self.key_pem.clone(),
+            cert: self.cert.clone(),
+        }
+    }
+}
+
 fn party(name: &str) -> Party {
     let key =
         keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048).unwrap();
@@ -188,19 +199,7 @@ fn send_in(
 fn signed_encrypted_message_is_stored_and_answered_with_a_verified_mdn() {
     let (us, partner) = (party("tenant-b"), party("partner-a"));
     for db in TestDb::all() {
-        let w = world(
-            db,
-            Party {
-                key: Box::new(keys::load_private_key(&us.key_pem, None).unwrap()),
-                key_pem: us.key_pem.clone(),
-                cert: us.cert.clone(),
-            },
-            Party {
-                key: Box::new(keys::load_private_key(&partner.key_pem, None).unwrap()),
-                key_pem: partner.key_pem.clone(),
-                cert: partner.cert.clone(),
-            },
-        );
+        let w = world(db, us.again(), partner.again());
         let built = build(&w, b"ISA*00*~GS*PO~", true);
         let answer = send(&w, &built.headers, &built.body);
         assert_eq!(answer.status, 200);
@@ -434,19 +433,7 @@ fn a_message_over_the_tenant_limit_is_refused_with_413_and_not_stored() {
 fn a_resend_of_an_unanswered_message_is_authenticated_before_its_async_url_is_trusted() {
     let (us, partner) = (party("tenant-b"), party("partner-a"));
     let db = TestDb::sqlite();
-    let w = world(
-        db,
-        Party {
-            key: Box::new(keys::load_private_key(&us.key_pem, None).unwrap()),
-            key_pem: us.key_pem.clone(),
-            cert: us.cert.clone(),
-        },
-        Party {
-            key: Box::new(keys::load_private_key(&partner.key_pem, None).unwrap()),
-            key_pem: partner.key_pem.clone(),
-            cert: partner.cert.clone(),
-        },
-    );
+    let w = world(db, us.again(), partner.again());
     let asynchronous = |signed: bool, url: &str| {
         let mut out = OutboundMessage::new(
             &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
