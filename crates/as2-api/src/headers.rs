@@ -61,8 +61,9 @@ fn has_body(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Middleware for JSON endpoints: 415 unless a body is `application/json` or
-/// `multipart/form-data`; 406 unless `Accept` allows JSON.
+/// Middleware for JSON endpoints: 415 unless a body is `application/json`,
+/// `application/x-www-form-urlencoded` or `multipart/form-data`; 406 unless `Accept` allows
+/// JSON.
 pub async fn json_only(request: Request, next: Next) -> Response {
     let headers = request.headers();
     if matches!(
@@ -75,9 +76,14 @@ pub async fn json_only(request: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .map(media_type)
             .unwrap_or_default();
-        if content_type != "application/json" && content_type != "multipart/form-data" {
-            return ApiError::unsupported_media_type("application/json or multipart/form-data")
-                .into_response();
+        if !matches!(
+            content_type.as_str(),
+            "application/json" | "application/x-www-form-urlencoded" | "multipart/form-data"
+        ) {
+            return ApiError::unsupported_media_type(
+                "application/json, application/x-www-form-urlencoded or multipart/form-data",
+            )
+            .into_response();
         }
     }
     if !accepts(headers, "application/json") && !is_file_download(request.uri().path()) {

@@ -1,10 +1,15 @@
-//! `JsonBody<T>`: the JSON extractor of every handler, whose failures are precise 4xx answers:
+//! `JsonBody<T>`: the body extractor of every handler, whose failures are precise 4xx answers:
 //! broken JSON is 400, a wrong type or an unknown field is 422 naming the field, a body over
 //! the limit is 413, a missing or wrong Content-Type is 415. Never a 500.
+//!
+//! Where JSON is accepted, so is `application/x-www-form-urlencoded` (seed 002 lists form
+//! submissions): the same fields, flat, a list as the field repeated
+//! (`allowed_networks=10.0.0.0/8&allowed_networks=192.0.2.0/24`), `true`/`false` and numbers
+//! written out; the same rules and the same 422 answers naming the field.
 
 use axum::{
     extract::{FromRequest, Request, rejection::BytesRejection},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
 };
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -14,9 +19,47 @@ use crate::error::{ApiError, FieldErrors};
 /// The largest JSON body accepted (message content travels base64-encoded inside it).
 pub const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 
-/// A deserialized JSON request body.
+/// A deserialized request body (JSON, or form fields).
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
+
+/// How a request body is written, where a JSON body is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `application/json`.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+impl BodyFormat {
+    /// The format the `Content-Type` names, if it is one of ours.
+    pub fn of(headers: &HeaderMap) -> Option<Self> {
+        let media = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)?;
+        if media.eq_ignore_ascii_case("application/json") {
+            Some(Self::Json)
+        } else if media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            Some(Self::Form)
+        } else {
+            None
+        }
+    }
+
+    /// Parses `bytes` written in this format.
+    pub fn parse<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, ApiError> {
+        match self {
+            Self::Json => parse(bytes),
+            Self::Form => parse_form(bytes),
+        }
+    }
+}
+
+/// What a 415 names as accepted where JSON is.
+pub const ACCEPTED_BODIES: &str = "application/json or application/x-www-form-urlencoded";
 
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
@@ -26,19 +69,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
-            return Err(ApiError::unsupported_media_type("application/json"));
-        }
+        let Some(format) = BodyFormat::of(request.headers()) else {
+            return Err(ApiError::unsupported_media_type(ACCEPTED_BODIES));
+        };
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|r| body_error(&r))?;
-        parse(&bytes).map(JsonBody)
+        format.parse(&bytes).map(JsonBody)
     }
 }
 
@@ -80,6 +117,22 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 Ok(_) => data_error(&path, &inner.to_string()),
             },
         }
+    })
+}
+
+/// Parses form fields, with the answers of [`parse`]: empty is 400, a wrong value or an
+/// unknown field 422 naming it.
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "The request body is empty; send form fields",
+        ));
+    }
+    let deserializer = serde_html_form::Deserializer::from_bytes(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        data_error(&path, &err.into_inner().to_string())
     })
 }
 
@@ -169,6 +222,50 @@ mod tests {
         );
         let e = parse::<Partner>(br#"{}"#).unwrap_err();
         assert_eq!(e.body()["errors"]["name"][0], "This field is required");
+    }
+
+    #[test]
+    fn form_fields_follow_the_same_rules() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Partner {
+            name: String,
+            sign: Option<bool>,
+            retries: Option<i32>,
+            #[serde(default)]
+            networks: Option<Vec<String>>,
+        }
+        let p: Partner = parse_form(
+            b"name=Acme+Corp&sign=true&retries=3&networks=10.0.0.0%2F8&networks=192.0.2.0%2F24",
+        )
+        .unwrap();
+        assert_eq!(p.name, "Acme Corp");
+        assert_eq!((p.sign, p.retries), (Some(true), Some(3)));
+        assert_eq!(
+            p.networks.unwrap(),
+            vec!["10.0.0.0/8".to_owned(), "192.0.2.0/24".to_owned()]
+        );
+        let e = parse_form::<Partner>(b"name=a&sign=yes").unwrap_err();
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            e.body()["errors"]["sign"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid value"),
+            "{:?}",
+            e.body()
+        );
+        let e = parse_form::<Partner>(b"name=a&colour=red").unwrap_err();
+        assert_eq!(
+            e.body()["errors"]["colour"][0],
+            "This field is not recognised"
+        );
+        let e = parse_form::<Partner>(b"sign=true").unwrap_err();
+        assert_eq!(e.body()["errors"]["name"][0], "This field is required");
+        assert_eq!(
+            parse_form::<Partner>(b"").unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]

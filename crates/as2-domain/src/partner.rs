@@ -124,9 +124,9 @@ impl PartnerSettings {
         let mut errors = ValidationErrors::new();
         check_name(&mut errors, "name", "name", &self.name, 255);
         check_as2_id(&mut errors, "as2_id", &self.as2_id);
-        if self.url.is_empty() {
-            errors.add("url", "The URL field is required");
-        } else {
+        // No URL is a partner that only sends to us (seed 000's `endpoint_url` is optional):
+        // valid, but not ready to send (`missing_for_sending`).
+        if !self.url.is_empty() {
             check_endpoint_url(&mut errors, "url", &self.url, mode);
         }
         if let Some(email) = &self.email {
@@ -195,10 +195,14 @@ impl PartnerSettings {
     }
 
     /// What the partner still lacks before we can send to it, each under its field: a
-    /// partner may be created before its certificate arrives (seed 002's own example), and
-    /// is shown as not ready, and refused as a message's partner, until it has one.
+    /// partner may be created before its certificate arrives (seed 002's own example), or
+    /// without a URL when it only sends to us (seed 000), and is shown as not ready, and
+    /// refused as a message's partner, until it has them.
     pub fn missing_for_sending(&self) -> ValidationErrors {
         let mut missing = ValidationErrors::new();
+        if self.url.is_empty() {
+            missing.add("url", "Sending needs the partner's AS2 URL");
+        }
         if self.encrypt && self.encryption_certificate().is_none() {
             missing.add(
                 "certificate_id",
@@ -304,6 +308,18 @@ mod tests {
         p.encrypt = true;
         p.encryption_certificate_id = Some(CertificateId(7));
         assert!(p.missing_for_sending().is_empty());
+    }
+
+    #[test]
+    fn a_partner_without_a_url_only_sends_to_us() {
+        let mut p = valid();
+        p.url = String::new();
+        assert_eq!(p.validate(Mode::Live, false), Ok(()));
+        assert_eq!(
+            p.missing_for_sending().fields()["url"],
+            vec!["Sending needs the partner's AS2 URL"]
+        );
+        assert!(p.check_destinations(&DestinationPolicy::default()).is_ok());
     }
 
     #[test]

@@ -265,6 +265,10 @@ pub enum BuildError {
         "The partner's settings ask for encryption but the partner has no certificate; upload the partner's certificate and set certificate_id"
     )]
     NoPartnerCertificate,
+    /// The partner has no AS2 URL (it was created to only send to us) and the message names
+    /// no destination of its own.
+    #[error("The partner has no AS2 URL to send to; set the partner's url")]
+    NoUrl,
     /// The platform failed (the store, the payload, the codec on our own data): try again.
     #[error(transparent)]
     Platform(#[from] EngineError),
@@ -284,6 +288,9 @@ fn build(
     let Some(payload_key) = &message.payload_key else {
         return Err(BuildError::NoPayload);
     };
+    if message.destination_url.is_none() && partner.settings.url.is_empty() {
+        return Err(BuildError::NoUrl);
+    }
     let payload = payloads.read(payload_key).map_err(EngineError::from)?;
     let settings = &partner.settings;
     let signer = if settings.sign {

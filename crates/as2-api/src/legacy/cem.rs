@@ -7,7 +7,7 @@ use as2_trust::lifecycle::Subject;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use super::reply::{RawBody, Success, body, id_field};
+use super::reply::{RawBody, RequestBody, Success, body, id_field};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::trust::{self, RolloverInput, TrustDto, TrustEventDto};
@@ -276,7 +276,7 @@ pub async fn requests(
 async fn answer(
     state: AppState,
     caller: Caller,
-    bytes: &[u8],
+    bytes: &RequestBody,
     accept: bool,
 ) -> Result<serde_json::Value, ApiError> {
     let input: AnswerBody = body(bytes)?;

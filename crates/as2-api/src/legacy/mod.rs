@@ -4,6 +4,7 @@
 
 pub mod cem;
 pub mod certificates;
+pub mod firewall;
 pub mod messages;
 pub mod partners;
 pub mod reply;

@@ -8,6 +8,7 @@ use as2_domain::partner::{Partner, PartnerSettings};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use super::firewall;
 use super::reply::{RawBody, Success, body, id_field, optional_body};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -33,6 +34,7 @@ pub struct LegacyPartner {
     auth: bool,
     auth_user: Option<String>,
     firewall: bool,
+    allowed_networks: Vec<String>,
     active: bool,
     require_signed: bool,
     require_encrypted: bool,
@@ -61,6 +63,7 @@ impl From<Partner> for LegacyPartner {
             auth: s.auth,
             auth_user: s.auth_user,
             firewall: s.firewall,
+            allowed_networks: s.allowed_networks.iter().map(ToString::to_string).collect(),
             active: s.active,
             require_signed: s.require_signed,
             require_encrypted: s.require_encrypted,
@@ -100,6 +103,9 @@ pub struct CreateBody {
     auth_user: Option<String>,
     auth_password: Option<String>,
     firewall: Option<bool>,
+    /// Our addition to seed 000's body: the networks `firewall` allows (see
+    /// [`super::firewall`] for what `firewall: true` allows without it).
+    allowed_networks: Option<Vec<String>>,
     require_signed: Option<bool>,
     require_encrypted: Option<bool>,
 }
@@ -169,6 +175,13 @@ pub async fn create(
     if body.email.is_none() {
         errors.add("email", "The email field is required");
     }
+    let mut allowed_networks = body.allowed_networks;
+    if body.firewall == Some(true) && allowed_networks.is_none() {
+        allowed_networks = firewall::endpoint_networks(body.endpoint_url.as_deref()).await;
+        if allowed_networks.is_none() {
+            errors.add("firewall", firewall::NO_ADDRESSES);
+        }
+    }
     let mut input = PartnerInput {
         name: body.name,
         as2_id: body.as2_id,
@@ -182,8 +195,10 @@ pub async fn create(
         auth_user: body.auth_user,
         auth_password: body.auth_password,
         firewall: body.firewall,
+        allowed_networks,
         require_signed: body.require_signed,
         require_encrypted: body.require_encrypted,
+        url_optional: true,
         ..PartnerInput::default()
     };
     match body.mdn.map(mdn_from_code) {

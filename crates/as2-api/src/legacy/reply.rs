@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::envelope::PageMeta;
 use crate::error::ApiError;
+use crate::json::{ACCEPTED_BODIES, BodyFormat};
 
 /// `{"status":"success","msg":…,"data":…}` with 200: seed 000 answers every success with 200,
 /// creations included, and its clients may check for exactly that.
@@ -51,17 +52,17 @@ impl<T: Serialize> IntoResponse for Success<T> {
     }
 }
 
-/// Reads an optional JSON body (seed 000 allows an empty body on list calls).
-pub fn optional_body<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+/// Reads an optional body (seed 000 allows an empty body on list calls).
+pub fn optional_body<T: DeserializeOwned + Default>(body: &RequestBody) -> Result<T, ApiError> {
+    if body.bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    crate::json::parse(bytes)
+    body.format.parse(&body.bytes)
 }
 
-/// Reads a required JSON body.
-pub fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    crate::json::parse(bytes)
+/// Reads a required body.
+pub fn body<T: DeserializeOwned>(body: &RequestBody) -> Result<T, ApiError> {
+    body.format.parse(&body.bytes)
 }
 
 /// A positive integer id field, or a 422 naming it.
@@ -84,27 +85,31 @@ pub fn optional_id(value: Option<i64>, field: &str) -> Result<Option<i64>, ApiEr
     value.map(|v| id_field(Some(v), field)).transpose()
 }
 
-/// The raw request body: empty, or JSON (else 415); over the limit a JSON 413, never axum's
-/// plain text.
+/// The raw request body: empty, JSON or form fields (else 415); over the limit a JSON 413,
+/// never axum's plain text. Read it with [`body`] or [`optional_body`].
 #[derive(Debug)]
-pub struct RawBody(pub Bytes);
+pub struct RawBody(pub RequestBody);
+
+/// A request body as received, and how it is written.
+#[derive(Debug)]
+pub struct RequestBody {
+    bytes: Bytes,
+    format: BodyFormat,
+}
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        let format = BodyFormat::of(request.headers());
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|r| crate::json::body_error(&r))?;
-        if !is_json && !bytes.is_empty() {
-            return Err(ApiError::unsupported_media_type("application/json"));
-        }
-        Ok(Self(bytes))
+        let format = match format {
+            Some(format) => format,
+            None if bytes.is_empty() => BodyFormat::Json,
+            None => return Err(ApiError::unsupported_media_type(ACCEPTED_BODIES)),
+        };
+        Ok(Self(RequestBody { bytes, format }))
     }
 }

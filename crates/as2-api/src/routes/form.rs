@@ -24,11 +24,6 @@ pub fn is_multipart(request: &Request) -> bool {
     has_media_type(request, "multipart/form-data")
 }
 
-/// Whether the request carries `application/json`.
-pub fn is_json(request: &Request) -> bool {
-    has_media_type(request, "application/json")
-}
-
 /// Opens a multipart body (a missing boundary is 400).
 pub async fn open(request: Request) -> Result<Multipart, ApiError> {
     Multipart::from_request(request, &()).await.map_err(|_| {

@@ -26,7 +26,7 @@ use super::messages::{MessageDto, load};
 use crate::auth::Caller;
 use crate::envelope::Envelope;
 use crate::error::ApiError;
-use crate::json::MAX_JSON_BODY;
+use crate::json::{BodyFormat, MAX_JSON_BODY};
 use crate::state::AppState;
 
 /// The host part of generated AS2 `Message-ID`s.
@@ -175,7 +175,7 @@ pub(crate) fn enqueue(
                 "partner_id",
                 format!(
                     "The selected partner is not ready to send to: {} (attach it with PATCH /v1/partners/{} and `{field}`)",
-                    sentences.join("; ").to_lowercase().trim_end_matches('.'),
+                    lowercase_first(sentences.join("; ").trim_end_matches('.')),
                     partner.id
                 ),
             ));
@@ -257,11 +257,11 @@ async fn from_json(
     request: Request,
     limit: usize,
 ) -> Result<(Fields, StoredPayload), ApiError> {
-    if !form::is_json(&request) {
+    let Some(format) = BodyFormat::of(request.headers()) else {
         return Err(ApiError::unsupported_media_type(
-            "application/json or multipart/form-data",
+            "application/json, application/x-www-form-urlencoded or multipart/form-data",
         ));
-    }
+    };
     let body_limit = limit
         .saturating_mul(4)
         .div_ceil(3)
@@ -270,8 +270,17 @@ async fn from_json(
     let bytes = to_bytes(request.into_body(), body_limit)
         .await
         .map_err(|_| ApiError::payload_too_large(body_limit))?;
-    let input: MessageInput = crate::json::parse(&bytes)?;
+    let input: MessageInput = format.parse(&bytes)?;
     from_input(state, &input, limit, ValidationErrors::new()).await
+}
+
+/// `sentence` continuing another one: its first letter in lower case, the rest (`AS2 URL`)
+/// as written.
+fn lowercase_first(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }
 
 /// Checks a JSON message body (base64 `content`) and stores its payload; `errors` holds

@@ -74,7 +74,7 @@ const COMMON_RESPONSES: [(&str, &str); 11] = [
     ("413", "The body is larger than the limit"),
     (
         "415",
-        "The body is not application/json (or multipart/form-data where uploads are taken)",
+        "The body is neither application/json nor application/x-www-form-urlencoded (nor multipart/form-data where uploads are taken)",
     ),
     ("422", "Validation failed; `errors` names every bad field"),
     (
@@ -119,6 +119,27 @@ impl utoipa::Modify for CommonResponses {
     }
 }
 
+/// Every operation that takes a JSON body takes the same fields as a form
+/// (`application/x-www-form-urlencoded`, seed 002; see `crate::json`): said in the document.
+struct FormBodies;
+
+impl utoipa::Modify for FormBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.post, &mut item.put, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let Some(utoipa::openapi::RefOr::T(body)) = operation.request_body.as_mut() else {
+                    continue;
+                };
+                if let Some(json) = body.content.get("application/json").cloned() {
+                    body.content
+                        .insert("application/x-www-form-urlencoded".to_owned(), json);
+                }
+            }
+        }
+    }
+}
+
 /// Every authenticated `/v1` resource with its OpenAPI paths.
 fn resources() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -140,6 +161,7 @@ fn resources_and_doc() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use utoipa::Modify as _;
     let (routes, mut doc) = resources().split_for_parts();
     CommonResponses.modify(&mut doc);
+    FormBodies.modify(&mut doc);
     (routes, doc)
 }
 

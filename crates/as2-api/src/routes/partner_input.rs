@@ -76,6 +76,10 @@ pub struct PartnerInput {
     pub require_signed: Option<bool>,
     /// Refuse their inbound messages unless encrypted to our station (default true).
     pub require_encrypted: Option<bool>,
+    /// Not a field of the body: whether a create or replace may leave the URL out (seed 000's
+    /// `endpoint_url` is optional: a partner that only sends to us; `/v1` requires `url`).
+    #[serde(skip)]
+    pub url_optional: bool,
 }
 
 fn parse_enum<T: std::str::FromStr>(
@@ -104,7 +108,7 @@ impl PartnerInput {
         if self.as2_id.is_none() {
             errors.add("as2_id", "The AS2 ID field is required");
         }
-        if self.url.is_none() {
+        if self.url.is_none() && !self.url_optional {
             errors.add("url", "The URL field is required");
         }
     }
@@ -131,6 +135,11 @@ impl PartnerInput {
             s.as2_id = v;
         }
         if let Some(v) = self.url {
+            // Leaving the URL out is how a partner that only sends to us is made (seed
+            // 000); an empty one given is a mistake, said as such.
+            if v.trim().is_empty() {
+                errors.add("url", "The URL must not be empty");
+            }
             s.url = v.trim().to_owned();
         }
         if let Some(v) = self.email {

@@ -56,6 +56,99 @@ async fn content_types_and_accept() {
 }
 
 #[tokio::test]
+async fn form_bodies_are_read_where_json_is() {
+    let api = TestApi::new();
+    let form = |method: Method, path: &str, body: &str| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", api.key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    // seed 002's partner example, as form fields: booleans, numbers and a repeated list
+    let created = api
+        .send(form(
+            Method::POST,
+            "/v1/partners",
+            "name=Acme+Corporation&as2_id=ACME-CORP-AS2&url=https%3A%2F%2Facme.example.com%2Fas2\
+             &sign=true&encrypt=false&retry_attempts=7&firewall=true\
+             &allowed_networks=10.0.0.0%2F8&allowed_networks=192.0.2.0%2F24",
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let data = &created.body["data"];
+    assert_eq!(data["name"], "Acme Corporation");
+    assert_eq!(data["url"], "https://acme.example.com/as2");
+    assert_eq!(
+        (data["sign"].as_bool(), data["encrypt"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(data["retry_attempts"], 7);
+    assert_eq!(
+        data["allowed_networks"],
+        json!(["10.0.0.0/8", "192.0.2.0/24"])
+    );
+    let id = data["id"].as_str().unwrap().to_owned();
+    // PATCH too, and a message sent with its base64 content as a field
+    let patched = api
+        .send(form(
+            Method::PATCH,
+            &format!("/v1/partners/{id}"),
+            "name=Acme+Corp",
+        ))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{:?}", patched.body);
+    assert_eq!(patched.body["data"]["name"], "Acme Corp");
+    let sent = api
+        .send(form(
+            Method::POST,
+            "/v1/messages",
+            &format!("partner_id={id}&filename=po.edi&content=SVNBKjAwfg%3D%3D"),
+        ))
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{:?}", sent.body);
+    // the same rules and the same answers as JSON: a bad value and an unknown field named
+    let bad = api
+        .send(form(
+            Method::POST,
+            "/v1/partners",
+            "name=x&as2_id=X&url=https%3A%2F%2Fx.example&sign=yes&colour=red",
+        ))
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        bad.body
+    );
+    let errors = &bad.body["errors"];
+    assert!(
+        errors["sign"].is_array() || errors["colour"].is_array(),
+        "{errors}"
+    );
+    let empty = api.send(form(Method::POST, "/v1/partners", "")).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{:?}", empty.body);
+    // seed 000's surface reads them as well
+    let stations = api.get("/v1/stations").await;
+    let station = &stations.body["data"][0]["id"].as_str().unwrap()[4..];
+    let legacy = api
+        .send(form(
+            Method::POST,
+            "/api/v1/partners/create",
+            &format!(
+                "station={}&as2_id=AS2%3ACLIENTE_001&name=Primary+Customer&email=as2%40cliente.com\
+                 &endpoint_url=https%3A%2F%2Fcliente.com%2Fas2&mdn=2&encryption=0",
+                station.trim_start_matches('0')
+            ),
+        ))
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK, "{:?}", legacy.body);
+    assert_eq!(legacy.body["data"]["name"], "Primary Customer");
+}
+
+#[tokio::test]
 async fn idempotency_replays_refuses_changes_and_validates_the_key() {
     let api = TestApi::new();
     let send = |key: &str, body: serde_json::Value| {

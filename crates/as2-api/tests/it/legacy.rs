@@ -77,6 +77,7 @@ async fn create_detail_and_list_as_the_seed_shows() {
         "auth": false,
         "auth_user": null,
         "firewall": false,
+        "allowed_networks": [],
         "active": true,
         "require_signed": true,
         "require_encrypted": true,
@@ -207,6 +208,146 @@ async fn integer_codes_map_onto_the_settings() {
 }
 
 #[tokio::test]
+async fn a_partner_that_only_sends_to_us_needs_no_endpoint_url() {
+    let api = TestApi::new();
+    let station = station_number(&api).await;
+    let created = api
+        .post(
+            "/api/v1/partners/create",
+            json!({"station": station, "as2_id": "AS2:SENDER", "name": "Sender only",
+                   "email": "as2@sender.example", "encryption": 0}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.body);
+    assert_eq!(created.body["data"]["url"], "");
+    let id = created.body["data"]["id"].as_i64().unwrap();
+    // valid, and shown as not ready to send, saying why
+    let v1 = api.get(&format!("/v1/partners/prt_{id:06}")).await;
+    assert_eq!(v1.body["data"]["ready_to_send"], false);
+    assert_eq!(
+        v1.body["data"]["missing_for_sending"]["url"][0],
+        "Sending needs the partner's AS2 URL"
+    );
+    // sending to it is refused naming what is missing
+    let refused = api
+        .post(
+            "/api/v1/messages/send",
+            json!({"partner_id": id, "content": STANDARD.encode(EDI), "filename": "a.edi"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .to_string()
+            .contains("needs the partner's AS2 URL"),
+        "{:?}",
+        refused.body
+    );
+    // once it has a URL it is ready; /v1 never accepts an empty one
+    let emptied = api
+        .patch(&format!("/v1/partners/prt_{id:06}"), json!({"url": " "}))
+        .await;
+    assert_eq!(emptied.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        emptied.body["errors"]["url"][0],
+        "The URL must not be empty"
+    );
+    let given = api
+        .patch(
+            &format!("/v1/partners/prt_{id:06}"),
+            json!({"url": "https://sender.example/as2"}),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::OK, "{:?}", given.body);
+    assert_eq!(given.body["data"]["ready_to_send"], true);
+    // /v1 still requires the URL on creation
+    let v1_created = api
+        .post(
+            "/v1/partners",
+            json!({"name": "n", "as2_id": "N", "encrypt": false}),
+        )
+        .await;
+    assert_eq!(v1_created.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v1_created.body["errors"]["url"][0],
+        "The URL field is required"
+    );
+}
+
+#[tokio::test]
+async fn firewall_true_allows_the_endpoints_addresses_or_the_listed_networks() {
+    let api = TestApi::new();
+    let station = station_number(&api).await;
+    let create = |as2_id: &str, extra: Value| {
+        let mut body = json!({"station": station, "as2_id": as2_id, "name": as2_id,
+                              "email": "as2@p.example", "encryption": 0, "firewall": true});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let networks = |reply: &Reply| reply.body["data"]["allowed_networks"].clone();
+    // the seed's own body: the endpoint's address is what the firewall allows
+    let by_address = api
+        .post(
+            "/api/v1/partners/create",
+            create(
+                "AS2:BY_ADDRESS",
+                json!({"endpoint_url": "https://93.184.215.14:4080/as2"}),
+            ),
+        )
+        .await;
+    assert_eq!(by_address.status, StatusCode::OK, "{:?}", by_address.body);
+    let id = by_address.body["data"]["id"].as_i64().unwrap();
+    let detail = api.post("/api/v1/partners/detail", json!({"id": id})).await;
+    assert_eq!(detail.body["data"]["firewall"], true);
+    assert_eq!(networks(&detail), json!(["93.184.215.14/32"]));
+    // a host name: what it resolves to
+    let by_name = api
+        .post(
+            "/api/v1/partners/create",
+            create(
+                "AS2:BY_NAME",
+                json!({"endpoint_url": "http://localhost:8080/as2"}),
+            ),
+        )
+        .await;
+    assert_eq!(by_name.status, StatusCode::OK, "{:?}", by_name.body);
+    let id = by_name.body["data"]["id"].as_i64().unwrap();
+    let detail = api.post("/api/v1/partners/detail", json!({"id": id})).await;
+    let listed = networks(&detail).to_string();
+    assert!(
+        listed.contains("127.0.0.1/32") || listed.contains("::1/128"),
+        "{listed}"
+    );
+    // networks listed in the body win
+    let listed = api
+        .post(
+            "/api/v1/partners/create",
+            create(
+                "AS2:LISTED",
+                json!({"endpoint_url": "https://93.184.215.14/as2", "allowed_networks": ["198.51.100.0/24"]}),
+            ),
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    let id = listed.body["data"]["id"].as_i64().unwrap();
+    let detail = api.post("/api/v1/partners/detail", json!({"id": id})).await;
+    assert_eq!(networks(&detail), json!(["198.51.100.0/24"]));
+    // nothing to derive the addresses from: 422 on firewall, saying what to give
+    let nothing = api
+        .post("/api/v1/partners/create", create("AS2:NOTHING", json!({})))
+        .await;
+    assert_seed_invalid(&nothing, "firewall", "no endpoint_url");
+}
+
+#[tokio::test]
 async fn errors_use_the_seed_envelope_and_name_fields() {
     let api = TestApi::new();
     let missing = api
@@ -221,8 +362,7 @@ async fn errors_use_the_seed_envelope_and_name_fields() {
         json!({
             "station": ["The station field is required"],
             "email": ["The email field is required"],
-            "as2_id": ["The AS2 ID field is required"],
-            "endpoint_url": ["The URL field is required"]
+            "as2_id": ["The AS2 ID field is required"]
         })
     );
     let station = station_number(&api).await;

@@ -384,7 +384,7 @@ async fn legacy_partner_rules() {
         (with(&base, &json!({"name": null})), "name"),
         (with(&base, &json!({"as2_id": null})), "as2_id"),
         (with(&base, &json!({"as2_id": "a b"})), "as2_id"),
-        (with(&base, &json!({"endpoint_url": null})), "endpoint_url"),
+        (with(&base, &json!({"endpoint_url": ""})), "endpoint_url"),
         (
             with(&base, &json!({"endpoint_url": "nope"})),
             "endpoint_url",
@@ -401,7 +401,21 @@ async fn legacy_partner_rules() {
             with(&base, &json!({"auth": true, "auth_user": "u"})),
             "auth_password",
         ),
-        (with(&base, &json!({"firewall": true})), "allowed_networks"),
+        // `firewall: true` allows the endpoint's addresses; a name that resolves to none
+        (
+            with(
+                &base,
+                &json!({"firewall": true, "endpoint_url": "https://cliente.invalid/as2"}),
+            ),
+            "firewall",
+        ),
+        (
+            with(
+                &base,
+                &json!({"firewall": true, "allowed_networks": ["nope"]}),
+            ),
+            "allowed_networks",
+        ),
         (with(&base, &json!({"station": "one"})), "station"),
         (
             with(&base, &json!({"url": "https://cliente.com/as2"})),
