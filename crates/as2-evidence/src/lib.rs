@@ -35,6 +35,7 @@ pub mod authority;
 pub mod error;
 mod int;
 pub mod oids;
+mod policy_id;
 pub mod request;
 mod sign;
 pub mod status;
@@ -44,6 +45,7 @@ pub mod verify;
 
 pub use der::asn1::ObjectIdentifier;
 pub use error::{Error, Result};
+pub use policy_id::{InvalidPolicyId, PolicyId};
 
 /// SHA-256 of `data`: the hash requests and tokens carry.
 #[must_use]

@@ -6,6 +6,7 @@ use der::Encode as _;
 use der::asn1::{ObjectIdentifier, OctetString};
 use spki::AlgorithmIdentifierOwned;
 
+use crate::PolicyId;
 use crate::asn1::{MessageImprint, TimeStampReq, decode_lenient};
 use crate::error::{Error, Result};
 use crate::int::{u64_from_be, uint_from_u128};
@@ -16,7 +17,7 @@ use crate::int::{u64_from_be, uint_from_u128};
 pub struct TimeStampRequest {
     sha256: [u8; 32],
     nonce: Option<u64>,
-    policy: Option<ObjectIdentifier>,
+    policy: Option<PolicyId>,
     cert_req: bool,
 }
 
@@ -35,8 +36,8 @@ impl TimeStampRequest {
 
     /// Ask for a TSA policy.
     #[must_use]
-    pub fn with_policy(mut self, policy: ObjectIdentifier) -> Self {
-        self.policy = Some(policy);
+    pub fn with_policy(mut self, policy: impl Into<PolicyId>) -> Self {
+        self.policy = Some(policy.into());
         self
     }
 
@@ -55,7 +56,7 @@ impl TimeStampRequest {
         let req = TimeStampReq {
             version: 1,
             message_imprint: sha256_imprint(&self.sha256)?,
-            req_policy: self.policy,
+            req_policy: self.policy.clone(),
             nonce: self.nonce.map(|n| uint_from_u128(n.into())).transpose()?,
             cert_req: self.cert_req,
             extensions: None,
@@ -88,7 +89,7 @@ pub struct ParsedRequest {
     /// Whether the token must carry the TSA certificate.
     pub cert_req: bool,
     /// The requested TSA policy.
-    pub policy: Option<ObjectIdentifier>,
+    pub policy: Option<PolicyId>,
     /// Whether the request carries extensions.
     pub has_extensions: bool,
 }
@@ -140,7 +141,7 @@ mod tests {
         assert_eq!(parsed.hashed_message, hash);
         assert_eq!(parsed.nonce_u64(), Some(u64::MAX));
         assert!(parsed.cert_req);
-        assert_eq!(parsed.policy, Some(policy));
+        assert_eq!(parsed.policy, Some(policy.into()));
         assert!(!parsed.has_extensions);
 
         let plain = TimeStampRequest::new(&hash, None)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use as2_core::cert::Certificate;
+use as2_evidence::PolicyId;
 use as2_evidence::authority::TimeStampAuthority;
 use as2_store::Store;
 use as2_store::repo::trust::TrustEvent;
@@ -48,17 +49,31 @@ pub enum StampError {
     Invalid(as2_evidence::Error),
 }
 
-/// The policy the built-in authority issues its tokens under (RFC 3161 `TSAPolicyId`). It
-/// names this product's time-stamping practice: an event hash, stamped when the event is
-/// recorded, by an authority whose key never leaves the installation's database.
-pub const BUILT_IN_POLICY: as2_evidence::ObjectIdentifier =
-    as2_evidence::ObjectIdentifier::new_unwrap("1.2.3.4.1");
+/// The policy the built-in authority issues its tokens under (RFC 3161 `TSAPolicyId`) unless
+/// the operator names one (`AS2_TSA_POLICY_OID`): an identifier the installation owns without
+/// registering anything, `2.25.<UUID>` (ITU-T X.667), the UUID derived from the
+/// installation's own TSA certificate (made once, on first use): a version-8 UUID of the first
+/// 16 bytes of its SHA-256. It names this installation's time-stamping practice: an event
+/// hash, stamped when the event is recorded, by an authority whose key never leaves the
+/// installation's database.
+#[must_use]
+pub fn installation_policy(tsa_certificate: &Certificate) -> PolicyId {
+    let digest = as2_evidence::sha256(tsa_certificate.der());
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8: a custom UUID (RFC 9562 §5.8)
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // the RFC 9562 variant
+    PolicyId::from_uuid(u128::from_be_bytes(bytes))
+}
 
 /// Where time-stamp tokens come from.
 #[derive(Debug, Clone)]
 pub enum TsaConfig {
-    /// The built-in authority (one identity per installation, in the database).
+    /// The built-in authority (one identity per installation, in the database), under the
+    /// installation's own policy ([`installation_policy`]).
     BuiltIn,
+    /// The built-in authority under the policy the operator names (`AS2_TSA_POLICY_OID`).
+    BuiltInUnder(PolicyId),
     /// An RFC 3161 TSA over HTTP, and the certificates its tokens are trusted under.
     Remote {
         /// `http(s)://…` of the TSA.
@@ -90,14 +105,24 @@ impl TsaConfig {
     }
 
     /// The configuration from `AS2_TSA_URL` and `AS2_TSA_CERT` (a file): the built-in
-    /// authority when no URL is set.
+    /// authority when no URL is set, under `AS2_TSA_POLICY_OID` when that is set.
     ///
     /// # Errors
     /// A URL without a certificate file, an unreadable file, or a bad URL or certificate.
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let policy = var("AS2_TSA_POLICY_OID")
+            .map(|oid| {
+                oid.parse::<PolicyId>()
+                    .map_err(|e| format!("AS2_TSA_POLICY_OID: {e}"))
+            })
+            .transpose()?;
         match (var("AS2_TSA_URL"), var("AS2_TSA_CERT")) {
-            (None, _) => Ok(Self::BuiltIn),
+            (Some(_), _) if policy.is_some() => Err(
+                "AS2_TSA_POLICY_OID names the built-in authority's policy; a remote TSA (AS2_TSA_URL) issues under its own"
+                    .into(),
+            ),
+            (None, _) => Ok(policy.map_or(Self::BuiltIn, Self::BuiltInUnder)),
             (Some(_), None) => Err(
                 "AS2_TSA_URL needs AS2_TSA_CERT, the TSA's certificate (PEM) to verify its tokens"
                     .into(),
@@ -164,7 +189,7 @@ impl Stamper {
     pub async fn token(&self, hash: &str) -> Result<Vec<u8>, StampError> {
         let digest = digest(hash)?;
         match &self.inner.config {
-            TsaConfig::BuiltIn => {
+            TsaConfig::BuiltIn | TsaConfig::BuiltInUnder(_) => {
                 let built_in = self.built_in().await?;
                 let store = self.inner.store.clone();
                 tokio::task::spawn_blocking(move || {
@@ -214,17 +239,23 @@ impl Stamper {
     /// The TSA certificates tokens are verified under.
     pub async fn trusted(&self) -> Result<Vec<Certificate>, StampError> {
         match &self.inner.config {
-            TsaConfig::BuiltIn => Ok(vec![self.built_in().await?.authority.certificate.clone()]),
+            TsaConfig::BuiltIn | TsaConfig::BuiltInUnder(_) => {
+                Ok(vec![self.built_in().await?.authority.certificate.clone()])
+            }
             TsaConfig::Remote { trusted, .. } => Ok(trusted.clone()),
         }
     }
 
     async fn built_in(&self) -> Result<Arc<BuiltIn>, StampError> {
         let store = self.inner.store.clone();
+        let policy = match &self.inner.config {
+            TsaConfig::BuiltInUnder(policy) => Some(policy.clone()),
+            _ => None,
+        };
         self.inner
             .built_in
             .get_or_try_init(|| async move {
-                tokio::task::spawn_blocking(move || load_or_create(&store))
+                tokio::task::spawn_blocking(move || load_or_create(&store, policy))
                     .await
                     .map_err(|e| StampError::Authority(e.to_string()))?
                     .map(Arc::new)
@@ -274,7 +305,8 @@ pub fn digest(hash: &str) -> Result<[u8; 32], StampError> {
 
 /// Loads the installation's TSA identity, creating it (an RSA 2048 key and a ten-year
 /// certificate with the critical timeStamping usage) on first use.
-fn load_or_create(store: &Store) -> Result<BuiltIn, StampError> {
+/// Its tokens carry `policy`, or the installation's own ([`installation_policy`]).
+fn load_or_create(store: &Store, policy: Option<PolicyId>) -> Result<BuiltIn, StampError> {
     let stored = match store.timestamp_authority().current()? {
         Some(stored) => stored,
         None => {
@@ -301,8 +333,9 @@ fn load_or_create(store: &Store) -> Result<BuiltIn, StampError> {
         .map_err(|e| StampError::Authority(e.to_string()))?;
     let key = as2_core::keys::load_private_key(&stored.private_key, None)
         .map_err(|e| StampError::Authority(e.to_string()))?;
+    let policy = policy.unwrap_or_else(|| installation_policy(&certificate));
     Ok(BuiltIn {
         id: stored.id,
-        authority: TimeStampAuthority::new(certificate, Box::new(key), BUILT_IN_POLICY),
+        authority: TimeStampAuthority::new(certificate, Box::new(key), policy),
     })
 }

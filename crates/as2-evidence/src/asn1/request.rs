@@ -1,7 +1,9 @@
 //! TimeStampReq and MessageImprint (RFC 3161 §2.4.1).
 
 use der::Sequence;
-use der::asn1::{ObjectIdentifier, OctetString, Uint};
+use der::asn1::{OctetString, Uint};
+
+use crate::PolicyId;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extensions;
 
@@ -35,7 +37,7 @@ pub struct TimeStampReq {
     pub message_imprint: MessageImprint,
     /// The policy the requester wants.
     #[asn1(optional = "true")]
-    pub req_policy: Option<ObjectIdentifier>,
+    pub req_policy: Option<PolicyId>,
     /// A random number the token must echo.
     #[asn1(optional = "true")]
     pub nonce: Option<Uint>,

@@ -1,12 +1,13 @@
 //! TSTInfo and Accuracy (RFC 3161 §2.4.2): what a time-stamp token asserts.
 
 use der::Sequence;
-use der::asn1::{ObjectIdentifier, Uint};
+use der::asn1::Uint;
 use x509_cert::ext::Extensions;
 use x509_cert::ext::pkix::name::GeneralName;
 
 use super::gen_time::GenTime;
 use super::request::MessageImprint;
+use crate::PolicyId;
 
 /// ```text
 /// Accuracy ::= SEQUENCE {
@@ -55,7 +56,7 @@ pub struct TstInfo {
     /// 1.
     pub version: u8,
     /// The TSA policy under which the token was issued.
-    pub policy: ObjectIdentifier,
+    pub policy: PolicyId,
     /// The time-stamped hash, as requested.
     pub message_imprint: MessageImprint,
     /// Unique per token of this TSA.

@@ -11,11 +11,12 @@ use as2_core::cert::Certificate;
 use as2_core::crypto::PrivateKeyOps;
 use as2_core::crypto::oids::SHA256;
 use der::Encode as _;
-use der::asn1::{ObjectIdentifier, Uint};
+use der::asn1::Uint;
 use x509_cert::ext::pkix::name::GeneralName;
 
 pub use self::certificate::generate_tsa_certificate;
 use self::reply::Rejection;
+use crate::PolicyId;
 use crate::asn1::{Accuracy, GenTime, MessageImprint, TstInfo};
 use crate::error::{Error, Result};
 use crate::int::uint_from_u128;
@@ -32,7 +33,7 @@ pub struct TimeStampAuthority {
     /// The signing key.
     pub key: Box<dyn PrivateKeyOps>,
     /// The TSA policy written into every token (a request for another one is rejected).
-    pub policy: ObjectIdentifier,
+    pub policy: PolicyId,
     /// The accuracy written into tokens (genTime has whole seconds: one second by default).
     pub accuracy: Option<Accuracy>,
 }
@@ -53,12 +54,12 @@ impl TimeStampAuthority {
     pub fn new(
         certificate: Certificate,
         key: Box<dyn PrivateKeyOps>,
-        policy: ObjectIdentifier,
+        policy: impl Into<PolicyId>,
     ) -> Self {
         Self {
             certificate,
             key,
-            policy,
+            policy: policy.into(),
             accuracy: Some(Accuracy {
                 seconds: Some(1),
                 millis: None,
@@ -120,7 +121,7 @@ impl TimeStampAuthority {
                 "the message imprint is not a SHA-256 hash",
             ));
         }
-        if req.policy.is_some_and(|p| p != self.policy) {
+        if req.policy.as_ref().is_some_and(|p| *p != self.policy) {
             return Err(Rejection::new(
                 FailureInfo::UnacceptedPolicy,
                 "requested policy is not supported",
@@ -161,7 +162,7 @@ impl TimeStampAuthority {
         }
         let tst_info = TstInfo {
             version: 1,
-            policy: self.policy,
+            policy: self.policy.clone(),
             message_imprint,
             serial_number: uint_from_u128(serial)?,
             gen_time: GenTime(now),

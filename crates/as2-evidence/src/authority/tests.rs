@@ -163,7 +163,7 @@ fn short_hash_gets_bad_data_format() {
 #[test]
 fn other_policy_gets_unaccepted_policy() {
     let req = TimeStampRequest::new(&[1; 32], None)
-        .with_policy(ObjectIdentifier::new_unwrap("1.2.3.4"))
+        .with_policy("1.2.3.4".parse::<PolicyId>().unwrap())
         .to_der()
         .unwrap();
     let resp = tsa().respond(&req, SystemTime::now(), 1);

@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use as2_core::cert::Certificate;
 use as2_core::crypto::oids::SHA256;
-use der::asn1::ObjectIdentifier;
 
 pub use self::response::{token_from_response, verify_response};
 pub(crate) use self::signer::check_tsa_certificate;
+use crate::PolicyId;
 use crate::error::{Error, Result};
 use crate::int::{u64_from_be, u128_from_be};
 
@@ -29,7 +29,7 @@ pub struct TokenInfo {
     /// The token's serial number (big-endian magnitude bytes).
     pub serial: Vec<u8>,
     /// The TSA policy of the token.
-    pub policy: ObjectIdentifier,
+    pub policy: PolicyId,
     /// The nonce echoed from the request (big-endian magnitude bytes).
     pub nonce: Option<Vec<u8>>,
     /// The subject of the TSA certificate that signed it (RFC 4514).
@@ -83,7 +83,7 @@ pub fn verify_token(
         gen_time: tst.gen_time.0,
         accuracy: tst.accuracy.map(crate::asn1::Accuracy::to_duration),
         serial: tst.serial_number.as_bytes().to_vec(),
-        policy: tst.policy,
+        policy: tst.policy.clone(),
         nonce: tst.nonce.as_ref().map(|n| n.as_bytes().to_vec()),
         tsa_subject: signer.subject(),
         tsa_certificate: signer.clone(),

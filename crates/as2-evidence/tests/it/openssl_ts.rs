@@ -16,7 +16,7 @@ use as2_core::cert::Certificate;
 use as2_evidence::authority::{TimeStampAuthority, generate_tsa_certificate};
 use as2_evidence::request::TimeStampRequest;
 use as2_evidence::verify::{token_from_response, verify_response, verify_token};
-use as2_evidence::{ObjectIdentifier, sha256};
+use as2_evidence::{ObjectIdentifier, PolicyId, sha256};
 
 const POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.7");
 
@@ -165,6 +165,43 @@ fn our_token_and_response_verify_with_openssl() {
         s(&f.tsa_pem),
     ]);
     assert!(out.contains("Verification: OK"), "{out}");
+}
+
+#[test]
+fn a_uuid_policy_reads_the_same_in_openssl() {
+    if !have_openssl() {
+        return;
+    }
+    let mut f = fixture();
+    // 2.25.<UUID> (X.667): an arc of 128 bits, beyond const-oid's 32-bit arcs
+    f.tsa.policy = PolicyId::from_uuid(0xf81d_4fae_7dec_11d0_a765_00a0_c91e_6bf6);
+    let req = TimeStampRequest::new(&f.data_hash, Some(1))
+        .to_der()
+        .expect("request");
+    let resp = f.tsa.respond(&req, SystemTime::now(), 7);
+    let resp_der = f.dir.join("resp.der");
+    std::fs::write(&resp_der, &resp).expect("write resp");
+    // openssl ts -reply -in resp.der -text
+    let text = openssl(&["ts", "-reply", "-in", s(&resp_der), "-text"]);
+    assert!(
+        text.contains("Policy OID: 2.25.329800735698586629295641978511506172918"),
+        "{text}"
+    );
+    // openssl ts -verify -data data.txt -in resp.der -CAfile tsa.pem
+    let out = openssl(&[
+        "ts",
+        "-verify",
+        "-data",
+        s(&f.data),
+        "-in",
+        s(&resp_der),
+        "-CAfile",
+        s(&f.tsa_pem),
+    ]);
+    assert!(out.contains("Verification: OK"), "{out}");
+    let info = verify_response(&resp, &f.data_hash, Some(1), std::slice::from_ref(&f.cert))
+        .expect("verify");
+    assert_eq!(info.policy, f.tsa.policy);
 }
 
 #[test]

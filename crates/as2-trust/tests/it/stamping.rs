@@ -235,6 +235,53 @@ fn a_remote_tsa_needs_an_http_url_and_a_certificate() {
     assert!(TsaConfig::remote("https://tsa.example/", key_only.as_bytes()).is_err());
 }
 
+#[tokio::test]
+async fn the_built_in_policy_is_the_installations_own_uuid_oid_or_the_operators() {
+    let db = TestDb::sqlite();
+    let stamper = Stamper::new(db.store.clone(), TsaConfig::BuiltIn);
+    let hash = hex::encode(as2_evidence::sha256(b"an event"));
+    let trusted = stamper.trusted().await.unwrap();
+    let token = stamper.token(&hash).await.unwrap();
+    let info =
+        as2_evidence::verify::verify_token(&token, &digest(&hash).unwrap(), &trusted).unwrap();
+    // 2.25.<UUID> (X.667): owned by the installation without registration, never 1.2.3.4.1
+    let policy = info.policy.to_string();
+    assert!(policy.starts_with("2.25."), "{policy}");
+    let uuid: u128 = policy["2.25.".len()..].parse().unwrap();
+    assert_eq!((uuid >> 76) & 0xf, 8, "a version-8 UUID: {uuid:032x}");
+    assert_eq!(
+        (uuid >> 62) & 0b11,
+        0b10,
+        "the RFC 9562 variant: {uuid:032x}"
+    );
+    assert_eq!(
+        info.policy,
+        as2_trust::stamper::installation_policy(&trusted[0])
+    );
+    // the same installation keeps it; another installation has another one
+    let again = Stamper::new(db.store.clone(), TsaConfig::BuiltIn);
+    let token = again.token(&hash).await.unwrap();
+    let info_again =
+        as2_evidence::verify::verify_token(&token, &digest(&hash).unwrap(), &trusted).unwrap();
+    assert_eq!(info_again.policy, info.policy);
+    let other = TestDb::sqlite();
+    let other_trusted = Stamper::new(other.store.clone(), TsaConfig::BuiltIn)
+        .trusted()
+        .await
+        .unwrap();
+    assert_ne!(
+        as2_trust::stamper::installation_policy(&other_trusted[0]),
+        info.policy
+    );
+    // the operator's policy when one is set
+    let chosen: as2_evidence::PolicyId = "1.3.6.1.4.1.99999.42".parse().unwrap();
+    let operator = Stamper::new(db.store.clone(), TsaConfig::BuiltInUnder(chosen.clone()));
+    let token = operator.token(&hash).await.unwrap();
+    let info =
+        as2_evidence::verify::verify_token(&token, &digest(&hash).unwrap(), &trusted).unwrap();
+    assert_eq!(info.policy, chosen);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_gateways_share_one_built_in_authority_and_never_repeat_a_serial() {
     for db in TestDb::all() {
@@ -270,7 +317,11 @@ async fn two_gateways_share_one_built_in_authority_and_never_repeat_a_serial() {
         let mut serials = HashSet::new();
         for token in [x.unwrap(), y.unwrap(), z.unwrap()].concat() {
             let info = as2_evidence::verify::verify_token(&token, &expected, &a).unwrap();
-            assert_eq!(info.policy, as2_trust::stamper::BUILT_IN_POLICY, "{name}");
+            assert_eq!(
+                info.policy,
+                as2_trust::stamper::installation_policy(&a[0]),
+                "{name}"
+            );
             let serial = info.serial_u128().unwrap();
             assert!(serials.insert(serial), "{name}: serial {serial} repeated");
         }
