@@ -288,3 +288,38 @@ fn the_announced_payload_length_is_held_to() {
     encoder.push(b"12345", &mut out).unwrap();
     encoder.finish(&mut out).unwrap();
 }
+
+/// With the payload length unknown nothing is announced, every layer uses BER indefinite
+/// lengths, and the parse side still reads the payload and the MIC, for every case.
+#[test]
+fn an_unknown_length_streams_ber_that_parses() {
+    let cert = certificate();
+    let keys = [DecryptionKey {
+        certificate: &cert,
+        key: test_key(),
+    }];
+    let trusted = [cert.clone()];
+    let cfg = InboundConfig::new(P, &keys, &trusted);
+    let data = payload(40_000);
+    for case in matrix() {
+        let m = message(P, &cert, case, &[]);
+        let mut encoder = OutboundEncoder::new(&m, None).unwrap();
+        assert_eq!(encoder.content_length(), None);
+        let headers = Headers::from_pairs(encoder.headers().to_vec());
+        let mut body = Vec::new();
+        let mut next_cut = cuts(99, 5_000);
+        let mut rest = data.as_slice();
+        while !rest.is_empty() {
+            let (piece, after) = rest.split_at(next_cut().min(rest.len()));
+            encoder.push(piece, &mut body).unwrap();
+            rest = after;
+        }
+        let tail = encoder.finish(&mut body).unwrap();
+        if case.encrypt.is_some() {
+            assert_eq!(body.get(1), Some(&0x80), "{case:?}: indefinite length");
+        }
+        let got = parse_inbound(&headers, &body, &cfg).unwrap_or_else(|e| panic!("{case:?}: {e}"));
+        assert_eq!(got.payload, data, "{case:?}");
+        assert!(got.mic.matches(&tail.mic), "MIC {case:?}");
+    }
+}
