@@ -323,3 +323,10 @@ fn an_unknown_length_streams_ber_that_parses() {
         assert!(got.mic.matches(&tail.mic), "MIC {case:?}");
     }
 }
+
+/// An encoder can be held across an `.await` in a task on a multi-threaded runtime.
+#[test]
+fn the_encoder_is_send() {
+    fn send<T: Send>() {}
+    send::<OutboundEncoder<'static>>();
+}
