@@ -18,10 +18,10 @@ use crate::error::{Error, Result};
 
 /// GCMParameters (RFC 5084).
 #[derive(Clone, Debug, der::Sequence)]
-struct GcmParameters {
-    nonce: OctetString,
+pub(super) struct GcmParameters {
+    pub(super) nonce: OctetString,
     #[asn1(default = "default_icv_len")]
-    icv_len: u8,
+    pub(super) icv_len: u8,
 }
 
 fn default_icv_len() -> u8 {
@@ -91,12 +91,11 @@ struct CbcFixed {
     ci_oid: Vec<u8>,
 }
 
-/// A CBC EnvelopedData (DER ContentInfo) whose content the caller writes straight into the
-/// output buffer, behind room left for the DER header: [`Self::buffer`], then the content,
-/// then [`Self::seal`] writes the header (its lengths follow from the content length: the
-/// CBC ciphertext is the padded length) and encrypts the content in place. One buffer of
-/// the final size, the same bytes as encoding `EnvelopedData` with the `cms` types.
-pub(crate) struct CbcSealer {
+/// A CBC EnvelopedData (DER ContentInfo) written into one buffer of its final size: the
+/// header (its lengths follow from the content length: the CBC ciphertext is the padded
+/// length), then the ciphertext encrypted straight behind it. The same bytes as encoding
+/// `EnvelopedData` with the `cms` types.
+struct CbcSealer {
     alg: ContentEncryption,
     cek: zeroize::Zeroizing<Vec<u8>>,
     iv: Vec<u8>,
@@ -112,22 +111,6 @@ impl std::fmt::Debug for CbcSealer {
 }
 
 impl CbcSealer {
-    /// A fresh key and IV, wrapped for every recipient.
-    ///
-    /// # Errors
-    /// No recipient, a GCM algorithm, a non-RSA certificate, or an encoding failure.
-    pub(crate) fn new(
-        provider: &CryptoProvider,
-        recipients: &[&Certificate],
-        opts: EncryptOptions,
-    ) -> Result<Self> {
-        if opts.algorithm.is_aead() {
-            return Err(Error::Crypto("GCM has no CBC EnvelopedData".into()));
-        }
-        let (cek, iv, recip_infos) = key_and_recipients(provider, recipients, opts)?;
-        Self::with_key(opts.algorithm, cek, iv, &recip_infos)
-    }
-
     fn with_key(
         alg: ContentEncryption,
         cek: zeroize::Zeroizing<Vec<u8>>,
@@ -186,45 +169,6 @@ impl CbcSealer {
         .concat())
     }
 
-    /// An empty output buffer: room for the header reserved (its length is returned too),
-    /// capacity for the header and the ciphertext of about `content_len` bytes. Append the
-    /// content behind the reserved room.
-    ///
-    /// # Errors
-    /// An encoding failure.
-    pub(crate) fn buffer(&self, content_len: usize) -> Result<(Vec<u8>, usize)> {
-        let reserved = self.head(content_len)?.len();
-        let mut buf = Vec::with_capacity(reserved + self.alg.cbc_ciphertext_len(content_len));
-        buf.resize(reserved, 0);
-        Ok((buf, reserved))
-    }
-
-    /// The DER ContentInfo: `buf` is a [`Self::buffer`] (with `reserved` bytes of room)
-    /// followed by the content. The header is written into the room (moving the content
-    /// when the header turned out to have another length than reserved) and the content is
-    /// encrypted in place.
-    ///
-    /// # Errors
-    /// `buf` shorter than `reserved`, or an encoding failure.
-    pub(crate) fn seal(&self, mut buf: Vec<u8>, reserved: usize) -> Result<Vec<u8>> {
-        let content_len = buf
-            .len()
-            .checked_sub(reserved)
-            .ok_or_else(|| Error::Crypto("content buffer shorter than its header".into()))?;
-        let head = self.head(content_len)?;
-        if head.len() == reserved {
-            buf[..reserved].copy_from_slice(&head);
-        } else {
-            // a content length across a DER length-of-length step from the estimate
-            buf.splice(..reserved, head.iter().copied());
-        }
-        let start = head.len();
-        buf.resize(start + self.alg.cbc_ciphertext_len(content_len), 0);
-        self.alg
-            .encrypt_cbc_in_place(&self.cek, &self.iv, &mut buf[start..], content_len)?;
-        Ok(buf)
-    }
-
     /// The DER ContentInfo of `content`, encrypted into a buffer sized up front.
     fn encrypt(&self, content: &[u8]) -> Result<Vec<u8>> {
         let head = self.head(content.len())?;
@@ -259,7 +203,7 @@ pub(super) fn encode_enveloped_cbc(
 }
 
 /// A fresh content-encryption key and IV, and the key wrapped for every recipient.
-fn key_and_recipients(
+pub(super) fn key_and_recipients(
     provider: &CryptoProvider,
     recipients: &[&Certificate],
     opts: EncryptOptions,

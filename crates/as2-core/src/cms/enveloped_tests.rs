@@ -1,5 +1,5 @@
 //! Tests of EnvelopedData and AuthEnvelopedData: the hand-written DER against the `cms`
-//! types, sealing in place, and a round trip for every algorithm.
+//! types and a round trip for every algorithm.
 
 use super::*;
 use crate::cert::generate_self_signed;
@@ -74,49 +74,6 @@ fn cbc_encoding_matches_cms_types() {
             );
         }
     }
-}
-
-/// Content written behind the reserved room and sealed in place gives the bytes of the
-/// buffer-to-buffer encoding, also when the estimate crossed a DER length step.
-#[test]
-fn sealed_in_place_matches() {
-    let key = test_key();
-    let cert = generate_self_signed(
-        crate::testutil::P,
-        key,
-        "CN=rcpt",
-        crate::testutil::now(),
-        Duration::from_secs(3600),
-    )
-    .unwrap();
-    let keys = [DecryptionKey {
-        certificate: &cert,
-        key,
-    }];
-    for alg in ContentEncryption::ALL.into_iter().filter(|a| !a.is_aead()) {
-        let opts = EncryptOptions {
-            algorithm: alg,
-            key_transport: KeyTransport::RsaPkcs1v15,
-        };
-        let sealer = CbcSealer::new(crate::testutil::P, &[&cert], opts).unwrap();
-        for (estimate, len) in [(0, 0), (10, 17), (100, 100), (0, 70_000), (70_000, 3)] {
-            let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let (mut buf, reserved) = sealer.buffer(estimate).unwrap();
-            buf.extend_from_slice(&content);
-            let sealed = sealer.seal(buf, reserved).unwrap();
-            assert_eq!(sealed, sealer.encrypt(&content).unwrap(), "{alg:?} {len}");
-            assert_eq!(
-                decrypt(crate::testutil::P, &sealed, &keys).unwrap().content,
-                content
-            );
-        }
-        assert!(sealer.seal(vec![0; 3], 4).is_err());
-    }
-    let gcm = EncryptOptions {
-        algorithm: ContentEncryption::Aes128Gcm,
-        key_transport: KeyTransport::RsaPkcs1v15,
-    };
-    assert!(CbcSealer::new(crate::testutil::P, &[&cert], gcm).is_err());
 }
 
 #[test]

@@ -4,22 +4,26 @@
 
 mod certs_only;
 mod compressed;
+mod envelope_writer;
 mod enveloped;
 mod recipient;
 mod signed;
+mod stream_writer;
 
 pub use certs_only::{certs_only, parse_certs_only};
 #[cfg(test)]
 pub(crate) use compressed::compress_repeated;
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
 pub(crate) use compressed::{DecompressionBudget, decompress_within};
-pub(crate) use enveloped::CbcSealer;
+pub(crate) use envelope_writer::EnvelopeWriter;
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
 pub use recipient::{DecryptionKey, MAX_RECIPIENTS};
 pub use signed::{
     MAX_SIGNERS, SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
     sign_detached_with_digest, verify_detached,
 };
+pub(crate) use signed::{sign_content_digest, signed_data_len};
+pub(crate) use stream_writer::{COMPRESSED_TAIL, SegmentWriter, compressed_head};
 
 use cms::content_info::ContentInfo;
 use der::asn1::ObjectIdentifier;

@@ -169,31 +169,86 @@ fn sign(
     key: &dyn PrivateKeyOps,
     opts: &SignOptions,
 ) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
-    let digest = opts.digest;
-    let mut content_digest = None;
-    let (signed_attrs, signature) = if opts.signed_attributes {
-        let mut attrs = SetOfVec::new();
-        attrs.insert(attribute(oids::ATTR_CONTENT_TYPE, &oids::DATA)?)?;
-        if let Some(at) = opts.signing_time {
-            let at = x509_cert::time::Time::try_from(at)?;
-            attrs.insert(attribute(oids::ATTR_SIGNING_TIME, &at)?)?;
-        }
-        let md = OctetString::new(digest.digest(content))?;
-        attrs.insert(attribute(oids::ATTR_MESSAGE_DIGEST, &md)?)?;
-        content_digest = Some(md.into_bytes().into_vec());
-        let sig = key.sign(
-            opts.scheme,
-            digest,
-            &attrs.to_der()?,
-            provider.secure_random,
-        )?;
-        (Some(attrs), sig)
+    if opts.signed_attributes {
+        let content_digest = opts.digest.digest(content);
+        let der = sign_content_digest(provider, &content_digest, signer, key, opts)?;
+        Ok((der, Some(content_digest)))
     } else {
-        (
-            None,
-            key.sign(opts.scheme, digest, content, provider.secure_random)?,
-        )
+        let signature = key.sign(opts.scheme, opts.digest, content, provider.secure_random)?;
+        Ok((assemble(signer, opts, None, signature)?, None))
+    }
+}
+
+/// The signed attributes: contentType, signingTime (when set) and messageDigest.
+fn signed_attributes(opts: &SignOptions, content_digest: &[u8]) -> Result<SetOfVec<Attribute>> {
+    let mut attrs = SetOfVec::new();
+    attrs.insert(attribute(oids::ATTR_CONTENT_TYPE, &oids::DATA)?)?;
+    if let Some(at) = opts.signing_time {
+        let at = x509_cert::time::Time::try_from(at)?;
+        attrs.insert(attribute(oids::ATTR_SIGNING_TIME, &at)?)?;
+    }
+    let md = OctetString::new(content_digest)?;
+    attrs.insert(attribute(oids::ATTR_MESSAGE_DIGEST, &md)?)?;
+    Ok(attrs)
+}
+
+/// A detached SignedData (DER ContentInfo) over content whose `opts.digest` digest is
+/// `content_digest`: the streaming signer hashes the content as it passes and signs at the
+/// end. Needs signed attributes (without them the key signs the content itself).
+///
+/// # Errors
+/// `opts` without signed attributes, or as [`sign_detached`].
+pub(crate) fn sign_content_digest(
+    provider: &CryptoProvider,
+    content_digest: &[u8],
+    signer: &Certificate,
+    key: &dyn PrivateKeyOps,
+    opts: &SignOptions,
+) -> Result<Vec<u8>> {
+    if !opts.signed_attributes {
+        return Err(Error::Crypto(
+            "a signature over a digest needs signed attributes".into(),
+        ));
+    }
+    let attrs = signed_attributes(opts, content_digest)?;
+    let signature = key.sign(
+        opts.scheme,
+        opts.digest,
+        &attrs.to_der()?,
+        provider.secure_random,
+    )?;
+    assemble(signer, opts, Some(attrs), signature)
+}
+
+/// The length of the DER ContentInfo that signing with `key` and `opts` gives, whatever the
+/// content: an RSA signature is as long as the modulus, and the signed attributes have
+/// fixed lengths (a digest, the same signingTime).
+///
+/// # Errors
+/// An encoding failure.
+pub(crate) fn signed_data_len(
+    signer: &Certificate,
+    key: &dyn PrivateKeyOps,
+    opts: &SignOptions,
+) -> Result<usize> {
+    use rsa::traits::PublicKeyParts as _;
+    let attrs = if opts.signed_attributes {
+        Some(signed_attributes(opts, &vec![0; opts.digest.output_len()])?)
+    } else {
+        None
     };
+    let signature = vec![0; key.public_key().size()];
+    Ok(assemble(signer, opts, attrs, signature)?.len())
+}
+
+/// The DER ContentInfo of a detached SignedData with one signer.
+fn assemble(
+    signer: &Certificate,
+    opts: &SignOptions,
+    signed_attrs: Option<SetOfVec<Attribute>>,
+    signature: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let digest = opts.digest;
     let tbs = signer.x509().tbs_certificate();
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
@@ -230,7 +285,7 @@ fn sign(
         content_type: oids::SIGNED_DATA,
         content: Any::from_der(&sd.to_der()?)?,
     };
-    Ok((ci.to_der()?, content_digest))
+    Ok(ci.to_der()?)
 }
 
 /// The certificates embedded in a SignedData (for display, or to pin a partner's new
@@ -427,154 +482,5 @@ fn verify_one(
     clippy::disallowed_types,
     reason = "tests read vectors, the clock and their own randomness"
 )]
-mod tests {
-    use super::*;
-    use crate::cert::generate_self_signed;
-    use crate::crypto::test_key;
-    use std::time::Duration;
-
-    #[test]
-    fn sign_verify_tamper() {
-        let key = test_key();
-        let cert = generate_self_signed(
-            crate::testutil::P,
-            key,
-            "CN=signer",
-            crate::testutil::now(),
-            Duration::from_secs(3600),
-        )
-        .unwrap();
-        for digest in [
-            DigestAlgorithm::Sha1,
-            DigestAlgorithm::Sha224,
-            DigestAlgorithm::Sha256,
-            DigestAlgorithm::Sha384,
-            DigestAlgorithm::Sha512,
-        ] {
-            for scheme in [SignatureScheme::Pkcs1v15, SignatureScheme::Pss] {
-                for signed_attributes in [true, false] {
-                    let opts = SignOptions {
-                        digest,
-                        scheme,
-                        signed_attributes,
-                        ..SignOptions::new(crate::testutil::now())
-                    };
-                    let sig =
-                        sign_detached(crate::testutil::P, b"content", &cert, key, &opts).unwrap();
-                    let v =
-                        verify_detached(&sig, &[b"other", b"content"], std::slice::from_ref(&cert))
-                            .unwrap();
-                    assert_eq!(v.digest, digest);
-                    assert_eq!(v.content_index, 1);
-                    assert_eq!(v.signing_time.is_some(), signed_attributes);
-                    let expected = digest.digest(b"content");
-                    if signed_attributes {
-                        assert_eq!(v.content_digest.as_deref(), Some(expected.as_slice()));
-                    } else {
-                        assert_eq!(v.content_digest, None);
-                    }
-                    let (sig2, d) = sign_detached_with_digest(
-                        crate::testutil::P,
-                        b"content",
-                        &cert,
-                        key,
-                        &opts,
-                    )
-                    .unwrap();
-                    assert_eq!(d, expected);
-                    verify_detached(&sig2, &[b"content"], std::slice::from_ref(&cert)).unwrap();
-                    let err = verify_detached(&sig, &[b"tampered"], std::slice::from_ref(&cert))
-                        .unwrap_err();
-                    assert!(matches!(err, Error::Integrity(_) | Error::Signature(_)));
-                }
-            }
-        }
-        // a tampered signature value
-        let mut sig = sign_detached(
-            crate::testutil::P,
-            b"content",
-            &cert,
-            key,
-            &SignOptions::new(crate::testutil::now()),
-        )
-        .unwrap();
-        let n = sig.len();
-        sig[n - 5] ^= 1;
-        assert!(matches!(
-            verify_detached(&sig, &[b"content"], std::slice::from_ref(&cert)),
-            Err(Error::Signature(_))
-        ));
-        // an untrusted signer
-        assert!(verify_detached(&sig, &[b"content"], &[]).is_err());
-    }
-
-    /// A SignedData over `content` with `count` signers (PSS: each signature differs).
-    fn with_signers(count: usize, content: &[u8], cert: &Certificate) -> Vec<u8> {
-        let opts = SignOptions {
-            scheme: SignatureScheme::Pss,
-            ..SignOptions::new(crate::testutil::now())
-        };
-        let signed = |_| {
-            let der = sign_detached(crate::testutil::P, content, cert, test_key(), &opts).unwrap();
-            decode_content::<SignedData>(&parse_content_info(&der).unwrap()).unwrap()
-        };
-        let mut sd = signed(0);
-        let infos: Vec<SignerInfo> = (0..count)
-            .flat_map(|i| signed(i).signer_infos.0.into_vec())
-            .collect();
-        sd.signer_infos = SignerInfos(SetOfVec::try_from(infos).unwrap());
-        ContentInfo {
-            content_type: oids::SIGNED_DATA,
-            content: Any::from_der(&sd.to_der().unwrap()).unwrap(),
-        }
-        .to_der()
-        .unwrap()
-    }
-
-    /// At most [`MAX_SIGNERS`] signers: 8 verify, 9 are refused before any is tried.
-    #[test]
-    fn nine_signers_are_refused() {
-        let cert = generate_self_signed(
-            crate::testutil::P,
-            test_key(),
-            "CN=signer",
-            crate::testutil::now(),
-            Duration::from_secs(3600),
-        )
-        .unwrap();
-        let trusted = std::slice::from_ref(&cert);
-        let eight = with_signers(MAX_SIGNERS, b"content", &cert);
-        verify_detached(&eight, &[b"content"], trusted).unwrap();
-        let nine = with_signers(MAX_SIGNERS + 1, b"content", &cert);
-        let err = verify_detached(&nine, &[b"content"], trusted).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::LimitExceeded {
-                    limit: Limit::CmsSigners,
-                    max: 8
-                }
-            ),
-            "{err}"
-        );
-        assert_eq!(
-            crate::MdnDisposition::from(&err).modifier(),
-            Some(&crate::Modifier::UnsupportedFormat)
-        );
-    }
-
-    /// Every candidate is hashed once per algorithm, whatever the signers and certificates.
-    #[test]
-    fn content_digests_are_computed_once() {
-        let contents: [&[u8]; 2] = [b"a", b"b"];
-        let mut digests = ContentDigests::new(&contents);
-        let b = DigestAlgorithm::Sha256.digest(b"b");
-        assert_eq!(digests.position(DigestAlgorithm::Sha256, &b), Some(1));
-        assert_eq!(digests.position(DigestAlgorithm::Sha256, b"none"), None);
-        assert_eq!(digests.computed.len(), 1);
-        assert!(digests.computed[0].1.iter().all(Option::is_some));
-        assert_eq!(digests.get(DigestAlgorithm::Sha1, 0).len(), 20);
-        assert_eq!(digests.computed.len(), 2);
-        assert!(digests.computed[1].1[1].is_none());
-    }
-}
+#[path = "signed_tests.rs"]
+mod tests;

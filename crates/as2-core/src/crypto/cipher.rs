@@ -261,50 +261,6 @@ impl ContentEncryption {
     }
 }
 
-impl ContentEncryption {
-    /// CBC only: encrypt the first `msg_len` bytes of `buf` in place with PKCS#7 padding;
-    /// `buf` is exactly [`Self::cbc_ciphertext_len`]`(msg_len)` long: the same ciphertext as
-    /// [`Self::encrypt`], where the plaintext was.
-    pub(crate) fn encrypt_cbc_in_place(
-        self,
-        key: &[u8],
-        iv: &[u8],
-        buf: &mut [u8],
-        msg_len: usize,
-    ) -> Result<()> {
-        let bad = |_| Error::Crypto("bad key or iv length".into());
-        let pad = |_| Error::Crypto("CBC buffer too short".into());
-        if buf.len() != self.cbc_ciphertext_len(msg_len) {
-            return Err(Error::Crypto("CBC buffer of the wrong length".into()));
-        }
-        match self {
-            Self::Des3Cbc => cbc::Encryptor::<des::TdesEde3>::new_from_slices(key, iv)
-                .map_err(bad)?
-                .encrypt_padded::<Pkcs7>(buf, msg_len)
-                .map(|_| ())
-                .map_err(pad),
-            Self::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(key, iv)
-                .map_err(bad)?
-                .encrypt_padded::<Pkcs7>(buf, msg_len)
-                .map(|_| ())
-                .map_err(pad),
-            Self::Aes192Cbc => cbc::Encryptor::<aes::Aes192>::new_from_slices(key, iv)
-                .map_err(bad)?
-                .encrypt_padded::<Pkcs7>(buf, msg_len)
-                .map(|_| ())
-                .map_err(pad),
-            Self::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
-                .map_err(bad)?
-                .encrypt_padded::<Pkcs7>(buf, msg_len)
-                .map(|_| ())
-                .map_err(pad),
-            Self::Aes128Gcm | Self::Aes256Gcm => {
-                Err(Error::Crypto("GCM has no CBC encryption".into()))
-            }
-        }
-    }
-}
-
 fn gcm_encrypt<C>(key: &[u8], nonce: &[u8], aad: &[u8], data: &[u8]) -> Result<Vec<u8>>
 where
     C: cipher::BlockCipherEncrypt + cipher::BlockSizeUser<BlockSize = U16> + cipher::KeyInit,
@@ -373,13 +329,6 @@ mod tests {
                     alg.encrypt_cbc_into(&key, &iv, b"hello world", &mut out[1..])
                         .is_err()
                 );
-                let mut in_place = b"hello world".to_vec();
-                in_place.resize(out.len(), 0);
-                alg.encrypt_cbc_in_place(&key, &iv, &mut in_place, 11)
-                    .unwrap();
-                assert_eq!(in_place, ct);
-                let mut short = b"hello world".to_vec();
-                assert!(alg.encrypt_cbc_in_place(&key, &iv, &mut short, 11).is_err());
             }
             let other = alg.random_key(crate::testutil::P).unwrap();
             if alg.is_aead() {

@@ -2,13 +2,16 @@
 
 mod cipher;
 mod digest;
+mod hasher;
 mod key_ops;
 pub mod oids;
 mod provider;
 mod rsa;
+mod stream_encrypt;
 
 pub use self::cipher::ContentEncryption;
 pub use self::digest::{DigestAlgorithm, MicAlgStyle};
+pub(crate) use self::hasher::Hasher;
 pub use self::key_ops::PrivateKeyOps;
 pub(crate) use self::provider::Rng;
 pub use self::provider::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, rust_crypto};
@@ -17,6 +20,7 @@ pub(crate) use self::rsa::{
     SigAlg, parse_signature_algorithm, sign as rsa_sign, verify as rsa_verify,
     verify_prehashed as rsa_verify_prehashed,
 };
+pub(crate) use self::stream_encrypt::{GCM_TAG_LEN, StreamEncryptor};
 
 #[cfg(test)]
 pub(crate) use self::rsa::tests::test_key;

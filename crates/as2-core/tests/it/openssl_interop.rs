@@ -1,6 +1,7 @@
 //! Interop with the `openssl` CLI (3.0): what as2-core signs and encrypts, `openssl cms`
 //! verifies and decrypts, and what `openssl cms -sign`/`-encrypt` produces, as2-core
-//! verifies and decrypts. Compression is not checked: Debian's openssl has no zlib.
+//! verifies and decrypts. Compression is checked as far as openssl can: Debian's openssl has no
+//! zlib, so it decrypts and verifies a compressed message and parses its CompressedData.
 //!
 //! Each test skips with a notice when `openssl` is not on PATH, and fails instead when `CI` is
 //! set.
@@ -513,6 +514,88 @@ fn our_message_opens_with_openssl() {
         assert!(
             signed.ends_with(&payload),
             "{digest:?}: payload inside the signed entity"
+        );
+    }
+}
+
+/// A compressed message is written with BER indefinite lengths (the streaming encoder
+/// cannot know the compressed length up front): openssl decrypts its EnvelopedData and
+/// AuthEnvelopedData, verifies the signature over the compressed entity (the MIC is its
+/// digest), and parses the CompressedData (Debian's openssl cannot inflate it).
+#[test]
+fn openssl_opens_our_ber_compressed_message() {
+    if !have_openssl() {
+        return;
+    }
+    let p = pair();
+    let payload = b"ISA*00*~\nGS*PO~\r\n".repeat(500);
+    for algorithm in [ContentEncryption::Aes256Cbc, ContentEncryption::Aes128Gcm] {
+        let mut out = OutboundMessage::new(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            "us",
+            "openssl",
+            &payload,
+            "application/edi-x12",
+        );
+        out.compression = message::Compression::BeforeSigning;
+        out.signer = Some(Signer::new(
+            &p.cert,
+            &p.key,
+            SignOptions::new(std::time::SystemTime::now()),
+        ));
+        out.encryption = Some(message::Encryption::new(
+            vec![&p.cert],
+            EncryptOptions::new(algorithm),
+        ));
+        let built = message::build_outbound(&out).expect("build");
+        assert_eq!(built.body.get(1), Some(&0x80), "indefinite length");
+        let env_file = p.dir.join("ber.der");
+        let dec = p.dir.join("ber-dec.mime");
+        let verified = p.dir.join("ber-verified.mime");
+        let compressed = p.dir.join("compressed.der");
+        std::fs::write(&env_file, &built.body).expect("write");
+        openssl(&[
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            s(&env_file),
+            "-recip",
+            s(&p.cert_pem),
+            "-inkey",
+            s(&p.key_pem),
+            "-out",
+            s(&dec),
+        ]);
+        openssl(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-crlfeol",
+            "-in",
+            s(&dec),
+            "-CAfile",
+            s(&p.cert_pem),
+            "-purpose",
+            "any",
+            "-out",
+            s(&verified),
+        ]);
+        let dgst = openssl(&["dgst", "-sha256", "-binary", s(&verified)]).stdout;
+        assert_eq!(built.mic.value, dgst, "{algorithm:?}");
+        let signed = std::fs::read(&verified).expect("read");
+        let body_at = signed
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header block")
+            + 4;
+        std::fs::write(&compressed, &signed[body_at..]).expect("write");
+        let parsed = openssl(&["asn1parse", "-inform", "DER", "-in", s(&compressed)]).stdout;
+        assert!(
+            String::from_utf8_lossy(&parsed).contains("id-smime-ct-compressedData"),
+            "{algorithm:?}"
         );
     }
 }

@@ -160,7 +160,12 @@ fn pyas2lib_reads_our_messages_and_we_check_its_mdns() {
     let mut n = 0;
     for sign in SIGNS {
         for cipher in CIPHERS {
-            for compress in [false, true] {
+            for compression in [
+                Compression::None,
+                Compression::BeforeSigning,
+                Compression::AfterSigning,
+            ] {
+                let compress = compression != Compression::None;
                 n += 1;
                 let signed_mdn = n % 2 == 0;
                 let sample = if n % 3 == 0 {
@@ -169,9 +174,8 @@ fn pyas2lib_reads_our_messages_and_we_check_its_mdns() {
                     "x12_850_crlf.edi"
                 };
                 let payload = std::fs::read(samples.join(sample)).expect("sample");
-                let label = format!(
-                    "{sign:?} {cipher:?} compress={compress} signed_mdn={signed_mdn} {sample}"
-                );
+                let label =
+                    format!("{sign:?} {cipher:?} {compression:?} signed_mdn={signed_mdn} {sample}");
                 let mut out = OutboundMessage::new(
                     &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
                     "us",
@@ -181,9 +185,7 @@ fn pyas2lib_reads_our_messages_and_we_check_its_mdns() {
                 );
                 out.filename = Some(sample.to_owned());
                 out.message_id_domain = "as2-core.test".to_owned();
-                if compress {
-                    out.compression = Compression::BeforeSigning;
-                }
+                out.compression = compression;
                 out.signer = sign.map(|digest| {
                     Signer::new(
                         &c.us_cert,
@@ -254,7 +256,7 @@ fn pyas2lib_reads_our_messages_and_we_check_its_mdns() {
             }
         }
     }
-    assert_eq!(n, 24);
+    assert_eq!(n, 36);
 }
 
 /// Checks an MDN with pyas2lib's `Mdn.parse`: argv = mdn file, verify cert, original
