@@ -6,6 +6,7 @@ mod key_ops;
 pub mod oids;
 mod provider;
 mod rsa;
+pub(crate) mod stream_decrypt;
 
 pub use self::cipher::ContentEncryption;
 pub use self::digest::{DigestAlgorithm, MicAlgStyle};

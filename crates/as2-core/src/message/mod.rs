@@ -1,13 +1,15 @@
 //! AS2 messages: building outbound messages (sign, compress, encrypt, MIC to expect) and
 //! parsing inbound ones (decrypt, decompress, verify, MIC to return), plus the MDN request.
 
+pub(crate) mod decoder;
 mod inbound;
 mod limits;
 mod options;
 mod outbound;
 
+pub use decoder::{DecoderEvent, InboundDecoder, InboundVerdict};
 pub use inbound::{InboundConfig, InboundMessage, MicChoice, parse_inbound};
-pub use limits::InboundLimits;
+pub use limits::{DEFAULT_MAX_BUFFERED, InboundLimits};
 pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
 pub use outbound::{
     BuiltMessage, Compression, Encryption, OutboundMessage, Signer, build_outbound,
