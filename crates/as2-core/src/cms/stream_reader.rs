@@ -268,10 +268,8 @@ impl CmsStreamReader {
         }
         let start = self.pos + hl as u64;
         let end = len.map(|l| start.saturating_add(l));
-        if let (Some(end), Some(Some(parent))) = (end, self.stack.last()) {
-            if end > *parent {
-                return Err(asn1("a value runs past its container"));
-            }
+        if let Some(end) = end {
+            self.within(end)?;
         }
         self.consume(hl);
         self.stack.push(end);
@@ -305,6 +303,14 @@ impl CmsStreamReader {
         }
     }
 
+    /// A value ending at offset `end` must end within the innermost container.
+    fn within(&self, end: u64) -> Result<()> {
+        match self.stack.last() {
+            Some(Some(parent)) if end > *parent => Err(asn1("a value runs past its container")),
+            _ => Ok(()),
+        }
+    }
+
     /// The tag of the next value, if its first byte is there.
     fn peek(&self) -> Option<u8> {
         self.src.as_slice().first().copied()
@@ -315,11 +321,7 @@ impl CmsStreamReader {
         let Some(n) = tlv_size(self.src.as_slice(), self.max_field, 0)? else {
             return Ok(None);
         };
-        if let Some(Some(end)) = self.stack.last() {
-            if self.pos + n as u64 > *end {
-                return Err(asn1("a value runs past its container"));
-            }
-        }
+        self.within(self.pos + n as u64)?;
         let tlv = self.src.as_slice()[..n].to_vec();
         self.consume(n);
         Ok(Some(tlv))
@@ -447,11 +449,7 @@ impl CmsStreamReader {
                     self.content_depth = self.stack.len();
                     if tag == primitive {
                         let len = len.ok_or_else(|| asn1("indefinite primitive"))?;
-                        if let Some(Some(end)) = self.stack.last() {
-                            if self.pos + hl as u64 + len > *end {
-                                return Err(asn1("a value runs past its container"));
-                            }
-                        }
+                        self.within(self.pos + hl as u64 + len)?;
                         self.consume(hl);
                         self.piece_left = len;
                         self.primitive = true;
@@ -547,11 +545,7 @@ impl CmsStreamReader {
             };
             match (tag, len) {
                 (0x04, Some(len)) => {
-                    if let Some(Some(end)) = self.stack.last() {
-                        if self.pos + hl as u64 + len > *end {
-                            return Err(asn1("a value runs past its container"));
-                        }
-                    }
+                    self.within(self.pos + hl as u64 + len)?;
                     self.consume(hl);
                     self.piece_left = len;
                 }

@@ -313,7 +313,7 @@ impl Entity {
 }
 
 /// Find the end of the header block: returns (end of headers, start of body).
-pub(crate) fn find_header_end(raw: &[u8]) -> (usize, usize) {
+fn find_header_end(raw: &[u8]) -> (usize, usize) {
     // An entity starting with a blank line has no headers.
     if raw.starts_with(b"\r\n") {
         return (0, 2);

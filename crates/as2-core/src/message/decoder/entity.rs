@@ -75,6 +75,8 @@ pub(crate) struct EntityStage {
     outer_headers: Option<Headers>,
     /// The header block read so far.
     head: Vec<u8>,
+    /// Where the search for its end resumes.
+    scanned: usize,
     in_body: bool,
     hash: BodyHash,
     /// Its unsigned-MIC slot, if it claimed one.
@@ -89,6 +91,7 @@ impl EntityStage {
             origin,
             outer_headers: None,
             head: Vec::new(),
+            scanned: 0,
             in_body: false,
             hash: BodyHash::None,
             slot: 0,
@@ -103,13 +106,39 @@ impl EntityStage {
         }
     }
 
-    /// Where the header block ends: `Ok(None)` to wait for more, `Ok(Some(None))` for a
-    /// block beyond the limit, else `(end of headers, start of body)` as
-    /// `Entity::parse` finds them.
-    fn header_end(&self, max: usize, ended: bool) -> Option<Option<(usize, usize)>> {
+    /// The end of the header block and the start of the body, as `Entity::parse` finds
+    /// them, if the bytes so far show it; the scan resumes where it stopped.
+    fn scan(&mut self) -> Option<(usize, usize)> {
+        let raw = &self.head;
+        // an entity starting with a blank line has no headers
+        if raw.starts_with(b"\r\n") {
+            return Some((0, 2));
+        }
+        if raw.starts_with(b"\n") {
+            return Some((0, 1));
+        }
+        let mut i = self.scanned;
+        while let Some(off) = memchr::memchr(b'\n', &raw[i..]) {
+            let p = i + off;
+            match (raw.get(p + 1), raw.get(p + 2)) {
+                (Some(b'\n'), _) => return Some((p + 1, p + 2)),
+                (Some(b'\r'), Some(b'\n')) => return Some((p + 1, p + 3)),
+                (None, _) | (Some(b'\r'), None) => {
+                    self.scanned = p;
+                    return None;
+                }
+                _ => i = p + 1,
+            }
+        }
+        self.scanned = raw.len();
+        None
+    }
+
+    /// Where the header block ends: `None` to wait for more, `Some(None)` for a block
+    /// beyond the limit, else `(end of headers, start of body)`.
+    fn header_end(&mut self, max: usize, ended: bool) -> Option<Option<(usize, usize)>> {
         let window = max.saturating_add(3);
-        let (end, start) = crate::mime::find_header_end(&self.head);
-        if end < self.head.len() || (end == 0 && start > 0) {
+        if let Some((end, start)) = self.scan() {
             return Some((end <= max).then_some((end, start)));
         }
         if self.head.len() >= window {
@@ -229,7 +258,7 @@ impl EntityStage {
                 let algs = signed_algorithms(cx, ct.param("micalg"));
                 vec![
                     Box::new(SplitterStage::new(boundary, cx.cfg.limits.mime)) as Box<dyn Stage>,
-                    Box::new(EntityStage::new(Origin::SignedPart(algs))),
+                    Box::new(Self::new(Origin::SignedPart(algs))),
                 ]
             }
             Kind::Enveloped | Kind::Compressed | Kind::Sniff => {

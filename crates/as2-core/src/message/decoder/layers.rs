@@ -164,9 +164,9 @@ impl CmsStage {
                 cx.encryption = Some(alg);
                 let decrypt = if candidates.len() == 1 {
                     let c = candidates.remove(0);
-                    DecryptStage::Streaming(Some(StreamDecryptor::new(
+                    DecryptStage::Streaming(Some(Box::new(StreamDecryptor::new(
                         alg, &c.key, &iv, tag_len, c.genuine,
-                    )?))
+                    )?)))
                 } else {
                     DecryptStage::Buffered {
                         alg,
@@ -211,8 +211,10 @@ impl CmsStage {
                 CmsStep::ContentType(oid) => self.content_type(cx, oid)?,
                 CmsStep::Head(head) => return Ok(Run::spawn(self.head(cx, head)?)),
                 CmsStep::Done => {
-                    cx.mac = self.reader.mac.take();
-                    cx.auth_attrs = self.reader.auth_attrs;
+                    if let Some(mac) = self.reader.mac.take() {
+                        cx.mac = Some(mac);
+                    }
+                    cx.auth_attrs |= self.reader.auth_attrs;
                     let done = self.ended;
                     return Ok(Run {
                         closed: true,
@@ -263,7 +265,7 @@ impl Stage for CmsStage {
 /// of our keys may (no recipient names our certificates), buffered within the budget and
 /// decrypted with each as the whole-buffer decryption does.
 pub(crate) enum DecryptStage {
-    Streaming(Option<StreamDecryptor>),
+    Streaming(Option<Box<StreamDecryptor>>),
     Buffered {
         alg: ContentEncryption,
         iv: Vec<u8>,
@@ -376,22 +378,17 @@ impl Stage for InflateStage {
         while !self.ended && room > 0 {
             let (in_before, out_before) = (self.z.total_in(), self.z.total_out());
             let tail = out.tail();
-            let start = tail.len();
-            tail.resize(start + room, 0);
+            // written into the spare capacity: no zeroing, at most about `room` bytes
+            tail.reserve(room);
             let status = self
                 .z
-                .decompress(
-                    input.as_slice(),
-                    &mut tail[start..],
-                    flate2::FlushDecompress::None,
-                )
+                .decompress_vec(input.as_slice(), tail, flate2::FlushDecompress::None)
                 .map_err(|e| Error::Decompression(e.to_string()));
             let produced = usize::try_from(self.z.total_out() - out_before).unwrap_or(0);
-            tail.truncate(start + produced);
             let status = status?;
             input.consume(usize::try_from(self.z.total_in() - in_before).unwrap_or(0));
             cx.inflate_budget.spend(produced as u64)?;
-            room -= produced;
+            room = room.saturating_sub(produced);
             if status == flate2::Status::StreamEnd {
                 self.ended = true;
             }

@@ -3,43 +3,7 @@
 //! of rustls's `Connection`: the caller pushes body bytes in, pulls events (the payload's
 //! headers, then the payload in chunks) out, and asks for the verdict after the last byte.
 //!
-//! ```
-//! use as2_core::message::{
-//!     DecoderEvent, InboundConfig, InboundDecoder, OutboundMessage, build_outbound,
-//! };
-//! use as2_core::mime::Headers;
-//!
-//! let provider = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
-//! let built = build_outbound(&OutboundMessage::new(provider, "a", "b", b"hello", "text/plain"))?;
-//! let headers = Headers::from_pairs(built.headers);
-//! let cfg = InboundConfig::new(provider, &[], &[]);
-//! let mut decoder = InboundDecoder::new(&headers, &cfg)?;
-//! let mut payload = Vec::new(); // a spool file in a gateway
-//! let mut body: &[u8] = &built.body;
-//! loop {
-//!     while let Some(event) = decoder.next_event()? {
-//!         if let DecoderEvent::Payload(chunk) = event {
-//!             payload.extend_from_slice(chunk);
-//!         }
-//!     }
-//!     if body.is_empty() {
-//!         break;
-//!     }
-//!     let taken = decoder.push(&body[..body.len().min(1000)])?;
-//!     body = &body[taken..];
-//! }
-//! decoder.end_input();
-//! while let Some(event) = decoder.next_event()? {
-//!     if let DecoderEvent::Payload(chunk) = event {
-//!         payload.extend_from_slice(chunk);
-//!     }
-//! }
-//! // only now is anything known to be authentic: commit the spool, or discard it
-//! let verdict = decoder.finish()?;
-//! assert_eq!(payload, b"hello");
-//! assert_eq!(verdict.envelope.as2_from, "a");
-//! # Ok::<(), as2_core::Error>(())
-//! ```
+//! See [`InboundDecoder`] for an example.
 //!
 //! **Nothing is released by the decoder.** Payload chunks come out before the signature,
 //! the MIC and the AES-GCM tag are checked (they are checked at the end, in
@@ -90,7 +54,47 @@ pub enum DecoderEvent<'d> {
     Payload(&'d [u8]),
 }
 
-/// The streaming decoder of one inbound message. See the [module docs](self).
+/// The streaming decoder of one inbound message: push body bytes, read events, then
+/// [`Self::finish`] for the verdict. Nothing it hands out is authentic before the verdict.
+///
+/// ```
+/// use as2_core::message::{
+///     DecoderEvent, InboundConfig, InboundDecoder, OutboundMessage, build_outbound,
+/// };
+/// use as2_core::mime::Headers;
+///
+/// let provider = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+/// let built = build_outbound(&OutboundMessage::new(provider, "a", "b", b"hello", "text/plain"))?;
+/// let headers = Headers::from_pairs(built.headers);
+/// let cfg = InboundConfig::new(provider, &[], &[]);
+/// let mut decoder = InboundDecoder::new(&headers, &cfg)?;
+/// let mut payload = Vec::new(); // a spool file in a gateway
+/// let mut body: &[u8] = &built.body;
+/// loop {
+///     while let Some(event) = decoder.next_event()? {
+///         if let DecoderEvent::Payload(chunk) = event {
+///             payload.extend_from_slice(chunk);
+///         }
+///     }
+///     if body.is_empty() {
+///         break;
+///     }
+///     let taken = decoder.push(&body[..body.len().min(1000)])?;
+///     body = &body[taken..];
+/// }
+/// decoder.end_input();
+/// while let Some(event) = decoder.next_event()? {
+///     if let DecoderEvent::Payload(chunk) = event {
+///         payload.extend_from_slice(chunk);
+///     }
+/// }
+/// // only now is anything known to be authentic: commit the spool, or discard it
+/// let verdict = decoder.finish()?;
+/// assert_eq!(payload, b"hello");
+/// assert_eq!(verdict.envelope.as2_from, "a");
+/// # Ok::<(), as2_core::Error>(())
+/// ```
+///
 pub struct InboundDecoder<'a> {
     cx: Ctx<'a>,
     stages: Vec<Box<dyn Stage>>,
