@@ -18,6 +18,9 @@ pub enum Limit {
     CmsRecipients,
     /// Signers of one SignedData.
     CmsSigners,
+    /// Bytes the streaming inbound decoder holds at once (`InboundLimits::max_buffered`):
+    /// a CMS field, a signature part or content it must read whole.
+    BufferedBytes,
 }
 
 impl Limit {
@@ -31,6 +34,7 @@ impl Limit {
             Self::MultipartParts => "multipart parts",
             Self::CmsRecipients => "CMS recipients",
             Self::CmsSigners => "CMS signers",
+            Self::BufferedBytes => "bytes held at once",
         }
     }
 }

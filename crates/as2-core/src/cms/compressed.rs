@@ -38,6 +38,15 @@ impl DecompressionBudget {
     fn exceeded(self) -> Error {
         Error::limit(Limit::DecompressedBytes, self.limit)
     }
+
+    /// Spend `n` inflated bytes: [`Error::LimitExceeded`] when they are more than is left.
+    pub(crate) fn spend(&mut self, n: u64) -> Result<()> {
+        if n > self.remaining {
+            return Err(self.exceeded());
+        }
+        self.remaining -= n;
+        Ok(())
+    }
 }
 
 /// The first allocation for the inflated output: a guess from the compressed size, never

@@ -9,15 +9,18 @@ mod enveloped;
 mod recipient;
 mod signed;
 mod stream_writer;
+pub(crate) mod stream_reader;
 
 pub use certs_only::{certs_only, parse_certs_only};
 #[cfg(test)]
 pub(crate) use compressed::compress_repeated;
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
-pub(crate) use compressed::{DecompressionBudget, decompress_within};
+pub(crate) use compressed::DecompressionBudget;
 pub(crate) use envelope_writer::EnvelopeWriter;
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
+pub(crate) use recipient::{CekCandidate, cek_candidates};
 pub use recipient::{DecryptionKey, MAX_RECIPIENTS};
+pub(crate) use signed::verify_detached_digests;
 pub use signed::{
     MAX_SIGNERS, SignOptions, VerifiedSignature, embedded_certificates, sign_detached,
     sign_detached_with_digest, verify_detached,

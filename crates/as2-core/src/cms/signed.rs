@@ -350,39 +350,65 @@ fn find_attr(attrs: &SetOfVec<Attribute>, oid: der::asn1::ObjectIdentifier) -> O
         .and_then(|a| a.values.iter().next())
 }
 
+/// Where the digests of the content candidates come from.
+enum Candidates<'a> {
+    /// The candidates' bytes: each digest computed once, when first needed.
+    Contents(&'a [&'a [u8]]),
+    /// Digests computed as the content streamed by: per algorithm, one per candidate.
+    Digests(&'a [(DigestAlgorithm, Vec<Vec<u8>>)]),
+}
+
 /// The digests of the content candidates, each computed once (when first needed) however
 /// many signers and certificates are tried.
 struct ContentDigests<'a> {
-    contents: &'a [&'a [u8]],
+    source: Candidates<'a>,
     /// Per algorithm, the digest of each candidate computed so far.
     computed: Vec<(DigestAlgorithm, Vec<Option<Vec<u8>>>)>,
 }
 
 impl<'a> ContentDigests<'a> {
-    fn new(contents: &'a [&'a [u8]]) -> Self {
+    fn new(source: Candidates<'a>) -> Self {
         Self {
-            contents,
+            source,
             computed: Vec::new(),
         }
     }
 
-    /// The digest of candidate `index` with `digest`.
-    fn get(&mut self, digest: DigestAlgorithm, index: usize) -> &[u8] {
+    /// How many candidates there are.
+    fn len(&self) -> usize {
+        match &self.source {
+            Candidates::Contents(c) => c.len(),
+            Candidates::Digests(d) => d.first().map_or(0, |(_, v)| v.len()),
+        }
+    }
+
+    /// The digest of candidate `index` with `digest`; `None` when it was not computed as
+    /// the content streamed by.
+    fn get(&mut self, digest: DigestAlgorithm, index: usize) -> Option<&[u8]> {
+        let contents = match &self.source {
+            Candidates::Contents(c) => *c,
+            Candidates::Digests(d) => {
+                return d
+                    .iter()
+                    .find(|(a, _)| *a == digest)
+                    .and_then(|(_, v)| v.get(index))
+                    .map(Vec::as_slice);
+            }
+        };
         let at = match self.computed.iter().position(|(d, _)| *d == digest) {
             Some(at) => at,
             None => {
-                self.computed
-                    .push((digest, vec![None; self.contents.len()]));
+                self.computed.push((digest, vec![None; contents.len()]));
                 self.computed.len() - 1
             }
         };
-        let content = self.contents[index];
-        self.computed[at].1[index].get_or_insert_with(|| digest.digest(content))
+        let content = contents[index];
+        Some(self.computed[at].1[index].get_or_insert_with(|| digest.digest(content)))
     }
 
     /// The first candidate whose digest is `value`.
     fn position(&mut self, digest: DigestAlgorithm, value: &[u8]) -> Option<usize> {
-        (0..self.contents.len()).find(|&i| self.get(digest, i) == value)
+        (0..self.len()).find(|&i| self.get(digest, i) == Some(value))
     }
 }
 
@@ -400,6 +426,25 @@ pub fn verify_detached(
     contents: &[&[u8]],
     trusted: &[Certificate],
 ) -> Result<VerifiedSignature> {
+    verify_with(signature, Candidates::Contents(contents), trusted)
+}
+
+/// [`verify_detached`] with the candidates' digests computed as the content streamed by
+/// (per algorithm, one per candidate): a signer whose digest algorithm is not among them
+/// fails as a content digest mismatch.
+pub(crate) fn verify_detached_digests(
+    signature: &[u8],
+    digests: &[(DigestAlgorithm, Vec<Vec<u8>>)],
+    trusted: &[Certificate],
+) -> Result<VerifiedSignature> {
+    verify_with(signature, Candidates::Digests(digests), trusted)
+}
+
+fn verify_with(
+    signature: &[u8],
+    candidates: Candidates<'_>,
+    trusted: &[Certificate],
+) -> Result<VerifiedSignature> {
     let ci = parse_content_info(signature)?;
     if ci.content_type != oids::SIGNED_DATA {
         return Err(Error::UnsupportedFormat(format!(
@@ -411,7 +456,7 @@ pub fn verify_detached(
     if sd.signer_infos.0.len() > MAX_SIGNERS {
         return Err(Error::limit(Limit::CmsSigners, MAX_SIGNERS));
     }
-    let mut digests = ContentDigests::new(contents);
+    let mut digests = ContentDigests::new(candidates);
     let mut last_err = Error::UnknownSigner;
     for si in sd.signer_infos.0.iter() {
         let digest = DigestAlgorithm::from_oid(&si.digest_alg.oid)?;
@@ -452,8 +497,10 @@ fn verify_one(
     let sig = si.signature.as_bytes();
     let Some(attrs) = &si.signed_attrs else {
         let message_digest = alg.message_digest(digest);
-        for i in 0..digests.contents.len() {
-            let hashed = digests.get(message_digest, i);
+        for i in 0..digests.len() {
+            let Some(hashed) = digests.get(message_digest, i) else {
+                continue;
+            };
             if rsa_verify_prehashed(public, alg, digest, hashed, sig).is_ok() {
                 return Ok((i, None, None));
             }

@@ -169,6 +169,7 @@ impl DigestAlgorithm {
     }
 }
 
+#[cfg(test)]
 impl DigestAlgorithm {
     /// Hash the concatenation of `parts` without building it.
     pub(crate) fn digest_parts(self, parts: &[&[u8]]) -> Vec<u8> {

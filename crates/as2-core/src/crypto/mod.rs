@@ -8,6 +8,7 @@ pub mod oids;
 mod provider;
 mod rsa;
 mod stream_encrypt;
+pub(crate) mod stream_decrypt;
 
 pub use self::cipher::ContentEncryption;
 pub use self::digest::{DigestAlgorithm, MicAlgStyle};

@@ -127,7 +127,8 @@ impl From<&Error> for MdnDisposition {
                 | Limit::MimeHeaderBytes
                 | Limit::MultipartParts
                 | Limit::CmsRecipients
-                | Limit::CmsSigners => Self::Failed(Modifier::UnsupportedFormat),
+                | Limit::CmsSigners
+                | Limit::BufferedBytes => Self::Failed(Modifier::UnsupportedFormat),
             },
             Error::Mime(_)
             | Error::MissingHeader(_)

@@ -28,19 +28,31 @@ pub struct InboundLimits {
     /// The bounds of every MIME entity of the message, the decrypted and decompressed ones
     /// included (disposition `unsupported format`). Default [`MimeLimits::default`].
     pub mime: MimeLimits,
+    /// The most bytes the streaming [`super::InboundDecoder`] holds to read something
+    /// whole: a CMS field before or after the content (the recipients), the signature
+    /// part, the content when several of our keys may open it. Beyond it:
+    /// [`crate::Limit::BufferedBytes`] (disposition `unsupported format`). Default
+    /// [`DEFAULT_MAX_BUFFERED`] (1 MiB). [`super::parse_inbound`], which holds the whole
+    /// body anyway, does not apply it.
+    pub max_buffered: usize,
 }
+
+/// The default of [`InboundLimits::max_buffered`]: 1 MiB.
+pub const DEFAULT_MAX_BUFFERED: usize = 1 << 20;
 
 impl Default for InboundLimits {
     fn default() -> Self {
         Self {
             max_decompressed_total: DEFAULT_MAX_DECOMPRESSED,
             mime: MimeLimits::default(),
+            max_buffered: DEFAULT_MAX_BUFFERED,
         }
     }
 }
 
 impl InboundLimits {
-    /// The defaults: 1 GiB decompressed in total, the default [`MimeLimits`].
+    /// The defaults: 1 GiB decompressed in total, the default [`MimeLimits`], 1 MiB
+    /// buffered.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -50,6 +62,13 @@ impl InboundLimits {
     #[must_use]
     pub fn with_max_decompressed_total(mut self, bytes: u64) -> Self {
         self.max_decompressed_total = bytes;
+        self
+    }
+
+    /// Set [`Self::max_buffered`].
+    #[must_use]
+    pub fn with_max_buffered(mut self, bytes: usize) -> Self {
+        self.max_buffered = bytes;
         self
     }
 

@@ -2,14 +2,16 @@
 //! parsing inbound ones (decrypt, decompress, verify, MIC to return), plus the MDN request.
 
 mod encoder;
+pub(crate) mod decoder;
 mod inbound;
 mod limits;
 mod options;
 mod outbound;
 
 pub use encoder::{BUFFER_BUDGET, BuiltTail, CHUNK_LEN, OutboundEncoder};
+pub use decoder::{DecoderEvent, InboundDecoder, InboundVerdict};
 pub use inbound::{InboundConfig, InboundMessage, MicChoice, parse_inbound};
-pub use limits::InboundLimits;
+pub use limits::{DEFAULT_MAX_BUFFERED, InboundLimits};
 pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
 pub use outbound::{
     BuiltMessage, Compression, Encryption, OutboundMessage, Signer, build_outbound,

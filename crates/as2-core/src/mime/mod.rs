@@ -6,6 +6,7 @@ mod canon;
 pub mod encoding;
 mod headers;
 mod limits;
+pub(crate) mod stream;
 
 pub use build::{EntityBuilder, build_multipart, generate_boundary};
 pub use canon::{canonicalize_crlf, canonicalize_headers};
@@ -223,18 +224,48 @@ impl Entity {
     /// The `filename` of `Content-Disposition` (or `name` of `Content-Type`), if any.
     #[must_use]
     pub fn filename(&self) -> Option<String> {
-        self.headers
-            .get("content-disposition")
-            .and_then(|v| {
-                let (_, params) = parse_value_with_params(v);
-                params
-                    .into_iter()
-                    .find(|(n, _)| n == "filename")
-                    .map(|(_, v)| v)
-            })
-            .or_else(|| self.content_type().param("name").map(str::to_owned))
+        filename_of(&self.headers)
     }
 
+    /// An entity from its raw header block (`buf[..body_start]`, blank line included),
+    /// its parsed headers and its body (`buf[body_start..]`).
+    pub(crate) fn from_head_and_body(
+        buf: Vec<u8>,
+        body_start: usize,
+        headers: Headers,
+        limits: &MimeLimits,
+    ) -> Self {
+        let len = buf.len();
+        Self {
+            buf: Bytes::from(buf),
+            range: 0..len,
+            body_start: body_start.min(len),
+            headers,
+            limits: *limits,
+        }
+    }
+
+    /// The body as a view of the entity's buffer.
+    pub(crate) fn body_shared(&self) -> Bytes {
+        self.buf.slice(self.body_start..self.range.end)
+    }
+}
+
+/// The `filename` of `Content-Disposition` (or `name` of `Content-Type`), if any.
+pub(crate) fn filename_of(headers: &Headers) -> Option<String> {
+    headers
+        .get("content-disposition")
+        .and_then(|v| {
+            let (_, params) = parse_value_with_params(v);
+            params
+                .into_iter()
+                .find(|(n, _)| n == "filename")
+                .map(|(_, v)| v)
+        })
+        .or_else(|| headers.content_type().param("name").map(str::to_owned))
+}
+
+impl Entity {
     /// The parts of a multipart entity, each with its exact raw bytes, parsed within this
     /// entity's [`MimeLimits`].
     ///
