@@ -129,6 +129,10 @@ fn create_key(
 }
 
 async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    // the listener's certificate and the plain-HTTP rule first: a bad setting stops the start
+    // before anything else is done
+    let addr = listen.unwrap_or(config.api_listen);
+    let prepared = config.listener.prepare(addr)?;
     let db = Database::connect(&config.database_url, &PoolOptions::default())
         .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if migrate {
@@ -173,8 +177,6 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         };
     }
     let app = as2_api::router(AppState::new(store, payloads, api_config));
-    let addr = listen.unwrap_or(config.api_listen);
-    let prepared = config.listener.prepare(addr)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reload = prepared.certificate.clone().map(|certificate| {
         let mut stop = stop_rx.clone();

@@ -78,6 +78,10 @@ async fn serve(
     listen: Option<SocketAddr>,
     no_workers: bool,
 ) -> anyhow::Result<()> {
+    // the listener's certificate and the plain-HTTP rule first: a bad setting stops the start
+    // before anything else is done
+    let addr = listen.unwrap_or(config.listen);
+    let prepared = config.listener.prepare(addr)?;
     let db = Database::connect(&config.database_url, &PoolOptions::default())
         .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if migrate {
@@ -177,8 +181,6 @@ async fn serve(
         None => None,
     };
     let app = gateway.router();
-    let addr = listen.unwrap_or(config.listen);
-    let prepared = config.listener.prepare(addr)?;
     let reload = prepared.certificate.clone().map(|certificate| {
         let mut stop = stop_rx.clone();
         tokio::spawn(certificate.watch(
