@@ -197,3 +197,29 @@ async fn a_client_certificate_is_presented_to_a_server_that_requires_one() {
         ClientIdentity::from_pem(ours.chain_pem.as_bytes(), stranger.key_pem.as_bytes()).is_err()
     );
 }
+
+#[test]
+fn the_pin_is_what_openssl_computes_from_the_certificate() {
+    if !as2_test_support::openssl::available("the SPKI pin against openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pair = TestCa::new("Pin CA").server("pinned");
+    let cert = dir.path().join("partner.crt");
+    std::fs::write(&cert, &pair.chain_pem).unwrap();
+    // the command docs/OPERATIONS.md gives operators
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform der \
+             | openssl dgst -sha256 -binary | base64",
+            cert.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let pin: SpkiPin = printed.trim().parse().unwrap();
+    assert_eq!(pin, leaf_pin(&pair));
+    assert_eq!(pin.to_string(), format!("sha256/{}", printed.trim()));
+}
