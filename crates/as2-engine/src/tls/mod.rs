@@ -14,7 +14,7 @@ mod server;
 
 pub use certificate::load_certified_key;
 pub use plain::{PlainHttpRefused, plain_http_allowed};
-pub use reload::ReloadingCertificate;
+pub use reload::{Reloaded, ReloadingCertificate};
 pub use server::{acceptor, crypto_provider, server_config};
 pub use tokio_rustls::TlsAcceptor;
 

@@ -67,18 +67,32 @@ impl ReloadingCertificate {
     /// The changed files cannot be used (the old certificate keeps serving). Files that were
     /// refused once are not reported again until they change.
     pub fn reload(&self) -> Result<Reloaded, TlsError> {
-        let (cert_pem, key_pem) = (read(&self.cert_path)?, read(&self.key_path)?);
-        let now = digest(&cert_pem, &key_pem);
-        {
-            let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-            if *seen == now {
-                return Ok(Reloaded::Unchanged);
+        let files = read(&self.cert_path).and_then(|cert| Ok((cert, read(&self.key_path)?)));
+        let (cert_pem, key_pem) = match files {
+            Ok(files) => files,
+            // a missing or unreadable file is reported once, like a bad one
+            Err(e) => {
+                return if self.first_look(digest(e.to_string().as_bytes(), b"unreadable")) {
+                    Err(e)
+                } else {
+                    Ok(Reloaded::Unchanged)
+                };
             }
-            *seen = now;
+        };
+        if !self.first_look(digest(&cert_pem, &key_pem)) {
+            return Ok(Reloaded::Unchanged);
         }
         let key = certified_key(&self.cert_path, &cert_pem, &self.key_path, &key_pem)?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(key);
         Ok(Reloaded::Replaced)
+    }
+
+    /// Records `now` as the files last looked at; whether they differ from the previous look.
+    fn first_look(&self, now: [u8; 32]) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let changed = *seen != now;
+        *seen = now;
+        changed
     }
 
     /// Reloads every `interval` and on SIGHUP until `stop` completes, logging what happened

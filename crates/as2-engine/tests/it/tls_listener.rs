@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use as2_domain::forwarded::ClientAddr;
 use as2_engine::serve::{ServeOptions, Transport, serve_with};
-use as2_engine::tls::{ReloadingCertificate, acceptor, crypto_provider};
+use as2_engine::tls::{Reloaded, ReloadingCertificate, acceptor, crypto_provider};
 use as2_test_support::tls::{TestCa, TestPair, s_client};
 use axum::Router;
 use axum::extract::Extension;
@@ -253,6 +253,7 @@ async fn a_bad_new_file_keeps_the_old_certificate_serving() {
     std::fs::write(&server.cert_path, "not a certificate").unwrap();
     let error = server.certificate.reload().unwrap_err();
     assert!(error.to_string().contains("cert.pem"), "{error}");
+    assert_eq!(server.certificate.reload().unwrap(), Reloaded::Unchanged);
     // a good certificate with the key of another one
     let other = server.ca.server("other");
     let third = server.ca.server("third");
@@ -262,9 +263,10 @@ async fn a_bad_new_file_keeps_the_old_certificate_serving() {
     std::fs::write(&server.key_path, &third.key_pem).unwrap();
     let error = server.certificate.reload().unwrap_err();
     assert!(!error.to_string().contains("PRIVATE KEY-----"), "{error}");
-    // a missing key file
+    // a missing key file, reported once (not at every look)
     std::fs::remove_file(&server.key_path).unwrap();
     assert!(server.certificate.reload().is_err());
+    assert_eq!(server.certificate.reload().unwrap(), Reloaded::Unchanged);
 
     let mut after = connect(server.addr, &server.ca.cert_pem, &tls13)
         .await
