@@ -26,7 +26,7 @@ use as2_engine::gateway::{Background, Gateway, GatewayConfig};
 use as2_engine::http::InboundLimits;
 use as2_engine::inbox::Inbox;
 use as2_engine::outbound::OutboundConfig;
-use as2_engine::serve::ServeOptions;
+use as2_engine::serve::{ServeOptions, Transport};
 use as2_store::payload::PayloadStore;
 use as2_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -67,6 +67,10 @@ pub struct Options {
     /// The destination policy of the API, the worker and the TSA client
     /// (`AS2_OUTBOUND_ALLOW`); loopback is allowed, as everything here is on 127.0.0.1.
     pub destinations: DestinationPolicy,
+    /// What both listeners speak (TLS or plain HTTP) and which proxies they believe.
+    pub transport: Transport,
+    /// The CA certificate (PEM) the harness's own HTTP client trusts, with TLS.
+    pub ca_pem: Option<String>,
 }
 
 impl Default for Options {
@@ -78,28 +82,43 @@ impl Default for Options {
             },
             header_timeout: Duration::from_secs(30),
             destinations: DestinationPolicy::loopback(),
+            transport: Transport::default(),
+            ca_pem: None,
         }
     }
 }
 
-async fn serve(app: axum::Router, header_timeout: Duration) -> Result<SocketAddr> {
+async fn serve(app: axum::Router, options: &Options) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    serve_on(listener, app, header_timeout);
+    serve_on(listener, app, options);
     Ok(addr)
 }
 
 /// Serves `app` on `listener` with the gateway's server loop until the process ends.
-fn serve_on(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
-    tokio::spawn(as2_engine::serve::serve(
+fn serve_on(listener: tokio::net::TcpListener, app: axum::Router, options: &Options) {
+    tokio::spawn(as2_engine::serve::serve_with(
         listener,
         app,
         ServeOptions {
-            header_read_timeout: header_timeout,
+            header_read_timeout: options.header_timeout,
             ..ServeOptions::default()
         },
+        options.transport.clone(),
         std::future::pending(),
     ));
+}
+
+/// The harness's HTTP client, trusting `ca_pem` too when given.
+///
+/// # Errors
+/// The CA is not PEM, or the client cannot be built.
+pub fn client(ca_pem: Option<&str>) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca) = ca_pem {
+        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes())?);
+    }
+    Ok(builder.build()?)
 }
 
 impl Platform {
@@ -134,8 +153,13 @@ impl Platform {
         // the gateway's address is needed for its own async-MDN URLs: bind first
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let gateway = listener.local_addr()?;
-        let live_as2_url = format!("http://{gateway}{LIVE_PATH}");
-        let as2_url = format!("http://{gateway}{TEST_PATH}");
+        let scheme = if options.transport.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let live_as2_url = format!("{scheme}://{gateway}{LIVE_PATH}");
+        let as2_url = format!("{scheme}://{gateway}{TEST_PATH}");
         let crypto = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
         let api_state = AppState::new(
             db.store.clone(),
@@ -148,7 +172,7 @@ impl Platform {
                 ..ApiConfig::default()
             },
         );
-        let api = serve(as2_api::router(api_state), options.header_timeout).await?;
+        let api = serve(as2_api::router(api_state), &options).await?;
         let wired = Gateway::new(
             store,
             payloads,
@@ -157,7 +181,7 @@ impl Platform {
                 inbox: Some(Arc::new(Inbox::open(&inbox)?)),
                 mic_choice: as2_core::message::MicChoice::SignatureDigest,
                 cem_policy: as2_trust::cem::CemPolicy::AcceptValid,
-                limits: options.limits,
+                limits: options.limits.clone(),
                 worker: Some(WorkerConfig {
                     concurrency: 2,
                     poll_interval: Duration::from_millis(50),
@@ -180,18 +204,18 @@ impl Platform {
                 ),
             },
         )?;
-        serve_on(listener, wired.router(), options.header_timeout);
+        serve_on(listener, wired.router(), &options);
         let background = wired.start_background();
         Ok(Self {
             db,
-            api_url: format!("http://{api}"),
+            api_url: format!("{scheme}://{api}"),
             as2_url,
             live_as2_url,
             gateway_addr: gateway,
             inbox,
             key_a: boot.test_key,
             key_b,
-            http: reqwest::Client::new(),
+            http: client(options.ca_pem.as_deref())?,
             background,
             _dir: dir,
         })
@@ -390,6 +414,6 @@ pub async fn capture_server() -> Result<(String, Captured)> {
             },
         ),
     );
-    let addr = serve(app, Duration::from_secs(30)).await?;
+    let addr = serve(app, &Options::default()).await?;
     Ok((format!("http://{addr}/hook"), seen))
 }

@@ -60,6 +60,11 @@ impl GatewayProcess {
         }
     }
 
+    /// The process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The process's peak resident memory so far (`VmHWM`), in bytes.
     ///
     /// # Panics

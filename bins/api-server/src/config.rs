@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use as2_domain::destination::{ALLOW_VAR, DestinationPolicy};
 use as2_process::env::var;
+use as2_process::listener::ListenerSettings;
 use as2_store::secrets::SecretBox;
 
 /// The server's settings.
@@ -19,6 +20,10 @@ pub struct Config {
     pub master_key: Option<String>,
     /// `AS2_API_LISTEN` (default `127.0.0.1:8080`).
     pub api_listen: SocketAddr,
+    /// The API listener's TLS (`AS2_API_TLS_CERT` + `AS2_API_TLS_KEY`, PEM; reloaded every
+    /// `AS2_TLS_RELOAD_SECS` and on SIGHUP), `AS2_ALLOW_PLAIN_HTTP` (plain HTTP off loopback)
+    /// and `AS2_TRUSTED_PROXIES` (whose forwarding headers the access log believes).
+    pub listener: ListenerSettings,
     /// `AS2_PUBLIC_AS2_URL` (default `http://127.0.0.1:8081/as2/receive`).
     pub public_as2_url: String,
     /// `AS2_PUBLIC_AS2_TEST_URL` (default: the live URL with `/as2/test/receive`).
@@ -51,6 +56,7 @@ impl Config {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
             api_listen,
+            listener: ListenerSettings::from_env("the API", "AS2_API_TLS_CERT", "AS2_API_TLS_KEY")?,
             public_as2_url: var("AS2_PUBLIC_AS2_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
             public_as2_test_url: var("AS2_PUBLIC_AS2_TEST_URL"),

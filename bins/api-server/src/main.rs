@@ -3,7 +3,8 @@
 //! one through the API).
 //!
 //! Configuration comes from the environment (see README.md): `DATABASE_URL`, `AS2_DATA_DIR`,
-//! `AS2_MASTER_KEY`, `AS2_API_LISTEN`, `AS2_PUBLIC_AS2_URL`, `AS2_LOG_FORMAT`, `RUST_LOG`.
+//! `AS2_MASTER_KEY`, `AS2_API_LISTEN`, `AS2_API_TLS_CERT`/`AS2_API_TLS_KEY`, `AS2_ALLOW_PLAIN_HTTP`,
+//! `AS2_TRUSTED_PROXIES`, `AS2_TLS_RELOAD_SECS`, `AS2_PUBLIC_AS2_URL`, `AS2_LOG_FORMAT`, `RUST_LOG`.
 
 // A server binary: it prints the bootstrap key to the terminal on purpose.
 #![allow(clippy::print_stdout)]
@@ -128,6 +129,10 @@ fn create_key(
 }
 
 async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    // the listener's certificate and the plain-HTTP rule first: a bad setting stops the start
+    // before anything else is done
+    let addr = listen.unwrap_or(config.api_listen);
+    let prepared = config.listener.prepare(addr)?;
     let db = Database::connect(&config.database_url, &PoolOptions::default())
         .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if migrate {
@@ -172,15 +177,34 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         };
     }
     let app = as2_api::router(AppState::new(store, payloads, api_config));
-    let addr = listen.unwrap_or(config.api_listen);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reload = prepared.certificate.clone().map(|certificate| {
+        let mut stop = stop_rx.clone();
+        tokio::spawn(
+            certificate.watch("api-server", config.listener.reload_interval, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }),
+        )
+    });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    tracing::info!(%addr, "api-server listening");
-    println!("API listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(as2_process::shutdown::signal())
-        .await?;
+    let scheme = prepared.scheme();
+    tracing::info!(%addr, scheme, "api-server listening");
+    println!("API listening on {scheme}://{}", listener.local_addr()?);
+    // the gateway's server loop: TLS, a header read timeout, a cap on open connections
+    as2_engine::serve::serve_with(
+        listener,
+        app,
+        as2_engine::serve::ServeOptions::default(),
+        prepared.transport,
+        as2_process::shutdown::signal(),
+    )
+    .await;
+    let _ = stop_tx.send(true);
+    if let Some(reload) = reload {
+        let _ = reload.await;
+    }
     tracing::info!("api-server stopped");
     Ok(())
 }

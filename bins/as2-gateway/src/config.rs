@@ -10,6 +10,7 @@ use as2_core::message::MicChoice;
 use as2_domain::public_url::PublicAs2Urls;
 use as2_engine::http::InboundLimits;
 use as2_process::env::{number, var};
+use as2_process::listener::ListenerSettings;
 use as2_store::secrets::SecretBox;
 
 /// The gateway's settings.
@@ -23,6 +24,11 @@ pub struct Config {
     pub master_key: Option<String>,
     /// `AS2_GATEWAY_LISTEN` (default `127.0.0.1:8081`).
     pub listen: SocketAddr,
+    /// The AS2 listener's TLS (`AS2_GATEWAY_TLS_CERT` + `AS2_GATEWAY_TLS_KEY`, PEM; reloaded
+    /// every `AS2_TLS_RELOAD_SECS` and on SIGHUP), `AS2_ALLOW_PLAIN_HTTP` (plain HTTP off
+    /// loopback) and `AS2_TRUSTED_PROXIES` (whose forwarding headers the partner firewall
+    /// believes).
+    pub listener: ListenerSettings,
     /// `AS2_PUBLIC_AS2_URL` (default `http://127.0.0.1:8081/as2/receive`) and
     /// `AS2_PUBLIC_AS2_TEST_URL` (default: the live URL with `/as2/test/receive` for
     /// `/as2/receive`): where partners post live and test traffic, also our async MDN URL of
@@ -87,6 +93,11 @@ impl Config {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
             listen,
+            listener: ListenerSettings::from_env(
+                "the AS2 endpoint",
+                "AS2_GATEWAY_TLS_CERT",
+                "AS2_GATEWAY_TLS_KEY",
+            )?,
             public_as2_urls: PublicAs2Urls::new(
                 var("AS2_PUBLIC_AS2_URL")
                     .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),

@@ -78,6 +78,10 @@ async fn serve(
     listen: Option<SocketAddr>,
     no_workers: bool,
 ) -> anyhow::Result<()> {
+    // the listener's certificate and the plain-HTTP rule first: a bad setting stops the start
+    // before anything else is done
+    let addr = listen.unwrap_or(config.listen);
+    let prepared = config.listener.prepare(addr)?;
     let db = Database::connect(&config.database_url, &PoolOptions::default())
         .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if migrate {
@@ -177,25 +181,39 @@ async fn serve(
         None => None,
     };
     let app = gateway.router();
-    let addr = listen.unwrap_or(config.listen);
+    let reload = prepared.certificate.clone().map(|certificate| {
+        let mut stop = stop_rx.clone();
+        tokio::spawn(certificate.watch(
+            "as2-gateway",
+            config.listener.reload_interval,
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        ))
+    });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    tracing::info!(%addr, "as2-gateway listening");
+    let scheme = prepared.scheme();
+    tracing::info!(%addr, scheme, "as2-gateway listening");
     let local = listener.local_addr()?;
     println!(
-        "AS2 endpoint on http://{local}{LIVE_PATH} (live) and http://{local}{TEST_PATH} (test)"
+        "AS2 endpoint on {scheme}://{local}{LIVE_PATH} (live) and {scheme}://{local}{TEST_PATH} (test)"
     );
-    as2_engine::serve::serve(
+    as2_engine::serve::serve_with(
         listener,
         app,
         config.serve_options(),
+        prepared.transport,
         as2_process::shutdown::signal(),
     )
     .await;
     tracing::info!("HTTP stopped; stopping workers");
     let _ = stop_tx.send(true);
     background.stop().await;
+    if let Some(reload) = reload {
+        let _ = reload.await;
+    }
     if let Some((server, gauges)) = metrics_server {
         let _ = server.await;
         let _ = gauges.await;

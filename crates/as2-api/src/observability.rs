@@ -2,11 +2,14 @@
 //!
 //! Every request gets an `x-request-id` (the client's, if it sent a sane one, else a new
 //! UUID), echoed on the response and carried by the request's tracing span. The access log
-//! line records method, path, status and latency; never headers or bodies, so an API key, a
+//! line records the client address (as the server loop derived it: `AS2_TRUSTED_PROXIES`),
+//! method, path, status and latency; never headers or bodies, so an API key, a
 //! partner password or a private key cannot reach a log line. `Authorization` is also marked
 //! sensitive for any layer that would print headers.
 
 use std::time::Duration;
+
+use as2_domain::forwarded::ClientAddr;
 
 use axum::{
     Router,
@@ -36,9 +39,16 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
                         .and_then(|id| id.header_value().to_str().ok())
                         .unwrap_or("-")
                         .to_owned();
+                    // the client address the server loop derived (a trusted proxy's
+                    // forwarding headers, else the peer); absent when served otherwise
+                    let client = request
+                        .extensions()
+                        .get::<ClientAddr>()
+                        .map_or_else(|| "-".to_owned(), |c| c.ip.to_string());
                     tracing::info_span!(
                         "request",
                         request_id = %id,
+                        client = %client,
                         method = %request.method(),
                         path = %request.uri().path(),
                     )

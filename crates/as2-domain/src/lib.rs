@@ -10,6 +10,7 @@ pub mod cem;
 pub mod certificate;
 pub mod destination;
 pub mod endpoint_url;
+pub mod forwarded;
 pub mod id;
 pub mod idempotency;
 pub mod job;

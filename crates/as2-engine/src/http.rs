@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use as2_core::crypto::CryptoProvider;
 use as2_core::message::MicChoice;
 use as2_domain::Mode;
+use as2_domain::forwarded::ClientAddr;
 use as2_domain::public_url::{LIVE_PATH, TEST_PATH};
 use as2_store::Store;
 use as2_store::payload::PayloadStore;
@@ -241,10 +242,18 @@ async fn admit_read_process(
     endpoint: Endpoint,
 ) -> HttpAnswer {
     let (parts, body) = request.into_parts();
+    // the client address the server loop derived (a trusted proxy's forwarding headers), else
+    // the socket's peer
     let remote = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+        .get::<ClientAddr>()
+        .map(|client| client.ip)
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip())
+        });
     let pairs = header_pairs(&parts.headers);
     let content_length = parts
         .headers

@@ -43,6 +43,19 @@ impl std::fmt::Display for DestinationRefused {
 pub struct OutboundClient {
     client: reqwest::Client,
     policy: Arc<DestinationPolicy>,
+    user_agent: Arc<str>,
+    connect_timeout: Duration,
+}
+
+/// A partner's TLS settings that cannot make a client.
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerTlsError {
+    /// The CA bundle, the pin or the client certificate cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// reqwest refuses the configuration.
+    #[error("building the partner's HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
 }
 
 impl OutboundClient {
@@ -57,16 +70,32 @@ impl OutboundClient {
         connect_timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(PolicyResolver {
-                policy: policy.clone(),
-            })
+        let client = builder(&policy, user_agent, connect_timeout).build()?;
+        Ok(Self {
+            client,
+            policy,
+            user_agent: user_agent.into(),
+            connect_timeout,
+        })
+    }
+
+    /// A client like this one (policy, user agent, timeout, no redirect, no proxy) whose TLS
+    /// is `tls`: a partner's private CA, pinned key or client certificate.
+    ///
+    /// # Errors
+    /// The settings cannot be used.
+    pub fn with_partner_tls(
+        &self,
+        tls: &crate::tls::outbound::PartnerTls,
+    ) -> Result<Self, PartnerTlsError> {
+        let config = crate::tls::outbound::client_config(tls)?;
+        let client = builder(&self.policy, &self.user_agent, self.connect_timeout)
+            .tls_backend_preconfigured(config)
             .build()?;
-        Ok(Self { client, policy })
+        Ok(Self {
+            client,
+            ..self.clone()
+        })
     }
 
     /// The policy this client enforces.
@@ -89,6 +118,22 @@ impl OutboundClient {
         }
         Ok(self.client.post(url))
     }
+}
+
+/// The client builder every outbound client starts from.
+fn builder(
+    policy: &Arc<DestinationPolicy>,
+    user_agent: &str,
+    connect_timeout: Duration,
+) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(PolicyResolver {
+            policy: policy.clone(),
+        })
 }
 
 /// The IP address a URL's host is, as reqwest's URL parser reads it (`2130706433` and

@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod outcome;
 pub mod refusal;
 pub mod serve;
+pub mod tls;
 pub mod webhook_delivery;
 pub mod worker;
 

@@ -1,9 +1,11 @@
-//! The server loop of the gateway's listeners (and of the end-to-end harness): HTTP/1.1 on
-//! hyper with a header read timeout, so a client that trickles its request line and headers
-//! (or opens a connection and sends nothing) is cut off; the peer address is handed to the
-//! router as axum's `ConnectInfo`; at most `max_connections` are open at once (beyond, new
-//! ones wait in the kernel's backlog instead of costing memory); shutdown stops accepting and
-//! lets requests in flight end. AS2 is HTTP/1.1: HTTP/2 is not offered.
+//! The server loop of both listeners, the API's and the gateway's (and of the end-to-end
+//! harness): HTTP/1.1 on hyper, over TLS when [`Transport::tls`] is set, with a header read
+//! timeout, so a client that trickles its request line and headers (or opens a connection and
+//! sends nothing) is cut off (the TLS handshake has the same bound); the peer address is handed
+//! to the router as axum's `ConnectInfo` and the client address derived from it and the
+//! forwarding headers of a trusted proxy as [`ClientAddr`]; at most `max_connections` are open
+//! at once (beyond, new ones wait in the kernel's backlog instead of costing memory); shutdown
+//! stops accepting and lets requests in flight end. AS2 is HTTP/1.1: HTTP/2 is not offered.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,15 +13,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use as2_domain::forwarded::{ClientAddr, ForwardingHeaders, TrustedProxies};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::{HeaderMap, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 /// How connections are served.
@@ -45,12 +50,42 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then waits up to
+/// What a listener speaks and whom it believes.
+#[derive(Clone, Default)]
+pub struct Transport {
+    /// TLS (`None`: plain HTTP).
+    pub tls: Option<TlsAcceptor>,
+    /// The proxies whose forwarding headers are believed (`AS2_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("tls", &self.tls.is_some())
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
+    }
+}
+
+/// Serves `app` over plain HTTP on `listener` until `shutdown` completes, then waits up to
 /// [`ServeOptions::shutdown_grace`] for the connections still open.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) {
+    serve_with(listener, app, options, Transport::default(), shutdown).await;
+}
+
+/// Serves `app` on `listener` with `transport` until `shutdown` completes, then waits up to
+/// [`ServeOptions::shutdown_grace`] for the connections still open.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    options: ServeOptions,
+    transport: Transport,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -80,21 +115,27 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(remote));
-            let app = app.clone();
-            async move {
-                let response = app.oneshot(request.map(Body::new)).await;
-                Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
-            }
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = Connection {
+            http: http.clone(),
+            watcher: graceful.watcher(),
+            app: app.clone(),
+            remote,
+            proxies: Arc::new(transport.trusted_proxies.clone()),
+        };
+        let tls = transport.tls.clone();
+        let handshake_timeout = options.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            match tls {
+                None => connection.run(stream).await,
+                Some(tls) => {
+                    match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => connection.run(stream).await,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                    }
+                }
             }
             drop(slot);
         });
@@ -106,4 +147,71 @@ pub async fn serve(
     {
         tracing::warn!("connections still open after the shutdown grace period; leaving them");
     }
+}
+
+/// One accepted connection, ready to be served once its stream is (after TLS, if any).
+struct Connection {
+    http: hyper::server::conn::http1::Builder,
+    watcher: Watcher,
+    app: Router,
+    remote: SocketAddr,
+    proxies: Arc<TrustedProxies>,
+}
+
+impl Connection {
+    async fn run<S>(self, stream: S)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Self {
+            http,
+            watcher,
+            app,
+            remote,
+            proxies,
+        } = self;
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            let client = client_addr(&proxies, remote, request.headers());
+            let extensions = request.extensions_mut();
+            extensions.insert(ConnectInfo::<SocketAddr>(remote));
+            extensions.insert(client);
+            let app = app.clone();
+            async move {
+                let response = app.oneshot(request.map(Body::new)).await;
+                Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
+            }
+        });
+        let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, %remote, "connection ended with an error");
+        }
+    }
+}
+
+/// The client of a request from `remote` (the forwarding headers are read only when
+/// `remote` is a trusted proxy).
+fn client_addr(proxies: &TrustedProxies, remote: SocketAddr, headers: &HeaderMap) -> ClientAddr {
+    if !proxies.trusts(remote.ip()) {
+        return proxies.client(remote.ip(), ForwardingHeaders::default());
+    }
+    let lines = |name: &str| -> Vec<&str> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    };
+    let (forwarded, for_, proto) = (
+        lines("forwarded"),
+        lines("x-forwarded-for"),
+        lines("x-forwarded-proto"),
+    );
+    proxies.client(
+        remote.ip(),
+        ForwardingHeaders {
+            forwarded: &forwarded,
+            x_forwarded_for: &for_,
+            x_forwarded_proto: &proto,
+        },
+    )
 }

@@ -304,3 +304,69 @@ async fn pyas2lib_both_directions() -> Result<()> {
     inbound_matrix(&platform, &peer).await?;
     Ok(())
 }
+
+/// pyas2lib posts to the gateway over HTTPS (a private CA it is given with `--cacert`): the
+/// message is received, stored byte-exactly and answered with a signed MDN it verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pyas2lib_sends_to_the_gateway_over_https() -> Result<()> {
+    let Some(peer) = peer()? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let ca = as2_test_support::tls::TestCa::new("interop CA");
+    let (cert, key, ca_file) = (
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+        dir.path().join("ca.pem"),
+    );
+    ca.server("gateway").write(&cert, &key)?;
+    std::fs::write(&ca_file, &ca.cert_pem)?;
+    let p = Platform::start_with(
+        TestDb::sqlite(),
+        as2_e2e::Options {
+            transport: as2_engine::serve::Transport {
+                tls: Some(as2_engine::tls::acceptor(
+                    as2_engine::tls::ReloadingCertificate::load(&cert, &key)?,
+                )?),
+                ..as2_engine::serve::Transport::default()
+            },
+            ca_pem: Some(ca.cert_pem.clone()),
+            ..as2_e2e::Options::default()
+        },
+    )
+    .await?;
+    anyhow::ensure!(p.as2_url.starts_with("https://"), "{}", p.as2_url);
+    station_and_partner(&p, &peer, "us", "http://127.0.0.1:9/unused", json!({})).await?;
+    let payload = dir.path().join("po.edi");
+    std::fs::write(&payload, "ISA*00*over HTTPS from pyas2lib~")?;
+    let mut send = peer.command();
+    send.args([
+        "send", "--url", &p.as2_url, "--from", "partner", "--to", "us",
+    ]);
+    send.arg("--our-key").arg(peer.cert("partner.pem"));
+    send.arg("--their-cert").arg(peer.cert("us.cert.pem"));
+    send.arg("--file").arg(&payload);
+    send.arg("--cacert").arg(&ca_file);
+    send.arg("--verify-store").arg(&p.inbox);
+    let output = tokio::task::spawn_blocking(move || send.output()).await??;
+    anyhow::ensure!(
+        output.status.success(),
+        "pyas2lib over HTTPS failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // and without the CA, pyas2lib refuses our certificate: the TLS is real
+    let mut untrusting = peer.command();
+    untrusting.args([
+        "send", "--url", &p.as2_url, "--from", "partner", "--to", "us",
+    ]);
+    untrusting.arg("--our-key").arg(peer.cert("partner.pem"));
+    untrusting.arg("--their-cert").arg(peer.cert("us.cert.pem"));
+    untrusting.arg("--file").arg(&payload);
+    let output = tokio::task::spawn_blocking(move || untrusting.output()).await??;
+    anyhow::ensure!(
+        !output.status.success(),
+        "pyas2lib accepted a certificate it was not told to trust"
+    );
+    Ok(())
+}

@@ -9,6 +9,7 @@ mod cem;
 mod exchange;
 mod front_door;
 mod http_framing;
+mod https;
 mod interop;
 mod outbound_policy;
 mod rollover;

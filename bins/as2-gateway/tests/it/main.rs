@@ -6,3 +6,4 @@
 
 mod crash;
 mod front_door;
+mod tls;

@@ -5,3 +5,5 @@
 
 mod inbound;
 mod maintenance;
+mod tls_listener;
+mod tls_outbound;
