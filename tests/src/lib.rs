@@ -100,9 +100,7 @@ fn payload_store(s3: Option<&S3Server>, dir: &std::path::Path) -> Result<Payload
     let n = PLATFORMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let bucket = format!("as2-e2e-{}-{n}", std::process::id());
     server.create_bucket(&bucket);
-    let config = S3Config::from_url(&format!("s3://{bucket}/platform"), |name| {
-        server.var(name)
-    })?;
+    let config = S3Config::from_url(&format!("s3://{bucket}/platform"), |name| server.var(name))?;
     Ok(as2_payload_s3::open_s3(config)?)
 }
 

@@ -123,12 +123,9 @@ impl S3Backend {
     pub(crate) fn list(&self, shard: &str) -> io::Result<Vec<ListedPayload>> {
         let client = self.client.clone();
         let prefix = Path::from(format!("{}/{shard}", self.objects));
-        let metas = self.bridge.run(async move {
-            client
-                .list(Some(&prefix))
-                .try_collect::<Vec<_>>()
-                .await
-        })?;
+        let metas = self
+            .bridge
+            .run(async move { client.list(Some(&prefix)).try_collect::<Vec<_>>().await })?;
         Ok(metas
             .map_err(to_io)?
             .into_iter()

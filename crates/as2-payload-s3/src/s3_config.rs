@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(config.secret_access_key.as_deref(), Some("wJalrXUtnFEMI"));
         assert_eq!(
             config.credential_sources,
-            [("AWS_ROLE_ARN".to_owned(), "arn:aws:iam::1:role/as2".to_owned())]
+            [(
+                "AWS_ROLE_ARN".to_owned(),
+                "arn:aws:iam::1:role/as2".to_owned()
+            )]
         );
         assert_eq!(config.part_size, DEFAULT_PART_SIZE);
         let shown = format!("{config:?}");
@@ -177,7 +180,12 @@ mod tests {
 
     #[test]
     fn what_is_not_an_s3_url_is_refused() {
-        for bad in ["s3://", "s3:///prefix", "http://bucket/x", "s3://user@bucket/x"] {
+        for bad in [
+            "s3://",
+            "s3:///prefix",
+            "http://bucket/x",
+            "s3://user@bucket/x",
+        ] {
             assert!(S3Config::from_url(bad, env(&[])).is_err(), "{bad}");
         }
     }

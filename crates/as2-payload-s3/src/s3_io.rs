@@ -82,7 +82,6 @@ impl S3Writer {
         }
         Ok(())
     }
-
 }
 
 impl BackendWriter for S3Writer {

@@ -32,31 +32,31 @@ pub fn open_s3(config: S3Config) -> io::Result<PayloadStore> {
 /// # Errors
 /// The setting is malformed, or the store cannot be opened.
 pub fn from_setting(
-        setting: Option<&str>,
-        default_dir: &Path,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> io::Result<PayloadStore> {
-        match setting.map(str::trim).filter(|s| !s.is_empty()) {
-            None => PayloadStore::open(default_dir),
-            Some(url) if url.starts_with("s3://") => open_s3(S3Config::from_url(url, env)?),
-            Some(url) if url.starts_with("file://") => {
-                let path = url.trim_start_matches("file://");
-                if !path.starts_with('/') {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!("{PAYLOAD_STORE_VAR} must be file:///absolute/path, not {url:?}"),
-                    ));
-                }
-                PayloadStore::open(path)
+    setting: Option<&str>,
+    default_dir: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> io::Result<PayloadStore> {
+    match setting.map(str::trim).filter(|s| !s.is_empty()) {
+        None => PayloadStore::open(default_dir),
+        Some(url) if url.starts_with("s3://") => open_s3(S3Config::from_url(url, env)?),
+        Some(url) if url.starts_with("file://") => {
+            let path = url.trim_start_matches("file://");
+            if !path.starts_with('/') {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{PAYLOAD_STORE_VAR} must be file:///absolute/path, not {url:?}"),
+                ));
             }
-            Some(other) if other.contains("://") => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{PAYLOAD_STORE_VAR} must be a directory, file:///path or s3://bucket/prefix, not {other:?}"
-                ),
-            )),
-            Some(path) => PayloadStore::open(path),
+            PayloadStore::open(path)
         }
+        Some(other) if other.contains("://") => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{PAYLOAD_STORE_VAR} must be a directory, file:///path or s3://bucket/prefix, not {other:?}"
+            ),
+        )),
+        Some(path) => PayloadStore::open(path),
+    }
 }
 
 /// The store of the process's environment: `AS2_PAYLOAD_STORE` and the AWS variables.
@@ -65,7 +65,9 @@ pub fn from_setting(
 /// As [`from_setting`].
 pub fn from_env(default_dir: &Path) -> io::Result<PayloadStore> {
     let setting = std::env::var(PAYLOAD_STORE_VAR).ok();
-    from_setting(setting.as_deref(), default_dir, |name| std::env::var(name).ok())
+    from_setting(setting.as_deref(), default_dir, |name| {
+        std::env::var(name).ok()
+    })
 }
 
 #[cfg(test)]
@@ -81,31 +83,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let default = dir.path().join("payloads");
         let store = from_setting(None, &default, none).unwrap();
-        assert_eq!(store.describe(), format!("file system at {}", default.display()));
+        assert_eq!(
+            store.describe(),
+            format!("file system at {}", default.display())
+        );
         assert!(default.join("objects").is_dir());
         let other = dir.path().join("elsewhere");
         let url = format!("file://{}", other.display());
         let store = from_setting(Some(&url), &default, none).unwrap();
-        assert_eq!(store.describe(), format!("file system at {}", other.display()));
+        assert_eq!(
+            store.describe(),
+            format!("file system at {}", other.display())
+        );
         let plain = dir.path().join("plain");
-        let store =
-            from_setting(Some(plain.to_str().unwrap()), &default, none).unwrap();
-        assert_eq!(store.describe(), format!("file system at {}", plain.display()));
+        let store = from_setting(Some(plain.to_str().unwrap()), &default, none).unwrap();
+        assert_eq!(
+            store.describe(),
+            format!("file system at {}", plain.display())
+        );
     }
 
     #[test]
     fn an_s3_url_is_a_bucket_and_other_schemes_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let env = |name: &str| {
-            (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_owned())
-        };
+        let env =
+            |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_owned());
         let store = from_setting(Some("s3://b/as2"), dir.path(), env).unwrap();
         assert_eq!(store.describe(), "s3://b/as2/");
         for bad in ["ftp://host/x", "file://relative", "s3://"] {
-            assert!(
-                from_setting(Some(bad), dir.path(), none).is_err(),
-                "{bad}"
-            );
+            assert!(from_setting(Some(bad), dir.path(), none).is_err(), "{bad}");
         }
     }
 }

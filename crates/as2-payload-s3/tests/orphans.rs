@@ -6,13 +6,13 @@ use std::time::{Duration, SystemTime};
 
 use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
+use as2_domain::mdn::MdnRecord;
+use as2_domain::message::{Direction, MessageStatus};
 use as2_domain::partner::{Partner, PartnerSettings};
 use as2_domain::plan::Plan;
 use as2_domain::station::StationSettings;
-use as2_domain::mdn::MdnRecord;
-use as2_domain::message::{Direction, MessageStatus};
-use as2_store::orphans::sweep_shard;
 use as2_payload_s3::{S3Config, open_s3};
+use as2_store::orphans::sweep_shard;
 use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
 use as2_store::testing::TestDb;
@@ -99,7 +99,9 @@ fn payloads_without_a_row_are_deleted_after_the_grace_period() {
             let partner = partner(store, scope, backend);
             let named = payloads.put_bytes(b"a message's payload").unwrap();
             let mdn_raw = payloads.put_bytes(b"a partner's MDN").unwrap();
-            let orphan = payloads.put_bytes(b"written, then the process died").unwrap();
+            let orphan = payloads
+                .put_bytes(b"written, then the process died")
+                .unwrap();
             let as2_id = format!("<orphans-{backend}@acme>");
             let message = store
                 .messages()
@@ -144,7 +146,11 @@ fn payloads_without_a_row_are_deleted_after_the_grace_period() {
                     },
                 )
                 .unwrap();
-            let keys = [named.key.as_str(), mdn_raw.key.as_str(), orphan.key.as_str()];
+            let keys = [
+                named.key.as_str(),
+                mdn_raw.key.as_str(),
+                orphan.key.as_str(),
+            ];
 
             // within the grace period: nothing is touched
             let now = SystemTime::now();
@@ -153,7 +159,10 @@ fn payloads_without_a_row_are_deleted_after_the_grace_period() {
 
             // after it: the orphan goes, what a row names stays
             assert_eq!(sweep(store, payloads, &keys, now + HOUR), 1, "{backend}");
-            assert!(payloads.read(&orphan.key).is_err(), "{backend}: orphan kept");
+            assert!(
+                payloads.read(&orphan.key).is_err(),
+                "{backend}: orphan kept"
+            );
             assert_eq!(payloads.read(&named.key).unwrap(), b"a message's payload");
             assert_eq!(payloads.read(&mdn_raw.key).unwrap(), b"a partner's MDN");
             // a second sweep finds nothing more

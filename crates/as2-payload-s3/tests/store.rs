@@ -106,8 +106,15 @@ fn an_unfinished_payload_is_never_visible() {
             let key = writer.key().to_owned();
             drop(writer);
             let missing = store.read(&key).unwrap_err();
-            assert_eq!(missing.kind(), std::io::ErrorKind::NotFound, "{name} {size}");
-            assert!(store.list_shard(shard_of(&key)).unwrap().is_empty(), "{name}");
+            assert_eq!(
+                missing.kind(),
+                std::io::ErrorKind::NotFound,
+                "{name} {size}"
+            );
+            assert!(
+                store.list_shard(shard_of(&key)).unwrap().is_empty(),
+                "{name}"
+            );
         }
     });
 }

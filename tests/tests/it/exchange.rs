@@ -8,8 +8,8 @@
 use anyhow::{Context as _, Result, ensure};
 use as2_domain::webhook::verify_signature;
 use as2_e2e::{Options, Platform, capture_server};
-use as2_test_support::s3::S3Server;
 use as2_store::testing::TestDb;
+use as2_test_support::s3::S3Server;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -255,7 +255,11 @@ async fn exchange_with(db: TestDb, options: Options) -> Result<()> {
     let stored: usize = (0..=255u8)
         .map(|shard| p.payloads.list_shard(shard).map(|l| l.len()))
         .sum::<std::io::Result<usize>>()?;
-    assert!(stored >= 2 * sent.len(), "{stored} payloads stored for {} messages", sent.len());
+    assert!(
+        stored >= 2 * sent.len(),
+        "{stored} payloads stored for {} messages",
+        sent.len()
+    );
 
     // Every delivery was announced, signed with the endpoint's secret.
     for _ in 0..200 {

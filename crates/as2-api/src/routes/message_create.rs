@@ -411,7 +411,9 @@ async fn write_blocking(
 /// A response body that streams a stored payload in chunks of up to 64 KiB. The reader is
 /// synchronous (a file, or an S3 body pulled through the payload store's own runtime), so
 /// it is read on a blocking thread, never on an async worker.
-pub fn stream_payload(mut payload: Box<dyn std::io::Read + Send>) -> Channel<Bytes, std::io::Error> {
+pub fn stream_payload(
+    mut payload: Box<dyn std::io::Read + Send>,
+) -> Channel<Bytes, std::io::Error> {
     let (mut sender, body) = Channel::new(4);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {

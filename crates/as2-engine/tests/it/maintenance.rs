@@ -55,7 +55,7 @@ async fn idempotency_records_are_purged_after_their_24_hours() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payload_without_a_row_is_swept_after_the_grace_period() {
-    let db = as2_store::testing::TestDb::sqlite();
+    let db = TestDb::sqlite();
     let store = db.store.clone();
     let dir = tempfile::tempdir().unwrap();
     let payloads = Arc::new(PayloadStore::open(dir.path()).unwrap());

@@ -131,7 +131,6 @@ impl PayloadBackend for FsBackend {
         }
         Ok(removed)
     }
-
 }
 
 impl BackendWriter for FsWriter {
@@ -225,7 +224,12 @@ mod tests {
     fn keys_cannot_escape_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let store = PayloadStore::open(dir.path()).unwrap();
-        for bad in ["../../etc/passwd", "", "ABCDEF0123456789ABCDEF0123456789", "zz"] {
+        for bad in [
+            "../../etc/passwd",
+            "",
+            "ABCDEF0123456789ABCDEF0123456789",
+            "zz",
+        ] {
             assert!(store.read(bad).is_err(), "{bad}");
         }
     }
