@@ -46,7 +46,7 @@ impl S3Server {
                 "CI is set but no S3 test server is installed: set {SERVER_VAR} or run .ci/run (moto_server at {DEFAULT_SERVER})"
             );
             eprintln!(
-                "NOTICE: no S3 test server ({SERVER_VAR} unset, {DEFAULT_SERVER} missing); skipping (a failure when CI is set)"
+                "NOTICE: no S3 test server ({SERVER_VAR} or {DEFAULT_SERVER} missing); skipping (a failure when CI is set)"
             );
             return None;
         };
@@ -133,11 +133,12 @@ impl Drop for S3Server {
     }
 }
 
+/// `AS2_TEST_S3_SERVER`, else [`DEFAULT_SERVER`], if that file exists.
 fn server_binary() -> Option<PathBuf> {
-    match std::env::var_os(SERVER_VAR).filter(|v| !v.is_empty()) {
-        Some(path) => Some(PathBuf::from(path)),
-        None => Some(PathBuf::from(DEFAULT_SERVER)).filter(|p| p.exists()),
-    }
+    let path = std::env::var_os(SERVER_VAR)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_SERVER), PathBuf::from);
+    path.exists().then_some(path)
 }
 
 fn free_port() -> u16 {
