@@ -27,8 +27,10 @@ use as2_engine::http::InboundLimits;
 use as2_engine::inbox::Inbox;
 use as2_engine::outbound::OutboundConfig;
 use as2_engine::serve::{ServeOptions, Transport};
+use as2_payload_s3::S3Config;
 use as2_store::payload::PayloadStore;
 use as2_store::testing::TestDb;
+use as2_test_support::s3::S3Server;
 use serde_json::{Value, json};
 
 /// A running platform.
@@ -51,9 +53,12 @@ pub struct Platform {
     pub key_a: String,
     /// Tenant B's test key (a second account).
     pub key_b: String,
+    /// The payload store the API and the gateway share.
+    pub payloads: PayloadStore,
     http: reqwest::Client,
     background: Background,
     _dir: tempfile::TempDir,
+    _s3: Option<Arc<S3Server>>,
 }
 
 /// How the harness's gateway is set up, beyond the defaults.
@@ -71,6 +76,9 @@ pub struct Options {
     pub transport: Transport,
     /// The CA certificate (PEM) the harness's own HTTP client trusts, with TLS.
     pub ca_pem: Option<String>,
+    /// Payloads in a bucket of this S3 server instead of a temporary directory (the
+    /// platform keeps the server running).
+    pub s3: Option<Arc<S3Server>>,
 }
 
 impl Default for Options {
@@ -84,8 +92,22 @@ impl Default for Options {
             destinations: DestinationPolicy::loopback(),
             transport: Transport::default(),
             ca_pem: None,
+            s3: None,
         }
     }
+}
+
+/// The payload store of a platform: a bucket of its own on `s3`, else under `dir`.
+fn payload_store(s3: Option<&S3Server>, dir: &std::path::Path) -> Result<PayloadStore> {
+    let Some(server) = s3 else {
+        return Ok(PayloadStore::open(dir)?);
+    };
+    static PLATFORMS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PLATFORMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let bucket = format!("as2-e2e-{}-{n}", std::process::id());
+    server.create_bucket(&bucket);
+    let config = S3Config::from_url(&format!("s3://{bucket}/platform"), |name| server.var(name))?;
+    Ok(as2_payload_s3::open_s3(config)?)
 }
 
 async fn serve(app: axum::Router, options: &Options) -> Result<SocketAddr> {
@@ -131,6 +153,7 @@ impl Platform {
     /// Starts the API, the gateway (with `options`) and a worker over `db`.
     pub async fn start_with(db: TestDb, options: Options) -> Result<Self> {
         let destinations = options.destinations.clone();
+        let s3 = options.s3.clone();
         let dir = tempfile::tempdir()?;
         let boot = bootstrap(&db.store, "TENANT-A")?.context("bootstrap on an empty db")?;
         let account_b = db
@@ -148,7 +171,7 @@ impl Platform {
         )?
         .secret;
         let store = Arc::new(db.store.clone());
-        let payloads = Arc::new(PayloadStore::open(dir.path())?);
+        let payloads = payload_store(options.s3.as_deref(), dir.path())?;
         let inbox = dir.path().join("inbox");
         // the gateway's address is needed for its own async-MDN URLs: bind first
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -163,7 +186,7 @@ impl Platform {
         let crypto = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
         let api_state = AppState::new(
             db.store.clone(),
-            PayloadStore::open(dir.path())?,
+            payloads.clone(),
             ApiConfig {
                 destinations: destinations.clone(),
                 // what the API names as our AS2 URLs (a CEM's ResponseURL, say): this gateway
@@ -175,7 +198,7 @@ impl Platform {
         let api = serve(as2_api::router(api_state), &options).await?;
         let wired = Gateway::new(
             store,
-            payloads,
+            Arc::new(payloads.clone()),
             GatewayConfig {
                 crypto,
                 inbox: Some(Arc::new(Inbox::open(&inbox)?)),
@@ -202,6 +225,7 @@ impl Platform {
                     ),
                     Duration::from_millis(250),
                 ),
+                orphan_grace: as2_engine::maintenance::DEFAULT_ORPHAN_GRACE,
             },
         )?;
         serve_on(listener, wired.router(), &options);
@@ -215,9 +239,11 @@ impl Platform {
             inbox,
             key_a: boot.test_key,
             key_b,
+            payloads,
             http: client(options.ca_pem.as_deref())?,
             background,
             _dir: dir,
+            _s3: s3,
         })
     }
 

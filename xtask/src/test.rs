@@ -1,10 +1,13 @@
 //! `cargo xtask test`: the whole suite, on SQLite always and on PostgreSQL when reachable.
 //!
 //! PostgreSQL is named by `AS2_TEST_POSTGRES_URL`. Under CI (`CI` set) an unset or unreachable
-//! server is an error; elsewhere the run goes on with SQLite only and says so loudly.
+//! server is an error; elsewhere the run goes on with SQLite only and says so loudly. The S3
+//! test server (`moto_server`) is handed to the tests as `AS2_TEST_S3_SERVER`, with the same
+//! rule: required under CI, skipped loudly elsewhere.
 
 use std::{
     net::{TcpStream, ToSocketAddrs},
+    path::PathBuf,
     process::Command,
     time::Duration,
 };
@@ -29,6 +32,8 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         None if in_ci => bail!("CI is set but AS2_TEST_POSTGRES_URL is not"),
         None => banner("AS2_TEST_POSTGRES_URL is not set"),
     }
+
+    let s3_server = s3_server(in_ci)?;
 
     let mut cmd = if has_nextest() {
         let mut c = Command::new("cargo");
@@ -57,6 +62,9 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         c
     };
     cmd.args(extra).current_dir(project_root());
+    if let Some(server) = &s3_server {
+        cmd.env(S3_SERVER_VAR, server);
+    }
     if !postgres_ok {
         cmd.env_remove("AS2_TEST_POSTGRES_URL");
     }
@@ -82,6 +90,36 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         banner("PostgreSQL tests were SKIPPED (SQLite only)");
     }
     Ok(())
+}
+
+/// The variable the S3 tests read (`as2_test_support::s3`).
+const S3_SERVER_VAR: &str = "AS2_TEST_S3_SERVER";
+/// Where `.ci/run` installs `moto_server`.
+const DEFAULT_S3_SERVER: &str = "/var/cache/as2-ci/moto-venv/bin/moto_server";
+
+/// The S3 test server: `AS2_TEST_S3_SERVER`, else the one `.ci/run` installs. Under CI a
+/// missing one is an error; elsewhere the S3 tests are skipped, loudly.
+fn s3_server(in_ci: bool) -> Result<Option<PathBuf>> {
+    let server = std::env::var_os(S3_SERVER_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_S3_SERVER));
+    if server.exists() {
+        eprintln!("xtask test: S3 test server {}", server.display());
+        return Ok(Some(server));
+    }
+    if in_ci {
+        bail!(
+            "CI is set but the S3 test server {} is missing (.ci/run installs it)",
+            server.display()
+        );
+    }
+    let line = "=".repeat(78);
+    eprintln!(
+        "{line}\n!! no S3 test server at {}: S3 tests will be SKIPPED.\n!! Install it: python3 -m venv /var/cache/as2-ci/moto-venv && /var/cache/as2-ci/moto-venv/bin/pip install 'moto[server]==5.2.5'\n{line}",
+        server.display()
+    );
+    Ok(None)
 }
 
 fn run_checked(mut cmd: Command) -> Result<()> {

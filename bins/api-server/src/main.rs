@@ -21,7 +21,6 @@ use as2_domain::Mode;
 use as2_domain::api_key::KeyKind;
 use as2_domain::id::TenantId;
 use as2_engine::http_client::OutboundClient;
-use as2_store::payload::PayloadStore;
 use as2_store::{Database, PoolOptions, Store};
 use clap::{Parser, Subcommand};
 
@@ -152,8 +151,10 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         );
         println!("Test API key (shown once, store it now): {}", boot.test_key);
     }
-    let payloads = PayloadStore::open(config.data_dir.join("payloads"))
-        .context("opening the payload store")?;
+    // AS2_PAYLOAD_STORE (default: <AS2_DATA_DIR>/payloads), see docs/OPERATIONS.md
+    let payloads = as2_payload_s3::from_env(&config.data_dir.join("payloads"))
+        .context("opening the payload store (AS2_PAYLOAD_STORE)")?;
+    tracing::info!(payloads = %payloads.describe(), "payload store");
     let mut api_config = ApiConfig {
         public_as2_url: config.public_as2_url.clone(),
         public_as2_test_url: config.public_as2_test_url.clone(),

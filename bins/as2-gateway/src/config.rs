@@ -73,6 +73,10 @@ pub struct Config {
     /// `AS2_MAINTENANCE_INTERVAL_SECS` (30): how often trust transitions, pending time-stamps
     /// and certificate expiry are looked at.
     pub maintenance_interval: Duration,
+    /// `AS2_ORPHAN_GRACE_SECS` (3600): how old a payload without a row (a crash between
+    /// writing it and inserting its row) must be before the maintenance loop deletes it;
+    /// longer than the longest upload (docs/OPERATIONS.md).
+    pub orphan_grace: Duration,
     /// `AS2_OUTBOUND_ALLOW`: networks (comma-separated CIDRs) partners, async MDNs, webhooks
     /// and the TSA may be at although they are loopback, private, link-local or otherwise
     /// special (default: none).
@@ -136,6 +140,7 @@ impl Config {
                 }
             },
             maintenance_interval: Duration::from_secs(number("AS2_MAINTENANCE_INTERVAL_SECS", 30)?),
+            orphan_grace: Duration::from_secs(positive("AS2_ORPHAN_GRACE_SECS", 3600)?),
             destinations: as2_domain::destination::DestinationPolicy::parse(
                 &var(as2_domain::destination::ALLOW_VAR).unwrap_or_default(),
             )

@@ -20,7 +20,6 @@ use as2_engine::http::metrics_router;
 use as2_engine::http_client::OutboundClient;
 use as2_engine::inbox::Inbox;
 use as2_engine::outbound::OutboundConfig;
-use as2_store::payload::PayloadStore;
 use as2_store::{Database, PoolOptions, Store};
 use as2_trust::stamper::Stamper;
 use clap::{Parser, Subcommand};
@@ -96,10 +95,12 @@ async fn serve(
     // on aws-lc-rs (docs/PERFORMANCE.md, "RSA: which implementation, and why").
     let crypto = &as2_crypto_aws_lc::DEFAULT_PROVIDER;
     let store = Arc::new(Store::new(db, config.secrets()?));
+    // AS2_PAYLOAD_STORE (default: <AS2_DATA_DIR>/payloads), see docs/OPERATIONS.md
     let payloads = Arc::new(
-        PayloadStore::open(config.data_dir.join("payloads"))
-            .context("opening the payload store")?,
+        as2_payload_s3::from_env(&config.data_dir.join("payloads"))
+            .context("opening the payload store (AS2_PAYLOAD_STORE)")?,
     );
+    tracing::info!(payloads = %payloads.describe(), "payload store");
     let inbox = config
         .inbox_dir
         .as_ref()
@@ -141,6 +142,7 @@ async fn serve(
                 ),
                 config.maintenance_interval,
             ),
+            orphan_grace: config.orphan_grace,
         },
     )
     .context("building the HTTP client")?;

@@ -39,6 +39,9 @@ pub struct GatewayConfig {
     pub worker: Option<WorkerConfig>,
     /// The time-stamper of trust events and how often the maintenance loop runs.
     pub maintenance: (Stamper, Duration),
+    /// How long a payload may exist without a row before the maintenance loop deletes it
+    /// (`AS2_ORPHAN_GRACE_SECS`; [`crate::maintenance::DEFAULT_ORPHAN_GRACE`]).
+    pub orphan_grace: Duration,
 }
 
 /// The gateway, wired and not yet running.
@@ -74,7 +77,8 @@ impl Gateway {
             .transpose()?;
         let maintenance = worker.as_ref().map(|_| {
             let (stamper, interval) = config.maintenance;
-            Maintenance::new(store.clone(), stamper, interval)
+            Maintenance::new(store.clone(), payloads.clone(), stamper, interval)
+                .with_orphan_grace(config.orphan_grace)
         });
         Ok(Self {
             state: GatewayState {

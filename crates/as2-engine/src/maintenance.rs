@@ -1,12 +1,16 @@
 //! The gateway's periodic duties beside the job loops: trust transitions that are due,
-//! timeline events still waiting for a time-stamp token, certificate expiry notices, and
-//! idempotency records past their 24 hours.
+//! timeline events still waiting for a time-stamp token, certificate expiry notices,
+//! idempotency records past their 24 hours, and payloads no row names (one shard of the
+//! orphan sweep per round, see `as2_store::orphans`).
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use as2_store::Store;
+use as2_store::orphans::{self, Swept};
+use as2_store::payload::{PayloadStore, SHARDS};
 use as2_trust::stamper::Stamper;
 use chrono::{DateTime, Utc};
 
@@ -21,23 +25,75 @@ pub struct Round {
     pub expiry_notices: usize,
     /// Idempotency records deleted because their 24 hours were over.
     pub idempotency_purged: usize,
+    /// Payloads no row names, deleted after the grace period.
+    pub orphans_deleted: usize,
+    /// Unfinished payload temporaries deleted after the grace period.
+    pub temporaries_deleted: usize,
 }
+
+/// How long a payload may exist without a row before the sweep deletes it (default).
+pub const DEFAULT_ORPHAN_GRACE: Duration = Duration::from_secs(3600);
 
 /// Runs the periodic duties.
 #[derive(Debug, Clone)]
 pub struct Maintenance {
     store: Arc<Store>,
+    payloads: Arc<PayloadStore>,
     stamper: Stamper,
     interval: Duration,
+    orphan_grace: Duration,
+    /// The shard the next round sweeps.
+    next_shard: Arc<AtomicUsize>,
 }
 
 impl Maintenance {
-    /// Duties over `store`, every `interval`.
-    pub fn new(store: Arc<Store>, stamper: Stamper, interval: Duration) -> Self {
+    /// Duties over `store` and `payloads`, every `interval`, with the default orphan grace
+    /// period.
+    pub fn new(
+        store: Arc<Store>,
+        payloads: Arc<PayloadStore>,
+        stamper: Stamper,
+        interval: Duration,
+    ) -> Self {
         Self {
             store,
+            payloads,
             stamper,
             interval,
+            orphan_grace: DEFAULT_ORPHAN_GRACE,
+            next_shard: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// How long a payload may exist without a row (and a temporary unfinished) before it is
+    /// deleted.
+    #[must_use]
+    pub fn with_orphan_grace(mut self, grace: Duration) -> Self {
+        self.orphan_grace = grace;
+        self
+    }
+
+    /// Sweeps shard `shard` of the payload store at `now` (temporaries too on shard 0, so
+    /// once per walk over the shards).
+    pub async fn sweep_orphans(&self, now: DateTime<Utc>, shard: u8) -> Swept {
+        let cutoff = std::time::SystemTime::from(now)
+            .checked_sub(self.orphan_grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let (store, payloads) = (self.store.clone(), self.payloads.clone());
+        match tokio::task::spawn_blocking(move || {
+            orphans::sweep_shard(&store, &payloads, shard, cutoff, shard == 0)
+        })
+        .await
+        {
+            Ok(Ok(swept)) => swept,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, shard, "the orphan payload sweep failed");
+                Swept::default()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the orphan payload sweep task failed");
+                Swept::default()
+            }
         }
     }
 
@@ -75,11 +131,17 @@ impl Maintenance {
                     0
                 }
             };
+        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        let swept = self
+            .sweep_orphans(now, u8::try_from(shard).unwrap_or_default())
+            .await;
         Round {
             transitions,
             stamped,
             expiry_notices,
             idempotency_purged,
+            orphans_deleted: swept.orphans_deleted,
+            temporaries_deleted: swept.temporaries_deleted,
         }
     }
 
@@ -94,6 +156,8 @@ impl Maintenance {
                     stamped = round.stamped,
                     expiry_notices = round.expiry_notices,
                     idempotency_purged = round.idempotency_purged,
+                    orphans_deleted = round.orphans_deleted,
+                    temporaries_deleted = round.temporaries_deleted,
                     "maintenance round"
                 );
             }

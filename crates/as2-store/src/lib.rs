@@ -10,6 +10,7 @@ pub mod error;
 pub mod jobs;
 pub mod master_key;
 pub mod migrations;
+pub mod orphans;
 pub mod outbox;
 pub mod payload;
 pub mod repo;

@@ -66,6 +66,11 @@ impl Store {
         Webhooks { store: self }
     }
 
+    /// Which payload keys rows name (the orphan sweep's question).
+    pub fn payload_refs(&self) -> crate::repo::payload_refs::PayloadRefs<'_> {
+        crate::repo::payload_refs::PayloadRefs { store: self }
+    }
+
     /// Idempotency records.
     pub fn idempotency(&self) -> Idempotency<'_> {
         Idempotency { store: self }

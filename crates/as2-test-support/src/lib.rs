@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests of several crates: what two test suites would
-//! otherwise each write for themselves. A dev-dependency only.
+//! otherwise each write for themselves (a counting HTTP server, the openssl CLI, an S3 server).
+//! A dev-dependency only.
 
 pub mod listener;
 pub mod openssl;
+pub mod s3;
 pub mod tls;

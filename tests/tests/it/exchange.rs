@@ -7,8 +7,9 @@
 
 use anyhow::{Context as _, Result, ensure};
 use as2_domain::webhook::verify_signature;
-use as2_e2e::{Platform, capture_server};
+use as2_e2e::{Options, Platform, capture_server};
 use as2_store::testing::TestDb;
+use as2_test_support::s3::S3Server;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -178,7 +179,11 @@ fn payload(n: usize) -> Vec<u8> {
 }
 
 async fn exchange(db: TestDb) -> Result<()> {
-    let p = Platform::start(db).await?;
+    exchange_with(db, Options::default()).await
+}
+
+async fn exchange_with(db: TestDb, options: Options) -> Result<()> {
+    let p = Platform::start_with(db, options).await?;
     let t = set_up(&p).await?;
     let (hook_url, seen) = capture_server().await?;
     let hook = p
@@ -245,6 +250,16 @@ async fn exchange(db: TestDb) -> Result<()> {
             .await?;
         assert_eq!(bytes, payload(*n), "{label}: payload differs");
     }
+    // A's outbound and B's inbound payload of every message are in the store the platform
+    // was given (a bucket, with S3).
+    let stored: usize = (0..=255u8)
+        .map(|shard| p.payloads.list_shard(shard).map(|l| l.len()))
+        .sum::<std::io::Result<usize>>()?;
+    assert!(
+        stored >= 2 * sent.len(),
+        "{stored} payloads stored for {} messages",
+        sent.len()
+    );
 
     // Every delivery was announced, signed with the endpoint's secret.
     for _ in 0..200 {
@@ -298,6 +313,34 @@ async fn tenant_to_tenant_on_postgres() -> Result<()> {
         return Ok(());
     };
     exchange(db).await
+}
+
+/// The same exchange with the payloads in S3 (a real server on 127.0.0.1): what the API
+/// stores, what the gateway receives and every partner MDN go to the bucket and are read
+/// back from it.
+async fn exchange_on_s3(db: TestDb) -> Result<()> {
+    let Some(server) = S3Server::start() else {
+        return Ok(());
+    };
+    let options = Options {
+        s3: Some(std::sync::Arc::new(server)),
+        ..Options::default()
+    };
+    exchange_with(db, options).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tenant_to_tenant_on_sqlite_with_s3_payloads() -> Result<()> {
+    exchange_on_s3(TestDb::sqlite()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tenant_to_tenant_on_postgres_with_s3_payloads() -> Result<()> {
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("AS2_TEST_POSTGRES_URL is not set: PostgreSQL case skipped");
+        return Ok(());
+    };
+    exchange_on_s3(db).await
 }
 
 /// What our messages advertise in `EDIINT-Features` is what we implement: CEM, and not

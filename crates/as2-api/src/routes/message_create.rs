@@ -2,7 +2,7 @@
 //! upload (`file`, streamed to the payload store), queued with its send job and announced
 //! as `message.queued`. Also the streamed payload body of the download endpoint.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 
 use as2_domain::ValidationErrors;
 use as2_domain::id::PartnerId;
@@ -18,7 +18,6 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Channel;
 use serde::Deserialize;
-use tokio::io::AsyncReadExt as _;
 use utoipa::ToSchema;
 
 use super::form;
@@ -348,14 +347,18 @@ async fn from_multipart(
                 part_filename = field.file_name().map(str::to_owned);
                 let mut w = state.payloads().begin().map_err(|e| storage_error(&e))?;
                 let mut size = 0usize;
+                let mut pending = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| form::error(&e, limit))? {
                     size = size.saturating_add(chunk.len());
                     if size > limit {
                         return Err(ApiError::payload_too_large(limit));
                     }
-                    w.write_all(&chunk).map_err(|e| storage_error(&e))?;
+                    pending.extend_from_slice(&chunk);
+                    if pending.len() >= WRITE_BATCH {
+                        w = write_blocking(w, std::mem::take(&mut pending)).await?;
+                    }
                 }
-                writer = Some(w);
+                writer = Some(write_blocking(w, pending).await?);
             }
             "partner_id" => input.partner_id = Some(form::text(field, "partner_id").await?),
             "filename" => input.filename = Some(form::text(field, "filename").await?),
@@ -387,30 +390,53 @@ async fn from_multipart(
         })
         .await?;
     if payload.size == 0 {
-        let _ = state.payloads().delete(&payload.key);
+        let (payloads, key) = (state.payloads().clone(), payload.key.clone());
+        let _ = tokio::task::spawn_blocking(move || payloads.delete(&key)).await;
         return Err(ApiError::field("file", "The file must not be empty"));
     }
     Ok((fields, payload))
 }
 
-/// A response body that streams a payload file in 64 KiB chunks.
-pub fn stream_file(file: std::fs::File) -> Channel<Bytes, std::io::Error> {
+/// What a multipart upload gathers before handing it to the payload store.
+const WRITE_BATCH: usize = 1024 * 1024;
+
+/// Writes `bytes` into the payload on a blocking thread (an S3 part upload may wait on the
+/// network); the writer comes back, or is dropped (discarded) on an error.
+async fn write_blocking(
+    mut writer: PayloadWriter,
+    bytes: Vec<u8>,
+) -> Result<PayloadWriter, ApiError> {
+    if bytes.is_empty() {
+        return Ok(writer);
+    }
+    tokio::task::spawn_blocking(move || {
+        writer.write_all(&bytes).map_err(|e| storage_error(&e))?;
+        Ok(writer)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+}
+
+/// A response body that streams a stored payload in chunks of up to 64 KiB. The reader is
+/// synchronous (a file, or an S3 body pulled through the payload store's own runtime), so
+/// it is read on a blocking thread, never on an async worker.
+pub fn stream_payload(
+    mut payload: Box<dyn std::io::Read + Send>,
+) -> Channel<Bytes, std::io::Error> {
     let (mut sender, body) = Channel::new(4);
-    tokio::spawn(async move {
-        let mut file = tokio::fs::File::from_std(file);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
-            match file.read(&mut buffer).await {
+            match payload.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => {
-                    if sender
-                        .send_data(Bytes::copy_from_slice(&buffer[..n]))
-                        .await
-                        .is_err()
-                    {
+                    let chunk = Bytes::copy_from_slice(&buffer[..n]);
+                    if runtime.block_on(sender.send_data(chunk)).is_err() {
                         break;
                     }
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     sender.abort(e);
                     break;

@@ -330,7 +330,7 @@ pub(crate) async fn payload_response(
         .filename
         .clone()
         .unwrap_or_else(|| format!("{}.bin", message.id));
-    let body = message_create::stream_file(file);
+    let body = message_create::stream_payload(file);
     let mut response = Body::new(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type);

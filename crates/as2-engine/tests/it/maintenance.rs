@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use as2_domain::plan::Plan;
 use as2_engine::maintenance::Maintenance;
+use as2_store::payload::PayloadStore;
 use as2_store::repo::idempotency::Claim;
 use as2_store::testing::TestDb;
 use as2_trust::stamper::{Stamper, TsaConfig};
@@ -26,8 +27,10 @@ async fn idempotency_records_are_purged_after_their_24_hours() {
             .claim(tenant.id, "7c9e6679-7425-40de-944b-e07fc1f90ae7", "f", now)
             .unwrap();
         assert_eq!(claimed, Claim::Claimed);
+        let payloads = tempfile::tempdir().unwrap();
         let maintenance = Maintenance::new(
             Arc::new(store.clone()),
+            Arc::new(PayloadStore::open(payloads.path()).unwrap()),
             Stamper::new(store.clone(), TsaConfig::BuiltIn),
             Duration::from_secs(30),
         );
@@ -48,4 +51,34 @@ async fn idempotency_records_are_purged_after_their_24_hours() {
             .unwrap();
         assert_eq!(again, Claim::Claimed, "the key is free again");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_without_a_row_is_swept_after_the_grace_period() {
+    let db = TestDb::sqlite();
+    let store = db.store.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let payloads = Arc::new(PayloadStore::open(dir.path()).unwrap());
+    let orphan = payloads.put_bytes(b"no row names me").unwrap();
+    let shard = u8::from_str_radix(&orphan.key[..2], 16).unwrap();
+    let maintenance = Maintenance::new(
+        Arc::new(store.clone()),
+        payloads.clone(),
+        Stamper::new(store.clone(), TsaConfig::BuiltIn),
+        Duration::from_secs(30),
+    )
+    .with_orphan_grace(Duration::from_secs(600));
+    let now = Utc::now();
+    // within the grace period: kept
+    let swept = maintenance
+        .sweep_orphans(now + chrono::Duration::minutes(5), shard)
+        .await;
+    assert_eq!(swept.orphans_deleted, 0);
+    assert!(payloads.read(&orphan.key).is_ok());
+    // after it: deleted
+    let swept = maintenance
+        .sweep_orphans(now + chrono::Duration::minutes(11), shard)
+        .await;
+    assert_eq!(swept.orphans_deleted, 1);
+    assert!(payloads.read(&orphan.key).is_err());
 }

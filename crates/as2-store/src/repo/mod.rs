@@ -35,6 +35,7 @@ pub mod certificates;
 pub mod idempotency;
 pub mod messages;
 pub mod partners;
+pub mod payload_refs;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;
