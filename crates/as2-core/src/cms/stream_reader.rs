@@ -239,6 +239,20 @@ impl CmsStreamReader {
         Ok(())
     }
 
+    /// All of `input`, taken over without a copy when nothing waits before it.
+    ///
+    /// # Errors
+    /// As [`Self::feed`].
+    pub(crate) fn feed_buf(&mut self, input: &mut Buf) -> Result<()> {
+        if self.started && self.base64.is_none() && self.src.is_empty() {
+            std::mem::swap(&mut self.src, input);
+            return Ok(());
+        }
+        self.feed(input.as_slice())?;
+        input.consume(input.len());
+        Ok(())
+    }
+
     /// The end of the input.
     ///
     /// # Errors
