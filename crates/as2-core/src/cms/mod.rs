@@ -7,6 +7,7 @@ mod compressed;
 mod enveloped;
 mod recipient;
 mod signed;
+mod stream_ber;
 pub(crate) mod stream_reader;
 
 pub use certs_only::{certs_only, parse_certs_only};
