@@ -1,7 +1,8 @@
 //! Peak memory of one AS2 round trip: build (sign SHA-256, encrypt AES-256-CBC, no
 //! compression) and parse (decrypt, verify, MIC) a payload of N MiB (default 100). Run it
 //! under `/usr/bin/time -v` and divide "Maximum resident set size" by the payload size;
-//! `cargo xtask bench core` does exactly that.
+//! `cargo xtask bench core` does exactly that. `roundtrip_memory_stream` is the same round
+//! trip decoded with the streaming `InboundDecoder`.
 //!
 //! ```text
 //! cargo run --release -p as2-core --example roundtrip_memory -- 100

@@ -8,6 +8,7 @@ mod envelope_writer;
 mod enveloped;
 mod recipient;
 mod signed;
+mod stream_ber;
 mod stream_writer;
 pub(crate) mod stream_reader;
 

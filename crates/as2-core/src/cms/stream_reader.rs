@@ -11,9 +11,11 @@ use der::asn1::{ObjectIdentifier, OctetString};
 use spki::AlgorithmIdentifierOwned;
 
 use crate::crypto::oids;
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, Result};
 use crate::message::decoder::buf::Buf;
 use crate::mime::stream::Base64Decoder;
+
+use super::stream_ber::{MAX_DEPTH, asn1, header, tlv_size};
 
 /// What the structure holds, known once the fields before the content are read.
 pub(crate) enum CmsHead {
@@ -76,9 +78,6 @@ enum St {
     Done,
 }
 
-/// The most nested containers accepted (a ContentInfo needs fewer than ten).
-const MAX_DEPTH: usize = 32;
-
 /// The streaming ContentInfo reader.
 pub(crate) struct CmsStreamReader {
     /// Decoded input not yet read.
@@ -106,76 +105,6 @@ pub(crate) struct CmsStreamReader {
     pub(crate) mac: Option<Vec<u8>>,
     /// AuthEnvelopedData with authenticated attributes.
     pub(crate) auth_attrs: bool,
-}
-
-fn asn1(msg: &str) -> Error {
-    Error::Asn1(msg.to_owned())
-}
-
-/// A TLV header: tag, length (`None` = indefinite) and header size; `None` when incomplete.
-fn header(buf: &[u8]) -> Result<Option<(u8, Option<u64>, usize)>> {
-    let (Some(&tag), Some(&first)) = (buf.first(), buf.get(1)) else {
-        return Ok(None);
-    };
-    if tag & 0x1f == 0x1f {
-        return Err(asn1("high tag numbers are not used in CMS"));
-    }
-    if first < 0x80 {
-        return Ok(Some((tag, Some(u64::from(first)), 2)));
-    }
-    if first == 0x80 {
-        if tag & 0x20 == 0 {
-            return Err(asn1("indefinite length on a primitive value"));
-        }
-        return Ok(Some((tag, None, 2)));
-    }
-    let n = usize::from(first & 0x7f);
-    if n > 8 {
-        return Err(asn1("length too long"));
-    }
-    let Some(bytes) = buf.get(2..2 + n) else {
-        return Ok(None);
-    };
-    let len = bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-    Ok(Some((tag, Some(len), 2 + n)))
-}
-
-/// The size of the complete TLV at the start of `buf`: `Ok(None)` when more bytes are
-/// needed; beyond `max` bytes is [`Error::LimitExceeded`].
-fn tlv_size(buf: &[u8], max: usize, depth: usize) -> Result<Option<usize>> {
-    if depth > MAX_DEPTH {
-        return Err(asn1("nested too deeply"));
-    }
-    let Some((_, len, hl)) = header(buf)? else {
-        return Ok(None);
-    };
-    match len {
-        Some(len) => {
-            let total = usize::try_from(len)
-                .ok()
-                .and_then(|l| l.checked_add(hl))
-                .filter(|t| *t <= max)
-                .ok_or_else(|| Error::limit(Limit::BufferedBytes, max))?;
-            Ok((buf.len() >= total).then_some(total))
-        }
-        None => {
-            let mut off = hl;
-            loop {
-                if off > max {
-                    return Err(Error::limit(Limit::BufferedBytes, max));
-                }
-                match buf.get(off..off + 2) {
-                    None => return Ok(None),
-                    Some([0, 0]) => return Ok(Some(off + 2)),
-                    Some(_) => {}
-                }
-                match tlv_size(&buf[off..], max - off, depth + 1)? {
-                    None => return Ok(None),
-                    Some(n) => off += n,
-                }
-            }
-        }
-    }
 }
 
 impl CmsStreamReader {
@@ -236,6 +165,20 @@ impl CmsStreamReader {
                 b.update(input, self.src.tail())?;
             }
         }
+        Ok(())
+    }
+
+    /// All of `input`, taken over without a copy when nothing waits before it.
+    ///
+    /// # Errors
+    /// As [`Self::feed`].
+    pub(crate) fn feed_buf(&mut self, input: &mut Buf) -> Result<()> {
+        if self.started && self.base64.is_none() && self.src.is_empty() {
+            std::mem::swap(&mut self.src, input);
+            return Ok(());
+        }
+        self.feed(input.as_slice())?;
+        input.consume(input.len());
         Ok(())
     }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Limit;
 
 /// Read `data` in pieces of `step` bytes: the content type, the head and the content.
 fn read(data: &[u8], step: usize) -> Result<(ObjectIdentifier, Vec<u8>, Option<Vec<u8>>)> {

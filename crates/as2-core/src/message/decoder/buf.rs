@@ -34,6 +34,11 @@ impl Buf {
         }
     }
 
+    /// Keep only the first `n` unread bytes.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.data.truncate(self.start + n);
+    }
+
     /// Append bytes.
     pub(crate) fn extend(&mut self, bytes: &[u8]) {
         self.compact();

@@ -193,8 +193,7 @@ impl CmsStage {
         room: usize,
     ) -> Result<Run> {
         if self.reader.wants(CHUNK) && !input.is_empty() {
-            self.reader.feed(input.as_slice())?;
-            input.consume(input.len());
+            self.reader.feed_buf(input)?;
         }
         if eof && input.is_empty() && !self.ended {
             self.reader.end()?;

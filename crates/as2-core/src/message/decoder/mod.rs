@@ -94,7 +94,6 @@ pub enum DecoderEvent<'d> {
 /// assert_eq!(verdict.envelope.as2_from, "a");
 /// # Ok::<(), as2_core::Error>(())
 /// ```
-///
 pub struct InboundDecoder<'a> {
     cx: Ctx<'a>,
     stages: Vec<Box<dyn Stage>>,

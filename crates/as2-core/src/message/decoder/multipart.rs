@@ -231,8 +231,19 @@ impl Stage for SplitterStage {
                                 _ => buf.len().saturating_sub(keep),
                             };
                             let n = if first { limit.min(room) } else { limit };
-                            self.emit(cx, &buf[..n], out)?;
-                            self.consume(input, n);
+                            if first && n > 0 && n == limit && out.is_empty() && n >= buf.len() / 2
+                            {
+                                // hand the queue over instead of copying it, all but the
+                                // bytes kept back
+                                let kept = buf[n..].to_vec();
+                                self.prev = Some(buf[n - 1]);
+                                std::mem::swap(input, out);
+                                out.truncate(n);
+                                input.extend(&kept);
+                            } else {
+                                self.emit(cx, &buf[..n], out)?;
+                                self.consume(input, n);
+                            }
                             if eof && input.is_empty() && self.state == State::Part {
                                 closed |= self.end_part()?;
                                 self.state = State::Epilogue;
