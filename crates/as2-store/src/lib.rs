@@ -12,6 +12,7 @@ pub mod master_key;
 pub mod migrations;
 pub mod outbox;
 pub mod payload;
+pub mod pg_pool;
 pub mod repo;
 pub mod schema;
 pub mod scope;

@@ -3,3 +3,4 @@
 
 pub mod listener;
 pub mod openssl;
+pub mod postgres_cluster;

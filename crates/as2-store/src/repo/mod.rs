@@ -33,6 +33,7 @@ pub mod api_keys;
 pub mod cem;
 pub mod certificates;
 pub mod idempotency;
+pub mod rate_limits;
 pub mod messages;
 pub mod partners;
 pub mod stations;
