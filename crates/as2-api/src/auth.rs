@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::rate_limit::Limits;
+use crate::rate_limit::{Decision, Limits};
 use crate::state::AppState;
 
 /// Who is calling: the key, its account, and the tenant and mode the request works in.
@@ -142,17 +142,10 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = match resolve(&state, request.headers()).await {
-        Ok(caller) => caller,
+    let (caller, decision, limits) = match resolve(&state, request.headers()).await {
+        Ok(resolved) => resolved,
         Err(error) => return error.into_response(),
     };
-    let limits = limits_for(&caller.account, &state);
-    let decision = state.limiter().check(
-        &caller.key.id.to_string(),
-        limits,
-        std::time::Instant::now(),
-        u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default(),
-    );
     // the place is held until the response is made
     let place = decision
         .allowed
@@ -191,7 +184,12 @@ pub async fn authenticate(
     response
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// The caller, the rate limit's decision on this request and the plan's limits: one task on
+/// the blocking pool (and one pooled connection) for the key, the tenant and the bucket.
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Caller, Decision, Limits), ApiError> {
     let secret = bearer(headers)?;
     if parse_secret(secret).is_none() {
         return Err(invalid_key());
@@ -240,12 +238,15 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErr
             if key.kind == KeyKind::Tenant && !store.api_keys().tenant_alive(tenant_id)? {
                 return Err(invalid_key());
             }
-            Ok(Caller {
+            let limits = limits_for(&account, state);
+            let decision = state.limiter().check(store, &key.id.to_string(), limits)?;
+            let caller = Caller {
                 key,
                 account,
                 tenant_id,
                 user_agent,
-            })
+            };
+            Ok((caller, decision, limits))
         })
         .await
 }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
 use diesel::SqliteConnection;
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 
 use crate::error::{StoreError, StoreResult};
@@ -169,6 +169,16 @@ impl Database {
             Self::Postgres(_) => Backend::Postgres,
             Self::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Asks the database for nothing (`SELECT 1`): whether it answers.
+    ///
+    /// # Errors
+    /// `Unavailable` when no connection could be had or the connection was lost.
+    pub fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        with_conn!(&mut conn, |c| c.batch_execute("SELECT 1"))?;
+        Ok(())
     }
 
     /// Takes a connection from the pool.

@@ -46,10 +46,7 @@ impl PostgresCluster {
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
                 .map_err(|e| ClusterError(format!("chmod: {e}")))?;
             checked(
-                Command::new("chown")
-                    .arg("postgres:")
-                    .arg(&data)
-                    .output(),
+                Command::new("chown").arg("postgres:").arg(&data).output(),
                 "chown",
             )?;
         }
@@ -126,7 +123,10 @@ impl PostgresCluster {
     /// # Errors
     /// `pg_ctl` failed.
     pub fn stop(&self) -> Result<(), ClusterError> {
-        self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", &self.data_str()])
+        self.run(
+            "pg_ctl",
+            &["stop", "-w", "-m", "fast", "-D", &self.data_str()],
+        )
     }
 
     /// Stops and starts the server.

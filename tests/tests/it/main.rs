@@ -6,10 +6,12 @@
 
 mod api_limits;
 mod cem;
+mod db_restart;
 mod exchange;
 mod front_door;
 mod http_framing;
 mod interop;
 mod outbound_policy;
 mod rollover;
+mod shared_rate_limit;
 mod trust_boundary;

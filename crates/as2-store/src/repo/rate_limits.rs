@@ -120,7 +120,10 @@ mod tests {
             }
             let later = 20 * 600_000;
             for i in 0..20 {
-                assert!(limits.take("k", FREE, later).unwrap().allowed, "request {i}");
+                assert!(
+                    limits.take("k", FREE, later).unwrap().allowed,
+                    "request {i}"
+                );
             }
             assert!(!limits.take("k", FREE, later).unwrap().allowed);
         }
@@ -135,7 +138,9 @@ mod tests {
                     .map(|_| {
                         s.spawn(|| {
                             (0..15)
-                                .filter(|_| db.store.rate_limits().take("k", FREE, 0).unwrap().allowed)
+                                .filter(|_| {
+                                    db.store.rate_limits().take("k", FREE, 0).unwrap().allowed
+                                })
                                 .count()
                         })
                     })
