@@ -106,11 +106,12 @@ impl AppState {
             ),
             None => as2_trust::stamper::Stamper::new(store.clone(), config.tsa.clone()),
         };
+        let limiter = RateLimits::new(config.rate_limit_store, store.db().backend());
         Self {
             inner: Arc::new(Inner {
                 store,
                 payloads,
-                limiter: RateLimits::new(config.rate_limit_store, store.db().backend()),
+                limiter,
                 in_flight: ConcurrencyLimiter::default(),
                 db_permits: Arc::new(tokio::sync::Semaphore::new(config.db_concurrency.max(1))),
                 stamper,

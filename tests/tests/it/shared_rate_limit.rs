@@ -131,8 +131,14 @@ async fn one_api_server_answers_as_before() -> Result<()> {
     let started = Instant::now();
     for i in 0..BURST {
         let response = http.get(&url).bearer_auth(&key).send().await?;
-        ensure!(response.status() == 200, "request {i} of the burst: {}", response.status());
-        let remaining = response.headers()["x-ratelimit-remaining"].to_str()?.parse::<usize>()?;
+        ensure!(
+            response.status() == 200,
+            "request {i} of the burst: {}",
+            response.status()
+        );
+        let remaining = response.headers()["x-ratelimit-remaining"]
+            .to_str()?
+            .parse::<usize>()?;
         // a token may have come back meanwhile
         ensure!(
             remaining >= BURST - 1 - i && remaining <= allowed_in(started.elapsed()) - 1 - i,
@@ -156,8 +162,11 @@ async fn one_api_server_answers_as_before() -> Result<()> {
     ensure!(headers["x-ratelimit-limit"] == "100", "{headers:?}");
     let reset: u64 = headers["x-ratelimit-reset"].to_str()?.parse()?;
     let now = u64::try_from(chrono::Utc::now().timestamp())?;
-    ensure!(reset > now && reset <= now + 13, "reset {reset} vs now {now}");
-    let body: serde_json::Value = refused.json().await?;
+    ensure!(
+        reset > now && reset <= now + 13,
+        "reset {reset} vs now {now}"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&refused.bytes().await?)?;
     ensure!(body["error"]["type"] == "rate_limit_error", "{body}");
     ensure!(body["error"]["code"] == "rate_limit_exceeded", "{body}");
     // a token is back after 0.6 s

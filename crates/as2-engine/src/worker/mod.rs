@@ -322,7 +322,7 @@ impl Worker {
             match tokio::task::spawn_blocking(move || store.db().ping()).await {
                 Ok(Ok(())) => return,
                 Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "the database does not answer; the job's outcome waits")
+                    tracing::warn!(error = %e, "the database does not answer; the job's outcome waits");
                 }
                 Err(e) => tracing::warn!(error = %e, "asking the database did not finish"),
             }
