@@ -112,6 +112,15 @@ fn invalid_key() -> ApiError {
     ApiError::unauthenticated("The API key is invalid or revoked")
 }
 
+/// A tenant that is not found is not the key's (403); any other failure (the database is
+/// away) is answered as such, never as a 403.
+fn not_the_keys(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => wrong_tenant(),
+        other => other.into(),
+    }
+}
+
 fn wrong_tenant() -> ApiError {
     ApiError::forbidden(
         "tenant_not_accessible",
@@ -224,14 +233,14 @@ async fn resolve(
                     store
                         .accounts()
                         .tenant(account.id, asked)
-                        .map_err(|_| wrong_tenant())?
+                        .map_err(not_the_keys)?
                         .id
                 }
                 (KeyKind::Account, _, None) => {
                     store
                         .accounts()
                         .first_tenant(account.id)
-                        .map_err(|_| wrong_tenant())?
+                        .map_err(not_the_keys)?
                         .id
                 }
             };
