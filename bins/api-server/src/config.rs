@@ -32,6 +32,9 @@ pub struct Config {
     pub station_as2_id: String,
     /// `AS2_ENTERPRISE_RATE_LIMIT`: requests per minute (and burst) of Enterprise accounts.
     pub enterprise_rate_limit: Option<u32>,
+    /// `AS2_RATE_LIMIT_STORE`: `auto` (the default: the database on PostgreSQL, this
+    /// process on SQLite), `process` or `database`.
+    pub rate_limit_store: as2_api::rate_limit_shared::RateLimitStore,
     /// `AS2_LOG_FORMAT`: `json` or `text`.
     pub json_logs: bool,
     /// `AS2_TSA_URL` + `AS2_TSA_CERT`: the RFC 3161 TSA of trust evidence (default: built in).
@@ -68,6 +71,11 @@ impl Config {
                     )
                 })
                 .transpose()?,
+            rate_limit_store: var("AS2_RATE_LIMIT_STORE")
+                .map(|v| v.parse().map_err(anyhow::Error::msg))
+                .transpose()
+                .context("AS2_RATE_LIMIT_STORE")?
+                .unwrap_or_default(),
             json_logs: var("AS2_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             tsa: as2_trust::stamper::TsaConfig::from_env().map_err(anyhow::Error::msg)?,
             destinations: DestinationPolicy::parse(&var(ALLOW_VAR).unwrap_or_default())

@@ -160,6 +160,7 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         public_as2_test_url: config.public_as2_test_url.clone(),
         tsa: config.tsa.clone(),
         destinations: config.destinations.clone(),
+        rate_limit_store: config.rate_limit_store,
         tsa_transport: Some(Arc::new(
             OutboundClient::new(
                 config.destinations.clone(),

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::rate_limit::Limits;
+use crate::rate_limit::{Decision, Limits};
 use crate::state::AppState;
 
 /// Who is calling: the key, its account, and the tenant and mode the request works in.
@@ -112,6 +112,15 @@ fn invalid_key() -> ApiError {
     ApiError::unauthenticated("The API key is invalid or revoked")
 }
 
+/// A tenant that is not found is not the key's (403); any other failure (the database is
+/// away) is answered as such, never as a 403.
+fn not_the_keys(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => wrong_tenant(),
+        other => other.into(),
+    }
+}
+
 fn wrong_tenant() -> ApiError {
     ApiError::forbidden(
         "tenant_not_accessible",
@@ -142,17 +151,10 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = match resolve(&state, request.headers()).await {
-        Ok(caller) => caller,
+    let (caller, decision, limits) = match resolve(&state, request.headers()).await {
+        Ok(resolved) => resolved,
         Err(error) => return error.into_response(),
     };
-    let limits = limits_for(&caller.account, &state);
-    let decision = state.limiter().check(
-        &caller.key.id.to_string(),
-        limits,
-        std::time::Instant::now(),
-        u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default(),
-    );
     // the place is held until the response is made
     let place = decision
         .allowed
@@ -191,7 +193,12 @@ pub async fn authenticate(
     response
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// The caller, the rate limit's decision on this request and the plan's limits: one task on
+/// the blocking pool (and one pooled connection) for the key, the tenant and the bucket.
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Caller, Decision, Limits), ApiError> {
     let secret = bearer(headers)?;
     if parse_secret(secret).is_none() {
         return Err(invalid_key());
@@ -226,26 +233,29 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErr
                     store
                         .accounts()
                         .tenant(account.id, asked)
-                        .map_err(|_| wrong_tenant())?
+                        .map_err(not_the_keys)?
                         .id
                 }
                 (KeyKind::Account, _, None) => {
                     store
                         .accounts()
                         .first_tenant(account.id)
-                        .map_err(|_| wrong_tenant())?
+                        .map_err(not_the_keys)?
                         .id
                 }
             };
             if key.kind == KeyKind::Tenant && !store.api_keys().tenant_alive(tenant_id)? {
                 return Err(invalid_key());
             }
-            Ok(Caller {
+            let limits = limits_for(&account, state);
+            let decision = state.limiter().check(store, &key.id.to_string(), limits)?;
+            let caller = Caller {
                 key,
                 account,
                 tenant_id,
                 user_agent,
-            })
+            };
+            Ok((caller, decision, limits))
         })
         .await
 }

@@ -66,6 +66,10 @@ impl ErrorKind {
     }
 }
 
+/// The `Retry-After` of [`ApiError::database_unavailable`]: a restart of the database takes
+/// seconds, and the pool reconnects on its own.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 /// Field name → the sentences that say what is wrong with it.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -285,6 +289,20 @@ impl ApiError {
             "service_unavailable",
             message,
         )
+    }
+
+    /// 503 with `Retry-After`: the database cannot be reached (the pool found no live
+    /// connection in time, the server refused or dropped the connection). Nothing was done;
+    /// the request may be sent again.
+    pub fn database_unavailable() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Unavailable,
+            "database_unavailable",
+            "The database is unavailable; retry after the time given in Retry-After",
+        );
+        e.0.retry_after = Some(DATABASE_RETRY_AFTER_SECS);
+        e
     }
 
     /// 500: logs the cause, answers a generic sentence.

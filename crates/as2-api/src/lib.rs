@@ -16,6 +16,7 @@ pub mod legacy;
 pub mod observability;
 pub mod params;
 pub mod rate_limit;
+pub mod rate_limit_shared;
 pub mod routes;
 pub mod state;
 pub mod time;

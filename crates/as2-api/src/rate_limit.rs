@@ -5,8 +5,8 @@
 //! burst passes at once and a steady client gets its plan's rate. Every response carries
 //! `X-RateLimit-Limit` (the plan's requests per minute), `X-RateLimit-Remaining` (whole tokens
 //! left) and `X-RateLimit-Reset` (Unix time at which the bucket is full again); a refused
-//! request adds `Retry-After` (seconds until one token is back). Buckets live in the process:
-//! with several api-server processes each enforces its share (documented in ARCHITECTURE.md).
+//! request adds `Retry-After` (seconds until one token is back). These buckets live in the
+//! process; `rate_limit_shared` keeps the same buckets in the database for several api-servers.
 
 use std::{
     collections::HashMap,

@@ -8,7 +8,8 @@ use as2_store::payload::PayloadStore;
 use as2_store::{Store, StoreError};
 
 use crate::error::ApiError;
-use crate::rate_limit::{ConcurrencyLimiter, Limits, RateLimiter};
+use crate::rate_limit::{ConcurrencyLimiter, Limits};
+use crate::rate_limit_shared::{RateLimitStore, RateLimits};
 
 /// API configuration (from the environment in the binary, literal in tests).
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct ApiConfig {
     pub public_as2_test_url: Option<String>,
     /// Limits of Enterprise accounts without their own.
     pub enterprise_limits: Limits,
+    /// Where the per-key rate limit is counted (`AS2_RATE_LIMIT_STORE`).
+    pub rate_limit_store: RateLimitStore,
     /// Largest message payload accepted, in bytes.
     pub max_message_bytes: usize,
     /// Most database tasks at once: one less than the pool's connections, so that a task
@@ -58,6 +61,7 @@ impl Default for ApiConfig {
                 burst: 1000,
                 concurrent: 100,
             },
+            rate_limit_store: RateLimitStore::Auto,
             max_message_bytes: 1 << 30,
             db_concurrency: usize::try_from(
                 as2_store::PoolOptions::default()
@@ -83,11 +87,12 @@ pub struct AppState {
 struct Inner {
     store: Store,
     payloads: PayloadStore,
-    limiter: RateLimiter,
+    limiter: RateLimits,
     in_flight: ConcurrencyLimiter,
     db_permits: Arc<tokio::sync::Semaphore>,
     stamper: as2_trust::stamper::Stamper,
     config: ApiConfig,
+    readiness: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 impl AppState {
@@ -101,15 +106,17 @@ impl AppState {
             ),
             None => as2_trust::stamper::Stamper::new(store.clone(), config.tsa.clone()),
         };
+        let limiter = RateLimits::new(config.rate_limit_store, store.db().backend());
         Self {
             inner: Arc::new(Inner {
                 store,
                 payloads,
-                limiter: RateLimiter::new(),
+                limiter,
                 in_flight: ConcurrencyLimiter::default(),
                 db_permits: Arc::new(tokio::sync::Semaphore::new(config.db_concurrency.max(1))),
                 stamper,
                 config,
+                readiness: tokio::sync::Mutex::default(),
             }),
         }
     }
@@ -125,7 +132,7 @@ impl AppState {
     }
 
     /// The rate limiter.
-    pub fn limiter(&self) -> &RateLimiter {
+    pub fn limiter(&self) -> &RateLimits {
         &self.inner.limiter
     }
 
@@ -142,6 +149,11 @@ impl AppState {
     /// Configuration.
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+
+    /// The last `/readyz` verdict and when it was taken.
+    pub(crate) fn readiness(&self) -> &tokio::sync::Mutex<Option<(std::time::Instant, bool)>> {
+        &self.inner.readiness
     }
 
     /// Runs `work` on the blocking pool with the store; store errors become API errors
@@ -184,7 +196,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(errors) => crate::validation::into_api(&errors),
             StoreError::Unavailable(_) => {
                 tracing::error!(error = %error, "database unavailable");
-                Self::unavailable("The database is unavailable; retry shortly")
+                Self::database_unavailable()
             }
             other => Self::internal(&other),
         }

@@ -437,6 +437,8 @@ async fn ready(State(front): State<Front>) -> Response {
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
+            // a restart of the database takes seconds; the pool reconnects on its own
+            [("Retry-After", "2")],
             axum::Json(serde_json::json!({ "status": "unavailable", "reason": "the database does not answer" })),
         )
             .into_response()

@@ -62,11 +62,12 @@ pub enum Refusal {
     Busy,
     /// The buffered bodies would exceed the gateway's byte budget (503, `Retry-After`).
     BufferFull,
-    /// The store could not be read to route or admit the request (503).
+    /// The store could not be read to route or admit the request (503, `Retry-After`).
     Unavailable,
-    /// The message could not be processed or stored (503): nothing was acknowledged.
+    /// The message could not be processed or stored (503, `Retry-After`): nothing was
+    /// acknowledged.
     NotProcessed,
-    /// The partner's MDN could not be recorded (503).
+    /// The partner's MDN could not be recorded (503, `Retry-After`).
     MdnNotRecorded,
 }
 
@@ -141,12 +142,15 @@ impl Refusal {
             Self::Unavailable => HttpAnswer::text(
                 503,
                 "The AS2 service is temporarily unavailable; retry later",
-            ),
+            )
+            .with_header("Retry-After", &retry_after),
             Self::NotProcessed => {
                 HttpAnswer::text(503, "The message could not be processed; retry later")
+                    .with_header("Retry-After", &retry_after)
             }
             Self::MdnNotRecorded => {
                 HttpAnswer::text(503, "The MDN could not be recorded; retry later")
+                    .with_header("Retry-After", &retry_after)
             }
         }
     }
@@ -223,6 +227,17 @@ mod tests {
             Refusal::BufferFull.answer().header("Retry-After"),
             Some("30")
         );
+        for unavailable in [
+            Refusal::Unavailable,
+            Refusal::NotProcessed,
+            Refusal::MdnNotRecorded,
+        ] {
+            assert_eq!(
+                unavailable.answer().header("Retry-After"),
+                Some("30"),
+                "{unavailable:?}"
+            );
+        }
         assert_eq!(
             Refusal::BasicAuthRequired
                 .answer()

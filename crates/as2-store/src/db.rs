@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
+use diesel::SqliteConnection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::{PgConnection, SqliteConnection};
 
 use crate::error::{StoreError, StoreResult};
+use crate::pg_pool::{PgPool, PgPooled};
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,8 @@ pub enum Backend {
 pub struct PoolOptions {
     /// Most connections open at once (SQLite gets at most this many readers, one writer at a time).
     pub max_connections: u32,
-    /// How long to wait for a free connection.
+    /// How long to wait for a free connection (and, on PostgreSQL, for a new one to be
+    /// made): what a request waits at most before it is answered 503.
     pub connect_timeout: Duration,
 }
 
@@ -31,7 +33,7 @@ impl Default for PoolOptions {
     fn default() -> Self {
         Self {
             max_connections: 8,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -39,8 +41,8 @@ impl Default for PoolOptions {
 /// A connection pool on either backend. Cheap to clone.
 #[derive(Clone)]
 pub enum Database {
-    /// PostgreSQL pool.
-    Postgres(Pool<ConnectionManager<PgConnection>>),
+    /// PostgreSQL pool (replaces connections the server dropped).
+    Postgres(PgPool),
     /// SQLite pool.
     Sqlite(Pool<ConnectionManager<SqliteConnection>>),
 }
@@ -56,7 +58,7 @@ impl std::fmt::Debug for Database {
 /// One pooled connection of either backend.
 pub enum DbConn {
     /// PostgreSQL.
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    Postgres(PgPooled),
     /// SQLite.
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
 }
@@ -79,7 +81,7 @@ macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::db::DbConn::Postgres(pooled) => {
-                let $c: &mut ::diesel::PgConnection = &mut **pooled;
+                let $c: &mut ::diesel::PgConnection = &mut ***pooled;
                 $body
             }
             $crate::db::DbConn::Sqlite(pooled) => {
@@ -135,15 +137,12 @@ impl Database {
             |e: diesel::r2d2::PoolError| StoreError::Unavailable(crate::redact(&e.to_string()));
         match backend_of(url)? {
             // No test query on every checkout (r2d2's default): it doubled the round trips of
-            // a gateway request. A connection the server dropped fails its next query once
-            // (a 503 the partner retries) and r2d2 discards it (`has_broken`).
-            Backend::Postgres => Pool::builder()
-                .max_size(options.max_connections)
-                .connection_timeout(options.connect_timeout)
-                .test_on_check_out(false)
-                .build(ConnectionManager::<PgConnection>::new(url))
-                .map(Self::Postgres)
-                .map_err(unavailable),
+            // a gateway request. `pg_pool` replaces dropped connections instead.
+            Backend::Postgres => {
+                PgPool::open(url, options.max_connections, options.connect_timeout)
+                    .map(Self::Postgres)
+                    .map_err(unavailable)
+            }
             Backend::Sqlite => {
                 let path = sqlite_path(url);
                 if let Some(parent) = std::path::Path::new(path)
@@ -170,6 +169,16 @@ impl Database {
             Self::Postgres(_) => Backend::Postgres,
             Self::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Asks the database for nothing (`SELECT 1`): whether it answers.
+    ///
+    /// # Errors
+    /// `Unavailable` when no connection could be had or the connection was lost.
+    pub fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        with_conn!(&mut conn, |c| c.batch_execute("SELECT 1"))?;
+        Ok(())
     }
 
     /// Takes a connection from the pool.

@@ -54,9 +54,14 @@ impl StoreError {
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
             ) => Self::Conflict(what.to_owned()),
-            diesel::result::Error::NotFound => Self::NotFound,
-            other => Self::Database(other),
+            other => other.into(),
         }
+    }
+
+    /// Whether the database could not be reached (no connection, or the connection was lost
+    /// mid-request): the request may be retried once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 
     /// A stored value that does not parse.
@@ -77,6 +82,9 @@ impl From<diesel::result::Error> for StoreError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => Self::NotFound,
+            lost if crate::pg_pool::is_connection_loss(&lost) => {
+                Self::Unavailable(format!("the connection was lost: {lost}"))
+            }
             other => Self::Database(other),
         }
     }

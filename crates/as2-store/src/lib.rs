@@ -13,6 +13,7 @@ pub mod migrations;
 pub mod orphans;
 pub mod outbox;
 pub mod payload;
+pub mod pg_pool;
 pub mod repo;
 pub mod schema;
 pub mod scope;

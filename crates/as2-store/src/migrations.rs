@@ -138,7 +138,7 @@ mod tests {
                  WHERE table_schema = current_schema() \
                  AND table_name <> '__diesel_schema_migrations'",
             )
-            .load(&mut **c)
+            .load(&mut ***c)
             .unwrap(),
         };
         rows.into_iter().map(|r| r.name).collect()

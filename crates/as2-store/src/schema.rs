@@ -274,6 +274,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limit_buckets (bucket) {
+        bucket -> Text,
+        tat_us -> BigInt,
+        allowed -> Bool,
+    }
+}
+
+diesel::table! {
     idempotency_keys (id) {
         id -> BigInt,
         tenant_id -> BigInt,

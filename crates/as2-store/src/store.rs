@@ -71,6 +71,11 @@ impl Store {
         crate::repo::payload_refs::PayloadRefs { store: self }
     }
 
+    /// The API's rate-limit buckets, shared by every api-server on this database.
+    pub fn rate_limits(&self) -> crate::repo::rate_limits::RateLimits<'_> {
+        crate::repo::rate_limits::RateLimits { store: self }
+    }
+
     /// Idempotency records.
     pub fn idempotency(&self) -> Idempotency<'_> {
         Idempotency { store: self }

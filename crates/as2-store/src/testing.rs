@@ -59,6 +59,15 @@ impl TestDb {
         let admin_url = std::env::var(POSTGRES_URL_VAR)
             .ok()
             .filter(|u| !u.is_empty())?;
+        Some(Self::postgres_on(&admin_url))
+    }
+
+    /// A fresh schema on the PostgreSQL server of `admin_url` (a private one, say).
+    ///
+    /// # Panics
+    /// When the server cannot be reached or migrated (a test setup failure).
+    pub fn postgres_on(admin_url: &str) -> Self {
+        let admin_url = admin_url.to_owned();
         let schema = format!("t_{}", random_suffix());
         let mut admin =
             diesel::PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL");
@@ -69,11 +78,11 @@ impl TestDb {
         let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
         let db = Database::connect(&url, &PoolOptions::default()).expect("open test PostgreSQL");
         db.migrate().expect("migrate test PostgreSQL");
-        Some(Self {
+        Self {
             store: Store::new(db, test_secrets()),
             url,
             cleanup: Cleanup::Postgres { admin_url, schema },
-        })
+        }
     }
 
     /// Runs raw SQL on the database: tests use it to tamper with rows the way an intruder

@@ -4,5 +4,6 @@
 
 pub mod listener;
 pub mod openssl;
+pub mod postgres_cluster;
 pub mod s3;
 pub mod tls;

@@ -6,6 +6,7 @@
 
 mod api_limits;
 mod cem;
+mod db_restart;
 mod exchange;
 mod front_door;
 mod http_framing;
@@ -13,4 +14,5 @@ mod https;
 mod interop;
 mod outbound_policy;
 mod rollover;
+mod shared_rate_limit;
 mod trust_boundary;

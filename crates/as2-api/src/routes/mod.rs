@@ -7,6 +7,7 @@ pub mod cem;
 pub mod certificate_input;
 pub mod certificates;
 pub mod form;
+pub mod health;
 pub mod message_create;
 pub mod messages;
 pub mod partner_input;
@@ -184,10 +185,8 @@ pub fn router(state: AppState) -> Router {
             crate::auth::authenticate,
         ));
     let public = Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
-        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route(
             "/v1/openapi.json",
             get(move || {

@@ -292,6 +292,9 @@ impl Worker {
             Outcome::Retry { .. } | Outcome::Stop { .. } => &self.metrics.jobs_failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        // the outcome is written once: while the database is away, wait for it (the
+        // effects cannot be run twice, and a job left `running` waits for its lease)
+        self.wait_for_database().await;
         let job = job.clone();
         let recorded = self
             .blocking(move |s, _| {
@@ -306,6 +309,28 @@ impl Worker {
                 "a job's lease was lost before its outcome was recorded; another worker runs it"
             ),
             Err(e) => tracing::error!(error = %e, "recording a job's outcome failed"),
+        }
+    }
+
+    /// Returns once the database answers, or after half the lease (the job is then left to
+    /// its lease running out). Asks at once, then with a growing pause of up to 5 seconds.
+    async fn wait_for_database(&self) {
+        let give_up = tokio::time::Instant::now() + self.config.lease / 2;
+        let mut pause = Duration::from_millis(200);
+        loop {
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.db().ping()).await {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "the database does not answer; the job's outcome waits");
+                }
+                Err(e) => tracing::warn!(error = %e, "asking the database did not finish"),
+            }
+            if tokio::time::Instant::now() + pause > give_up {
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
         }
     }
 

@@ -36,6 +36,7 @@ pub mod idempotency;
 pub mod messages;
 pub mod partners;
 pub mod payload_refs;
+pub mod rate_limits;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;

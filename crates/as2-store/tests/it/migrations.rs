@@ -31,7 +31,7 @@ fn schema_of(db: &Database) -> Vec<String> {
              UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes \
              WHERE schemaname = current_schema() AND tablename <> '__diesel_schema_migrations'",
         )
-        .load(&mut **c)
+        .load(&mut ***c)
         .unwrap(),
     };
     lines.sort();

@@ -18,7 +18,7 @@ fn raw(db: &as2_store::Database, sql: &str) -> Vec<String> {
     let mut conn = db.conn().unwrap();
     let rows: Vec<Raw> = match &mut conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql).load(&mut **c).unwrap(),
-        DbConn::Postgres(c) => diesel::sql_query(sql).load(&mut **c).unwrap(),
+        DbConn::Postgres(c) => diesel::sql_query(sql).load(&mut ***c).unwrap(),
     };
     rows.into_iter().map(|r| r.value).collect()
 }

@@ -35,7 +35,7 @@ fn changed_meanwhile(error: diesel::result::Error) -> StoreError {
         diesel::result::Error::NotFound => {
             StoreError::Conflict("the message changed status meanwhile".into())
         }
-        other => StoreError::Database(other),
+        other => other.into(),
     }
 }
 
