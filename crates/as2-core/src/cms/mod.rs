@@ -9,14 +9,14 @@ mod enveloped;
 mod recipient;
 mod signed;
 mod stream_ber;
-mod stream_writer;
 pub(crate) mod stream_reader;
+mod stream_writer;
 
 pub use certs_only::{certs_only, parse_certs_only};
+pub(crate) use compressed::DecompressionBudget;
 #[cfg(test)]
 pub(crate) use compressed::compress_repeated;
 pub use compressed::{DEFAULT_MAX_DECOMPRESSED, compress, decompress};
-pub(crate) use compressed::DecompressionBudget;
 pub(crate) use envelope_writer::EnvelopeWriter;
 pub use enveloped::{Decrypted, EncryptOptions, decrypt, encrypt};
 pub(crate) use recipient::{CekCandidate, cek_candidates};

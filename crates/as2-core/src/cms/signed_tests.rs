@@ -137,7 +137,10 @@ fn content_digests_are_computed_once() {
     assert_eq!(digests.position(DigestAlgorithm::Sha256, b"none"), None);
     assert_eq!(digests.computed.len(), 1);
     assert!(digests.computed[0].1.iter().all(Option::is_some));
-    assert_eq!(digests.get(DigestAlgorithm::Sha1, 0).map(<[u8]>::len), Some(20));
+    assert_eq!(
+        digests.get(DigestAlgorithm::Sha1, 0).map(<[u8]>::len),
+        Some(20)
+    );
     assert_eq!(digests.computed.len(), 2);
     assert!(digests.computed[1].1[1].is_none());
 }

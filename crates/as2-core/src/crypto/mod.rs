@@ -7,8 +7,8 @@ mod key_ops;
 pub mod oids;
 mod provider;
 mod rsa;
-mod stream_encrypt;
 pub(crate) mod stream_decrypt;
+mod stream_encrypt;
 
 pub use self::cipher::ContentEncryption;
 pub use self::digest::{DigestAlgorithm, MicAlgStyle};

@@ -1,15 +1,15 @@
 //! AS2 messages: building outbound messages (sign, compress, encrypt, MIC to expect) and
 //! parsing inbound ones (decrypt, decompress, verify, MIC to return), plus the MDN request.
 
-mod encoder;
 pub(crate) mod decoder;
+mod encoder;
 mod inbound;
 mod limits;
 mod options;
 mod outbound;
 
-pub use encoder::{BUFFER_BUDGET, BuiltTail, CHUNK_LEN, OutboundEncoder};
 pub use decoder::{DecoderEvent, InboundDecoder, InboundVerdict};
+pub use encoder::{BUFFER_BUDGET, BuiltTail, CHUNK_LEN, OutboundEncoder};
 pub use inbound::{InboundConfig, InboundMessage, MicChoice, parse_inbound};
 pub use limits::{DEFAULT_MAX_BUFFERED, InboundLimits};
 pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
