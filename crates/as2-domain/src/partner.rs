@@ -11,6 +11,7 @@ use crate::endpoint_url::{check_destination, check_endpoint_url};
 use crate::id::{CertificateId, PartnerId, StationId, TenantId};
 use crate::mode::Mode;
 use crate::network::IpNetwork;
+use crate::partner_tls::PartnerTls;
 use crate::validation::{ValidationErrors, check_email, check_name};
 
 /// Most retries of a failed transmission a partner can be configured with.
@@ -80,6 +81,8 @@ pub struct PartnerSettings {
     pub require_signed: bool,
     /// Refuse their inbound messages unless encrypted to our station; on by default.
     pub require_encrypted: bool,
+    /// The TLS of our requests to them (private CA, pinned key, client certificate).
+    pub tls: PartnerTls,
 }
 
 impl PartnerSettings {
@@ -114,6 +117,7 @@ impl PartnerSettings {
             active: true,
             require_signed: true,
             require_encrypted: true,
+            tls: PartnerTls::default(),
         }
     }
 
@@ -180,6 +184,7 @@ impl PartnerSettings {
                 format!("The timeout must be between 1 and {MAX_TIMEOUT_SECS} seconds"),
             );
         }
+        self.tls.validate(&mut errors);
         errors.into_result(())
     }
 
