@@ -14,9 +14,9 @@ fn acme(extra: Value) -> Value {
         "url": "https://acme.example.com/as2",
         "encrypt": false
     });
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
     body
 }
 
