@@ -12,5 +12,6 @@ mod http_framing;
 mod https;
 mod interop;
 mod outbound_policy;
+mod partner_tls;
 mod rollover;
 mod trust_boundary;
