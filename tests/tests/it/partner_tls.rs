@@ -1,15 +1,23 @@
 //! A partner's own TLS settings through the whole platform (issue 12): the send worker posts
 //! over real TLS on 127.0.0.1 to a partner whose certificate a private CA issued, checks a
 //! pinned key (a wrong pin fails the message with a sentence naming the pin) and presents the
-//! tenant's key pair to a partner that requires a client certificate.
+//! tenant's key pair to a partner that requires a client certificate; an async MDN we owe the
+//! partner goes over the same TLS.
 
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, ensure};
+use as2_core::cms::{EncryptOptions, SignOptions};
+use as2_core::message::{OutboundMessage, Signer, build_outbound};
+use as2_domain::pagination::PageRequest;
+use as2_domain::partner_tls::{PartnerTls, TlsPin};
 use as2_e2e::Platform;
+use as2_e2e::seed::{identity, tenant};
 use as2_engine::serve::{ServeOptions, Transport, serve_with};
 use as2_engine::tls::outbound::SpkiPin;
 use as2_engine::tls::{ReloadingCertificate, TlsAcceptor, acceptor, crypto_provider};
+use as2_store::repo::messages::MessageFilter;
+use as2_store::repo::partners::PasswordChange;
 use as2_store::testing::TestDb;
 use as2_test_support::tls::{TestCa, TestPair};
 use base64::Engine as _;
@@ -268,4 +276,75 @@ async fn a_partner_requiring_a_client_certificate_is_shown_the_tenant_s_key_pair
         "received without a client certificate"
     );
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_mdn_goes_to_the_partner_over_its_private_ca() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let target = partner(false).await?;
+    let (us, them) = (identity("pki-us"), identity("pki-partner"));
+    let (scope, _, partner_id) = tenant(
+        &p.db.store,
+        "pki",
+        "PKI-US",
+        "PKI-PARTNER",
+        &us,
+        &them,
+        &target.url,
+    );
+    let mut partner = p.db.store.partners().get(scope, partner_id)?;
+    partner.settings.tls = PartnerTls {
+        ca_bundle: Some(target.ca.cert_pem.clone()),
+        ca_only: true,
+        pin_sha256: Some(TlsPin(leaf_pin(&target.server)?.0)),
+        client_certificate_id: None,
+    };
+    p.db.store
+        .partners()
+        .update(scope, partner_id, &partner.settings, PasswordChange::Keep)?;
+
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "PKI-PARTNER",
+        "PKI-US",
+        b"ISA*00*async over a private CA~",
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &them.cert,
+        them.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&us.cert],
+        EncryptOptions::default(),
+    ));
+    out.mdn_to = Some("as2@partner.example".into());
+    out.receipt_delivery_option = Some(target.url.clone());
+    let built = build_outbound(&out)?;
+    let mut request = reqwest::Client::new().post(&p.as2_url).body(built.body);
+    for (name, value) in &built.headers {
+        request = request.header(name, value);
+    }
+    let answer = request.send().await?;
+    ensure!(answer.status().is_success(), "{}", answer.status());
+
+    let (messages, _) =
+        p.db.store
+            .messages()
+            .list(scope, MessageFilter::default(), PageRequest::default())?;
+    let message = messages.first().context("the message was not recorded")?;
+    for _ in 0..200 {
+        let events = p.db.store.messages().events(scope, message.id)?;
+        if events.iter().any(|e| e.event_type == "mdn_async_sent") {
+            ensure!(
+                target.received.lock().map(|r| r.len()).unwrap_or(0) == 1,
+                "the partner did not receive the MDN"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let events = p.db.store.messages().events(scope, message.id)?;
+    anyhow::bail!("the async MDN was not sent: {events:?}")
 }
