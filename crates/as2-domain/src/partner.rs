@@ -83,6 +83,9 @@ pub struct PartnerSettings {
     pub require_encrypted: bool,
     /// The TLS of our requests to them (private CA, pinned key, client certificate).
     pub tls: PartnerTls,
+    /// The TLS client certificate they must present to our AS2 listener (mutual TLS); a
+    /// request without it, or with another, is refused with 403 before its body is read.
+    pub tls_inbound_client_certificate_id: Option<CertificateId>,
 }
 
 impl PartnerSettings {
@@ -118,6 +121,7 @@ impl PartnerSettings {
             require_signed: true,
             require_encrypted: true,
             tls: PartnerTls::default(),
+            tls_inbound_client_certificate_id: None,
         }
     }
 

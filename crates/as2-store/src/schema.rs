@@ -122,6 +122,7 @@ diesel::table! {
         tls_ca_only -> Bool,
         tls_pin_sha256 -> Nullable<Text>,
         tls_client_certificate_id -> Nullable<BigInt>,
+        tls_inbound_client_certificate_id -> Nullable<BigInt>,
     }
 }
 

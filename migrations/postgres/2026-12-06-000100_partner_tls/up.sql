@@ -5,3 +5,5 @@ ALTER TABLE partners ADD COLUMN tls_ca_bundle TEXT;
 ALTER TABLE partners ADD COLUMN tls_ca_only BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE partners ADD COLUMN tls_pin_sha256 TEXT;
 ALTER TABLE partners ADD COLUMN tls_client_certificate_id BIGINT REFERENCES certificates (id);
+-- The TLS client certificate the partner must present to our AS2 listener (mutual TLS).
+ALTER TABLE partners ADD COLUMN tls_inbound_client_certificate_id BIGINT REFERENCES certificates (id);

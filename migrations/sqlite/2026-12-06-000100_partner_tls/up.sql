@@ -7,3 +7,5 @@ ALTER TABLE partners ADD COLUMN tls_pin_sha256 TEXT;
 -- No REFERENCES here: SQLite cannot drop a column that is part of a foreign key (down.sql),
 -- and certificates are only ever soft-deleted.
 ALTER TABLE partners ADD COLUMN tls_client_certificate_id BIGINT;
+-- The TLS client certificate the partner must present to our AS2 listener (mutual TLS).
+ALTER TABLE partners ADD COLUMN tls_inbound_client_certificate_id BIGINT;

@@ -2,19 +2,24 @@
 //! over real TLS on 127.0.0.1 to a partner whose certificate a private CA issued, checks a
 //! pinned key (a wrong pin fails the message with a sentence naming the pin) and presents the
 //! tenant's key pair to a partner that requires a client certificate; an async MDN we owe the
-//! partner goes over the same TLS.
+//! partner goes over the same TLS. Inbound, a partner that must present its TLS client
+//! certificate to our listener is refused (403) without it or with another.
 
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, ensure};
 use as2_core::cms::{EncryptOptions, SignOptions};
 use as2_core::message::{OutboundMessage, Signer, build_outbound};
+use as2_domain::destination::DestinationPolicy;
 use as2_domain::pagination::PageRequest;
 use as2_domain::partner_tls::{PartnerTls, TlsPin};
-use as2_e2e::Platform;
-use as2_e2e::seed::{identity, tenant};
+use as2_e2e::seed::{Identity, identity, tenant};
+use as2_e2e::{Options, Platform};
+use as2_engine::http_client::OutboundClient;
 use as2_engine::serve::{ServeOptions, Transport, serve_with};
 use as2_engine::tls::outbound::SpkiPin;
+use as2_engine::tls::outbound::{ClientIdentity, PartnerTls as EngineTls, Roots};
+use as2_engine::tls::requesting_acceptor;
 use as2_engine::tls::{ReloadingCertificate, TlsAcceptor, acceptor, crypto_provider};
 use as2_store::repo::messages::MessageFilter;
 use as2_store::repo::partners::PasswordChange;
@@ -347,4 +352,144 @@ async fn an_async_mdn_goes_to_the_partner_over_its_private_ca() -> Result<()> {
     }
     let events = p.db.store.messages().events(scope, message.id)?;
     anyhow::bail!("the async MDN was not sent: {events:?}")
+}
+
+/// Posts a signed, encrypted message from `them` to `us` at `url` through `client`: the
+/// status, or the transport error.
+async fn post_inbound(
+    client: &OutboundClient,
+    url: &str,
+    us: &Identity,
+    them: &Identity,
+) -> Result<u16> {
+    let mut out = OutboundMessage::new(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        "MTLS-PARTNER",
+        "MTLS-US",
+        b"ISA*00*mutual tls~",
+        "application/edi-x12",
+    );
+    out.signer = Some(Signer::new(
+        &them.cert,
+        them.key.as_ref(),
+        SignOptions::new(std::time::SystemTime::now()),
+    ));
+    out.encryption = Some(as2_core::message::Encryption::new(
+        vec![&us.cert],
+        EncryptOptions::default(),
+    ));
+    let built = build_outbound(&out)?;
+    let mut request = client
+        .post(url)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .body(built.body);
+    for (name, value) in &built.headers {
+        request = request.header(name, value);
+    }
+    Ok(request.send().await?.status().as_u16())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_must_present_its_tls_client_certificate_to_our_listener() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ca = TestCa::new("gateway CA");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    ca.server("platform").write(&cert, &key)?;
+    let p = Platform::start_with(
+        TestDb::sqlite(),
+        Options {
+            transport: Transport {
+                tls: Some(requesting_acceptor(ReloadingCertificate::load(
+                    &cert, &key,
+                )?)?),
+                ..Transport::default()
+            },
+            ca_pem: Some(ca.cert_pem.clone()),
+            ..Options::default()
+        },
+    )
+    .await?;
+    let (us, them) = (identity("mtls-us"), identity("mtls-partner"));
+    let (scope, _, partner_id) = tenant(
+        &p.db.store,
+        "mtls",
+        "MTLS-US",
+        "MTLS-PARTNER",
+        &us,
+        &them,
+        "https://partner.example/as2",
+    );
+    // the partner's TLS client certificate, as the tenant would upload it
+    let client_ca = TestCa::new("partner client CA");
+    let (right, wrong) = (client_ca.client("right"), client_ca.client("wrong"));
+    let right_leaf = CertificateDer::pem_slice_iter(right.chain_pem.as_bytes())
+        .next()
+        .context("leaf")??;
+    let now = chrono::Utc::now();
+    let fingerprint: String = as2_core::crypto::DigestAlgorithm::Sha256
+        .digest(right_leaf.as_ref())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let info = as2_domain::certificate::CertificateInfo {
+        subject: "CN=right".into(),
+        issuer: "CN=partner client CA".into(),
+        serial: "01".into(),
+        fingerprint_sha256: fingerprint,
+        not_before: now - chrono::Duration::days(1),
+        not_after: now + chrono::Duration::days(30),
+        key_usage: vec!["digitalSignature".into()],
+    };
+    let stored = p.db.store.certificates().create(
+        scope,
+        &as2_store::repo::certificates::NewCertificate {
+            name: "partner TLS client",
+            info: &info,
+            der: right_leaf.as_ref(),
+            chain_der: None,
+            private_key_der: None,
+        },
+    )?;
+    let mut partner = p.db.store.partners().get(scope, partner_id)?;
+    partner.settings.tls_inbound_client_certificate_id = Some(stored.id);
+    p.db.store
+        .partners()
+        .update(scope, partner_id, &partner.settings, PasswordChange::Keep)?;
+
+    let base = OutboundClient::new(
+        DestinationPolicy::loopback(),
+        "as2-test",
+        std::time::Duration::from_secs(5),
+    )?;
+    let with = |pair: Option<&TestPair>| -> Result<OutboundClient> {
+        Ok(base.with_partner_tls(&EngineTls {
+            roots: Roots::Only(ca.cert_pem.clone()),
+            pin: None,
+            client: pair
+                .map(|p| ClientIdentity::from_pem(p.chain_pem.as_bytes(), p.key_pem.as_bytes()))
+                .transpose()?,
+        })?)
+    };
+    let url = p.as2_url.clone();
+    ensure!(
+        post_inbound(&with(None)?, &url, &us, &them).await? == 403,
+        "no certificate"
+    );
+    ensure!(
+        post_inbound(&with(Some(&wrong))?, &url, &us, &them).await? == 403,
+        "another certificate"
+    );
+    ensure!(
+        post_inbound(&with(Some(&right))?, &url, &us, &them).await? == 200,
+        "the partner's certificate"
+    );
+    let (messages, total) =
+        p.db.store
+            .messages()
+            .list(scope, MessageFilter::default(), PageRequest::default())?;
+    ensure!(
+        total == 1 && messages.len() == 1,
+        "only the admitted message is recorded"
+    );
+    Ok(())
 }

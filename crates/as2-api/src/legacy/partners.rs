@@ -42,6 +42,7 @@ pub struct LegacyPartner {
     tls_ca_only: bool,
     tls_pin_sha256: Option<String>,
     tls_client_certificate_id: Option<i64>,
+    tls_inbound_client_certificate_id: Option<i64>,
     created_at: String,
 }
 
@@ -75,6 +76,7 @@ impl From<Partner> for LegacyPartner {
             tls_ca_only: s.tls.ca_only,
             tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
             tls_client_certificate_id: s.tls.client_certificate_id.map(|c| c.0),
+            tls_inbound_client_certificate_id: s.tls_inbound_client_certificate_id.map(|c| c.0),
             created_at: format(p.created_at),
         }
     }

@@ -88,6 +88,9 @@ pub struct PartnerInput {
     /// Our key pair (`cert_…`, with its private key) presented when their server asks for a
     /// client certificate (`""` removes it).
     pub tls_client_certificate_id: Option<String>,
+    /// Their TLS client certificate (`cert_…`), which they must present to our AS2 endpoint
+    /// (mutual TLS; `""` removes the demand).
+    pub tls_inbound_client_certificate_id: Option<String>,
     /// Not a field of the body: whether a create or replace may leave the URL out (seed 000's
     /// `endpoint_url` is optional: a partner that only sends to us; `/v1` requires `url`).
     #[serde(skip)]
@@ -265,6 +268,13 @@ impl PartnerInput {
                 None
             } else {
                 certificate_field(Some(&v), "tls_client_certificate_id", errors)
+            };
+        }
+        if let Some(v) = self.tls_inbound_client_certificate_id {
+            s.tls_inbound_client_certificate_id = if v.is_empty() {
+                None
+            } else {
+                certificate_field(Some(&v), "tls_inbound_client_certificate_id", errors)
             };
         }
         s

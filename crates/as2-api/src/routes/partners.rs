@@ -93,6 +93,8 @@ pub struct PartnerDto {
     pub tls_pin_sha256: Option<String>,
     /// Our client certificate for mutual TLS (its private key is never shown).
     pub tls_client_certificate_id: Option<String>,
+    /// The TLS client certificate they must present to our AS2 endpoint.
+    pub tls_inbound_client_certificate_id: Option<String>,
     /// Whether messages can be sent to them now (`false` until what `missing_for_sending`
     /// names is attached: a partner may be created before its certificate arrives).
     pub ready_to_send: bool,
@@ -147,6 +149,9 @@ impl From<Partner> for PartnerDto {
             tls_ca_only: s.tls.ca_only,
             tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
             tls_client_certificate_id: s.tls.client_certificate_id.map(|c| c.to_string()),
+            tls_inbound_client_certificate_id: s
+                .tls_inbound_client_certificate_id
+                .map(|c| c.to_string()),
             mode: p.mode.to_string(),
             created_at: format(p.created_at),
             updated_at: format(p.updated_at),
@@ -237,6 +242,10 @@ pub fn save_partner(
             (
                 "encryption_certificate_id",
                 settings.encryption_certificate_id,
+            ),
+            (
+                "tls_inbound_client_certificate_id",
+                settings.tls_inbound_client_certificate_id,
             ),
         ],
         false,

@@ -47,6 +47,7 @@ async fn tls_settings_round_trip_and_the_key_is_never_shown() {
                 "tls_ca_only": true,
                 "tls_pin_sha256": PIN_HEX,
                 "tls_client_certificate_id": pair,
+                "tls_inbound_client_certificate_id": pair,
             })),
         )
         .await;
@@ -56,6 +57,7 @@ async fn tls_settings_round_trip_and_the_key_is_never_shown() {
     assert_eq!(data["tls_ca_only"], true);
     assert_eq!(data["tls_pin_sha256"], PIN, "the pin is shown in one form");
     assert_eq!(data["tls_client_certificate_id"], pair);
+    assert_eq!(data["tls_inbound_client_certificate_id"], pair);
     let id = data["id"].as_str().unwrap().to_owned();
     let fetched = api.get(&format!("/v1/partners/{id}")).await;
     assert_eq!(fetched.body["data"], *data);
@@ -134,6 +136,10 @@ async fn every_tls_rule_names_its_field() {
         (
             json!({"tls_client_certificate_id": cert_only}),
             "tls_client_certificate_id",
+        ),
+        (
+            json!({"tls_inbound_client_certificate_id": "cert_999999"}),
+            "tls_inbound_client_certificate_id",
         ),
     ];
     for (extra, field) in cases {

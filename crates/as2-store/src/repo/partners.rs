@@ -66,6 +66,7 @@ struct PartnerRow {
     tls_ca_only: bool,
     tls_pin_sha256: Option<String>,
     tls_client_certificate_id: Option<i64>,
+    tls_inbound_client_certificate_id: Option<i64>,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
 }
@@ -105,6 +106,7 @@ struct PartnerValues<'p> {
     tls_ca_only: bool,
     tls_pin_sha256: Option<String>,
     tls_client_certificate_id: Option<i64>,
+    tls_inbound_client_certificate_id: Option<i64>,
 }
 
 impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
@@ -147,6 +149,7 @@ impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
             tls_ca_only: s.tls.ca_only,
             tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
             tls_client_certificate_id: s.tls.client_certificate_id.map(|c| c.0),
+            tls_inbound_client_certificate_id: s.tls_inbound_client_certificate_id.map(|c| c.0),
         }
     }
 }
@@ -208,6 +211,9 @@ impl TryFrom<PartnerRow> for Partner {
                         .transpose()?,
                     client_certificate_id: row.tls_client_certificate_id.map(CertificateId),
                 },
+                tls_inbound_client_certificate_id: row
+                    .tls_inbound_client_certificate_id
+                    .map(CertificateId),
             },
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),

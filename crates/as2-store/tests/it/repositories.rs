@@ -45,6 +45,7 @@ fn partners_round_trip_every_field() {
             pin_sha256: Some(TlsPin([7; 32])),
             client_certificate_id: Some(certificate(store, s.a, Some(b"key"))),
         };
+        settings.tls_inbound_client_certificate_id = Some(cert);
         let created = store
             .partners()
             .create(s.a, &settings, Some("s3cret"))
