@@ -97,11 +97,13 @@ impl Config {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
             listen,
+            // partners may have to present a TLS client certificate (mutual TLS)
             listener: ListenerSettings::from_env(
                 "the AS2 endpoint",
                 "AS2_GATEWAY_TLS_CERT",
                 "AS2_GATEWAY_TLS_KEY",
-            )?,
+            )?
+            .requesting_client_certificates(),
             public_as2_urls: PublicAs2Urls::new(
                 var("AS2_PUBLIC_AS2_URL")
                     .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),

@@ -20,6 +20,7 @@ pub mod mode;
 pub mod network;
 pub mod pagination;
 pub mod partner;
+pub mod partner_tls;
 pub mod plan;
 pub mod public_url;
 pub mod station;

@@ -11,6 +11,7 @@ use crate::endpoint_url::{check_destination, check_endpoint_url};
 use crate::id::{CertificateId, PartnerId, StationId, TenantId};
 use crate::mode::Mode;
 use crate::network::IpNetwork;
+use crate::partner_tls::PartnerTls;
 use crate::validation::{ValidationErrors, check_email, check_name};
 
 /// Most retries of a failed transmission a partner can be configured with.
@@ -80,6 +81,11 @@ pub struct PartnerSettings {
     pub require_signed: bool,
     /// Refuse their inbound messages unless encrypted to our station; on by default.
     pub require_encrypted: bool,
+    /// The TLS of our requests to them (private CA, pinned key, client certificate).
+    pub tls: PartnerTls,
+    /// The TLS client certificate they must present to our AS2 listener (mutual TLS); a
+    /// request without it, or with another, is refused with 403 before its body is read.
+    pub tls_inbound_client_certificate_id: Option<CertificateId>,
 }
 
 impl PartnerSettings {
@@ -114,6 +120,8 @@ impl PartnerSettings {
             active: true,
             require_signed: true,
             require_encrypted: true,
+            tls: PartnerTls::default(),
+            tls_inbound_client_certificate_id: None,
         }
     }
 
@@ -180,6 +188,7 @@ impl PartnerSettings {
                 format!("The timeout must be between 1 and {MAX_TIMEOUT_SECS} seconds"),
             );
         }
+        self.tls.validate(&mut errors);
         errors.into_result(())
     }
 

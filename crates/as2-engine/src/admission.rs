@@ -29,6 +29,8 @@ pub struct AdmissionRequest<'a> {
     pub content_length: Option<u64>,
     /// The gateway's own ceiling on a request body (`AS2_MAX_MESSAGE_BYTES`).
     pub max_bytes: u64,
+    /// The leaf certificate (DER) the client presented in its TLS handshake, if any.
+    pub client_certificate: Option<&'a [u8]>,
 }
 
 /// A request whose headers passed admission: the body may now be read, up to [`Self::limit`].
@@ -116,6 +118,19 @@ pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, 
     {
         tracing::warn!(partner = %partner.id, remote = ?request.remote, "refused by the partner firewall");
         return Err(Refusal::Firewall);
+    }
+    if let Some(required) = partner.settings.tls_inbound_client_certificate_id {
+        let presented_ok = match store.certificates().der(route.scope, required) {
+            Ok((der, _)) => request.client_certificate == Some(der.as_slice()),
+            Err(e) => {
+                tracing::error!(error = %e, partner = %partner.id, "reading the partner's TLS client certificate failed");
+                false
+            }
+        };
+        if !presented_ok {
+            tracing::warn!(partner = %partner.id, presented = request.client_certificate.is_some(), "refused: not the partner's TLS client certificate");
+            return Err(Refusal::ClientCertificate);
+        }
     }
     match basic_auth_ok(store, &route, &headers) {
         Ok(true) => {}

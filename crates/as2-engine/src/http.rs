@@ -10,6 +10,7 @@
 //! synchronous pipeline runs on the blocking pool. The header read timeout belongs to the
 //! server loop ([`crate::serve`]).
 
+use crate::tls::PeerCertificate;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -262,6 +263,7 @@ async fn admit_read_process(
         .and_then(|v| v.trim().parse::<u64>().ok());
     let store = front.state.store.clone();
     let max_bytes = front.limits.max_message_bytes;
+    let peer = parts.extensions.get::<PeerCertificate>().cloned();
     let admitted = tokio::task::spawn_blocking(move || {
         let request = AdmissionRequest {
             headers: &pairs,
@@ -269,6 +271,7 @@ async fn admit_read_process(
             remote,
             content_length,
             max_bytes,
+            client_certificate: peer.as_ref().map(|p| &*p.0),
         };
         admit(&store, &request).map(|admitted| (admitted, pairs))
     })

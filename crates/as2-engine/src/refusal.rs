@@ -40,6 +40,8 @@ pub enum Refusal {
     PartnerInactive,
     /// The sender's address is not in the partner's allowed networks (403).
     Firewall,
+    /// The partner must present its TLS client certificate and did not (403).
+    ClientCertificate,
     /// An MDN that is not authenticated as the partner's (403, with the sentence why).
     MdnNotAuthenticated(String),
     /// The partner requires HTTP basic authentication and it is missing or wrong (401).
@@ -101,6 +103,10 @@ impl Refusal {
             Self::Firewall => HttpAnswer::text(
                 403,
                 "This address may not send messages for this partner",
+            ),
+            Self::ClientCertificate => HttpAnswer::text(
+                403,
+                "This partner must present its TLS client certificate",
             ),
             Self::MdnNotAuthenticated(why) => HttpAnswer::text(403, why),
             Self::BasicAuthRequired => {
@@ -191,6 +197,7 @@ mod tests {
             ),
             (Refusal::PartnerInactive, 403),
             (Refusal::Firewall, 403),
+            (Refusal::ClientCertificate, 403),
             (Refusal::MdnNotAuthenticated("unsigned".into()), 403),
             (Refusal::BasicAuthRequired, 401),
             (

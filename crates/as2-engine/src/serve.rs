@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use as2_domain::forwarded::{ClientAddr, ForwardingHeaders, TrustedProxies};
+
+use crate::tls::PeerCertificate;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -121,6 +123,7 @@ pub async fn serve_with(
             app: app.clone(),
             remote,
             proxies: Arc::new(transport.trusted_proxies.clone()),
+            peer: None,
         };
         let tls = transport.tls.clone();
         let handshake_timeout = options.header_read_timeout;
@@ -129,7 +132,15 @@ pub async fn serve_with(
                 None => connection.run(stream).await,
                 Some(tls) => {
                     match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
-                        Ok(Ok(stream)) => connection.run(stream).await,
+                        Ok(Ok(stream)) => {
+                            let peer = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .map(|leaf| PeerCertificate(Arc::from(leaf.as_ref())));
+                            Connection { peer, ..connection }.run(stream).await;
+                        }
                         Ok(Err(e)) => {
                             tracing::debug!(error = %e, %remote, "TLS handshake failed");
                         }
@@ -156,6 +167,8 @@ struct Connection {
     app: Router,
     remote: SocketAddr,
     proxies: Arc<TrustedProxies>,
+    /// The client certificate presented in the TLS handshake, if any.
+    peer: Option<PeerCertificate>,
 }
 
 impl Connection {
@@ -169,12 +182,16 @@ impl Connection {
             app,
             remote,
             proxies,
+            peer,
         } = self;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let client = client_addr(&proxies, remote, request.headers());
             let extensions = request.extensions_mut();
             extensions.insert(ConnectInfo::<SocketAddr>(remote));
             extensions.insert(client);
+            if let Some(peer) = &peer {
+                extensions.insert(peer.clone());
+            }
             let app = app.clone();
             async move {
                 let response = app.oneshot(request.map(Body::new)).await;

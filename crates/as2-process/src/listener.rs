@@ -69,6 +69,9 @@ pub struct ListenerSettings {
     pub trusted_proxies: TrustedProxies,
     /// `AS2_TLS_RELOAD_SECS`.
     pub reload_interval: Duration,
+    /// Ask clients for a TLS client certificate (not required): the AS2 listener, where a
+    /// partner may have to present one (`tls_inbound_client_certificate_id`).
+    pub request_client_certificates: bool,
 }
 
 /// A listener ready to serve: its transport, and the certificate to watch when it has TLS.
@@ -135,7 +138,15 @@ impl ListenerSettings {
             allow_plain_http: flag(ALLOW_PLAIN_HTTP_VAR)?,
             trusted_proxies: TrustedProxies::parse(&var(TRUSTED_PROXIES_VAR).unwrap_or_default())?,
             reload_interval: Duration::from_secs(reload_secs),
+            request_client_certificates: false,
         })
+    }
+
+    /// These settings, asking clients for a TLS client certificate (not requiring one).
+    #[must_use]
+    pub fn requesting_client_certificates(mut self) -> Self {
+        self.request_client_certificates = true;
+        self
     }
 
     /// Loads the certificate (when TLS is configured) for a listener on `addr`.
@@ -164,7 +175,13 @@ impl ListenerSettings {
         };
         let tls = certificate
             .clone()
-            .map(as2_engine::tls::acceptor)
+            .map(|certificate| {
+                if self.request_client_certificates {
+                    as2_engine::tls::requesting_acceptor(certificate)
+                } else {
+                    as2_engine::tls::acceptor(certificate)
+                }
+            })
             .transpose()
             .map_err(tls_error)?;
         Ok(Prepared {
@@ -203,6 +220,7 @@ mod tests {
             allow_plain_http: allow,
             trusted_proxies: TrustedProxies::default(),
             reload_interval: Duration::from_secs(30),
+            request_client_certificates: false,
         }
     }
 

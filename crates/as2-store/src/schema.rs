@@ -118,6 +118,11 @@ diesel::table! {
         signature_scheme -> Text,
         key_transport -> Text,
         compression_order -> Text,
+        tls_ca_bundle -> Nullable<Text>,
+        tls_ca_only -> Bool,
+        tls_pin_sha256 -> Nullable<Text>,
+        tls_client_certificate_id -> Nullable<BigInt>,
+        tls_inbound_client_certificate_id -> Nullable<BigInt>,
     }
 }
 

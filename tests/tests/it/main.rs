@@ -13,6 +13,7 @@ mod http_framing;
 mod https;
 mod interop;
 mod outbound_policy;
+mod partner_tls;
 mod rollover;
 mod shared_rate_limit;
 mod trust_boundary;

@@ -38,6 +38,11 @@ pub struct LegacyPartner {
     active: bool,
     require_signed: bool,
     require_encrypted: bool,
+    tls_ca_bundle: Option<String>,
+    tls_ca_only: bool,
+    tls_pin_sha256: Option<String>,
+    tls_client_certificate_id: Option<i64>,
+    tls_inbound_client_certificate_id: Option<i64>,
     created_at: String,
 }
 
@@ -67,6 +72,11 @@ impl From<Partner> for LegacyPartner {
             active: s.active,
             require_signed: s.require_signed,
             require_encrypted: s.require_encrypted,
+            tls_ca_bundle: s.tls.ca_bundle,
+            tls_ca_only: s.tls.ca_only,
+            tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
+            tls_client_certificate_id: s.tls.client_certificate_id.map(|c| c.0),
+            tls_inbound_client_certificate_id: s.tls_inbound_client_certificate_id.map(|c| c.0),
             created_at: format(p.created_at),
         }
     }
@@ -108,6 +118,11 @@ pub struct CreateBody {
     allowed_networks: Option<Vec<String>>,
     require_signed: Option<bool>,
     require_encrypted: Option<bool>,
+    /// Our additions (issue 12): the partner's outbound TLS, as on `/v1`.
+    tls_ca_bundle: Option<String>,
+    tls_ca_only: Option<bool>,
+    tls_pin_sha256: Option<String>,
+    tls_client_certificate_id: Option<i64>,
 }
 
 /// `POST /api/v1/partners`: every partner of the tenant (of one station with `station`).
@@ -198,6 +213,12 @@ pub async fn create(
         allowed_networks,
         require_signed: body.require_signed,
         require_encrypted: body.require_encrypted,
+        tls_ca_bundle: body.tls_ca_bundle,
+        tls_ca_only: body.tls_ca_only,
+        tls_pin_sha256: body.tls_pin_sha256,
+        tls_client_certificate_id: body
+            .tls_client_certificate_id
+            .map(|c| as2_domain::id::CertificateId(c).to_string()),
         url_optional: true,
         ..PartnerInput::default()
     };

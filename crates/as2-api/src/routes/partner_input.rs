@@ -7,6 +7,7 @@ use as2_domain::algorithms::{
 use as2_domain::id::StationId;
 use as2_domain::network::IpNetwork;
 use as2_domain::partner::PartnerSettings;
+use as2_domain::partner_tls::TlsPin;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -76,6 +77,20 @@ pub struct PartnerInput {
     pub require_signed: Option<bool>,
     /// Refuse their inbound messages unless encrypted to our station (default true).
     pub require_encrypted: Option<bool>,
+    /// PEM certificates of the partner's private CA, trusted for their HTTPS server beside the
+    /// public roots (`""` removes the bundle).
+    pub tls_ca_bundle: Option<String>,
+    /// Trust only `tls_ca_bundle`, not the public roots (default false).
+    pub tls_ca_only: Option<bool>,
+    /// The SHA-256 of their server key's SubjectPublicKeyInfo (`sha256/<base64>`, bare base64
+    /// or 64 hex digits; `""` removes the pin).
+    pub tls_pin_sha256: Option<String>,
+    /// Our key pair (`cert_…`, with its private key) presented when their server asks for a
+    /// client certificate (`""` removes it).
+    pub tls_client_certificate_id: Option<String>,
+    /// Their TLS client certificate (`cert_…`), which they must present to our AS2 endpoint
+    /// (mutual TLS; `""` removes the demand).
+    pub tls_inbound_client_certificate_id: Option<String>,
     /// Not a field of the body: whether a create or replace may leave the URL out (seed 000's
     /// `endpoint_url` is optional: a partner that only sends to us; `/v1` requires `url`).
     #[serde(skip)]
@@ -232,6 +247,54 @@ impl PartnerInput {
         s.active = self.active.unwrap_or(s.active);
         s.require_signed = self.require_signed.unwrap_or(s.require_signed);
         s.require_encrypted = self.require_encrypted.unwrap_or(s.require_encrypted);
+        if let Some(v) = self.tls_ca_bundle {
+            s.tls.ca_bundle = Some(v).filter(|b| !b.trim().is_empty());
+            if let Some(bundle) = &s.tls.ca_bundle {
+                check_ca_bundle(bundle, errors);
+            }
+        }
+        s.tls.ca_only = self.tls_ca_only.unwrap_or(s.tls.ca_only);
+        if let Some(v) = self.tls_pin_sha256 {
+            s.tls.pin_sha256 = None;
+            if !v.trim().is_empty() {
+                match v.parse::<TlsPin>() {
+                    Ok(pin) => s.tls.pin_sha256 = Some(pin),
+                    Err(e) => errors.add("tls_pin_sha256", e.to_string()),
+                }
+            }
+        }
+        if let Some(v) = self.tls_client_certificate_id {
+            s.tls.client_certificate_id = if v.is_empty() {
+                None
+            } else {
+                certificate_field(Some(&v), "tls_client_certificate_id", errors)
+            };
+        }
+        if let Some(v) = self.tls_inbound_client_certificate_id {
+            s.tls_inbound_client_certificate_id = if v.is_empty() {
+                None
+            } else {
+                certificate_field(Some(&v), "tls_inbound_client_certificate_id", errors)
+            };
+        }
         s
+    }
+}
+
+/// Every certificate of a CA bundle must parse as X.509 (the domain checks the shape).
+fn check_ca_bundle(bundle: &str, errors: &mut ValidationErrors) {
+    if !bundle.contains("-----BEGIN CERTIFICATE-----") {
+        return; // said by the domain's rule
+    }
+    match as2_core::cert::Certificate::load_all(bundle.as_bytes()) {
+        Ok(certs) if !certs.is_empty() => {}
+        Ok(_) => errors.add(
+            "tls_ca_bundle",
+            "The TLS CA bundle must contain at least one PEM certificate",
+        ),
+        Err(e) => errors.add(
+            "tls_ca_bundle",
+            format!("The TLS CA bundle does not parse: {e}"),
+        ),
     }
 }

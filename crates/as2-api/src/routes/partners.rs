@@ -85,6 +85,16 @@ pub struct PartnerDto {
     pub require_signed: bool,
     /// Their inbound messages must be encrypted to our station.
     pub require_encrypted: bool,
+    /// PEM certificates of their private CA (trusted for their HTTPS server).
+    pub tls_ca_bundle: Option<String>,
+    /// Only `tls_ca_bundle` is trusted, not the public roots.
+    pub tls_ca_only: bool,
+    /// Their pinned server key (`sha256/<base64>`).
+    pub tls_pin_sha256: Option<String>,
+    /// Our client certificate for mutual TLS (its private key is never shown).
+    pub tls_client_certificate_id: Option<String>,
+    /// The TLS client certificate they must present to our AS2 endpoint.
+    pub tls_inbound_client_certificate_id: Option<String>,
     /// Whether messages can be sent to them now (`false` until what `missing_for_sending`
     /// names is attached: a partner may be created before its certificate arrives).
     pub ready_to_send: bool,
@@ -135,6 +145,13 @@ impl From<Partner> for PartnerDto {
             active: s.active,
             require_signed: s.require_signed,
             require_encrypted: s.require_encrypted,
+            tls_ca_bundle: s.tls.ca_bundle,
+            tls_ca_only: s.tls.ca_only,
+            tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
+            tls_client_certificate_id: s.tls.client_certificate_id.map(|c| c.to_string()),
+            tls_inbound_client_certificate_id: s
+                .tls_inbound_client_certificate_id
+                .map(|c| c.to_string()),
             mode: p.mode.to_string(),
             created_at: format(p.created_at),
             updated_at: format(p.updated_at),
@@ -226,8 +243,21 @@ pub fn save_partner(
                 "encryption_certificate_id",
                 settings.encryption_certificate_id,
             ),
+            (
+                "tls_inbound_client_certificate_id",
+                settings.tls_inbound_client_certificate_id,
+            ),
         ],
         false,
+    )?;
+    check_certificates(
+        state,
+        scope,
+        &[(
+            "tls_client_certificate_id",
+            settings.tls.client_certificate_id,
+        )],
+        true,
     )?;
     match id {
         None => {

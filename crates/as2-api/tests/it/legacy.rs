@@ -81,6 +81,11 @@ async fn create_detail_and_list_as_the_seed_shows() {
         "active": true,
         "require_signed": true,
         "require_encrypted": true,
+        "tls_ca_bundle": null,
+        "tls_ca_only": false,
+        "tls_pin_sha256": null,
+        "tls_client_certificate_id": null,
+        "tls_inbound_client_certificate_id": null,
         "created_at": time_of(&detail.body["data"]["created_at"]),
     });
     assert_eq!(detail.body, success("Partner retrieved", partner.clone()));

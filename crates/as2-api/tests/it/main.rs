@@ -15,6 +15,7 @@ mod key_modes;
 mod legacy;
 mod messages;
 mod openapi;
+mod partner_tls;
 mod partners;
 mod tenants;
 mod trust;

@@ -91,6 +91,7 @@ pub fn receive(
         remote: request.remote,
         content_length: Some(u64::try_from(request.body.len()).unwrap_or(u64::MAX)),
         max_bytes: u64::MAX,
+        client_certificate: None,
     };
     match admit(store, &admission) {
         Ok(admitted) => receive_admitted(store, payloads, options, &admitted, request.body),

@@ -7,12 +7,14 @@
 //! client certificate).
 
 mod certificate;
+mod client_auth;
 pub mod outbound;
 mod plain;
 mod reload;
 mod server;
 
 pub use certificate::load_certified_key;
+pub use client_auth::{PeerCertificate, requesting_acceptor};
 pub use plain::{PlainHttpRefused, plain_http_allowed};
 pub use reload::{Reloaded, ReloadingCertificate};
 pub use server::{acceptor, crypto_provider, server_config};

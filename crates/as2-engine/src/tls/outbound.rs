@@ -134,6 +134,30 @@ impl ClientIdentity {
     }
 }
 
+impl ClientIdentity {
+    /// A certificate (DER) and its private key as the certificate store keeps it (PKCS#8,
+    /// PKCS#1 or SEC1, DER or PEM).
+    ///
+    /// # Errors
+    /// The key does not parse or is not the certificate's.
+    pub fn from_der(cert_der: Vec<u8>, key: Vec<u8>) -> Result<Self, TlsError> {
+        let key = if key.starts_with(b"-----") {
+            PrivateKeyDer::from_pem_slice(&key).map_err(|_| TlsError::Pem {
+                path: "client certificate".into(),
+                reason: "not a PEM private key".into(),
+            })?
+        } else {
+            PrivateKeyDer::try_from(key).map_err(|reason| TlsError::Pem {
+                path: "client certificate".into(),
+                reason: reason.into(),
+            })?
+        };
+        let chain = vec![CertificateDer::from(cert_der)];
+        rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &crypto_provider())?;
+        Ok(Self { chain, key })
+    }
+}
+
 impl fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientIdentity")

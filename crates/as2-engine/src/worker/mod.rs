@@ -6,6 +6,7 @@
 //! whose worker died is claimed again when its lease runs out.
 
 mod deliver_webhook;
+mod partner_tls;
 mod post;
 mod send_mdn;
 mod send_message;
@@ -76,6 +77,7 @@ pub struct Worker {
     store: Arc<Store>,
     payloads: Arc<PayloadStore>,
     http: OutboundClient,
+    partner_clients: Arc<partner_tls::PartnerClients>,
     config: Arc<WorkerConfig>,
     metrics: Arc<Metrics>,
 }
@@ -150,6 +152,7 @@ impl Worker {
             store,
             payloads,
             http,
+            partner_clients: Arc::default(),
             config: Arc::new(config),
             metrics,
         })

@@ -20,36 +20,47 @@ impl Worker {
         body: Vec<u8>,
         timeout: Duration,
     ) -> HttpOutcome {
-        let mut request = match self.http.post(url) {
-            Ok(request) => request.timeout(timeout).body(body),
-            Err(refused) => return HttpOutcome::Refused(refused.to_string()),
-        };
-        for (name, value) in headers {
-            request = request.header(name.as_str(), value.as_str());
+        post_with(&self.http, url, headers, body, timeout).await
+    }
+}
+
+/// One POST through `client` (the platform's, or a partner's with its own TLS).
+pub(super) async fn post_with(
+    client: &http_client::OutboundClient,
+    url: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+    timeout: Duration,
+) -> HttpOutcome {
+    let mut request = match client.post(url) {
+        Ok(request) => request.timeout(timeout).body(body),
+        Err(refused) => return HttpOutcome::Refused(refused.to_string()),
+    };
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return match http_client::refusal(&e) {
+                Some(refused) => HttpOutcome::Refused(refused.to_string()),
+                None => HttpOutcome::Transport(describe(&e)),
+            };
         }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                return match http_client::refusal(&e) {
-                    Some(refused) => HttpOutcome::Refused(refused.to_string()),
-                    None => HttpOutcome::Transport(describe(&e)),
-                };
-            }
-        };
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
-        match read_limited(response).await {
-            Ok(body) => HttpOutcome::Answer {
-                status,
-                headers,
-                body,
-            },
-            Err(reason) => HttpOutcome::Transport(reason),
-        }
+    };
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    match read_limited(response).await {
+        Ok(body) => HttpOutcome::Answer {
+            status,
+            headers,
+            body,
+        },
+        Err(reason) => HttpOutcome::Transport(reason),
     }
 }
 

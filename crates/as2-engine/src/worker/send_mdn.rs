@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::http_client;
 use as2_store::jobs::{Job, JobInput, SendMdn};
 
-use super::post::location;
+use super::post::{location, post_with};
 use super::{Finish, Run, Worker};
 use crate::error::EngineError;
 use crate::mdn::send_async;
@@ -18,14 +18,39 @@ impl Worker {
         let scope = input.message.scope()?;
         let message = input.message.message();
         let prepared = self
-            .blocking(move |s, p| send_async::prepare(s, p, &input))
+            .blocking(move |s, p| {
+                let Some(post) = send_async::prepare(s, p, &input)? else {
+                    return Ok(None);
+                };
+                // the partner's own TLS (private CA, pin, client certificate) for its MDN URL
+                let partner = s
+                    .messages()
+                    .get(scope, message)
+                    .ok()
+                    .and_then(|m| s.partners().get(scope, m.partner_id).ok());
+                Ok(Some((post, partner)))
+            })
             .await?;
-        let Some(post) = prepared else {
+        let Some((post, partner)) = prepared else {
             return Ok(Finish::done());
         };
-        let outcome = self
-            .post(&post.url, &post.headers, post.body, Duration::from_secs(60))
-            .await;
+        let client = match &partner {
+            Some(partner) => self.partner_client(scope, partner).await,
+            None => Ok(self.http.clone()),
+        };
+        let outcome = match client {
+            Ok(client) => {
+                post_with(
+                    &client,
+                    &post.url,
+                    &post.headers,
+                    post.body,
+                    Duration::from_secs(60),
+                )
+                .await
+            }
+            Err(reason) => HttpOutcome::Refused(reason),
+        };
         let (event, detail, run) = match &outcome {
             HttpOutcome::Answer { status, .. } if (200..300).contains(status) => (
                 "mdn_async_sent",

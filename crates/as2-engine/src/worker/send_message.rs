@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use as2_store::jobs::{Job, JobInput, SendMessage};
 
+use super::post::post_with;
 use super::{Finish, Run, Worker};
 use crate::error::EngineError;
-use crate::outbound::{self, Conclusion, Prepared};
+use crate::outbound::{self, Conclusion, HttpOutcome, Prepared};
 
 impl Worker {
     pub(super) async fn send_message(&self, job: &Job) -> Result<Finish, EngineError> {
@@ -22,9 +23,19 @@ impl Worker {
             Prepared::Done | Prepared::Failed(_) => return Ok(Finish::done()),
         };
         let started = Instant::now();
-        let outcome = self
-            .post(&sent.url, &sent.headers, sent.body.clone(), sent.timeout)
-            .await;
+        let outcome = match self.partner_client(sent.scope, &sent.partner).await {
+            Ok(client) => {
+                post_with(
+                    &client,
+                    &sent.url,
+                    &sent.headers,
+                    sent.body.clone(),
+                    sent.timeout,
+                )
+                .await
+            }
+            Err(reason) => HttpOutcome::Refused(reason),
+        };
         let config = self.config.outbound.clone();
         let sent = Arc::new(*sent);
         let conclusion = {

@@ -4,6 +4,7 @@ use as2_domain::id::{CertificateId, PartnerId, StationId, TenantId};
 use as2_domain::network::IpNetwork;
 use as2_domain::pagination::PageRequest;
 use as2_domain::partner::{Partner, PartnerSettings};
+use as2_domain::partner_tls::PartnerTls;
 use as2_domain::webhook::EventType;
 use diesel::prelude::*;
 
@@ -61,6 +62,11 @@ struct PartnerRow {
     signature_scheme: String,
     key_transport: String,
     compression_order: String,
+    tls_ca_bundle: Option<String>,
+    tls_ca_only: bool,
+    tls_pin_sha256: Option<String>,
+    tls_client_certificate_id: Option<i64>,
+    tls_inbound_client_certificate_id: Option<i64>,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
 }
@@ -96,6 +102,11 @@ struct PartnerValues<'p> {
     signature_scheme: &'static str,
     key_transport: &'static str,
     compression_order: &'static str,
+    tls_ca_bundle: Option<&'p str>,
+    tls_ca_only: bool,
+    tls_pin_sha256: Option<String>,
+    tls_client_certificate_id: Option<i64>,
+    tls_inbound_client_certificate_id: Option<i64>,
 }
 
 impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
@@ -134,6 +145,11 @@ impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
             signature_scheme: s.signature_scheme.as_str(),
             key_transport: s.key_transport.as_str(),
             compression_order: s.compression_order.as_str(),
+            tls_ca_bundle: s.tls.ca_bundle.as_deref(),
+            tls_ca_only: s.tls.ca_only,
+            tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
+            tls_client_certificate_id: s.tls.client_certificate_id.map(|c| c.0),
+            tls_inbound_client_certificate_id: s.tls_inbound_client_certificate_id.map(|c| c.0),
         }
     }
 }
@@ -185,6 +201,19 @@ impl TryFrom<PartnerRow> for Partner {
                 active: row.active,
                 require_signed: row.require_signed,
                 require_encrypted: row.require_encrypted,
+                tls: PartnerTls {
+                    ca_bundle: row.tls_ca_bundle,
+                    ca_only: row.tls_ca_only,
+                    pin_sha256: row
+                        .tls_pin_sha256
+                        .as_deref()
+                        .map(|p| p.parse().map_err(|e| StoreError::corrupt(T, e)))
+                        .transpose()?,
+                    client_certificate_id: row.tls_client_certificate_id.map(CertificateId),
+                },
+                tls_inbound_client_certificate_id: row
+                    .tls_inbound_client_certificate_id
+                    .map(CertificateId),
             },
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),

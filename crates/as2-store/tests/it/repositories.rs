@@ -6,6 +6,7 @@ use as2_domain::id::PartnerId;
 use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{Direction, ErrorKind, MessageError, MessageStatus};
 use as2_domain::pagination::PageRequest;
+use as2_domain::partner_tls::{PartnerTls, TlsPin};
 use as2_domain::trust::{TrustRecord, TrustSubject};
 use as2_store::StoreError;
 use as2_store::repo::messages::{MessageFilter, NewMessage};
@@ -36,6 +37,15 @@ fn partners_round_trip_every_field() {
             "2001:db8::/32".parse().unwrap(),
         ];
         settings.retry_attempts = 7;
+        settings.tls = PartnerTls {
+            ca_bundle: Some(
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into(),
+            ),
+            ca_only: true,
+            pin_sha256: Some(TlsPin([7; 32])),
+            client_certificate_id: Some(certificate(store, s.a, Some(b"key"))),
+        };
+        settings.tls_inbound_client_certificate_id = Some(cert);
         let created = store
             .partners()
             .create(s.a, &settings, Some("s3cret"))
