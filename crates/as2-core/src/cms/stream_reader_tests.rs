@@ -1,3 +1,5 @@
+//! Tests of the streaming CMS reader: pieces of any size, BER and DER, the captures, limits.
+
 use super::*;
 use crate::error::Limit;
 
