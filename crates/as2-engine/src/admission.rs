@@ -122,9 +122,13 @@ pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, 
     if let Some(required) = partner.settings.tls_inbound_client_certificate_id {
         let presented_ok = match store.certificates().der(route.scope, required) {
             Ok((der, _)) => request.client_certificate == Some(der.as_slice()),
+            // the certificate the partner must present is gone: nothing can match it
+            Err(StoreError::NotFound) => false,
             Err(e) => {
+                // like the basic-auth check below: a store failure is ours, so 503 (the
+                // partner retries), never a refusal of its certificate
                 tracing::error!(error = %e, partner = %partner.id, "reading the partner's TLS client certificate failed");
-                false
+                return Err(Refusal::Unavailable);
             }
         };
         if !presented_ok {

@@ -154,9 +154,7 @@ impl<'a> DecodeValue<'a> for PolicyId {
     type Error = DerError;
 
     fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
-        let length = usize::try_from(header.length())?;
-        let mut encoded = vec![0; length];
-        reader.read_into(&mut encoded)?;
+        let encoded = reader.read_vec(header.length())?;
         if decode_arcs(&encoded).is_none() {
             return Err(reader.error(ErrorKind::Value { tag: Self::TAG }));
         }
