@@ -40,8 +40,9 @@ pub struct Config {
     pub mdn_timeout: Duration,
     /// The AS2 endpoint's limits: `AS2_MAX_MESSAGE_BYTES` (the largest request body, default
     /// 1.5 GiB), `AS2_BODY_TIMEOUT_SECS` (3600: the whole body), `AS2_BODY_IDLE_TIMEOUT_SECS`
-    /// (60: the longest pause inside a body), `AS2_MAX_CONCURRENT_REQUESTS` (64) and
-    /// `AS2_MAX_BUFFERED_BYTES` (2 GiB of request bodies held at once).
+    /// (60: the longest pause inside a body), `AS2_MAX_CONCURRENT_REQUESTS` (64),
+    /// `AS2_MAX_BUFFERED_BYTES` (256 MiB of request bodies held at once) and
+    /// `AS2_MESSAGE_BUFFER_BYTES` (1 MiB: what the decoder of one message holds at most).
     pub inbound: InboundLimits,
     /// `AS2_HEADER_TIMEOUT_SECS` (30): how long a client may take to send its request headers.
     pub header_timeout: Duration,
@@ -174,6 +175,9 @@ fn positive(name: &str, default: u64) -> anyhow::Result<u64> {
     Ok(value)
 }
 
+/// The smallest decoder buffer a message can be decoded in.
+const MIN_MESSAGE_BUFFER_BYTES: u64 = 64 * 1024;
+
 fn inbound_limits() -> anyhow::Result<InboundLimits> {
     let defaults = InboundLimits::default();
     let limits = InboundLimits {
@@ -192,6 +196,11 @@ fn inbound_limits() -> anyhow::Result<InboundLimits> {
         )?)
         .context("AS2_MAX_CONCURRENT_REQUESTS is too large")?,
         max_buffered_bytes: positive("AS2_MAX_BUFFERED_BYTES", defaults.max_buffered_bytes)?,
+        message_buffer_bytes: number("AS2_MESSAGE_BUFFER_BYTES", defaults.message_buffer_bytes)?,
     };
+    anyhow::ensure!(
+        limits.message_buffer_bytes >= MIN_MESSAGE_BUFFER_BYTES,
+        "AS2_MESSAGE_BUFFER_BYTES must be at least {MIN_MESSAGE_BUFFER_BYTES} (a signature part and the recipients are held whole)"
+    );
     Ok(limits)
 }

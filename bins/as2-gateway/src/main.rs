@@ -149,9 +149,9 @@ async fn serve(
     let metrics = gateway.metrics();
     let background = gateway.start_background();
     let (stop_tx, stop_rx) = watch::channel(false);
-    if config.inbound.max_buffered_bytes < config.inbound.max_message_bytes {
+    if config.inbound.max_buffered_bytes < config.inbound.per_message_bytes() {
         tracing::warn!(
-            "AS2_MAX_BUFFERED_BYTES is below AS2_MAX_MESSAGE_BYTES: the largest messages will be refused with 503"
+            "AS2_MAX_BUFFERED_BYTES is below what one message in flight reserves (AS2_MESSAGE_BUFFER_BYTES + 2 MiB): every message will be refused with 503"
         );
     }
     let metrics_server = match config.metrics_listen {

@@ -3,12 +3,15 @@
 //! test traffic on the same paths under `/as2/test/…`; `/healthz` and `/readyz`. Prometheus
 //! `/metrics` is a separate router ([`metrics_router`]) for a separate, private listener.
 //!
-//! An AS2 request is handled in three steps: admission on its headers alone
-//! ([`crate::admission`]), under a cap on concurrent AS2 requests; then, only if admitted, its
-//! body is read within the receiver's size limit (413 as soon as it is over, chunked or not),
-//! the body timeouts and a budget of body bytes buffered at once across requests; then the
-//! synchronous pipeline runs on the blocking pool. The header read timeout belongs to the
-//! server loop ([`crate::serve`]).
+//! An AS2 request is handled in two steps: admission on its headers alone
+//! ([`crate::admission`]), under a cap on concurrent AS2 requests; then, only if admitted, the
+//! synchronous pipeline runs on the blocking pool while its body is read
+//! ([`crate::body_reader`]) within the receiver's size limit (413 as soon as it is over,
+//! chunked or not) and the body timeouts. A message's body streams through a bounded channel
+//! into the decoder, so what a message in flight holds is a fixed reservation
+//! (`AS2_MESSAGE_BUFFER_BYTES` plus the channel) from the budget of bytes held at once across
+//! requests; an MDN, small, is read whole within that budget. The header read timeout belongs
+//! to the server loop ([`crate::serve`]).
 
 use crate::tls::PeerCertificate;
 use std::net::SocketAddr;
@@ -29,10 +32,13 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use http_body_util::BodyExt as _;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, mpsc};
 
-use crate::admission::{AdmissionRequest, Admitted, admit};
+use crate::admission::{AdmissionRequest, admit};
+use crate::body_reader::{
+    BodyReader, Budget, CHANNEL_PIECES, Reserved, TRANSIT_BYTES, head_of, pump, read_whole,
+};
+use crate::inbound::body::ChannelBody;
 use crate::inbound::{ReceiveOptions, receive_admitted};
 use crate::inbox::Inbox;
 use crate::mdn::receive_async::{looks_like_mdn, receive_mdn};
@@ -72,9 +78,21 @@ pub struct InboundLimits {
     /// AS2 requests (messages and MDNs) handled at once; beyond, 503 with `Retry-After`
     /// (`AS2_MAX_CONCURRENT_REQUESTS`).
     pub max_concurrent_requests: usize,
-    /// Request body bytes held in memory at once across requests; a body that would exceed
-    /// what is left is refused with 503 (`AS2_MAX_BUFFERED_BYTES`).
+    /// Request body bytes held in memory at once across requests: each message in flight
+    /// reserves [`Self::message_buffer_bytes`] and the channel's share, each MDN its size; a
+    /// request that would exceed what is left is refused with 503 (`AS2_MAX_BUFFERED_BYTES`).
     pub max_buffered_bytes: u64,
+    /// What the decoder of one message may hold at once (a signature part, the recipients,
+    /// a header block), whatever the message's size (`AS2_MESSAGE_BUFFER_BYTES`).
+    pub message_buffer_bytes: u64,
+}
+
+impl InboundLimits {
+    /// What one message in flight reserves from [`Self::max_buffered_bytes`].
+    #[must_use]
+    pub fn per_message_bytes(&self) -> u64 {
+        self.message_buffer_bytes.saturating_add(TRANSIT_BYTES)
+    }
 }
 
 impl Default for InboundLimits {
@@ -84,7 +102,8 @@ impl Default for InboundLimits {
             body_timeout: Duration::from_secs(3600),
             body_idle_timeout: Duration::from_secs(60),
             max_concurrent_requests: 64,
-            max_buffered_bytes: 2 * 1024 * 1024 * 1024,
+            max_buffered_bytes: 256 * 1024 * 1024,
+            message_buffer_bytes: as2_core::message::DEFAULT_MAX_BUFFERED as u64,
         }
     }
 }
@@ -94,7 +113,7 @@ struct Front {
     state: GatewayState,
     limits: Arc<InboundLimits>,
     requests: Arc<Semaphore>,
-    bytes: Arc<Semaphore>,
+    budget: Budget,
     /// The last `/readyz` verdict and when it was taken: anyone can call it, so the
     /// database is asked at most once per [`READY_CACHE`].
     readiness: Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
@@ -115,14 +134,10 @@ enum Endpoint {
 /// The gateway's public router: the AS2 endpoints of both modes, `/healthz`, `/readyz`.
 pub fn router(state: GatewayState, limits: InboundLimits) -> Router {
     let front = Front {
+        budget: Budget::new(limits.max_buffered_bytes, state.metrics.clone()),
         state,
         requests: Arc::new(Semaphore::new(
             limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS),
-        )),
-        bytes: Arc::new(Semaphore::new(
-            usize::try_from(limits.max_buffered_bytes)
-                .unwrap_or(usize::MAX)
-                .min(Semaphore::MAX_PERMITS),
         )),
         limits: Arc::new(limits),
         readiness: Arc::default(),
@@ -284,139 +299,94 @@ async fn admit_read_process(
             return unread(Refusal::Unavailable.answer());
         }
     };
-    let (body, reserved) = match read_body(front, &admitted, body, content_length).await {
-        Ok(read) => read,
-        Err(refusal) => return unread(refusal.answer()),
-    };
-    let state = front.state.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let reply = if endpoint == Endpoint::Mdn || looks_like_mdn(&pairs, &body) {
-            receive_mdn(&state.store, &state.payloads, &admitted, &pairs, &body)
-        } else {
-            receive_admitted(
-                &state.store,
-                &state.payloads,
-                ReceiveOptions {
-                    crypto: state.crypto,
-                    inbox: state.inbox.as_deref(),
-                    mic_choice: state.mic_choice,
-                    cem_policy: state.cem_policy,
-                },
-                &admitted,
-                &body,
-            )
-        };
-        // The body's share of the budget is given back with the body.
-        drop(body);
-        drop(reserved);
-        reply
-    })
-    .await;
-    result.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the inbound pipeline did not finish");
-        Refusal::NotProcessed.answer()
-    })
-}
-
-/// Bytes reserved from the budget of buffered request bodies.
-#[derive(Debug, Default)]
-struct Reserved(Option<OwnedSemaphorePermit>);
-
-impl Reserved {
-    /// Reserves `n` more bytes, or nothing when fewer are left.
-    fn grow(&mut self, pool: &Arc<Semaphore>, n: u64) -> bool {
-        let mut taken = Self::default();
-        let mut left = n;
-        while left > 0 {
-            let piece = u32::try_from(left).unwrap_or(u32::MAX);
-            let Ok(permit) = pool.clone().try_acquire_many_owned(piece) else {
-                // what was taken so far goes back when `taken` drops
-                return false;
-            };
-            taken.merge(permit);
-            left -= u64::from(piece);
-        }
-        if let Some(permit) = taken.0 {
-            self.merge(permit);
-        }
-        true
-    }
-
-    fn merge(&mut self, permit: OwnedSemaphorePermit) {
-        match &mut self.0 {
-            Some(held) => held.merge(permit),
-            None => self.0 = Some(permit),
-        }
-    }
-}
-
-/// Reads an admitted request's body within its size limit, the body timeouts and the budget
-/// of buffered bytes; the body and its reservation, or the answer that refuses it.
-async fn read_body(
-    front: &Front,
-    admitted: &Admitted,
-    mut body: Body,
-    declared: Option<u64>,
-) -> Result<(Vec<u8>, Reserved), Refusal> {
-    let metrics = &front.state.metrics;
-    let over_budget = |bytes: u64| {
-        metrics.shed_buffered_bytes.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            bytes,
-            budget = front.limits.max_buffered_bytes,
-            "refused: the buffered request bodies would exceed AS2_MAX_BUFFERED_BYTES"
-        );
-        Refusal::BufferFull
+    let admitted = Arc::new(admitted);
+    let mut reader = BodyReader::new(
+        body,
+        admitted.clone(),
+        front.limits.clone(),
+        front.state.metrics.clone(),
+    );
+    let (is_mdn, read_ahead) = match endpoint {
+        Endpoint::Mdn => (true, Vec::new()),
+        Endpoint::Any => match sniff_mdn(&pairs, &mut reader).await {
+            Ok(sniffed) => sniffed,
+            Err(refusal) => return unread(refusal.answer()),
+        },
     };
     let mut reserved = Reserved::default();
-    // A declared length is reserved whole before the first byte is read (admission has
-    // checked it against the limit); a chunked body reserves as it arrives.
-    if let Some(declared) = declared
-        && !reserved.grow(&front.bytes, declared)
+    if is_mdn {
+        let body = match read_whole(&mut reader, read_ahead, &front.budget, &mut reserved).await {
+            Ok(body) => body,
+            Err(refusal) => return unread(refusal.answer()),
+        };
+        let state = front.state.clone();
+        let reply = tokio::task::spawn_blocking(move || {
+            let reply = receive_mdn(&state.store, &state.payloads, &admitted, &pairs, &body);
+            drop(reserved);
+            reply
+        })
+        .await;
+        return reply.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the MDN pipeline did not finish");
+            Refusal::NotProcessed.answer()
+        });
+    }
+    // A message holds a fixed share of the budget whatever its size.
+    if let Err(refusal) = front
+        .budget
+        .reserve(&mut reserved, front.limits.per_message_bytes())
     {
-        return Err(over_budget(declared));
+        return unread(refusal.answer());
     }
-    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(0));
-    let mut buffer = Vec::with_capacity(capacity);
-    let deadline = tokio::time::Instant::now() + front.limits.body_timeout;
-    loop {
-        let idle = tokio::time::Instant::now() + front.limits.body_idle_timeout;
-        let frame = match tokio::time::timeout_at(deadline.min(idle), body.frame()).await {
-            Err(_) => {
-                metrics.body_timeouts.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    partner = %admitted.partner_id(),
-                    received = buffer.len(),
-                    "refused: the request body did not arrive in time"
-                );
-                return Err(Refusal::BodyTimeout {
-                    whole_secs: front.limits.body_timeout.as_secs(),
-                    idle_secs: front.limits.body_idle_timeout.as_secs(),
-                });
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                tracing::info!(error = %e, received = buffer.len(), "the request body broke off");
-                return Err(Refusal::BodyBroken(e.to_string()));
-            }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers
-        };
-        let total = u64::try_from(buffer.len() + data.len()).unwrap_or(u64::MAX);
-        if let Some(refusal) = admitted.refuse_size(total) {
-            return Err(refusal);
-        }
-        if declared.is_none() {
-            let piece = u64::try_from(data.len()).unwrap_or(u64::MAX);
-            if !reserved.grow(&front.bytes, piece) {
-                return Err(over_budget(total));
-            }
-        }
-        buffer.extend_from_slice(&data);
+    let (sender, receiver) = mpsc::channel(CHANNEL_PIECES);
+    let state = front.state.clone();
+    let buffer_bytes = usize::try_from(front.limits.message_buffer_bytes).unwrap_or(usize::MAX);
+    let pipeline = tokio::task::spawn_blocking(move || {
+        let mut body = ChannelBody::new(receiver);
+        receive_admitted(
+            &state.store,
+            &state.payloads,
+            ReceiveOptions {
+                crypto: state.crypto,
+                inbox: state.inbox.as_deref(),
+                mic_choice: state.mic_choice,
+                cem_policy: state.cem_policy,
+                buffer_bytes,
+            },
+            &admitted,
+            &mut body,
+        )
+    });
+    let (read_to_end, reply) = tokio::join!(pump(&mut reader, read_ahead, sender), pipeline);
+    drop(reserved);
+    let reply = reply.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the inbound pipeline did not finish");
+        Refusal::NotProcessed.answer()
+    });
+    // an answer given before the whole body was read closes the connection
+    if read_to_end { reply } else { unread(reply) }
+}
+
+/// Whether a request to the general endpoint is an MDN: by its content type, and for
+/// `multipart/signed` by the start of its body; the pieces read to tell.
+async fn sniff_mdn(
+    pairs: &[(String, String)],
+    reader: &mut BodyReader,
+) -> Result<(bool, Vec<axum::body::Bytes>), Refusal> {
+    if looks_like_mdn(pairs, b"") {
+        return Ok((true, Vec::new()));
     }
-    Ok((buffer, reserved))
+    let signed = pairs.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("content-type")
+            && v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/signed")
+    });
+    if !signed {
+        return Ok((false, Vec::new()));
+    }
+    let pieces = reader.sniff().await?;
+    Ok((looks_like_mdn(pairs, &head_of(&pieces)), pieces))
 }
 
 async fn ready(State(front): State<Front>) -> Response {

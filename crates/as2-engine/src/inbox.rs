@@ -10,7 +10,7 @@
 //! A Message-ID delivered again never replaces its file (see [`Inbox::deliver`]).
 
 use std::fs::{self, File};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,8 +44,6 @@ pub struct Delivery<'a> {
     pub message_id: &'a str,
     /// The file name the partner gave, if any.
     pub filename: Option<&'a str>,
-    /// The payload.
-    pub payload: &'a [u8],
 }
 
 /// Keeps `[A-Za-z0-9._@-]`, replaces the rest with `_` (no path separators, no `..` alone);
@@ -113,7 +111,8 @@ impl Inbox {
         Ok(Self { root })
     }
 
-    /// Writes one received payload; the path of its file.
+    /// Writes one received payload, read from `payload` (streamed: the stored payload); the
+    /// path of its file.
     ///
     /// A Message-ID delivered again never replaces its file:
     /// - with the same bytes (a partner's resend after a lost MDN, or after a crash before
@@ -131,7 +130,7 @@ impl Inbox {
     /// # Errors
     /// The file system failed, or the Message-ID already has [`MAX_COPIES`] different
     /// payloads; nothing partial is left under a final name.
-    pub fn deliver(&self, delivery: &Delivery<'_>) -> io::Result<PathBuf> {
+    pub fn deliver(&self, delivery: &Delivery<'_>, payload: &mut dyn Read) -> io::Result<PathBuf> {
         let dir = self
             .root
             .join(safe_name(delivery.tenant))
@@ -140,7 +139,7 @@ impl Inbox {
             .join(safe_name(delivery.partner_as2_id));
         create_private_dir(&dir)?;
         let temporary = dir.join(format!(".{}.part", unique()));
-        let written = write_synced(&temporary, delivery.payload)
+        let written = write_synced(&temporary, payload)
             .and_then(|()| self.link_first_free(&dir, &temporary, delivery));
         let _ = fs::remove_file(&temporary);
         let target = written?;
@@ -161,7 +160,7 @@ impl Inbox {
             match fs::hard_link(temporary, &target) {
                 Ok(()) => return Ok(target),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    if holds(&target, delivery.payload)? {
+                    if same_bytes(&target, temporary)? {
                         return Ok(target);
                     }
                 }
@@ -174,24 +173,36 @@ impl Inbox {
     }
 }
 
-/// Whether the file at `path` holds exactly `bytes`.
-fn holds(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    let mut file = File::open(path)?;
-    if file.metadata()?.len() != bytes.len() as u64 {
+/// Whether the files at `a` and `b` hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> io::Result<bool> {
+    let (mut a, mut b) = (File::open(a)?, File::open(b)?);
+    if a.metadata()?.len() != b.metadata()?.len() {
         return Ok(false);
     }
-    let mut buffer = vec![0; 64 * 1024];
-    let mut offset = 0;
+    let (mut left, mut right) = (vec![0; 64 * 1024], vec![0; 64 * 1024]);
     loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            return Ok(offset == bytes.len());
-        }
-        if bytes.get(offset..offset + n) != Some(&buffer[..n]) {
+        let n = read_full(&mut a, &mut left)?;
+        if read_full(&mut b, &mut right[..n])? != n || left[..n] != right[..n] {
             return Ok(false);
         }
-        offset += n;
+        if n < left.len() {
+            return Ok(true);
+        }
     }
+}
+
+/// Fills `buffer` as far as the file goes; how many bytes were read.
+fn read_full(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {
@@ -202,13 +213,13 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_synced(path: &Path, payload: &mut dyn Read) -> io::Result<()> {
     let mut options = File::options();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path)?;
-    file.write_all(bytes)?;
+    io::copy(payload, &mut file)?;
     file.sync_all()
 }
 
@@ -227,7 +238,7 @@ fn unique() -> String {
 mod tests {
     use super::*;
 
-    fn delivery<'a>(message_id: &'a str, payload: &'a [u8]) -> Delivery<'a> {
+    fn delivery(message_id: &str) -> Delivery<'_> {
         Delivery {
             tenant: "tnt_000001",
             mode: Mode::Test,
@@ -235,7 +246,6 @@ mod tests {
             partner_as2_id: "PARTNER",
             message_id,
             filename: Some("po.edi"),
-            payload,
         }
     }
 
@@ -260,16 +270,18 @@ mod tests {
     fn delivers_atomically_under_tenant_mode_station_partner_and_message_id() {
         let dir = tempfile::tempdir().unwrap();
         let inbox = Inbox::open(dir.path()).unwrap();
-        let path = inbox.deliver(&delivery("<id-1@partner>", b"ISA*")).unwrap();
+        let path = inbox
+            .deliver(&delivery("<id-1@partner>"), &mut &b"ISA*"[..])
+            .unwrap();
         assert!(
             path.ends_with("tnt_000001/test/US/PARTNER/id-1@partner__po.edi"),
             "{path:?}"
         );
         assert_eq!(fs::read(&path).unwrap(), b"ISA*");
         assert_eq!(leftovers(path.parent().unwrap()), 0);
-        let mut live = delivery("<id-1@partner>", b"ISA*");
+        let mut live = delivery("<id-1@partner>");
         live.mode = Mode::Live;
-        let live = inbox.deliver(&live).unwrap();
+        let live = inbox.deliver(&live, &mut &b"ISA*"[..]).unwrap();
         assert!(live.ends_with("tnt_000001/live/US/PARTNER/id-1@partner__po.edi"));
     }
 
@@ -277,13 +289,17 @@ mod tests {
     fn a_resend_never_replaces_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let inbox = Inbox::open(dir.path()).unwrap();
-        let first = inbox.deliver(&delivery("<dup@partner>", b"first")).unwrap();
+        let first = inbox
+            .deliver(&delivery("<dup@partner>"), &mut &b"first"[..])
+            .unwrap();
         // the same bytes again: the same file, nothing new
-        let again = inbox.deliver(&delivery("<dup@partner>", b"first")).unwrap();
+        let again = inbox
+            .deliver(&delivery("<dup@partner>"), &mut &b"first"[..])
+            .unwrap();
         assert_eq!(again, first);
         // other bytes under the same Message-ID: a second file, the first untouched
         let other = inbox
-            .deliver(&delivery("<dup@partner>", b"second"))
+            .deliver(&delivery("<dup@partner>"), &mut &b"second"[..])
             .unwrap();
         assert_ne!(other, first);
         assert!(other.ends_with("dup@partner__2__po.edi"), "{other:?}");
@@ -291,7 +307,7 @@ mod tests {
         assert_eq!(fs::read(&other).unwrap(), b"second");
         // and that one is found again too
         let third = inbox
-            .deliver(&delivery("<dup@partner>", b"second"))
+            .deliver(&delivery("<dup@partner>"), &mut &b"second"[..])
             .unwrap();
         assert_eq!(third, other);
         let files = fs::read_dir(first.parent().unwrap()).unwrap().count();
@@ -312,9 +328,9 @@ mod tests {
         assert_eq!(file_name("<a@b>", Some("c.edi"), 1), "a@b__c.edi");
         let dir = tempfile::tempdir().unwrap();
         let inbox = Inbox::open(dir.path()).unwrap();
-        let mut d = delivery(&long_id, b"long");
+        let mut d = delivery(&long_id);
         d.filename = Some(&long_file);
-        let path = inbox.deliver(&d).unwrap();
+        let path = inbox.deliver(&d, &mut &b"long"[..]).unwrap();
         assert_eq!(fs::read(path).unwrap(), b"long");
     }
 
@@ -325,7 +341,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("inbox");
         let inbox = Inbox::open(&root).unwrap();
-        let path = inbox.deliver(&delivery("<p@partner>", b"secret")).unwrap();
+        let path = inbox
+            .deliver(&delivery("<p@partner>"), &mut &b"secret"[..])
+            .unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         let mut d = path.parent().unwrap();

@@ -9,6 +9,7 @@
 
 pub mod admission;
 pub mod basic_auth;
+mod body_reader;
 pub mod error;
 pub mod gateway;
 pub mod http;

@@ -4,6 +4,7 @@
 // Tests report what they skip and what they measured.
 #![allow(clippy::print_stderr)]
 
+mod big_message;
 mod crash;
 mod front_door;
 mod tls;

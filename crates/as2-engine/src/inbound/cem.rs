@@ -2,7 +2,7 @@
 //! lifecycle only when the message is authenticated as the partner's current or next
 //! certificate demands.
 
-use as2_core::message::InboundMessage;
+use as2_core::message::InboundVerdict;
 
 use super::Route;
 use super::reception::{ProcessError, Reception};
@@ -15,7 +15,8 @@ impl Reception<'_> {
     /// error is the refusal (a negative MDN); the outer one a platform failure (503).
     pub(super) fn certificate_exchange(
         &self,
-        inbound: &InboundMessage,
+        inbound: &InboundVerdict,
+        document: &[u8],
         content_type: &str,
     ) -> Result<Result<as2_trust::cem::Effects, as2_core::Error>, ProcessError> {
         let (store, payloads, options, route) =
@@ -53,7 +54,7 @@ impl Reception<'_> {
             partner,
             station,
             content_type,
-            &inbound.payload,
+            document,
             options.cem_policy,
             chrono::Utc::now(),
         ) {
@@ -66,7 +67,7 @@ impl Reception<'_> {
 }
 
 /// The payload's Content-Type when the payload is a CEM document.
-pub(super) fn cem_document(inbound: &InboundMessage) -> Option<String> {
-    let content_type = inbound.payload_entity.headers().get("content-type")?;
+pub(super) fn cem_document(inbound: &InboundVerdict) -> Option<String> {
+    let content_type = inbound.payload_headers.get("content-type")?;
     as2_core::cem::classify(content_type).map(|_| content_type.to_owned())
 }

@@ -1,10 +1,13 @@
 //! The inbound pipeline: admission on the headers ([`crate::admission`]: route by
 //! `AS2-To`/`AS2-From` on the URL's mode, refuse what the partner's settings forbid), then
-//! detect duplicates, decrypt/decompress/verify, store the payload durably, record the
+//! detect duplicates, decrypt/decompress/verify the body as it arrives ([`body`],
+//! [`decode`]) into a spool, store the payload durably once it is verified, record the
 //! message and answer the MDN ([`reception`]). A positive MDN is only built after the payload
-//! is on disk.
+//! is stored; a refused message leaves no payload behind.
 
+pub mod body;
 mod cem;
+mod decode;
 mod reception;
 
 pub(crate) use reception::ProcessError;
@@ -27,6 +30,7 @@ use crate::inbox::Inbox;
 use crate::outcome::HttpAnswer;
 use crate::refusal::Refusal;
 use as2_trust::cem::CemPolicy;
+use body::{BodySource, WholeBody};
 use reception::Reception;
 
 /// One received HTTP request, body included (the gateway's HTTP layer admits a request on its
@@ -63,10 +67,13 @@ pub struct ReceiveOptions<'a> {
     pub mic_choice: MicChoice,
     /// What to do with a partner's certificate exchange (CEM) request.
     pub cem_policy: CemPolicy,
+    /// What the decoder of one message may hold at once (its queues aside): a signature
+    /// part, the recipients, a header block (`AS2_MESSAGE_BUFFER_BYTES`).
+    pub buffer_bytes: usize,
 }
 
 impl<'a> ReceiveOptions<'a> {
-    /// No inbox, the default MIC rule and CEM policy, with `crypto`.
+    /// No inbox, the default MIC rule, CEM policy and buffer, with `crypto`.
     #[must_use]
     pub fn new(crypto: &'a CryptoProvider) -> Self {
         Self {
@@ -74,6 +81,7 @@ impl<'a> ReceiveOptions<'a> {
             inbox: None,
             mic_choice: MicChoice::default(),
             cem_policy: CemPolicy::default(),
+            buffer_bytes: as2_core::message::DEFAULT_MAX_BUFFERED,
         }
     }
 }
@@ -93,23 +101,33 @@ pub fn receive(
         max_bytes: u64::MAX,
         client_certificate: None,
     };
-    match admit(store, &admission) {
-        Ok(admitted) => receive_admitted(store, payloads, options, &admitted, request.body),
-        Err(refusal) => refusal.answer(),
+    let admitted = match admit(store, &admission) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.answer(),
+    };
+    if let Some(refusal) =
+        admitted.refuse_size(u64::try_from(request.body.len()).unwrap_or(u64::MAX))
+    {
+        return refusal.answer();
     }
+    receive_admitted(
+        store,
+        payloads,
+        options,
+        &admitted,
+        &mut WholeBody::new(request.body),
+    )
 }
 
-/// Handles an admitted AS2 message whose body has been read (within the admitted limit).
+/// Handles an admitted AS2 message, its body read from `body` as it is decoded (the caller
+/// bounds its size and time: a [`body::ChannelBody`] fed by the HTTP layer).
 pub fn receive_admitted(
     store: &Store,
     payloads: &PayloadStore,
     options: ReceiveOptions<'_>,
     admitted: &Admitted,
-    body: &[u8],
+    body: &mut dyn BodySource,
 ) -> HttpAnswer {
-    if let Some(refusal) = admitted.refuse_size(u64::try_from(body.len()).unwrap_or(u64::MAX)) {
-        return refusal.answer();
-    }
     let Some(message_id) = admitted.envelope.message_id.as_deref() else {
         return Refusal::NoMessageId.answer();
     };
@@ -125,6 +143,7 @@ pub fn receive_admitted(
     };
     match reception.receive(body) {
         Ok(answer) => answer,
+        Err(ProcessError::Body(refusal)) => refusal.answer(),
         Err(e) => {
             tracing::error!(error = %e, message_id = %message_id, "inbound processing failed");
             Refusal::NotProcessed.answer()
@@ -138,8 +157,8 @@ pub fn receive_admitted(
 pub const DECOMPRESSION_FACTOR: u64 = 4;
 
 /// The decompression budget of one message whose body may be at most `max_body` bytes:
-/// [`DECOMPRESSION_FACTOR`] times that, and never more than the codec's default (1 GiB),
-/// since whatever is inflated is held in memory before the signature is checked.
+/// [`DECOMPRESSION_FACTOR`] times that, and never more than the codec's default (1 GiB):
+/// what is inflated is spooled, not held, but a bomb must not fill the disk either.
 pub fn decompression_budget(max_body: u64) -> u64 {
     max_body
         .saturating_mul(DECOMPRESSION_FACTOR)

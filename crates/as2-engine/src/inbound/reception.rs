@@ -1,19 +1,25 @@
 //! One admitted message being received: [`Reception`] holds what it is (route, headers,
 //! envelope, Message-ID) and what receives it (stores, options), and its methods do the steps:
-//! detect a duplicate, open and verify, then accept or reject, then answer the MDN.
+//! detect a duplicate, decode and verify the body as it arrives into a spool, then accept
+//! (the spool becomes the stored payload) or reject (the spool is discarded), then answer
+//! the MDN.
+
+use std::io::{self, Write};
 
 use as2_core::MdnDisposition;
 use as2_core::cms::DecryptionKey;
 use as2_core::crypto::MicAlgStyle;
-use as2_core::message::{Envelope, InboundConfig, InboundLimits, InboundMessage, parse_inbound};
+use as2_core::message::{Envelope, InboundConfig, InboundDecoder, InboundLimits, InboundVerdict};
 use as2_core::mime::Headers;
 use as2_domain::message::{Direction, Message, MessageError, MessageStatus};
 use as2_domain::webhook::EventType;
-use as2_store::payload::PayloadStore;
+use as2_store::payload::{PayloadStore, StoredPayload};
 use as2_store::repo::messages::{NewMessage, ReceivedPayload};
 use as2_store::{Announce, Store};
 
+use super::body::{BodySource, drain};
 use super::cem::cem_document;
+use super::decode::{Stopped, decode_body};
 use super::{ReceiveOptions, Route, error_kind, mdn_mode};
 use crate::material::{partner_certificates, station_keys};
 use crate::mdn::answer_inbound::{MdnAnswer, answer_mdn, replay_mdn};
@@ -23,16 +29,28 @@ use crate::outcome::HttpAnswer;
 /// Errors that make us answer 503 (the partner retries): nothing was acknowledged.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ProcessError {
+    /// The body was refused while it arrived: its own answer, not a 503.
+    #[error("the request body was refused: {0:?}")]
+    Body(crate::refusal::Refusal),
     #[error(transparent)]
     Store(#[from] as2_store::StoreError),
     #[error("payload store: {0}")]
-    Payload(#[from] std::io::Error),
+    Payload(#[from] io::Error),
     #[error(transparent)]
     Material(#[from] crate::material::MaterialError),
     #[error("building the MDN: {0}")]
     Mdn(as2_core::Error),
     #[error("recording a certificate exchange: {0}")]
     Trust(as2_trust::TrustOpError),
+}
+
+impl From<Stopped> for ProcessError {
+    fn from(stopped: Stopped) -> Self {
+        match stopped {
+            Stopped::Body(refusal) => Self::Body(refusal),
+            Stopped::Sink(e) => Self::Payload(e),
+        }
+    }
 }
 
 impl From<stored::LoadError> for ProcessError {
@@ -46,9 +64,10 @@ impl From<stored::LoadError> for ProcessError {
 
 /// What the codec and the certificate exchange made of a message.
 enum Verdict {
-    /// Authenticated as the partner's settings demand, and readable.
+    /// Authenticated as the partner's settings demand, and readable: its payload stored.
     Accept {
-        inbound: Box<InboundMessage>,
+        verdict: Box<InboundVerdict>,
+        stored: StoredPayload,
         cem: Option<as2_trust::cem::Effects>,
     },
     /// Refused with this error; `authenticated` when its signature verified all the same.
@@ -57,6 +76,10 @@ enum Verdict {
         authenticated: bool,
     },
 }
+
+/// The largest certificate exchange document read back into memory (a CEM request with a
+/// few certificates is a few KiB).
+const MAX_CEM_BYTES: u64 = 1024 * 1024;
 
 /// One admitted message being received.
 pub(crate) struct Reception<'a> {
@@ -72,8 +95,9 @@ pub(crate) struct Reception<'a> {
 }
 
 impl Reception<'_> {
-    /// Receives `body`: the MDN to answer, or an error that acknowledges nothing.
-    pub(super) fn receive(&self, body: &[u8]) -> Result<HttpAnswer, ProcessError> {
+    /// Receives the body as it arrives: the MDN to answer, or an error that acknowledges
+    /// nothing.
+    pub(super) fn receive(&self, body: &mut dyn BodySource) -> Result<HttpAnswer, ProcessError> {
         let (store, scope, partner) = (self.store, self.route.scope, &self.route.partner);
         let existing = store.messages().find_by_as2_id(
             scope,
@@ -87,13 +111,17 @@ impl Reception<'_> {
             return self.duplicate(existing, body);
         }
         let (message, answer) = match self.open(body)? {
-            Verdict::Accept { inbound, cem } => {
-                let message = self.accept(&inbound, cem.as_ref(), existing.as_ref())?;
+            Verdict::Accept {
+                verdict,
+                stored,
+                cem,
+            } => {
+                let message = self.accept(&verdict, &stored, cem.as_ref(), existing.as_ref())?;
                 // Accepted: signed by a certificate trusted for the partner, or the partner's
                 // settings (require_signed off) accept it without.
                 let answer = MdnAnswer {
                     disposition: MdnDisposition::Processed,
-                    mic: Some(inbound.mic),
+                    mic: Some(verdict.mic),
                     authenticated: true,
                 };
                 (message, answer)
@@ -117,19 +145,29 @@ impl Reception<'_> {
     /// A Message-ID received before: its original MDN again, or (when the process stopped
     /// between storing the payload and answering) the MDN it never got, from the MIC recorded
     /// with the payload.
-    fn duplicate(&self, existing: &Message, body: &[u8]) -> Result<HttpAnswer, ProcessError> {
+    fn duplicate(
+        &self,
+        existing: &Message,
+        body: &mut dyn BodySource,
+    ) -> Result<HttpAnswer, ProcessError> {
         let (store, scope) = (self.store, self.route.scope);
+        // The resend's own headers name where an async MDN goes: trusted only when the
+        // resend itself is authenticated as the partner's settings demand (checked only
+        // when it asks for one: a sync MDN goes back on this connection). Its payload is
+        // decoded and dropped.
+        let asks_async = self.envelope.mdn.as_ref().is_some_and(|r| r.is_async());
+        let authenticated = if asks_async {
+            self.decode(body, &mut io::sink())?.is_ok()
+        } else {
+            drain(body).map_err(ProcessError::Body)?;
+            false
+        };
         store.messages().add_event(
             scope,
             existing.id,
             "duplicate_received",
             Some("The partner sent this Message-ID again; the original MDN was returned"),
         )?;
-        // The resend's own headers name where an async MDN goes: trusted only when the
-        // resend itself is authenticated as the partner's settings demand (checked only
-        // when it asks for one: a sync MDN goes back on this connection).
-        let asks_async = self.envelope.mdn.as_ref().is_some_and(|r| r.is_async());
-        let authenticated = asks_async && self.parse(body)?.is_ok();
         if store.messages().mdn(scope, existing.id)?.is_some() {
             return replay_mdn(
                 store,
@@ -152,9 +190,14 @@ impl Reception<'_> {
         self.answer(existing, answer)
     }
 
-    /// Decrypts, decompresses and verifies the body as the partner's settings demand; the
-    /// inner error is the codec's refusal.
-    fn parse(&self, body: &[u8]) -> Result<Result<InboundMessage, as2_core::Error>, ProcessError> {
+    /// Decrypts, decompresses and verifies the body as the partner's settings demand, as it
+    /// arrives, writing the payload to `sink`; the inner error is the codec's refusal (the
+    /// body is read to its end all the same).
+    fn decode(
+        &self,
+        body: &mut dyn BodySource,
+        sink: &mut dyn Write,
+    ) -> Result<Result<InboundVerdict, as2_core::Error>, ProcessError> {
         let (crypto, store, route) = (self.options.crypto, self.store, self.route);
         let keys = station_keys(crypto, store, route.scope, &route.station)?;
         let decryption: Vec<DecryptionKey<'_>> = keys
@@ -171,41 +214,88 @@ impl Reception<'_> {
             .with_require_encryption(settings.require_encrypted)
             .with_mic_choice(self.options.mic_choice)
             .with_limits(
-                InboundLimits::new().with_max_decompressed_total(self.decompression_budget),
+                InboundLimits::new()
+                    .with_max_decompressed_total(self.decompression_budget)
+                    .with_max_buffered(self.options.buffer_bytes),
             );
-        Ok(parse_inbound(self.headers, body, &config))
+        let decoder = match InboundDecoder::new(self.headers, &config) {
+            Ok(decoder) => decoder,
+            Err(error) => {
+                drain(body).map_err(ProcessError::Body)?;
+                return Ok(Err(error));
+            }
+        };
+        Ok(decode_body(decoder, body, sink)?)
     }
 
-    /// Opens the body ([`Self::parse`]) and hands a certificate exchange to the trust
+    /// Decodes the body into a spool that becomes the stored payload only once the verdict
+    /// accepts it (any refusal discards it), and hands a certificate exchange to the trust
     /// lifecycle.
-    fn open(&self, body: &[u8]) -> Result<Verdict, ProcessError> {
-        let inbound = match self.parse(body)? {
-            Ok(inbound) => inbound,
+    fn open(&self, body: &mut dyn BodySource) -> Result<Verdict, ProcessError> {
+        let mut spool = self.payloads.begin()?;
+        let verdict = match self.decode(body, &mut spool)? {
+            Ok(verdict) => verdict,
             Err(error) => {
+                // dropping the spool discards it: nothing unauthenticated is kept
+                drop(spool);
                 return Ok(Verdict::Reject {
                     error,
                     authenticated: false,
                 });
             }
         };
-        let Some(content_type) = cem_document(&inbound) else {
+        let stored = spool.finish()?;
+        let Some(content_type) = cem_document(&verdict) else {
             return Ok(Verdict::Accept {
-                inbound: Box::new(inbound),
+                verdict: Box::new(verdict),
+                stored,
                 cem: None,
             });
         };
         // A certificate exchange is handled before the MDN: a malformed or unauthenticated
-        // one is refused.
-        Ok(match self.certificate_exchange(&inbound, &content_type)? {
-            Ok(effects) => Verdict::Accept {
-                inbound: Box::new(inbound),
+        // one is refused, and its stored payload removed.
+        let outcome = self.exchange(&verdict, &stored, &content_type);
+        match outcome {
+            Ok(Ok(effects)) => Ok(Verdict::Accept {
+                verdict: Box::new(verdict),
+                stored,
                 cem: Some(effects),
-            },
-            Err(error) => Verdict::Reject {
-                error,
-                authenticated: inbound.signature.is_some(),
-            },
-        })
+            }),
+            Ok(Err(error)) => {
+                self.discard(&stored);
+                Ok(Verdict::Reject {
+                    error,
+                    authenticated: verdict.signature.is_some(),
+                })
+            }
+            Err(e) => {
+                self.discard(&stored);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads a stored CEM document back (it is small) and hands it to the trust lifecycle.
+    fn exchange(
+        &self,
+        verdict: &InboundVerdict,
+        stored: &StoredPayload,
+        content_type: &str,
+    ) -> Result<Result<as2_trust::cem::Effects, as2_core::Error>, ProcessError> {
+        if stored.size > MAX_CEM_BYTES {
+            return Ok(Err(as2_core::Error::Mime(format!(
+                "a certificate exchange document may be at most {MAX_CEM_BYTES} bytes"
+            ))));
+        }
+        let document = self.payloads.read(&stored.key)?;
+        self.certificate_exchange(verdict, &document, content_type)
+    }
+
+    /// Removes a stored payload that will not be recorded (the orphan sweep would, later).
+    fn discard(&self, stored: &StoredPayload) {
+        if let Err(e) = self.payloads.delete(&stored.key) {
+            tracing::warn!(error = %e, key = %stored.key, "could not remove a refused payload; the orphan sweep will");
+        }
     }
 
     /// The message's record with what every inbound message has; the caller fills in what
@@ -230,32 +320,35 @@ impl Reception<'_> {
         }
     }
 
-    /// Stores an accepted payload durably (and the application's copy, unless it is a
+    /// Delivers an accepted, stored payload to the application's inbox (unless it is a
     /// certificate exchange, which is ours to handle) and records the message received.
     fn accept(
         &self,
-        inbound: &InboundMessage,
+        verdict: &InboundVerdict,
+        stored: &StoredPayload,
         cem: Option<&as2_trust::cem::Effects>,
         existing: Option<&Message>,
     ) -> Result<Message, ProcessError> {
         let (store, route, scope) = (self.store, self.route, self.route.scope);
-        let stored = self.payloads.put_bytes(&inbound.payload)?;
-        let mic = inbound.mic.to_header_value(MicAlgStyle::Rfc5751);
-        let filename = inbound.safe_filename();
-        let content_type = inbound.content_type().mime_type;
+        let mic = verdict.mic.to_header_value(MicAlgStyle::Rfc5751);
+        let filename = verdict.safe_filename();
+        let content_type = verdict.content_type().mime_type;
         // The application's copy goes first: a crash before the row exists makes the partner
         // resend, which finds the same bytes already there and writes nothing (never a second
         // file, never an overwrite).
         if let Some(inbox) = self.options.inbox.filter(|_| cem.is_none()) {
-            inbox.deliver(&crate::inbox::Delivery {
-                tenant: &route.station.tenant_id.to_string(),
-                mode: scope.mode,
-                station_as2_id: &route.station.settings.as2_id,
-                partner_as2_id: &route.partner.settings.as2_id,
-                message_id: self.message_id,
-                filename: filename.as_deref(),
-                payload: &inbound.payload,
-            })?;
+            let mut payload = self.payloads.open_read(&stored.key)?;
+            inbox.deliver(
+                &crate::inbox::Delivery {
+                    tenant: &route.station.tenant_id.to_string(),
+                    mode: scope.mode,
+                    station_as2_id: &route.station.settings.as2_id,
+                    partner_as2_id: &route.partner.settings.as2_id,
+                    message_id: self.message_id,
+                    filename: filename.as_deref(),
+                },
+                &mut payload,
+            )?;
         }
         let bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
         let received = Announce::with(

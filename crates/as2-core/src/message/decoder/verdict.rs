@@ -35,6 +35,19 @@ impl InboundVerdict {
     pub fn filename(&self) -> Option<String> {
         crate::mime::filename_of(&self.payload_headers)
     }
+
+    /// The payload's file name made safe for use on disk (see [`crate::mime::sanitize_filename`]).
+    #[must_use]
+    pub fn safe_filename(&self) -> Option<String> {
+        self.filename()
+            .and_then(|f| crate::mime::sanitize_filename(&f))
+    }
+
+    /// The payload's content type (`text/plain` when its headers name none, RFC 2045).
+    #[must_use]
+    pub fn content_type(&self) -> crate::mime::ContentType {
+        self.payload_headers.content_type()
+    }
 }
 
 fn missing(what: &str) -> Error {
