@@ -2,10 +2,12 @@
 //! payload, signed and encrypted, with and without compression (the spooled case), goes out
 //! under an exact `Content-Length` (never chunked) and decodes on the receiving side to the
 //! payload, under the MIC recorded on the message; a payload that fails to read mid-stream
-//! aborts the request (the partner sees an incomplete body) and the attempt is retried.
+//! aborts the request (the partner sees an incomplete body) and the attempt is retried,
+//! encoded again from the payload store under the same Message-ID.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +15,7 @@ use as2_core::cert::Certificate;
 use as2_core::cms::DecryptionKey;
 use as2_core::crypto::MicAlgStyle;
 use as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
-use as2_core::message::{InboundConfig, parse_inbound};
+use as2_core::message::{InboundConfig, InboundMessage, parse_inbound};
 use as2_core::mime::Headers;
 use as2_core::{cert, keys};
 use as2_domain::Mode;
@@ -108,11 +110,19 @@ async fn partner_endpoint() -> (String, mpsc::UnboundedReceiver<Received>) {
     (format!("http://127.0.0.1:{port}/as2"), rx)
 }
 
-/// A payload backend in memory whose reads fail after `fail_after` bytes, when set.
+/// How reading the payload breaks: after `after` bytes, on the first `times` reads.
+#[derive(Debug, Clone, Copy)]
+struct Breaks {
+    after: usize,
+    times: usize,
+}
+
+/// A payload backend in memory whose reads break as `breaks` says.
 #[derive(Debug, Default)]
 struct MemoryPayloads {
     objects: Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    fail_after: Option<usize>,
+    breaks: Option<Breaks>,
+    opened: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -163,11 +173,12 @@ impl PayloadBackend for MemoryPayloads {
 
     fn open_read(&self, key: &str) -> io::Result<Box<dyn Read + Send>> {
         let bytes = self.read(key)?;
-        Ok(match self.fail_after {
-            Some(n) => Box::new(Breaking {
-                bytes: io::Cursor::new(bytes[..n.min(bytes.len())].to_vec()),
+        let opened = self.opened.fetch_add(1, Ordering::SeqCst);
+        Ok(match self.breaks {
+            Some(Breaks { after, times }) if opened < times => Box::new(Breaking {
+                bytes: io::Cursor::new(bytes[..after.min(bytes.len())].to_vec()),
             }),
-            None => Box::new(io::Cursor::new(bytes)),
+            _ => Box::new(io::Cursor::new(bytes)),
         })
     }
 
@@ -208,7 +219,7 @@ struct World {
     worker: Worker,
 }
 
-fn world(url: &str, compress: bool, payload: &[u8], fail_after: Option<usize>) -> World {
+fn world(url: &str, compress: bool, payload: &[u8], breaks: Option<Breaks>) -> World {
     let (us, partner) = (party("us"), party("partner"));
     let db = TestDb::sqlite();
     let store = &db.store;
@@ -259,10 +270,12 @@ fn world(url: &str, compress: bool, payload: &[u8], fail_after: Option<usize>) -
     settings.certificate_id = Some(theirs.id);
     settings.compress = compress;
     settings.mdn_mode = MdnMode::None;
+    // a retry is due a second after a failed attempt
+    settings.retry_interval_secs = 1;
     let partner_row = store.partners().create(scope, &settings, None).unwrap();
 
     let payloads = PayloadStore::with_backend(Arc::new(MemoryPayloads {
-        fail_after,
+        breaks,
         ..MemoryPayloads::default()
     }));
     let stored = payloads.put_bytes(payload).unwrap();
@@ -338,13 +351,10 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Received>) -> Received {
         .expect("the partner's endpoint stopped")
 }
 
-async fn sends_whole_under_its_content_length(compress: bool) {
-    let (url, mut seen) = partner_endpoint().await;
-    let data = payload(20 * MIB);
-    let w = world(&url, compress, &data, None);
-    assert!(w.worker.run_once().await.unwrap());
-    let received = next(&mut seen).await;
-    let body = received.body.expect("the whole body arrives");
+/// The partner's reading of a request that arrived whole: exactly `Content-Length` bytes,
+/// not chunked, signed by us and encrypted for the partner.
+fn decode(w: &World, received: &Received) -> InboundMessage {
+    let body = received.body.as_ref().expect("the whole body arrives");
     let declared = received
         .headers
         .get("content-length")
@@ -353,8 +363,6 @@ async fn sends_whole_under_its_content_length(compress: bool) {
         .unwrap();
     assert_eq!(declared, body.len().to_string());
     assert!(received.headers.get("transfer-encoding").is_none());
-
-    // the partner decodes our payload back, under the MIC recorded on the message
     let keys = [DecryptionKey {
         certificate: &w.partner.cert,
         key: w.partner.key.as_ref(),
@@ -369,7 +377,21 @@ async fn sends_whole_under_its_content_length(compress: bool) {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned())),
     );
-    let parsed = parse_inbound(&headers, &body, &cfg).unwrap();
+    let parsed = parse_inbound(&headers, body, &cfg).unwrap();
+    assert_eq!(
+        headers.get("message-id").map(str::to_owned),
+        Some("<streamed-1@tenant-s>".to_owned())
+    );
+    parsed
+}
+
+async fn sends_whole_under_its_content_length(compress: bool) {
+    let (url, mut seen) = partner_endpoint().await;
+    let data = payload(20 * MIB);
+    let w = world(&url, compress, &data, None);
+    assert!(w.worker.run_once().await.unwrap());
+    // the partner decodes our payload back, under the MIC recorded on the message
+    let parsed = decode(&w, &next(&mut seen).await);
     assert_eq!(parsed.compressed, compress);
     assert!(parsed.payload[..] == data[..], "the payload differs");
     let message = w.db.store.messages().get(w.scope, w.message).unwrap();
@@ -377,10 +399,6 @@ async fn sends_whole_under_its_content_length(compress: bool) {
     assert_eq!(
         message.mic,
         Some(parsed.mic.to_header_value(MicAlgStyle::Rfc5751))
-    );
-    assert_eq!(
-        headers.get("message-id").map(str::to_owned),
-        Some("<streamed-1@tenant-s>".to_owned())
     );
 }
 
@@ -398,7 +416,15 @@ async fn a_compressed_large_message_is_spooled_and_sent_under_its_content_length
 async fn a_payload_failing_mid_stream_aborts_the_request_and_the_attempt_is_retried() {
     let (url, mut seen) = partner_endpoint().await;
     let data = payload(20 * MIB);
-    let w = world(&url, false, &data, Some(5 * MIB));
+    let w = world(
+        &url,
+        false,
+        &data,
+        Some(Breaks {
+            after: 5 * MIB,
+            times: usize::MAX,
+        }),
+    );
     assert!(w.worker.run_once().await.unwrap());
     // the partner got the headers, part of the body, then the connection went
     let received = next(&mut seen).await;
@@ -422,11 +448,55 @@ async fn a_payload_failing_mid_stream_aborts_the_request_and_the_attempt_is_retr
 async fn a_payload_failing_while_spooled_sends_nothing_and_the_attempt_is_retried() {
     let (url, mut seen) = partner_endpoint().await;
     let data = payload(3 * MIB);
-    let w = world(&url, true, &data, Some(MIB));
+    let w = world(
+        &url,
+        true,
+        &data,
+        Some(Breaks {
+            after: MIB,
+            times: usize::MAX,
+        }),
+    );
     assert!(w.worker.run_once().await.unwrap());
     let message = w.db.store.messages().get(w.scope, w.message).unwrap();
     assert_eq!(message.status, MessageStatus::Queued);
     let sentence = message.error.unwrap().sentence;
     assert!(sentence.contains("disk went away"), "{sentence}");
     assert!(seen.try_recv().is_err(), "a request was made");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retry_encodes_again_from_the_payload_store_under_the_same_message_id() {
+    let (url, mut seen) = partner_endpoint().await;
+    let data = payload(4 * MIB);
+    let w = world(
+        &url,
+        false,
+        &data,
+        Some(Breaks {
+            after: MIB,
+            times: 1,
+        }),
+    );
+    assert!(w.worker.run_once().await.unwrap());
+    let first = next(&mut seen).await;
+    assert!(first.body.is_err(), "the partner got a whole body");
+    let queued = w.db.store.messages().get(w.scope, w.message).unwrap();
+    assert_eq!(queued.status, MessageStatus::Queued);
+
+    // the partner's retry interval is a second
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(w.worker.run_once().await.unwrap());
+    let parsed = decode(&w, &next(&mut seen).await);
+    assert!(parsed.payload[..] == data[..], "the payload differs");
+    let message = w.db.store.messages().get(w.scope, w.message).unwrap();
+    assert_eq!(message.status, MessageStatus::Delivered);
+    assert_eq!(
+        message.mic,
+        Some(parsed.mic.to_header_value(MicAlgStyle::Rfc5751))
+    );
+    assert_eq!(
+        first.headers["message-id"].to_str().unwrap(),
+        "<streamed-1@tenant-s>"
+    );
 }
