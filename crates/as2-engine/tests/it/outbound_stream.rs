@@ -500,3 +500,23 @@ async fn the_retry_encodes_again_from_the_payload_store_under_the_same_message_i
         "<streamed-1@tenant-s>"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_answering_before_reading_the_body_does_not_hold_the_job() {
+    // answers 413 at once and never reads the body
+    let app = Router::new().route(
+        "/as2",
+        post(|| async { (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too large") }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let data = payload(20 * MIB);
+    let w = world(&format!("http://127.0.0.1:{port}/as2"), false, &data, None);
+    let ran = tokio::time::timeout(Duration::from_secs(60), w.worker.run_once()).await;
+    assert!(ran.expect("the job is held").unwrap());
+    let message = w.db.store.messages().get(w.scope, w.message).unwrap();
+    assert_eq!(message.status, MessageStatus::Queued);
+    let sentence = message.error.unwrap().sentence;
+    assert!(sentence.contains("413"), "{sentence}");
+}
