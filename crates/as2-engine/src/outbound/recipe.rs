@@ -28,9 +28,14 @@ pub(super) struct Signing {
 pub struct Recipe {
     /// The settings: no payload bytes, no signer, no encryption (those borrow from here).
     pub(super) template: OutboundMessage<'static>,
+    /// The payload's key in the payload store.
     pub(super) payload_key: String,
+    /// The payload's length as recorded with the message (the encoder holds the payload to
+    /// it: a payload that reads shorter or longer fails the attempt).
     pub(super) payload_len: Option<u64>,
+    /// Our key, when the partner wants signed messages.
     pub(super) signing: Option<Signing>,
+    /// The partner's certificate, when it wants encrypted messages.
     pub(super) encryption: Option<(Certificate, EncryptOptions)>,
 }
 
@@ -39,18 +44,6 @@ impl Recipe {
     #[must_use]
     pub fn payload_key(&self) -> &str {
         &self.payload_key
-    }
-
-    /// The payload's length as recorded with the message, when it is one.
-    #[must_use]
-    pub fn payload_len(&self) -> Option<u64> {
-        self.payload_len
-    }
-
-    /// The Message-ID the message is sent under.
-    #[must_use]
-    pub fn message_id(&self) -> Option<&str> {
-        self.template.message_id.as_deref()
     }
 
     /// A new encoder for the message; the payload is then pushed into it.

@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use as2_domain::message::Message;
 use as2_store::jobs::{Job, JobInput, SendMessage};
+use reqwest::RequestBuilder;
 use reqwest::header::CONTENT_LENGTH;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
-use super::encode_body::{self, EncodeError};
+use super::encode_body::{self, EncodeError, Head};
 use super::post;
 use super::stream_body::{self, ChannelBody};
 use super::{Finish, Run, Worker};
@@ -98,21 +99,11 @@ impl Worker {
                 encode_body::produce(&store, &payloads, &sent, head_tx, &mut chunks)
             })
         };
-        let outcome =
-            match head_rx.await {
-                Ok(head) => {
-                    let mut request = request;
-                    for (name, value) in head.headers.iter().chain(&sent.headers) {
-                        request = request.header(name.as_str(), value.as_str());
-                    }
-                    let request = request.header(CONTENT_LENGTH, head.content_length).body(
-                        reqwest::Body::wrap(ChannelBody::new(body, head.content_length)),
-                    );
-                    Some(post::send(request).await)
-                }
-                // the producer failed before the request: it says why
-                Err(_) => None,
-            };
+        let outcome = match head_rx.await {
+            Ok(head) => Some(post::send(streamed(request, &head, &sent.headers, body)).await),
+            // the producer failed before the request: it says why
+            Err(_) => None,
+        };
         drop(stop);
         match (outcome, producer.await) {
             (Some(outcome), Ok(Ok(message))) => Attempt::Made(outcome, Some(Box::new(message))),
@@ -132,4 +123,23 @@ impl Worker {
             (None, Ok(Ok(_))) => Attempt::Unsent("the body's length was never known".into()),
         }
     }
+}
+
+/// `request` with the encoder's headers, then ours, and the body the channel delivers under
+/// its exact `Content-Length`.
+fn streamed(
+    mut request: RequestBuilder,
+    head: &Head,
+    ours: &[(String, String)],
+    body: mpsc::Receiver<stream_body::Item>,
+) -> RequestBuilder {
+    for (name, value) in head.headers.iter().chain(ours) {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    request
+        .header(CONTENT_LENGTH, head.content_length)
+        .body(reqwest::Body::wrap(ChannelBody::new(
+            body,
+            head.content_length,
+        )))
 }

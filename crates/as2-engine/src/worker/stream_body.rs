@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 pub(super) const DEPTH: usize = 4;
 
 /// One item of the channel: a piece of the body, or why the body cannot be finished.
-type Item = Result<Bytes, String>;
+pub(super) type Item = Result<Bytes, String>;
 
 /// Why a streamed body failed.
 #[derive(Debug, thiserror::Error)]
