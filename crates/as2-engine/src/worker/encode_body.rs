@@ -79,34 +79,44 @@ fn encode(
     head: oneshot::Sender<Head>,
     chunks: &mut ChunkSender,
 ) -> Result<Message, EncodeError> {
-    let recipe = &sent.recipe;
     let mut payload = payloads
-        .open_read(recipe.payload_key())
+        .open_read(sent.recipe.payload_key())
         .map_err(EncodeError::Payload)?;
-    let encoder = recipe.encoder()?;
+    let encoder = sent.recipe.encoder()?;
+    let Some(content_length) = encoder.content_length() else {
+        return spool(store, sent, payload, encoder, head, chunks);
+    };
+    head.send(Head {
+        headers: encoder.headers().to_vec(),
+        content_length,
+    })
+    .map_err(|_| EncodeError::Abandoned)?;
+    let (tail, last) = pump(&mut payload, encoder, &mut |piece: &mut Vec<u8>| {
+        Ok(chunks.send(std::mem::take(piece))?)
+    })?;
+    let message = outbound::record_mic(store, sent.scope, &sent.message, &tail.mic)?;
+    chunks.send(last)?;
+    Ok(message)
+}
+
+/// The length is learnt by encoding into the spool, then the body is sent from it.
+fn spool(
+    store: &Store,
+    sent: &PreparedSend,
+    mut payload: Box<dyn Read + Send>,
+    encoder: OutboundEncoder<'_>,
+    head: oneshot::Sender<Head>,
+    chunks: &mut ChunkSender,
+) -> Result<Message, EncodeError> {
     let headers = encoder.headers().to_vec();
-    if let Some(content_length) = encoder.content_length() {
-        head.send(Head {
-            headers,
-            content_length,
-        })
-        .map_err(|_| EncodeError::Abandoned)?;
-        let (tail, last) = pump(&mut payload, encoder, &mut |piece: &mut Vec<u8>| {
-            Ok(chunks.send(std::mem::take(piece))?)
-        })?;
-        let message = outbound::record_mic(store, sent.scope, &sent.message, &tail.mic)?;
-        chunks.send(last)?;
-        return Ok(message);
-    }
-    // the length is learnt by encoding into the spool
     let mut spool = tempfile::tempfile().map_err(EncodeError::Spool)?;
     let (tail, last) = pump(&mut payload, encoder, &mut |piece: &mut Vec<u8>| {
         spool.write_all(piece).map_err(EncodeError::Spool)?;
         piece.clear();
         Ok(())
     })?;
-    spool.write_all(&last).map_err(EncodeError::Spool)?;
     drop(payload);
+    spool.write_all(&last).map_err(EncodeError::Spool)?;
     let message = outbound::record_mic(store, sent.scope, &sent.message, &tail.mic)?;
     let content_length = spool.stream_position().map_err(EncodeError::Spool)?;
     spool.rewind().map_err(EncodeError::Spool)?;
