@@ -1,19 +1,19 @@
 //! Outbound messages, the parts that need no network: `prepare` claims a queued message and
-//! builds it as the partner's settings say (compress, sign with the station's key, encrypt for
-//! the partner's certificate) under its fixed Message-ID; `conclude` reads what the partner
-//! answered and moves the message on (`delivered`, `sent` awaiting an async MDN, back to
-//! `queued` for a retry, or `failed`). The worker does the HTTP in between.
+//! writes its [`Recipe`] as the partner's settings say (compress, sign with the station's key,
+//! encrypt for the partner's certificate) under its fixed Message-ID; `record_mic` keeps the
+//! MIC the partner's MDN must return; `conclude` reads what the partner answered and moves
+//! the message on (`delivered`, `sent` awaiting an async MDN, back to `queued` for a retry, or
+//! `failed`). The worker encodes the body from the payload store and does the HTTP in between.
+
+mod recipe;
 
 use std::time::Duration;
 
-use as2_core::cms::{EncryptOptions, SignOptions};
+use as2_core::cms::EncryptOptions;
 use as2_core::crypto::{
     ContentEncryption, CryptoProvider, DigestAlgorithm, KeyTransport, MicAlgStyle, SignatureScheme,
 };
-use as2_core::message::{
-    BuiltMessage, Compression, Encryption, NotificationOptions, OutboundMessage, Signer,
-    build_outbound,
-};
+use as2_core::message::{Compression, Mic, NotificationOptions, OutboundMessage};
 use as2_domain::algorithms::{
     self as domain, CompressionOrder, EncryptAlgorithm, MdnMode, SignAlgorithm,
 };
@@ -30,6 +30,9 @@ use as2_store::{Announce, Scope, Store, StoreError, StoreResult, Tx};
 use crate::error::EngineError;
 use crate::material::{certificate, station_signer};
 use crate::mdn::apply_receipt;
+
+pub use self::recipe::Recipe;
+use self::recipe::Signing;
 
 /// Engine settings the outbound side needs.
 #[derive(Debug, Clone)]
@@ -59,21 +62,22 @@ impl OutboundConfig {
     }
 }
 
-/// A message built and ready to post.
+/// A message ready to encode and post.
 #[derive(Debug, Clone)]
 pub struct PreparedSend {
     /// Tenant and mode.
     pub scope: Scope,
-    /// The message (status `processing`).
+    /// The message (status `processing`); its `mic` is set once the body is encoded.
     pub message: Message,
     /// The partner it goes to.
     pub partner: Partner,
     /// The partner's AS2 URL.
     pub url: String,
-    /// HTTP headers, `Authorization` included when the partner uses basic auth.
+    /// HTTP headers besides the encoder's (the AS2 and MIME headers): `User-Agent`, and
+    /// `Authorization` when the partner uses basic auth.
     pub headers: Vec<(String, String)>,
-    /// HTTP body.
-    pub body: Vec<u8>,
+    /// How to encode the body, again on every attempt.
+    pub recipe: Recipe,
     /// The partner's timeout.
     pub timeout: Duration,
     /// Backoff base between attempts.
@@ -167,10 +171,9 @@ fn fail_for_configuration(
     Ok(Prepared::Failed(Box::new(failed)))
 }
 
-/// Takes the job's message to `processing` and builds it.
+/// Takes the job's message to `processing` and writes how to encode it.
 pub fn prepare(
     store: &Store,
-    payloads: &PayloadStore,
     job: &MessageRef,
     config: &OutboundConfig,
 ) -> Result<Prepared, EngineError> {
@@ -207,18 +210,9 @@ pub fn prepare(
     };
     let partner = store.partners().get(scope, message.partner_id)?;
     let station = store.stations().get(scope, message.station_id)?;
-    match build(store, payloads, scope, &message, &partner, &station, config) {
-        Ok(built) => {
-            if message.mic.is_none() {
-                store.messages().set_mic(
-                    scope,
-                    message.id,
-                    &built.mic.to_header_value(MicAlgStyle::Rfc5751),
-                )?;
-            }
-            let message = store.messages().get(scope, message.id)?;
-            let mut headers = built.headers;
-            headers.push(("User-Agent".into(), config.user_agent.clone()));
+    match build(store, scope, &message, &partner, &station, config) {
+        Ok(recipe) => {
+            let mut headers = vec![("User-Agent".to_owned(), config.user_agent.clone())];
             if partner.settings.auth {
                 let password = store
                     .partners()
@@ -241,7 +235,7 @@ pub fn prepare(
                 partner,
                 message,
                 headers,
-                body: built.body,
+                recipe,
             })))
         }
         Err(BuildError::Platform(e)) => Err(e),
@@ -269,33 +263,40 @@ pub enum BuildError {
     /// no destination of its own.
     #[error("The partner has no AS2 URL to send to; set the partner's url")]
     NoUrl,
-    /// The platform failed (the store, the payload, the codec on our own data): try again.
+    /// The platform failed (the store, our own key material): try again.
     #[error(transparent)]
     Platform(#[from] EngineError),
 }
 
-/// Builds the AS2 request; a [`BuildError`] other than `Platform` means the settings make it
-/// impossible, and no retry can help.
+/// Writes the recipe of the AS2 request (the payload is read when it is encoded); a
+/// [`BuildError`] other than `Platform` means the settings make it impossible, and no retry
+/// can help.
 fn build(
     store: &Store,
-    payloads: &PayloadStore,
     scope: Scope,
     message: &Message,
     partner: &Partner,
     station: &Station,
     config: &OutboundConfig,
-) -> Result<BuiltMessage, BuildError> {
+) -> Result<Recipe, BuildError> {
     let Some(payload_key) = &message.payload_key else {
         return Err(BuildError::NoPayload);
     };
     if message.destination_url.is_none() && partner.settings.url.is_empty() {
         return Err(BuildError::NoUrl);
     }
-    let payload = payloads.read(payload_key).map_err(EngineError::from)?;
     let settings = &partner.settings;
-    let signer = if settings.sign {
+    let signing = if settings.sign {
         match station_signer(config.crypto, store, scope, station).map_err(EngineError::from)? {
-            Some(pair) => Some(pair),
+            Some((certificate, key)) => Some(Signing {
+                certificate,
+                key,
+                digest: digest(settings.sign_algorithm),
+                scheme: match settings.signature_scheme {
+                    domain::SignatureScheme::Pkcs1v15 => SignatureScheme::Pkcs1v15,
+                    domain::SignatureScheme::Pss => SignatureScheme::Pss,
+                },
+            }),
             None => return Err(BuildError::NoSigningKey(station.id)),
         }
     } else {
@@ -313,7 +314,7 @@ fn build(
         config.crypto,
         &station.settings.as2_id,
         &settings.as2_id,
-        &payload,
+        &[],
         &message.content_type,
     );
     out.message_id = Some(message.as2_message_id.clone());
@@ -328,33 +329,17 @@ fn build(
             CompressionOrder::AfterSigning => Compression::AfterSigning,
         };
     }
-    out.signer = signer.as_ref().map(|(certificate, key)| {
-        Signer::new(
-            certificate,
-            key.as_ref(),
-            SignOptions::new(std::time::SystemTime::now())
-                .with_digest(digest(settings.sign_algorithm))
-                .with_scheme(match settings.signature_scheme {
-                    domain::SignatureScheme::Pkcs1v15 => SignatureScheme::Pkcs1v15,
-                    domain::SignatureScheme::Pss => SignatureScheme::Pss,
-                }),
-        )
-    });
-    out.encryption = recipient.as_ref().map(|cert| {
-        Encryption::new(
-            vec![cert],
-            EncryptOptions::new(cipher(settings.encrypt_algorithm)).with_key_transport(
-                match settings.key_transport {
-                    domain::KeyTransport::RsaPkcs1v15 => KeyTransport::RsaPkcs1v15,
-                    domain::KeyTransport::RsaOaepSha1 => {
-                        KeyTransport::RsaOaep(DigestAlgorithm::Sha1)
-                    }
-                    domain::KeyTransport::RsaOaepSha256 => {
-                        KeyTransport::RsaOaep(DigestAlgorithm::Sha256)
-                    }
-                },
-            ),
-        )
+    let encryption = recipient.map(|cert| {
+        let options = EncryptOptions::new(cipher(settings.encrypt_algorithm)).with_key_transport(
+            match settings.key_transport {
+                domain::KeyTransport::RsaPkcs1v15 => KeyTransport::RsaPkcs1v15,
+                domain::KeyTransport::RsaOaepSha1 => KeyTransport::RsaOaep(DigestAlgorithm::Sha1),
+                domain::KeyTransport::RsaOaepSha256 => {
+                    KeyTransport::RsaOaep(DigestAlgorithm::Sha256)
+                }
+            },
+        );
+        (cert, options)
     });
     if settings.mdn_mode != MdnMode::None {
         out.mdn_to = Some(station.settings.as2_id.clone());
@@ -376,7 +361,36 @@ fn build(
     // only what works: a partner that believes in multiple attachments would send several
     // documents in one message, which we store as one
     out.ediint_features = vec!["CEM".into()];
-    Ok(build_outbound(&out).map_err(EngineError::from)?)
+    Ok(Recipe {
+        template: out,
+        payload_key: payload_key.clone(),
+        // a negative size is no size: the body is then spooled to learn its length
+        payload_len: u64::try_from(message.bytes).ok(),
+        signing,
+        encryption,
+    })
+}
+
+/// Keeps the MIC the partner's MDN must return, once the body is encoded: the first
+/// attempt's stays (the MIC covers the payload entity, the same on every attempt). Called
+/// before the body's last bytes leave, so that an async MDN never arrives before its MIC.
+/// Returns `message` with its MIC.
+///
+/// # Errors
+/// The store failed.
+pub fn record_mic(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    mic: &Mic,
+) -> Result<Message, EngineError> {
+    let mut message = message.clone();
+    if message.mic.is_none() {
+        let value = mic.to_header_value(MicAlgStyle::Rfc5751);
+        store.messages().set_mic(scope, message.id, &value)?;
+        message.mic = Some(value);
+    }
+    Ok(message)
 }
 
 /// Moves the message on according to the partner's answer.

@@ -6,10 +6,12 @@
 //! whose worker died is claimed again when its lease runs out.
 
 mod deliver_webhook;
+mod encode_body;
 mod partner_tls;
 mod post;
 mod send_mdn;
 mod send_message;
+mod stream_body;
 
 use std::future::Future;
 use std::sync::Arc;

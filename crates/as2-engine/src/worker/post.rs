@@ -1,6 +1,6 @@
 //! The worker's HTTP: one POST through the platform's outbound client (the destination
 //! policy on every address, no redirects), its answer read within a limit, and transport
-//! errors as sentences.
+//! errors as sentences. (An outbound message's streamed body: `send_message`.)
 
 use std::time::Duration;
 
@@ -39,6 +39,12 @@ pub(super) async fn post_with(
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }
+    send(request).await
+}
+
+/// Sends `request` (built on an [`http_client::OutboundClient`]'s) and reads its answer
+/// within the limit.
+pub(super) async fn send(request: reqwest::RequestBuilder) -> HttpOutcome {
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) => {
