@@ -103,7 +103,7 @@ pub(crate) fn run() -> Result<()> {
 
 /// Mean time of one RSA-2048 PKCS#1 v1.5 signature with the gateway's key backend
 /// (aws-lc-rs, which `as2-gateway` installs at start).
-fn rsa_private_op_ms() -> f64 {
+pub(crate) fn rsa_private_op_ms() -> f64 {
     let key =
         as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
             .expect("RSA key");

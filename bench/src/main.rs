@@ -7,6 +7,7 @@
 
 mod api;
 mod big;
+mod floor;
 mod gateway;
 mod paths;
 
