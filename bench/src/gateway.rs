@@ -1,12 +1,14 @@
 //! `cargo xtask bench gateway`: a load generator on loopback posting signed + encrypted 1 KB
 //! messages that ask for signed sync MDNs to one release `as2-gateway`, on SQLite and on
-//! PostgreSQL (`AS2_TEST_POSTGRES_URL`). It reports messages/s, p50/p99 latency and the
+//! PostgreSQL (`AS2_TEST_POSTGRES_URL`), over plain HTTP, and on SQLite over HTTPS too (a
+//! test CA's certificate on the gateway): with keep-alive, and with a new connection and a
+//! full TLS handshake (no session resumption) for every message. It reports messages/s, p50/p99 latency and the
 //! gateway's CPU per message beside the RSA floor measured in the same run (a receive costs
 //! two RSA-2048 private-key operations: decrypting the content key and signing the MDN).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -34,9 +36,76 @@ impl Drop for Gateway {
     }
 }
 
+/// How the load generator reaches the gateway.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// Plain HTTP with keep-alive.
+    Http,
+    /// HTTPS with keep-alive (one handshake per connection).
+    HttpsKeepAlive,
+    /// HTTPS with a new connection and a full handshake per message.
+    HttpsHandshakeEach,
+}
+
+impl Wire {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Http => "HTTP",
+            Self::HttpsKeepAlive => "HTTPS, keep-alive",
+            Self::HttpsHandshakeEach => "HTTPS, new TLS session per message",
+        }
+    }
+}
+
+/// The gateway's TLS material for an HTTPS run: the CA's certificate and the files.
+struct Tls {
+    ca_pem: String,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tls {
+    fn new() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let ca = as2_test_support::tls::TestCa::new("bench CA");
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        ca.server("127.0.0.1").write(&cert, &key)?;
+        Ok(Self {
+            ca_pem: ca.cert_pem,
+            cert,
+            key,
+            _dir: dir,
+        })
+    }
+
+    /// A client trusting the CA; with `resume` off, every request opens a new connection
+    /// with a full handshake.
+    fn client(&self, resume: bool) -> Result<reqwest::blocking::Client> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject as _;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
+            roots.add(cert?)?;
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut builder = reqwest::blocking::Client::builder();
+        if !resume {
+            config.resumption = rustls::client::Resumption::disabled();
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        Ok(builder.tls_backend_preconfigured(config).build()?)
+    }
+}
+
 /// One backend's figures.
 struct Figures {
     backend: &'static str,
+    wire: Wire,
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -70,20 +139,23 @@ pub(crate) fn run() -> Result<()> {
     );
 
     let mut rows = Vec::new();
-    rows.push(measure("SQLite", &exe, &TestDb::sqlite())?);
+    for wire in [Wire::Http, Wire::HttpsKeepAlive, Wire::HttpsHandshakeEach] {
+        rows.push(measure("SQLite", wire, &exe, &TestDb::sqlite())?);
+    }
     match TestDb::postgres() {
-        Some(db) => rows.push(measure("PostgreSQL", &exe, &db)?),
+        Some(db) => rows.push(measure("PostgreSQL", Wire::Http, &exe, &db)?),
         None => eprintln!("xtask bench gateway: AS2_TEST_POSTGRES_URL unset, PostgreSQL skipped"),
     }
     let mut summary = format!(
         "Gateway receive, signed + encrypted 1 KB, signed sync MDN, {MESSAGES} messages over {CONNECTIONS} connections, {cores} cores\n\n\
          RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation (aws-lc-rs, the gateway's backend) → {floor_per_second:.0} messages/s at 2 operations per message\n\n\
-         | backend | messages/s | of the floor | p50 ms | p99 ms | gateway CPU ms/message | CPU of 2 RSA ops |\n|---|---|---|---|---|---|---|\n"
+         | backend | wire | messages/s | of the floor | p50 ms | p99 ms | gateway CPU ms/message | CPU of 2 RSA ops |\n|---|---|---|---|---|---|---|---|\n"
     );
     for f in &rows {
         summary.push_str(&format!(
-            "| {} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.2} | {:.2}x |\n",
+            "| {} | {} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.2} | {:.2}x |\n",
             f.backend,
+            f.wire.label(),
             f.per_second,
             100.0 * f.per_second / floor_per_second,
             f.p50_ms,
@@ -179,7 +251,7 @@ fn cpu_ms(pid: u32) -> Result<f64> {
     Ok(ticks * 10.0) // USER_HZ is 100 on Linux
 }
 
-fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
+fn measure(backend: &'static str, wire: Wire, exe: &Path, db: &TestDb) -> Result<Figures> {
     let (us, partner) = (identity("us"), identity("partner"));
     tenant(
         &db.store,
@@ -194,7 +266,17 @@ fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let child = Command::new(exe)
+    let tls = match wire {
+        Wire::Http => None,
+        Wire::HttpsKeepAlive | Wire::HttpsHandshakeEach => Some(Tls::new()?),
+    };
+    let mut command = Command::new(exe);
+    if let Some(tls) = &tls {
+        command
+            .env("AS2_GATEWAY_TLS_CERT", &tls.cert)
+            .env("AS2_GATEWAY_TLS_KEY", &tls.key);
+    }
+    let child = command
         .args(["serve", "--no-workers"])
         .env("DATABASE_URL", &db.url)
         .env("AS2_DATA_DIR", data.path())
@@ -212,18 +294,30 @@ fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    eprintln!("xtask bench gateway: {backend}: building {MESSAGES} messages");
+    eprintln!(
+        "xtask bench gateway: {backend}, {}: building {MESSAGES} messages",
+        wire.label()
+    );
     let messages = build_messages(&partner, &us);
-    let url = format!("http://127.0.0.1:{port}/as2/test/receive");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{port}/as2/test/receive");
+    let client = || -> Result<reqwest::blocking::Client> {
+        match &tls {
+            None => Ok(reqwest::blocking::Client::new()),
+            Some(tls) => tls.client(wire == Wire::HttpsKeepAlive),
+        }
+    };
+    let clients = (0..CONNECTIONS)
+        .map(|_| client())
+        .collect::<Result<Vec<_>>>()?;
     let next = Mutex::new(0usize);
     let latencies = Mutex::new(Vec::with_capacity(MESSAGES));
     let failures = Mutex::new(0usize);
     let cpu_before = cpu_ms(gateway.0.id())?;
     let started = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..CONNECTIONS {
+        for client in &clients {
             s.spawn(|| {
-                let client = reqwest::blocking::Client::new();
                 loop {
                     let i = {
                         let mut n = next.lock().expect("lock");
@@ -262,6 +356,7 @@ fn measure(backend: &'static str, exe: &Path, db: &TestDb) -> Result<Figures> {
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     Ok(Figures {
         backend,
+        wire,
         per_second: MESSAGES as f64 / elapsed.as_secs_f64(),
         p50_ms: pct(0.50).as_secs_f64() * 1000.0,
         p99_ms: pct(0.99).as_secs_f64() * 1000.0,

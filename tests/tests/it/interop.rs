@@ -3,7 +3,10 @@
 //!   the payloads checked in the gateway's inbox;
 //! - our outbound messages to `peer.py serve` for every sign × encrypt × compress
 //!   combination and every MDN mode, each ending `delivered`, the peer's stored payload equal
-//!   to what we sent.
+//!   to what we sent;
+//! - both directions over HTTPS with a private CA: pyas2lib posting to the gateway (it
+//!   trusts the CA with `--cacert`), and our worker posting to `peer.py serve` behind Python's
+//!   own TLS (`tests/interop/serve_tls.py`), the partner trusting the CA with `tls_ca_bundle`.
 //!
 //! Needs the interop venv (`../shared/interop/setup.sh`, which `.ci/run` runs). Outside CI a
 //! missing venv skips the test with a message; under CI it fails.
@@ -367,6 +370,112 @@ async fn pyas2lib_sends_to_the_gateway_over_https() -> Result<()> {
     anyhow::ensure!(
         !output.status.success(),
         "pyas2lib accepted a certificate it was not told to trust"
+    );
+    Ok(())
+}
+
+/// Our worker sends to pyas2lib over HTTPS: `peer.py serve` behind Python's own TLS server
+/// (`tests/interop/serve_tls.py`) with a certificate of a private CA, which the partner record
+/// trusts through `tls_ca_bundle`; the message is delivered with a verified signed MDN and
+/// pyas2lib stored the payload we sent. The same partner without the CA cannot deliver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pyas2lib_receives_from_us_over_https() -> Result<()> {
+    let Some(peer) = peer()? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let ca = as2_test_support::tls::TestCa::new("interop CA");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    ca.server("pyas2lib").write(&cert, &key)?;
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let port = free_port()?;
+    let store = tempfile::tempdir()?;
+    let mut serve = Command::new(&peer.python);
+    serve
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/serve_tls.py"))
+        .arg("--peer")
+        .arg(peer.dir.join("peer.py"))
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .arg("--")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--as2-id",
+            "partner",
+            "--our-key-pass",
+            "test",
+            "--max-seconds",
+            "600",
+        ])
+        .arg("--our-key")
+        .arg(peer.cert("partner.p12"))
+        .arg("--their-cert")
+        .arg(peer.cert("us.cert.pem"))
+        .arg("--store")
+        .arg(store.path())
+        .current_dir(&peer.dir);
+    let _serve = Serve(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = format!("https://127.0.0.1:{port}/as2");
+    let settings = json!({"sign": true, "encrypt": true, "mdn_mode": "sync", "mdn_signed": true});
+    let mut trusting = settings.clone();
+    trusting["tls_ca_bundle"] = json!(ca.cert_pem);
+    let partner = station_and_partner(&p, &peer, "us-https", &url, trusting).await?;
+    let payload = "ISA*00*to pyas2lib over HTTPS~\r\n";
+    let message = p
+        .create(
+            &p.key_a,
+            "/v1/messages",
+            json!({"partner_id": partner, "content": STANDARD.encode(payload), "filename": "https.edi"}),
+        )
+        .await?;
+    let id = message["id"].as_str().context("id")?;
+    let done = p.wait_final(&p.key_a, id).await?;
+    anyhow::ensure!(done["status"] == "delivered", "{done}");
+    let stored = std::fs::read_dir(store.path())?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".payload"))
+        .map(|e| std::fs::read(e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    anyhow::ensure!(
+        stored.iter().any(|b| b == payload.as_bytes()),
+        "pyas2lib stored the payload we sent"
+    );
+    // without the CA the server's certificate is not trusted: nothing is delivered, and the
+    // attempt's error says why
+    let untrusting = station_and_partner(&p, &peer, "us-https-untrusted", &url, settings).await?;
+    let message = p
+        .create(
+            &p.key_a,
+            "/v1/messages",
+            json!({"partner_id": untrusting, "content": STANDARD.encode(payload)}),
+        )
+        .await?;
+    let id = message["id"].as_str().context("id")?;
+    let mut refused = None;
+    for _ in 0..100 {
+        let now = p.get(&p.key_a, &format!("/v1/messages/{id}")).await?["data"].clone();
+        if now["status"] == "delivered" {
+            bail!("delivered to a server whose CA the partner does not trust: {now}");
+        }
+        let error = now["error"].to_string().to_lowercase();
+        if error.contains("certificate") {
+            refused = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::ensure!(
+        refused.is_some(),
+        "the send failed on the server's certificate"
     );
     Ok(())
 }
