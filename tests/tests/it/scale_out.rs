@@ -426,8 +426,11 @@ async fn wait_delivered(api: &Api, key: &str) -> Result<()> {
 }
 
 /// A's messages: all delivered, each MDN signed, verified, positive, with a matching MIC;
-/// the AS2 Message-ID and SHA-256 of each, by its index.
-fn check_outbound(outbound: &[Value], sent: &[Submitted]) -> Result<HashMap<String, usize>> {
+/// the index of each by its AS2 Message-ID, and how many took more than one attempt.
+fn check_outbound(
+    outbound: &[Value],
+    sent: &[Submitted],
+) -> Result<(HashMap<String, usize>, usize)> {
     ensure!(
         outbound.len() == MESSAGES,
         "A has {} outbound messages, not {MESSAGES}",
@@ -461,8 +464,33 @@ fn check_outbound(outbound: &[Value], sent: &[Submitted]) -> Result<HashMap<Stri
             "{id}: a Message-ID twice"
         );
     }
-    eprintln!("{retried} of A's messages took more than one attempt");
-    Ok(by_as2_id)
+    Ok((by_as2_id, retried))
+}
+
+/// How many of `messages` (of `key`'s tenant) have an event `kind` in their timeline.
+async fn with_event(api: &Api, key: &str, messages: &[Value], kind: &'static str) -> Result<usize> {
+    let mut found = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, m) in messages.iter().enumerate() {
+        let id = m["id"].as_str().context("id")?.to_owned();
+        let (api, key) = (api.clone(), key.to_owned());
+        tasks.spawn(async move {
+            let events = api
+                .get(i, &key, &format!("/v1/messages/{id}/events"))
+                .await?;
+            let data = events["data"].as_array().context("the events")?;
+            anyhow::Ok(data.iter().any(|e| e["type"] == kind))
+        });
+        if tasks.len() >= 8
+            && let Some(done) = tasks.join_next().await
+        {
+            found += usize::from(done??);
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        found += usize::from(done??);
+    }
+    Ok(found)
 }
 
 /// B's messages: exactly one per message A sent, each received with the SHA-256 of what A
@@ -664,9 +692,20 @@ async fn scale_out_two_apis_three_gateways_one_killed() -> Result<()> {
 
     // exactly once, every MDN verified, the bytes A sent
     let outbound = api.all(&t.key_a, "direction=outbound").await?;
-    let by_as2_id = check_outbound(&outbound, &sent)?;
+    let (by_as2_id, retried) = check_outbound(&outbound, &sent)?;
     let inbound = api.all(&t.key_b, "direction=inbound").await?;
     check_inbound(&api, &t.key_b, &inbound, &by_as2_id).await?;
+    // what the kill interrupted: sends the killed gateway had claimed (taken over by another
+    // once their lease ran out), posts cut off (sent again), resends B had already received
+    let resumed = with_event(&api, &t.key_a, &outbound, "resumed").await?;
+    let duplicates = with_event(&api, &t.key_b, &inbound, "duplicate_received").await?;
+    eprintln!(
+        "after the kill: {resumed} sends resumed, {retried} messages took more than one attempt, B answered {duplicates} resends with the original MDN"
+    );
+    ensure!(
+        resumed + retried > 0,
+        "the kill interrupted no send: it tested nothing"
+    );
 
     // no process left to write: the sweep sees the bucket as it stays
     drop(gateways);
