@@ -3,6 +3,7 @@
 //! connection (its process is dead) is skipped for the next one. Bytes are forwarded as they
 //! are; a backend that dies mid-connection closes the client's connection too.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,8 +17,12 @@ pub struct RoundRobin {
     /// Where clients connect.
     pub addr: SocketAddr,
     backends: Arc<Mutex<Vec<SocketAddr>>>,
+    connections: Connections,
     accepting: JoinHandle<()>,
 }
+
+/// Connections forwarded so far, by backend.
+type Connections = Arc<Mutex<BTreeMap<SocketAddr, usize>>>;
 
 impl RoundRobin {
     /// Starts a proxy with no backends yet (see [`RoundRobin::add`]).
@@ -29,17 +34,19 @@ impl RoundRobin {
         let addr = listener.local_addr()?;
         let backends: Arc<Mutex<Vec<SocketAddr>>> = Arc::default();
         let next = Arc::new(AtomicUsize::new(0));
-        let shared = backends.clone();
+        let connections = Connections::default();
+        let (shared, counts) = (backends.clone(), connections.clone());
         let accepting = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let candidates = shared.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let first = next.fetch_add(1, Ordering::Relaxed);
-                tokio::spawn(forward(client, candidates, first));
+                tokio::spawn(forward(client, candidates, first, counts.clone()));
             }
         });
         Ok(Self {
             addr,
             backends,
+            connections,
             accepting,
         })
     }
@@ -51,6 +58,16 @@ impl RoundRobin {
             .unwrap_or_else(|e| e.into_inner())
             .push(backend);
     }
+
+    /// How many connections went to `backend` so far.
+    pub fn connections_to(&self, backend: SocketAddr) -> usize {
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&backend)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 impl Drop for RoundRobin {
@@ -60,8 +77,14 @@ impl Drop for RoundRobin {
 }
 
 /// Connects `client` to the first of `candidates` from `first` on (in turn, wrapping) that
-/// accepts, and forwards both ways until either side closes; with none, drops the client.
-async fn forward(mut client: TcpStream, mut candidates: Vec<SocketAddr>, first: usize) {
+/// accepts, counts it in `connections`, and forwards both ways until either side closes;
+/// with none, drops the client.
+async fn forward(
+    mut client: TcpStream,
+    mut candidates: Vec<SocketAddr>,
+    first: usize,
+    connections: Connections,
+) {
     if candidates.is_empty() {
         return;
     }
@@ -69,6 +92,11 @@ async fn forward(mut client: TcpStream, mut candidates: Vec<SocketAddr>, first: 
     candidates.rotate_left(turn);
     for backend in candidates {
         if let Ok(mut upstream) = TcpStream::connect(backend).await {
+            *connections
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(backend)
+                .or_default() += 1;
             let _ = client.set_nodelay(true);
             let _ = upstream.set_nodelay(true);
             let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;

@@ -693,6 +693,7 @@ async fn scale_out_two_apis_three_gateways_one_killed() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let victim = gateways.remove(1);
+    let victim_addr = victim.addr;
     tokio::task::block_in_place(|| victim.kill());
     let at_kill = api
         .count(0, &t.key_a, "direction=outbound&status=delivered")
@@ -716,6 +717,21 @@ async fn scale_out_two_apis_three_gateways_one_killed() -> Result<()> {
     ensure!(
         at_kill < MESSAGES as u64,
         "everything was delivered before the kill: it tested nothing"
+    );
+
+    // the proxy spread the posts over every gateway that was in its rotation from the start
+    let spread: Vec<usize> = gateways
+        .iter()
+        .map(|g| g.addr)
+        .chain([victim_addr])
+        .map(|addr| cluster.proxy.connections_to(addr))
+        .collect();
+    eprintln!(
+        "connections through the proxy: {spread:?} (the two survivors, the new gateway, the killed one)"
+    );
+    ensure!(
+        spread[0] > 0 && spread[1] > 0 && spread[3] > 0,
+        "a gateway got no connection: {spread:?}"
     );
 
     // exactly once, every MDN verified, the bytes A sent
