@@ -5,8 +5,11 @@
 //! partners post to the gateway's test URL (`/as2/test/receive`).
 
 pub use as2_test_support::listener;
+pub mod api;
+pub mod cluster;
 pub mod link;
 pub mod process;
+pub mod proxy;
 pub mod raw;
 pub mod seed;
 

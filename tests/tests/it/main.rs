@@ -15,5 +15,6 @@ mod interop;
 mod outbound_policy;
 mod partner_tls;
 mod rollover;
+mod scale_out;
 mod shared_rate_limit;
 mod trust_boundary;
