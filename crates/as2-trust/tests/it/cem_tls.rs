@@ -350,7 +350,7 @@ async fn a_tls_server_certificate_adds_its_pin_for_the_overlap_then_replaces_the
         let old_cert = x509("CN=partner.example 2026", Duration::days(365));
         let old_pin = as2_trust::certificate::tls_pin(&old_cert).unwrap();
         update(store, &mut fx, |p| {
-            p.settings.tls.pin_sha256 = Some(old_pin)
+            p.settings.tls.pin_sha256 = Some(old_pin);
         });
 
         let new_cert = x509_other_key("CN=partner.example 2027");
