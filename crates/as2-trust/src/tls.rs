@@ -31,7 +31,7 @@ use as2_core::cert::Certificate;
 use as2_domain::id::{CertificateId, PartnerId};
 use as2_domain::partner::Partner;
 use as2_domain::partner_tls::TlsPin;
-use as2_domain::trust::TrustSubject;
+use as2_domain::trust::{TrustState, TrustSubject};
 use as2_store::repo::trust::TlsServerSwap;
 use as2_store::{Scope, Store, StoreError};
 use chrono::Duration;
@@ -116,25 +116,31 @@ pub fn server_overlap(
         .trust()
         .record(scope, TrustSubject::PartnerTlsServer, partner.id.0, None)?;
     let mut overlap = ServerOverlap::default();
-    for id in record.tls_accepted() {
-        let cert = match parsed(store, scope, id) {
-            Ok(cert) => cert,
-            Err(TrustOpError::Store(StoreError::NotFound)) => continue,
-            Err(e) => return Err(e),
-        };
-        if tls.pin_sha256.is_some()
-            && let Some(pin) = tls_pin(&cert)
-            && tls.pin_sha256 != Some(pin)
-        {
-            overlap.pins.push(pin);
-        }
-        if let Some(bundle) = &tls.ca_bundle
-            && is_trust_anchor(&cert)
-        {
-            let pem = cert.to_pem();
-            if !bundle.contains(pem.trim()) {
-                overlap.ca_pem.push(pem);
-            }
+    // only the next certificate: what the partner's settings say covers the current one (an
+    // operator may have replaced a pin or bundle a CEM wrote, and that must hold)
+    let Some(next) = record
+        .next
+        .filter(|_| record.state == TrustState::RolloverScheduled)
+    else {
+        return Ok(overlap);
+    };
+    let cert = match parsed(store, scope, next) {
+        Ok(cert) => cert,
+        Err(TrustOpError::Store(StoreError::NotFound)) => return Ok(overlap),
+        Err(e) => return Err(e),
+    };
+    if tls.pin_sha256.is_some()
+        && let Some(pin) = tls_pin(&cert)
+        && tls.pin_sha256 != Some(pin)
+    {
+        overlap.pins.push(pin);
+    }
+    if let Some(bundle) = &tls.ca_bundle
+        && is_trust_anchor(&cert)
+    {
+        let pem = cert.to_pem();
+        if !bundle.contains(pem.trim()) {
+            overlap.ca_pem.push(pem);
         }
     }
     Ok(overlap)

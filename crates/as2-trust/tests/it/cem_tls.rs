@@ -390,6 +390,19 @@ async fn a_tls_server_certificate_adds_its_pin_for_the_overlap_then_replaces_the
         let partner = store.partners().get(fx.scope, fx.partner.id).unwrap();
         assert_eq!(partner.settings.tls.pin_sha256, Some(new_pin), "{name}");
         assert_eq!(overlap(store, &fx), ServerOverlap::default(), "{name}");
+        // an operator's later pin holds alone: the certificate a CEM installed is not kept
+        let mut by_hand = fx.partner.clone();
+        by_hand.settings.tls.pin_sha256 = Some(old_pin);
+        store
+            .partners()
+            .update(
+                fx.scope,
+                by_hand.id,
+                &by_hand.settings,
+                PasswordChange::Keep,
+            )
+            .unwrap();
+        assert_eq!(overlap(store, &fx), ServerOverlap::default(), "{name}");
         let subject = Subject::PartnerTlsServer(fx.partner.id);
         assert_eq!(
             event_types(store, fx.scope, subject),
