@@ -72,9 +72,7 @@ const LINE: &[u8] = b"ISA*00*          *00*          *ZZ*BIGSENDER      *ZZ*BIGR
 
 impl Read for Edi {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let n = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
         for byte in &mut buf[..n] {
             *byte = LINE[self.at];
             self.at = (self.at + 1) % LINE.len();
