@@ -27,6 +27,15 @@ named_enum!(
         Partner => "partner",
         /// A station's own key pairs (sign, decrypt).
         Station => "station",
+        /// The TLS client certificate a partner presents to our listener (inbound mutual TLS,
+        /// its `tls_inbound_client_certificate_id`); rolled over by a CEM `tlsClient` usage.
+        PartnerTlsClient => "partner_tls_client",
+        /// A partner's TLS server certificate (what its pin or CA bundle admits); rolled over
+        /// by a CEM `tlsServer` usage.
+        PartnerTlsServer => "partner_tls_server",
+        /// Our key pair presented to a partner as TLS client (its `tls_client_certificate_id`);
+        /// rolled over by a CEM offer with the `tlsClient` usage.
+        PartnerTlsIdentity => "partner_tls_identity",
     }
 );
 
@@ -76,6 +85,18 @@ impl TrustRecord {
         }
         if self.state == TrustState::Activated {
             ids.extend(self.previous);
+        }
+        ids
+    }
+
+    /// The certificates a TLS handshake may present now: current and, while a rollover is
+    /// scheduled, next. Unlike [`Self::accepted`] never the previous one: a TLS certificate
+    /// is replaced at the activation (the RespondByDate), not a week after it.
+    pub fn tls_accepted(&self) -> Vec<CertificateId> {
+        let mut ids = Vec::with_capacity(2);
+        ids.extend(self.current);
+        if self.state == TrustState::RolloverScheduled {
+            ids.extend(self.next);
         }
         ids
     }
@@ -247,6 +268,8 @@ mod tests {
             activated.due(now + Duration::days(8)),
             Some(DueTransition::Retire)
         );
+        assert_eq!(scheduled.tls_accepted(), vec![old, new]);
+        assert_eq!(activated.tls_accepted(), vec![new]);
         let retired = activated.retire().unwrap();
         assert_eq!(retired.accepted(), vec![new]);
         assert!(activated.cancel().unwrap_err().has("state"));

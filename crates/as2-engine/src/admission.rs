@@ -119,21 +119,24 @@ pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, 
         tracing::warn!(partner = %partner.id, remote = ?request.remote, "refused by the partner firewall");
         return Err(Refusal::Firewall);
     }
-    if let Some(required) = partner.settings.tls_inbound_client_certificate_id {
-        let presented_ok = match store.certificates().der(route.scope, required) {
-            Ok((der, _)) => request.client_certificate == Some(der.as_slice()),
-            // the certificate the partner must present is gone: nothing can match it
-            Err(StoreError::NotFound) => false,
-            Err(e) => {
-                // like the basic-auth check below: a store failure is ours, so 503 (the
-                // partner retries), never a refusal of its certificate
-                tracing::error!(error = %e, partner = %partner.id, "reading the partner's TLS client certificate failed");
-                return Err(Refusal::Unavailable);
+    // the partner's TLS client certificate and, during a CEM tlsClient rollover, the next one
+    match as2_trust::tls::inbound_client_certificates(store, route.scope, partner) {
+        Ok(None) => {}
+        Ok(Some(accepted)) => {
+            // a deleted certificate is left out: nothing can match it
+            let presented_ok = request
+                .client_certificate
+                .is_some_and(|presented| accepted.iter().any(|der| der.as_slice() == presented));
+            if !presented_ok {
+                tracing::warn!(partner = %partner.id, presented = request.client_certificate.is_some(), "refused: not the partner's TLS client certificate");
+                return Err(Refusal::ClientCertificate);
             }
-        };
-        if !presented_ok {
-            tracing::warn!(partner = %partner.id, presented = request.client_certificate.is_some(), "refused: not the partner's TLS client certificate");
-            return Err(Refusal::ClientCertificate);
+        }
+        Err(e) => {
+            // like the basic-auth check below: a store failure is ours, so 503 (the
+            // partner retries), never a refusal of its certificate
+            tracing::error!(error = %e, partner = %partner.id, "reading the partner's TLS client certificate failed");
+            return Err(Refusal::Unavailable);
         }
     }
     match basic_auth_ok(store, &route, &headers) {

@@ -43,3 +43,28 @@ pub fn key_usage(cert: &Certificate) -> Vec<String> {
     .map(|(_, name)| name.to_owned())
     .collect()
 }
+
+/// The TLS pin of a certificate's key: the SHA-256 of its DER SubjectPublicKeyInfo.
+pub fn tls_pin(cert: &Certificate) -> Option<as2_domain::partner_tls::TlsPin> {
+    use x509_cert::der::Encode as _;
+    let spki = cert
+        .x509()
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .ok()?;
+    Some(as2_domain::partner_tls::TlsPin(as2_evidence::sha256(&spki)))
+}
+
+/// Whether a certificate can anchor a CA bundle: a CA (basic constraints `cA`) or
+/// self-signed (its subject is its issuer), as opposed to a leaf a CA issued.
+pub fn is_trust_anchor(cert: &Certificate) -> bool {
+    use x509_cert::ext::pkix::BasicConstraints;
+    let ca = matches!(
+        cert.x509()
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>(),
+        Ok(Some((_, constraints))) if constraints.ca
+    );
+    ca || cert.subject() == cert.issuer()
+}

@@ -15,7 +15,8 @@
 //! [`stamper::Stamper`]: the built-in authority or a configured TSA over HTTP;
 //! [`verify::verify_timeline`] re-checks the chain and every token. [`expiry`] announces
 //! certificates that are about to expire and [`cem`] carries rollovers to and from partners
-//! as Certificate Exchange Messages.
+//! as Certificate Exchange Messages; [`tls`] gives a partner's TLS certificates the same
+//! lifecycle.
 //!
 //! Store calls are blocking (diesel); callers on an async runtime run them on the blocking
 //! pool. Only time-stamping is async, because a TSA may be a remote HTTP service.
@@ -27,6 +28,7 @@ pub mod expiry;
 pub mod lifecycle;
 pub mod scheduler;
 pub mod stamper;
+pub mod tls;
 pub mod tsa_transport;
 pub mod verify;
 

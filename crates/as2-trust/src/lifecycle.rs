@@ -20,6 +20,12 @@ pub enum Subject {
     Partner(PartnerId),
     /// One of our stations (our key pairs).
     Station(StationId),
+    /// The TLS client certificate a partner presents to our listener (inbound mutual TLS).
+    PartnerTlsClient(PartnerId),
+    /// A partner's TLS server certificate (its pin or CA bundle follows it).
+    PartnerTlsServer(PartnerId),
+    /// Our key pair presented to a partner as TLS client.
+    PartnerTlsIdentity(PartnerId),
 }
 
 impl Subject {
@@ -28,13 +34,19 @@ impl Subject {
         match self {
             Self::Partner(_) => TrustSubject::Partner,
             Self::Station(_) => TrustSubject::Station,
+            Self::PartnerTlsClient(_) => TrustSubject::PartnerTlsClient,
+            Self::PartnerTlsServer(_) => TrustSubject::PartnerTlsServer,
+            Self::PartnerTlsIdentity(_) => TrustSubject::PartnerTlsIdentity,
         }
     }
 
     /// The partner's or station's row id.
     pub fn row_id(self) -> i64 {
         match self {
-            Self::Partner(id) => id.0,
+            Self::Partner(id)
+            | Self::PartnerTlsClient(id)
+            | Self::PartnerTlsServer(id)
+            | Self::PartnerTlsIdentity(id) => id.0,
             Self::Station(id) => id.0,
         }
     }
@@ -44,13 +56,27 @@ impl Subject {
         match kind {
             TrustSubject::Partner => Self::Partner(PartnerId(row_id)),
             TrustSubject::Station => Self::Station(StationId(row_id)),
+            TrustSubject::PartnerTlsClient => Self::PartnerTlsClient(PartnerId(row_id)),
+            TrustSubject::PartnerTlsServer => Self::PartnerTlsServer(PartnerId(row_id)),
+            TrustSubject::PartnerTlsIdentity => Self::PartnerTlsIdentity(PartnerId(row_id)),
         }
     }
 
     fn resource(self) -> &'static str {
         match self {
-            Self::Partner(_) => "Partner",
             Self::Station(_) => "Station",
+            _ => "Partner",
+        }
+    }
+
+    /// The partner whose record it is (every subject but a station).
+    pub fn partner_id(self) -> Option<PartnerId> {
+        match self {
+            Self::Partner(id)
+            | Self::PartnerTlsClient(id)
+            | Self::PartnerTlsServer(id)
+            | Self::PartnerTlsIdentity(id) => Some(id),
+            Self::Station(_) => None,
         }
     }
 }
@@ -77,21 +103,32 @@ pub struct Transition {
     pub event: TrustEvent,
 }
 
-/// The subject's certificate column that the record's `current` follows.
+/// The subject's certificate column that the record's `current` follows; `None` for a
+/// partner's TLS server certificate, which no column names (its pin or bundle follows the
+/// record instead).
 fn subject_certificate(
     store: &Store,
     scope: Scope,
     subject: Subject,
-) -> Result<Option<CertificateId>, TrustOpError> {
+) -> Result<Option<Option<CertificateId>>, TrustOpError> {
     let found = match subject {
         Subject::Partner(id) => store
             .partners()
             .get(scope, id)
-            .map(|p| p.settings.certificate_id),
+            .map(|p| Some(p.settings.certificate_id)),
+        Subject::PartnerTlsClient(id) => store
+            .partners()
+            .get(scope, id)
+            .map(|p| Some(p.settings.tls_inbound_client_certificate_id)),
+        Subject::PartnerTlsIdentity(id) => store
+            .partners()
+            .get(scope, id)
+            .map(|p| Some(p.settings.tls.client_certificate_id)),
+        Subject::PartnerTlsServer(id) => store.partners().get(scope, id).map(|_| None),
         Subject::Station(id) => store
             .stations()
             .get(scope, id)
-            .map(|s| s.settings.certificate_id),
+            .map(|s| Some(s.settings.certificate_id)),
     };
     match found {
         Ok(current) => Ok(current),
@@ -104,10 +141,13 @@ fn subject_certificate(
 /// certificate (an operator may change it directly through the partner or station).
 pub fn load(store: &Store, scope: Scope, subject: Subject) -> Result<StoredTrust, TrustOpError> {
     let column = subject_certificate(store, scope, subject)?;
-    let mut stored = store
-        .trust()
-        .stored(scope, subject.kind(), subject.row_id(), column)?;
-    if stored.record.state == TrustState::Active {
+    let mut stored =
+        store
+            .trust()
+            .stored(scope, subject.kind(), subject.row_id(), column.flatten())?;
+    if let Some(column) = column
+        && stored.record.state == TrustState::Active
+    {
         stored.record.current = column;
     }
     Ok(stored)
@@ -163,10 +203,14 @@ pub fn schedule(
         }
         Err(other) => return Err(other.into()),
     };
-    if matches!(subject, Subject::Station(_)) && next_cert.kind != CertificateKind::KeyPair {
+    if matches!(
+        subject,
+        Subject::Station(_) | Subject::PartnerTlsIdentity(_)
+    ) && next_cert.kind != CertificateKind::KeyPair
+    {
         return Err(ValidationErrors::single(
             "certificate_id",
-            "A station's next certificate must be a key pair (a certificate with its private key)",
+            "Our next certificate must be a key pair (a certificate with its private key)",
         )
         .into());
     }
@@ -214,9 +258,20 @@ pub fn activate(
             .into());
         }
     };
+    let tls_server = match (subject, &next) {
+        (Subject::PartnerTlsServer(partner), Some(next)) => Some(crate::tls::server_swap(
+            store,
+            scope,
+            partner,
+            stored.record.current,
+            next.id,
+        )?),
+        _ => None,
+    };
     let swap = record.current.map(|to| CertificateSwap {
         from: stored.record.current,
         to,
+        tls_server,
     });
     let details = serde_json::json!({ "certificate_id": record.current.map(|c| c.to_string()) });
     commit(
@@ -357,9 +412,10 @@ fn announcement(subject: Subject, event: &TrustEvent) -> Option<(EventType, serd
         "retired" => EventType::TrustRetired,
         _ => return None,
     };
-    let id = match subject {
-        Subject::Partner(id) => id.to_string(),
-        Subject::Station(id) => id.to_string(),
+    let id = match (subject.partner_id(), subject) {
+        (Some(id), _) => id.to_string(),
+        (None, Subject::Station(id)) => id.to_string(),
+        (None, _) => String::new(),
     };
     let data = serde_json::json!({
         "subject": subject.kind().as_str(),

@@ -3,7 +3,9 @@
 //! pinned key (a wrong pin fails the message with a sentence naming the pin) and presents the
 //! tenant's key pair to a partner that requires a client certificate; an async MDN we owe the
 //! partner goes over the same TLS. Inbound, a partner that must present its TLS client
-//! certificate to our listener is refused (403) without it or with another.
+//! certificate to our listener is refused (403) without it or with another; after a CEM
+//! `tlsClient` request from it, its next certificate is accepted beside the old one until the
+//! RespondByDate, and only the new one after it.
 
 use std::sync::{Arc, Mutex};
 
@@ -465,6 +467,7 @@ async fn a_partner_must_present_its_tls_client_certificate_to_our_listener() -> 
         Ok(base.with_partner_tls(&EngineTls {
             roots: Roots::Only(ca.cert_pem.clone()),
             pin: None,
+            also_pins: Vec::new(),
             client: pair
                 .map(|p| ClientIdentity::from_pem(p.chain_pem.as_bytes(), p.key_pem.as_bytes()))
                 .transpose()?,
@@ -490,6 +493,177 @@ async fn a_partner_must_present_its_tls_client_certificate_to_our_listener() -> 
     ensure!(
         total == 1 && messages.len() == 1,
         "only the admitted message is recorded"
+    );
+    Ok(())
+}
+
+/// Stores the leaf of `pair` as a partner's certificate, as the tenant would upload it.
+fn store_leaf(
+    p: &Platform,
+    scope: as2_store::Scope,
+    pair: &TestPair,
+) -> Result<as2_domain::id::CertificateId> {
+    let leaf = CertificateDer::pem_slice_iter(pair.chain_pem.as_bytes())
+        .next()
+        .context("leaf")??;
+    let cert = as2_core::cert::Certificate::from_der(leaf.as_ref())?;
+    let stored = p.db.store.certificates().create(
+        scope,
+        &as2_store::repo::certificates::NewCertificate {
+            name: "partner TLS client",
+            info: &as2_trust::certificate::info(&cert),
+            der: leaf.as_ref(),
+            chain_der: None,
+            private_key_der: None,
+        },
+    )?;
+    Ok(stored.id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cem_tls_client_rollover_admits_both_certificates_until_the_respond_by_date() -> Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let ca = TestCa::new("gateway CA");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    ca.server("platform").write(&cert, &key)?;
+    let p = Platform::start_with(
+        TestDb::sqlite(),
+        Options {
+            transport: Transport {
+                tls: Some(requesting_acceptor(ReloadingCertificate::load(
+                    &cert, &key,
+                )?)?),
+                ..Transport::default()
+            },
+            ca_pem: Some(ca.cert_pem.clone()),
+            ..Options::default()
+        },
+    )
+    .await?;
+    let (us, them) = (identity("mtls-us"), identity("mtls-partner"));
+    let (scope, station_id, partner_id) = tenant(
+        &p.db.store,
+        "mtls",
+        "MTLS-US",
+        "MTLS-PARTNER",
+        &us,
+        &them,
+        "https://partner.example/as2",
+    );
+    let client_ca = TestCa::new("partner client CA");
+    let (old, new) = (client_ca.client("tls 2026"), client_ca.client("tls 2027"));
+    let old_id = store_leaf(&p, scope, &old)?;
+    let mut partner = p.db.store.partners().get(scope, partner_id)?;
+    partner.settings.tls_inbound_client_certificate_id = Some(old_id);
+    let partner =
+        p.db.store
+            .partners()
+            .update(scope, partner_id, &partner.settings, PasswordChange::Keep)?;
+    let base = OutboundClient::new(
+        DestinationPolicy::loopback(),
+        "as2-test",
+        std::time::Duration::from_secs(5),
+    )?;
+    let with = |pair: &TestPair| -> Result<OutboundClient> {
+        Ok(base.with_partner_tls(&EngineTls {
+            roots: Roots::Only(ca.cert_pem.clone()),
+            client: Some(ClientIdentity::from_pem(
+                pair.chain_pem.as_bytes(),
+                pair.key_pem.as_bytes(),
+            )?),
+            ..EngineTls::default()
+        })?)
+    };
+    let url = p.as2_url.clone();
+    ensure!(
+        post_inbound(&with(&new)?, &url, &us, &them).await? == 403,
+        "not yet"
+    );
+
+    // the partner's CEM request (authenticated: the gateway checks that before this step)
+    let new_leaf = CertificateDer::pem_slice_iter(new.chain_pem.as_bytes())
+        .next()
+        .context("leaf")??;
+    let offered = as2_core::cert::Certificate::from_der(new_leaf.as_ref())?;
+    let respond_by = chrono::Utc::now() + chrono::Duration::days(2);
+    let built = as2_core::cem::build_request(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &as2_core::cem::CemRequest {
+            request_id: "tls-client-rollover".into(),
+            sender_as2_id: "MTLS-PARTNER".into(),
+            message_originated: std::time::SystemTime::now(),
+            requests: vec![as2_core::cem::TrustRequest::new(
+                offered,
+                vec![as2_core::cem::CertUsage::TlsClient],
+                respond_by.into(),
+                "https://partner.example/as2",
+                "tls@partner.example",
+            )],
+        },
+    )?;
+    let station = p.db.store.stations().get(scope, station_id)?;
+    let payloads = as2_store::payload::PayloadStore::open(dir.path().join("payloads"))?;
+    let effects = as2_trust::cem::receive(
+        &p.db.store,
+        &payloads,
+        scope,
+        &partner,
+        &station,
+        &built.content_type,
+        &built.body,
+        as2_trust::cem::CemPolicy::AcceptValid,
+        chrono::Utc::now(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    ensure!(
+        effects.requests.len() == 1
+            && effects.requests[0].status == as2_domain::cem::CemStatus::Accepted,
+        "accepted: {:?}",
+        effects.requests
+    );
+    // during the overlap: both
+    ensure!(
+        post_inbound(&with(&old)?, &url, &us, &them).await? == 200,
+        "old, overlap"
+    );
+    ensure!(
+        post_inbound(&with(&new)?, &url, &us, &them).await? == 200,
+        "new, overlap"
+    );
+    // after the RespondByDate: only the new one
+    let stamper = as2_trust::stamper::Stamper::new(
+        p.db.store.clone(),
+        as2_trust::stamper::TsaConfig::BuiltIn,
+    );
+    ensure!(
+        as2_trust::scheduler::run_due(
+            &p.db.store,
+            &stamper,
+            respond_by + chrono::Duration::seconds(1)
+        )
+        .await
+            == 1,
+        "the switch is made"
+    );
+    ensure!(
+        post_inbound(&with(&old)?, &url, &us, &them).await? == 403,
+        "old, after"
+    );
+    ensure!(
+        post_inbound(&with(&new)?, &url, &us, &them).await? == 200,
+        "new, after"
+    );
+    let events = p.db.store.trust().events(
+        scope,
+        as2_domain::trust::TrustSubject::PartnerTlsClient,
+        partner_id.0,
+    )?;
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    ensure!(types == ["rollover_scheduled", "activated"], "{types:?}");
+    ensure!(
+        events[1].timestamp_token.is_some(),
+        "the scheduler's switch is time-stamped"
     );
     Ok(())
 }

@@ -395,8 +395,16 @@ async fn unsigned_or_badly_signed_mdns_never_change_a_message() -> Result<()> {
     Ok(())
 }
 
-/// A CEM request offering `new` for every usage, from `TB-PARTNER`.
+/// A CEM request offering `new` for signing and encryption, from `TB-PARTNER`.
 fn cem_request(new: &Identity) -> Result<as2_core::cem::BuiltCem> {
+    cem_request_for(
+        new,
+        vec![CertUsage::KeyEncipherment, CertUsage::DigitalSignature],
+    )
+}
+
+/// A CEM request offering `new` for `usages`, from `TB-PARTNER`.
+fn cem_request_for(new: &Identity, usages: Vec<CertUsage>) -> Result<as2_core::cem::BuiltCem> {
     let respond_by = std::time::SystemTime::now() + Duration::from_secs(3600);
     Ok(build_request(
         &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
@@ -406,7 +414,7 @@ fn cem_request(new: &Identity) -> Result<as2_core::cem::BuiltCem> {
             message_originated: std::time::SystemTime::now(),
             requests: vec![TrustRequest::new(
                 new.cert.clone(),
-                vec![CertUsage::KeyEncipherment, CertUsage::DigitalSignature],
+                usages,
                 respond_by,
                 "http://127.0.0.1:9/cem",
                 "takeover@evil.example",
@@ -468,6 +476,83 @@ async fn an_unsigned_certificate_exchange_cannot_take_over_a_partner() -> Result
         "recorded for the operator: {rows:?}"
     );
     ensure!(files_under(&p.inbox).is_empty(), "nothing in the inbox");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_only_certificate_exchange_from_a_stranger_rolls_no_tls_certificate_over()
+-> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let (us, partner, attacker) = (identity("tb-us"), identity("tb-partner"), identity("evil"));
+    let (scope, _, partner_id) = tenant(
+        &p.db.store,
+        "tb",
+        "TB-US",
+        "TB-PARTNER",
+        &us,
+        &partner,
+        "http://127.0.0.1:9/x",
+    );
+    demand(&p, scope, partner_id, false, true)?;
+    // the partner pins its server key: a tlsServer rollover would move the pin
+    let mut settings = p.db.store.partners().get(scope, partner_id)?.settings;
+    settings.tls.pin_sha256 = Some(as2_domain::partner_tls::TlsPin([7; 32]));
+    p.db.store.partners().update(
+        scope,
+        partner_id,
+        &settings,
+        as2_store::repo::partners::PasswordChange::Keep,
+    )?;
+    let cem = cem_request_for(&attacker, vec![CertUsage::TlsClient, CertUsage::TlsServer])?;
+    // unsigned, then signed by the attacker's own key
+    for signer in [None, Some(&attacker)] {
+        let mut out = OutboundMessage::new(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            "TB-PARTNER",
+            "TB-US",
+            &cem.body,
+            &cem.content_type,
+        );
+        out.signer = signer.map(|s| {
+            Signer::new(
+                &s.cert,
+                s.key.as_ref(),
+                SignOptions::new(std::time::SystemTime::now()),
+            )
+        });
+        out.encryption = Some(as2_core::message::Encryption::new(
+            vec![&us.cert],
+            EncryptOptions::default(),
+        ));
+        out.mdn_to = Some("as2@partner.example".into());
+        let disposition = p.post_as2(build_outbound(&out)?).await?;
+        ensure!(
+            disposition.contains("error") || disposition.contains("failed"),
+            "a stranger's CEM: {disposition}"
+        );
+    }
+    let after = p.db.store.partners().get(scope, partner_id)?.settings;
+    ensure!(
+        after.tls == settings.tls,
+        "the partner's TLS settings did not change"
+    );
+    ensure!(
+        p.db.store.cem().list(scope, partner_id)?.is_empty(),
+        "no CEM request recorded"
+    );
+    for subject in [
+        as2_domain::trust::TrustSubject::PartnerTlsClient,
+        as2_domain::trust::TrustSubject::PartnerTlsServer,
+    ] {
+        ensure!(
+            p.db.store
+                .trust()
+                .events(scope, subject, partner_id.0)?
+                .is_empty(),
+            "no {} rollover",
+            subject.as_str()
+        );
+    }
     Ok(())
 }
 

@@ -44,9 +44,10 @@ pub struct TrustDto {
 }
 
 fn subject_id(subject: Subject) -> String {
-    match subject {
-        Subject::Partner(id) => id.to_string(),
-        Subject::Station(id) => id.to_string(),
+    match (subject, subject.partner_id()) {
+        (Subject::Station(id), _) => id.to_string(),
+        (_, Some(id)) => id.to_string(),
+        (_, None) => String::new(),
     }
 }
 
@@ -196,8 +197,8 @@ fn actor(caller: &Caller) -> String {
 
 fn resource(subject: Subject) -> &'static str {
     match subject {
-        Subject::Partner(_) => "Partner",
         Subject::Station(_) => "Station",
+        _ => "Partner",
     }
 }
 

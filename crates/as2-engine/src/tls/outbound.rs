@@ -57,6 +57,9 @@ pub struct PartnerTls {
     pub roots: Roots,
     /// The server key it must have, if pinned.
     pub pin: Option<SpkiPin>,
+    /// Keys accepted beside the pin (the next server key during a CEM `tlsServer` rollover);
+    /// ignored without a pin.
+    pub also_pins: Vec<SpkiPin>,
     /// The client certificate presented when the server asks for one.
     pub client: Option<ClientIdentity>,
 }
@@ -197,6 +200,7 @@ pub fn client_config(tls: &PartnerTls) -> Result<ClientConfig, TlsError> {
         Some(pin) => Arc::new(PinnedVerifier {
             inner: verifier,
             pin,
+            also: tls.also_pins.clone(),
         }),
         None => verifier,
     };
@@ -235,6 +239,7 @@ fn bundle(pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 struct PinnedVerifier {
     inner: Arc<dyn ServerCertVerifier>,
     pin: SpkiPin,
+    also: Vec<SpkiPin>,
 }
 
 impl ServerCertVerifier for PinnedVerifier {
@@ -254,7 +259,7 @@ impl ServerCertVerifier for PinnedVerifier {
             now,
         )?;
         let presented = SpkiPin::of_certificate(end_entity)?;
-        if presented != self.pin {
+        if presented != self.pin && !self.also.contains(&presented) {
             return Err(rustls::Error::General(format!(
                 "the server's key {presented} is not the pinned key {}",
                 self.pin

@@ -11,6 +11,7 @@ use as2_domain::id::PartnerId;
 use as2_domain::partner::Partner;
 use as2_domain::partner_tls::PartnerTls as TlsSettings;
 use as2_store::Scope;
+use as2_trust::tls::ServerOverlap;
 
 use super::Worker;
 use crate::http_client::OutboundClient;
@@ -22,10 +23,13 @@ pub(super) struct PartnerClients {
     clients: Mutex<HashMap<PartnerId, (u64, OutboundClient)>>,
 }
 
-/// The cache key of `settings`: any change (a new bundle, pin or client certificate) differs.
-fn version(settings: &TlsSettings) -> u64 {
+/// The cache key of `settings`: any change (a new bundle, pin or client certificate) differs,
+/// and so does a `tlsServer` overlap starting or ending.
+fn version(settings: &TlsSettings, overlap: &ServerOverlap) -> u64 {
     let mut hasher = DefaultHasher::new();
     settings.hash(&mut hasher);
+    overlap.pins.hash(&mut hasher);
+    overlap.ca_pem.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -44,16 +48,30 @@ impl PartnerClients {
     }
 }
 
-/// The engine's TLS of `settings` with `client` (the key pair, when one is named).
-pub(crate) fn engine_tls(settings: &TlsSettings, client: Option<ClientIdentity>) -> PartnerTls {
+/// The engine's TLS of `settings` with `client` (the key pair, when one is named) and what a
+/// CEM `tlsServer` rollover under way adds during its overlap (as2_trust::tls).
+pub(crate) fn engine_tls(
+    settings: &TlsSettings,
+    overlap: &ServerOverlap,
+    client: Option<ClientIdentity>,
+) -> PartnerTls {
+    let with_overlap = |pem: &String| {
+        let mut pem = pem.clone();
+        for extra in &overlap.ca_pem {
+            pem.push('\n');
+            pem.push_str(extra);
+        }
+        pem
+    };
     let roots = match (&settings.ca_bundle, settings.ca_only) {
         (None, _) => Roots::Public,
-        (Some(pem), false) => Roots::PublicAnd(pem.clone()),
-        (Some(pem), true) => Roots::Only(pem.clone()),
+        (Some(pem), false) => Roots::PublicAnd(with_overlap(pem)),
+        (Some(pem), true) => Roots::Only(with_overlap(pem)),
     };
     PartnerTls {
         roots,
         pin: settings.pin_sha256.map(|p| SpkiPin(p.0)),
+        also_pins: overlap.pins.iter().map(|p| SpkiPin(p.0)).collect(),
         client,
     }
 }
@@ -70,7 +88,19 @@ impl Worker {
         if !settings.is_custom() {
             return Ok(self.http.clone());
         }
-        let version = version(settings);
+        let overlap = if settings.pin_sha256.is_some() || settings.ca_bundle.is_some() {
+            let partner = partner.clone();
+            self.blocking(move |store, _| {
+                Ok(as2_trust::tls::server_overlap(store, scope, &partner))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|read| read.map_err(|e| e.to_string()))
+            .map_err(|e| format!("The partner's TLS rollover cannot be read: {e}"))?
+        } else {
+            ServerOverlap::default()
+        };
+        let version = version(settings, &overlap);
         if let Some(client) = self.partner_clients.get(partner.id, version) {
             return Ok(client);
         }
@@ -96,7 +126,7 @@ impl Worker {
         };
         let client = self
             .http
-            .with_partner_tls(&engine_tls(settings, identity))
+            .with_partner_tls(&engine_tls(settings, &overlap, identity))
             .map_err(|e| format!("The partner's TLS settings cannot be used: {e}"))?;
         self.partner_clients
             .put(partner.id, version, client.clone());
@@ -115,7 +145,7 @@ mod tests {
             ca_bundle: Some("pem".into()),
             ..TlsSettings::default()
         };
-        let mut seen = vec![version(&base)];
+        let mut seen = vec![version(&base, &ServerOverlap::default())];
         for changed in [
             TlsSettings {
                 ca_only: true,
@@ -134,22 +164,28 @@ mod tests {
                 ..base.clone()
             },
         ] {
-            let v = version(&changed);
+            let v = version(&changed, &ServerOverlap::default());
             assert!(!seen.contains(&v), "{changed:?}");
             seen.push(v);
         }
-        assert_eq!(version(&base.clone()), seen[0]);
+        assert_eq!(version(&base.clone(), &ServerOverlap::default()), seen[0]);
     }
 
     #[test]
     fn the_settings_map_onto_the_engines_roots_and_pin() {
         let mut s = TlsSettings::default();
-        assert_eq!(engine_tls(&s, None).roots, Roots::Public);
+        assert_eq!(
+            engine_tls(&s, &ServerOverlap::default(), None).roots,
+            Roots::Public
+        );
         s.ca_bundle = Some("pem".into());
-        assert_eq!(engine_tls(&s, None).roots, Roots::PublicAnd("pem".into()));
+        assert_eq!(
+            engine_tls(&s, &ServerOverlap::default(), None).roots,
+            Roots::PublicAnd("pem".into())
+        );
         s.ca_only = true;
         s.pin_sha256 = Some(TlsPin([9; 32]));
-        let tls = engine_tls(&s, None);
+        let tls = engine_tls(&s, &ServerOverlap::default(), None);
         assert_eq!(tls.roots, Roots::Only("pem".into()));
         assert_eq!(tls.pin, Some(SpkiPin([9; 32])));
     }

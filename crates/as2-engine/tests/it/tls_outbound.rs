@@ -168,6 +168,14 @@ async fn a_pinned_key_must_be_the_servers_and_a_wrong_pin_is_named() {
         "the failure does not name the pin: {error}"
     );
     assert!(error.contains(&leaf_pin(&p.server).to_string()), "{error}");
+    // during a CEM tlsServer overlap the next key is accepted beside the pin
+    let overlap = PartnerTls {
+        roots: Roots::Only(p.ca.cert_pem.clone()),
+        pin: Some(wrong_pin),
+        also_pins: vec![leaf_pin(&p.server)],
+        ..PartnerTls::default()
+    };
+    assert_eq!(send(&p.url, overlap).await, Ok(200));
 }
 
 #[tokio::test]

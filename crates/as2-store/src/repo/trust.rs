@@ -43,6 +43,24 @@ macro_rules! swap_certificate {
     }};
 }
 
+/// Moves one of a partner's TLS certificate columns from `$from` to `$to` (when it still
+/// holds `$from`; with no `$from`, when it is empty), inside a transaction.
+macro_rules! swap_column {
+    ($c:expr, $scope:expr, $id:expr, $column:expr, $from:expr, $to:expr, $at:expr) => {{
+        let mine = partners::table
+            .filter(partners::id.eq($id))
+            .filter(partners::tenant_id.eq($scope.tenant()));
+        match $from {
+            Some(from) => diesel::update(mine.filter($column.eq(from)))
+                .set(($column.eq($to), partners::updated_at.eq($at)))
+                .execute($c)?,
+            None => diesel::update(mine.filter($column.is_null()))
+                .set(($column.eq($to), partners::updated_at.eq($at)))
+                .execute($c)?,
+        };
+    }};
+}
+
 /// Trust records and events.
 #[derive(Debug)]
 pub struct Trust<'a> {
@@ -152,12 +170,24 @@ pub struct StoredTrust {
 }
 
 /// At activation: the subject's certificate columns that held `from` now hold `to`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateSwap {
     /// The certificate that was current.
     pub from: Option<CertificateId>,
     /// The one that becomes current.
     pub to: CertificateId,
+    /// For a partner's TLS server certificate (which no certificate column names): the
+    /// partner's pin and CA bundle after the switch.
+    pub tls_server: Option<TlsServerSwap>,
+}
+
+/// The partner's server verification after its TLS server certificate rolled over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsServerSwap {
+    /// The new `tls_pin_sha256` (`sha256/<base64>`), or `None` to leave the column alone.
+    pub pin_sha256: Option<String>,
+    /// The new `tls_ca_bundle` (PEM), or `None` to leave the column alone.
+    pub ca_bundle: Option<String>,
 }
 
 /// A record whose scheduled transition is due.
@@ -472,6 +502,53 @@ impl TrustTx<'_, '_> {
                     }
                     TrustSubject::Station => {
                         swap_certificate!(c, stations, scope, id, from, to, to_db(at));
+                    }
+                    TrustSubject::PartnerTlsClient => {
+                        swap_column!(
+                            c,
+                            scope,
+                            id,
+                            partners::tls_inbound_client_certificate_id,
+                            from,
+                            to,
+                            to_db(at)
+                        );
+                    }
+                    TrustSubject::PartnerTlsIdentity => {
+                        swap_column!(
+                            c,
+                            scope,
+                            id,
+                            partners::tls_client_certificate_id,
+                            from,
+                            to,
+                            to_db(at)
+                        );
+                    }
+                    TrustSubject::PartnerTlsServer => {
+                        let mine = partners::table
+                            .filter(partners::id.eq(id))
+                            .filter(partners::tenant_id.eq(scope.tenant()));
+                        let server = swap.tls_server.unwrap_or(TlsServerSwap {
+                            pin_sha256: None,
+                            ca_bundle: None,
+                        });
+                        if let Some(pin) = server.pin_sha256 {
+                            diesel::update(mine)
+                                .set((
+                                    partners::tls_pin_sha256.eq(pin),
+                                    partners::updated_at.eq(to_db(at)),
+                                ))
+                                .execute(c)?;
+                        }
+                        if let Some(bundle) = server.ca_bundle {
+                            diesel::update(mine)
+                                .set((
+                                    partners::tls_ca_bundle.eq(bundle),
+                                    partners::updated_at.eq(to_db(at)),
+                                ))
+                                .execute(c)?;
+                        }
                     }
                 }
             }

@@ -11,11 +11,12 @@ use as2_domain::message::Message;
 use as2_domain::trust::TrustState;
 use as2_store::payload::PayloadStore;
 use as2_store::{Scope, Store, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{Effects, OVERLAP, partner, queue};
 use crate::error::TrustOpError;
 use crate::lifecycle::{self, Subject};
+use crate::tls;
 
 fn answer_partner(
     store: &Store,
@@ -65,8 +66,9 @@ fn pending(store: &Store, scope: Scope, id: CemRequestId) -> Result<CemRequest, 
 }
 
 /// Accepts a partner's pending CEM request: encryption (`keyEncipherment`) switches now,
-/// signatures (`digitalSignature`) switch at the RespondByDate (a scheduled rollover), TLS
-/// usages alone switch nothing, and the answer goes out.
+/// signatures (`digitalSignature`) switch at the RespondByDate (a scheduled rollover), so do
+/// `tlsClient` / `tlsServer` where the partner has TLS settings they replace ([`crate::tls`]),
+/// and the answer goes out.
 pub fn accept(
     store: &Store,
     payloads: &PayloadStore,
@@ -78,8 +80,10 @@ pub fn accept(
     let row = pending(store, scope, id)?;
     let subject = Subject::Partner(row.partner_id);
     let mut effects = Effects::default();
-    // Only these two usages replace a certificate: one offered for tlsClient/tlsServer alone
-    // is recorded and answered, but never becomes a signing or encryption certificate.
+    // Signing and encryption replace the partner's certificate; tlsClient/tlsServer replace
+    // its TLS certificates where it has TLS settings that name one (crate::tls), and are
+    // otherwise recorded and answered only. Never does a TLS usage make a signing or
+    // encryption certificate.
     let signing = row
         .usages
         .iter()
@@ -88,28 +92,40 @@ pub fn accept(
         .usages
         .iter()
         .any(|u| u == CertUsage::KeyEncipherment.token());
+    let mut rollovers: Vec<(Subject, Duration)> = Vec::new();
     if signing {
+        rollovers.push((subject, OVERLAP));
+    }
+    let tls_subjects = tls::partner_subjects(&partner(store, scope, row.partner_id)?, &row.usages);
+    rollovers.extend(tls_subjects.iter().map(|s| (*s, tls::TLS_RETIRE_AFTER)));
+    // every record is checked before any is written: a refused acceptance switches nothing
+    let mut due = Vec::new();
+    for (subject, grace) in rollovers {
         let record = lifecycle::load(store, scope, subject)?.record;
-        if record.next != Some(row.certificate_id) && record.current != Some(row.certificate_id) {
-            if record.state != TrustState::Active {
-                return Err(ValidationErrors::single(
-                    "status",
-                    "The partner has another rollover in progress; finish it first",
-                )
-                .into());
-            }
-            let activate_at = row.respond_by.max(now);
-            effects.transitions.push(lifecycle::schedule(
-                store,
-                scope,
-                subject,
-                row.certificate_id,
-                activate_at,
-                activate_at + OVERLAP,
-                actor,
-                now,
-            )?);
+        if record.next == Some(row.certificate_id) || record.current == Some(row.certificate_id) {
+            continue;
         }
+        if record.state != TrustState::Active {
+            return Err(ValidationErrors::single(
+                "status",
+                "The partner has another rollover in progress; finish it first",
+            )
+            .into());
+        }
+        due.push((subject, grace));
+    }
+    let activate_at = row.respond_by.max(now);
+    for (subject, grace) in due {
+        effects.transitions.push(lifecycle::schedule(
+            store,
+            scope,
+            subject,
+            row.certificate_id,
+            activate_at,
+            activate_at + grace,
+            actor,
+            now,
+        )?);
     }
     // after the rollover check: a refused acceptance must not have switched encryption
     if encryption {
@@ -142,6 +158,7 @@ pub fn accept(
             "request_id": row.request_id,
             "certificate_id": row.certificate_id.to_string(),
             "encryption_switched": encryption,
+            "tls_rollovers": tls_subjects.iter().map(|s| s.kind().as_str()).collect::<Vec<_>>(),
             "message_id": message.id.to_string(),
         }),
     )?);

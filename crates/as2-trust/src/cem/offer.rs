@@ -1,6 +1,6 @@
 //! Offering one of our station's key pairs to a partner as a CEM request.
 
-use as2_core::cem as codec;
+use as2_core::cem::{self as codec, CertUsage};
 use as2_core::cert::Certificate;
 use as2_domain::ValidationErrors;
 use as2_domain::cem::CemDirection;
@@ -15,10 +15,12 @@ use chrono::{DateTime, Utc};
 use super::{Effects, MESSAGE_ID_HOST, OVERLAP, Offer, partner, queue, to_system, usage_tokens};
 use crate::error::TrustOpError;
 use crate::lifecycle::{self, Subject};
+use crate::tls;
 
 /// Offers the station's next key pair to `partner_id` as a CEM request (see the module
-/// docs); schedules the station's rollover for the RespondByDate unless it is scheduled
-/// (or done) already.
+/// docs); schedules the station's rollover (signing, encryption usages) and our TLS client
+/// certificate's for this partner (`tlsClient`, when we present one) for the RespondByDate
+/// unless scheduled (or done) already.
 pub fn offer(
     store: &Store,
     payloads: &PayloadStore,
@@ -68,25 +70,46 @@ pub fn offer(
     }
     errors.into_result(())?;
     let mut effects = Effects::default();
-    let station_subject = Subject::Station(station.id);
-    let record = lifecycle::load(store, scope, station_subject)?.record;
-    let already =
-        record.current == Some(offer.certificate_id) || record.next == Some(offer.certificate_id);
-    if !already {
-        if record.state != TrustState::Active {
-            return Err(ValidationErrors::single(
-                "certificate_id",
-                "The station has another rollover in progress; finish it first",
-            )
-            .into());
+    // the station's key pair rolls over for signing and encryption; our TLS client key pair
+    // for this partner for tlsClient (when we present one to them: crate::tls); a TLS usage
+    // alone never replaces the station's key pair
+    let mut rollovers = Vec::new();
+    let has = |usage: CertUsage| offer.usages.contains(&usage);
+    if has(CertUsage::DigitalSignature) || has(CertUsage::KeyEncipherment) {
+        rollovers.push((
+            Subject::Station(station.id),
+            OVERLAP,
+            "The station has another rollover in progress; finish it first",
+        ));
+    }
+    if has(CertUsage::TlsClient) && partner.settings.tls.client_certificate_id.is_some() {
+        rollovers.push((
+            Subject::PartnerTlsIdentity(partner.id),
+            tls::TLS_RETIRE_AFTER,
+            "Our TLS client certificate for this partner has another rollover in progress; finish it first",
+        ));
+    }
+    // every record is checked before any is written
+    let mut due = Vec::new();
+    for (subject, grace, busy) in rollovers {
+        let record = lifecycle::load(store, scope, subject)?.record;
+        if record.current == Some(offer.certificate_id) || record.next == Some(offer.certificate_id)
+        {
+            continue;
         }
+        if record.state != TrustState::Active {
+            return Err(ValidationErrors::single("certificate_id", busy).into());
+        }
+        due.push((subject, grace));
+    }
+    for (subject, grace) in due {
         effects.transitions.push(lifecycle::schedule(
             store,
             scope,
-            station_subject,
+            subject,
             offer.certificate_id,
             offer.respond_by,
-            offer.respond_by + OVERLAP,
+            offer.respond_by + grace,
             actor,
             now,
         )?);

@@ -7,6 +7,7 @@
 mod common;
 
 mod cem;
+mod cem_tls;
 mod expiry;
 mod scheduler;
 mod stamping;
