@@ -147,12 +147,7 @@ impl CmsStreamReader {
         if input.is_empty() {
             return Ok(());
         }
-        if !self.started {
-            self.started = true;
-            if input[0] != 0x30 {
-                self.base64 = Some(Base64Decoder::default());
-            }
-        }
+        self.start(input[0]);
         match &mut self.base64 {
             None => self.src.extend(input),
             Some(b) => {
@@ -168,12 +163,26 @@ impl CmsStreamReader {
         Ok(())
     }
 
+    /// BER or base64: the first byte decides.
+    fn start(&mut self, first: u8) {
+        if !self.started {
+            self.started = true;
+            if first != 0x30 {
+                self.base64 = Some(Base64Decoder::default());
+            }
+        }
+    }
+
     /// All of `input`, taken over without a copy when nothing waits before it.
     ///
     /// # Errors
     /// As [`Self::feed`].
     pub(crate) fn feed_buf(&mut self, input: &mut Buf) -> Result<()> {
-        if self.started && self.base64.is_none() && self.src.is_empty() {
+        let Some(&first) = input.as_slice().first() else {
+            return Ok(());
+        };
+        self.start(first);
+        if self.base64.is_none() && self.src.is_empty() {
             std::mem::swap(&mut self.src, input);
             return Ok(());
         }
@@ -276,7 +285,7 @@ impl CmsStreamReader {
     /// Malformed BER ([`Error::Asn1`]), a field beyond the budget
     /// ([`Error::LimitExceeded`]), a missing content ([`Error::Decryption`] or
     /// [`Error::Decompression`]).
-    pub(crate) fn step(&mut self, out: &mut Vec<u8>, room: usize) -> Result<CmsStep> {
+    pub(crate) fn step(&mut self, out: &mut Buf, room: usize) -> Result<CmsStep> {
         macro_rules! ready {
             ($e:expr) => {
                 match $e? {
@@ -445,8 +454,9 @@ impl CmsStreamReader {
         }
     }
 
-    /// Pass content octets on: primitive pieces, inside constructed ones to any depth.
-    fn content(&mut self, out: &mut Vec<u8>, room: usize) -> Result<CmsStep> {
+    /// Pass content octets on: primitive pieces, inside constructed ones to any depth; the
+    /// input queue is handed on instead of copied when the piece is most of it.
+    fn content(&mut self, out: &mut Buf, room: usize) -> Result<CmsStep> {
         let mut wrote = 0;
         let progress = |wrote: usize| {
             Ok(if wrote > 0 {
@@ -464,8 +474,17 @@ impl CmsStreamReader {
                 if n == 0 {
                     return progress(wrote);
                 }
-                out.extend_from_slice(&self.src.as_slice()[..n]);
-                self.consume(n);
+                if out.is_empty() && n >= self.src.len() / 2 {
+                    // the bytes after the piece are copied back
+                    let after = self.src.as_slice()[n..].to_vec();
+                    std::mem::swap(&mut self.src, out);
+                    out.truncate(n);
+                    self.src.extend(&after);
+                    self.pos += n as u64;
+                } else {
+                    out.extend(&self.src.as_slice()[..n]);
+                    self.consume(n);
+                }
                 self.piece_left -= n as u64;
                 wrote += n;
                 continue;

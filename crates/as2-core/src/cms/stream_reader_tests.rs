@@ -7,7 +7,7 @@ use crate::error::Limit;
 fn read(data: &[u8], step: usize) -> Result<(ObjectIdentifier, Vec<u8>, Option<Vec<u8>>)> {
     let mut r = CmsStreamReader::new(1 << 20);
     let mut oid = None;
-    let mut content = Vec::new();
+    let mut content = Buf::default();
     let mut pieces = data.chunks(step);
     loop {
         match r.step(&mut content, usize::MAX)? {
@@ -26,7 +26,7 @@ fn read(data: &[u8], step: usize) -> Result<(ObjectIdentifier, Vec<u8>, Option<V
             CmsStep::Done => break,
         }
     }
-    Ok((oid.unwrap(), content, r.mac.clone()))
+    Ok((oid.unwrap(), content.as_slice().to_vec(), r.mac.clone()))
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn fields_beyond_the_budget_are_refused() {
     let der = crate::cms::compress(b"x").unwrap();
     let mut r = CmsStreamReader::new(8);
     r.feed(&der).unwrap();
-    let mut out = Vec::new();
+    let mut out = Buf::default();
     let mut result = Ok(CmsStep::Wait);
     for _ in 0..10 {
         result = r.step(&mut out, usize::MAX);

@@ -221,6 +221,47 @@ impl StreamDecryptor {
         }
     }
 
+    /// Whether [`Self::update_in_place`] may be used: no ciphertext is held back from
+    /// before (always for GCM; for CBC before the first piece).
+    pub(crate) fn can_decrypt_in_place(&self) -> bool {
+        match &self.mode {
+            Mode::Cbc { held, .. } => held.is_empty(),
+            Mode::Gcm { .. } => true,
+        }
+    }
+
+    /// [`Self::update`] with the plaintext written over the ciphertext `data`, when
+    /// [`Self::can_decrypt_in_place`]: returns how many bytes at its end are held back
+    /// (CBC's last block and a partial one), which the caller drops from `data`.
+    pub(crate) fn update_in_place(&mut self, data: &mut [u8]) -> usize {
+        match &mut self.mode {
+            Mode::Cbc {
+                cbc,
+                block,
+                held,
+                seen,
+            } => {
+                debug_assert!(held.is_empty(), "ciphertext held back before the piece");
+                *seen |= !data.is_empty();
+                let keep = match data.len() % *block {
+                    0 => (*block).min(data.len()),
+                    r => r,
+                };
+                let emit = data.len() - keep;
+                cbc.decrypt(&mut data[..emit]);
+                held.extend_from_slice(&data[emit..]);
+                keep
+            }
+            Mode::Gcm { gcm, .. } => {
+                match gcm {
+                    Gcm::Aes128(g) => g.update(data),
+                    Gcm::Aes256(g) => g.update(data),
+                }
+                0
+            }
+        }
+    }
+
     /// The end of the ciphertext: the CBC padding is checked and the last plaintext
     /// appended, or the GCM tag (`mac`) is checked.
     ///
@@ -297,6 +338,16 @@ mod tests {
                     }
                     d.finish(mac, &mut out).unwrap();
                     assert_eq!(out, &msg[..len], "{alg:?} {len} {step}");
+                    // the first piece in place, the rest as it comes
+                    let mut d = StreamDecryptor::new(alg, &key, &iv, 16, Choice::from(1)).unwrap();
+                    let split = step.min(body.len());
+                    let mut out = body[..split].to_vec();
+                    assert!(d.can_decrypt_in_place());
+                    let kept = d.update_in_place(&mut out);
+                    out.truncate(out.len() - kept);
+                    d.update(&body[split..], &mut out);
+                    d.finish(mac, &mut out).unwrap();
+                    assert_eq!(out, &msg[..len], "in place: {alg:?} {len} {step}");
                 }
                 // a flipped bit in the last plaintext block: a bad padding or tag
                 let mut bad = body.to_vec();

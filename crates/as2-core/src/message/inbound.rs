@@ -6,7 +6,7 @@ use crate::cert::Certificate;
 use crate::cms::{DecryptionKey, VerifiedSignature};
 use crate::crypto::{ContentEncryption, CryptoProvider};
 use crate::error::Result;
-use crate::mime::{ContentType, Entity, Headers};
+use crate::mime::{ContentType, Entity, Headers, MimeLimits};
 #[cfg(test)]
 use crate::{cms, error::Error, mime::canonicalize_headers};
 
@@ -140,8 +140,9 @@ impl InboundMessage {
 }
 
 /// Process an inbound message from its HTTP headers and body: the streaming
-/// [`InboundDecoder`] fed the whole body at once (one code path), its payload chunks
-/// gathered into one buffer.
+/// [`InboundDecoder`] fed the whole body at once (one code path), without its 64 KiB
+/// window (the whole body is held anyway), so that its payload queue ends up holding the
+/// whole payload, which is taken over instead of gathered.
 ///
 /// The MIC: signed → over the signed entity's bytes as verified, with the algorithm
 /// chosen from the request (the signature's digest when requested); compressed and
@@ -160,60 +161,32 @@ pub fn parse_inbound(
     body: &[u8],
     cfg: &InboundConfig<'_>,
 ) -> Result<InboundMessage> {
-    let mut decoder = InboundDecoder::with_buffer(headers, cfg, usize::MAX, true)?;
-    // the payload entity's raw bytes: its header block, then its body
-    let mut raw: Vec<u8> = Vec::new();
-    let mut decoded: Vec<u8> = Vec::new();
-    let mut body_start = 0;
-    let mut identity = true;
-    let mut rest = body;
-    let mut ended = false;
-    loop {
-        while let Some(event) = decoder.next_event()? {
-            match event {
-                DecoderEvent::PayloadHeaders(_) => {
-                    let parts = decoder.payload_raw();
-                    identity = parts.identity;
-                    raw = std::mem::take(&mut parts.head);
-                    body_start = raw.len();
-                    if identity {
-                        raw.reserve(body.len());
-                    }
-                }
-                DecoderEvent::Payload(chunk) => {
-                    if identity {
-                        raw.extend_from_slice(chunk);
-                    } else {
-                        decoded.extend_from_slice(chunk);
-                    }
-                }
-            }
-        }
-        if ended {
+    let mut decoder = InboundDecoder::whole(headers, cfg)?;
+    // the whole decoder's one push takes the whole body
+    let taken = decoder.push(body)?;
+    debug_assert_eq!(taken, body.len());
+    decoder.end_input();
+    while let Some(event) = decoder.next_event()? {
+        if let DecoderEvent::PayloadHeaders(_) = event {
             break;
         }
-        if rest.is_empty() {
-            decoder.end_input();
-            ended = true;
-            continue;
-        }
-        let n = decoder.push(rest)?;
-        rest = &rest[n..];
     }
-    if !identity {
-        raw.extend_from_slice(&decoder.payload_raw().body);
-    }
+    let payload = decoder.take_payload()?;
+    let parts = std::mem::take(decoder.payload_raw());
     let verdict = decoder.finish()?;
-    let entity = Entity::from_head_and_body(
-        raw,
-        body_start,
-        verdict.payload_headers.clone(),
-        &cfg.limits.mime,
-    );
-    let payload = if identity {
-        entity.body_shared()
+    let limits = &cfg.limits.mime;
+    let headers = verdict.payload_headers.clone();
+    let (buf, start) = payload.into_parts();
+    let (entity, payload) = if parts.identity {
+        let entity = identity_entity(buf, start, parts.head, headers, limits);
+        let payload = entity.body_shared();
+        (entity, payload)
     } else {
-        bytes::Bytes::from(decoded)
+        let mut raw = parts.head;
+        let body_start = raw.len();
+        raw.extend_from_slice(&parts.body);
+        let entity = Entity::from_head_and_body(raw, body_start, headers, limits);
+        (entity, bytes::Bytes::from(buf).slice(start..))
     };
     Ok(InboundMessage {
         envelope: verdict.envelope,
@@ -224,6 +197,31 @@ pub fn parse_inbound(
         compressed: verdict.compressed,
         mic: verdict.mic,
     })
+}
+
+/// The payload entity of an identity-encoded payload whose bytes are `buf[start..]`: a
+/// view of that buffer when the entity's raw header block is still right before them
+/// (the stages handed the decrypted buffer on, only consuming the header block), else the
+/// header block and the payload copied into a buffer of their own.
+fn identity_entity(
+    buf: Vec<u8>,
+    start: usize,
+    head: Vec<u8>,
+    headers: Headers,
+    limits: &MimeLimits,
+) -> Entity {
+    let head_start = start
+        .checked_sub(head.len())
+        .filter(|h| buf[*h..start] == head[..]);
+    if let Some(head_start) = head_start {
+        let end = buf.len();
+        let buf = bytes::Bytes::from(buf);
+        return Entity::from_shared(buf, head_start..end, start, headers, limits);
+    }
+    let body_start = head.len();
+    let mut raw = head;
+    raw.extend_from_slice(&buf[start..]);
+    Entity::from_head_and_body(raw, body_start, headers, limits)
 }
 
 #[cfg(test)]

@@ -245,6 +245,24 @@ impl Entity {
         }
     }
 
+    /// The entity at `range` of a shared buffer, its body starting at `body_start` (an
+    /// offset in `buf`), its headers already parsed.
+    pub(crate) fn from_shared(
+        buf: Bytes,
+        range: Range<usize>,
+        body_start: usize,
+        headers: Headers,
+        limits: &MimeLimits,
+    ) -> Self {
+        Self {
+            body_start: body_start.clamp(range.start, range.end),
+            buf,
+            range,
+            headers,
+            limits: *limits,
+        }
+    }
+
     /// The body as a view of the entity's buffer.
     pub(crate) fn body_shared(&self) -> Bytes {
         self.buf.slice(self.body_start..self.range.end)

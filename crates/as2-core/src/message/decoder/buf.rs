@@ -51,6 +51,18 @@ impl Buf {
         &mut self.data
     }
 
+    /// The unread bytes, to change in place (a decryption).
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.data[self.start..]
+    }
+
+    /// The whole allocation and where the unread bytes start in it: the bytes before
+    /// `start` were consumed but are still there (what `parse_inbound` checks before it
+    /// takes the payload queue over as the payload entity's buffer).
+    pub(crate) fn into_parts(self) -> (Vec<u8>, usize) {
+        (self.data, self.start)
+    }
+
     /// The allocation held (what [`super::InboundDecoder::buffered_len`] counts).
     pub(crate) fn capacity(&self) -> usize {
         self.data.capacity()
@@ -81,5 +93,9 @@ mod tests {
         assert!(b.is_empty());
         b.tail().extend_from_slice(b"x");
         assert_eq!(b.len(), 1);
+        b.extend(b"yz");
+        b.consume(1);
+        b.as_mut_slice()[0] = b'Y';
+        assert_eq!(b.into_parts(), (b"xYz".to_vec(), 1));
     }
 }

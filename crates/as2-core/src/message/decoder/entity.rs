@@ -61,6 +61,55 @@ pub(crate) fn outer_is_unencrypted(headers: &Headers) -> bool {
     matches!(classify(headers), Kind::Compressed | Kind::Payload)
 }
 
+/// The end of the header block and the start of the body in `raw`, as `Entity::parse`
+/// finds them, if the bytes so far show it; the scan resumes at `scanned`.
+fn scan(raw: &[u8], scanned: &mut usize) -> Option<(usize, usize)> {
+    // an entity starting with a blank line has no headers
+    if raw.starts_with(b"\r\n") {
+        return Some((0, 2));
+    }
+    if raw.starts_with(b"\n") {
+        return Some((0, 1));
+    }
+    let mut i = *scanned;
+    while let Some(off) = memchr::memchr(b'\n', &raw[i..]) {
+        let p = i + off;
+        match (raw.get(p + 1), raw.get(p + 2)) {
+            (Some(b'\n'), _) => return Some((p + 1, p + 2)),
+            (Some(b'\r'), Some(b'\n')) => return Some((p + 1, p + 3)),
+            (None, _) | (Some(b'\r'), None) => {
+                *scanned = p;
+                return None;
+            }
+            _ => i = p + 1,
+        }
+    }
+    *scanned = raw.len();
+    None
+}
+
+/// Where the header block in `raw` ends: `None` to wait for more, `Some(None)` for a block
+/// beyond the limit, else `(end of headers, start of body)`.
+fn header_end(
+    raw: &[u8],
+    scanned: &mut usize,
+    max: usize,
+    ended: bool,
+) -> Option<Option<(usize, usize)>> {
+    let window = max.saturating_add(3);
+    if let Some((end, start)) = scan(raw, scanned) {
+        return Some((end <= max).then_some((end, start)));
+    }
+    if raw.len() >= window {
+        return Some(None);
+    }
+    if ended {
+        let len = raw.len();
+        return Some((len <= max).then_some((len, len)));
+    }
+    None
+}
+
 enum BodyHash {
     None,
     Unsigned(Hasher),
@@ -106,60 +155,40 @@ impl EntityStage {
         }
     }
 
-    /// The end of the header block and the start of the body, as `Entity::parse` finds
-    /// them, if the bytes so far show it; the scan resumes where it stopped.
-    fn scan(&mut self) -> Option<(usize, usize)> {
-        let raw = &self.head;
-        // an entity starting with a blank line has no headers
-        if raw.starts_with(b"\r\n") {
-            return Some((0, 2));
-        }
-        if raw.starts_with(b"\n") {
-            return Some((0, 1));
-        }
-        let mut i = self.scanned;
-        while let Some(off) = memchr::memchr(b'\n', &raw[i..]) {
-            let p = i + off;
-            match (raw.get(p + 1), raw.get(p + 2)) {
-                (Some(b'\n'), _) => return Some((p + 1, p + 2)),
-                (Some(b'\r'), Some(b'\n')) => return Some((p + 1, p + 3)),
-                (None, _) | (Some(b'\r'), None) => {
-                    self.scanned = p;
-                    return None;
-                }
-                _ => i = p + 1,
-            }
-        }
-        self.scanned = raw.len();
-        None
-    }
-
     /// Where the header block ends: `None` to wait for more, `Some(None)` for a block
     /// beyond the limit, else `(end of headers, start of body)`.
     fn header_end(&mut self, max: usize, ended: bool) -> Option<Option<(usize, usize)>> {
-        let window = max.saturating_add(3);
-        if let Some((end, start)) = self.scan() {
-            return Some((end <= max).then_some((end, start)));
-        }
-        if self.head.len() >= window {
-            return Some(None);
-        }
-        if ended {
-            let len = self.head.len();
-            return Some((len <= max).then_some((len, len)));
-        }
-        None
+        header_end(&self.head, &mut self.scanned, max, ended)
     }
 
-    /// Read the header block; `Ok(None)` while it is incomplete.
+    /// Read the header block; `Ok(None)` while it is incomplete. The bytes read are
+    /// consumed from `input` up to the body's start.
     fn read_head(
         &mut self,
         cx: &Ctx<'_>,
         input: &mut Buf,
         eof: bool,
-    ) -> Result<Option<(Headers, usize)>> {
+    ) -> Result<Option<(Headers, Vec<u8>)>> {
         let limits = &cx.cfg.limits.mime;
         let window = limits.max_header_bytes.saturating_add(3);
+        if self.head.is_empty() {
+            // the whole header block may be in the input: read it there, not copied
+            let take = input.len().min(window);
+            let ended = eof && input.len() == take;
+            let mut scanned = 0;
+            let found = header_end(
+                &input.as_slice()[..take],
+                &mut scanned,
+                limits.max_header_bytes,
+                ended,
+            );
+            if let Some(found) = found {
+                let (headers, start) = self.headers(cx, &input.as_slice()[..take], found)?;
+                let head = input.as_slice()[..start].to_vec();
+                input.consume(start);
+                return Ok(Some((headers, head)));
+            }
+        }
         let take = input.len().min(window.saturating_sub(self.head.len()));
         self.head.extend_from_slice(&input.as_slice()[..take]);
         input.consume(take);
@@ -167,20 +196,43 @@ impl EntityStage {
         let Some(found) = self.header_end(limits.max_header_bytes, ended) else {
             return Ok(None);
         };
-        let strict = matches!(self.origin, Origin::SignedPart(_));
-        if strict {
+        let head = std::mem::take(&mut self.head);
+        let (headers, start) = self.headers(cx, &head, found)?;
+        // the bytes read beyond the header block go back before the rest of the input
+        let mut rest = head;
+        let head = rest.drain(..start).collect();
+        if !rest.is_empty() {
+            rest.extend_from_slice(input.as_slice());
+            input.consume(input.len());
+            input.extend(&rest);
+        }
+        Ok(Some((headers, head)))
+    }
+
+    /// The headers of a block found in `raw` (within the limit or not), and where the
+    /// body starts: a block beyond the limit or without a content type is no header
+    /// block where headers are optional, and an error where they are required.
+    fn headers(
+        &self,
+        cx: &Ctx<'_>,
+        raw: &[u8],
+        found: Option<(usize, usize)>,
+    ) -> Result<(Headers, usize)> {
+        let limits = &cx.cfg.limits.mime;
+        if matches!(self.origin, Origin::SignedPart(_)) {
             let (end, start) = found
                 .ok_or_else(|| Error::limit(Limit::MimeHeaderBytes, limits.max_header_bytes))?;
-            let headers = Headers::parse_with_limits(&self.head[..end], limits)?;
-            return Ok(Some((headers, start)));
+            let headers = Headers::parse_with_limits(&raw[..end], limits)?;
+            return Ok((headers, start));
         }
-        let parsed = found.and_then(|(end, start)| {
-            match Headers::parse_with_limits(&self.head[..end], limits) {
-                Ok(h) if h.contains("content-type") => Some((h, start)),
-                _ => None,
-            }
-        });
-        Ok(Some(parsed.unwrap_or_default()))
+        let parsed =
+            found.and_then(
+                |(end, start)| match Headers::parse_with_limits(&raw[..end], limits) {
+                    Ok(h) if h.contains("content-type") => Some((h, start)),
+                    _ => None,
+                },
+            );
+        Ok(parsed.unwrap_or_default())
     }
 
     /// Classify, set the hashing up and spawn the stages for the body.
@@ -346,22 +398,18 @@ impl Stage for EntityStage {
     ) -> Result<Run> {
         let mut spawn = Vec::new();
         if !self.in_body {
-            let (headers, raw_head, rest) = if let Some(h) = self.outer_headers.take() {
+            let (headers, raw_head) = if let Some(h) = self.outer_headers.take() {
                 let mut head = h.to_bytes();
                 head.extend_from_slice(b"\r\n");
-                (h, head, Vec::new())
+                (h, head)
             } else {
-                let Some((headers, start)) = self.read_head(cx, input, eof)? else {
+                let Some(read) = self.read_head(cx, input, eof)? else {
                     return Ok(Run::default());
                 };
-                let mut head = std::mem::take(&mut self.head);
-                let rest = head.split_off(start);
-                (headers, head, rest)
+                read
             };
             spawn = self.start_body(cx, headers, &raw_head)?;
             self.in_body = true;
-            self.body(cx, &rest);
-            out.extend(&rest);
         }
         let n = input.len().min(room);
         if n > 0 {

@@ -202,7 +202,7 @@ impl CmsStage {
         let mut room = room;
         loop {
             let before = out.len();
-            let step = self.reader.step(out.tail(), room)?;
+            let step = self.reader.step(out, room)?;
             room = room.saturating_sub(out.len() - before);
             match step {
                 CmsStep::Wait => break,
@@ -287,7 +287,14 @@ impl Stage for DecryptStage {
             Self::Streaming(decryptor) => {
                 let n = input.len().min(room);
                 if let Some(d) = decryptor {
-                    d.update(&input.as_slice()[..n], out.tail());
+                    if out.is_empty() && n == input.len() && d.can_decrypt_in_place() {
+                        // decrypt the queue where it is and hand it on
+                        std::mem::swap(input, out);
+                        let kept = d.update_in_place(out.as_mut_slice());
+                        out.truncate(out.len() - kept);
+                    } else {
+                        d.update(&input.as_slice()[..n], out.tail());
+                    }
                 }
                 input.consume(n);
                 if eof && input.is_empty() {
@@ -373,7 +380,9 @@ impl Stage for InflateStage {
         out: &mut Buf,
         room: usize,
     ) -> Result<Run> {
-        let mut room = room;
+        // a chunk per run even when the window is unbounded: the budget is checked between
+        // chunks, so a bomb is refused before it costs more than a chunk beyond it
+        let mut room = room.min(CHUNK);
         while !self.ended && room > 0 {
             let (in_before, out_before) = (self.z.total_in(), self.z.total_out());
             let tail = out.tail();

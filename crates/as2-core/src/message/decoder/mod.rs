@@ -101,6 +101,10 @@ pub struct InboundDecoder<'a> {
     bufs: Vec<Buf>,
     closed: Vec<bool>,
     done: Vec<bool>,
+    /// The most bytes a queue takes before the stage after it reads them: [`CHUNK`] for a
+    /// streaming caller; unbounded for `parse_inbound`, which holds the whole body anyway,
+    /// so that each stage takes its input over whole instead of copying it piece by piece.
+    window: usize,
     input_ended: bool,
     /// Payload bytes handed out by the last event, dropped at the next call.
     handed_out: usize,
@@ -139,16 +143,26 @@ impl<'a> InboundDecoder<'a> {
     /// Missing or invalid AS2 headers; [`Error::InsufficientSecurity`].
     pub fn new(headers: &Headers, cfg: &InboundConfig<'a>) -> Result<Self> {
         let max = cfg.limits.max_buffered;
-        Self::with_buffer(headers, cfg, max, false)
+        Self::with_window(headers, cfg, max, CHUNK)
     }
 
-    /// [`Self::new`] holding up to `max_buffered` bytes, keeping the payload's raw body
-    /// when `keep_raw_body` (what `parse_inbound` needs for its `payload_entity`).
-    pub(crate) fn with_buffer(
+    /// The decoder of `parse_inbound`, which has the whole body: no budget and no window
+    /// (one push takes the whole body, every stage passes its whole input on at once,
+    /// and the payload queue ends up holding the whole payload, see
+    /// [`Self::take_payload`]), the payload's raw body kept for its `payload_entity`.
+    pub(crate) fn whole(headers: &Headers, cfg: &InboundConfig<'a>) -> Result<Self> {
+        let mut decoder = Self::with_window(headers, cfg, usize::MAX, usize::MAX)?;
+        decoder.cx.keep_raw_body = true;
+        Ok(decoder)
+    }
+
+    /// [`Self::new`] holding up to `max_buffered` bytes, its queues taking up to `window`
+    /// bytes.
+    fn with_window(
         headers: &Headers,
         cfg: &InboundConfig<'a>,
         max_buffered: usize,
-        keep_raw_body: bool,
+        window: usize,
     ) -> Result<Self> {
         let envelope = Envelope::from_headers(headers)?;
         // Encryption is the outer layer of every standard nesting (RFC 4130 §2.4.2): an
@@ -159,8 +173,7 @@ impl<'a> InboundDecoder<'a> {
             ));
         }
         let unsigned_alg = unsigned_mic_algorithm(&envelope);
-        let mut cx = Ctx::new(*cfg, envelope, max_buffered, unsigned_alg);
-        cx.keep_raw_body = keep_raw_body;
+        let cx = Ctx::new(*cfg, envelope, max_buffered, unsigned_alg);
         let outer: Box<dyn Stage> = Box::new(EntityStage::outer(headers.clone()));
         Ok(Self {
             cx,
@@ -168,6 +181,7 @@ impl<'a> InboundDecoder<'a> {
             bufs: vec![Buf::default(), Buf::default()],
             closed: vec![false],
             done: vec![false],
+            window,
             input_ended: false,
             handed_out: 0,
             failed: false,
@@ -177,7 +191,7 @@ impl<'a> InboundDecoder<'a> {
     /// Whether [`Self::push`] would take bytes now (else read events first).
     #[must_use]
     pub fn wants_input(&self) -> bool {
-        !self.failed && !self.input_ended && self.bufs[0].len() < CHUNK
+        !self.failed && !self.input_ended && self.bufs[0].len() < self.window
     }
 
     /// Push body bytes; returns how many were taken (0 when the decoder is full: read
@@ -191,7 +205,9 @@ impl<'a> InboundDecoder<'a> {
         if self.input_ended {
             return Err(Error::Mime("body bytes after the end of the input".into()));
         }
-        let n = input.len().min(CHUNK.saturating_sub(self.bufs[0].len()));
+        let n = input
+            .len()
+            .min(self.window.saturating_sub(self.bufs[0].len()));
         self.bufs[0].extend(&input[..n]);
         self.pump()?;
         Ok(n)
@@ -259,6 +275,22 @@ impl<'a> InboundDecoder<'a> {
             + self.cx.payload_raw.body.capacity()
     }
 
+    /// The rest of the payload, for `parse_inbound` after the headers event: the stages
+    /// are run to the end of the input and the payload queue is taken over whole (with
+    /// the window of [`Self::whole`] it holds all of the payload, else what is unread).
+    ///
+    /// # Errors
+    /// As [`Self::next_event`].
+    pub(crate) fn take_payload(&mut self) -> Result<Buf> {
+        self.check()?;
+        let last = self.bufs.len() - 1;
+        self.bufs[last].consume(std::mem::take(&mut self.handed_out));
+        self.pump()?;
+        self.cx.headers_event_due = false;
+        let last = self.bufs.len() - 1;
+        Ok(std::mem::take(&mut self.bufs[last]))
+    }
+
     /// The payload's raw parts, for `parse_inbound`.
     pub(crate) fn payload_raw(&mut self) -> &mut stage::PayloadRaw {
         &mut self.cx.payload_raw
@@ -298,7 +330,7 @@ impl<'a> InboundDecoder<'a> {
                 let (left, right) = self.bufs.split_at_mut(i + 1);
                 let (input, out) = (&mut left[i], &mut right[0]);
                 let before = (input.len(), out.len());
-                let room = CHUNK.saturating_sub(out.len());
+                let room = self.window.saturating_sub(out.len());
                 let run = self.stages[i].run(&mut self.cx, input, eof, out, room)?;
                 progress |= before != (input.len(), out.len());
                 if run.closed && !self.closed[i] {
@@ -324,7 +356,9 @@ impl<'a> InboundDecoder<'a> {
                 }
             }
             let last = &self.bufs[self.bufs.len() - 1];
-            let payload_ready = self.cx.payload_headers.is_some() && last.len() >= CHUNK;
+            // a whole-body decoder runs to the end of its input before handing anything out
+            let payload_ready =
+                self.cx.payload_headers.is_some() && last.len() >= CHUNK && self.window == CHUNK;
             if !progress || payload_ready {
                 return Ok(());
             }

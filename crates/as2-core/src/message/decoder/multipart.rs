@@ -208,15 +208,25 @@ impl Stage for SplitterStage {
                                 self.consume(input, n);
                                 break;
                             }
-                            self.emit(cx, &buf[..end], out)?;
+                            let n = at + self.delim_len;
+                            if first && end > 0 && out.is_empty() && end >= buf.len() / 2 {
+                                // hand the queue over instead of copying the part, the
+                                // bytes after its delimiter copied back
+                                let after = buf[n..].to_vec();
+                                self.prev = Some(buf[n - 1]);
+                                std::mem::swap(input, out);
+                                out.truncate(end);
+                                input.extend(&after);
+                            } else {
+                                self.emit(cx, &buf[..end], out)?;
+                                self.consume(input, n);
+                            }
                             if first {
                                 room -= end;
                             }
                             if self.state == State::Part {
                                 closed |= self.end_part()?;
                             }
-                            let n = at + self.delim_len;
-                            self.consume(input, n);
                             if is_close {
                                 self.state = State::Epilogue;
                             } else {
