@@ -92,12 +92,12 @@ async fn search_finds_by_each_field_and_sorts() {
     };
     assert_eq!(
         ids(&api, &format!("message_id={}", enc(as2))).await,
-        [b_id.clone()]
+        [b_id.as_str()]
     );
     let bare = as2.trim_start_matches('<').trim_end_matches('>');
     assert_eq!(
         ids(&api, &format!("message_id={}", enc(bare))).await,
-        [b_id.clone()]
+        [b_id.as_str()]
     );
     assert!(
         ids(&api, &format!("message_id={}", enc(&bare[1..])))
@@ -108,10 +108,10 @@ async fn search_finds_by_each_field_and_sorts() {
     // file name and subject: case-insensitive substrings, wildcards taken literally
     assert_eq!(
         ids(&api, "filename=INVOICE").await,
-        [c_id.clone(), a_id.clone()]
+        [c_id.as_str(), a_id.as_str()]
     );
-    assert_eq!(ids(&api, "filename=_2024%25").await, [a_id.clone()]);
-    assert_eq!(ids(&api, "subject=order").await, [b_id.clone()]);
+    assert_eq!(ids(&api, "filename=_2024%25").await, [a_id.as_str()]);
+    assert_eq!(ids(&api, "subject=order").await, [b_id.as_str()]);
     assert!(ids(&api, "subject=invoice%2042x").await.is_empty());
 
     // the station: all three go out from the default station; another station has none
@@ -122,29 +122,29 @@ async fn search_finds_by_each_field_and_sorts() {
     // combined with the existing filters
     assert_eq!(
         ids(&api, &format!("filename=invoice&partner_id={acme}")).await,
-        [a_id.clone()]
+        [a_id.as_str()]
     );
 
     // sort: default newest first, ascending, by size, by last change
     assert_eq!(
         ids(&api, "").await,
-        [c_id.clone(), b_id.clone(), a_id.clone()]
+        [c_id.as_str(), b_id.as_str(), a_id.as_str()]
     );
     assert_eq!(
         ids(&api, "sort=-created_at").await,
-        [c_id.clone(), b_id.clone(), a_id.clone()]
+        [c_id.as_str(), b_id.as_str(), a_id.as_str()]
     );
     assert_eq!(
         ids(&api, "sort=created_at").await,
-        [a_id.clone(), b_id.clone(), c_id.clone()]
+        [a_id.as_str(), b_id.as_str(), c_id.as_str()]
     );
     assert_eq!(
         ids(&api, "sort=bytes").await,
-        [b_id.clone(), a_id.clone(), c_id.clone()]
+        [b_id.as_str(), a_id.as_str(), c_id.as_str()]
     );
     assert_eq!(
         ids(&api, "sort=-bytes").await,
-        [c_id.clone(), a_id.clone(), b_id.clone()]
+        [c_id.as_str(), a_id.as_str(), b_id.as_str()]
     );
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     finish(&api, id_of(&a), MessageStatus::Delivered);

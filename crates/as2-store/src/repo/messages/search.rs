@@ -121,31 +121,43 @@ impl Messages<'_> {
         filter: MessageFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<Message>, i64)> {
-        let filename = filter.filename.as_deref().map(contains_pattern);
-        let subject = filter.subject.as_deref().map(contains_pattern);
+        let MessageFilter {
+            status,
+            direction,
+            partner_id,
+            station_id,
+            created_after,
+            created_before,
+            as2_message_id,
+            filename,
+            subject,
+            sort,
+        } = filter;
+        let filename = filename.as_deref().map(contains_pattern);
+        let subject = subject.as_deref().map(contains_pattern);
         let mut conn = self.store.db().conn()?;
         let (rows, total): (Vec<MessageRow>, i64) = with_conn!(&mut conn, |c| {
             let base = || {
                 let mut query = scoped!(messages, scope).into_boxed();
-                if let Some(status) = filter.status {
+                if let Some(status) = status {
                     query = query.filter(messages::status.eq(status.as_str()));
                 }
-                if let Some(direction) = filter.direction {
+                if let Some(direction) = direction {
                     query = query.filter(messages::direction.eq(direction.as_str()));
                 }
-                if let Some(partner) = filter.partner_id {
+                if let Some(partner) = partner_id {
                     query = query.filter(messages::partner_id.eq(partner.0));
                 }
-                if let Some(station) = filter.station_id {
+                if let Some(station) = station_id {
                     query = query.filter(messages::station_id.eq(station.0));
                 }
-                if let Some(after) = filter.created_after {
+                if let Some(after) = created_after {
                     query = query.filter(messages::created_at.ge(to_db(after)));
                 }
-                if let Some(before) = filter.created_before {
+                if let Some(before) = created_before {
                     query = query.filter(messages::created_at.lt(to_db(before)));
                 }
-                if let Some(id) = filter.as2_message_id.as_deref() {
+                if let Some(id) = as2_message_id.as_deref() {
                     query = query.filter(messages::as2_message_id.eq(id));
                 }
                 if let Some(pattern) = filename.as_deref() {
@@ -165,7 +177,7 @@ impl Messages<'_> {
                 query
             };
             let total: i64 = base().count().get_result(c)?;
-            let sorted = match (filter.sort.key, filter.sort.descending) {
+            let sorted = match (sort.key, sort.descending) {
                 (SortKey::CreatedAt, true) => {
                     base().order((messages::created_at.desc(), messages::id.desc()))
                 }
