@@ -367,3 +367,31 @@ async fn a_worker_that_claimed_the_job_wins_over_cancel() {
     let still = api.get(&format!("/v1/messages/{id}")).await;
     assert_eq!(still.body["data"]["status"], "queued");
 }
+
+#[tokio::test]
+async fn a_resend_with_an_idempotency_key_runs_once() {
+    let api = TestApi::new();
+    let acme = partner(&api, "ACME").await;
+    let original = send(&api, &acme, "a.edi", "A", b"a").await;
+    let id = original["id"].as_str().unwrap().to_owned();
+    finish(&api, id_of(&original), MessageStatus::Failed);
+    let path = format!("/v1/messages/{id}/resend");
+    let headers = [("idempotency-key", "6f1c1b7e-4a7b-4c3e-9f5a-2b8f1d3c4e5a")];
+    let mut copies = Vec::new();
+    for _ in 0..2 {
+        let reply = api
+            .call_with_headers(
+                axum::http::Method::POST,
+                &path,
+                Some(&api.key),
+                Some(json!({})),
+                &headers,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        copies.push(reply.body["data"]["id"].clone());
+    }
+    assert_eq!(copies[0], copies[1]);
+    let all = api.get("/v1/messages").await;
+    assert_eq!(all.body["total"], 2, "{:?}", all.body);
+}
