@@ -395,3 +395,43 @@ async fn a_resend_with_an_idempotency_key_runs_once() {
     let all = api.get("/v1/messages").await;
     assert_eq!(all.body["total"], 2, "{:?}", all.body);
 }
+
+#[tokio::test]
+async fn cancel_and_resend_are_announced() {
+    let api = TestApi::new();
+    let hook = api
+        .post(
+            "/v1/webhook-endpoints",
+            json!({"url": "https://hooks.example.com/h", "events": ["message.queued", "message.failed"]}),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{:?}", hook.body);
+    let hook = hook.body["data"]["id"].as_str().unwrap().to_owned();
+    let acme = partner(&api, "ACME").await;
+    let queued = send(&api, &acme, "a.edi", "A", b"a").await;
+    let id = queued["id"].as_str().unwrap().to_owned();
+    let cancelled = api
+        .post(&format!("/v1/messages/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.body);
+    let resent = api
+        .post(&format!("/v1/messages/{id}/resend"), json!({}))
+        .await;
+    assert_eq!(resent.status, StatusCode::CREATED, "{:?}", resent.body);
+    let reply = api
+        .get(&format!("/v1/webhook-endpoints/{hook}/deliveries"))
+        .await;
+    let mut events: Vec<&str> = reply.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["event"].as_str().unwrap())
+        .collect();
+    events.sort_unstable();
+    assert_eq!(
+        events,
+        ["message.failed", "message.queued", "message.queued"],
+        "{:?}",
+        reply.body
+    );
+}
