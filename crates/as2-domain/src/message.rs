@@ -117,6 +117,8 @@ named_enum!(
         MalformedMessage => "malformed_message",
         /// Anything else.
         Unexpected => "unexpected_processing_error",
+        /// Outbound: cancelled through the API while it was still queued.
+        Cancelled => "cancelled",
     }
 );
 
@@ -171,6 +173,8 @@ pub struct Message {
     /// Where an outbound message goes when not to its partner's AS2 URL (a certificate
     /// exchange response goes to the request's `ResponseURL`).
     pub destination_url: Option<String>,
+    /// The message this one is a resend of (sent again as a new message), if any.
+    pub resent_from: Option<MessageId>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

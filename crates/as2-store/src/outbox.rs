@@ -49,6 +49,9 @@ impl Announce {
             "status": message.status.as_str(),
             "bytes": message.bytes,
         });
+        if let Some(original) = message.resent_from {
+            data["resent_from"] = serde_json::Value::String(original.to_string());
+        }
         if let Some(error) = &message.error {
             data["error"] =
                 serde_json::json!({ "type": error.kind.as_str(), "message": error.sentence });

@@ -187,6 +187,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         destination_url -> Nullable<Text>,
+        resent_from -> Nullable<BigInt>,
     }
 }
 

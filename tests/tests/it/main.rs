@@ -12,6 +12,7 @@ mod front_door;
 mod http_framing;
 mod https;
 mod interop;
+mod message_support;
 mod outbound_policy;
 mod partner_tls;
 mod rollover;

@@ -7,6 +7,7 @@ use std::io::{Read as _, Write as _};
 use as2_domain::ValidationErrors;
 use as2_domain::id::PartnerId;
 use as2_domain::message::{Direction, Message, MessageStatus, new_as2_message_id};
+use as2_domain::partner::Partner;
 use as2_domain::webhook::EventType;
 use as2_store::Announce;
 use as2_store::payload::{PayloadWriter, StoredPayload};
@@ -142,6 +143,51 @@ fn check_fields(input: &MessageInput, errors: &mut ValidationErrors) -> Option<F
     })
 }
 
+/// The partner `id` if a message of `size` bytes can be sent to it now: it exists, is
+/// active and ready to send to, and the account's plan allows the size.
+pub(crate) fn sendable_partner(
+    state: &AppState,
+    caller: &Caller,
+    id: PartnerId,
+    size: u64,
+) -> Result<Partner, ApiError> {
+    let partner = match state.store().partners().get(caller.scope(), id) {
+        Ok(p) => p,
+        Err(as2_store::StoreError::NotFound) => {
+            return Err(ApiError::field(
+                "partner_id",
+                "The selected partner does not exist",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !partner.settings.active {
+        return Err(ApiError::field(
+            "partner_id",
+            "The selected partner is inactive; activate it before sending",
+        ));
+    }
+    let missing = partner.settings.missing_for_sending();
+    if let Some((field, sentences)) = missing.fields().iter().next() {
+        return Err(ApiError::field(
+            "partner_id",
+            format!(
+                "The selected partner is not ready to send to: {} (attach it with PATCH /v1/partners/{} and `{field}`)",
+                lowercase_first(sentences.join("; ").trim_end_matches('.')),
+                partner.id
+            ),
+        ));
+    }
+    if let Some(limit) = state.store().accounts().message_limit(caller.tenant_id)?
+        && u64::try_from(limit).is_ok_and(|limit| size > limit)
+    {
+        return Err(ApiError::payload_too_large(
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        ));
+    }
+    Ok(partner)
+}
+
 /// Checks the partner, records the message with its job and announces it; on any failure
 /// the stored payload is removed again.
 pub(crate) fn enqueue(
@@ -152,40 +198,7 @@ pub(crate) fn enqueue(
 ) -> Result<Message, ApiError> {
     let result = (|| {
         let scope = caller.scope();
-        let partner = match state.store().partners().get(scope, fields.partner_id) {
-            Ok(p) => p,
-            Err(as2_store::StoreError::NotFound) => {
-                return Err(ApiError::field(
-                    "partner_id",
-                    "The selected partner does not exist",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !partner.settings.active {
-            return Err(ApiError::field(
-                "partner_id",
-                "The selected partner is inactive; activate it before sending",
-            ));
-        }
-        let missing = partner.settings.missing_for_sending();
-        if let Some((field, sentences)) = missing.fields().iter().next() {
-            return Err(ApiError::field(
-                "partner_id",
-                format!(
-                    "The selected partner is not ready to send to: {} (attach it with PATCH /v1/partners/{} and `{field}`)",
-                    lowercase_first(sentences.join("; ").trim_end_matches('.')),
-                    partner.id
-                ),
-            ));
-        }
-        if let Some(limit) = state.store().accounts().message_limit(caller.tenant_id)?
-            && u64::try_from(limit).is_ok_and(|limit| payload.size > limit)
-        {
-            return Err(ApiError::payload_too_large(
-                usize::try_from(limit).unwrap_or(usize::MAX),
-            ));
-        }
+        let partner = sendable_partner(state, caller, fields.partner_id, payload.size)?;
         let as2_id = new_as2_message_id(MESSAGE_ID_HOST, &uuid::Uuid::new_v4().to_string());
         let bytes = i64::try_from(payload.size).unwrap_or(i64::MAX);
         let new = NewMessage {

@@ -1,13 +1,14 @@
 //! `/v1/messages`: sending (see `message_create`), listing with filters, one message, its
-//! payload (streamed), MDN, timeline, and the retry of a failed outbound message.
+//! payload (streamed), MDN, timeline, and the retry of a failed outbound message (search
+//! parameters: `message_search`; resend and cancel: `message_support`).
 
 use as2_domain::ValidationErrors;
-use as2_domain::id::{MessageId, PartnerId};
+use as2_domain::id::MessageId;
 use as2_domain::mdn::MdnRecord;
-use as2_domain::message::{Direction, Message, MessageStatus};
+use as2_domain::message::Message;
 use as2_domain::webhook::EventType;
 use as2_store::Announce;
-use as2_store::repo::messages::{MessageEvent, MessageFilter};
+use as2_store::repo::messages::MessageEvent;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -17,11 +18,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::message_create;
+use super::{message_create, message_search, message_support};
 use crate::auth::Caller;
 use crate::envelope::{Envelope, ListEnvelope};
 use crate::error::ApiError;
-use crate::params::{QueryMap, meta, only, page, parsed, path_id, time};
+use crate::params::{QueryMap, meta, only, page, path_id};
 use crate::state::AppState;
 use crate::time::format;
 
@@ -102,6 +103,8 @@ pub struct MessageDto {
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+    /// The message this one sent again (`POST /v1/messages/{id}/resend`), or null.
+    pub resent_from: Option<String>,
 }
 
 impl MessageDto {
@@ -128,6 +131,7 @@ impl MessageDto {
             mdn: mdn.map(MdnDto::from),
             created_at: format(m.created_at),
             updated_at: format(m.updated_at),
+            resent_from: m.resent_from.map(|id| id.to_string()),
         }
     }
 }
@@ -170,6 +174,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(message_mdn))
         .routes(routes!(message_events))
         .routes(routes!(retry_message))
+        .routes(routes!(message_support::resend_message))
+        .routes(routes!(message_support::cancel_message))
 }
 
 /// A message of the caller with its MDN.
@@ -180,12 +186,16 @@ pub fn load(state: &AppState, caller: &Caller, id: MessageId) -> Result<MessageD
     Ok(MessageDto::new(message, mdn))
 }
 
-/// Messages of the tenant in the key's mode, newest first.
+/// Messages of the tenant in the key's mode, newest first unless `sort` says otherwise.
 #[utoipa::path(get, path = "/v1/messages", tag = "messages",
     params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query),
         ("status" = Option<String>, Query), ("direction" = Option<String>, Query),
-        ("partner_id" = Option<String>, Query), ("created_after" = Option<String>, Query),
-        ("created_before" = Option<String>, Query)),
+        ("partner_id" = Option<String>, Query), ("station_id" = Option<String>, Query),
+        ("created_after" = Option<String>, Query), ("created_before" = Option<String>, Query),
+        ("message_id" = Option<String>, Query, description = "AS2 Message-ID, exact, with or without angle brackets"),
+        ("filename" = Option<String>, Query, description = "Part of the file name, case-insensitive"),
+        ("subject" = Option<String>, Query, description = "Part of the subject, case-insensitive"),
+        ("sort" = Option<String>, Query, description = "created_at, updated_at or bytes; a leading - for descending (default -created_at)")),
     responses((status = 200, description = "A page of messages", body = Object), (status = 422, description = "Bad parameter", body = Object)))]
 async fn list_messages(
     State(state): State<AppState>,
@@ -193,50 +203,9 @@ async fn list_messages(
     Query(query): Query<QueryMap>,
 ) -> Result<ListEnvelope<MessageDto>, ApiError> {
     let mut errors = ValidationErrors::new();
-    only(
-        &query,
-        &[
-            "page",
-            "per_page",
-            "status",
-            "direction",
-            "partner_id",
-            "created_after",
-            "created_before",
-        ],
-        &mut errors,
-    );
+    only(&query, &message_search::PARAMETERS, &mut errors);
     let page = page(&query, &mut errors);
-    let filter = MessageFilter {
-        status: parsed::<MessageStatus>(
-            &query,
-            "status",
-            "The status must be one of queued, processing, sent, delivered, failed, received",
-            &mut errors,
-        ),
-        direction: parsed::<Direction>(
-            &query,
-            "direction",
-            "The direction must be inbound or outbound",
-            &mut errors,
-        ),
-        partner_id: parsed::<PartnerId>(
-            &query,
-            "partner_id",
-            "The partner id must look like prt_000001",
-            &mut errors,
-        ),
-        created_after: time(&query, "created_after", &mut errors),
-        created_before: time(&query, "created_before", &mut errors),
-    };
-    if let (Some(after), Some(before)) = (filter.created_after, filter.created_before)
-        && after > before
-    {
-        errors.add(
-            "created_before",
-            "The created before time must not be earlier than created after",
-        );
-    }
+    let filter = message_search::filter(&query, &mut errors);
     errors.into_result(())?;
     let (data, total) = state
         .blocking("Message", move |s| {

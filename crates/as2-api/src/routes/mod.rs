@@ -9,6 +9,8 @@ pub mod certificates;
 pub mod form;
 pub mod health;
 pub mod message_create;
+pub mod message_search;
+pub mod message_support;
 pub mod messages;
 pub mod partner_input;
 pub mod partners;

@@ -133,6 +133,8 @@ const ROWS: &[(&str, &str, KeyScope, Target)] = &[
     ("GET /v1/messages/{message}/mdn", "", R, Ours),
     ("GET /v1/messages/{message}/events", "", R, Ours),
     ("POST /v1/messages/{message}/retry", "{}", W, Ours),
+    ("POST /v1/messages/{message}/resend", "{}", W, Ours),
+    ("POST /v1/messages/{message}/cancel", "{}", W, Ours),
     ("GET /v1/messages", "", R, List),
     ("POST /v1/messages", r#"{"partner_id": "{partner}", "content": "aGk="}"#, W, Create),
     // webhooks

@@ -13,6 +13,7 @@ mod cross_cutting;
 mod destinations;
 mod key_modes;
 mod legacy;
+mod message_support;
 mod messages;
 mod openapi;
 mod partner_tls;

@@ -89,7 +89,8 @@ async fn create_stores_the_payload_and_enqueues_a_job() {
         let t = data[field].as_str().unwrap();
         assert!(t.ends_with('Z') && t.len() == 27, "{t}");
     }
-    assert_eq!(data.as_object().unwrap().len(), 17);
+    assert_eq!(data.as_object().unwrap().len(), 18);
+    assert!(data["resent_from"].is_null());
 
     let fetched = api.get(&format!("/v1/messages/{id}")).await;
     assert_eq!(fetched.status, StatusCode::OK);

@@ -342,4 +342,18 @@ impl JobsTx<'_, '_> {
         ))?;
         Ok(JobId(id))
     }
+
+    /// Removes the job with `input` if it is still waiting (`ready`): `false` when there is
+    /// none, because a worker has claimed it (or it never existed).
+    pub fn remove_ready<J: JobInput>(&mut self, input: &J) -> StoreResult<bool> {
+        let payload = input.to_json();
+        let n = with_tx!(&mut *self.tx, |c| diesel::delete(
+            jobs::table
+                .filter(jobs::kind.eq(J::KIND.as_str()))
+                .filter(jobs::status.eq(READY))
+                .filter(jobs::payload.eq(&payload))
+        )
+        .execute(c))?;
+        Ok(n > 0)
+    }
 }

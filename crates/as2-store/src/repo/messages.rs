@@ -5,13 +5,12 @@
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::{MessageId, PartnerId, StationId, TenantId};
 use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
-use as2_domain::pagination::PageRequest;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult, not_found};
 use crate::outbox::Announce;
-use crate::repo::{converted, parse_column};
+use crate::repo::parse_column;
 use crate::schema::{message_events, messages};
 use crate::scope::Scope;
 use crate::store::Store;
@@ -49,6 +48,7 @@ struct MessageRow {
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
     destination_url: Option<String>,
+    resent_from: Option<i64>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -82,6 +82,7 @@ impl TryFrom<MessageRow> for Message {
             error,
             mic: row.mic,
             destination_url: row.destination_url,
+            resent_from: row.resent_from.map(MessageId),
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         })
@@ -121,21 +122,6 @@ pub struct NewMessage<'m> {
     pub mic: Option<&'m str>,
     /// Where it goes when not to the partner's AS2 URL (outbound).
     pub destination_url: Option<&'m str>,
-}
-
-/// Filters of the message list.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MessageFilter {
-    /// Only this status.
-    pub status: Option<MessageStatus>,
-    /// Only this direction.
-    pub direction: Option<Direction>,
-    /// Only this partner.
-    pub partner_id: Option<PartnerId>,
-    /// Created at or after.
-    pub created_after: Option<DateTime<Utc>>,
-    /// Created before.
-    pub created_before: Option<DateTime<Utc>>,
 }
 
 /// One entry of a message's timeline.
@@ -219,12 +205,17 @@ macro_rules! insert_event {
     };
 }
 
+mod cancel;
 mod mdns;
 mod requeue;
+mod resend;
+mod search;
 mod stats;
 mod tx;
 
 pub use mdns::MessageWithMdn;
+pub use resend::check_resendable;
+pub use search::{MessageFilter, MessageSort, SortKey};
 pub use tx::{MessagesTx, ReceivedPayload};
 
 const DUPLICATE: &str = "a message with this Message-ID already exists for this partner";
@@ -284,45 +275,6 @@ impl Messages<'_> {
             .first(c)
             .optional())?;
         row.map(TryInto::try_into).transpose()
-    }
-
-    /// Messages of `scope` matching `filter`, newest first, and their total.
-    pub fn list(
-        &self,
-        scope: Scope,
-        filter: MessageFilter,
-        page: PageRequest,
-    ) -> StoreResult<(Vec<Message>, i64)> {
-        let mut conn = self.store.db().conn()?;
-        let (rows, total): (Vec<MessageRow>, i64) = with_conn!(&mut conn, |c| {
-            let base = || {
-                let mut query = scoped!(messages, scope).into_boxed();
-                if let Some(status) = filter.status {
-                    query = query.filter(messages::status.eq(status.as_str()));
-                }
-                if let Some(direction) = filter.direction {
-                    query = query.filter(messages::direction.eq(direction.as_str()));
-                }
-                if let Some(partner) = filter.partner_id {
-                    query = query.filter(messages::partner_id.eq(partner.0));
-                }
-                if let Some(after) = filter.created_after {
-                    query = query.filter(messages::created_at.ge(to_db(after)));
-                }
-                if let Some(before) = filter.created_before {
-                    query = query.filter(messages::created_at.lt(to_db(before)));
-                }
-                query
-            };
-            page_of!(
-                c,
-                base,
-                (messages::created_at.desc(), messages::id.desc()),
-                page,
-                MessageRow
-            )
-        })?;
-        converted(rows, total)
     }
 
     /// Moves a message to `to` if the state machine allows it from its current status,

@@ -8,6 +8,7 @@ mod common;
 
 mod isolation;
 mod jobs;
+mod message_support;
 mod migrations;
 mod outbox;
 mod repositories;
