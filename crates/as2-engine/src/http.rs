@@ -41,7 +41,7 @@ use crate::body_reader::{
 use crate::inbound::body::ChannelBody;
 use crate::inbound::{ReceiveOptions, receive_admitted};
 use crate::inbox::Inbox;
-use crate::mdn::receive_async::{looks_like_mdn, receive_mdn};
+use crate::mdn::receive_async::{is_multipart_signed, looks_like_mdn, receive_mdn};
 use crate::metrics::Metrics;
 use crate::outcome::HttpAnswer;
 use crate::refusal::Refusal;
@@ -376,13 +376,7 @@ async fn sniff_mdn(
     if looks_like_mdn(pairs, b"") {
         return Ok((true, Vec::new()));
     }
-    let signed = pairs.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("content-type")
-            && v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/signed")
-    });
-    if !signed {
+    if !is_multipart_signed(pairs) {
         return Ok((false, Vec::new()));
     }
     let pieces = reader.sniff().await?;

@@ -14,20 +14,31 @@ use crate::mdn::apply_receipt;
 use crate::outcome::HttpAnswer;
 use crate::refusal::Refusal;
 
+/// The request's `Content-Type`, lower-cased (empty when absent).
+fn content_type(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.trim_start().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether the request is `multipart/signed`: a signed MDN or a signed message, told apart
+/// only by the start of the body ([`looks_like_mdn`]).
+pub fn is_multipart_signed(headers: &[(String, String)]) -> bool {
+    content_type(headers).starts_with("multipart/signed")
+}
+
 /// Whether a request to the AS2 endpoint carries an MDN rather than a message: a
 /// `multipart/report`, or a signed entity whose content is a disposition notification.
 pub fn looks_like_mdn(headers: &[(String, String)], body: &[u8]) -> bool {
-    let content_type = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.to_ascii_lowercase())
-        .unwrap_or_default();
+    let content_type = content_type(headers);
     if content_type.starts_with("multipart/report")
         || content_type.starts_with("message/disposition-notification")
     {
         return true;
     }
-    if !content_type.starts_with("multipart/signed") {
+    if !is_multipart_signed(headers) {
         return false;
     }
     let head = &body[..body.len().min(4096)];
