@@ -36,7 +36,8 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::admission::{AdmissionRequest, admit};
 use crate::body_reader::{
-    BodyReader, Budget, CHANNEL_PIECES, Reserved, TRANSIT_BYTES, head_of, pump, read_whole,
+    BodyReader, Budget, CHANNEL_PIECES, MAX_MDN_BYTES, Reserved, TRANSIT_BYTES, head_of, pump,
+    read_whole,
 };
 use crate::inbound::body::ChannelBody;
 use crate::inbound::{ReceiveOptions, receive_admitted};
@@ -315,6 +316,20 @@ async fn admit_read_process(
     };
     let mut reserved = Reserved::default();
     if is_mdn {
+        // an MDN is read whole: one announced larger than that is refused unread
+        if let Some(declared) = content_length.filter(|n| *n > MAX_MDN_BYTES) {
+            tracing::warn!(
+                bytes = declared,
+                "refused: an MDN larger than the gateway reads"
+            );
+            return unread(
+                Refusal::TooLarge {
+                    limit: MAX_MDN_BYTES,
+                    tenant: false,
+                }
+                .answer(),
+            );
+        }
         let body = match read_whole(&mut reader, read_ahead, &front.budget, &mut reserved).await {
             Ok(body) => body,
             Err(refusal) => return unread(refusal.answer()),

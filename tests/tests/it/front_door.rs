@@ -655,3 +655,24 @@ async fn readiness_answers_from_a_cached_verdict() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mdn_announced_beyond_what_the_gateway_reads_is_refused_unread() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    seeded(&p.db.store, Mode::Test, "mdns", "MDNS", "SENDER");
+    // 5 MiB announced to the MDN endpoint (an MDN is read whole, at most 4 MiB): 413 from the
+    // headers, before any body byte is sent
+    let head = head(
+        p.gateway_addr,
+        "/as2/test/mdn",
+        &as2_headers(
+            "SENDER",
+            "MDNS",
+            &[("Content-Length", &(5 << 20).to_string())],
+        ),
+    );
+    let answer = raw(p.gateway_addr, head, Body::Nothing, Duration::from_secs(5)).await?;
+    ensure!(answer.status == Some(413), "{answer:?}");
+    ensure!(answer.body().contains("4194304 bytes"), "{answer:?}");
+    Ok(())
+}
