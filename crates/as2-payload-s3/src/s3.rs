@@ -5,14 +5,14 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use as2_store::payload::{BackendWriter, ListedPayload, PayloadBackend, is_key};
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt as _};
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt as _};
 
 use crate::s3_bridge::Bridge;
 use crate::s3_config::{MIN_PART_SIZE, S3Config};
@@ -29,11 +29,28 @@ pub(crate) struct S3Backend {
     objects: String,
 }
 
+/// How long connecting to the object store may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one read of a body may wait for bytes: a stalled connection, not a slow one.
+const READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The HTTP client's timeouts. object_store's default bounds a whole request at 30 s, body
+/// included, which cuts the download of any payload that takes longer (a large file, or an
+/// API client reading slowly through the stream's back-pressure): the whole-request bound is
+/// off, a connection is bounded by [`CONNECT_TIMEOUT`] and a stall by [`READ_TIMEOUT`].
+fn client_options() -> ClientOptions {
+    ClientOptions::new()
+        .with_timeout_disabled()
+        .with_connect_timeout(CONNECT_TIMEOUT)
+        .with_read_timeout(READ_TIMEOUT)
+}
+
 impl S3Backend {
     pub(crate) fn new(config: S3Config) -> io::Result<Self> {
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&config.bucket)
-            .with_region(config.region.as_deref().unwrap_or("us-east-1"));
+            .with_region(config.region.as_deref().unwrap_or("us-east-1"))
+            .with_client_options(client_options());
         if let Some(endpoint) = &config.endpoint {
             // An endpoint set on purpose (MinIO, Ceph, a local test server): path-style
             // requests, and plain HTTP only because the operator named an http:// URL.

@@ -261,12 +261,7 @@ impl Worker {
 
     /// Runs `job` and records how it ended, with the run's effects, in one transaction.
     async fn handle(&self, job: &Job) {
-        let run = match job.kind {
-            JobKind::SendMessage => self.send_message(job).await,
-            JobKind::SendMdn => self.send_mdn(job).await,
-            JobKind::MdnTimeout => self.mdn_timeout(job).await,
-            JobKind::DeliverWebhook => self.deliver_webhook(job).await,
-        };
+        let run = self.keeping_the_lease(job, self.run_kind(job)).await;
         let Finish { run, effects } = run.unwrap_or_else(|e| {
             tracing::error!(job = %job.id, kind = job.kind.as_str(), error = %e, "job attempt failed");
             let run = match e {
@@ -314,6 +309,46 @@ impl Worker {
                 "a job's lease was lost before its outcome was recorded; another worker runs it"
             ),
             Err(e) => tracing::error!(error = %e, "recording a job's outcome failed"),
+        }
+    }
+
+    /// The kind's run of `job`.
+    async fn run_kind(&self, job: &Job) -> Result<Finish, EngineError> {
+        match job.kind {
+            JobKind::SendMessage => self.send_message(job).await,
+            JobKind::SendMdn => self.send_mdn(job).await,
+            JobKind::MdnTimeout => self.mdn_timeout(job).await,
+            JobKind::DeliverWebhook => self.deliver_webhook(job).await,
+        }
+    }
+
+    /// Drives `work` while renewing `job`'s lease every third of it, so a run longer than the
+    /// lease (a large file to a slow partner) is not claimed again by another worker.
+    async fn keeping_the_lease<T>(&self, job: &Job, work: impl Future<Output = T>) -> T {
+        let period = (self.config.lease / 3).max(Duration::from_millis(100));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                _ = heartbeat.tick() => self.renew_lease(job).await,
+            }
+        }
+    }
+
+    async fn renew_lease(&self, job: &Job) {
+        let (held, lease) = (job.clone(), lease(self.config.lease));
+        let renewed = self
+            .blocking(move |s, _| Ok(s.jobs().renew(&held, chrono::Utc::now(), lease)?))
+            .await;
+        match renewed {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                job = %job.id,
+                "the job's lease was lost while it ran; its outcome will not be recorded"
+            ),
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "renewing a job's lease failed"),
         }
     }
 

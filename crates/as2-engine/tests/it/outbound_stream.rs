@@ -3,7 +3,8 @@
 //! under an exact `Content-Length` (never chunked) and decodes on the receiving side to the
 //! payload, under the MIC recorded on the message; a payload that fails to read mid-stream
 //! aborts the request (the partner sees an incomplete body) and the attempt is retried,
-//! encoded again from the payload store under the same Message-ID.
+//! encoded again from the payload store under the same Message-ID. A send that outlasts the
+//! job's lease keeps it (the worker renews the lease): another worker does not post it again.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -108,6 +109,29 @@ async fn partner_endpoint() -> (String, mpsc::UnboundedReceiver<Received>) {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://127.0.0.1:{port}/as2"), rx)
+}
+
+/// A partner's endpoint on 127.0.0.1 that reads the body, then takes `delay` to answer
+/// (a slow partner); counts the requests it saw.
+async fn slow_partner_endpoint(delay: Duration) -> (String, Arc<AtomicUsize>) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let app = Router::new().route(
+        "/as2",
+        post(move |body: Body| {
+            let counter = counter.clone();
+            async move {
+                let _ = body.collect().await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                "received"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://127.0.0.1:{port}/as2"), seen)
 }
 
 /// How reading the payload breaks: after `after` bytes, on the first `times` reads.
@@ -217,9 +241,22 @@ struct World {
     us: Party,
     partner: Party,
     worker: Worker,
+    /// A second worker on the same store and payloads (another gateway).
+    rival: Worker,
 }
 
 fn world(url: &str, compress: bool, payload: &[u8], breaks: Option<Breaks>) -> World {
+    world_leased(url, compress, payload, breaks, None)
+}
+
+/// [`world`] with the worker's lease set to `lease` (its default otherwise).
+fn world_leased(
+    url: &str,
+    compress: bool,
+    payload: &[u8],
+    breaks: Option<Breaks>,
+    lease: Option<Duration>,
+) -> World {
     let (us, partner) = (party("us"), party("partner"));
     let db = TestDb::sqlite();
     let store = &db.store;
@@ -307,7 +344,17 @@ fn world(url: &str, compress: bool, payload: &[u8], breaks: Option<Breaks>) -> W
 
     let mut config = WorkerConfig::new(&DEFAULT_PROVIDER);
     config.destinations = DestinationPolicy::loopback();
+    if let Some(lease) = lease {
+        config.lease = lease;
+    }
     let worker = Worker::new(
+        Arc::new(store.clone()),
+        Arc::new(payloads.clone()),
+        config.clone(),
+        Arc::new(Metrics::default()),
+    )
+    .unwrap();
+    let rival = Worker::new(
         Arc::new(store.clone()),
         Arc::new(payloads),
         config,
@@ -315,6 +362,7 @@ fn world(url: &str, compress: bool, payload: &[u8], breaks: Option<Breaks>) -> W
     )
     .unwrap();
     World {
+        rival,
         db,
         scope,
         message: message.id,
@@ -519,4 +567,38 @@ async fn a_partner_answering_before_reading_the_body_does_not_hold_the_job() {
     assert_eq!(message.status, MessageStatus::Queued);
     let sentence = message.error.unwrap().sentence;
     assert!(sentence.contains("413"), "{sentence}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_longer_than_the_lease_keeps_its_job_and_is_not_sent_twice() {
+    // the partner answers after 3 s; the lease is 1 s: without renewal the rival worker
+    // would claim the job after a second and post the message again
+    let (url, seen) = slow_partner_endpoint(Duration::from_secs(3)).await;
+    let w = world_leased(
+        &url,
+        false,
+        &payload(4096),
+        None,
+        Some(Duration::from_secs(1)),
+    );
+    let running = tokio::spawn({
+        let worker = w.worker.clone();
+        async move { worker.run_once().await.unwrap() }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
+    while tokio::time::Instant::now() < deadline {
+        assert!(
+            !w.rival.run_once().await.unwrap(),
+            "the rival claimed a job whose owner is still running it"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(running.await.unwrap(), "the first worker ran the job");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "the partner got the message once"
+    );
+    let message = w.db.store.messages().get(w.scope, w.message).unwrap();
+    assert_eq!(message.status, MessageStatus::Delivered);
 }

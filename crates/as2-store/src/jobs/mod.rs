@@ -1,6 +1,7 @@
 //! The job queue: enqueue a typed input, claim with a lease (`FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL, an immediate transaction on SQLite), finish (the outcome and its effects in
-//! one transaction), release; an expired lease is claimed again.
+//! PostgreSQL, an immediate transaction on SQLite), renew the lease while a run goes on,
+//! finish (the outcome and its effects in one transaction), release; an expired lease is
+//! claimed again.
 
 mod input;
 
@@ -258,6 +259,21 @@ impl JobQueue<'_> {
             effects(tx, fate)?;
             Ok(Some(fate))
         })
+    }
+
+    /// Extends the lease of a job still running under `job`'s token to `now + lease` (the
+    /// worker's heartbeat while a long run, a large upload say, goes on). `false` when the
+    /// lease was lost: another worker claimed the job after it expired.
+    pub fn renew(&self, job: &Job, now: DateTime<Utc>, lease: Duration) -> StoreResult<bool> {
+        let mut conn = self.db.conn()?;
+        let n = with_conn!(&mut conn, |c| diesel::update(owned(job))
+            .filter(jobs::status.eq(RUNNING))
+            .set((
+                jobs::locked_until.eq(Some(to_db(now + lease))),
+                jobs::updated_at.eq(to_db(now)),
+            ))
+            .execute(c))?;
+        Ok(n == 1)
     }
 
     /// Gives a claimed job back untouched (graceful shutdown): ready now, attempt not counted.

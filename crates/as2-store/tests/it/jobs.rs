@@ -127,6 +127,38 @@ fn expired_lease_is_claimed_again_and_the_old_owner_loses_it() {
 }
 
 #[test]
+fn a_renewed_lease_keeps_the_job_and_a_lost_one_cannot_be_renewed() {
+    for db in TestDb::all() {
+        let jobs = db.store.jobs();
+        let now = Utc::now();
+        enqueue(&db.store, now, 3);
+        let lease = Duration::seconds(30);
+        let first = jobs.claim(KINDS, now, lease).unwrap().unwrap();
+        let at_20 = now + Duration::seconds(20);
+        assert!(jobs.renew(&first, at_20, lease).unwrap(), "owner renews");
+        assert_eq!(
+            jobs.claim(KINDS, now + Duration::seconds(45), lease)
+                .unwrap(),
+            None,
+            "past the first lease but within the renewed one: not due"
+        );
+        let after = at_20 + Duration::seconds(31);
+        let second = jobs.claim(KINDS, after, lease).unwrap().unwrap();
+        assert_eq!(second.id, first.id, "an expired renewal is claimed again");
+        assert!(
+            !jobs.renew(&first, after, lease).unwrap(),
+            "the stale owner cannot renew"
+        );
+        assert!(jobs.renew(&second, after, lease).unwrap());
+        assert!(done(&jobs, &second, after));
+        assert!(
+            !jobs.renew(&second, after, lease).unwrap(),
+            "a finished job has no lease to renew"
+        );
+    }
+}
+
+#[test]
 fn failed_job_comes_back_after_its_backoff_then_dies() {
     for db in TestDb::all() {
         let jobs = db.store.jobs();
