@@ -223,7 +223,10 @@ fn enveloped_data_round_trip() {
 #[test]
 fn public_half_and_debug() {
     let f = fixture();
-    assert_eq!(f.aws.public_key(), f.rsa.to_public_key());
+    assert_eq!(
+        f.aws.public_key(),
+        as2_core::crypto::PublicKey::Rsa(f.rsa.to_public_key())
+    );
     assert_eq!(f.aws.rsa_key(), &f.rsa);
     assert!(format!("{:?}", f.aws).contains("2048"));
     let der = pkcs8::EncodePrivateKey::to_pkcs8_der(&f.rsa).unwrap();
