@@ -93,6 +93,22 @@ impl AnyPrivateKey {
         self.as_ops().public_key()
     }
 
+    /// Unencrypted PKCS#8 DER.
+    ///
+    /// # Errors
+    /// Encoding failure.
+    pub fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        match self {
+            Self::Rsa(k) => Ok(zeroize::Zeroizing::new(
+                pkcs8::EncodePrivateKey::to_pkcs8_der(k)
+                    .map_err(|e| Error::Key(format!("encode key: {e}")))?
+                    .as_bytes()
+                    .to_vec(),
+            )),
+            Self::Ec(k) => k.to_pkcs8_der(),
+        }
+    }
+
     /// Unencrypted PKCS#8 PEM.
     ///
     /// # Errors
