@@ -87,7 +87,7 @@ impl PrivateKeyOps for rsa::PrivateKey {
 
 impl PrivateKeyOps for EcPrivateKey {
     fn public_key(&self) -> PublicKey {
-        PublicKey::Ec(EcPrivateKey::public_key(self))
+        PublicKey::Ec(Self::public_key(self))
     }
 
     fn sign(
@@ -97,7 +97,7 @@ impl PrivateKeyOps for EcPrivateKey {
         message: &[u8],
         random: &dyn SecureRandom,
     ) -> Result<Vec<u8>> {
-        EcPrivateKey::sign(self, digest, message, random)
+        Self::sign(self, digest, message, random)
     }
 
     fn decrypt_key(
@@ -110,6 +110,6 @@ impl PrivateKeyOps for EcPrivateKey {
     }
 
     fn agree(&self, peer: &EcPublicKey) -> Result<Zeroizing<Vec<u8>>> {
-        EcPrivateKey::agree(self, peer)
+        Self::agree(self, peer)
     }
 }
