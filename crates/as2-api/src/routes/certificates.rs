@@ -351,8 +351,7 @@ fn escape_dn(value: &str) -> String {
     out
 }
 
-/// Generates a key pair (RSA, or elliptic-curve P-256/P-384 with `key_type`) with a
-/// self-signed certificate.
+/// Generates a key pair (RSA, or P-256/P-384 with `key_type`) and its self-signed certificate.
 #[utoipa::path(post, path = "/v1/certificates/generate", tag = "certificates", request_body = GenerateInput,
     responses((status = 201, description = "Generated", body = Object), (status = 422, description = "Validation failed", body = Object)))]
 async fn generate_certificate(

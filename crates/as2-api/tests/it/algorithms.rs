@@ -62,7 +62,7 @@ async fn key_type_rules_name_their_fields() {
     let bad = api
         .post(
             "/v1/certificates/generate",
-            json!({"common_name": "x", "key_type": "ed25519"}),
+            json!({"name": "x", "common_name": "x", "key_type": "ed25519"}),
         )
         .await;
     assert_invalid(&bad, "key_type");
@@ -77,14 +77,14 @@ async fn key_type_rules_name_their_fields() {
     let sized = api
         .post(
             "/v1/certificates/generate",
-            json!({"common_name": "x", "key_type": "ec-p384", "key_size": 3072}),
+            json!({"name": "x", "common_name": "x", "key_type": "ec-p384", "key_size": 3072}),
         )
         .await;
     assert_invalid(&sized, "key_size");
     let rsa = api
         .post(
             "/v1/certificates/generate",
-            json!({"common_name": "x", "key_type": "rsa", "key_size": 3072}),
+            json!({"name": "rsa", "common_name": "x", "key_type": "rsa", "key_size": 3072}),
         )
         .await;
     assert_eq!(rsa.status, StatusCode::CREATED, "{:?}", rsa.body);
