@@ -128,7 +128,10 @@ async fn ec_exchange(db: TestDb) -> Result<()> {
         );
         assert_eq!(mdn["mic_matched"], true, "{label}: {mdn}");
         assert_eq!(mdn["signed"], true, "{label}: {mdn}");
-        assert_eq!(mdn["verified"], true, "{label}: the ECDSA-signed MDN: {mdn}");
+        assert_eq!(
+            mdn["verified"], true,
+            "{label}: the ECDSA-signed MDN: {mdn}"
+        );
         let as2_id = done["message_id"].as_str().context("message_id")?;
         let inbound = p
             .get(&p.key_b, "/v1/messages?direction=inbound&per_page=100")

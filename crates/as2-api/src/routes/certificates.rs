@@ -384,7 +384,10 @@ async fn generate_certificate(
         Some("ec-p256") => Some(as2_core::crypto::EcCurve::P256),
         Some("ec-p384") => Some(as2_core::crypto::EcCurve::P384),
         Some(_) => {
-            errors.add("key_type", "The key type must be one of: rsa, ec-p256, ec-p384");
+            errors.add(
+                "key_type",
+                "The key type must be one of: rsa, ec-p256, ec-p384",
+            );
             None
         }
     };

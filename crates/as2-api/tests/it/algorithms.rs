@@ -134,7 +134,12 @@ async fn ec_key_pairs_upload_as_pkcs8_and_sec1() {
             json!({"name": "x", "pem": format!("{}{}", *other_pem, cert.to_pem())}),
         )
         .await;
-    assert_eq!(mismatch.status, StatusCode::BAD_REQUEST, "{:?}", mismatch.body);
+    assert_eq!(
+        mismatch.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        mismatch.body
+    );
     assert_eq!(mismatch.body["error"]["type"], "certificate_error");
 }
 
@@ -202,7 +207,16 @@ async fn sha3_sign_algorithms_on_v1_and_the_seed_surface() {
                    "endpoint_url": "https://p.example/as2", "signature": 8, "key_transport": "ecdh"}),
         )
         .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", bad.body);
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        bad.body
+    );
     assert!(bad.body["errors"]["signature"].is_array(), "{:?}", bad.body);
-    assert!(bad.body["errors"]["key_transport"].is_array(), "{:?}", bad.body);
+    assert!(
+        bad.body["errors"]["key_transport"].is_array(),
+        "{:?}",
+        bad.body
+    );
 }

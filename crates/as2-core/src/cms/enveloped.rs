@@ -212,7 +212,11 @@ pub(super) fn enveloped_version(recip_infos: &RecipientInfos) -> CmsVersion {
     let all_v0 = recip_infos.0.iter().all(|ri| {
         matches!(ri, cms::enveloped_data::RecipientInfo::Ktri(k) if k.version == CmsVersion::V0)
     });
-    if all_v0 { CmsVersion::V0 } else { CmsVersion::V2 }
+    if all_v0 {
+        CmsVersion::V0
+    } else {
+        CmsVersion::V2
+    }
 }
 
 /// A fresh content-encryption key and IV, and the key wrapped for every recipient.

@@ -173,14 +173,10 @@ impl Wrapped<'_> {
                 let PublicKey::Ec(ours) = key.public_key() else {
                     return Err(Error::Decryption);
                 };
-                let OriginatorIdentifierOrKey::OriginatorKey(originator) = &kari.originator
-                else {
+                let OriginatorIdentifierOrKey::OriginatorKey(originator) = &kari.originator else {
                     return Err(Error::Decryption);
                 };
-                let point = originator
-                    .public_key
-                    .as_bytes()
-                    .ok_or(Error::Decryption)?;
+                let point = originator.public_key.as_bytes().ok_or(Error::Decryption)?;
                 let peer =
                     EcPublicKey::from_sec1(ours.curve(), point).map_err(|_| Error::Decryption)?;
                 let kdf = ecdh::scheme_kdf(&kari.key_enc_alg.oid)?;
@@ -241,7 +237,11 @@ pub(crate) fn cek_candidates(
         match ri {
             RecipientInfo::Ktri(k) => wrapped.push(Wrapped::Transport(k)),
             RecipientInfo::Kari(k) => {
-                wrapped.extend(k.recipient_enc_keys.iter().map(|rek| Wrapped::Agreement(k, rek)));
+                wrapped.extend(
+                    k.recipient_enc_keys
+                        .iter()
+                        .map(|rek| Wrapped::Agreement(k, rek)),
+                );
             }
             _ => {}
         }

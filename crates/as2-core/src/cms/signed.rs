@@ -214,7 +214,12 @@ pub(crate) fn sign_content_digest(
     }
     let attrs = signed_attributes(opts, content_digest)?;
     let scheme = key.public_key().signature_scheme(opts.scheme);
-    let signature = key.sign(scheme, opts.digest, &attrs.to_der()?, provider.secure_random)?;
+    let signature = key.sign(
+        scheme,
+        opts.digest,
+        &attrs.to_der()?,
+        provider.secure_random,
+    )?;
     assemble(signer, opts, scheme, Some(attrs), signature)
 }
 

@@ -302,7 +302,9 @@ impl EcPrivateKey {
                 return Ok(der);
             }
         }
-        Err(Error::Crypto("ECDSA signing: no full-length signature".into()))
+        Err(Error::Crypto(
+            "ECDSA signing: no full-length signature".into(),
+        ))
     }
 
     /// The ECDH shared secret (the x-coordinate, RFC 5753's `Z`) with `peer`.
@@ -371,17 +373,26 @@ pub(crate) mod tests {
                 public.verify_prehashed(&d.digest(b"msg"), &sig).unwrap();
                 assert!(public.verify_prehashed(&d.digest(b"msh"), &sig).is_err());
             }
-            assert!(key.sign(DigestAlgorithm::Md5, b"m", crate::testutil::R).is_err());
+            assert!(
+                key.sign(DigestAlgorithm::Md5, b"m", crate::testutil::R)
+                    .is_err()
+            );
             let other = generate(crate::testutil::R, curve).unwrap();
             assert_eq!(
                 *key.agree(&other.public_key()).unwrap(),
                 *other.agree(&public).unwrap()
             );
             let der = key.to_pkcs8_der().unwrap();
-            assert_eq!(EcPrivateKey::from_pkcs8_der(&der).unwrap().public_key(), public);
+            assert_eq!(
+                EcPrivateKey::from_pkcs8_der(&der).unwrap().public_key(),
+                public
+            );
             let spki = public.to_spki_der().unwrap();
             assert_eq!(EcPublicKey::from_spki_der(&spki).unwrap(), public);
-            assert_eq!(EcPublicKey::from_sec1(curve, &public.to_sec1()).unwrap(), public);
+            assert_eq!(
+                EcPublicKey::from_sec1(curve, &public.to_sec1()).unwrap(),
+                public
+            );
         }
     }
 }

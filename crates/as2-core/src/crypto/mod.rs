@@ -18,11 +18,11 @@ pub use self::cipher::ContentEncryption;
 pub use self::digest::{DigestAlgorithm, MicAlgStyle};
 pub use self::ec::{EcCurve, EcPrivateKey, EcPublicKey};
 pub use self::ecdh::KeyAgreement;
-pub use self::public_key::PublicKey;
 pub(crate) use self::hasher::Hasher;
 pub use self::key_ops::PrivateKeyOps;
 pub(crate) use self::provider::Rng;
 pub use self::provider::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, rust_crypto};
+pub use self::public_key::PublicKey;
 pub use self::rsa::{KeyTransport, SignatureScheme};
 pub(crate) use self::rsa::{
     SigAlg, parse_signature_algorithm, verify_prehashed as rsa_verify_prehashed,

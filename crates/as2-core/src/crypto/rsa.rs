@@ -91,9 +91,9 @@ impl SignatureScheme {
                 parameters: Some(Any::null()),
             }),
             Self::Ecdsa => Ok(AlgorithmIdentifierOwned {
-                oid: digest.ecdsa_signature_oid().ok_or_else(|| {
-                    Error::UnsupportedAlgorithm(format!("ECDSA with {digest}"))
-                })?,
+                oid: digest
+                    .ecdsa_signature_oid()
+                    .ok_or_else(|| Error::UnsupportedAlgorithm(format!("ECDSA with {digest}")))?,
                 parameters: None,
             }),
             Self::Pss => {

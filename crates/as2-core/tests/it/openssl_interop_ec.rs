@@ -169,7 +169,10 @@ fn openssl_verifies(p: &Pair, sig: &[u8], what: &str) {
     };
     let good = args(&content);
     let good: Vec<&str> = good.iter().map(String::as_str).collect();
-    let out = Command::new("openssl").args(&good).output().expect("openssl");
+    let out = Command::new("openssl")
+        .args(&good)
+        .output()
+        .expect("openssl");
     assert!(
         out.status.success(),
         "{what}: {}",
@@ -416,12 +419,13 @@ fn we_decrypt_openssl_ecdh() {
                 args.extend_from_slice(kdf);
                 openssl(&args);
                 let env = std::fs::read(&env_file).expect("read");
-                let d = cms::decrypt(P, &env, &keys)
-                    .unwrap_or_else(|e| panic!("{flag} {kdf:?}: {e}"));
+                let d =
+                    cms::decrypt(P, &env, &keys).unwrap_or_else(|e| panic!("{flag} {kdf:?}: {e}"));
                 assert_eq!(d.content, CONTENT, "{flag} {kdf:?}");
                 assert_eq!(d.algorithm, algorithm);
                 // the other curve's key does not open it
-                let other = if matches!(p.ops().public_key(), PublicKey::Ec(ref k) if k.curve() == as2_core::crypto::EcCurve::P256) {
+                let other = if matches!(p.ops().public_key(), PublicKey::Ec(ref k) if k.curve() == as2_core::crypto::EcCurve::P256)
+                {
                     p384()
                 } else {
                     p256()
@@ -446,14 +450,35 @@ fn our_ec_and_sha3_messages_open_with_openssl() {
     }
     let payload = b"line one\nline two\r\n\x00\x01\x02".to_vec();
     let cases = [
-        (p256(), DigestAlgorithm::Sha256, ContentEncryption::Aes128Cbc),
-        (p384(), DigestAlgorithm::Sha384, ContentEncryption::Aes256Gcm),
-        (rsa(), DigestAlgorithm::Sha3_256, ContentEncryption::Aes256Cbc),
-        (rsa(), DigestAlgorithm::Sha3_512, ContentEncryption::Aes128Gcm),
-        (p256(), DigestAlgorithm::Sha3_384, ContentEncryption::Aes256Cbc),
+        (
+            p256(),
+            DigestAlgorithm::Sha256,
+            ContentEncryption::Aes128Cbc,
+        ),
+        (
+            p384(),
+            DigestAlgorithm::Sha384,
+            ContentEncryption::Aes256Gcm,
+        ),
+        (
+            rsa(),
+            DigestAlgorithm::Sha3_256,
+            ContentEncryption::Aes256Cbc,
+        ),
+        (
+            rsa(),
+            DigestAlgorithm::Sha3_512,
+            ContentEncryption::Aes128Gcm,
+        ),
+        (
+            p256(),
+            DigestAlgorithm::Sha3_384,
+            ContentEncryption::Aes256Cbc,
+        ),
     ];
     for (p, digest, algorithm) in cases {
-        let mut out = OutboundMessage::new(P, "us", "openssl", &payload, "application/octet-stream");
+        let mut out =
+            OutboundMessage::new(P, "us", "openssl", &payload, "application/octet-stream");
         out.signer = Some(Signer::new(
             &p.cert,
             p.ops(),
@@ -529,10 +554,30 @@ fn openssl_ec_and_sha3_messages_parse_inbound() {
         return;
     }
     let cases = [
-        (p256(), DigestAlgorithm::Sha256, "-aes-128-gcm", ContentEncryption::Aes128Gcm),
-        (p384(), DigestAlgorithm::Sha384, "-aes256", ContentEncryption::Aes256Cbc),
-        (rsa(), DigestAlgorithm::Sha3_256, "-aes256", ContentEncryption::Aes256Cbc),
-        (rsa(), DigestAlgorithm::Sha3_384, "-aes-256-gcm", ContentEncryption::Aes256Gcm),
+        (
+            p256(),
+            DigestAlgorithm::Sha256,
+            "-aes-128-gcm",
+            ContentEncryption::Aes128Gcm,
+        ),
+        (
+            p384(),
+            DigestAlgorithm::Sha384,
+            "-aes256",
+            ContentEncryption::Aes256Cbc,
+        ),
+        (
+            rsa(),
+            DigestAlgorithm::Sha3_256,
+            "-aes256",
+            ContentEncryption::Aes256Cbc,
+        ),
+        (
+            rsa(),
+            DigestAlgorithm::Sha3_384,
+            "-aes-256-gcm",
+            ContentEncryption::Aes256Gcm,
+        ),
     ];
     for (p, digest, flag, algorithm) in cases {
         let entity = p.file("entity.mime", CONTENT);
@@ -576,8 +621,13 @@ fn openssl_ec_and_sha3_messages_parse_inbound() {
         }
         openssl(&args);
         // openssl dgst -sha3-256 -binary entity.mime  (the MIC: over the signed entity)
-        let mic = openssl(&["dgst", &format!("-{}", md_flag(digest)), "-binary", s(&entity)])
-            .stdout;
+        let mic = openssl(&[
+            "dgst",
+            &format!("-{}", md_flag(digest)),
+            "-binary",
+            s(&entity),
+        ])
+        .stdout;
         let smime_type = if algorithm.is_aead() {
             "authEnveloped-data"
         } else {
@@ -669,9 +719,7 @@ fn ec_key_forms_and_our_ec_certificates() {
         openssl(&["verify", "-CAfile", s(&cert_pem), s(&cert_pem)]);
         // and the key's PKCS#8 PEM is one openssl reads:
         // openssl pkey -in ourkey.pem -noout
-        let pem = AnyPrivateKey::Ec(key)
-            .to_pkcs8_pem()
-            .expect("pem");
+        let pem = AnyPrivateKey::Ec(key).to_pkcs8_pem().expect("pem");
         let key_file = p.file("ourkey.pem", pem.as_bytes());
         openssl(&["pkey", "-in", s(&key_file), "-noout"]);
     }
