@@ -12,7 +12,7 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Validity;
 
-use crate::crypto::{CryptoProvider, DigestAlgorithm, SignatureScheme};
+use crate::crypto::{CryptoProvider, DigestAlgorithm, PrivateKeyOps, PublicKey, SignatureScheme};
 use crate::error::{Error, Result};
 use crate::pem;
 
@@ -174,6 +174,15 @@ impl Certificate {
             .map_err(|e| Error::Key(format!("certificate public key: {e}")))
     }
 
+    /// The public key, RSA or elliptic-curve (P-256, P-384).
+    ///
+    /// # Errors
+    /// Another kind of key.
+    pub fn subject_public_key(&self) -> Result<PublicKey> {
+        let spki = self.inner.tbs_certificate().subject_public_key_info();
+        PublicKey::from_spki_der(&spki.to_der()?)
+    }
+
     /// The subjectKeyIdentifier extension value, if present.
     #[must_use]
     pub fn subject_key_id(&self) -> Option<Vec<u8>> {
@@ -239,13 +248,27 @@ pub fn generate_self_signed(
     now: SystemTime,
     valid_for: Duration,
 ) -> Result<Certificate> {
+    generate_self_signed_for(provider, key, subject, now, valid_for)
+}
+
+/// [`generate_self_signed`] for any key behind [`PrivateKeyOps`]: RSA (SHA-256 with
+/// RSA, key usage for signing and key encipherment) or elliptic-curve (`ecdsa-with-SHA256`
+/// on P-256, `ecdsa-with-SHA384` on P-384, key usage for signing and key agreement).
+///
+/// # Errors
+/// An invalid name, or a signing failure.
+pub fn generate_self_signed_for(
+    provider: &CryptoProvider,
+    key: &dyn PrivateKeyOps,
+    subject: &str,
+    now: SystemTime,
+    valid_for: Duration,
+) -> Result<Certificate> {
     let name: Name = subject
         .parse()
         .map_err(|e| Error::Key(format!("subject name {subject:?}: {e}")))?;
-    let public = key.to_public_key();
-    let spki_der = pkcs8::EncodePublicKey::to_public_key_der(&public)
-        .map_err(|e| Error::Key(format!("public key: {e}")))?;
-    let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes())?;
+    let public = key.public_key();
+    let spki = SubjectPublicKeyInfoOwned::from_der(&public.to_spki_der()?)?;
     let mut serial_bytes = provider.random_bytes(16)?;
     serial_bytes[0] &= 0x7f;
     serial_bytes[0] |= 0x01;
@@ -260,7 +283,23 @@ pub fn generate_self_signed(
         }
         .to_der()?,
     )?;
-    let ski = DigestAlgorithm::Sha1.digest(&public.n_bytes());
+    // RSA: the SHA-1 of the modulus (what this codec always wrote); EC: of the point
+    let (ski, key_usage) = match &public {
+        // digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment
+        PublicKey::Rsa(k) => (
+            DigestAlgorithm::Sha1.digest(&k.n_bytes()),
+            BitString::new(4, vec![0xf0])?,
+        ),
+        // digitalSignature, nonRepudiation, keyAgreement
+        _ => (
+            DigestAlgorithm::Sha1.digest(spki.subject_public_key.raw_bytes()),
+            BitString::new(3, vec![0xc8])?,
+        ),
+    };
+    let digest = match &public {
+        PublicKey::Ec(k) if k.curve() == crate::crypto::EcCurve::P384 => DigestAlgorithm::Sha384,
+        _ => DigestAlgorithm::Sha256,
+    };
     let extensions = vec![
         Extension {
             extn_id: const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
@@ -270,14 +309,13 @@ pub fn generate_self_signed(
         Extension {
             extn_id: const_oid::db::rfc5280::ID_CE_KEY_USAGE,
             critical: true,
-            // digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment
-            extn_value: OctetString::new(BitString::new(4, vec![0xf0])?.to_der()?)?,
+            extn_value: OctetString::new(key_usage.to_der()?)?,
         },
     ];
-    let alg = SignatureScheme::Pkcs1v15.algorithm_identifier(DigestAlgorithm::Sha256)?;
+    let scheme = public.signature_scheme(SignatureScheme::Pkcs1v15);
     let alg = AlgorithmIdentifierOwned {
-        oid: DigestAlgorithm::Sha256.rsa_signature_oid(),
-        parameters: alg.parameters,
+        oid: public.certificate_signature_oid(digest)?,
+        parameters: scheme.algorithm_identifier(digest)?.parameters,
     };
     let tbs = Tbs {
         version: 2,
@@ -290,13 +328,7 @@ pub fn generate_self_signed(
         extensions,
     };
     let tbs_der = tbs.to_der()?;
-    let sig = crate::crypto::rsa_sign(
-        key,
-        SignatureScheme::Pkcs1v15,
-        DigestAlgorithm::Sha256,
-        &tbs_der,
-        provider.secure_random,
-    )?;
+    let sig = key.sign(scheme, digest, &tbs_der, provider.secure_random)?;
     let raw = RawCert {
         tbs,
         alg,

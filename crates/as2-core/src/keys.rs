@@ -1,11 +1,15 @@
-//! RSA private keys: PKCS#1 and PKCS#8 (encrypted too) in PEM or DER, and PKCS#12 bundles.
+//! Private keys: RSA (PKCS#1 and PKCS#8, encrypted too, in PEM or DER, and PKCS#12
+//! bundles) and elliptic-curve P-256/P-384 (PKCS#8, encrypted too, and SEC 1
+//! `EC PRIVATE KEY`).
+
+use std::sync::Arc;
 
 use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs8::DecodePrivateKey as _;
 
 use crate::cert::Certificate;
-use crate::crypto::{CryptoProvider, Rng};
+use crate::crypto::{CryptoProvider, EcCurve, EcPrivateKey, PrivateKeyOps, PublicKey, Rng};
 use crate::error::{Error, Result};
 use crate::pem;
 
@@ -52,6 +56,133 @@ fn decrypt_pkcs8(der: &[u8], password: Option<&str>) -> Result<rsa::PrivateKey> 
     let password = password.ok_or_else(|| Error::Key("encrypted key needs a password".into()))?;
     rsa::PrivateKey::from_pkcs8_encrypted_der(der, password)
         .map_err(|e| Error::Key(format!("encrypted PKCS#8 key (wrong password?): {e}")))
+}
+
+/// A private key of any kind the codec handles.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AnyPrivateKey {
+    /// An RSA key.
+    Rsa(rsa::PrivateKey),
+    /// A P-256 or P-384 key.
+    Ec(EcPrivateKey),
+}
+
+impl AnyPrivateKey {
+    /// The key behind the codec's seam.
+    #[must_use]
+    pub fn into_ops(self) -> Arc<dyn PrivateKeyOps> {
+        match self {
+            Self::Rsa(k) => Arc::new(k),
+            Self::Ec(k) => Arc::new(k),
+        }
+    }
+
+    /// The key behind the codec's seam, borrowed.
+    #[must_use]
+    pub fn as_ops(&self) -> &dyn PrivateKeyOps {
+        match self {
+            Self::Rsa(k) => k,
+            Self::Ec(k) => k,
+        }
+    }
+
+    /// The public half.
+    #[must_use]
+    pub fn public_key(&self) -> PublicKey {
+        self.as_ops().public_key()
+    }
+
+    /// Unencrypted PKCS#8 DER.
+    ///
+    /// # Errors
+    /// Encoding failure.
+    pub fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        match self {
+            Self::Rsa(k) => Ok(zeroize::Zeroizing::new(
+                pkcs8::EncodePrivateKey::to_pkcs8_der(k)
+                    .map_err(|e| Error::Key(format!("encode key: {e}")))?
+                    .as_bytes()
+                    .to_vec(),
+            )),
+            Self::Ec(k) => k.to_pkcs8_der(),
+        }
+    }
+
+    /// Unencrypted PKCS#8 PEM.
+    ///
+    /// # Errors
+    /// Encoding failure.
+    pub fn to_pkcs8_pem(&self) -> Result<zeroize::Zeroizing<String>> {
+        match self {
+            Self::Rsa(k) => private_key_to_pem(k),
+            Self::Ec(k) => {
+                let der = k.to_pkcs8_der()?;
+                let pem = der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &der)
+                    .map_err(|e| Error::Key(format!("encode key: {e}")))?;
+                Ok(zeroize::Zeroizing::new(pem))
+            }
+        }
+    }
+}
+
+/// Load an RSA or elliptic-curve (P-256, P-384) private key: every form
+/// [`load_private_key`] reads, and for elliptic curves PKCS#8 (encrypted too) and SEC 1
+/// (`EC PRIVATE KEY`), in PEM or DER.
+///
+/// # Errors
+/// No key, a wrong password, or an unsupported key or format.
+pub fn load_any_private_key(data: &[u8], password: Option<&str>) -> Result<AnyPrivateKey> {
+    match load_private_key(data, password) {
+        Ok(k) => Ok(AnyPrivateKey::Rsa(k)),
+        Err(rsa_error) => load_ec_private_key(data, password)
+            .map(AnyPrivateKey::Ec)
+            .map_err(|ec_error| match ec_error {
+                Error::Key(m) if m.starts_with("EC ") => Error::Key(m),
+                _ => rsa_error,
+            }),
+    }
+}
+
+/// An elliptic-curve key from PEM or DER.
+fn load_ec_private_key(data: &[u8], password: Option<&str>) -> Result<EcPrivateKey> {
+    if pem::is_pem(data) {
+        for block in pem::parse_all(data)? {
+            match block.label.as_str() {
+                "EC PRIVATE KEY" if block.legacy_encrypted => {
+                    return Err(Error::Key(
+                        "EC key: legacy OpenSSL-encrypted PEM keys are unsupported; convert to PKCS#8"
+                            .into(),
+                    ));
+                }
+                "EC PRIVATE KEY" => return EcPrivateKey::from_sec1_der(&block.der),
+                "PRIVATE KEY" => return EcPrivateKey::from_pkcs8_der(&block.der),
+                "ENCRYPTED PRIVATE KEY" => {
+                    let password = password
+                        .ok_or_else(|| Error::Key("encrypted key needs a password".into()))?;
+                    return EcPrivateKey::from_pkcs8_encrypted_der(&block.der, password);
+                }
+                _ => {}
+            }
+        }
+        return Err(Error::Key("no private key in PEM data".into()));
+    }
+    if let Ok(k) = EcPrivateKey::from_pkcs8_der(data) {
+        return Ok(k);
+    }
+    if let Ok(k) = EcPrivateKey::from_sec1_der(data) {
+        return Ok(k);
+    }
+    let password = password.ok_or_else(|| Error::Key("no private key".into()))?;
+    EcPrivateKey::from_pkcs8_encrypted_der(data, password)
+}
+
+/// Generate a new elliptic-curve key on `curve` with `provider`'s randomness.
+///
+/// # Errors
+/// The generator failed.
+pub fn generate_ec_key(provider: &CryptoProvider, curve: EcCurve) -> Result<EcPrivateKey> {
+    EcPrivateKey::generate(provider, curve)
 }
 
 /// Generate a new RSA key (2048 bits or more; 3072 recommended for new keys) with

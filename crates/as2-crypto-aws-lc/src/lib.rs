@@ -135,14 +135,19 @@ impl AwsLcKey {
     }
 }
 
-/// Loads a stored private key (PKCS#8 DER, or any form [`as2_core::keys::load_private_key`]
-/// reads) for use behind the codec's seam: on aws-lc-rs when it takes the key, else (keys
-/// under 2048 bits, which old partners' tooling still makes) on `rsa` 0.10.
+/// Loads a stored private key (PKCS#8 DER, or any form
+/// [`as2_core::keys::load_any_private_key`] reads) for use behind the codec's seam: an RSA
+/// key on aws-lc-rs when it takes the key, else (keys under 2048 bits, which old partners'
+/// tooling still makes) on `rsa` 0.10; an elliptic-curve key (P-256, P-384) on as2-core's
+/// RustCrypto curves (ECDSA and ECDH cost a fraction of an RSA private-key operation).
 ///
 /// # Errors
 /// The bytes are not a private key.
 pub fn load_key(bytes: &[u8]) -> Result<std::sync::Arc<dyn PrivateKeyOps>> {
-    let key = as2_core::keys::load_private_key(bytes, None)?;
+    let key = match as2_core::keys::load_any_private_key(bytes, None)? {
+        as2_core::keys::AnyPrivateKey::Rsa(key) => key,
+        other => return Ok(other.into_ops()),
+    };
     Ok(match AwsLcKey::new(&key) {
         Ok(fast) => std::sync::Arc::new(fast),
         Err(_) => std::sync::Arc::new(key),
@@ -174,8 +179,8 @@ fn oaep(digest: DigestAlgorithm) -> Option<&'static OaepAlgorithm> {
 }
 
 impl PrivateKeyOps for AwsLcKey {
-    fn public_key(&self) -> rsa::PublicKey {
-        self.fallback.to_public_key()
+    fn public_key(&self) -> as2_core::crypto::PublicKey {
+        as2_core::crypto::PublicKey::Rsa(self.fallback.to_public_key())
     }
 
     fn sign(

@@ -223,7 +223,10 @@ fn enveloped_data_round_trip() {
 #[test]
 fn public_half_and_debug() {
     let f = fixture();
-    assert_eq!(f.aws.public_key(), f.rsa.to_public_key());
+    assert_eq!(
+        f.aws.public_key(),
+        as2_core::crypto::PublicKey::Rsa(f.rsa.to_public_key())
+    );
     assert_eq!(f.aws.rsa_key(), &f.rsa);
     assert!(format!("{:?}", f.aws).contains("2048"));
     let der = pkcs8::EncodePrivateKey::to_pkcs8_der(&f.rsa).unwrap();
@@ -269,4 +272,52 @@ fn load_key_takes_aws_lc_and_falls_back_for_short_keys() {
         .is_ok()
     );
     assert!(super::load_key(b"not a key").is_err());
+}
+
+/// An elliptic-curve key loads under this provider too (on as2-core's curves): it signs
+/// with ECDSA a SignedData that verifies, and opens what is encrypted to its certificate
+/// with ECDH.
+#[test]
+fn ec_keys_load_sign_and_decrypt() {
+    let provider = &super::DEFAULT_PROVIDER;
+    for curve in [
+        as2_core::crypto::EcCurve::P256,
+        as2_core::crypto::EcCurve::P384,
+    ] {
+        let key = keys::generate_ec_key(provider, curve).unwrap();
+        let der = keys::AnyPrivateKey::Ec(key).to_pkcs8_der().unwrap();
+        let loaded = provider.load_private_key(&der).unwrap();
+        let cert = as2_core::cert::generate_self_signed_for(
+            provider,
+            loaded.as_ref(),
+            "CN=aws-lc ec",
+            std::time::SystemTime::now(),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+        let sig = cms::sign_detached(
+            provider,
+            b"content",
+            &cert,
+            loaded.as_ref(),
+            &SignOptions::without_signing_time(),
+        )
+        .unwrap();
+        cms::verify_detached(&sig, &[b"content"], std::slice::from_ref(&cert)).unwrap();
+        let env = cms::encrypt(
+            provider,
+            b"secret",
+            &[&cert],
+            EncryptOptions::new(ContentEncryption::Aes128Gcm),
+        )
+        .unwrap();
+        let keys = [DecryptionKey {
+            certificate: &cert,
+            key: loaded.as_ref(),
+        }];
+        assert_eq!(
+            cms::decrypt(provider, &env, &keys).unwrap().content,
+            b"secret"
+        );
+    }
 }

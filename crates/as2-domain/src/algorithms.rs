@@ -16,11 +16,18 @@ named_enum!(
         Sha384 => "sha384",
         /// SHA-512.
         Sha512 => "sha512",
+        /// SHA3-256 (RFC 8702); the MIC is named `sha3-256`.
+        Sha3_256 => "sha3-256",
+        /// SHA3-384 (RFC 8702).
+        Sha3_384 => "sha3-384",
+        /// SHA3-512 (RFC 8702).
+        Sha3_512 => "sha3-512",
     }
 );
 
 named_enum!(
-    /// How our signature is made with the station's RSA key.
+    /// How our signature is made with the station's RSA key (a station with an
+    /// elliptic-curve key signs with ECDSA whatever this says).
     SignatureScheme, "signature_scheme" {
         /// RSASSA-PKCS1-v1_5: what every AS2 product verifies.
         Pkcs1v15 => "pkcs1v15",
@@ -30,7 +37,8 @@ named_enum!(
 );
 
 named_enum!(
-    /// How the content-encryption key is wrapped for the partner's RSA certificate.
+    /// How the content-encryption key is wrapped for the partner's RSA certificate (to an
+    /// elliptic-curve certificate it is agreed with ECDH, RFC 5753, with the curve's KDF).
     KeyTransport, "key_transport" {
         /// RSAES-PKCS1-v1_5: what every AS2 product unwraps.
         RsaPkcs1v15 => "rsa-pkcs1v15",
@@ -82,7 +90,8 @@ named_enum!(
 );
 
 impl SignAlgorithm {
-    /// Seed 000's `signature` code: 1 sha1, 2 sha256, 3 sha384, 4 sha512 (0 = unsigned).
+    /// Seed 000's `signature` code: 1 sha1, 2 sha256, 3 sha384, 4 sha512 (0 = unsigned);
+    /// our additions 5 sha3-256, 6 sha3-384, 7 sha3-512.
     pub fn from_code(code: i64) -> Option<Option<Self>> {
         Some(match code {
             0 => None,
@@ -90,6 +99,9 @@ impl SignAlgorithm {
             2 => Some(Self::Sha256),
             3 => Some(Self::Sha384),
             4 => Some(Self::Sha512),
+            5 => Some(Self::Sha3_256),
+            6 => Some(Self::Sha3_384),
+            7 => Some(Self::Sha3_512),
             _ => return None,
         })
     }
@@ -101,6 +113,9 @@ impl SignAlgorithm {
             Self::Sha256 => 2,
             Self::Sha384 => 3,
             Self::Sha512 => 4,
+            Self::Sha3_256 => 5,
+            Self::Sha3_384 => 6,
+            Self::Sha3_512 => 7,
         }
     }
 }

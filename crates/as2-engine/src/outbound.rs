@@ -131,6 +131,9 @@ fn digest(alg: SignAlgorithm) -> DigestAlgorithm {
         SignAlgorithm::Sha256 => DigestAlgorithm::Sha256,
         SignAlgorithm::Sha384 => DigestAlgorithm::Sha384,
         SignAlgorithm::Sha512 => DigestAlgorithm::Sha512,
+        SignAlgorithm::Sha3_256 => DigestAlgorithm::Sha3_256,
+        SignAlgorithm::Sha3_384 => DigestAlgorithm::Sha3_384,
+        SignAlgorithm::Sha3_512 => DigestAlgorithm::Sha3_512,
     }
 }
 

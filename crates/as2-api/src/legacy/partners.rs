@@ -123,6 +123,12 @@ pub struct CreateBody {
     tls_ca_only: Option<bool>,
     tls_pin_sha256: Option<String>,
     tls_client_certificate_id: Option<i64>,
+    /// Our additions (issue 16): the algorithm settings of `/v1` under their `/v1` names
+    /// and values (`signature` also takes 5–7 for SHA-3).
+    signature_scheme: Option<String>,
+    key_transport: Option<String>,
+    compress: Option<bool>,
+    compression_order: Option<String>,
 }
 
 /// `POST /api/v1/partners`: every partner of the tenant (of one station with `station`).
@@ -219,6 +225,10 @@ pub async fn create(
         tls_client_certificate_id: body
             .tls_client_certificate_id
             .map(|c| as2_domain::id::CertificateId(c).to_string()),
+        signature_scheme: body.signature_scheme,
+        key_transport: body.key_transport,
+        compress: body.compress,
+        compression_order: body.compression_order,
         url_optional: true,
         ..PartnerInput::default()
     };
@@ -248,7 +258,7 @@ pub async fn create(
         }
         Some(None) => errors.add(
             "signature",
-            "The signature must be 0 (none) or 1–4 (sha1, sha256, sha384, sha512)",
+            "The signature must be 0 (none) or 1–7 (sha1, sha256, sha384, sha512, sha3-256, sha3-384, sha3-512)",
         ),
         None => {}
     }

@@ -35,20 +35,23 @@ fn unreadable(code: &'static str, sentence: impl Into<String>) -> ApiError {
 
 pub use as2_trust::certificate::{info, key_usage};
 
-/// A certificate with its chain and optional key.
+/// A certificate with its chain and optional key (RSA, or elliptic-curve P-256/P-384).
 pub fn assemble(
     leaf: &Certificate,
     chain: &[Certificate],
-    key: Option<&rsa::PrivateKey>,
+    key: Option<&keys::AnyPrivateKey>,
 ) -> Result<ParsedCertificate, ApiError> {
     let private_key_der = key
         .map(|k| {
-            pkcs8::EncodePrivateKey::to_pkcs8_der(k).map_err(|_| {
-                unreadable(
-                    "invalid_private_key",
-                    "The private key could not be encoded as PKCS#8",
-                )
-            })
+            k.to_pkcs8_der()
+                .ok()
+                .and_then(|der| pkcs8::SecretDocument::try_from(der.as_slice()).ok())
+                .ok_or_else(|| {
+                    unreadable(
+                        "invalid_private_key",
+                        "The private key could not be encoded as PKCS#8",
+                    )
+                })
         })
         .transpose()?;
     let chain_der =
@@ -85,16 +88,16 @@ pub fn from_pem(data: &[u8], password: Option<&str>) -> Result<ParsedCertificate
         let leaf = certs.remove(0);
         return assemble(&leaf, &certs, None);
     }
-    let key = keys::load_private_key(data, password).map_err(|e| {
+    let key = keys::load_any_private_key(data, password).map_err(|e| {
         unreadable(
             "invalid_private_key",
             format!("The private key could not be read: {e}"),
         )
     })?;
-    let public = key.to_public_key();
+    let public = key.public_key();
     let position = certs
         .iter()
-        .position(|c| c.public_key().is_ok_and(|p| p == public))
+        .position(|c| c.subject_public_key().is_ok_and(|p| p == public))
         .ok_or_else(|| {
             unreadable(
                 "key_certificate_mismatch",
@@ -124,7 +127,11 @@ pub fn from_pkcs12(data: &[u8], password: &str) -> Result<ParsedCertificate, Api
             format!("The PKCS#12 file could not be opened (wrong password or damaged file): {e}"),
         )
     })?;
-    assemble(&bundle.certificate, &bundle.chain, Some(&bundle.key))
+    assemble(
+        &bundle.certificate,
+        &bundle.chain,
+        Some(&keys::AnyPrivateKey::Rsa(bundle.key)),
+    )
 }
 
 /// An uploaded file of any supported format: PEM, else DER, else PKCS#12.

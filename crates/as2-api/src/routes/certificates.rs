@@ -98,7 +98,10 @@ pub struct GenerateInput {
     pub common_name: Option<String>,
     /// Validity in days, 1–3650 (default 365).
     pub days: Option<i64>,
-    /// RSA key size: 2048 (default), 3072 or 4096.
+    /// The key: `rsa` (default), `ec-p256` or `ec-p384` (ECDSA signatures and ECDH
+    /// key agreement, RFC 5753).
+    pub key_type: Option<String>,
+    /// RSA key size: 2048 (default), 3072 or 4096 (RSA keys only).
     pub key_size: Option<i64>,
 }
 
@@ -348,7 +351,7 @@ fn escape_dn(value: &str) -> String {
     out
 }
 
-/// Generates an RSA key pair with a self-signed certificate.
+/// Generates a key pair (RSA, or P-256/P-384 with `key_type`) and its self-signed certificate.
 #[utoipa::path(post, path = "/v1/certificates/generate", tag = "certificates", request_body = GenerateInput,
     responses((status = 201, description = "Generated", body = Object), (status = 422, description = "Validation failed", body = Object)))]
 async fn generate_certificate(
@@ -376,9 +379,26 @@ async fn generate_certificate(
     if !(1..=3650).contains(&days) {
         errors.add("days", "The days must be between 1 and 3650");
     }
+    let curve = match input.key_type.as_deref().map(str::trim) {
+        None | Some("rsa") => None,
+        Some("ec-p256") => Some(as2_core::crypto::EcCurve::P256),
+        Some("ec-p384") => Some(as2_core::crypto::EcCurve::P384),
+        Some(_) => {
+            errors.add(
+                "key_type",
+                "The key type must be one of: rsa, ec-p256, ec-p384",
+            );
+            None
+        }
+    };
     let key_size = input.key_size.unwrap_or(2048);
     if ![2048, 3072, 4096].contains(&key_size) {
         errors.add("key_size", "The key size must be 2048, 3072 or 4096");
+    } else if curve.is_some() && input.key_size.is_some() {
+        errors.add(
+            "key_size",
+            "The key size applies to RSA keys only; an elliptic-curve key's size is its curve",
+        );
     }
     errors.into_result(())?;
     let subject = format!("CN={}", escape_dn(common_name));
@@ -386,14 +406,17 @@ async fn generate_certificate(
     let valid_for = Duration::from_secs(u64::try_from(days).unwrap_or(365) * 86_400);
     let cert = state
         .blocking("Certificate", move |s| {
-            let key = as2_core::keys::generate_rsa_key(
-                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
-                bits,
-            )
+            let provider = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
+            let key = match curve {
+                None => as2_core::keys::generate_rsa_key(provider, bits)
+                    .map(as2_core::keys::AnyPrivateKey::Rsa),
+                Some(curve) => as2_core::keys::generate_ec_key(provider, curve)
+                    .map(as2_core::keys::AnyPrivateKey::Ec),
+            }
             .map_err(|e| ApiError::internal(&std::io::Error::other(e.to_string())))?;
-            let cert = as2_core::cert::generate_self_signed(
-                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
-                &key,
+            let cert = as2_core::cert::generate_self_signed_for(
+                provider,
+                key.as_ops(),
                 &subject,
                 std::time::SystemTime::now(),
                 valid_for,

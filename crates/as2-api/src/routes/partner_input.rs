@@ -30,7 +30,8 @@ pub struct PartnerInput {
     pub station_id: Option<String>,
     /// Sign outbound messages.
     pub sign: Option<bool>,
-    /// sha1, sha256, sha384, sha512.
+    /// sha1, sha256, sha384, sha512, sha3-256, sha3-384, sha3-512 (the digest of our
+    /// signature and of the MIC; SHA-3 per RFC 8702, `micalg=sha3-256`).
     pub sign_algorithm: Option<String>,
     /// Encrypt outbound messages.
     pub encrypt: Option<bool>,
@@ -38,10 +39,12 @@ pub struct PartnerInput {
     pub encrypt_algorithm: Option<String>,
     /// Compress outbound messages.
     pub compress: Option<bool>,
-    /// pkcs1v15 (default) or pss: how our signature is made.
+    /// pkcs1v15 (default) or pss: how our signature is made with an RSA station key (an
+    /// elliptic-curve key signs with ECDSA).
     pub signature_scheme: Option<String>,
     /// rsa-pkcs1v15 (default), rsa-oaep-sha1 or rsa-oaep-sha256: how the content key is
-    /// wrapped for their certificate.
+    /// wrapped for their RSA certificate (for an elliptic-curve certificate it is agreed
+    /// with ECDH, RFC 5753).
     pub key_transport: Option<String>,
     /// before-signing (default) or after-signing: where compression goes (RFC 5402).
     pub compression_order: Option<String>,
@@ -164,7 +167,7 @@ impl PartnerInput {
         if let Some(v) = parse_enum::<SignAlgorithm>(
             self.sign_algorithm.as_deref(),
             "sign_algorithm",
-            "sha1, sha256, sha384, sha512",
+            "sha1, sha256, sha384, sha512, sha3-256, sha3-384, sha3-512",
             errors,
         ) {
             s.sign_algorithm = v;

@@ -8,6 +8,7 @@ mod common;
 mod upload;
 
 mod access_control;
+mod algorithms;
 mod certificates;
 mod cross_cutting;
 mod destinations;

@@ -46,7 +46,8 @@ impl EnvelopeWriter {
     /// drawn in the order of [`super::encrypt`]), for `content_len` bytes when known.
     ///
     /// # Errors
-    /// No recipient, a non-RSA certificate, or an encoding failure.
+    /// No recipient, a certificate with neither an RSA nor a P-256/P-384 key, or an encoding
+    /// failure.
     pub(crate) fn new(
         provider: &CryptoProvider,
         recipients: &[&Certificate],
@@ -71,7 +72,12 @@ impl EnvelopeWriter {
         };
         let fixed = Fixed {
             ci_oid: ci_oid.to_der()?,
-            version: cms::content_info::CmsVersion::V0.to_der()?,
+            version: if algorithm.is_aead() {
+                cms::content_info::CmsVersion::V0
+            } else {
+                super::enveloped::enveloped_version(&recip_infos)
+            }
+            .to_der()?,
             recips: recip_infos.to_der()?,
             data_oid: oids::DATA.to_der()?,
             alg_id: AlgorithmIdentifierOwned {

@@ -1,5 +1,6 @@
 //! EnvelopedData (3DES, AES-CBC) and AuthEnvelopedData (AES-GCM, RFC 5083/5084) with RSA
-//! key transport to one or more recipients, and their decryption.
+//! key transport or ECDH key agreement (RFC 5753) to one or more recipients, and their
+//! decryption.
 
 use cms::authenveloped_data::AuthEnvelopedData;
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -10,10 +11,12 @@ use spki::AlgorithmIdentifierOwned;
 use subtle::Choice;
 use x509_cert::attr::Attributes;
 
-use super::recipient::{DecryptionKey, build_ktri, cek_candidates};
+#[cfg(test)]
+use super::recipient::build_ktri;
+use super::recipient::{DecryptionKey, build_recipient, cek_candidates};
 use super::{decode_content, parse_content_info};
 use crate::cert::Certificate;
-use crate::crypto::{ContentEncryption, CryptoProvider, KeyTransport, oids};
+use crate::crypto::{ContentEncryption, CryptoProvider, KeyAgreement, KeyTransport, oids};
 use crate::error::{Error, Result};
 
 /// GCMParameters (RFC 5084).
@@ -118,7 +121,7 @@ impl CbcSealer {
         recip_infos: &RecipientInfos,
     ) -> Result<Self> {
         let fixed = CbcFixed {
-            version: CmsVersion::V0.to_der()?,
+            version: enveloped_version(recip_infos).to_der()?,
             recips: recip_infos.to_der()?,
             data_oid: oids::DATA.to_der()?,
             alg_id: AlgorithmIdentifierOwned {
@@ -202,6 +205,20 @@ pub(super) fn encode_enveloped_cbc(
     .encrypt(content)
 }
 
+/// The version of an EnvelopedData without originatorInfo and unprotectedAttrs (RFC 5652
+/// §6.1): 0 when every recipient is a version-0 KeyTransRecipientInfo, else 2 (a
+/// KeyAgreeRecipientInfo). AuthEnvelopedData is always version 0 (RFC 5083).
+pub(super) fn enveloped_version(recip_infos: &RecipientInfos) -> CmsVersion {
+    let all_v0 = recip_infos.0.iter().all(|ri| {
+        matches!(ri, cms::enveloped_data::RecipientInfo::Ktri(k) if k.version == CmsVersion::V0)
+    });
+    if all_v0 {
+        CmsVersion::V0
+    } else {
+        CmsVersion::V2
+    }
+}
+
 /// A fresh content-encryption key and IV, and the key wrapped for every recipient.
 pub(super) fn key_and_recipients(
     provider: &CryptoProvider,
@@ -216,20 +233,23 @@ pub(super) fn key_and_recipients(
     let iv = alg.random_iv(provider)?;
     let infos = recipients
         .iter()
-        .map(|c| build_ktri(provider, c, opts.key_transport, &cek))
+        .map(|c| build_recipient(provider, c, opts.key_transport, opts.key_agreement, &cek))
         .collect::<Result<Vec<_>>>()?;
     Ok((cek, iv, RecipientInfos(SetOfVec::try_from(infos)?)))
 }
 
-/// How to encrypt: [`EncryptOptions::new`] (or `default()`: AES-256-CBC, RSAES-PKCS1-v1_5),
-/// then the `with_*` setters.
+/// How to encrypt: [`EncryptOptions::new`] (or `default()`: AES-256-CBC, RSAES-PKCS1-v1_5
+/// to RSA certificates, ECDH with the curve's KDF to elliptic-curve ones), then the
+/// `with_*` setters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct EncryptOptions {
     /// Content encryption; a GCM algorithm produces AuthEnvelopedData.
     pub algorithm: ContentEncryption,
-    /// RSA key transport for every recipient.
+    /// RSA key transport for every RSA recipient.
     pub key_transport: KeyTransport,
+    /// Key agreement for every elliptic-curve recipient.
+    pub key_agreement: KeyAgreement,
 }
 
 impl EncryptOptions {
@@ -239,6 +259,7 @@ impl EncryptOptions {
         Self {
             algorithm,
             key_transport: KeyTransport::default(),
+            key_agreement: KeyAgreement::default(),
         }
     }
 
@@ -249,10 +270,17 @@ impl EncryptOptions {
         self
     }
 
-    /// With `key_transport` for every recipient.
+    /// With `key_transport` for every RSA recipient.
     #[must_use]
     pub fn with_key_transport(mut self, key_transport: KeyTransport) -> Self {
         self.key_transport = key_transport;
+        self
+    }
+
+    /// With `key_agreement` for every elliptic-curve recipient.
+    #[must_use]
+    pub fn with_key_agreement(mut self, key_agreement: KeyAgreement) -> Self {
+        self.key_agreement = key_agreement;
         self
     }
 }
@@ -262,7 +290,8 @@ impl EncryptOptions {
 /// `provider`.
 ///
 /// # Errors
-/// No recipient, a non-RSA certificate, or an encoding failure.
+/// No recipient, a certificate with neither an RSA nor a P-256/P-384 key, or an encoding
+/// failure.
 pub fn encrypt(
     provider: &CryptoProvider,
     content: &[u8],

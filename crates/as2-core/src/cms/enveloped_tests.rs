@@ -102,10 +102,7 @@ fn round_trip_every_algorithm() {
             KeyTransport::RsaOaep(DigestAlgorithm::Sha1),
             KeyTransport::RsaOaep(DigestAlgorithm::Sha256),
         ] {
-            let opts = EncryptOptions {
-                algorithm,
-                key_transport,
-            };
+            let opts = EncryptOptions::new(algorithm).with_key_transport(key_transport);
             let ct = encrypt(
                 crate::testutil::P,
                 b"secret content",

@@ -1,17 +1,25 @@
-//! Key-transport recipients: building KeyTransRecipientInfo, and choosing which of our
-//! keys (current and next, during a certificate change) opens which recipient.
+//! Recipients: building KeyTransRecipientInfo (RSA) and KeyAgreeRecipientInfo (ECDH,
+//! RFC 5753), and choosing which of our keys (current and next, during a certificate
+//! change) opens which recipient.
 
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::CmsVersion;
 use cms::enveloped_data::{
-    KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
+    KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo, KeyTransRecipientInfo,
+    OriginatorIdentifierOrKey, OriginatorPublicKey, RecipientEncryptedKey, RecipientIdentifier,
+    RecipientInfo, RecipientInfos,
 };
-use der::asn1::OctetString;
+use der::asn1::{BitString, OctetString};
+use der::{Decode as _, Encode as _};
+use spki::AlgorithmIdentifierOwned;
 use subtle::{Choice, ConditionallySelectable as _};
 use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
-use crate::crypto::{ContentEncryption, CryptoProvider, KeyTransport, PrivateKeyOps};
+use crate::crypto::{
+    ContentEncryption, CryptoProvider, EcPublicKey, KeyAgreement, KeyTransport, PrivateKeyOps,
+    PublicKey, ecdh, oids,
+};
 use crate::error::{Error, Limit, Result};
 
 /// One of our decryption keys with its certificate.
@@ -23,15 +31,84 @@ pub struct DecryptionKey<'a> {
     pub key: &'a dyn PrivateKeyOps,
 }
 
-/// A KeyTransRecipientInfo for a certificate, identified by issuer and serial.
+/// The recipient for a certificate: key transport ([`KeyTransport`]) to an RSA key, key
+/// agreement ([`KeyAgreement`]) with an elliptic-curve one.
+pub(crate) fn build_recipient(
+    provider: &CryptoProvider,
+    cert: &Certificate,
+    transport: KeyTransport,
+    agreement: KeyAgreement,
+    cek: &[u8],
+) -> Result<RecipientInfo> {
+    match cert.subject_public_key()? {
+        PublicKey::Rsa(public) => build_ktri_for(provider, cert, &public, transport, cek),
+        PublicKey::Ec(public) => build_kari(provider, cert, &public, agreement, cek),
+    }
+}
+
+/// A KeyAgreeRecipientInfo (RFC 5753 §3.1.1) for an elliptic-curve certificate: a fresh
+/// ephemeral key from `provider` (the originatorKey), the X9.63 KDF, and the content key
+/// wrapped with the AES key wrap of its length.
+fn build_kari(
+    provider: &CryptoProvider,
+    cert: &Certificate,
+    public: &EcPublicKey,
+    agreement: KeyAgreement,
+    cek: &[u8],
+) -> Result<RecipientInfo> {
+    let curve = public.curve();
+    let kdf = agreement.kdf(curve);
+    let wrap_alg = ecdh::wrap_algorithm(cek.len())?;
+    let ephemeral = crate::crypto::EcPrivateKey::generate(provider, curve)?;
+    let shared = ephemeral.agree(public)?;
+    let kek = ecdh::derive_kek(kdf, &shared, &wrap_alg, None)?;
+    let enc_key = ecdh::wrap(&kek, cek)?;
+    let tbs = cert.x509().tbs_certificate();
+    Ok(RecipientInfo::Kari(KeyAgreeRecipientInfo {
+        version: CmsVersion::V3,
+        originator: OriginatorIdentifierOrKey::OriginatorKey(OriginatorPublicKey {
+            algorithm: AlgorithmIdentifierOwned {
+                oid: oids::EC_PUBLIC_KEY,
+                parameters: None,
+            },
+            public_key: BitString::from_bytes(&ephemeral.public_key().to_sec1())?,
+        }),
+        ukm: None,
+        key_enc_alg: AlgorithmIdentifierOwned {
+            oid: ecdh::scheme_oid(kdf)?,
+            parameters: Some(der::asn1::Any::from_der(&wrap_alg.to_der()?)?),
+        },
+        recipient_enc_keys: vec![RecipientEncryptedKey {
+            rid: KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: tbs.issuer().clone(),
+                serial_number: tbs.serial_number().clone(),
+            }),
+            enc_key: OctetString::new(enc_key)?,
+        }],
+    }))
+}
+
+/// A KeyTransRecipientInfo for an RSA certificate (tests build recipients by hand).
+#[cfg(test)]
 pub(crate) fn build_ktri(
     provider: &CryptoProvider,
     cert: &Certificate,
     transport: KeyTransport,
     cek: &[u8],
 ) -> Result<RecipientInfo> {
+    build_recipient(provider, cert, transport, KeyAgreement::default(), cek)
+}
+
+/// A KeyTransRecipientInfo for a certificate, identified by issuer and serial.
+fn build_ktri_for(
+    provider: &CryptoProvider,
+    cert: &Certificate,
+    public: &rsa::PublicKey,
+    transport: KeyTransport,
+    cek: &[u8],
+) -> Result<RecipientInfo> {
     let tbs = cert.x509().tbs_certificate();
-    let enc_key = transport.encrypt(&cert.public_key()?, cek, provider.secure_random)?;
+    let enc_key = transport.encrypt(public, cek, provider.secure_random)?;
     Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
         version: CmsVersion::V0,
         rid: RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -51,6 +128,71 @@ fn rid_matches(rid: &RecipientIdentifier, cert: &Certificate) -> bool {
         RecipientIdentifier::SubjectKeyIdentifier(ski) => cert
             .subject_key_id()
             .is_some_and(|id| id.as_slice() == ski.0.as_bytes()),
+    }
+}
+
+fn kari_rid_matches(rid: &KeyAgreeRecipientIdentifier, cert: &Certificate) -> bool {
+    match rid {
+        KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => {
+            cert.matches_issuer_serial(&ias.issuer, &ias.serial_number)
+        }
+        KeyAgreeRecipientIdentifier::RKeyId(rkid) => cert
+            .subject_key_id()
+            .is_some_and(|id| id.as_slice() == rkid.subject_key_identifier.0.as_bytes()),
+    }
+}
+
+/// One wrapped content key addressed to one recipient: by key transport, or by key
+/// agreement (one of a KeyAgreeRecipientInfo's recipientEncryptedKeys).
+#[derive(Clone, Copy)]
+enum Wrapped<'a> {
+    Transport(&'a KeyTransRecipientInfo),
+    Agreement(&'a KeyAgreeRecipientInfo, &'a RecipientEncryptedKey),
+}
+
+impl Wrapped<'_> {
+    fn addressed_to(&self, cert: &Certificate) -> bool {
+        match self {
+            Self::Transport(k) => rid_matches(&k.rid, cert),
+            Self::Agreement(_, rek) => kari_rid_matches(&rek.rid, cert),
+        }
+    }
+
+    /// The content key `key` unwraps from it; every failure is [`Error::Decryption`].
+    fn unwrap_with(
+        &self,
+        provider: &CryptoProvider,
+        key: &dyn PrivateKeyOps,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        match self {
+            Self::Transport(ktri) => {
+                let transport = KeyTransport::from_algorithm_identifier(&ktri.key_enc_alg)?;
+                key.decrypt_key(transport, ktri.enc_key.as_bytes(), provider.secure_random)
+            }
+            Self::Agreement(kari, rek) => {
+                let PublicKey::Ec(ours) = key.public_key() else {
+                    return Err(Error::Decryption);
+                };
+                let OriginatorIdentifierOrKey::OriginatorKey(originator) = &kari.originator else {
+                    return Err(Error::Decryption);
+                };
+                let point = originator.public_key.as_bytes().ok_or(Error::Decryption)?;
+                let peer =
+                    EcPublicKey::from_sec1(ours.curve(), point).map_err(|_| Error::Decryption)?;
+                let kdf = ecdh::scheme_kdf(&kari.key_enc_alg.oid)?;
+                let wrap_alg = kari
+                    .key_enc_alg
+                    .parameters
+                    .as_ref()
+                    .ok_or(Error::Decryption)?
+                    .decode_as::<AlgorithmIdentifierOwned>()
+                    .map_err(|_| Error::Decryption)?;
+                let shared = key.agree(&peer)?;
+                let ukm = kari.ukm.as_ref().map(OctetString::as_bytes);
+                let kek = ecdh::derive_kek(kdf, &shared, &wrap_alg, ukm)?;
+                ecdh::unwrap(&kek, rek.enc_key.as_bytes())
+            }
+        }
     }
 }
 
@@ -90,27 +232,36 @@ pub(crate) fn cek_candidates(
     if infos.0.len() > MAX_RECIPIENTS {
         return Err(Error::limit(Limit::CmsRecipients, MAX_RECIPIENTS));
     }
-    let ktris: Vec<&KeyTransRecipientInfo> = infos
-        .0
-        .iter()
-        .filter_map(|ri| match ri {
-            RecipientInfo::Ktri(k) => Some(k),
-            _ => None,
-        })
-        .collect();
-    if ktris.is_empty() || keys.is_empty() {
+    let mut wrapped: Vec<Wrapped<'_>> = Vec::new();
+    for ri in infos.0.iter() {
+        match ri {
+            RecipientInfo::Ktri(k) => wrapped.push(Wrapped::Transport(k)),
+            RecipientInfo::Kari(k) => {
+                wrapped.extend(
+                    k.recipient_enc_keys
+                        .iter()
+                        .map(|rek| Wrapped::Agreement(k, rek)),
+                );
+            }
+            _ => {}
+        }
+    }
+    if wrapped.len() > MAX_RECIPIENTS {
+        return Err(Error::limit(Limit::CmsRecipients, MAX_RECIPIENTS));
+    }
+    if wrapped.is_empty() || keys.is_empty() {
         return Err(Error::Decryption);
     }
-    let any_matches = ktris
+    let any_matches = wrapped
         .iter()
-        .any(|k| keys.iter().any(|dk| rid_matches(&k.rid, dk.certificate)));
+        .any(|w| keys.iter().any(|dk| w.addressed_to(dk.certificate)));
     let candidates: Vec<CekCandidate> = keys
         .iter()
         .filter_map(|dk| {
-            let mine: Vec<&KeyTransRecipientInfo> = ktris
+            let mine: Vec<Wrapped<'_>> = wrapped
                 .iter()
                 .copied()
-                .filter(|k| !any_matches || rid_matches(&k.rid, dk.certificate))
+                .filter(|w| !any_matches || w.addressed_to(dk.certificate))
                 .collect();
             (!mine.is_empty()).then(|| unwrap_first(provider, &mine, dk, alg.key_len()))
         })
@@ -118,21 +269,18 @@ pub(crate) fn cek_candidates(
     Ok(candidates)
 }
 
-/// The first content-encryption key of `key_len` bytes that `dk` unwraps from `ktris`,
+/// The first content-encryption key of `key_len` bytes that `dk` unwraps from `wrapped`,
 /// selected without branching on which one it was; the RFC 3218 substitute when none did.
 fn unwrap_first(
     provider: &CryptoProvider,
-    ktris: &[&KeyTransRecipientInfo],
+    wrapped: &[Wrapped<'_>],
     dk: &DecryptionKey<'_>,
     key_len: usize,
 ) -> Result<CekCandidate> {
     let mut key = substitute_key(provider, key_len)?;
     let mut genuine = Choice::from(0);
-    for ktri in ktris {
-        let unwrapped = KeyTransport::from_algorithm_identifier(&ktri.key_enc_alg).and_then(|t| {
-            dk.key
-                .decrypt_key(t, ktri.enc_key.as_bytes(), provider.secure_random)
-        });
+    for w in wrapped {
+        let unwrapped = w.unwrap_with(provider, dk.key);
         let (unwrapped, unwrapped_ok) = match unwrapped {
             Ok(cek) if cek.len() == key_len => (cek, Choice::from(1)),
             _ => (Zeroizing::new(vec![0; key_len]), Choice::from(0)),

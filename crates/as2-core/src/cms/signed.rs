@@ -16,8 +16,8 @@ use x509_cert::attr::Attribute;
 use super::{decode_content, parse_content_info};
 use crate::cert::Certificate;
 use crate::crypto::{
-    CryptoProvider, DigestAlgorithm, PrivateKeyOps, SignatureScheme, oids,
-    parse_signature_algorithm, rsa_verify, rsa_verify_prehashed,
+    CryptoProvider, DigestAlgorithm, PrivateKeyOps, PublicKey, SigAlg, SignatureScheme, oids,
+    parse_signature_algorithm, rsa_verify_prehashed,
 };
 use crate::error::{Error, IntegrityError, Limit, Result};
 
@@ -43,7 +43,8 @@ pub const MAX_SIGNERS: usize = 8;
 pub struct SignOptions {
     /// The digest (also the MIC algorithm of a signed AS2 message).
     pub digest: DigestAlgorithm,
-    /// PKCS#1 v1.5 or PSS.
+    /// PKCS#1 v1.5 or PSS for an RSA key (an elliptic-curve key signs with ECDSA
+    /// whatever this says).
     pub scheme: SignatureScheme,
     /// Include signed attributes (some partners accept only signatures without any).
     pub signed_attributes: bool,
@@ -174,8 +175,9 @@ fn sign(
         let der = sign_content_digest(provider, &content_digest, signer, key, opts)?;
         Ok((der, Some(content_digest)))
     } else {
-        let signature = key.sign(opts.scheme, opts.digest, content, provider.secure_random)?;
-        Ok((assemble(signer, opts, None, signature)?, None))
+        let scheme = key.public_key().signature_scheme(opts.scheme);
+        let signature = key.sign(scheme, opts.digest, content, provider.secure_random)?;
+        Ok((assemble(signer, opts, scheme, None, signature)?, None))
     }
 }
 
@@ -211,18 +213,20 @@ pub(crate) fn sign_content_digest(
         ));
     }
     let attrs = signed_attributes(opts, content_digest)?;
+    let scheme = key.public_key().signature_scheme(opts.scheme);
     let signature = key.sign(
-        opts.scheme,
+        scheme,
         opts.digest,
         &attrs.to_der()?,
         provider.secure_random,
     )?;
-    assemble(signer, opts, Some(attrs), signature)
+    assemble(signer, opts, scheme, Some(attrs), signature)
 }
 
 /// The length of the DER ContentInfo that signing with `key` and `opts` gives, whatever the
-/// content: an RSA signature is as long as the modulus, and the signed attributes have
-/// fixed lengths (a digest, the same signingTime).
+/// content: an RSA signature is as long as the modulus, an ECDSA one of ours always the
+/// longest DER encoding, and the signed attributes have fixed lengths (a digest, the same
+/// signingTime).
 ///
 /// # Errors
 /// An encoding failure.
@@ -231,20 +235,22 @@ pub(crate) fn signed_data_len(
     key: &dyn PrivateKeyOps,
     opts: &SignOptions,
 ) -> Result<usize> {
-    use rsa::traits::PublicKeyParts as _;
     let attrs = if opts.signed_attributes {
         Some(signed_attributes(opts, &vec![0; opts.digest.output_len()])?)
     } else {
         None
     };
-    let signature = vec![0; key.public_key().size()];
-    Ok(assemble(signer, opts, attrs, signature)?.len())
+    let public = key.public_key();
+    let signature = vec![0; public.max_signature_len()];
+    let scheme = public.signature_scheme(opts.scheme);
+    Ok(assemble(signer, opts, scheme, attrs, signature)?.len())
 }
 
 /// The DER ContentInfo of a detached SignedData with one signer.
 fn assemble(
     signer: &Certificate,
     opts: &SignOptions,
+    scheme: SignatureScheme,
     signed_attrs: Option<SetOfVec<Attribute>>,
     signature: Vec<u8>,
 ) -> Result<Vec<u8>> {
@@ -258,7 +264,7 @@ fn assemble(
         }),
         digest_alg: digest_ai(digest),
         signed_attrs,
-        signature_algorithm: opts.scheme.algorithm_identifier(digest)?,
+        signature_algorithm: scheme.algorithm_identifier(digest)?,
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
@@ -467,7 +473,7 @@ fn verify_with(
             certs = trusted.iter().collect();
         }
         for cert in certs {
-            let Ok(public) = cert.public_key() else {
+            let Ok(public) = cert.subject_public_key() else {
                 continue;
             };
             match verify_one(si, digest, alg, &public, &mut digests) {
@@ -490,8 +496,8 @@ fn verify_with(
 fn verify_one(
     si: &SignerInfo,
     digest: DigestAlgorithm,
-    alg: crate::crypto::SigAlg,
-    public: &rsa::PublicKey,
+    alg: SigAlg,
+    public: &PublicKey,
     digests: &mut ContentDigests<'_>,
 ) -> Result<(usize, Option<SystemTime>, Option<Vec<u8>>)> {
     let sig = si.signature.as_bytes();
@@ -501,7 +507,7 @@ fn verify_one(
             let Some(hashed) = digests.get(message_digest, i) else {
                 continue;
             };
-            if rsa_verify_prehashed(public, alg, digest, hashed, sig).is_ok() {
+            if verify_prehashed(public, alg, digest, hashed, sig).is_ok() {
                 return Ok((i, None, None));
             }
         }
@@ -515,12 +521,33 @@ fn verify_one(
     let index = digests
         .position(digest, md.as_bytes())
         .ok_or(Error::Integrity(IntegrityError::ContentDigestMismatch))?;
-    rsa_verify(public, alg, digest, &attrs.to_der()?, sig)?;
+    let hashed = alg.message_digest(digest).digest(&attrs.to_der()?);
+    verify_prehashed(public, alg, digest, &hashed, sig)?;
     let signing_time = find_attr(attrs, oids::ATTR_SIGNING_TIME)
         .and_then(|a| a.to_der().ok())
         .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
         .map(|t| t.to_system_time());
     Ok((index, signing_time, Some(md.into_bytes().into_vec())))
+}
+
+/// Verify a signature over `hashed` (the digest [`SigAlg::message_digest`] gives) with an
+/// RSA or elliptic-curve key; a scheme that does not fit the key does not verify.
+fn verify_prehashed(
+    public: &PublicKey,
+    alg: SigAlg,
+    digest: DigestAlgorithm,
+    hashed: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    match (public, alg.scheme) {
+        (PublicKey::Ec(k), SignatureScheme::Ecdsa) => k.verify_prehashed(hashed, signature),
+        (PublicKey::Rsa(k), SignatureScheme::Pkcs1v15 | SignatureScheme::Pss) => {
+            rsa_verify_prehashed(k, alg, digest, hashed, signature)
+        }
+        _ => Err(Error::Signature(
+            "the signature algorithm does not fit the certificate's key".into(),
+        )),
+    }
 }
 
 #[cfg(test)]

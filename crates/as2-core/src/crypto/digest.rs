@@ -1,4 +1,6 @@
-//! Digest algorithms with their AS2 `micalg` names (RFC 3851 and RFC 5751 spellings).
+//! Digest algorithms with their AS2 `micalg` names (RFC 3851 and RFC 5751 spellings; the
+//! SHA-3 digests of RFC 8702 as `sha3-256`, `sha3-384`, `sha3-512`, the IANA "Hash Function
+//! Textual Names", in every spelling style: RFC 8551 names no SHA-3 `micalg`).
 
 use der::asn1::ObjectIdentifier;
 use sha2::Digest as _;
@@ -22,6 +24,12 @@ pub enum DigestAlgorithm {
     Sha384,
     /// SHA-512
     Sha512,
+    /// SHA3-256 (RFC 8702)
+    Sha3_256,
+    /// SHA3-384 (RFC 8702)
+    Sha3_384,
+    /// SHA3-512 (RFC 8702)
+    Sha3_512,
 }
 
 /// How to spell a `micalg` / MIC algorithm name.
@@ -38,7 +46,10 @@ pub enum MicAlgStyle {
 
 impl DigestAlgorithm {
     /// Every algorithm, strongest first.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
+        Self::Sha3_512,
+        Self::Sha3_384,
+        Self::Sha3_256,
         Self::Sha512,
         Self::Sha384,
         Self::Sha256,
@@ -68,6 +79,9 @@ impl DigestAlgorithm {
             (Self::Sha384, _) => "sha-384",
             (Self::Sha512, MicAlgStyle::Rfc3851) => "sha512",
             (Self::Sha512, _) => "sha-512",
+            (Self::Sha3_256, _) => "sha3-256",
+            (Self::Sha3_384, _) => "sha3-384",
+            (Self::Sha3_512, _) => "sha3-512",
         }
     }
 
@@ -89,6 +103,9 @@ impl DigestAlgorithm {
             "sha256" => Some(Self::Sha256),
             "sha384" => Some(Self::Sha384),
             "sha512" => Some(Self::Sha512),
+            "sha3256" => Some(Self::Sha3_256),
+            "sha3384" => Some(Self::Sha3_384),
+            "sha3512" => Some(Self::Sha3_512),
             _ => None,
         }
     }
@@ -103,10 +120,13 @@ impl DigestAlgorithm {
             Self::Sha256 => oids::SHA256,
             Self::Sha384 => oids::SHA384,
             Self::Sha512 => oids::SHA512,
+            Self::Sha3_256 => oids::SHA3_256,
+            Self::Sha3_384 => oids::SHA3_384,
+            Self::Sha3_512 => oids::SHA3_512,
         }
     }
 
-    /// From a digest OID, or from an `xxxWithRSAEncryption` OID.
+    /// From a digest OID, or from an `xxxWithRSAEncryption` or `ecdsa-with-xxx` OID.
     ///
     /// # Errors
     /// Unknown OID.
@@ -119,11 +139,22 @@ impl DigestAlgorithm {
             _ if o == oids::SHA256 || o == oids::SHA256_WITH_RSA => Self::Sha256,
             _ if o == oids::SHA384 || o == oids::SHA384_WITH_RSA => Self::Sha384,
             _ if o == oids::SHA512 || o == oids::SHA512_WITH_RSA => Self::Sha512,
+            _ if o == oids::SHA3_256 || o == oids::RSA_WITH_SHA3_256 => Self::Sha3_256,
+            _ if o == oids::SHA3_384 || o == oids::RSA_WITH_SHA3_384 => Self::Sha3_384,
+            _ if o == oids::SHA3_512 || o == oids::RSA_WITH_SHA3_512 => Self::Sha3_512,
+            _ if o == oids::ECDSA_WITH_SHA1 => Self::Sha1,
+            _ if o == oids::ECDSA_WITH_SHA224 => Self::Sha224,
+            _ if o == oids::ECDSA_WITH_SHA256 => Self::Sha256,
+            _ if o == oids::ECDSA_WITH_SHA384 => Self::Sha384,
+            _ if o == oids::ECDSA_WITH_SHA512 => Self::Sha512,
+            _ if o == oids::ECDSA_WITH_SHA3_256 => Self::Sha3_256,
+            _ if o == oids::ECDSA_WITH_SHA3_384 => Self::Sha3_384,
+            _ if o == oids::ECDSA_WITH_SHA3_512 => Self::Sha3_512,
             _ => return Err(Error::UnsupportedAlgorithm(format!("digest {o}"))),
         })
     }
 
-    /// The `xxxWithRSAEncryption` OID.
+    /// The `xxxWithRSAEncryption` OID (`id-rsassa-pkcs1-v1_5-with-sha3-xxx` for SHA-3).
     #[must_use]
     pub fn rsa_signature_oid(self) -> ObjectIdentifier {
         match self {
@@ -133,7 +164,26 @@ impl DigestAlgorithm {
             Self::Sha256 => oids::SHA256_WITH_RSA,
             Self::Sha384 => oids::SHA384_WITH_RSA,
             Self::Sha512 => oids::SHA512_WITH_RSA,
+            Self::Sha3_256 => oids::RSA_WITH_SHA3_256,
+            Self::Sha3_384 => oids::RSA_WITH_SHA3_384,
+            Self::Sha3_512 => oids::RSA_WITH_SHA3_512,
         }
+    }
+
+    /// The `ecdsa-with-xxx` OID (RFC 5758, RFC 8702); none for MD5.
+    #[must_use]
+    pub fn ecdsa_signature_oid(self) -> Option<ObjectIdentifier> {
+        Some(match self {
+            Self::Md5 => return None,
+            Self::Sha1 => oids::ECDSA_WITH_SHA1,
+            Self::Sha224 => oids::ECDSA_WITH_SHA224,
+            Self::Sha256 => oids::ECDSA_WITH_SHA256,
+            Self::Sha384 => oids::ECDSA_WITH_SHA384,
+            Self::Sha512 => oids::ECDSA_WITH_SHA512,
+            Self::Sha3_256 => oids::ECDSA_WITH_SHA3_256,
+            Self::Sha3_384 => oids::ECDSA_WITH_SHA3_384,
+            Self::Sha3_512 => oids::ECDSA_WITH_SHA3_512,
+        })
     }
 
     /// Output length in bytes.
@@ -145,8 +195,16 @@ impl DigestAlgorithm {
             Self::Sha224 => 28,
             Self::Sha256 => 32,
             Self::Sha384 => 48,
-            Self::Sha512 => 64,
+            Self::Sha512 | Self::Sha3_512 => 64,
+            Self::Sha3_256 => 32,
+            Self::Sha3_384 => 48,
         }
+    }
+
+    /// Whether it is one of the SHA-3 digests (RFC 8702).
+    #[must_use]
+    pub fn is_sha3(self) -> bool {
+        matches!(self, Self::Sha3_256 | Self::Sha3_384 | Self::Sha3_512)
     }
 
     /// Whether we may produce signatures with it (MD5 is verify-only).
@@ -165,6 +223,9 @@ impl DigestAlgorithm {
             Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
             Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
             Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            Self::Sha3_256 => sha3::Sha3_256::digest(data).to_vec(),
+            Self::Sha3_384 => sha3::Sha3_384::digest(data).to_vec(),
+            Self::Sha3_512 => sha3::Sha3_512::digest(data).to_vec(),
         }
     }
 }
@@ -187,6 +248,9 @@ impl DigestAlgorithm {
             Self::Sha256 => run::<sha2::Sha256>(parts),
             Self::Sha384 => run::<sha2::Sha384>(parts),
             Self::Sha512 => run::<sha2::Sha512>(parts),
+            Self::Sha3_256 => run::<sha3::Sha3_256>(parts),
+            Self::Sha3_384 => run::<sha3::Sha3_384>(parts),
+            Self::Sha3_512 => run::<sha3::Sha3_512>(parts),
         }
     }
 }
@@ -233,5 +297,10 @@ mod tests {
             Some(DigestAlgorithm::Sha256)
         );
         assert_eq!(DigestAlgorithm::from_name("pkcs7-signature"), None);
+        assert_eq!(
+            DigestAlgorithm::from_name("SHA3-256"),
+            Some(DigestAlgorithm::Sha3_256)
+        );
+        assert_eq!(DigestAlgorithm::Sha3_384.as2_name(), "sha3-384");
     }
 }

@@ -13,6 +13,9 @@ pub(crate) enum Hasher {
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
+    Sha3_256(sha3::Sha3_256),
+    Sha3_384(sha3::Sha3_384),
+    Sha3_512(sha3::Sha3_512),
 }
 
 impl Hasher {
@@ -25,6 +28,9 @@ impl Hasher {
             DigestAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
             DigestAlgorithm::Sha384 => Self::Sha384(sha2::Sha384::new()),
             DigestAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
+            DigestAlgorithm::Sha3_256 => Self::Sha3_256(sha3::Sha3_256::new()),
+            DigestAlgorithm::Sha3_384 => Self::Sha3_384(sha3::Sha3_384::new()),
+            DigestAlgorithm::Sha3_512 => Self::Sha3_512(sha3::Sha3_512::new()),
         }
     }
 
@@ -37,6 +43,9 @@ impl Hasher {
             Self::Sha256(h) => h.update(data),
             Self::Sha384(h) => h.update(data),
             Self::Sha512(h) => h.update(data),
+            Self::Sha3_256(h) => h.update(data),
+            Self::Sha3_384(h) => h.update(data),
+            Self::Sha3_512(h) => h.update(data),
         }
     }
 
@@ -49,6 +58,9 @@ impl Hasher {
             Self::Sha256(h) => h.finalize().to_vec(),
             Self::Sha384(h) => h.finalize().to_vec(),
             Self::Sha512(h) => h.finalize().to_vec(),
+            Self::Sha3_256(h) => h.finalize().to_vec(),
+            Self::Sha3_384(h) => h.finalize().to_vec(),
+            Self::Sha3_512(h) => h.finalize().to_vec(),
         }
     }
 }

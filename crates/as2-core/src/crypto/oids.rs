@@ -35,6 +35,60 @@ pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
 /// sha512
 pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
 
+/// id-sha3-256 (RFC 8702)
+pub const SHA3_256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.8");
+/// id-sha3-384 (RFC 8702)
+pub const SHA3_384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.9");
+/// id-sha3-512 (RFC 8702)
+pub const SHA3_512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.10");
+
+/// id-rsassa-pkcs1-v1_5-with-sha3-256 (RFC 8702)
+pub const RSA_WITH_SHA3_256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.14");
+/// id-rsassa-pkcs1-v1_5-with-sha3-384 (RFC 8702)
+pub const RSA_WITH_SHA3_384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.15");
+/// id-rsassa-pkcs1-v1_5-with-sha3-512 (RFC 8702)
+pub const RSA_WITH_SHA3_512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.16");
+
+/// id-ecPublicKey (RFC 5480)
+pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+/// secp256r1 / prime256v1 (RFC 5480)
+pub const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+/// secp384r1 (RFC 5480)
+pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+/// ecdsa-with-SHA1
+pub const ECDSA_WITH_SHA1: Oid = Oid::new_unwrap("1.2.840.10045.4.1");
+/// ecdsa-with-SHA224 (RFC 5758)
+pub const ECDSA_WITH_SHA224: Oid = Oid::new_unwrap("1.2.840.10045.4.3.1");
+/// ecdsa-with-SHA256 (RFC 5758)
+pub const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+/// ecdsa-with-SHA384 (RFC 5758)
+pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+/// ecdsa-with-SHA512 (RFC 5758)
+pub const ECDSA_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+/// id-ecdsa-with-sha3-256 (RFC 8702)
+pub const ECDSA_WITH_SHA3_256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.10");
+/// id-ecdsa-with-sha3-384 (RFC 8702)
+pub const ECDSA_WITH_SHA3_384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.11");
+/// id-ecdsa-with-sha3-512 (RFC 8702)
+pub const ECDSA_WITH_SHA3_512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.12");
+
+/// dhSinglePass-stdDH-sha1kdf-scheme (RFC 5753)
+pub const ECDH_STD_SHA1_KDF: Oid = Oid::new_unwrap("1.3.133.16.840.63.0.2");
+/// dhSinglePass-stdDH-sha224kdf-scheme (RFC 5753)
+pub const ECDH_STD_SHA224_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.0");
+/// dhSinglePass-stdDH-sha256kdf-scheme (RFC 5753)
+pub const ECDH_STD_SHA256_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.1");
+/// dhSinglePass-stdDH-sha384kdf-scheme (RFC 5753)
+pub const ECDH_STD_SHA384_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.2");
+/// dhSinglePass-stdDH-sha512kdf-scheme (RFC 5753)
+pub const ECDH_STD_SHA512_KDF: Oid = Oid::new_unwrap("1.3.132.1.11.3");
+/// id-aes128-wrap (RFC 3394)
+pub const AES128_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.5");
+/// id-aes192-wrap (RFC 3394)
+pub const AES192_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.25");
+/// id-aes256-wrap (RFC 3394)
+pub const AES256_WRAP: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.45");
+
 /// rsaEncryption
 pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
 /// id-RSAES-OAEP

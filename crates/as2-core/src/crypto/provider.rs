@@ -138,7 +138,7 @@ impl rand_core::TryCryptoRng for Rng<'_> {}
 
 /// The RustCrypto provider: randomness from `rand`'s thread-local CSPRNG (ChaCha, seeded
 /// and reseeded from the operating system), private keys on the pure-Rust, constant-time
-/// `rsa` 0.10 crate. What library crates and tests use; the binaries choose
+/// `rsa` 0.10 crate and RustCrypto's `p256`/`p384`. What library crates and tests use; the binaries choose
 /// `as2_crypto_aws_lc::DEFAULT_PROVIDER` for faster RSA private-key operations.
 pub mod rust_crypto {
     use std::sync::Arc;
@@ -169,14 +169,14 @@ pub mod rust_crypto {
         }
     }
 
-    /// Keys on `rsa` 0.10.
+    /// RSA keys on `rsa` 0.10, elliptic-curve keys on `p256`/`p384`.
     #[derive(Debug, Clone, Copy, Default)]
     #[allow(clippy::exhaustive_structs)]
     pub struct RsaKeyProvider;
 
     impl KeyProvider for RsaKeyProvider {
         fn load_private_key(&self, bytes: &[u8]) -> Result<Arc<dyn PrivateKeyOps>> {
-            Ok(Arc::new(crate::keys::load_private_key(bytes, None)?))
+            Ok(crate::keys::load_any_private_key(bytes, None)?.into_ops())
         }
     }
 }

@@ -42,11 +42,24 @@ macro_rules! with_digest {
                 type $d = sha2::Sha512;
                 $body
             }
+            DigestAlgorithm::Sha3_256 => {
+                type $d = sha3::Sha3_256;
+                $body
+            }
+            DigestAlgorithm::Sha3_384 => {
+                type $d = sha3::Sha3_384;
+                $body
+            }
+            DigestAlgorithm::Sha3_512 => {
+                type $d = sha3::Sha3_512;
+                $body
+            }
         }
     };
 }
 
-/// The RSA signature scheme.
+/// The signature scheme: RSA PKCS#1 v1.5 or PSS, or ECDSA (what an elliptic-curve key
+/// always signs with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum SignatureScheme {
@@ -55,18 +68,33 @@ pub enum SignatureScheme {
     Pkcs1v15,
     /// RSASSA-PSS (RFC 4056), salt length = digest length, MGF1 with the same digest.
     Pss,
+    /// ECDSA (RFC 5753, RFC 5758, RFC 8702): `ecdsa-with-SHAxxx` / `id-ecdsa-with-sha3-xxx`.
+    Ecdsa,
 }
 
 impl SignatureScheme {
-    /// The signatureAlgorithm identifier for a SignerInfo.
+    /// The signatureAlgorithm identifier for a SignerInfo: `rsaEncryption` for PKCS#1
+    /// v1.5 with SHA-1/SHA-2 (what OpenSSL writes), `id-rsassa-pkcs1-v1_5-with-sha3-xxx`
+    /// with SHA-3 (RFC 8702 §3.2, parameters absent), `ecdsa-with-xxx` for ECDSA
+    /// (parameters absent).
     ///
     /// # Errors
-    /// Encoding failure.
+    /// Encoding failure, or ECDSA with MD5.
     pub fn algorithm_identifier(self, digest: DigestAlgorithm) -> Result<AlgorithmIdentifierOwned> {
         match self {
+            Self::Pkcs1v15 if digest.is_sha3() => Ok(AlgorithmIdentifierOwned {
+                oid: digest.rsa_signature_oid(),
+                parameters: None,
+            }),
             Self::Pkcs1v15 => Ok(AlgorithmIdentifierOwned {
                 oid: oids::RSA_ENCRYPTION,
                 parameters: Some(Any::null()),
+            }),
+            Self::Ecdsa => Ok(AlgorithmIdentifierOwned {
+                oid: digest
+                    .ecdsa_signature_oid()
+                    .ok_or_else(|| Error::UnsupportedAlgorithm(format!("ECDSA with {digest}")))?,
+                parameters: None,
             }),
             Self::Pss => {
                 let salt = u8::try_from(digest.output_len())
@@ -100,6 +128,12 @@ impl SigAlg {
 
 /// Interpret a SignerInfo signatureAlgorithm.
 pub(crate) fn parse_signature_algorithm(alg: &AlgorithmIdentifierOwned) -> Result<SigAlg> {
+    if alg.oid == oids::EC_PUBLIC_KEY || is_ecdsa_oid(alg.oid) {
+        return Ok(SigAlg {
+            scheme: SignatureScheme::Ecdsa,
+            pss: None,
+        });
+    }
     if alg.oid == oids::RSASSA_PSS {
         let params: RsaPssParams<Any> = match &alg.parameters {
             Some(p) => RsaPssParams::from_der(&p.to_der()?)?,
@@ -121,6 +155,13 @@ pub(crate) fn parse_signature_algorithm(alg: &AlgorithmIdentifierOwned) -> Resul
         "signature {}",
         alg.oid
     )))
+}
+
+/// Whether `oid` is one of the `ecdsa-with-xxx` signature algorithms.
+fn is_ecdsa_oid(oid: der::asn1::ObjectIdentifier) -> bool {
+    DigestAlgorithm::ALL
+        .iter()
+        .any(|d| d.ecdsa_signature_oid() == Some(oid))
 }
 
 /// Sign `message` (hashed here with `digest`).
@@ -150,6 +191,11 @@ pub(crate) fn sign(
             Pss::<D>::new_with_salt(digest.output_len()),
             &hashed
         )),
+        SignatureScheme::Ecdsa => {
+            return Err(Error::UnsupportedAlgorithm(
+                "ECDSA signature with an RSA key".into(),
+            ));
+        }
     };
     res.map_err(|e| Error::Crypto(format!("RSA signing: {e}")))
 }
@@ -158,6 +204,7 @@ pub(crate) fn sign(
 ///
 /// # Errors
 /// [`Error::Signature`] when it does not verify.
+#[cfg(test)]
 pub(crate) fn verify(
     key: &PublicKey,
     alg: SigAlg,
@@ -184,6 +231,11 @@ pub(crate) fn verify_prehashed(
     let res = match (alg.scheme, alg.pss) {
         (SignatureScheme::Pss, Some((hash, salt))) => {
             with_digest!(hash, D => key.verify(Pss::<D>::new_with_salt(salt), hashed, signature))
+        }
+        (SignatureScheme::Ecdsa, _) => {
+            return Err(Error::Signature(
+                "an ECDSA signature cannot verify with an RSA key".into(),
+            ));
         }
         _ => with_digest!(digest, D => key.verify(Pkcs1v15Sign::new::<D>(), hashed, signature)),
     };

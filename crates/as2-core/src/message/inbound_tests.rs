@@ -69,10 +69,8 @@ fn round_trip_every_combination() {
                 m.encryption = enc.map(|algorithm| {
                     crate::message::Encryption::new(
                         vec![&cert],
-                        EncryptOptions {
-                            algorithm,
-                            key_transport: KeyTransport::RsaOaep(DigestAlgorithm::Sha256),
-                        },
+                        EncryptOptions::new(algorithm)
+                            .with_key_transport(KeyTransport::RsaOaep(DigestAlgorithm::Sha256)),
                     )
                 });
                 m.mdn_to = Some("mdn@example.com".into());

@@ -6,5 +6,6 @@
 
 mod built;
 mod openssl_interop;
+mod openssl_interop_ec;
 mod public_api;
 mod pyas2lib_interop;

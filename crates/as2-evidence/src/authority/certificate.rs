@@ -75,7 +75,11 @@ pub fn generate_tsa_certificate(
     let name: Name = subject
         .parse()
         .map_err(|e| Error::InvalidArgument(format!("subject name {subject:?}: {e}")))?;
-    let spki_der = as2_core::keys::public_key_der(&key.public_key())?;
+    let public = key.public_key();
+    let rsa_public = public
+        .as_rsa()
+        .ok_or_else(|| Error::InvalidArgument("the TSA key must be an RSA key".into()))?;
+    let spki_der = as2_core::keys::public_key_der(rsa_public)?;
     let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der)?;
     let mut serial = DEFAULT_PROVIDER.random_bytes(16)?;
     if let Some(first) = serial.first_mut() {

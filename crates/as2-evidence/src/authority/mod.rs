@@ -155,7 +155,7 @@ impl TimeStampAuthority {
         now: SystemTime,
         serial: u128,
     ) -> Result<Vec<u8>> {
-        if self.certificate.public_key()? != self.key.public_key() {
+        if self.certificate.subject_public_key()? != self.key.public_key() {
             return Err(Error::BadTsaCertificate(
                 "the TSA certificate does not match the key".into(),
             ));
