@@ -7,6 +7,7 @@
 mod api_limits;
 mod cem;
 mod db_restart;
+mod evidence;
 mod exchange;
 mod front_door;
 mod http_framing;

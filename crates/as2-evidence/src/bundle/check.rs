@@ -272,6 +272,21 @@ mod tests {
     use super::utc;
 
     #[test]
+    fn a_bundle_of_garbage_fails_its_manifest_and_its_timestamp() {
+        let files = crate::bundle::Files {
+            manifest: b"{}".to_vec(),
+            mdn: Vec::new(),
+            signer_chain: Vec::new(),
+            timeline: Vec::new(),
+            timestamp: Vec::new(),
+            tsa_chain: Vec::new(),
+        };
+        let report = super::verify(&files);
+        assert_eq!(report.failed(), ["manifest", "timestamp"]);
+        assert!(!report.ok());
+    }
+
+    #[test]
     fn utc_formats_civil_dates() {
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_522_645);
         assert_eq!(utc(at), "2026-12-06T02:04:05Z");

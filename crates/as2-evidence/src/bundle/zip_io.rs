@@ -82,3 +82,43 @@ impl Files {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> Files {
+        Files {
+            manifest: b"{}".to_vec(),
+            mdn: b"Content-Type: text/plain\r\n\r\nbody\0\xff".to_vec(),
+            signer_chain: b"-----BEGIN CERTIFICATE-----".to_vec(),
+            timeline: b"[]".to_vec(),
+            timestamp: vec![0x30, 0x00],
+            tsa_chain: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_same_files_give_the_same_zip_and_read_back_byte_for_byte() {
+        let zip = files().to_zip().unwrap();
+        assert_eq!(zip, files().to_zip().unwrap());
+        assert_eq!(Files::from_zip(&zip).unwrap(), files());
+    }
+
+    #[test]
+    fn a_missing_file_is_named_and_garbage_is_not_a_zip() {
+        let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+        writer
+            .start_file(MANIFEST, SimpleFileOptions::default())
+            .unwrap();
+        let zip = writer.finish().unwrap().into_inner();
+        assert!(matches!(
+            Files::from_zip(&zip),
+            Err(BundleError::Missing(MDN))
+        ));
+        assert!(matches!(
+            Files::from_zip(b"not a zip"),
+            Err(BundleError::Zip(_))
+        ));
+    }
+}
