@@ -83,7 +83,10 @@ fn pinned(name: &'static str, pin: &Path, chain: &[u8]) -> Result<Check> {
     let sentence = if found {
         format!("the bundle's certificate is the one in {}", pin.display())
     } else {
-        format!("the bundle's certificates are not the one in {}", pin.display())
+        format!(
+            "the bundle's certificates are not the one in {}",
+            pin.display()
+        )
     };
     Ok(Check {
         name,

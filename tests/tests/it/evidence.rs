@@ -50,7 +50,10 @@ async fn exchange(p: &Platform, partner: &str, content: &[u8]) -> Result<(String
         .get(&p.key_b, &format!("/v1/messages?message_id={query}"))
         .await?;
     ensure!(found["total"] == 1, "{found}");
-    let inbound = found["data"][0]["id"].as_str().context("B's id")?.to_owned();
+    let inbound = found["data"][0]["id"]
+        .as_str()
+        .context("B's id")?
+        .to_owned();
     Ok((id, inbound))
 }
 
@@ -81,7 +84,10 @@ fn unpack(files: &Files, dir: &Path) -> Result<()> {
 
 /// Runs `openssl args…` in `dir`; whether it succeeded, and what it said.
 fn openssl(dir: &Path, args: &[&str]) -> Result<(bool, String)> {
-    let out = Command::new("openssl").current_dir(dir).args(args).output()?;
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()?;
     Ok((
         out.status.success(),
         format!(
@@ -167,7 +173,10 @@ fn cli_verify(as2: &Path, files: &Files) -> Result<(i32, String)> {
     let dir = tempfile::tempdir()?;
     let zip = dir.path().join("evidence.zip");
     std::fs::write(&zip, files.to_zip()?)?;
-    let out = Command::new(as2).args(["evidence", "verify"]).arg(&zip).output()?;
+    let out = Command::new(as2)
+        .args(["evidence", "verify"])
+        .arg(&zip)
+        .output()?;
     Ok((
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -207,7 +216,11 @@ async fn evidence_checks_out(db: TestDb) -> Result<()> {
 
     // A: the partner's MDN, received; the same bytes on every download
     let (status, content_type, zip) = evidence(&p, &p.key_a, &a_id).await?;
-    ensure!(status == 200, "A's evidence: {status} {}", String::from_utf8_lossy(&zip));
+    ensure!(
+        status == 200,
+        "A's evidence: {status} {}",
+        String::from_utf8_lossy(&zip)
+    );
     ensure!(content_type == "application/zip", "{content_type}");
     let (_, _, again) = evidence(&p, &p.key_a, &a_id).await?;
     ensure!(zip == again, "a second download differs");
@@ -215,7 +228,10 @@ async fn evidence_checks_out(db: TestDb) -> Result<()> {
     let manifest: Value = serde_json::from_slice(&a_files.manifest)?;
     ensure!(manifest["message"]["id"] == a_id.as_str(), "{manifest}");
     ensure!(manifest["message"]["direction"] == "outbound", "{manifest}");
-    ensure!(manifest["message"]["partner_as2_id"] == "TENANT-B", "{manifest}");
+    ensure!(
+        manifest["message"]["partner_as2_id"] == "TENANT-B",
+        "{manifest}"
+    );
     ensure!(manifest["mdn"]["direction"] == "received", "{manifest}");
     ensure!(manifest["mic"]["matched"] == true, "{manifest}");
     ensure!(manifest["mic"]["algorithm"] == "sha-256", "{manifest}");
@@ -225,17 +241,28 @@ async fn evidence_checks_out(db: TestDb) -> Result<()> {
 
     // B: the MDN it sent
     let (status, _, zip) = evidence(&p, &p.key_b, &b_id).await?;
-    ensure!(status == 200, "B's evidence: {status} {}", String::from_utf8_lossy(&zip));
+    ensure!(
+        status == 200,
+        "B's evidence: {status} {}",
+        String::from_utf8_lossy(&zip)
+    );
     let b_files = Files::from_zip(&zip)?;
     let manifest: Value = serde_json::from_slice(&b_files.manifest)?;
     ensure!(manifest["mdn"]["direction"] == "sent", "{manifest}");
-    ensure!(manifest["message"]["partner_as2_id"] == "TENANT-A", "{manifest}");
+    ensure!(
+        manifest["message"]["partner_as2_id"] == "TENANT-A",
+        "{manifest}"
+    );
     ensure!(verify(&b_files).ok(), "{:?}", verify(&b_files));
     openssl_accepts(&b_files)?;
 
     // tampered bundles
     let changed_mic = with_changed_mic(&a_files)?;
-    ensure!(verify(&changed_mic).failed() == ["mic", "timestamp"], "{:?}", verify(&changed_mic));
+    ensure!(
+        verify(&changed_mic).failed() == ["mic", "timestamp"],
+        "{:?}",
+        verify(&changed_mic)
+    );
     let changed_byte = with_changed_mdn_byte(&a_files)?;
     let failed = verify(&changed_byte).failed();
     ensure!(
@@ -246,7 +273,11 @@ async fn evidence_checks_out(db: TestDb) -> Result<()> {
         timestamp: b_files.timestamp.clone(),
         ..a_files.clone()
     };
-    ensure!(verify(&wrong_token).failed() == ["timestamp"], "{:?}", verify(&wrong_token));
+    ensure!(
+        verify(&wrong_token).failed() == ["timestamp"],
+        "{:?}",
+        verify(&wrong_token)
+    );
     // openssl sees the same
     let dir = tempfile::tempdir()?;
     unpack(&changed_byte, dir.path())?;
@@ -304,7 +335,9 @@ async fn patch_partner(p: &Platform, partner: &str, body: Value) -> Result<()> {
 
 /// B's events of `kind` for message `id`.
 async fn events_of(p: &Platform, id: &str, kind: &str) -> Result<usize> {
-    let events = p.get(&p.key_b, &format!("/v1/messages/{id}/events")).await?;
+    let events = p
+        .get(&p.key_b, &format!("/v1/messages/{id}/events"))
+        .await?;
     Ok(events["data"]
         .as_array()
         .map_or(0, |all| all.iter().filter(|e| e["type"] == kind).count()))
@@ -322,7 +355,10 @@ async fn async_mdn_is_sent_again(db: TestDb) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    ensure!(events_of(&p, &b_id, "mdn_async_sent").await? == 1, "first post");
+    ensure!(
+        events_of(&p, &b_id, "mdn_async_sent").await? == 1,
+        "first post"
+    );
 
     let (status, reply) = p
         .call(
@@ -343,7 +379,10 @@ async fn async_mdn_is_sent_again(db: TestDb) -> Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     ensure!(posted == 2, "the MDN was posted {posted} times");
-    ensure!(events_of(&p, &b_id, "mdn_resend_requested").await? == 1, "event");
+    ensure!(
+        events_of(&p, &b_id, "mdn_resend_requested").await? == 1,
+        "event"
+    );
     // the evidence of B's async MDN is the one posted
     let (status, _, zip) = evidence(&p, &p.key_b, &b_id).await?;
     ensure!(status == 200, "async evidence: {status}");

@@ -41,7 +41,10 @@ pub async fn message_evidence(
     let zip = files.to_zip().map_err(|e| ApiError::internal(&e))?;
     let mut response = Body::from(zip).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
     if let Ok(disposition) =
         HeaderValue::from_str(&format!("attachment; filename=\"evidence-{id}.zip\""))
     {

@@ -64,17 +64,23 @@ pub fn verify(files: &Files) -> Report {
             if m.format == FORMAT {
                 Ok(m)
             } else {
-                Err(format!("manifest.json has format {:?}, not {FORMAT:?}", m.format))
+                Err(format!(
+                    "manifest.json has format {:?}, not {FORMAT:?}",
+                    m.format
+                ))
             }
         });
     report.push(
         "manifest",
-        manifest.as_ref().map(|m| {
-            format!(
-                "manifest.json describes message {} ({})",
-                m.message.id, m.message.as2_message_id
-            )
-        }).map_err(Clone::clone),
+        manifest
+            .as_ref()
+            .map(|m| {
+                format!(
+                    "manifest.json describes message {} ({})",
+                    m.message.id, m.message.as2_message_id
+                )
+            })
+            .map_err(Clone::clone),
     );
     let Ok(manifest) = manifest else {
         report.push("timestamp", check_timestamp(files));
@@ -131,7 +137,10 @@ fn check_files(files: &Files, manifest: &Manifest) -> Result<String, String> {
         }
     }
     if wrong.is_empty() {
-        Ok("mdn.eml, signer-chain.pem and timeline.json have the SHA-256 the manifest lists".into())
+        Ok(
+            "mdn.eml, signer-chain.pem and timeline.json have the SHA-256 the manifest lists"
+                .into(),
+        )
     } else {
         Err(wrong.join("; "))
     }
@@ -166,7 +175,12 @@ pub fn mdn_parts(raw: &[u8]) -> Result<(Headers, &[u8]), String> {
 }
 
 fn check_answers(mdn: &as2_core::mdn::ParsedMdn, manifest: &Manifest) -> Result<String, String> {
-    let unbracket = |s: &str| s.trim().trim_start_matches('<').trim_end_matches('>').to_owned();
+    let unbracket = |s: &str| {
+        s.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned()
+    };
     if unbracket(&mdn.original_message_id) != unbracket(&manifest.message.as2_message_id) {
         return Err(format!(
             "the MDN answers {}, not the manifest's message {}",
@@ -210,8 +224,8 @@ fn check_mic(mdn: &as2_core::mdn::ParsedMdn, manifest: &Manifest) -> Result<Stri
         .computed
         .as_deref()
         .ok_or_else(|| "the manifest records no computed MIC".to_owned())?;
-    let computed =
-        Mic::parse(computed).map_err(|e| format!("the manifest's computed MIC does not parse: {e}"))?;
+    let computed = Mic::parse(computed)
+        .map_err(|e| format!("the manifest's computed MIC does not parse: {e}"))?;
     if !computed.matches(returned) {
         return Err(format!(
             "the MIC we computed ({}) is not the one the MDN returned ({})",
@@ -234,7 +248,9 @@ fn check_timestamp(files: &Files) -> Result<String, String> {
     let token = crate::verify::token_from_response(&files.timestamp)
         .map_err(|e| format!("timestamp.tsr is not a granted time-stamp response: {e}"))?;
     let info = crate::verify::verify_token(&token, &crate::sha256(&files.manifest), &trusted)
-        .map_err(|e| format!("the time-stamp does not cover manifest.json under tsa-chain.pem: {e}"))?;
+        .map_err(|e| {
+            format!("the time-stamp does not cover manifest.json under tsa-chain.pem: {e}")
+        })?;
     Ok(format!(
         "manifest.json was time-stamped at {} by {} (SHA-256 {})",
         utc(info.gen_time),

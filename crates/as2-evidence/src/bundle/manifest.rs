@@ -90,10 +90,14 @@ pub struct ManifestSigner {
 /// The `files` of a manifest over these three files.
 #[must_use]
 pub fn digests(mdn: &[u8], signer_chain: &[u8], timeline: &[u8]) -> BTreeMap<String, String> {
-    [(MDN, mdn), (SIGNER_CHAIN, signer_chain), (TIMELINE, timeline)]
-        .into_iter()
-        .map(|(name, bytes)| (name.to_owned(), hex(&crate::sha256(bytes))))
-        .collect()
+    [
+        (MDN, mdn),
+        (SIGNER_CHAIN, signer_chain),
+        (TIMELINE, timeline),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| (name.to_owned(), hex(&crate::sha256(bytes))))
+    .collect()
 }
 
 /// Lowercase hex.

@@ -36,7 +36,14 @@ pub struct StoredEvidence {
     pub created_at: DateTime<Utc>,
 }
 
-type Row = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, chrono::NaiveDateTime);
+type Row = (
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    chrono::NaiveDateTime,
+);
 
 impl MessageEvidence<'_> {
     /// The evidence stored for message `id` of `scope`, if any.
