@@ -1,6 +1,6 @@
 //! `as2`: a command-line tool for debugging partner AS2 traffic with as2-core: inspect a
 //! captured request or MDN, unpack one with keys, pack a request to post with curl, and
-//! verify an MDN against the message sent.
+//! verify an MDN against the message sent, and check a message's evidence bundle.
 //!
 //! Exit codes: 0 success, 1 usage or I/O error; when a message or MDN fails, the code of
 //! its MDN disposition (10 `decryption-failed`, 11 `authentication-failed`, 12
@@ -13,6 +13,7 @@
 
 mod capture;
 mod creds;
+mod evidence_verify;
 mod exit;
 mod inspect;
 mod mdn_verify;
@@ -100,6 +101,27 @@ enum Command {
     Mdn {
         #[command(subcommand)]
         command: MdnCommand,
+    },
+    /// Evidence-of-delivery commands.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvidenceCommand {
+    /// Check a message's evidence bundle (`GET /v1/messages/{id}/evidence`) offline: files,
+    /// MDN signature, MIC, time-stamp. Exit 0, or 2 naming the failed checks.
+    Verify {
+        /// The bundle (zip).
+        file: PathBuf,
+        /// Also require the MDN's signer to be this certificate (PEM or DER).
+        #[arg(long)]
+        signer_cert: Option<PathBuf>,
+        /// Also require the time-stamping authority to be this certificate (PEM or DER).
+        #[arg(long)]
+        tsa_cert: Option<PathBuf>,
     },
 }
 
@@ -253,6 +275,18 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             message_id,
             mic: mic.as_deref(),
             require_signed: *require_signed,
+        }),
+        Command::Evidence {
+            command:
+                EvidenceCommand::Verify {
+                    file,
+                    signer_cert,
+                    tsa_cert,
+                },
+        } => evidence_verify::run(&evidence_verify::Args {
+            file,
+            signer_cert: signer_cert.as_deref(),
+            tsa_cert: tsa_cert.as_deref(),
         }),
     }
 }

@@ -32,6 +32,7 @@
 
 pub mod asn1;
 pub mod authority;
+pub mod bundle;
 pub mod error;
 mod int;
 pub mod oids;

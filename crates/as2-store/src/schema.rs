@@ -370,7 +370,22 @@ diesel::joinable!(trust_events -> tenants (tenant_id));
 diesel::joinable!(messages -> tenants (tenant_id));
 diesel::joinable!(messages -> partners (partner_id));
 diesel::joinable!(messages -> stations (station_id));
+diesel::table! {
+    message_evidence (message_id) {
+        message_id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        manifest -> Binary,
+        timeline -> Binary,
+        signer_chain -> Binary,
+        tsa_chain -> Binary,
+        timestamp_response -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(mdns -> messages (message_id));
+diesel::joinable!(message_evidence -> messages (message_id));
 diesel::joinable!(mdns -> tenants (tenant_id));
 diesel::joinable!(message_events -> messages (message_id));
 diesel::joinable!(message_events -> tenants (tenant_id));
@@ -394,6 +409,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     mdns,
     message_events,
+    message_evidence,
     webhook_endpoints,
     events,
     webhook_deliveries,

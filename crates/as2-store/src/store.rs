@@ -86,6 +86,11 @@ impl Store {
         crate::repo::cem::CemRequests { store: self }
     }
 
+    /// The evidence bundles of messages (issue 15).
+    pub fn message_evidence(&self) -> crate::repo::message_evidence::MessageEvidence<'_> {
+        crate::repo::message_evidence::MessageEvidence { store: self }
+    }
+
     /// The built-in time-stamping authority's identity.
     pub fn timestamp_authority(
         &self,

@@ -26,6 +26,7 @@ pub mod certificate;
 pub mod error;
 pub mod expiry;
 pub mod lifecycle;
+pub mod message_evidence;
 pub mod scheduler;
 pub mod stamper;
 pub mod tls;

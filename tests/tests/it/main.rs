@@ -8,6 +8,7 @@ mod api_limits;
 mod cem;
 mod db_restart;
 mod ec_exchange;
+mod evidence;
 mod exchange;
 mod front_door;
 mod http_framing;

@@ -1,6 +1,7 @@
 //! Support actions on a message: `POST /v1/messages/{id}/resend` sends a delivered or failed
 //! outbound message again as a new message (a new AS2 Message-ID, the same payload, linked by
-//! `resent_from`); `POST /v1/messages/{id}/cancel` stops a queued one before it is sent.
+//! `resent_from`); `POST /v1/messages/{id}/cancel` stops a queued one before it is sent;
+//! `POST /v1/messages/{id}/mdn/resend` posts the async MDN of a message we received again.
 
 use as2_domain::id::MessageId;
 use as2_domain::message::new_as2_message_id;
@@ -70,4 +71,25 @@ pub async fn cancel_message(
         })
         .await?;
     Ok(Envelope::ok("Message cancelled", dto))
+}
+
+/// Queues the asynchronous MDN of a message we received again: the same MDN (the bytes
+/// stored when it was built) to the URL of the first authenticated request.
+#[utoipa::path(post, path = "/v1/messages/{id}/mdn/resend", tag = "messages", params(("id" = String, Path, description = "msg_…")),
+    responses((status = 202, description = "The MDN's send job is queued again, due now; the timeline says `mdn_resend_requested`", body = Object),
+        (status = 404, description = "Not found", body = Object),
+        (status = 409, description = "Outbound, no async MDN asked for, no MDN stored, or its async MDN was never queued (unauthenticated request)", body = Object)))]
+pub async fn resend_mdn(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Envelope<MessageDto>, ApiError> {
+    let id: MessageId = path_id(&id, "Message")?;
+    let dto = state
+        .blocking("Message", move |s| {
+            s.store().messages().resend_async_mdn(caller.scope(), id)?;
+            load(s, &caller, id)
+        })
+        .await?;
+    Ok(Envelope::accepted("MDN queued to be sent again", dto))
 }

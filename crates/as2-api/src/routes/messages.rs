@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{message_create, message_search, message_support};
+use super::{message_create, message_evidence, message_search, message_support};
 use crate::auth::Caller;
 use crate::envelope::{Envelope, ListEnvelope};
 use crate::error::ApiError;
@@ -176,6 +176,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_message))
         .routes(routes!(message_support::resend_message))
         .routes(routes!(message_support::cancel_message))
+        .routes(routes!(message_evidence::message_evidence))
+        .routes(routes!(message_support::resend_mdn))
 }
 
 /// A message of the caller with its MDN.

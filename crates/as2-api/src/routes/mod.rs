@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod form;
 pub mod health;
 pub mod message_create;
+pub mod message_evidence;
 pub mod message_search;
 pub mod message_support;
 pub mod messages;

@@ -184,5 +184,12 @@ impl TimeStampAuthority {
     }
 }
 
+/// A granted TimeStampResp carrying `token` (a DER ContentInfo): what a stored token becomes
+/// for `openssl ts -verify -in` without `-token_in`.
+#[must_use]
+pub fn granted_response(token: &[u8]) -> Vec<u8> {
+    reply::granted(token)
+}
+
 #[cfg(test)]
 mod tests;

@@ -206,6 +206,7 @@ macro_rules! insert_event {
 }
 
 mod cancel;
+mod mdn_resend;
 mod mdns;
 mod requeue;
 mod resend;

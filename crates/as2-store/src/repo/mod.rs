@@ -33,6 +33,7 @@ pub mod api_keys;
 pub mod cem;
 pub mod certificates;
 pub mod idempotency;
+pub mod message_evidence;
 pub mod messages;
 pub mod partners;
 pub mod payload_refs;

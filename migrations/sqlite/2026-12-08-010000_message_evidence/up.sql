@@ -1,0 +1,15 @@
+-- Issue 15 (evidence of delivery): the evidence bundle of a message, made once when it is
+-- first asked for and kept, so that every later download is the same evidence under the
+-- same RFC 3161 token. The MDN itself stays where it is (mdns.raw or the payload store);
+-- manifest.json names its SHA-256.
+CREATE TABLE message_evidence (
+    message_id BIGINT PRIMARY KEY REFERENCES messages (id),
+    tenant_id BIGINT NOT NULL,
+    mode TEXT NOT NULL,
+    manifest BLOB NOT NULL,
+    timeline BLOB NOT NULL,
+    signer_chain BLOB NOT NULL,
+    tsa_chain BLOB NOT NULL,
+    timestamp_response BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
