@@ -172,10 +172,18 @@ pub(crate) fn run() -> Result<()> {
         s3: None,
     };
     for payloads in [Payloads::Objects, Payloads::Inline] {
-        rows.push(measure(&sqlite(Wire::Http, payloads), &exe, &TestDb::sqlite())?);
+        rows.push(measure(
+            &sqlite(Wire::Http, payloads),
+            &exe,
+            &TestDb::sqlite(),
+        )?);
     }
     for wire in [Wire::HttpsKeepAlive, Wire::HttpsHandshakeEach] {
-        rows.push(measure(&sqlite(wire, Payloads::Inline), &exe, &TestDb::sqlite())?);
+        rows.push(measure(
+            &sqlite(wire, Payloads::Inline),
+            &exe,
+            &TestDb::sqlite(),
+        )?);
     }
     if TestDb::postgres().is_none() {
         eprintln!("xtask bench gateway: AS2_TEST_POSTGRES_URL unset, PostgreSQL skipped");

@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(inline_limit(Some("4096")).unwrap(), 4096);
         let refused = inline_limit(Some("64k")).unwrap_err();
         assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
-        assert!(refused.to_string().contains("AS2_INLINE_PAYLOAD_BYTES"), "{refused}");
+        assert!(
+            refused.to_string().contains("AS2_INLINE_PAYLOAD_BYTES"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -132,8 +132,13 @@ impl Reception<'_> {
                     authenticated: true,
                 };
                 let mdn = self.prepare(&answer)?;
-                let message =
-                    self.accept(&verdict, &stored, cem.as_ref(), existing.as_ref(), mdn.as_ref());
+                let message = self.accept(
+                    &verdict,
+                    &stored,
+                    cem.as_ref(),
+                    existing.as_ref(),
+                    mdn.as_ref(),
+                );
                 (message?, mdn, answer.authenticated)
             }
             Verdict::Reject {

@@ -534,7 +534,13 @@ fn objects(w: &World) -> usize {
         std::fs::read_dir(path).map_or(0, |entries| {
             entries
                 .flatten()
-                .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
                 .sum()
         })
     }
@@ -570,9 +576,20 @@ fn a_small_payload_is_kept_in_its_row_and_a_large_one_in_the_payload_store() {
             Some(as2_domain::message::PayloadRef::Inline(small.clone()))
         );
         assert_eq!(objects(&w), 0, "a 1 KiB payload left a file");
-        assert!(w.db.store.messages().mdn(w.scope, row.id).unwrap().is_some());
+        assert!(
+            w.db.store
+                .messages()
+                .mdn(w.scope, row.id)
+                .unwrap()
+                .is_some()
+        );
 
-        let large: Vec<u8> = b"ISA*01*~".iter().copied().cycle().take(200 * 1024).collect();
+        let large: Vec<u8> = b"ISA*01*~"
+            .iter()
+            .copied()
+            .cycle()
+            .take(200 * 1024)
+            .collect();
         let built = build(&w, &large, true);
         assert_eq!(send(&w, &built.headers, &built.body).status, 200);
         let row = received(&w, &built.message_id);
@@ -596,7 +613,10 @@ fn an_inline_limit_of_zero_keeps_every_payload_in_the_payload_store() {
     assert_eq!(send(&w, &built.headers, &built.body).status, 200);
     let row = received(&w, &built.message_id);
     assert!(
-        matches!(row.payload, Some(as2_domain::message::PayloadRef::Object(_))),
+        matches!(
+            row.payload,
+            Some(as2_domain::message::PayloadRef::Object(_))
+        ),
         "{:?}",
         row.payload
     );

@@ -190,7 +190,10 @@ impl Certificates<'_> {
                 .filter(certificates::tenant_id.eq(scope.tenant()))
                 .filter(certificates::mode.eq(scope.mode()))
                 .filter(certificates::deleted_at.is_null())
-                .select((certificates::certificate_der, certificates::private_key_secret))
+                .select((
+                    certificates::certificate_der,
+                    certificates::private_key_secret,
+                ))
                 .first(c)
         })
         .map_err(not_found)?;

@@ -4,9 +4,7 @@
 
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::{MessageId, PartnerId, StationId, TenantId};
-use as2_domain::message::{
-    Direction, ErrorKind, Message, MessageError, MessageStatus, PayloadRef,
-};
+use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus, PayloadRef};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
