@@ -5,14 +5,20 @@
 use crate::common::*;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::message::{Direction, Message, MessageError, MessageStatus, PayloadRef};
+use as2_domain::partner::Partner;
 use as2_store::repo::messages::{NewMessage, ReceivedPayload};
 use as2_store::testing::TestDb;
 use as2_store::{Scope, Store};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 
-fn outbound(store: &Store, scope: Scope, id: &str, payload: &PayloadRef) -> Message {
-    let partner = partner(store, scope, &format!("P-{id}"));
+fn outbound(
+    store: &Store,
+    scope: Scope,
+    partner: &Partner,
+    id: &str,
+    payload: &PayloadRef,
+) -> Message {
     let new = NewMessage {
         direction: Direction::Outbound,
         partner_id: partner.id,
@@ -43,6 +49,7 @@ fn each_kind_of_payload_reads_back_as_written_and_a_resend_copies_it() {
     for db in TestDb::all() {
         let store = &db.store;
         let s = scopes(store);
+        let p1 = partner(store, s.a, "P1");
         for (n, payload) in [
             PayloadRef::Object(KEY.into()),
             PayloadRef::Inline(bytes.clone()),
@@ -51,7 +58,7 @@ fn each_kind_of_payload_reads_back_as_written_and_a_resend_copies_it() {
         .into_iter()
         .enumerate()
         {
-            let created = outbound(store, s.a, &format!("<m{n}@x>"), &payload);
+            let created = outbound(store, s.a, &p1, &format!("<m{n}@x>"), &payload);
             assert_eq!(created.payload.as_ref(), Some(&payload), "{}", db.url);
             let read = store.messages().get(s.a, created.id).unwrap();
             assert_eq!(read.payload.as_ref(), Some(&payload), "{}", db.url);
@@ -85,12 +92,7 @@ fn each_kind_of_payload_reads_back_as_written_and_a_resend_copies_it() {
         assert!(
             store
                 .messages()
-                .find_by_as2_id(
-                    s.b,
-                    partner(store, s.b, "P-other").id,
-                    Direction::Outbound,
-                    "<m1@x>"
-                )
+                .find_by_as2_id(s.b, p1.id, Direction::Outbound, "<m1@x>")
                 .unwrap()
                 .is_none()
         );
