@@ -198,7 +198,7 @@ fn seed(url: &str) -> Result<()> {
             content_type: "application/edi-x12",
             bytes: 1024,
             sha256: "00",
-            payload_key: None,
+            payload: None,
             mdn_mode: MdnMode::Sync,
             status: MessageStatus::Received,
             error: None,

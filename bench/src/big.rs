@@ -125,7 +125,7 @@ fn transfer(exe: &Path, files: usize, size: u64, workers: usize) -> Result<Run> 
                 content_type: "application/edi-x12",
                 bytes: i64::try_from(stored.size)?,
                 sha256: &stored.sha256,
-                payload_key: Some(&stored.key),
+                payload: Some(&as2_domain::message::PayloadRef::Object(stored.key.clone())),
                 mdn_mode: MdnMode::Sync,
                 status: MessageStatus::Queued,
                 error: None,

@@ -5,6 +5,12 @@
 //! full TLS handshake (no session resumption) for every message. It reports messages/s, p50/p99 latency and the
 //! gateway's CPU per message beside the RSA floor measured in the same run (a receive costs
 //! two RSA-2048 private-key operations: decrypting the content key and signing the MDN).
+//!
+//! Issue 18: every plain-HTTP case runs twice in the same run, with `AS2_INLINE_PAYLOAD_BYTES=0`
+//! (every payload a file or object: the "before") and with the default (a 1 KiB payload kept
+//! in its row), on SQLite, PostgreSQL with the file store and PostgreSQL with an S3 store
+//! (`moto_server`, `AS2_TEST_S3_SERVER`); each row notes the machine's 1-minute load average
+//! at its end, since the machine may be shared.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -102,10 +108,30 @@ impl Tls {
     }
 }
 
+/// Where payloads go in one case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Payloads {
+    /// Every payload a file or object (`AS2_INLINE_PAYLOAD_BYTES=0`).
+    Objects,
+    /// Small payloads in their row (the default limit).
+    Inline,
+}
+
+impl Payloads {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Objects => "objects (inline 0)",
+            Self::Inline => "inline ≤ 64 KiB",
+        }
+    }
+}
+
 /// One backend's figures.
 struct Figures {
     backend: &'static str,
     wire: Wire,
+    payloads: Payloads,
+    load: f64,
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -139,29 +165,70 @@ pub(crate) fn run() -> Result<()> {
     );
 
     let mut rows = Vec::new();
-    for wire in [Wire::Http, Wire::HttpsKeepAlive, Wire::HttpsHandshakeEach] {
-        rows.push(measure("SQLite", wire, &exe, &TestDb::sqlite())?);
+    let sqlite = |wire, payloads| Case {
+        backend: "SQLite",
+        wire,
+        payloads,
+        s3: None,
+    };
+    for payloads in [Payloads::Objects, Payloads::Inline] {
+        rows.push(measure(
+            &sqlite(Wire::Http, payloads),
+            &exe,
+            &TestDb::sqlite(),
+        )?);
     }
-    match TestDb::postgres() {
-        Some(db) => rows.push(measure("PostgreSQL", Wire::Http, &exe, &db)?),
-        None => eprintln!("xtask bench gateway: AS2_TEST_POSTGRES_URL unset, PostgreSQL skipped"),
+    for wire in [Wire::HttpsKeepAlive, Wire::HttpsHandshakeEach] {
+        rows.push(measure(
+            &sqlite(wire, Payloads::Inline),
+            &exe,
+            &TestDb::sqlite(),
+        )?);
+    }
+    if TestDb::postgres().is_none() {
+        eprintln!("xtask bench gateway: AS2_TEST_POSTGRES_URL unset, PostgreSQL skipped");
+    }
+    let s3 = as2_test_support::s3::S3Server::start();
+    for payloads in [Payloads::Objects, Payloads::Inline] {
+        if let Some(db) = TestDb::postgres() {
+            let case = Case {
+                backend: "PostgreSQL, files",
+                wire: Wire::Http,
+                payloads,
+                s3: None,
+            };
+            rows.push(measure(&case, &exe, &db)?);
+        }
+        if let (Some(db), Some(s3)) = (TestDb::postgres(), &s3) {
+            let bucket = format!("bench-{}", rows.len());
+            s3.create_bucket(&bucket);
+            let case = Case {
+                backend: "PostgreSQL, S3",
+                wire: Wire::Http,
+                payloads,
+                s3: Some((s3, bucket)),
+            };
+            rows.push(measure(&case, &exe, &db)?);
+        }
     }
     let mut summary = format!(
         "Gateway receive, signed + encrypted 1 KB, signed sync MDN, {MESSAGES} messages over {CONNECTIONS} connections, {cores} cores\n\n\
          RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation (aws-lc-rs, the gateway's backend) → {floor_per_second:.0} messages/s at 2 operations per message\n\n\
-         | backend | wire | messages/s | of the floor | p50 ms | p99 ms | gateway CPU ms/message | CPU of 2 RSA ops |\n|---|---|---|---|---|---|---|---|\n"
+         | backend | wire | payloads | messages/s | of the floor | p50 ms | p99 ms | gateway CPU ms/message | CPU of 2 RSA ops | load (1 min) |\n|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for f in &rows {
         summary.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.2} | {:.2}x |\n",
+            "| {} | {} | {} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.2} | {:.2}x | {:.1} |\n",
             f.backend,
             f.wire.label(),
+            f.payloads.label(),
             f.per_second,
             100.0 * f.per_second / floor_per_second,
             f.p50_ms,
             f.p99_ms,
             f.cpu_ms_per_message,
             f.cpu_ms_per_message / (2.0 * floor_ms),
+            f.load,
         ));
     }
     let out = target.join("bench-gateway-summary.md");
@@ -251,7 +318,25 @@ fn cpu_ms(pid: u32) -> Result<f64> {
     Ok(ticks * 10.0) // USER_HZ is 100 on Linux
 }
 
-fn measure(backend: &'static str, wire: Wire, exe: &Path, db: &TestDb) -> Result<Figures> {
+/// One measured case.
+struct Case<'a> {
+    backend: &'static str,
+    wire: Wire,
+    payloads: Payloads,
+    /// An S3 payload store: the server and the bucket.
+    s3: Option<(&'a as2_test_support::s3::S3Server, String)>,
+}
+
+/// The machine's 1-minute load average.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Figures> {
+    let (backend, wire) = (case.backend, case.wire);
     let (us, partner) = (identity("us"), identity("partner"));
     tenant(
         &db.store,
@@ -271,6 +356,22 @@ fn measure(backend: &'static str, wire: Wire, exe: &Path, db: &TestDb) -> Result
         Wire::HttpsKeepAlive | Wire::HttpsHandshakeEach => Some(Tls::new()?),
     };
     let mut command = Command::new(exe);
+    if case.payloads == Payloads::Objects {
+        command.env("AS2_INLINE_PAYLOAD_BYTES", "0");
+    }
+    if let Some((s3, bucket)) = &case.s3 {
+        command.env("AS2_PAYLOAD_STORE", format!("s3://{bucket}/bench"));
+        for name in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+        ] {
+            if let Some(value) = s3.var(name) {
+                command.env(name, value);
+            }
+        }
+    }
     if let Some(tls) = &tls {
         command
             .env("AS2_GATEWAY_TLS_CERT", &tls.cert)
@@ -295,8 +396,9 @@ fn measure(backend: &'static str, wire: Wire, exe: &Path, db: &TestDb) -> Result
         std::thread::sleep(Duration::from_millis(50));
     }
     eprintln!(
-        "xtask bench gateway: {backend}, {}: building {MESSAGES} messages",
-        wire.label()
+        "xtask bench gateway: {backend}, {}, {}: building {MESSAGES} messages",
+        wire.label(),
+        case.payloads.label()
     );
     let messages = build_messages(&partner, &us);
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -357,6 +459,8 @@ fn measure(backend: &'static str, wire: Wire, exe: &Path, db: &TestDb) -> Result
     Ok(Figures {
         backend,
         wire,
+        payloads: case.payloads,
+        load: load_average(),
         per_second: MESSAGES as f64 / elapsed.as_secs_f64(),
         p50_ms: pct(0.50).as_secs_f64() * 1000.0,
         p99_ms: pct(0.99).as_secs_f64() * 1000.0,

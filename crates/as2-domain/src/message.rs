@@ -131,7 +131,44 @@ pub struct MessageError {
     pub sentence: String,
 }
 
-/// A stored message (its payload lives in the payload store under `payload_key`).
+/// Where a message's payload is: an object of the payload store, or (small payloads, at most
+/// `AS2_INLINE_PAYLOAD_BYTES`) the bytes themselves, kept in the message's row.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PayloadRef {
+    /// The payload store's key (`messages.payload_key`).
+    Object(String),
+    /// The payload itself (`messages.payload_inline`).
+    Inline(Vec<u8>),
+}
+
+impl PayloadRef {
+    /// The payload store's key, when the payload is an object of the store.
+    pub fn object_key(&self) -> Option<&str> {
+        match self {
+            Self::Object(key) => Some(key),
+            Self::Inline(_) => None,
+        }
+    }
+
+    /// The bytes, when the payload is kept inline.
+    pub fn inline_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::Object(_) => None,
+            Self::Inline(bytes) => Some(bytes),
+        }
+    }
+}
+
+impl std::fmt::Debug for PayloadRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Object(key) => f.debug_tuple("Object").field(key).finish(),
+            Self::Inline(bytes) => write!(f, "Inline({} bytes)", bytes.len()),
+        }
+    }
+}
+
+/// A stored message (its payload in the payload store or in its row: [`PayloadRef`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// `msg_…`.
@@ -158,8 +195,8 @@ pub struct Message {
     pub bytes: i64,
     /// Payload SHA-256, hex.
     pub sha256: String,
-    /// Where the payload lives in the payload store.
-    pub payload_key: Option<String>,
+    /// Where the payload is (none for a message that failed on arrival).
+    pub payload: Option<PayloadRef>,
     /// Receipt mode asked for.
     pub mdn_mode: MdnMode,
     /// Current status.

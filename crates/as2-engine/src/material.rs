@@ -24,6 +24,14 @@ pub enum MaterialError {
     Unreadable(CertificateId, as2_core::Error),
 }
 
+/// A certificate's DER parsed (cached by content).
+fn parsed(der: &[u8], id: CertificateId) -> Result<Certificate, MaterialError> {
+    static PARSED: ContentCache<Certificate> = ContentCache::new();
+    PARSED.get_or_parse(der, || {
+        Certificate::from_der(der).map_err(|e| MaterialError::Unreadable(id, e))
+    })
+}
+
 /// A stored certificate of `scope`, parsed.
 pub fn certificate(
     store: &Store,
@@ -31,10 +39,7 @@ pub fn certificate(
     id: CertificateId,
 ) -> Result<Certificate, MaterialError> {
     let (der, _) = store.certificates().der(scope, id)?;
-    static PARSED: ContentCache<Certificate> = ContentCache::new();
-    PARSED.get_or_parse(&der, || {
-        Certificate::from_der(&der).map_err(|e| MaterialError::Unreadable(id, e))
-    })
+    parsed(&der, id)
 }
 
 /// Parsed values by the SHA-256 of the bytes they were parsed from: parsing a certificate,
@@ -94,13 +99,14 @@ fn load_key(
     })
 }
 
-/// The station's decryption and signing key pairs, current first.
+/// The station's decryption and signing key pairs, current first, each with its id (one
+/// query per key pair).
 pub fn station_keys(
     crypto: &CryptoProvider,
     store: &Store,
     scope: Scope,
     station: &Station,
-) -> Result<Vec<(Certificate, PrivateKey)>, MaterialError> {
+) -> Result<Vec<(CertificateId, Certificate, PrivateKey)>, MaterialError> {
     // The trust record follows the station's key pair (`certificate_id`); a separate
     // decryption key pair is tried first when the station has one.
     let record = store.trust().record(
@@ -125,13 +131,12 @@ pub fn station_keys(
     }
     let mut pairs = Vec::with_capacity(ids.len());
     for id in ids {
-        let cert = certificate(store, scope, id)?;
-        let key_bytes = match store.certificates().private_key(scope, id) {
-            Ok(bytes) => bytes,
-            Err(StoreError::NotFound) => continue,
-            Err(other) => return Err(other.into()),
+        let (der, key_bytes) = store.certificates().key_pair(scope, id)?;
+        let cert = parsed(&der, id)?;
+        let Some(key_bytes) = key_bytes else {
+            continue;
         };
-        pairs.push((cert, load_key(crypto, &key_bytes, id)?));
+        pairs.push((id, cert, load_key(crypto, &key_bytes, id)?));
     }
     Ok(pairs)
 }
@@ -146,8 +151,9 @@ pub fn station_signer(
     let Some(id) = station.settings.certificate_id else {
         return Ok(None);
     };
-    let cert = certificate(store, scope, id)?;
-    let key_bytes = store.certificates().private_key(scope, id)?;
+    let (der, key_bytes) = store.certificates().key_pair(scope, id)?;
+    let cert = parsed(&der, id)?;
+    let key_bytes = key_bytes.ok_or(StoreError::NotFound)?;
     Ok(Some((cert, load_key(crypto, &key_bytes, id)?)))
 }
 

@@ -282,7 +282,7 @@ fn build(
     station: &Station,
     config: &OutboundConfig,
 ) -> Result<Recipe, BuildError> {
-    let Some(payload_key) = &message.payload_key else {
+    let Some(payload) = &message.payload else {
         return Err(BuildError::NoPayload);
     };
     if message.destination_url.is_none() && partner.settings.url.is_empty() {
@@ -366,7 +366,7 @@ fn build(
     out.ediint_features = vec!["CEM".into()];
     Ok(Recipe {
         template: out,
-        payload_key: payload_key.clone(),
+        payload: payload.clone(),
         // a negative size is no size: the body is then spooled to learn its length
         payload_len: u64::try_from(message.bytes).ok(),
         signing,

@@ -17,4 +17,6 @@ mod s3_io;
 mod setting;
 
 pub use s3_config::{DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Config};
-pub use setting::{PAYLOAD_STORE_VAR, from_env, from_setting, open_s3};
+pub use setting::{
+    INLINE_PAYLOAD_BYTES_VAR, PAYLOAD_STORE_VAR, from_env, from_setting, inline_limit, open_s3,
+};

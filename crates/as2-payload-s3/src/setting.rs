@@ -15,6 +15,29 @@ use crate::s3::{S3Backend, S3Payloads};
 /// The variable's name.
 pub const PAYLOAD_STORE_VAR: &str = "AS2_PAYLOAD_STORE";
 
+/// The variable holding the largest payload kept in its message's row instead of the
+/// store (bytes; 0 keeps every payload in the store).
+pub const INLINE_PAYLOAD_BYTES_VAR: &str = "AS2_INLINE_PAYLOAD_BYTES";
+
+/// The inline limit `setting` names (the value of `AS2_INLINE_PAYLOAD_BYTES`), 64 KiB when
+/// it is unset or empty.
+///
+/// # Errors
+/// The value is not a whole number of bytes.
+pub fn inline_limit(setting: Option<&str>) -> io::Result<u64> {
+    match setting.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(as2_store::payload::DEFAULT_INLINE_PAYLOAD_BYTES),
+        Some(value) => value.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{INLINE_PAYLOAD_BYTES_VAR} must be a number of bytes (0 keeps every payload in the payload store), not {value:?}"
+                ),
+            )
+        }),
+    }
+}
+
 /// A store in an S3-compatible bucket.
 ///
 /// # Errors
@@ -65,9 +88,11 @@ pub fn from_setting(
 /// As [`from_setting`].
 pub fn from_env(default_dir: &Path) -> io::Result<PayloadStore> {
     let setting = std::env::var(PAYLOAD_STORE_VAR).ok();
-    from_setting(setting.as_deref(), default_dir, |name| {
+    let inline = inline_limit(std::env::var(INLINE_PAYLOAD_BYTES_VAR).ok().as_deref())?;
+    Ok(from_setting(setting.as_deref(), default_dir, |name| {
         std::env::var(name).ok()
-    })
+    })?
+    .with_inline_limit(inline))
 }
 
 #[cfg(test)]
@@ -100,6 +125,20 @@ mod tests {
         assert_eq!(
             store.describe(),
             format!("file system at {}", plain.display())
+        );
+    }
+
+    #[test]
+    fn the_inline_limit_defaults_to_64_kib_and_refuses_what_is_not_a_number() {
+        assert_eq!(inline_limit(None).unwrap(), 64 * 1024);
+        assert_eq!(inline_limit(Some(" ")).unwrap(), 64 * 1024);
+        assert_eq!(inline_limit(Some("0")).unwrap(), 0);
+        assert_eq!(inline_limit(Some("4096")).unwrap(), 4096);
+        let refused = inline_limit(Some("64k")).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            refused.to_string().contains("AS2_INLINE_PAYLOAD_BYTES"),
+            "{refused}"
         );
     }
 

@@ -117,7 +117,7 @@ fn payloads_without_a_row_are_deleted_after_the_grace_period() {
                         content_type: "application/edi-x12",
                         bytes: 19,
                         sha256: &named.sha256,
-                        payload_key: Some(&named.key),
+                        payload: Some(&as2_domain::message::PayloadRef::Object(named.key.clone())),
                         mdn_mode: MdnMode::Sync,
                         status: MessageStatus::Queued,
                         error: None,

@@ -1,10 +1,12 @@
 //! Connections to either backend (embedded SQLite or PostgreSQL) behind one pool type,
 //! and the `with_conn!` macro that runs one diesel body on whichever backend is in use.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::SqliteConnection;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Connection as _, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 
 use crate::error::{StoreError, StoreResult};
@@ -43,8 +45,8 @@ impl Default for PoolOptions {
 pub enum Database {
     /// PostgreSQL pool (replaces connections the server dropped).
     Postgres(PgPool),
-    /// SQLite pool.
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    /// SQLite pool, and the statements its connections have run.
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>, Arc<AtomicU64>),
 }
 
 impl std::fmt::Debug for Database {
@@ -92,9 +94,11 @@ macro_rules! with_conn {
     };
 }
 
-/// Sets the pragmas every SQLite connection needs.
-#[derive(Debug, Clone, Copy)]
-struct SqlitePragmas;
+/// Sets the pragmas every SQLite connection needs, and counts its statements.
+#[derive(Debug, Clone, Default)]
+struct SqlitePragmas {
+    statements: Option<Arc<AtomicU64>>,
+}
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
@@ -104,7 +108,15 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
             "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
              PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        if let Some(statements) = self.statements.clone() {
+            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                    statements.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        Ok(())
     }
 }
 
@@ -151,13 +163,16 @@ impl Database {
                 {
                     std::fs::create_dir_all(parent)?;
                 }
+                let statements = Arc::new(AtomicU64::new(0));
                 Pool::builder()
                     .max_size(options.max_connections)
                     .connection_timeout(options.connect_timeout)
                     .test_on_check_out(false)
-                    .connection_customizer(Box::new(SqlitePragmas))
+                    .connection_customizer(Box::new(SqlitePragmas {
+                        statements: Some(statements.clone()),
+                    }))
                     .build(ConnectionManager::<SqliteConnection>::new(path))
-                    .map(Self::Sqlite)
+                    .map(|pool| Self::Sqlite(pool, statements))
                     .map_err(unavailable)
             }
         }
@@ -167,7 +182,16 @@ impl Database {
     pub fn backend(&self) -> Backend {
         match self {
             Self::Postgres(_) => Backend::Postgres,
-            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Sqlite(..) => Backend::Sqlite,
+        }
+    }
+
+    /// How many SQL statements this pool's connections have run so far (transaction
+    /// control included), for tests that hold a path to its number of round trips.
+    pub fn statements_run(&self) -> u64 {
+        match self {
+            Self::Postgres(pool) => pool.statements_run(),
+            Self::Sqlite(_, statements) => statements.load(Ordering::Relaxed),
         }
     }
 
@@ -186,7 +210,7 @@ impl Database {
         let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
         match self {
             Self::Postgres(pool) => pool.get().map(DbConn::Postgres).map_err(unavailable),
-            Self::Sqlite(pool) => pool.get().map(DbConn::Sqlite).map_err(unavailable),
+            Self::Sqlite(pool, _) => pool.get().map(DbConn::Sqlite).map_err(unavailable),
         }
     }
 }
@@ -213,7 +237,7 @@ mod tests {
             holder.batch_execute("COMMIT;").unwrap();
         });
         let mut newcomer = SqliteConnection::establish(&url).unwrap();
-        let result = SqlitePragmas.on_acquire(&mut newcomer);
+        let result = SqlitePragmas::default().on_acquire(&mut newcomer);
         release.join().unwrap();
         assert!(result.is_ok(), "{result:?}");
     }

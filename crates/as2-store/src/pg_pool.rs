@@ -48,6 +48,8 @@ struct Health {
     losses: AtomicU64,
     /// The last attempt to connect failed, and none has succeeded since.
     unreachable: AtomicBool,
+    /// SQL statements run by the pool's connections so far (transaction control included).
+    statements: AtomicU64,
 }
 
 /// One PostgreSQL connection and whether it was seen to be lost.
@@ -105,6 +107,9 @@ impl ManageConnection for PgManager {
         let lost = Arc::new(AtomicBool::new(false));
         let (flag, health) = (lost.clone(), self.health.clone());
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                health.statements.fetch_add(1, Ordering::Relaxed);
+            }
             if let InstrumentationEvent::FinishQuery {
                 error: Some(error), ..
             } = event
@@ -184,6 +189,11 @@ impl PgPool {
 
     /// Takes a connection: waits up to the pool's timeout, or briefly while the server is
     /// known to be unreachable.
+    /// SQL statements run by the pool's connections so far.
+    pub(crate) fn statements_run(&self) -> u64 {
+        self.health.statements.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn get(&self) -> Result<PgPooled, diesel::r2d2::PoolError> {
         if self.health.unreachable.load(Ordering::Acquire) {
             self.pool.get_timeout(WHILE_UNREACHABLE)

@@ -188,6 +188,7 @@ diesel::table! {
         updated_at -> Timestamp,
         destination_url -> Nullable<Text>,
         resent_from -> Nullable<BigInt>,
+        payload_inline -> Nullable<Binary>,
     }
 }
 

@@ -378,7 +378,7 @@ async fn async_mdns_are_admitted_like_messages() -> Result<()> {
             content_type: "application/edi-x12",
             bytes: 3,
             sha256: "",
-            payload_key: None,
+            payload: None,
             mdn_mode: MdnMode::Async,
             status: MessageStatus::Sent,
             error: None,

@@ -380,7 +380,11 @@ fn named(store: &Store, scopes: &[Scope]) -> Result<BTreeSet<String>> {
                 break;
             }
             for (message, mdn) in rows {
-                keys.extend(message.payload_key);
+                keys.extend(
+                    message
+                        .payload
+                        .and_then(|p| p.object_key().map(str::to_owned)),
+                );
                 keys.extend(mdn.and_then(|m| m.raw_key));
             }
         }

@@ -163,7 +163,7 @@ async fn unsigned_or_unencrypted_messages_are_refused_and_nothing_is_kept() -> R
     for row in &rows {
         ensure!(row.status == MessageStatus::Failed, "{row:?}");
         ensure!(
-            row.payload_key.is_none() && row.bytes == 0,
+            row.payload.is_none() && row.bytes == 0,
             "no payload stored: {row:?}"
         );
     }

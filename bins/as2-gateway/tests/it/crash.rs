@@ -163,7 +163,7 @@ fn killed_while_receiving_loses_nothing_acknowledged_and_delivers_once() {
         assert_eq!(row.status, MessageStatus::Received, "message {n}");
         let payloads = PayloadStore::open(data.path().join("payloads")).unwrap();
         assert_eq!(
-            payloads.read(row.payload_key.as_deref().unwrap()).unwrap(),
+            payloads.read_ref(row.payload.as_ref().unwrap()).unwrap(),
             payload(n)
         );
     }
@@ -215,7 +215,7 @@ fn killed_while_sending_delivers_everything_exactly_once() {
                     content_type: "application/edi-x12",
                     bytes: i64::try_from(stored.size).unwrap(),
                     sha256: &stored.sha256,
-                    payload_key: Some(&stored.key),
+                    payload: Some(&as2_domain::message::PayloadRef::Object(stored.key.clone())),
                     mdn_mode: MdnMode::Sync,
                     status: MessageStatus::Queued,
                     error: None,

@@ -10,7 +10,7 @@ use as2_domain::message::{Direction, Message, MessageStatus, new_as2_message_id}
 use as2_domain::partner::Partner;
 use as2_domain::webhook::EventType;
 use as2_store::Announce;
-use as2_store::payload::{PayloadWriter, StoredPayload};
+use as2_store::payload::{PayloadSpool, SpooledPayload};
 use as2_store::repo::messages::NewMessage;
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
@@ -194,7 +194,7 @@ pub(crate) fn enqueue(
     state: &AppState,
     caller: &Caller,
     fields: &Fields,
-    payload: &StoredPayload,
+    payload: &SpooledPayload,
 ) -> Result<Message, ApiError> {
     let result = (|| {
         let scope = caller.scope();
@@ -211,7 +211,7 @@ pub(crate) fn enqueue(
             content_type: &fields.content_type,
             bytes,
             sha256: &payload.sha256,
-            payload_key: Some(&payload.key),
+            payload: Some(&payload.payload),
             mdn_mode: partner.settings.mdn_mode,
             status: MessageStatus::Queued,
             error: None,
@@ -228,7 +228,7 @@ pub(crate) fn enqueue(
         Ok(message)
     })();
     if result.is_err()
-        && let Err(e) = state.payloads().delete(&payload.key)
+        && let Err(e) = state.payloads().discard(&payload.payload)
     {
         tracing::warn!(error = %e, "could not remove the payload of a refused message");
     }
@@ -268,7 +268,7 @@ async fn from_json(
     state: &AppState,
     request: Request,
     limit: usize,
-) -> Result<(Fields, StoredPayload), ApiError> {
+) -> Result<(Fields, SpooledPayload), ApiError> {
     let Some(format) = BodyFormat::of(request.headers()) else {
         return Err(ApiError::unsupported_media_type(
             "application/json, application/x-www-form-urlencoded or multipart/form-data",
@@ -302,7 +302,7 @@ pub(crate) async fn from_input(
     input: &MessageInput,
     limit: usize,
     mut errors: ValidationErrors,
-) -> Result<(Fields, StoredPayload), ApiError> {
+) -> Result<(Fields, SpooledPayload), ApiError> {
     let fields = check_fields(input, &mut errors);
     let content = match input.content.as_deref() {
         None => {
@@ -333,8 +333,11 @@ pub(crate) async fn from_input(
     }
     let payload = state
         .blocking("Message", move |s| {
-            s.payloads()
-                .put_bytes(&content)
+            // small payloads stay inline (in the message's row), larger ones are objects
+            let mut spool = s.payloads().spool();
+            spool
+                .write_all(&content)
+                .and_then(|()| spool.finish())
                 .map_err(|e| storage_error(&e))
         })
         .await?;
@@ -345,10 +348,10 @@ async fn from_multipart(
     state: &AppState,
     request: Request,
     limit: usize,
-) -> Result<(Fields, StoredPayload), ApiError> {
+) -> Result<(Fields, SpooledPayload), ApiError> {
     let mut multipart = form::open(request).await?;
     let mut input = MessageInput::default();
-    let mut writer: Option<PayloadWriter> = None;
+    let mut writer: Option<PayloadSpool> = None;
     let mut part_filename = None;
     while let Some(mut field) = form::next(&mut multipart, limit).await? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -358,7 +361,7 @@ async fn from_multipart(
                     return Err(ApiError::field("file", "Send only one file"));
                 }
                 part_filename = field.file_name().map(str::to_owned);
-                let mut w = state.payloads().begin().map_err(|e| storage_error(&e))?;
+                let mut w = state.payloads().spool();
                 let mut size = 0usize;
                 let mut pending = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| form::error(&e, limit))? {
@@ -403,8 +406,8 @@ async fn from_multipart(
         })
         .await?;
     if payload.size == 0 {
-        let (payloads, key) = (state.payloads().clone(), payload.key.clone());
-        let _ = tokio::task::spawn_blocking(move || payloads.delete(&key)).await;
+        let (payloads, stored) = (state.payloads().clone(), payload.payload.clone());
+        let _ = tokio::task::spawn_blocking(move || payloads.discard(&stored)).await;
         return Err(ApiError::field("file", "The file must not be empty"));
     }
     Ok((fields, payload))
@@ -416,9 +419,9 @@ const WRITE_BATCH: usize = 1024 * 1024;
 /// Writes `bytes` into the payload on a blocking thread (an S3 part upload may wait on the
 /// network); the writer comes back, or is dropped (discarded) on an error.
 async fn write_blocking(
-    mut writer: PayloadWriter,
+    mut writer: PayloadSpool,
     bytes: Vec<u8>,
-) -> Result<PayloadWriter, ApiError> {
+) -> Result<PayloadSpool, ApiError> {
     if bytes.is_empty() {
         return Ok(writer);
     }

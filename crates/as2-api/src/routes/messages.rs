@@ -281,9 +281,9 @@ pub(crate) async fn payload_response(
         .blocking("Message", move |s| {
             let message = s.store().messages().get(caller.scope(), id)?;
             let file = message
-                .payload_key
-                .as_deref()
-                .and_then(|key| s.payloads().open_read(key).ok())
+                .payload
+                .as_ref()
+                .and_then(|payload| s.payloads().open_ref(payload).ok())
                 .ok_or_else(|| {
                     ApiError::new(
                         axum::http::StatusCode::NOT_FOUND,

@@ -964,7 +964,7 @@ async fn message_errors_name_fields() {
                 content_type: "application/edi-x12",
                 bytes: 0,
                 sha256: "00",
-                payload_key: None,
+                payload: None,
                 mdn_mode: MdnMode::Sync,
                 status: MessageStatus::Received,
                 error: None,

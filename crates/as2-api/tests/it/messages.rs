@@ -682,3 +682,63 @@ async fn downloads_honour_an_accept_of_their_own_type_and_json_endpoints_still_r
         .await;
     assert_eq!(json_only.status, StatusCode::NOT_ACCEPTABLE);
 }
+
+/// Issue 18: a payload at most the inline limit (64 KiB by default) is kept in its message's
+/// row and downloads byte for byte under its `Content-Length`, as a larger one kept in the
+/// payload store does, from JSON and from a multipart upload alike.
+#[tokio::test]
+async fn a_small_payload_is_kept_inline_and_downloads_byte_for_byte() {
+    let api = TestApi::new();
+    let partner = partner(&api).await;
+    // every byte value: nothing is treated as text on the way
+    let small: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+    let large: Vec<u8> = (0..=255u8).rev().cycle().take(100 * 1024).collect();
+    let json_upload = |bytes: &[u8]| json!({"partner_id": partner, "content": STANDARD.encode(bytes), "filename": "a.bin"});
+    let reply = api.post("/v1/messages", json_upload(&small)).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    let inline_id = message_id(&reply.body["data"]);
+    let (content_type, body) = multipart(&[
+        Part {
+            name: "partner_id",
+            filename: None,
+            content: partner.as_bytes(),
+        },
+        Part {
+            name: "file",
+            filename: Some("b.bin"),
+            content: &large,
+        },
+    ]);
+    let reply = api
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/v1/messages")
+                .header("authorization", format!("Bearer {}", api.key))
+                .header("content-type", content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    let object_id = message_id(&reply.body["data"]);
+
+    let messages = api.db.store.messages();
+    assert_eq!(
+        messages.get(scope(&api), inline_id).unwrap().payload,
+        Some(as2_domain::message::PayloadRef::Inline(small.clone()))
+    );
+    assert!(matches!(
+        messages.get(scope(&api), object_id).unwrap().payload,
+        Some(as2_domain::message::PayloadRef::Object(_))
+    ));
+    for (id, bytes) in [(inline_id, &small), (object_id, &large)] {
+        let download = api.get(&format!("/v1/messages/{id}/payload")).await;
+        assert_eq!(download.status, StatusCode::OK);
+        assert_eq!(download.bytes, *bytes);
+        assert_eq!(
+            download.headers["content-length"],
+            bytes.len().to_string().as_str()
+        );
+    }
+}

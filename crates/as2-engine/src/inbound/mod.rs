@@ -140,6 +140,7 @@ pub fn receive_admitted(
         envelope: &admitted.envelope,
         message_id,
         decompression_budget: decompression_budget(admitted.limit()),
+        signer: std::cell::OnceCell::new(),
     };
     match reception.receive(body) {
         Ok(answer) => answer,

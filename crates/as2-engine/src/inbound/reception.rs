@@ -7,13 +7,14 @@
 use std::io::{self, Write};
 
 use as2_core::MdnDisposition;
+use as2_core::cert::Certificate;
 use as2_core::cms::DecryptionKey;
 use as2_core::crypto::MicAlgStyle;
 use as2_core::message::{Envelope, InboundConfig, InboundDecoder, InboundLimits, InboundVerdict};
 use as2_core::mime::Headers;
 use as2_domain::message::{Direction, Message, MessageError, MessageStatus};
 use as2_domain::webhook::EventType;
-use as2_store::payload::{PayloadStore, StoredPayload};
+use as2_store::payload::{PayloadStore, SpooledPayload};
 use as2_store::repo::messages::{NewMessage, ReceivedPayload};
 use as2_store::{Announce, Store};
 
@@ -21,8 +22,10 @@ use super::body::{BodySource, drain};
 use super::cem::cem_document;
 use super::decode::{Stopped, decode_body};
 use super::{ReceiveOptions, Route, error_kind, mdn_mode};
-use crate::material::{partner_certificates, station_keys};
-use crate::mdn::answer_inbound::{MdnAnswer, answer_mdn, replay_mdn};
+use crate::material::{PrivateKey, partner_certificates, station_keys};
+use crate::mdn::answer_inbound::{
+    MdnAnswer, PreparedMdn, answer_mdn, answer_prepared, prepare_mdn, replay_mdn,
+};
 use crate::mdn::stored;
 use crate::outcome::HttpAnswer;
 
@@ -67,7 +70,7 @@ enum Verdict {
     /// Authenticated as the partner's settings demand, and readable: its payload stored.
     Accept {
         verdict: Box<InboundVerdict>,
-        stored: StoredPayload,
+        stored: SpooledPayload,
         cem: Option<as2_trust::cem::Effects>,
     },
     /// Refused with this error; `authenticated` when its signature verified all the same.
@@ -92,6 +95,8 @@ pub(crate) struct Reception<'a> {
     pub(super) message_id: &'a str,
     /// What all compressed layers may inflate to.
     pub(super) decompression_budget: u64,
+    /// The station's signing pair, once read for decoding: the MDN is signed with it.
+    pub(super) signer: std::cell::OnceCell<(Certificate, PrivateKey)>,
 }
 
 impl Reception<'_> {
@@ -110,36 +115,60 @@ impl Reception<'_> {
         {
             return self.duplicate(existing, body);
         }
-        let (message, answer) = match self.open(body)? {
+        // The MDN is built once the payload (and the inbox copy) is durable, then recorded
+        // with the message's row in one transaction.
+        let (message, mdn, authenticated) = match self.open(body)? {
             Verdict::Accept {
                 verdict,
                 stored,
                 cem,
             } => {
-                let message = self.accept(&verdict, &stored, cem.as_ref(), existing.as_ref())?;
+                self.deliver(&verdict, &stored, cem.as_ref())?;
                 // Accepted: signed by a certificate trusted for the partner, or the partner's
                 // settings (require_signed off) accept it without.
                 let answer = MdnAnswer {
                     disposition: MdnDisposition::Processed,
-                    mic: Some(verdict.mic),
+                    mic: Some(verdict.mic.clone()),
                     authenticated: true,
                 };
-                (message, answer)
+                let mdn = self.prepare(&answer)?;
+                let message = self.accept(
+                    &verdict,
+                    &stored,
+                    cem.as_ref(),
+                    existing.as_ref(),
+                    mdn.as_ref(),
+                );
+                (message?, mdn, answer.authenticated)
             }
             Verdict::Reject {
                 error,
                 authenticated,
             } => {
-                let message = self.reject(&error, existing.as_ref())?;
                 let answer = MdnAnswer {
                     disposition: MdnDisposition::from(&error),
                     mic: None,
                     authenticated,
                 };
-                (message, answer)
+                let mdn = self.prepare(&answer)?;
+                let message = self.reject(&error, existing.as_ref(), mdn.as_ref())?;
+                (message, mdn, authenticated)
             }
         };
-        self.answer(&message, answer)
+        answer_prepared(store, scope, &message, mdn, authenticated)
+    }
+
+    /// The MDN the sender asked for, built before the row it is recorded with.
+    fn prepare(&self, answer: &MdnAnswer) -> Result<Option<PreparedMdn>, ProcessError> {
+        prepare_mdn(
+            self.options.crypto,
+            self.store,
+            self.route,
+            self.envelope,
+            self.message_id,
+            answer,
+            self.signer.get().cloned(),
+        )
     }
 
     /// A Message-ID received before: its original MDN again, or (when the process stopped
@@ -200,9 +229,16 @@ impl Reception<'_> {
     ) -> Result<Result<InboundVerdict, as2_core::Error>, ProcessError> {
         let (crypto, store, route) = (self.options.crypto, self.store, self.route);
         let keys = station_keys(crypto, store, route.scope, &route.station)?;
+        // the station's signing pair is among them: kept for the MDN (no second read)
+        if let Some((_, cert, key)) = keys
+            .iter()
+            .find(|(id, ..)| Some(*id) == route.station.settings.certificate_id)
+        {
+            let _ = self.signer.set((cert.clone(), key.clone()));
+        }
         let decryption: Vec<DecryptionKey<'_>> = keys
             .iter()
-            .map(|(c, k)| DecryptionKey {
+            .map(|(_, c, k)| DecryptionKey {
                 certificate: c,
                 key: k.as_ref(),
             })
@@ -232,7 +268,9 @@ impl Reception<'_> {
     /// accepts it (any refusal discards it), and hands a certificate exchange to the trust
     /// lifecycle.
     fn open(&self, body: &mut dyn BodySource) -> Result<Verdict, ProcessError> {
-        let mut spool = self.payloads.begin()?;
+        // A small payload stays in memory (it goes into the row); a larger one is spooled
+        // into the payload store as it is decoded.
+        let mut spool = self.payloads.spool();
         let verdict = match self.decode(body, &mut spool)? {
             Ok(verdict) => verdict,
             Err(error) => {
@@ -279,7 +317,7 @@ impl Reception<'_> {
     fn exchange(
         &self,
         verdict: &InboundVerdict,
-        stored: &StoredPayload,
+        stored: &SpooledPayload,
         content_type: &str,
     ) -> Result<Result<as2_trust::cem::Effects, as2_core::Error>, ProcessError> {
         if stored.size > MAX_CEM_BYTES {
@@ -287,14 +325,14 @@ impl Reception<'_> {
                 "a certificate exchange document may be at most {MAX_CEM_BYTES} bytes"
             ))));
         }
-        let document = self.payloads.read(&stored.key)?;
+        let document = self.payloads.read_ref(&stored.payload)?;
         self.certificate_exchange(verdict, &document, content_type)
     }
 
     /// Removes a stored payload that will not be recorded (the orphan sweep would, later).
-    fn discard(&self, stored: &StoredPayload) {
-        if let Err(e) = self.payloads.delete(&stored.key) {
-            tracing::warn!(error = %e, key = %stored.key, "could not remove a refused payload; the orphan sweep will");
+    fn discard(&self, stored: &SpooledPayload) {
+        if let Err(e) = self.payloads.discard(&stored.payload) {
+            tracing::warn!(error = %e, payload = ?stored.payload, "could not remove a refused payload; the orphan sweep will");
         }
     }
 
@@ -311,7 +349,7 @@ impl Reception<'_> {
             content_type: "application/octet-stream",
             bytes: 0,
             sha256: "",
-            payload_key: None,
+            payload: None,
             mdn_mode: mdn_mode(self.envelope),
             status: MessageStatus::Failed,
             error: None,
@@ -321,79 +359,98 @@ impl Reception<'_> {
     }
 
     /// Delivers an accepted, stored payload to the application's inbox (unless it is a
-    /// certificate exchange, which is ours to handle) and records the message received.
-    fn accept(
+    /// certificate exchange, which is ours to handle).
+    fn deliver(
         &self,
         verdict: &InboundVerdict,
-        stored: &StoredPayload,
+        stored: &SpooledPayload,
         cem: Option<&as2_trust::cem::Effects>,
-        existing: Option<&Message>,
-    ) -> Result<Message, ProcessError> {
-        let (store, route, scope) = (self.store, self.route, self.route.scope);
-        let mic = verdict.mic.to_header_value(MicAlgStyle::Rfc5751);
+    ) -> Result<(), ProcessError> {
+        let Some(inbox) = self.options.inbox.filter(|_| cem.is_none()) else {
+            return Ok(());
+        };
+        let route = self.route;
         let filename = verdict.safe_filename();
-        let content_type = verdict.content_type().mime_type;
         // The application's copy goes first: a crash before the row exists makes the partner
         // resend, which finds the same bytes already there and writes nothing (never a second
         // file, never an overwrite).
-        if let Some(inbox) = self.options.inbox.filter(|_| cem.is_none()) {
-            let mut payload = self.payloads.open_read(&stored.key)?;
-            inbox.deliver(
-                &crate::inbox::Delivery {
-                    tenant: &route.station.tenant_id.to_string(),
-                    mode: scope.mode,
-                    station_as2_id: &route.station.settings.as2_id,
-                    partner_as2_id: &route.partner.settings.as2_id,
-                    message_id: self.message_id,
-                    filename: filename.as_deref(),
-                },
-                &mut payload,
-            )?;
-        }
+        let mut payload = self.payloads.open_ref(&stored.payload)?;
+        inbox.deliver(
+            &crate::inbox::Delivery {
+                tenant: &route.station.tenant_id.to_string(),
+                mode: route.scope.mode,
+                station_as2_id: &route.station.settings.as2_id,
+                partner_as2_id: &route.partner.settings.as2_id,
+                message_id: self.message_id,
+                filename: filename.as_deref(),
+            },
+            &mut payload,
+        )?;
+        Ok(())
+    }
+
+    /// Records the message received with its stored payload and its MDN, in one
+    /// transaction.
+    fn accept(
+        &self,
+        verdict: &InboundVerdict,
+        stored: &SpooledPayload,
+        cem: Option<&as2_trust::cem::Effects>,
+        existing: Option<&Message>,
+        mdn: Option<&PreparedMdn>,
+    ) -> Result<Message, ProcessError> {
+        let scope = self.route.scope;
+        let mic = verdict.mic.to_header_value(MicAlgStyle::Rfc5751);
+        let filename = verdict.safe_filename();
+        let content_type = verdict.content_type().mime_type;
         let bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
         let received = Announce::with(
             EventType::MessageReceived,
             serde_json::json!({ "filename": filename }),
         );
-        let message = match existing {
-            Some(failed) => store.messages().set_received(
-                scope,
-                failed.id,
-                ReceivedPayload {
-                    key: &stored.key,
-                    bytes,
-                    sha256: &stored.sha256,
-                    mic: &mic,
-                },
-                Some(&received),
-            )?,
-            None => store.messages().create(
-                scope,
-                &NewMessage {
-                    filename: filename.as_deref(),
-                    content_type: &content_type,
-                    bytes,
-                    sha256: &stored.sha256,
-                    payload_key: Some(&stored.key),
-                    status: MessageStatus::Received,
-                    mic: Some(&mic),
-                    ..self.record()
-                },
-                Some(&received),
-            )?,
-        };
-        if let Some(cem) = cem {
-            store.messages().add_event(
-                scope,
-                message.id,
-                "certificate_exchange",
-                Some(&format!(
-                    "A certificate exchange document: {} request(s) recorded, {} answer(s) queued",
-                    cem.requests.len(),
-                    cem.messages.len()
-                )),
-            )?;
-        }
+        let message = self.store.transaction(|tx| {
+            let message = match existing {
+                Some(failed) => tx.messages().set_received(
+                    scope,
+                    failed.id,
+                    ReceivedPayload {
+                        payload: &stored.payload,
+                        bytes,
+                        sha256: &stored.sha256,
+                        mic: &mic,
+                    },
+                    Some(&received),
+                )?,
+                None => tx.messages().create(
+                    scope,
+                    &NewMessage {
+                        filename: filename.as_deref(),
+                        content_type: &content_type,
+                        bytes,
+                        sha256: &stored.sha256,
+                        payload: Some(&stored.payload),
+                        status: MessageStatus::Received,
+                        mic: Some(&mic),
+                        ..self.record()
+                    },
+                    Some(&received),
+                )?,
+            };
+            if let Some(cem) = cem {
+                tx.messages().add_event(
+                    scope,
+                    message.id,
+                    "certificate_exchange",
+                    Some(&format!(
+                        "A certificate exchange document: {} request(s) recorded, {} answer(s) queued",
+                        cem.requests.len(),
+                        cem.messages.len()
+                    )),
+                )?;
+            }
+            record_mdn(tx, scope, &message, existing.is_some(), mdn)?;
+            Ok(message)
+        })?;
         Ok(message)
     }
 
@@ -402,6 +459,7 @@ impl Reception<'_> {
         &self,
         error: &as2_core::Error,
         existing: Option<&Message>,
+        mdn: Option<&PreparedMdn>,
     ) -> Result<Message, ProcessError> {
         let (store, scope) = (self.store, self.route.scope);
         let failure = MessageError {
@@ -409,28 +467,30 @@ impl Reception<'_> {
             sentence: error.to_string(),
         };
         let failed = Announce::new(EventType::MessageFailed);
-        let message = match existing {
-            Some(previous) => {
-                store.transaction(|tx| {
+        let message = store.transaction(|tx| {
+            let message = match existing {
+                Some(previous) => {
                     tx.messages().add_event(
                         scope,
                         previous.id,
                         "failed_again",
                         Some(&failure.sentence),
                     )?;
-                    tx.messages().announce_as_is(scope, previous, &failed)
-                })?;
-                previous.clone()
-            }
-            None => store.messages().create(
-                scope,
-                &NewMessage {
-                    error: Some(&failure),
-                    ..self.record()
-                },
-                Some(&failed),
-            )?,
-        };
+                    tx.messages().announce_as_is(scope, previous, &failed)?;
+                    previous.clone()
+                }
+                None => tx.messages().create(
+                    scope,
+                    &NewMessage {
+                        error: Some(&failure),
+                        ..self.record()
+                    },
+                    Some(&failed),
+                )?,
+            };
+            record_mdn(tx, scope, &message, existing.is_some(), mdn)?;
+            Ok(message)
+        })?;
         Ok(message)
     }
 
@@ -445,4 +505,25 @@ impl Reception<'_> {
             answer,
         )
     }
+}
+
+/// Records `mdn` about `message` in `tx`. A message seen before (`seen_before`: a resend of
+/// one that failed, or one answered before a crash) keeps the first MDN recorded; a new one
+/// cannot have one yet, so it is written without a read first.
+fn record_mdn(
+    tx: &mut as2_store::Tx<'_>,
+    scope: as2_store::Scope,
+    message: &Message,
+    seen_before: bool,
+    mdn: Option<&PreparedMdn>,
+) -> Result<(), as2_store::StoreError> {
+    let Some(mdn) = mdn else {
+        return Ok(());
+    };
+    if seen_before && tx.messages().has_mdn(scope, message.id)? {
+        return Ok(());
+    }
+    let (record, raw) = mdn.record_for(message);
+    tx.messages()
+        .record_mdn_of(scope, message, &record, Some(raw))
 }

@@ -1,7 +1,9 @@
 //! The MDN an inbound message is answered with: built (signed when asked, in the requested
-//! MIC algorithm), recorded with its bytes, then returned synchronously or queued for
-//! asynchronous delivery; and the original MDN replayed when a partner resends a message.
+//! MIC algorithm) before the message's row is written, recorded with its bytes in the
+//! transaction that writes the row, then returned synchronously or queued for asynchronous
+//! delivery; and the original MDN replayed when a partner resends a message.
 
+use as2_core::cert::Certificate;
 use as2_core::cms::SignOptions;
 use as2_core::crypto::{CryptoProvider, MicAlgStyle};
 use as2_core::mdn::{MdnDisposition, MdnParams, build_mdn};
@@ -12,7 +14,7 @@ use as2_store::payload::PayloadStore;
 use as2_store::{Scope, Store};
 
 use crate::inbound::{ProcessError, Route};
-use crate::material::station_signer;
+use crate::material::{PrivateKey, station_signer};
 use crate::mdn::stored;
 use crate::outcome::HttpAnswer;
 
@@ -29,37 +31,57 @@ pub(crate) struct MdnAnswer {
     pub(crate) authenticated: bool,
 }
 
-/// Builds, records and answers the MDN of `message`.
-pub(crate) fn answer_mdn(
+/// An MDN built for a message whose row is not yet written: what to record with the row
+/// (in the same transaction) and what to answer once it is committed.
+#[derive(Debug)]
+pub(crate) struct PreparedMdn {
+    built: as2_core::mdn::BuiltMdn,
+    raw: Vec<u8>,
+    record: MdnRecord,
+    asynchronous: Option<as2_core::message::MdnRequest>,
+}
+
+impl PreparedMdn {
+    /// The record of this MDN about `message`, with the MDN as sent, for its row.
+    pub(crate) fn record_for(&self, message: &Message) -> (MdnRecord, &[u8]) {
+        let record = MdnRecord {
+            message_id: message.id,
+            ..self.record.clone()
+        };
+        (record, &self.raw)
+    }
+}
+
+/// Builds the MDN of the message `as2_message_id` as the sender asked for it (none when it
+/// asked for none): signed when asked, in the requested MIC algorithm, with `signer` (the
+/// station's signing pair when the caller has read it already) or the pair read now. Called
+/// once the payload (and the inbox copy) is durable; recorded with the message's row.
+pub(crate) fn prepare_mdn(
     crypto: &CryptoProvider,
     store: &Store,
     route: &Route,
     envelope: &Envelope,
-    message: &Message,
-    answer: MdnAnswer,
-) -> Result<HttpAnswer, ProcessError> {
-    let MdnAnswer {
-        disposition,
-        mic,
-        authenticated,
-    } = answer;
+    as2_message_id: &str,
+    answer: &MdnAnswer,
+    signer: Option<(Certificate, PrivateKey)>,
+) -> Result<Option<PreparedMdn>, ProcessError> {
     let Some(request) = &envelope.mdn else {
-        return Ok(HttpAnswer::ok_empty());
+        return Ok(None);
     };
-    let positive = disposition.is_delivered();
+    let positive = answer.disposition.is_delivered();
     let mut params = MdnParams::new(
         crypto,
         &route.station.settings.as2_id,
         &envelope.as2_from,
-        &message.as2_message_id,
-        disposition,
+        as2_message_id,
+        answer.disposition.clone(),
     );
     params.reporting_ua = "as2-platform".into();
-    params.mic = mic;
-    let signer_material = if request.signed() {
-        station_signer(crypto, store, route.scope, &route.station)?
-    } else {
-        None
+    params.mic.clone_from(&answer.mic);
+    let signer_material = match signer {
+        _ if !request.signed() => None,
+        Some(pair) => Some(pair),
+        None => station_signer(crypto, store, route.scope, &route.station)?,
     };
     params.signer = signer_material.as_ref().map(|(certificate, key)| {
         Signer::new(
@@ -71,7 +93,7 @@ pub(crate) fn answer_mdn(
     let built = build_mdn(&params).map_err(ProcessError::Mdn)?;
     let raw = stored::serialize(&built.headers, &built.body);
     let record = MdnRecord {
-        message_id: message.id,
+        message_id: as2_domain::id::MessageId(0),
         disposition: params.disposition.to_field(),
         positive,
         mic: params
@@ -81,28 +103,73 @@ pub(crate) fn answer_mdn(
         mic_matched: None,
         signed: params.signer.is_some(),
         verified: params.signer.is_some(),
-        original_message_id: Some(message.as2_message_id.clone()),
+        original_message_id: Some(as2_message_id.to_owned()),
         raw_key: None,
         created_at: chrono::Utc::now(),
     };
-    // A message answered before (a resend after a crash) keeps its first MDN record; the
-    // store's uniqueness says so without a read first.
-    match store
-        .messages()
-        .record_mdn_with_raw(route.scope, &record, Some(&raw))
-    {
-        Ok(()) | Err(as2_store::StoreError::Conflict(_)) => {}
-        Err(other) => return Err(other.into()),
-    }
-    if request.is_async() {
-        queue_async_if_authenticated(store, route.scope, message, request, authenticated)?;
+    Ok(Some(PreparedMdn {
+        built,
+        raw,
+        record,
+        asynchronous: request.is_async().then(|| request.clone()),
+    }))
+}
+
+/// Answers with a prepared MDN recorded with `message`: returned synchronously, or queued
+/// for asynchronous delivery when its sender is `authenticated` (an empty 200 then).
+pub(crate) fn answer_prepared(
+    store: &Store,
+    scope: Scope,
+    message: &Message,
+    prepared: Option<PreparedMdn>,
+    authenticated: bool,
+) -> Result<HttpAnswer, ProcessError> {
+    let Some(prepared) = prepared else {
+        return Ok(HttpAnswer::ok_empty());
+    };
+    if let Some(request) = &prepared.asynchronous {
+        queue_async_if_authenticated(store, scope, message, request, authenticated)?;
         return Ok(HttpAnswer::ok_empty());
     }
     Ok(HttpAnswer {
         status: 200,
-        headers: built.headers,
-        body: built.body,
+        headers: prepared.built.headers,
+        body: prepared.built.body,
     })
+}
+
+/// Builds, records (in a transaction of its own) and answers the MDN of `message`, a
+/// message whose row exists already (a duplicate answered again).
+pub(crate) fn answer_mdn(
+    crypto: &CryptoProvider,
+    store: &Store,
+    route: &Route,
+    envelope: &Envelope,
+    message: &Message,
+    answer: MdnAnswer,
+) -> Result<HttpAnswer, ProcessError> {
+    let prepared = prepare_mdn(
+        crypto,
+        store,
+        route,
+        envelope,
+        &message.as2_message_id,
+        &answer,
+        None,
+    )?;
+    if let Some(prepared) = &prepared {
+        let (record, raw) = prepared.record_for(message);
+        // A message answered before (a resend after a crash) keeps its first MDN record; the
+        // store's uniqueness says so without a read first.
+        match store
+            .messages()
+            .record_mdn_with_raw(route.scope, &record, Some(raw))
+        {
+            Ok(()) | Err(as2_store::StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    answer_prepared(store, route.scope, message, prepared, answer.authenticated)
 }
 
 /// The original MDN of a message received before, as it was sent; an async one is queued

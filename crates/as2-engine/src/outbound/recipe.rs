@@ -9,6 +9,7 @@ use as2_core::cert::Certificate;
 use as2_core::cms::{EncryptOptions, SignOptions};
 use as2_core::crypto::{DigestAlgorithm, SignatureScheme};
 use as2_core::message::{Encryption, OutboundEncoder, OutboundMessage, Signer};
+use as2_domain::message::PayloadRef;
 
 use crate::material::PrivateKey;
 
@@ -28,8 +29,8 @@ pub(super) struct Signing {
 pub struct Recipe {
     /// The settings: no payload bytes, no signer, no encryption (those borrow from here).
     pub(super) template: OutboundMessage<'static>,
-    /// The payload's key in the payload store.
-    pub(super) payload_key: String,
+    /// Where the payload is: an object of the payload store, or the bytes (a small one).
+    pub(super) payload: PayloadRef,
     /// The payload's length as recorded with the message (the encoder holds the payload to
     /// it: a payload that reads shorter or longer fails the attempt).
     pub(super) payload_len: Option<u64>,
@@ -40,10 +41,10 @@ pub struct Recipe {
 }
 
 impl Recipe {
-    /// The payload's key in the payload store.
+    /// Where the payload is.
     #[must_use]
-    pub fn payload_key(&self) -> &str {
-        &self.payload_key
+    pub fn payload(&self) -> &PayloadRef {
+        &self.payload
     }
 
     /// A new encoder for the message; the payload is then pushed into it.

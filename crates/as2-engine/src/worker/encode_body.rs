@@ -80,7 +80,7 @@ fn encode(
     chunks: &mut ChunkSender,
 ) -> Result<Message, EncodeError> {
     let mut payload = payloads
-        .open_read(sent.recipe.payload_key())
+        .open_ref(sent.recipe.payload())
         .map_err(EncodeError::Payload)?;
     let encoder = sent.recipe.encoder()?;
     let Some(content_length) = encoder.content_length() else {

@@ -74,7 +74,7 @@ fn info(cert: &Certificate) -> CertificateInfo {
 struct World {
     db: TestDb,
     payloads: PayloadStore,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     scope: Scope,
     account: as2_domain::id::AccountId,
     us: Party,
@@ -137,7 +137,7 @@ fn world(db: TestDb, us: Party, partner: Party) -> World {
     let dir = tempfile::tempdir().unwrap();
     World {
         payloads: PayloadStore::open(dir.path()).unwrap(),
-        _dir: dir,
+        dir,
         db,
         scope,
         account: account.id,
@@ -226,7 +226,7 @@ fn signed_encrypted_message_is_stored_and_answered_with_a_verified_mdn() {
         assert_eq!(stored.status, MessageStatus::Received);
         assert_eq!(
             w.payloads
-                .read(stored.payload_key.as_deref().unwrap())
+                .read_ref(stored.payload.as_ref().unwrap())
                 .unwrap(),
             b"ISA*00*~GS*PO~"
         );
@@ -527,3 +527,125 @@ fn a_resend_of_an_unanswered_message_is_authenticated_before_its_async_url_is_tr
         "{events:?}"
     );
 }
+
+/// Files under the payload store's `objects/`.
+fn objects(w: &World) -> usize {
+    fn walk(path: &std::path::Path) -> usize {
+        std::fs::read_dir(path).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    walk(&w.dir.path().join("objects"))
+}
+
+fn received(w: &World, message_id: &str) -> as2_domain::message::Message {
+    w.db.store
+        .messages()
+        .find_by_as2_id(
+            w.scope,
+            as2_domain::id::PartnerId(1),
+            Direction::Inbound,
+            message_id,
+        )
+        .unwrap()
+        .unwrap()
+}
+
+/// Issue 18: a payload at most the inline limit (64 KiB by default) goes into its row and
+/// leaves no file in the payload directory; a larger one is a file, as before.
+#[test]
+fn a_small_payload_is_kept_in_its_row_and_a_large_one_in_the_payload_store() {
+    let (us, partner) = (party("tenant-b"), party("partner-a"));
+    for db in TestDb::all() {
+        let w = world(db, us.again(), partner.again());
+        let small: Vec<u8> = b"ISA*00*~".iter().copied().cycle().take(1024).collect();
+        let built = build(&w, &small, true);
+        assert_eq!(send(&w, &built.headers, &built.body).status, 200);
+        let row = received(&w, &built.message_id);
+        assert_eq!(
+            row.payload,
+            Some(as2_domain::message::PayloadRef::Inline(small.clone()))
+        );
+        assert_eq!(objects(&w), 0, "a 1 KiB payload left a file");
+        assert!(
+            w.db.store
+                .messages()
+                .mdn(w.scope, row.id)
+                .unwrap()
+                .is_some()
+        );
+
+        let large: Vec<u8> = b"ISA*01*~"
+            .iter()
+            .copied()
+            .cycle()
+            .take(200 * 1024)
+            .collect();
+        let built = build(&w, &large, true);
+        assert_eq!(send(&w, &built.headers, &built.body).status, 200);
+        let row = received(&w, &built.message_id);
+        let Some(as2_domain::message::PayloadRef::Object(key)) = &row.payload else {
+            panic!("a 200 KiB payload is not an object: {:?}", row.payload);
+        };
+        assert_eq!(w.payloads.read(key).unwrap(), large);
+        assert_eq!(objects(&w), 1);
+        assert_eq!(row.bytes, 200 * 1024);
+    }
+}
+
+/// With the inline limit at 0 every payload is a file again (the "before" of the benchmark).
+#[test]
+fn an_inline_limit_of_zero_keeps_every_payload_in_the_payload_store() {
+    let (us, partner) = (party("tenant-b"), party("partner-a"));
+    let db = TestDb::sqlite();
+    let mut w = world(db, us.again(), partner.again());
+    w.payloads = w.payloads.clone().with_inline_limit(0);
+    let built = build(&w, b"ISA*00*~", true);
+    assert_eq!(send(&w, &built.headers, &built.body).status, 200);
+    let row = received(&w, &built.message_id);
+    assert!(
+        matches!(
+            row.payload,
+            Some(as2_domain::message::PayloadRef::Object(_))
+        ),
+        "{:?}",
+        row.payload
+    );
+    assert_eq!(objects(&w), 1);
+}
+
+/// Issue 18: the statements one received message costs (signed and encrypted, signed sync
+/// MDN, a new Message-ID), so that they cannot creep back: admission, the duplicate check,
+/// the key material, then the row, its event, its webhook outbox and its MDN in one
+/// transaction.
+#[test]
+fn receiving_one_message_runs_a_bounded_number_of_statements() {
+    let (us, partner) = (party("tenant-b"), party("partner-a"));
+    for db in TestDb::all() {
+        let w = world(db, us.again(), partner.again());
+        // a first message warms nothing in the store; count the second
+        let first = build(&w, b"ISA*00*~", true);
+        assert_eq!(send(&w, &first.headers, &first.body).status, 200);
+        let built = build(&w, b"ISA*01*~", true);
+        let before = w.db.store.db().statements_run();
+        assert_eq!(send(&w, &built.headers, &built.body).status, 200);
+        let ran = w.db.store.db().statements_run() - before;
+        eprintln!("{}: {ran} statements for one received message", w.db.url);
+        assert!(
+            ran <= MAX_STATEMENTS_PER_RECEIVE,
+            "{}: receiving one message ran {ran} statements (at most {MAX_STATEMENTS_PER_RECEIVE})",
+            w.db.url
+        );
+    }
+}
+
+const MAX_STATEMENTS_PER_RECEIVE: u64 = 100;

@@ -315,7 +315,10 @@ fn world_leased(
         breaks,
         ..MemoryPayloads::default()
     }));
-    let stored = payloads.put_bytes(payload).unwrap();
+    // at most the inline limit (64 KiB) the payload is kept in the row, beyond it an object
+    let mut spool = payloads.spool();
+    io::Write::write_all(&mut spool, payload).unwrap();
+    let stored = spool.finish().unwrap();
     let message = store
         .messages()
         .create_outbound(
@@ -330,7 +333,7 @@ fn world_leased(
                 content_type: "application/edi-x12",
                 bytes: i64::try_from(stored.size).unwrap(),
                 sha256: &stored.sha256,
-                payload_key: Some(&stored.key),
+                payload: Some(&stored.payload),
                 mdn_mode: MdnMode::None,
                 status: MessageStatus::Queued,
                 error: None,
@@ -448,6 +451,24 @@ async fn sends_whole_under_its_content_length(compress: bool) {
         message.mic,
         Some(parsed.mic.to_header_value(MicAlgStyle::Rfc5751))
     );
+}
+
+/// Issue 18: a small payload kept in its message's row goes out from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_message_goes_out_from_its_row() {
+    let (url, mut seen) = partner_endpoint().await;
+    let data = payload(1024);
+    let w = world(&url, false, &data, None);
+    let queued = w.db.store.messages().get(w.scope, w.message).unwrap();
+    assert_eq!(
+        queued.payload,
+        Some(as2_domain::message::PayloadRef::Inline(data.clone()))
+    );
+    assert!(w.worker.run_once().await.unwrap());
+    let parsed = decode(&w, &next(&mut seen).await);
+    assert_eq!(parsed.payload[..], data[..]);
+    let message = w.db.store.messages().get(w.scope, w.message).unwrap();
+    assert_eq!(message.status, MessageStatus::Delivered);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

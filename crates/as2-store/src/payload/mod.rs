@@ -14,8 +14,16 @@
 //! Keys are 32 lowercase hex characters chosen here; anything else is refused before it
 //! reaches a backend. Backends file a key under `objects/<first two hex>/<key>`: the two hex
 //! digits are the shards the orphan sweep (`crate::orphans`) walks one at a time.
+//!
+//! A payload at most [`PayloadStore::inline_limit`] long (`AS2_INLINE_PAYLOAD_BYTES`, 64 KiB
+//! by default) need not be an object at all: a [`PayloadSpool`] keeps it in memory and the
+//! message's row holds it ([`PayloadRef::Inline`]); readers open either kind of
+//! [`PayloadRef`] with [`PayloadStore::open_ref`].
 
 mod fs;
+mod spool;
+
+pub use spool::{PayloadSpool, SpooledPayload};
 
 use std::fmt::Debug;
 use std::io::{self, Read, Write};
@@ -23,6 +31,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use as2_domain::message::PayloadRef;
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
@@ -102,7 +111,12 @@ pub trait BackendWriter: Send + Debug {
 #[derive(Debug, Clone)]
 pub struct PayloadStore {
     backend: Arc<dyn PayloadBackend>,
+    /// The largest payload a [`PayloadSpool`] keeps inline (0: none).
+    inline_limit: u64,
 }
+
+/// The default of `AS2_INLINE_PAYLOAD_BYTES`: payloads up to 64 KiB are kept in their row.
+pub const DEFAULT_INLINE_PAYLOAD_BYTES: u64 = 64 * 1024;
 
 /// A payload being written; `finish` makes it durable, dropping it discards it.
 #[derive(Debug)]
@@ -130,7 +144,62 @@ impl PayloadStore {
 
     /// A store over `backend` (an S3 bucket, from `as2-payload-s3`).
     pub fn with_backend(backend: Arc<dyn PayloadBackend>) -> Self {
-        Self { backend }
+        Self {
+            backend,
+            inline_limit: DEFAULT_INLINE_PAYLOAD_BYTES,
+        }
+    }
+
+    /// The same store keeping payloads of at most `bytes` inline (0: every payload is an
+    /// object).
+    #[must_use]
+    pub fn with_inline_limit(mut self, bytes: u64) -> Self {
+        self.inline_limit = bytes;
+        self
+    }
+
+    /// The largest payload kept inline (0: none).
+    pub fn inline_limit(&self) -> u64 {
+        self.inline_limit
+    }
+
+    /// Starts a payload of unknown size: inline while it fits the inline limit, an object
+    /// beyond it.
+    pub fn spool(&self) -> PayloadSpool {
+        PayloadSpool::new(self.clone())
+    }
+
+    /// Opens a payload wherever it is, for streamed reading.
+    ///
+    /// # Errors
+    /// As [`Self::open_read`] for an object; an inline payload always opens.
+    pub fn open_ref(&self, payload: &PayloadRef) -> io::Result<Box<dyn Read + Send>> {
+        match payload {
+            PayloadRef::Object(key) => self.open_read(key),
+            PayloadRef::Inline(bytes) => Ok(Box::new(io::Cursor::new(bytes.clone()))),
+        }
+    }
+
+    /// Reads a whole payload wherever it is.
+    ///
+    /// # Errors
+    /// As [`Self::read`] for an object; an inline payload always reads.
+    pub fn read_ref(&self, payload: &PayloadRef) -> io::Result<Vec<u8>> {
+        match payload {
+            PayloadRef::Object(key) => self.read(key),
+            PayloadRef::Inline(bytes) => Ok(bytes.clone()),
+        }
+    }
+
+    /// Removes a payload that will not be recorded: its object (an inline one has none).
+    ///
+    /// # Errors
+    /// As [`Self::delete`].
+    pub fn discard(&self, payload: &PayloadRef) -> io::Result<()> {
+        match payload {
+            PayloadRef::Object(key) => self.delete(key),
+            PayloadRef::Inline(_) => Ok(()),
+        }
     }
 
     /// Where the payloads are, for a log line: a directory or `s3://bucket/prefix` (never a

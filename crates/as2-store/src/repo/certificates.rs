@@ -175,6 +175,35 @@ impl Certificates<'_> {
         Ok(self.store.secrets().open(PRIVATE_KEY_PURPOSE, &sealed)?)
     }
 
+    /// The certificate's DER and its private key (PKCS#8 DER, decrypted) when it is a key
+    /// pair, in one query: what [`Self::der`] and [`Self::private_key`] read. For the engine
+    /// only: the API never returns a key.
+    pub fn key_pair(
+        &self,
+        scope: Scope,
+        id: CertificateId,
+    ) -> StoreResult<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut conn = self.store.db().conn()?;
+        let (der, sealed): (Vec<u8>, Option<String>) = with_conn!(&mut conn, |c| {
+            certificates::table
+                .filter(certificates::id.eq(id.0))
+                .filter(certificates::tenant_id.eq(scope.tenant()))
+                .filter(certificates::mode.eq(scope.mode()))
+                .filter(certificates::deleted_at.is_null())
+                .select((
+                    certificates::certificate_der,
+                    certificates::private_key_secret,
+                ))
+                .first(c)
+        })
+        .map_err(not_found)?;
+        let key = match sealed {
+            Some(sealed) => Some(self.store.secrets().open(PRIVATE_KEY_PURPOSE, &sealed)?),
+            None => None,
+        };
+        Ok((der, key))
+    }
+
     /// Certificates of `scope`, newest first, and their total.
     pub fn list(
         &self,

@@ -4,7 +4,7 @@
 
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::{MessageId, PartnerId, StationId, TenantId};
-use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus};
+use as2_domain::message::{Direction, ErrorKind, Message, MessageError, MessageStatus, PayloadRef};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -49,6 +49,16 @@ struct MessageRow {
     updated_at: chrono::NaiveDateTime,
     destination_url: Option<String>,
     resent_from: Option<i64>,
+    payload_inline: Option<Vec<u8>>,
+}
+
+/// The payload reference of a row: its key, or its inline bytes.
+fn payload_of(key: Option<String>, inline: Option<Vec<u8>>) -> Option<PayloadRef> {
+    match (key, inline) {
+        (Some(key), _) => Some(PayloadRef::Object(key)),
+        (None, Some(bytes)) => Some(PayloadRef::Inline(bytes)),
+        (None, None) => None,
+    }
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -75,7 +85,7 @@ impl TryFrom<MessageRow> for Message {
             content_type: row.content_type,
             bytes: row.bytes,
             sha256: row.sha256,
-            payload_key: row.payload_key,
+            payload: payload_of(row.payload_key, row.payload_inline),
             mdn_mode: parse_column::<MdnMode>(T, &row.mdn_mode)?,
             status: parse_column(T, &row.status)?,
             attempts: row.attempts,
@@ -110,8 +120,8 @@ pub struct NewMessage<'m> {
     pub bytes: i64,
     /// Payload SHA-256, hex.
     pub sha256: &'m str,
-    /// Payload store key.
-    pub payload_key: Option<&'m str>,
+    /// Where the payload is: an object of the payload store or the bytes themselves.
+    pub payload: Option<&'m PayloadRef>,
     /// Receipt mode.
     pub mdn_mode: MdnMode,
     /// Initial status (`queued` outbound; `received` or `failed` inbound).
@@ -173,7 +183,8 @@ macro_rules! insert_message {
                 messages::content_type.eq($m.content_type),
                 messages::bytes.eq($m.bytes),
                 messages::sha256.eq($m.sha256),
-                messages::payload_key.eq($m.payload_key),
+                messages::payload_key.eq($m.payload.and_then(PayloadRef::object_key)),
+                messages::payload_inline.eq($m.payload.and_then(PayloadRef::inline_bytes)),
                 messages::mdn_mode.eq($m.mdn_mode.as_str()),
                 messages::status.eq($m.status.as_str()),
                 messages::attempts.eq(0),

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod inline_payloads;
 mod isolation;
 mod jobs;
 mod message_support;

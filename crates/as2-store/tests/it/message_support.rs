@@ -5,7 +5,7 @@
 use crate::common::*;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::job::JobKind;
-use as2_domain::message::{Direction, ErrorKind, Message, MessageStatus};
+use as2_domain::message::{Direction, ErrorKind, Message, MessageStatus, PayloadRef};
 use as2_domain::pagination::PageRequest;
 use as2_domain::webhook::{EventType, WebhookSettings};
 use as2_store::repo::messages::NewMessage;
@@ -25,7 +25,7 @@ fn queued(store: &Store, scope: Scope) -> Message {
         content_type: "application/edi-x12",
         bytes: 3,
         sha256: "00",
-        payload_key: Some("ab/cdef"),
+        payload: Some(&PayloadRef::Object("ab/cdef".into())),
         mdn_mode: MdnMode::Sync,
         status: MessageStatus::Queued,
         error: None,
@@ -93,7 +93,7 @@ fn a_resend_shares_the_payload_links_the_original_and_can_be_cancelled() {
         assert_eq!(copy.as2_message_id, "<copy@x>");
         assert_eq!(copy.resent_from, Some(original.id));
         assert_eq!(copy.status, MessageStatus::Queued);
-        assert_eq!(copy.payload_key.as_deref(), Some("ab/cdef"));
+        assert_eq!(copy.payload, Some(PayloadRef::Object("ab/cdef".into())));
         assert_eq!(copy.filename.as_deref(), Some("invoice.edi"));
         assert_eq!(copy.subject.as_deref(), Some("Invoice"));
         assert_eq!(copy.station_id, original.station_id);

@@ -47,7 +47,7 @@ fn queued(store: &Store, scope: Scope, as2_id: &str) -> Message {
         content_type: "application/edi-x12",
         bytes: 3,
         sha256: "00",
-        payload_key: None,
+        payload: None,
         mdn_mode: MdnMode::Sync,
         status: MessageStatus::Queued,
         error: None,

@@ -26,7 +26,7 @@ use as2_core::cem::{self as codec, CertUsage};
 use as2_domain::algorithms::MdnMode;
 use as2_domain::cem::CemRequest;
 use as2_domain::id::{CertificateId, PartnerId};
-use as2_domain::message::{Direction, Message, MessageStatus, new_as2_message_id};
+use as2_domain::message::{Direction, Message, MessageStatus, PayloadRef, new_as2_message_id};
 use as2_domain::partner::Partner;
 use as2_domain::webhook::EventType;
 use as2_store::payload::PayloadStore;
@@ -120,7 +120,7 @@ fn queue(
         content_type: &built.content_type,
         bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
         sha256: &stored.sha256,
-        payload_key: Some(&stored.key),
+        payload: Some(&PayloadRef::Object(stored.key.clone())),
         mdn_mode: match partner.settings.mdn_mode {
             MdnMode::None => MdnMode::Sync,
             other => other,

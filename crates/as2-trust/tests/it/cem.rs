@@ -96,7 +96,7 @@ fn outbound(store: &Store, fx: &Fixture) -> Vec<Message> {
 /// The CEM response a queued message carries (we are its sender).
 fn response_in(payloads: &PayloadStore, message: &Message) -> CemResponse {
     let body = payloads
-        .read(message.payload_key.as_ref().unwrap())
+        .read_ref(message.payload.as_ref().unwrap())
         .unwrap();
     codec::parse_response(&message.content_type, &body, STATION_AS2_ID).unwrap()
 }
@@ -612,7 +612,7 @@ fn our_offer_is_queued_and_the_partners_answer_moves_it_on() {
         let queued = outbound(store, &fx);
         assert_eq!(queued.len(), 1, "{name}");
         let body = payloads
-            .read(queued[0].payload_key.as_ref().unwrap())
+            .read_ref(queued[0].payload.as_ref().unwrap())
             .unwrap();
         let sent = codec::parse_request(&queued[0].content_type, &body, STATION_AS2_ID).unwrap();
         assert_eq!(sent.request_id, row.request_id, "{name}");

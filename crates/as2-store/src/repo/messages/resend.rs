@@ -4,7 +4,7 @@
 //! timeline entry and the event announcing it commit together.
 
 use as2_domain::id::MessageId;
-use as2_domain::message::{Direction, Message, MessageStatus};
+use as2_domain::message::{Direction, Message, MessageStatus, PayloadRef};
 use diesel::prelude::*;
 
 use super::{MessageRow, Messages, NewMessage};
@@ -15,8 +15,9 @@ use crate::scope::Scope;
 use crate::tx::with_tx;
 
 /// Whether `message` may be sent again: outbound, done (delivered or failed), with its payload
-/// (its key); a `Conflict` saying why not.
-pub fn check_resendable(message: &Message) -> StoreResult<&str> {
+/// (its reference: the copy names the same object, or holds the same inline bytes); a
+/// `Conflict` saying why not.
+pub fn check_resendable(message: &Message) -> StoreResult<&PayloadRef> {
     if message.direction != Direction::Outbound {
         return Err(StoreError::Conflict(
             "only outbound messages can be resent; this one is inbound".into(),
@@ -32,8 +33,8 @@ pub fn check_resendable(message: &Message) -> StoreResult<&str> {
         )));
     }
     message
-        .payload_key
-        .as_deref()
+        .payload
+        .as_ref()
         .ok_or_else(|| StoreError::Conflict("this message has no stored payload".into()))
 }
 
@@ -51,7 +52,7 @@ impl Messages<'_> {
     ) -> StoreResult<Message> {
         self.store.transaction(|tx| {
             let original = tx.messages().get(scope, id)?;
-            let payload_key = check_resendable(&original)?;
+            let payload = check_resendable(&original)?;
             let new = NewMessage {
                 direction: Direction::Outbound,
                 partner_id: original.partner_id,
@@ -62,7 +63,7 @@ impl Messages<'_> {
                 content_type: &original.content_type,
                 bytes: original.bytes,
                 sha256: &original.sha256,
-                payload_key: Some(payload_key),
+                payload: Some(payload),
                 mdn_mode: original.mdn_mode,
                 status: MessageStatus::Queued,
                 error: None,

@@ -4,7 +4,7 @@
 
 use as2_domain::id::MessageId;
 use as2_domain::mdn::MdnRecord;
-use as2_domain::message::{Direction, Message, MessageError, MessageStatus};
+use as2_domain::message::{Direction, Message, MessageError, MessageStatus, PayloadRef};
 use diesel::prelude::*;
 
 use super::{DUPLICATE, MessageRow, NewMessage};
@@ -226,7 +226,8 @@ impl MessagesTx<'_, '_> {
             )
             .set((
                 messages::status.eq(MessageStatus::Received.as_str()),
-                messages::payload_key.eq(stored.key),
+                messages::payload_key.eq(stored.payload.object_key()),
+                messages::payload_inline.eq(stored.payload.inline_bytes()),
                 messages::bytes.eq(stored.bytes),
                 messages::sha256.eq(stored.sha256),
                 messages::mic.eq(stored.mic),
@@ -310,6 +311,29 @@ impl MessagesTx<'_, '_> {
         raw: Option<&[u8]>,
     ) -> StoreResult<()> {
         self.get(scope, mdn.message_id)?;
+        self.insert_mdn(scope, mdn, raw)
+    }
+
+    /// Records the MDN of `message`, a message of `scope` read or written in this
+    /// transaction (so it is not read again); `NotFound` when the MDN is not about it or it
+    /// is not of `scope`, `Conflict` when it has one already.
+    pub fn record_mdn_of(
+        &mut self,
+        scope: Scope,
+        message: &Message,
+        mdn: &MdnRecord,
+        raw: Option<&[u8]>,
+    ) -> StoreResult<()> {
+        if message.id != mdn.message_id
+            || message.tenant_id != scope.tenant_id
+            || message.mode != scope.mode
+        {
+            return Err(StoreError::NotFound);
+        }
+        self.insert_mdn(scope, mdn, raw)
+    }
+
+    fn insert_mdn(&mut self, scope: Scope, mdn: &MdnRecord, raw: Option<&[u8]>) -> StoreResult<()> {
         with_tx!(&mut *self.tx, |c| diesel::insert_into(mdns::table)
             .values((
                 mdns::message_id.eq(mdn.message_id.0),
@@ -335,8 +359,8 @@ impl MessagesTx<'_, '_> {
 /// A received payload as stored: where, how large, its digest and the MIC computed over it.
 #[derive(Debug, Clone, Copy)]
 pub struct ReceivedPayload<'a> {
-    /// The payload store's key.
-    pub key: &'a str,
+    /// Where it is: the payload store's key, or the bytes themselves.
+    pub payload: &'a PayloadRef,
     /// Its size.
     pub bytes: i64,
     /// Its SHA-256, hex.
