@@ -59,6 +59,9 @@ fn decrypt_pkcs8(der: &[u8], password: Option<&str>) -> Result<rsa::PrivateKey> 
 }
 
 /// A private key of any kind the codec handles.
+// A key is loaded once and kept (a handful per process): the size of the RSA variant costs
+// nothing worth a box on every use.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AnyPrivateKey {
