@@ -66,8 +66,11 @@ pub async fn bundle(
     }
     let s = store.clone();
     let raw = mdn.clone();
-    let (manifest, timeline, signer_chain) =
-        blocking(move || assemble(&s, scope, id, &raw)).await?;
+    let Assembled {
+        manifest,
+        timeline,
+        signer_chain,
+    } = blocking(move || assemble(&s, scope, id, &raw)).await?;
     let hash = as2_evidence::sha256(&manifest);
     let token = stamper.token(&hex::encode(hash)).await?;
     let tsa_chain: String = stamper
@@ -146,13 +149,23 @@ fn signed_mdn(
     }
 }
 
+/// The files of a bundle made from the database, before the time-stamp.
+struct Assembled {
+    /// `manifest.json`.
+    manifest: Vec<u8>,
+    /// `timeline.json`.
+    timeline: Vec<u8>,
+    /// `signer-chain.pem`.
+    signer_chain: Vec<u8>,
+}
+
 /// `manifest.json`, `timeline.json` and `signer-chain.pem` of a message whose MDN is `raw`.
 fn assemble(
     store: &Store,
     scope: Scope,
     id: MessageId,
     raw: &[u8],
-) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), EvidenceError> {
+) -> Result<Assembled, EvidenceError> {
     let message = store.messages().get(scope, id)?;
     let record = store
         .messages()
@@ -229,7 +242,11 @@ fn assemble(
     let manifest = manifest
         .to_json()
         .map_err(|e| EvidenceError::Build(e.to_string()))?;
-    Ok((manifest, timeline, signer_chain))
+    Ok(Assembled {
+        manifest,
+        timeline,
+        signer_chain,
+    })
 }
 
 /// Every certificate of `scope` (the MDN's signer is one of them).
