@@ -1,3 +1,6 @@
+//! NOT YET IN `main.rs`: written but neither compiled nor run (the end-to-end build did not
+//! finish before the deadline); add `mod ec_exchange;` to `main.rs` and run it.
+//!
 //! Issue 16 end to end: two tenants whose stations hold elliptic-curve key pairs the API
 //! generated (`key_type` `ec-p256` for A, `ec-p384` for B) exchange messages through the
 //! platform's own gateway over real HTTP: A signs with ECDSA and encrypts to B's certificate

@@ -7,7 +7,6 @@
 mod api_limits;
 mod cem;
 mod db_restart;
-mod ec_exchange;
 mod exchange;
 mod front_door;
 mod http_framing;
