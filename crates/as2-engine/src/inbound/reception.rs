@@ -216,7 +216,7 @@ impl Reception<'_> {
             mic,
             authenticated,
         };
-        self.answer(existing, answer)
+        self.answer(existing, &answer)
     }
 
     /// Decrypts, decompresses and verifies the body as the partner's settings demand, as it
@@ -495,7 +495,7 @@ impl Reception<'_> {
     }
 
     /// The MDN of `message`, as the sender asked for it.
-    fn answer(&self, message: &Message, answer: MdnAnswer) -> Result<HttpAnswer, ProcessError> {
+    fn answer(&self, message: &Message, answer: &MdnAnswer) -> Result<HttpAnswer, ProcessError> {
         answer_mdn(
             self.options.crypto,
             self.store,

@@ -146,7 +146,7 @@ pub(crate) fn answer_mdn(
     route: &Route,
     envelope: &Envelope,
     message: &Message,
-    answer: MdnAnswer,
+    answer: &MdnAnswer,
 ) -> Result<HttpAnswer, ProcessError> {
     let prepared = prepare_mdn(
         crypto,
@@ -154,7 +154,7 @@ pub(crate) fn answer_mdn(
         route,
         envelope,
         &message.as2_message_id,
-        &answer,
+        answer,
         None,
     )?;
     if let Some(prepared) = &prepared {
