@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod payload;
 pub mod pg_pool;
 pub mod repo;
+pub mod reseal;
 pub mod schema;
 pub mod scope;
 pub mod secrets;

@@ -12,4 +12,5 @@ mod message_support;
 mod migrations;
 mod outbox;
 mod repositories;
+mod rotation;
 mod secrets_at_rest;
