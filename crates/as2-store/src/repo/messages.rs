@@ -49,6 +49,7 @@ struct MessageRow {
     updated_at: chrono::NaiveDateTime,
     destination_url: Option<String>,
     resent_from: Option<i64>,
+    payload_purged_at: Option<chrono::NaiveDateTime>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -83,6 +84,7 @@ impl TryFrom<MessageRow> for Message {
             mic: row.mic,
             destination_url: row.destination_url,
             resent_from: row.resent_from.map(MessageId),
+            payload_purged_at: row.payload_purged_at.map(from_db),
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         })

@@ -12,5 +12,6 @@ mod message_support;
 mod migrations;
 mod outbox;
 mod repositories;
+mod retention;
 mod rotation;
 mod secrets_at_rest;
