@@ -23,7 +23,7 @@ pub const HEADER: &str = "idempotency-key";
 /// Set on a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";
 /// The purpose (AES-GCM associated data) kept responses are sealed under.
-const SEAL_PURPOSE: &str = "idempotency_keys.response_body";
+const SEAL_PURPOSE: &str = as2_store::reseal::IDEMPOTENT_RESPONSE_PURPOSE;
 
 /// The middleware (inside authentication: it needs the caller's tenant).
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -23,6 +23,7 @@ pub mod partner;
 pub mod partner_tls;
 pub mod plan;
 pub mod public_url;
+pub mod retention;
 pub mod station;
 pub mod tenant;
 pub mod trust;

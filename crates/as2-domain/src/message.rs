@@ -212,6 +212,8 @@ pub struct Message {
     pub destination_url: Option<String>,
     /// The message this one is a resend of (sent again as a new message), if any.
     pub resent_from: Option<MessageId>,
+    /// When retention deleted the payload (and raw MDN); the row stays until its own time.
+    pub payload_purged_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

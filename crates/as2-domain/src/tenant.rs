@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::id::{AccountId, TenantId};
 use crate::plan::Plan;
+use crate::retention::RetentionOverride;
 use crate::validation::{ValidationErrors, check_name};
 
 /// The billing owner of tenants and of account keys.
@@ -30,6 +31,8 @@ pub struct Tenant {
     pub name: String,
     /// The largest message (bytes) it takes or sends; `None`: the platform's limit.
     pub max_message_bytes: Option<i64>,
+    /// Its own retention (payloads, records); unset values take the plan's.
+    pub retention: RetentionOverride,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

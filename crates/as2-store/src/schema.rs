@@ -22,6 +22,8 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         max_message_bytes -> Nullable<BigInt>,
+        retention_payload_days -> Nullable<Integer>,
+        retention_record_days -> Nullable<Integer>,
     }
 }
 
@@ -189,6 +191,20 @@ diesel::table! {
         destination_url -> Nullable<Text>,
         resent_from -> Nullable<BigInt>,
         payload_inline -> Nullable<Binary>,
+        payload_purged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    purges (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        kind -> Text,
+        items -> BigInt,
+        bytes -> BigInt,
+        older_than -> Timestamp,
+        created_at -> Timestamp,
     }
 }
 
@@ -397,6 +413,7 @@ diesel::joinable!(webhook_deliveries -> events (event_id));
 diesel::joinable!(webhook_deliveries -> tenants (tenant_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(idempotency_keys -> tenants (tenant_id));
+diesel::joinable!(purges -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -420,4 +437,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     timestamp_authorities,
     cem_requests,
     certificate_expiry_notices,
+    purges,
 );

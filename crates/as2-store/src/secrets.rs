@@ -117,6 +117,26 @@ impl SecretBox {
         })
     }
 
+    /// Adds keys for reading only (`AS2_PREVIOUS_MASTER_KEYS`: comma-separated, during and
+    /// after a rotation until every value is re-sealed); a key already present is skipped.
+    ///
+    /// # Errors
+    /// One of the keys is malformed.
+    pub fn with_previous(mut self, config: &str) -> Result<Self, SecretError> {
+        for text in config.split(',').filter(|k| !k.trim().is_empty()) {
+            let key = MasterKey::parse(text)?;
+            if key.id != self.current.id && self.previous.iter().all(|k| k.id != key.id) {
+                self.previous.push(key);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The ids of the keys kept for reading only.
+    pub fn previous_key_ids(&self) -> Vec<&str> {
+        self.previous.iter().map(MasterKey::id).collect()
+    }
+
     /// The id of the key new values are sealed with.
     pub fn current_key_id(&self) -> &str {
         self.current.id()
@@ -243,6 +263,29 @@ mod tests {
         assert!(SecretBox::new(key(2)).open("p", &resealed).is_ok());
         assert_eq!(
             SecretBox::parse("short").unwrap_err(),
+            SecretError::BadMasterKey
+        );
+    }
+
+    #[test]
+    fn previous_keys_open_but_never_seal() {
+        let sealed_old = SecretBox::new(key(1)).seal("p", b"x");
+        let rotated = SecretBox::new(key(2))
+            .with_previous(&format!(
+                ",{} , {}",
+                hex::encode([1u8; 32]),
+                hex::encode([2u8; 32])
+            ))
+            .unwrap();
+        assert_eq!(rotated.previous_key_ids(), vec![key(1).id()]);
+        assert_eq!(rotated.open("p", &sealed_old).unwrap(), b"x");
+        assert!(
+            rotated
+                .seal("p", b"y")
+                .starts_with(&format!("v1.{}.", key(2).id()))
+        );
+        assert_eq!(
+            SecretBox::new(key(2)).with_previous("nope").unwrap_err(),
             SecretError::BadMasterKey
         );
     }

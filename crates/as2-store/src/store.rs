@@ -71,6 +71,11 @@ impl Store {
         crate::repo::payload_refs::PayloadRefs { store: self }
     }
 
+    /// Retention: each tenant's policy, the purges and their record.
+    pub fn retention(&self) -> crate::repo::retention::RetentionRepo<'_> {
+        crate::repo::retention::RetentionRepo { store: self }
+    }
+
     /// The API's rate-limit buckets, shared by every api-server on this database.
     pub fn rate_limits(&self) -> crate::repo::rate_limits::RateLimits<'_> {
         crate::repo::rate_limits::RateLimits { store: self }

@@ -3,6 +3,7 @@
 use as2_domain::id::{AccountId, TenantId};
 use as2_domain::pagination::PageRequest;
 use as2_domain::plan::Plan;
+use as2_domain::retention::RetentionOverride;
 use as2_domain::tenant::{Account, Tenant};
 use diesel::prelude::*;
 
@@ -37,6 +38,8 @@ struct TenantRow {
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
     max_message_bytes: Option<i64>,
+    retention_payload_days: Option<i32>,
+    retention_record_days: Option<i32>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -58,6 +61,14 @@ impl From<TenantRow> for Tenant {
             account_id: AccountId(row.account_id),
             name: row.name,
             max_message_bytes: row.max_message_bytes,
+            retention: RetentionOverride {
+                payload_days: row
+                    .retention_payload_days
+                    .and_then(|d| u32::try_from(d).ok()),
+                record_days: row
+                    .retention_record_days
+                    .and_then(|d| u32::try_from(d).ok()),
+            },
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         }
@@ -217,6 +228,33 @@ impl Accounts<'_> {
         )
         .set((
             tenants::max_message_bytes.eq(limit),
+            tenants::updated_at.eq(updated),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(c))
+        .map_err(not_found)?;
+        Ok(row.into())
+    }
+
+    /// Sets a tenant's own retention (`None` values: the plan's default).
+    pub fn set_retention(
+        &self,
+        account: AccountId,
+        id: TenantId,
+        retention: RetentionOverride,
+    ) -> StoreResult<Tenant> {
+        let days = |d: Option<u32>| d.and_then(|d| i32::try_from(d).ok());
+        let mut conn = self.store.db().conn()?;
+        let updated = to_db(now());
+        let row: TenantRow = with_conn!(&mut conn, |c| diesel::update(
+            tenants::table
+                .filter(tenants::id.eq(id.0))
+                .filter(tenants::account_id.eq(account.0))
+                .filter(tenants::deleted_at.is_null())
+        )
+        .set((
+            tenants::retention_payload_days.eq(days(retention.payload_days)),
+            tenants::retention_record_days.eq(days(retention.record_days)),
             tenants::updated_at.eq(updated),
         ))
         .returning(TenantRow::as_returning())

@@ -16,7 +16,7 @@ use crate::tx::{Tx, with_tx};
 use crate::with_conn;
 
 /// The associated data private keys are sealed with.
-const PRIVATE_KEY_PURPOSE: &str = "certificate.private_key";
+pub(crate) const PRIVATE_KEY_PURPOSE: &str = "certificate.private_key";
 
 /// Certificates and key pairs.
 #[derive(Debug)]

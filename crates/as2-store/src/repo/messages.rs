@@ -50,6 +50,7 @@ struct MessageRow {
     destination_url: Option<String>,
     resent_from: Option<i64>,
     payload_inline: Option<Vec<u8>>,
+    payload_purged_at: Option<chrono::NaiveDateTime>,
 }
 
 /// The payload reference of a row: its key, or its inline bytes.
@@ -93,6 +94,7 @@ impl TryFrom<MessageRow> for Message {
             mic: row.mic,
             destination_url: row.destination_url,
             resent_from: row.resent_from.map(MessageId),
+            payload_purged_at: row.payload_purged_at.map(from_db),
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         })

@@ -38,6 +38,7 @@ pub mod messages;
 pub mod partners;
 pub mod payload_refs;
 pub mod rate_limits;
+pub mod retention;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;

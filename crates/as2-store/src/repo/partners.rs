@@ -18,7 +18,7 @@ use crate::tx::with_tx;
 use crate::with_conn;
 
 /// The associated data partner passwords are sealed with.
-const PASSWORD_PURPOSE: &str = "partner.auth_password";
+pub(crate) const PASSWORD_PURPOSE: &str = "partner.auth_password";
 const DUPLICATE: &str = "a partner with this AS2 ID already exists on this station";
 
 /// Partners.

@@ -9,7 +9,7 @@ use crate::store::Store;
 use crate::time::{now, to_db};
 use crate::with_conn;
 
-const KEY_PURPOSE: &str = "tsa-private-key";
+pub(crate) const KEY_PURPOSE: &str = "tsa-private-key";
 
 /// The built-in TSA's stored identity.
 #[derive(Debug)]

@@ -17,7 +17,7 @@ use crate::time::{from_db, now, to_db};
 use crate::tx::with_tx;
 use crate::with_conn;
 
-const SECRET_PURPOSE: &str = "webhook.secret";
+pub(crate) const SECRET_PURPOSE: &str = "webhook.secret";
 
 /// Webhooks.
 #[derive(Debug)]

@@ -13,4 +13,6 @@ mod message_support;
 mod migrations;
 mod outbox;
 mod repositories;
+mod retention;
+mod rotation;
 mod secrets_at_rest;

@@ -32,6 +32,12 @@ pub fn check_resendable(message: &Message) -> StoreResult<&PayloadRef> {
             message.status
         )));
     }
+    if let Some(purged) = message.payload_purged_at {
+        return Err(StoreError::Conflict(format!(
+            "this message's payload was deleted under the tenant's retention on {}; it cannot be resent",
+            purged.format("%Y-%m-%d")
+        )));
+    }
     message
         .payload
         .as_ref()

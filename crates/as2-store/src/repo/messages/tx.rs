@@ -190,6 +190,12 @@ impl MessagesTx<'_, '_> {
                 current.status
             )));
         }
+        if let Some(purged) = current.payload_purged_at {
+            return Err(StoreError::Conflict(format!(
+                "this message's payload was deleted under the tenant's retention on {}; it cannot be retried",
+                purged.format("%Y-%m-%d")
+            )));
+        }
         // back to queued (its error cleared) like any transition, then its new job
         let queued = self.transition(
             scope,
