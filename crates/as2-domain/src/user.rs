@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use crate::api_key::Scope;
-use crate::id::{TenantId, UserId};
+use crate::id::{SessionId, TenantId, UserId};
+use crate::mode::Mode;
 use crate::named_enum;
 use crate::validation::ValidationErrors;
 
@@ -97,6 +98,49 @@ pub struct Membership {
     pub tenant_name: String,
     /// The role there.
     pub role: Role,
+}
+
+/// A console session (the token itself is never stored, only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Id.
+    pub id: SessionId,
+    /// Whose.
+    pub user_id: UserId,
+    /// The token every form of this session carries (CSRF).
+    pub csrf_token: String,
+    /// The tenant the header's switch selected.
+    pub tenant_id: Option<TenantId>,
+    /// The mode the header's switch selected.
+    pub mode: Mode,
+    /// Sign-in time.
+    pub created_at: DateTime<Utc>,
+    /// Last request.
+    pub last_seen_at: DateTime<Utc>,
+    /// The session ends then whatever happens.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// When sign-ins are refused: after `max_failures` failures within `window`, the subject (an
+/// email, a client address) is locked out for `lockout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures allowed within the window.
+    pub max_failures: u32,
+    /// The window the failures are counted in.
+    pub window: chrono::Duration,
+    /// How long a subject is refused after that.
+    pub lockout: chrono::Duration,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            window: chrono::Duration::minutes(15),
+            lockout: chrono::Duration::minutes(15),
+        }
+    }
 }
 
 /// Longest email accepted (RFC 5321's path limit).

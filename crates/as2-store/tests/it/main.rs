@@ -6,6 +6,7 @@
 
 mod common;
 
+mod console;
 mod isolation;
 mod jobs;
 mod message_support;
