@@ -66,7 +66,11 @@ pub fn create_user(
             other => UserCreateError::Store(other),
         })?;
     let hash = password::hash(secret)?;
-    let name = if name.trim().is_empty() { &email } else { name.trim() };
+    let name = if name.trim().is_empty() {
+        email.as_str()
+    } else {
+        name.trim()
+    };
     let user = store.users().create(&email, name, &hash)?;
     store.users().set_role(user.id, tenant, role)?;
     Ok(CreatedUser {

@@ -44,6 +44,8 @@ pub fn page(title: &str, console: Option<&ConsoleSession>, content: Markup) -> H
                     nav aria-label="Main" {
                         ul {
                             li { a href="/console" { "Overview" } }
+                            li { a href="/console/messages" { "Messages" } }
+                            li { a href="/console/audit" { "Audit log" } }
                         }
                     }
                 }

@@ -8,8 +8,11 @@
 //! check and, once signed in, carries the session's CSRF token in a hidden field; failed
 //! sign-ins lock the email and the client address out after `lockout.max_failures`.
 
+pub mod audit_log;
+pub mod changes;
 pub mod csrf;
 pub mod layout;
+pub mod messages;
 pub mod overview;
 pub mod session;
 pub mod sign_in;
@@ -53,6 +56,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/console", get(overview::page_handler))
         .route("/console/", get(overview::page_handler))
+        .route("/console/messages", get(messages::list))
+        .route("/console/messages/{id}", get(messages::detail))
+        .route("/console/messages/{id}/retry", post(messages::retry))
+        .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))
         .route("/console/logout-everywhere", post(sign_in::logout_everywhere))

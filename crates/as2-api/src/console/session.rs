@@ -31,6 +31,10 @@ pub struct ConsoleSession {
     /// The tenant shown (the switch's choice while the user still belongs to it, else the
     /// first); `None` for a user of no tenant.
     pub current: Option<Membership>,
+    /// The client's address, for audit events.
+    pub ip: Option<String>,
+    /// The client's `User-Agent`, for audit events.
+    pub user_agent: Option<String>,
 }
 
 impl ConsoleSession {
@@ -110,6 +114,12 @@ pub fn client_ip(extensions: &axum::http::Extensions) -> Option<String> {
 pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if let Some(token) = cookie(request.headers(), COOKIE) {
         let hash = hash_token(&token);
+        let ip = client_ip(request.extensions());
+        let user_agent: Option<String> = request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(256).collect());
         let idle = state.config().console.idle_timeout;
         let found = state
             .blocking("session", move |s| {
@@ -131,6 +141,8 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
                     user,
                     memberships,
                     current,
+                    ip,
+                    user_agent,
                 }))
             })
             .await;

@@ -314,3 +314,159 @@ async fn the_switch_offers_only_the_users_tenants() {
         .await;
     assert_eq!(to_foreign.status, 404);
 }
+
+#[tokio::test]
+async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
+    use as2_domain::Mode;
+    use as2_domain::algorithms::MdnMode;
+    use as2_domain::message::{Direction, MessageStatus};
+    use as2_store::Scope;
+    use as2_store::repo::messages::NewMessage;
+
+    let served = Served::start(ConsoleConfig::default()).await;
+    let created = served
+        .api
+        .post(
+            "/v1/partners",
+            serde_json::json!({"name": "Acme", "as2_id": "ACME", "url": "https://acme.example/as2", "encrypt": false}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let partner = created.body["data"]["id"].as_str().unwrap().parse().unwrap();
+    let station = created.body["data"]["station_id"].as_str().unwrap().parse().unwrap();
+    let message = served
+        .api
+        .db
+        .store
+        .messages()
+        .create(
+            Scope::new(served.api.tenant, Mode::Test),
+            &NewMessage {
+                direction: Direction::Inbound,
+                partner_id: partner,
+                station_id: station,
+                as2_message_id: "<in@acme>",
+                subject: Some("Invoice 42"),
+                filename: Some("invoice-42.edi"),
+                content_type: "application/edi-x12",
+                bytes: 10,
+                sha256: "00",
+                payload_key: None,
+                mdn_mode: MdnMode::Sync,
+                status: MessageStatus::Received,
+                error: None,
+                mic: None,
+                destination_url: None,
+            },
+            None,
+        )
+        .unwrap();
+    let (foreign, _) = served.api.other_account();
+    served.user("ada@example.com", served.api.tenant, Role::Viewer);
+    served.user("eve@example.com", foreign, Role::Owner);
+    let url = format!("/console/messages/{}", message.id);
+
+    let (ada, ada_csrf) = served.session("ada@example.com").await;
+    let mine = served.get(&url, &ada).await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    assert!(mine.body.contains("invoice-42.edi") && mine.body.contains("&lt;in@acme&gt;"));
+    let listed = served.get("/console/messages?filename=INVOICE", &ada).await;
+    assert!(listed.body.contains(&message.id.to_string()), "{}", listed.body);
+    let none = served.get("/console/messages?status=failed", &ada).await;
+    assert!(none.body.contains("No message matches."));
+
+    let (eve, _) = served.session("eve@example.com").await;
+    let theirs = served.get(&url, &eve).await;
+    assert_eq!(theirs.status, 404, "another tenant's message");
+    assert!(!theirs.body.contains("invoice-42.edi"));
+    assert!(!served.get("/console/messages", &eve).await.body.contains(&message.id.to_string()));
+    assert_eq!(served.get("/console/messages/msg_x", &eve).await.status, 404);
+
+    // the same user in live mode does not see the test-mode message
+    let switched = served
+        .post(
+            "/console/switch",
+            &ada,
+            &[],
+            &format!("csrf_token={ada_csrf}&tenant={}&mode=live", served.api.tenant),
+        )
+        .await;
+    assert_eq!(switched.status, 303);
+    assert_eq!(served.get(&url, &ada).await.status, 404, "the other mode");
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_retries() {
+    use as2_domain::Mode;
+    use as2_domain::algorithms::MdnMode;
+    use as2_domain::message::{Direction, MessageStatus};
+    use as2_store::Scope;
+    use as2_store::repo::messages::NewMessage;
+
+    let served = Served::start(ConsoleConfig::default()).await;
+    let created = served
+        .api
+        .post(
+            "/v1/partners",
+            serde_json::json!({"name": "Acme", "as2_id": "ACME", "url": "https://acme.example/as2", "encrypt": false, "sign": false}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let scope = Scope::new(served.api.tenant, Mode::Test);
+    let store = &served.api.db.store;
+    let message = store
+        .messages()
+        .create(
+            scope,
+            &NewMessage {
+                direction: Direction::Outbound,
+                partner_id: created.body["data"]["id"].as_str().unwrap().parse().unwrap(),
+                station_id: created.body["data"]["station_id"].as_str().unwrap().parse().unwrap(),
+                as2_message_id: "<out@us>",
+                subject: None,
+                filename: Some("order.edi"),
+                content_type: "application/edi-x12",
+                bytes: 10,
+                sha256: "00",
+                payload_key: None,
+                mdn_mode: MdnMode::Sync,
+                status: MessageStatus::Failed,
+                error: None,
+                mic: None,
+                destination_url: None,
+            },
+            None,
+        )
+        .unwrap();
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    served.user("olga@example.com", served.api.tenant, Role::Operator);
+    let url = format!("/console/messages/{}", message.id);
+    let retry = format!("{url}/retry");
+
+    let (vic, vic_csrf) = served.session("vic@example.com").await;
+    let page = served.get(&url, &vic).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(">Retry<"), "no form for a viewer");
+    let forged = served.post(&retry, &vic, &[], &format!("csrf_token={vic_csrf}")).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(
+        store.messages().get(scope, message.id).unwrap().status,
+        MessageStatus::Failed,
+        "nothing changed"
+    );
+
+    let (olga, olga_csrf) = served.session("olga@example.com").await;
+    let page = served.get(&url, &olga).await;
+    assert!(page.body.contains(">Retry<"), "{}", page.body);
+    let done = served.post(&retry, &olga, &[], &format!("csrf_token={olga_csrf}")).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        store.messages().get(scope, message.id).unwrap().status,
+        MessageStatus::Queued
+    );
+    let audit = served.api.get("/v1/audit-events?action=message.retry").await;
+    assert_eq!(audit.body["total"], 1, "{:?}", audit.body);
+    assert_eq!(audit.body["data"][0]["actor"]["type"], "user");
+    assert_eq!(audit.body["data"][0]["actor"]["label"], "olga@example.com");
+    assert_eq!(audit.body["data"][0]["resource_id"], message.id.to_string());
+}
