@@ -237,9 +237,11 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
             boot.account_id, boot.tenant_id
         );
         println!("Test API key (shown once, store it now): {}", boot.test_key);
-        if let Some(owner) =
-            as2_api::console_users::bootstrap_owner(&store, &config.console_owner_email, boot.tenant_id)?
-        {
+        if let Some(owner) = as2_api::console_users::bootstrap_owner(
+            &store,
+            &config.console_owner_email,
+            boot.tenant_id,
+        )? {
             println!(
                 "Console owner {} (password shown once, store it now): {}",
                 owner.user.email,

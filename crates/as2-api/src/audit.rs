@@ -198,8 +198,7 @@ pub async fn audit(State(state): State<AppState>, request: Request, next: Next) 
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
     let caller = request.extensions().get::<Caller>().cloned();
-    let (Some(template), Some(caller), true) = (template, caller, is_change(&method, &path))
-    else {
+    let (Some(template), Some(caller), true) = (template, caller, is_change(&method, &path)) else {
         return next.run(request).await;
     };
     let Some(route) = route_action(&method, &template, &path) else {
@@ -226,7 +225,10 @@ pub async fn audit(State(state): State<AppState>, request: Request, next: Next) 
         }
     } else {
         // not read: handed on as it came (an upload, a body of unknown length)
-        (fields_of(&parts.headers, None), Request::from_parts(parts, body))
+        (
+            fields_of(&parts.headers, None),
+            Request::from_parts(parts, body),
+        )
     };
     let response = next.run(request).await;
     if !response.status().is_success() {
@@ -291,8 +293,16 @@ mod tests {
             ("partner.create".into(), "partner".into(), None)
         );
         assert_eq!(
-            action(Method::PATCH, "/v1/partners/{id}", "/v1/partners/prt_000007"),
-            ("partner.update".into(), "partner".into(), Some("prt_000007".into()))
+            action(
+                Method::PATCH,
+                "/v1/partners/{id}",
+                "/v1/partners/prt_000007"
+            ),
+            (
+                "partner.update".into(),
+                "partner".into(),
+                Some("prt_000007".into())
+            )
         );
         assert_eq!(
             action(
@@ -307,15 +317,30 @@ mod tests {
             )
         );
         assert_eq!(
-            action(Method::DELETE, "/v1/api-keys/{id}", "/v1/api-keys/key_000002").0,
+            action(
+                Method::DELETE,
+                "/v1/api-keys/{id}",
+                "/v1/api-keys/key_000002"
+            )
+            .0,
             "api_key.revoke"
         );
         assert_eq!(
-            action(Method::POST, "/v1/webhook-endpoints/{id}/test", "/v1/webhook-endpoints/wh_000001/test").0,
+            action(
+                Method::POST,
+                "/v1/webhook-endpoints/{id}/test",
+                "/v1/webhook-endpoints/wh_000001/test"
+            )
+            .0,
             "webhook_endpoint.test"
         );
         assert_eq!(
-            action(Method::POST, "/v1/certificates/generate", "/v1/certificates/generate").0,
+            action(
+                Method::POST,
+                "/v1/certificates/generate",
+                "/v1/certificates/generate"
+            )
+            .0,
             "certificate.generate"
         );
         assert_eq!(
@@ -324,7 +349,11 @@ mod tests {
                 "/api/v1/partners/cem/schedule-rollover",
                 "/api/v1/partners/cem/schedule-rollover"
             ),
-            ("partner.cem.schedule_rollover".into(), "partner".into(), None)
+            (
+                "partner.cem.schedule_rollover".into(),
+                "partner".into(),
+                None
+            )
         );
         assert!(route_action(&Method::GET, "/v1/partners", "/v1/partners").is_none());
         assert!(route_action(&Method::POST, "/healthz", "/healthz").is_none());

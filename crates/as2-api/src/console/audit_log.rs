@@ -36,7 +36,10 @@ pub async fn list(
     };
     let found = state
         .blocking("audit event", move |s| {
-            let page = PageRequest { page: 1, per_page: 100 };
+            let page = PageRequest {
+                page: 1,
+                per_page: 100,
+            };
             Ok(s.store().audit().list(scope, &filter, page)?)
         })
         .await;

@@ -20,7 +20,11 @@ const MAX_FORM: usize = 256 * 1024;
 
 /// Whether the request comes from the console's own pages, by the headers browsers set.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
     if let Some(site) = text("sec-fetch-site")
         && site != "same-origin"
     {
@@ -70,5 +74,6 @@ pub async fn guard(request: Request, next: Next) -> Response {
     if !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) || sent.is_empty() {
         return refused("the form's security token is missing or wrong");
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

@@ -84,7 +84,9 @@ pub async fn list(
     let filter = filters(&query);
     let found = state
         .blocking("message", move |s| {
-            Ok(s.store().messages().list(scope, filter, PageRequest::default())?)
+            Ok(s.store()
+                .messages()
+                .list(scope, filter, PageRequest::default())?)
         })
         .await;
     let (messages, total) = match found {
@@ -171,10 +173,12 @@ pub async fn detail(
         return not_found(&console);
     };
     let found = state
-        .blocking("message", move |s| match s.store().messages().get(scope, id) {
-            Ok(message) => Ok(Some(message)),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(other) => Err(ApiError::from(other)),
+        .blocking("message", move |s| {
+            match s.store().messages().get(scope, id) {
+                Ok(message) => Ok(Some(message)),
+                Err(StoreError::NotFound) => Ok(None),
+                Err(other) => Err(ApiError::from(other)),
+            }
         })
         .await;
     match found {
@@ -215,9 +219,18 @@ pub async fn retry(
                 Err(e) => return Err(e.into()),
             };
             let queued = Announce::new(EventType::MessageQueued);
-            store.messages().requeue(scope, id, attempts, Some(&queued))?;
+            store
+                .messages()
+                .requeue(scope, id, attempts, Some(&queued))?;
             let id = id.to_string();
-            record(store, scope, &actor, "message.retry", ("message", Some(id.as_str())), "{}")?;
+            record(
+                store,
+                scope,
+                &actor,
+                "message.retry",
+                ("message", Some(id.as_str())),
+                "{}",
+            )?;
             Ok(true)
         })
         .await;

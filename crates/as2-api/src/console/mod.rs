@@ -62,8 +62,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))
-        .route("/console/logout-everywhere", post(sign_in::logout_everywhere))
+        .route(
+            "/console/logout-everywhere",
+            post(sign_in::logout_everywhere),
+        )
         .route("/console/switch", post(session::switch))
         .layer(middleware::from_fn(csrf::guard))
-        .layer(middleware::from_fn_with_state(state.clone(), session::resolve))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve,
+        ))
 }

@@ -22,15 +22,24 @@ pub async fn page_handler(State(state): State<AppState>, console: ConsoleSession
     };
     let recent = state
         .blocking("audit event", move |s| {
-            let page = PageRequest { page: 1, per_page: 10 };
-            Ok(s.store().audit().list(scope, &AuditFilter::default(), page)?)
+            let page = PageRequest {
+                page: 1,
+                per_page: 10,
+            };
+            Ok(s.store()
+                .audit()
+                .list(scope, &AuditFilter::default(), page)?)
         })
         .await;
     let (events, total) = match recent {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
-    let role = console.current.as_ref().map(|m| m.role.to_string()).unwrap_or_default();
+    let role = console
+        .current
+        .as_ref()
+        .map(|m| m.role.to_string())
+        .unwrap_or_default();
     let tenant = console
         .current
         .as_ref()
@@ -60,4 +69,3 @@ pub async fn page_handler(State(state): State<AppState>, console: ConsoleSession
     };
     page("Overview", Some(&console), content).into_response()
 }
-

@@ -124,12 +124,12 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         let found = state
             .blocking("session", move |s| {
                 let store = s.store();
-                let (session, user) =
-                    match store.sessions().active(&hash, chrono::Utc::now(), idle) {
-                        Ok(found) => found,
-                        Err(StoreError::NotFound) => return Ok(None),
-                        Err(other) => return Err(other.into()),
-                    };
+                let (session, user) = match store.sessions().active(&hash, chrono::Utc::now(), idle)
+                {
+                    Ok(found) => found,
+                    Err(StoreError::NotFound) => return Ok(None),
+                    Err(other) => return Err(other.into()),
+                };
                 let memberships = store.users().memberships(user.id)?;
                 let current = session
                     .tenant_id
@@ -175,7 +175,10 @@ pub async fn switch(
     let tenant = input.tenant.parse::<TenantId>().ok();
     let mode = input.mode.parse::<Mode>().ok();
     let (Some(tenant), Some(mode)) = (tenant, mode) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, "Choose one of your tenants and a mode")
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose one of your tenants and a mode",
+        )
             .into_response();
     };
     if !console.memberships.iter().any(|m| m.tenant_id == tenant) {

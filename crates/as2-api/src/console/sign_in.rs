@@ -3,7 +3,7 @@
 
 use as2_domain::Mode;
 use as2_domain::audit::{Actor, ActorKind};
-use as2_domain::user::{LockoutPolicy, new_token, hash_token, normalize_email, password};
+use as2_domain::user::{LockoutPolicy, hash_token, new_token, normalize_email, password};
 use as2_store::repo::audit::NewAuditEvent;
 use as2_store::repo::sessions::NewSession;
 use as2_store::{Scope, Store, StoreError};

@@ -211,8 +211,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::headers::json_only))
         .layer(DefaultBodyLimit::max(crate::json::MAX_JSON_BODY));
     // the console answers HTML, so it is outside the JSON-only layer
-    let app = api
-        .merge(crate::console::router(&state))
-        .with_state(state);
+    let app = api.merge(crate::console::router(&state)).with_state(state);
     crate::observability::layer(app)
 }

@@ -80,10 +80,22 @@ async fn a_change_is_recorded_with_its_actor_resource_and_redacted_fields() {
     assert_eq!(events(&api, "?actor=usr_000001").await["total"], 0);
     assert_eq!(events(&api, "?action=partner.create").await["total"], 1);
     assert_eq!(events(&api, "?resource_type=message").await["total"], 0);
-    assert_eq!(events(&api, &format!("?resource_id={id}")).await["total"], 2);
-    assert_eq!(events(&api, "?since=2999-01-01T00:00:00Z").await["total"], 0);
-    assert_eq!(events(&api, "?until=2000-01-01T00:00:00Z").await["total"], 0);
-    assert_eq!(events(&api, "?per_page=1&page=2").await["data"][0]["action"], "partner.create");
+    assert_eq!(
+        events(&api, &format!("?resource_id={id}")).await["total"],
+        2
+    );
+    assert_eq!(
+        events(&api, "?since=2999-01-01T00:00:00Z").await["total"],
+        0
+    );
+    assert_eq!(
+        events(&api, "?until=2000-01-01T00:00:00Z").await["total"],
+        0
+    );
+    assert_eq!(
+        events(&api, "?per_page=1&page=2").await["data"][0]["action"],
+        "partner.create"
+    );
 }
 
 #[tokio::test]
@@ -101,11 +113,21 @@ async fn failures_reads_and_replays_are_not_changes() {
     for _ in 0..2 {
         let key = api.key.clone();
         let reply = api
-            .call_with_headers(Method::POST, "/v1/partners", Some(&key), Some(partner()), &headers)
+            .call_with_headers(
+                Method::POST,
+                "/v1/partners",
+                Some(&key),
+                Some(partner()),
+                &headers,
+            )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     }
-    assert_eq!(events(&api, "").await["total"], 1, "a replay changes nothing");
+    assert_eq!(
+        events(&api, "").await["total"],
+        1,
+        "a replay changes nothing"
+    );
 }
 
 #[tokio::test]
@@ -157,7 +179,10 @@ async fn bad_filters_are_named() {
         ("?actor=bob", "actor"),
         ("?since=yesterday", "since"),
         ("?until=2020-13-01T00:00:00Z", "until"),
-        ("?since=2024-01-02T00:00:00Z&until=2024-01-01T00:00:00Z", "until"),
+        (
+            "?since=2024-01-02T00:00:00Z&until=2024-01-01T00:00:00Z",
+            "until",
+        ),
         ("?action=", "action"),
         ("?per_page=500", "per_page"),
         ("?colour=red", "colour"),

@@ -151,7 +151,9 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_opens_the_overview() {
     assert!(form.body.contains("<label for=\"email\">"), "{}", form.body);
     assert!(form.body.contains("href=\"#main\""), "skip link");
 
-    let wrong = served.sign_in("ada@example.com", "not the password", &[]).await;
+    let wrong = served
+        .sign_in("ada@example.com", "not the password", &[])
+        .await;
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains("The email or the password is wrong."));
     assert!(wrong.session_cookie().is_none());
@@ -172,7 +174,10 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_opens_the_overview() {
     let overview = served.get("/console", &token).await;
     assert_eq!(overview.status, 200, "{}", overview.body);
     assert!(overview.body.contains("Signed in as ada@example.com"));
-    assert!(overview.body.contains("user.login"), "the sign-in is in the audit log");
+    assert!(
+        overview.body.contains("user.login"),
+        "the sign-in is in the audit log"
+    );
     assert!(overview.body.contains("<html lang=\"en\">"));
 }
 
@@ -195,9 +200,16 @@ async fn a_cookie_planted_before_sign_in_is_not_the_session_after_it() {
     served.user("mallory@example.com", served.api.tenant, Role::Viewer);
     // an attacker's own valid session, and a token it made up, planted in the victim's browser
     let (planted, _) = served.session("mallory@example.com").await;
-    for before in [planted.clone(), "attacker-chosen-value-0123456789".to_owned()] {
+    for before in [
+        planted.clone(),
+        "attacker-chosen-value-0123456789".to_owned(),
+    ] {
         let signed = served
-            .sign_in("ada@example.com", PASSWORD, &[&format!("Cookie: as2_console={before}")])
+            .sign_in(
+                "ada@example.com",
+                PASSWORD,
+                &[&format!("Cookie: as2_console={before}")],
+            )
             .await;
         assert_eq!(signed.status, 303);
         let after = signed.session_cookie().unwrap();
@@ -219,17 +231,31 @@ async fn a_form_without_the_session_token_or_from_another_origin_is_refused() {
         (&[], String::new()),
         (&[], "csrf_token=".into()),
         (&[], "csrf_token=wrong-token".into()),
-        (&["Origin: http://evil.example"], format!("csrf_token={csrf}")),
-        (&["Sec-Fetch-Site: cross-site"], format!("csrf_token={csrf}")),
+        (
+            &["Origin: http://evil.example"],
+            format!("csrf_token={csrf}"),
+        ),
+        (
+            &["Sec-Fetch-Site: cross-site"],
+            format!("csrf_token={csrf}"),
+        ),
     ];
     for (extra, body) in attacks {
         let refused = served.post("/console/logout", &token, extra, &body).await;
         assert_eq!(refused.status, 403, "{extra:?} {body}: {}", refused.body);
-        assert_eq!(served.get("/console", &token).await.status, 200, "still signed in");
+        assert_eq!(
+            served.get("/console", &token).await.status,
+            200,
+            "still signed in"
+        );
     }
     // a sign-in form posted from another site is refused too
     let cross = served
-        .sign_in("ada@example.com", PASSWORD, &["Origin: http://evil.example"])
+        .sign_in(
+            "ada@example.com",
+            PASSWORD,
+            &["Origin: http://evil.example"],
+        )
         .await;
     assert_eq!(cross.status, 403);
     assert!(cross.session_cookie().is_none());
@@ -244,7 +270,11 @@ async fn a_form_without_the_session_token_or_from_another_origin_is_refused() {
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(done.header("set-cookie").unwrap().contains("Max-Age=0"));
-    assert_eq!(served.get("/console", &token).await.status, 303, "signed out");
+    assert_eq!(
+        served.get("/console", &token).await.status,
+        303,
+        "signed out"
+    );
 }
 
 #[tokio::test]
@@ -259,7 +289,9 @@ async fn failures_lock_the_email_out_even_for_the_right_password() {
     .await;
     served.user("ada@example.com", served.api.tenant, Role::Owner);
     for expected in [401, 401, 429] {
-        let answer = served.sign_in("ada@example.com", "guess guess guess", &[]).await;
+        let answer = served
+            .sign_in("ada@example.com", "guess guess guess", &[])
+            .await;
         assert_eq!(answer.status, expected, "{}", answer.body);
     }
     let right = served.sign_in("ada@example.com", PASSWORD, &[]).await;
@@ -276,7 +308,12 @@ async fn signing_out_everywhere_ends_every_session() {
     let (laptop, csrf) = served.session("ada@example.com").await;
     let (phone, _) = served.session("ada@example.com").await;
     let done = served
-        .post("/console/logout-everywhere", &laptop, &[], &format!("csrf_token={csrf}"))
+        .post(
+            "/console/logout-everywhere",
+            &laptop,
+            &[],
+            &format!("csrf_token={csrf}"),
+        )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     for token in [laptop, phone] {
@@ -288,12 +325,22 @@ async fn signing_out_everywhere_ends_every_session() {
 async fn the_switch_offers_only_the_users_tenants() {
     let served = Served::start(ConsoleConfig::default()).await;
     let store = &served.api.db.store;
-    let account = store.accounts().tenant_for_operator(served.api.tenant).unwrap().account_id;
-    let second = store.accounts().create_tenant(account, "Second tenant").unwrap();
+    let account = store
+        .accounts()
+        .tenant_for_operator(served.api.tenant)
+        .unwrap()
+        .account_id;
+    let second = store
+        .accounts()
+        .create_tenant(account, "Second tenant")
+        .unwrap();
     let (foreign, _) = served.api.other_account();
     served.user("ada@example.com", served.api.tenant, Role::Owner);
     let ada = store.users().credentials("ada@example.com").unwrap().0;
-    store.users().set_role(ada.id, second.id, Role::Viewer).unwrap();
+    store
+        .users()
+        .set_role(ada.id, second.id, Role::Viewer)
+        .unwrap();
     let (token, csrf) = served.session("ada@example.com").await;
 
     let page = served.get("/console", &token).await;
@@ -301,16 +348,33 @@ async fn the_switch_offers_only_the_users_tenants() {
     assert!(!page.body.contains("Other tenant"), "not a tenant of hers");
 
     let to_second = served
-        .post("/console/switch", &token, &[], &format!("csrf_token={csrf}&tenant={}&mode=live", second.id))
+        .post(
+            "/console/switch",
+            &token,
+            &[],
+            &format!("csrf_token={csrf}&tenant={}&mode=live", second.id),
+        )
         .await;
     assert_eq!(to_second.status, 303, "{}", to_second.body);
     let page = served.get("/console", &token).await;
-    assert!(page.body.contains("<strong>Second tenant</strong>"), "{}", page.body);
+    assert!(
+        page.body.contains("<strong>Second tenant</strong>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("<strong>live</strong>"));
-    assert!(page.body.contains("No change yet."), "the first tenant's sign-in is not shown");
+    assert!(
+        page.body.contains("No change yet."),
+        "the first tenant's sign-in is not shown"
+    );
 
     let to_foreign = served
-        .post("/console/switch", &token, &[], &format!("csrf_token={csrf}&tenant={foreign}&mode=test"))
+        .post(
+            "/console/switch",
+            &token,
+            &[],
+            &format!("csrf_token={csrf}&tenant={foreign}&mode=test"),
+        )
         .await;
     assert_eq!(to_foreign.status, 404);
 }
@@ -332,8 +396,16 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
         )
         .await;
     assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
-    let partner = created.body["data"]["id"].as_str().unwrap().parse().unwrap();
-    let station = created.body["data"]["station_id"].as_str().unwrap().parse().unwrap();
+    let partner = created.body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let station = created.body["data"]["station_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let message = served
         .api
         .db
@@ -371,7 +443,11 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert!(mine.body.contains("invoice-42.edi") && mine.body.contains("&lt;in@acme&gt;"));
     let listed = served.get("/console/messages?filename=INVOICE", &ada).await;
-    assert!(listed.body.contains(&message.id.to_string()), "{}", listed.body);
+    assert!(
+        listed.body.contains(&message.id.to_string()),
+        "{}",
+        listed.body
+    );
     let none = served.get("/console/messages?status=failed", &ada).await;
     assert!(none.body.contains("No message matches."));
 
@@ -379,8 +455,17 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
     let theirs = served.get(&url, &eve).await;
     assert_eq!(theirs.status, 404, "another tenant's message");
     assert!(!theirs.body.contains("invoice-42.edi"));
-    assert!(!served.get("/console/messages", &eve).await.body.contains(&message.id.to_string()));
-    assert_eq!(served.get("/console/messages/msg_x", &eve).await.status, 404);
+    assert!(
+        !served
+            .get("/console/messages", &eve)
+            .await
+            .body
+            .contains(&message.id.to_string())
+    );
+    assert_eq!(
+        served.get("/console/messages/msg_x", &eve).await.status,
+        404
+    );
 
     // the same user in live mode does not see the test-mode message
     let switched = served
@@ -388,7 +473,10 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
             "/console/switch",
             &ada,
             &[],
-            &format!("csrf_token={ada_csrf}&tenant={}&mode=live", served.api.tenant),
+            &format!(
+                "csrf_token={ada_csrf}&tenant={}&mode=live",
+                served.api.tenant
+            ),
         )
         .await;
     assert_eq!(switched.status, 303);
@@ -420,8 +508,16 @@ async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_re
             scope,
             &NewMessage {
                 direction: Direction::Outbound,
-                partner_id: created.body["data"]["id"].as_str().unwrap().parse().unwrap(),
-                station_id: created.body["data"]["station_id"].as_str().unwrap().parse().unwrap(),
+                partner_id: created.body["data"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                station_id: created.body["data"]["station_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
                 as2_message_id: "<out@us>",
                 subject: None,
                 filename: Some("order.edi"),
@@ -447,7 +543,9 @@ async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_re
     let page = served.get(&url, &vic).await;
     assert_eq!(page.status, 200);
     assert!(!page.body.contains(">Retry<"), "no form for a viewer");
-    let forged = served.post(&retry, &vic, &[], &format!("csrf_token={vic_csrf}")).await;
+    let forged = served
+        .post(&retry, &vic, &[], &format!("csrf_token={vic_csrf}"))
+        .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
     assert_eq!(
         store.messages().get(scope, message.id).unwrap().status,
@@ -458,13 +556,18 @@ async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_re
     let (olga, olga_csrf) = served.session("olga@example.com").await;
     let page = served.get(&url, &olga).await;
     assert!(page.body.contains(">Retry<"), "{}", page.body);
-    let done = served.post(&retry, &olga, &[], &format!("csrf_token={olga_csrf}")).await;
+    let done = served
+        .post(&retry, &olga, &[], &format!("csrf_token={olga_csrf}"))
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(
         store.messages().get(scope, message.id).unwrap().status,
         MessageStatus::Queued
     );
-    let audit = served.api.get("/v1/audit-events?action=message.retry").await;
+    let audit = served
+        .api
+        .get("/v1/audit-events?action=message.retry")
+        .await;
     assert_eq!(audit.body["total"], 1, "{:?}", audit.body);
     assert_eq!(audit.body["data"][0]["actor"]["type"], "user");
     assert_eq!(audit.body["data"][0]["actor"]["label"], "olga@example.com");
