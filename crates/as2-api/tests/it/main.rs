@@ -8,9 +8,7 @@ mod common;
 mod upload;
 
 mod access_control;
-mod audit;
 mod certificates;
-mod console;
 mod cross_cutting;
 mod destinations;
 mod key_modes;
