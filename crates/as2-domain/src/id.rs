@@ -90,6 +90,12 @@ prefixed_id!(/// A certificate exchange (CEM) request, sent or received.
     CemRequestId, "cem_");
 prefixed_id!(/// A background job.
     JobId, "job_");
+prefixed_id!(/// A person who signs in to the console.
+    UserId, "usr_");
+prefixed_id!(/// A console sign-in session (the record, never the token).
+    SessionId, "ses_");
+prefixed_id!(/// An entry of the audit log.
+    AuditEventId, "aud_");
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 pub mod algorithms;
 pub mod api_key;
 pub mod as2_id;
+pub mod audit;
 pub mod cem;
 pub mod certificate;
 pub mod destination;
@@ -27,6 +28,7 @@ pub mod retention;
 pub mod station;
 pub mod tenant;
 pub mod trust;
+pub mod user;
 pub mod validation;
 pub mod webhook;
 

@@ -375,6 +375,72 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        tenant_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        csrf_token -> Text,
+        tenant_id -> Nullable<BigInt>,
+        mode -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        created_ip -> Nullable<Text>,
+        created_user_agent -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttles (subject) {
+        subject -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        actor_kind -> Text,
+        actor_id -> Text,
+        actor_label -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        changes -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(tenants -> accounts (account_id));
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -414,6 +480,10 @@ diesel::joinable!(webhook_deliveries -> tenants (tenant_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(idempotency_keys -> tenants (tenant_id));
 diesel::joinable!(purges -> tenants (tenant_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> tenants (tenant_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(audit_events -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -438,4 +508,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     cem_requests,
     certificate_expiry_notices,
     purges,
+    users,
+    memberships,
+    sessions,
+    login_throttles,
+    audit_events,
 );

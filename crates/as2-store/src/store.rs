@@ -103,6 +103,21 @@ impl Store {
         crate::repo::timestamp_authority::TimestampAuthorities { store: self }
     }
 
+    /// Console users and their memberships.
+    pub fn users(&self) -> crate::repo::users::Users<'_> {
+        crate::repo::users::Users { store: self }
+    }
+
+    /// Console sessions and the sign-in throttle.
+    pub fn sessions(&self) -> crate::repo::sessions::Sessions<'_> {
+        crate::repo::sessions::Sessions { store: self }
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> crate::repo::audit::AuditLog<'_> {
+        crate::repo::audit::AuditLog { store: self }
+    }
+
     /// Trust records and their event chains.
     pub fn trust(&self) -> Trust<'_> {
         Trust { store: self }

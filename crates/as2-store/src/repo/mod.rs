@@ -30,6 +30,7 @@ macro_rules! page_of {
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod cem;
 pub mod certificates;
 pub mod idempotency;
@@ -39,9 +40,11 @@ pub mod partners;
 pub mod payload_refs;
 pub mod rate_limits;
 pub mod retention;
+pub mod sessions;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;
+pub mod users;
 pub mod webhooks;
 
 use crate::error::StoreError;

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod console;
 mod inline_payloads;
 mod isolation;
 mod jobs;
