@@ -6,7 +6,7 @@
 use crate::common::*;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::mdn::MdnRecord;
-use as2_domain::message::{Direction, Message, MessageStatus};
+use as2_domain::message::{Direction, Message, MessageStatus, PayloadRef};
 use as2_domain::retention::RetentionOverride;
 use as2_store::payload::PayloadStore;
 use as2_store::repo::messages::NewMessage;
@@ -22,8 +22,26 @@ fn message(
     direction: Direction,
     name: &str,
 ) -> (Message, String) {
-    let partner = partner(store, scope, name);
     let stored = payloads.put_bytes(name.as_bytes()).unwrap();
+    let reference = PayloadRef::Object(stored.key.clone());
+    let message = create(store, scope, direction, name, &reference);
+    (message, stored.key)
+}
+
+/// A message of `name` whose payload (its name's bytes) is kept in its row.
+fn inline_message(store: &Store, scope: Scope, direction: Direction, name: &str) -> Message {
+    let reference = PayloadRef::Inline(name.as_bytes().to_vec());
+    create(store, scope, direction, name, &reference)
+}
+
+fn create(
+    store: &Store,
+    scope: Scope,
+    direction: Direction,
+    name: &str,
+    reference: &PayloadRef,
+) -> Message {
+    let partner = partner(store, scope, name);
     let as2_id = format!("<{name}@acme>");
     let new = NewMessage {
         direction,
@@ -35,19 +53,18 @@ fn message(
         content_type: "application/edi-x12",
         bytes: i64::try_from(name.len()).unwrap(),
         sha256: "00",
-        payload_key: Some(&stored.key),
+        payload: Some(reference),
         mdn_mode: MdnMode::Sync,
         status: MessageStatus::initial(direction),
         error: None,
         mic: None,
         destination_url: None,
     };
-    let message = match direction {
+    match direction {
         Direction::Outbound => store.messages().create_outbound(scope, &new, 3, None),
         Direction::Inbound => store.messages().create(scope, &new, None),
     }
-    .unwrap();
-    (message, stored.key)
+    .unwrap()
 }
 
 fn to(store: &Store, scope: Scope, message: &Message, path: &[MessageStatus]) {
@@ -115,6 +132,8 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
             )
             .unwrap();
         let (received, received_key) = message(store, &payloads, s.a, Direction::Inbound, "R");
+        // a small one received with its payload in its row
+        let small = inline_message(store, s.a, Direction::Inbound, "I");
         let (queued, queued_key) = message(store, &payloads, s.a, Direction::Outbound, "Q");
         let (sent, sent_key) = message(store, &payloads, s.a, Direction::Outbound, "S");
         to(
@@ -142,7 +161,10 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
 
         let later = start + Duration::days(11);
         let first = purge_round(store, &payloads, later, limits).unwrap();
-        assert_eq!(first.payloads, 3, "delivered, received, live: {first:?}");
+        assert_eq!(
+            first.payloads, 4,
+            "delivered, received, small, live: {first:?}"
+        );
         assert_eq!(first.records, 0);
         // the delivered one's payload is still named by its resend: kept; the rest deleted
         assert!(exists(&payloads, &delivered_key));
@@ -150,9 +172,14 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
         assert!(!exists(&payloads, &raw_mdn.key));
         assert!(!exists(&payloads, &live_key));
         assert_eq!(first.objects_deleted, 3);
-        for (scope, id) in [(s.a, delivered.id), (s.a, received.id), (s.a_live, live.id)] {
+        for (scope, id) in [
+            (s.a, delivered.id),
+            (s.a, received.id),
+            (s.a, small.id),
+            (s.a_live, live.id),
+        ] {
             let purged = store.messages().get(scope, id).unwrap();
-            assert_eq!(purged.payload_key, None);
+            assert_eq!(purged.payload, None, "row and inline bytes alike");
             assert!(purged.payload_purged_at.is_some());
         }
         let mdn = store.messages().mdn(s.a, delivered.id).unwrap().unwrap();
@@ -164,12 +191,15 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
             (s.b, &other, &other_key),
         ] {
             let kept = store.messages().get(scope, m.id).unwrap();
-            assert_eq!(kept.payload_key.as_deref(), Some(key.as_str()));
+            assert_eq!(
+                kept.payload.as_ref().and_then(PayloadRef::object_key),
+                Some(key.as_str())
+            );
             assert!(exists(&payloads, key));
         }
         assert_eq!(
-            store.messages().get(s.a, copy.id).unwrap().payload_key,
-            Some(delivered_key.clone())
+            store.messages().get(s.a, copy.id).unwrap().payload,
+            Some(PayloadRef::Object(delivered_key.clone()))
         );
         // a purged message cannot be resent: its sentence says why
         let refused = store
@@ -177,13 +207,13 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
             .resend(s.a, delivered.id, "<again@acme>", 3, None);
         match refused {
             Err(StoreError::Conflict(sentence)) => {
-                assert!(sentence.contains("retention"), "{sentence}")
+                assert!(sentence.contains("retention"), "{sentence}");
             }
             other => panic!("{other:?}"),
         }
         // recorded, once per batch, and never purged twice
         let history = store.retention().history(s.a, 10).unwrap();
-        assert_eq!(history.len(), 2, "{history:?}");
+        assert_eq!(history.len(), 3, "{history:?}");
         assert!(history.iter().all(|p| p.kind == "payloads" && p.items == 1));
         let again = purge_round(store, &payloads, later, limits).unwrap();
         assert_eq!((again.payloads, again.records), (0, 0), "{again:?}");
@@ -191,9 +221,14 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
         // the clock moves past the record days: rows and their timelines go
         let much_later = start + Duration::days(31);
         let second = purge_round(store, &payloads, much_later, limits).unwrap();
-        assert_eq!(second.records, 3, "{second:?}");
+        assert_eq!(second.records, 4, "{second:?}");
         assert_eq!(second.payloads, 1, "tenant b, 30 days of payloads on Free");
-        for (scope, id) in [(s.a, delivered.id), (s.a, received.id), (s.a_live, live.id)] {
+        for (scope, id) in [
+            (s.a, delivered.id),
+            (s.a, received.id),
+            (s.a, small.id),
+            (s.a_live, live.id),
+        ] {
             assert!(matches!(
                 store.messages().get(scope, id),
                 Err(StoreError::NotFound)
@@ -215,6 +250,6 @@ fn retention_purges_payloads_then_rows_and_never_what_is_in_flight() {
             .into_iter()
             .filter(|p| p.kind == "records")
             .collect();
-        assert_eq!(records.len(), 2);
+        assert_eq!(records.len(), 3);
     }
 }
