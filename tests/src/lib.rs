@@ -83,6 +83,9 @@ pub struct Options {
     /// Payloads in a bucket of this S3 server instead of a temporary directory (the
     /// platform keeps the server running).
     pub s3: Option<Arc<S3Server>>,
+    /// The largest payload kept in its message row (`AS2_INLINE_PAYLOAD_BYTES`; 0: every
+    /// payload an object of the payload store).
+    pub inline_payload_bytes: u64,
 }
 
 impl Default for Options {
@@ -97,6 +100,7 @@ impl Default for Options {
             transport: Transport::default(),
             ca_pem: None,
             s3: None,
+            inline_payload_bytes: as2_store::payload::DEFAULT_INLINE_PAYLOAD_BYTES,
         }
     }
 }
@@ -175,7 +179,8 @@ impl Platform {
         )?
         .secret;
         let store = Arc::new(db.store.clone());
-        let payloads = payload_store(options.s3.as_deref(), dir.path())?;
+        let payloads = payload_store(options.s3.as_deref(), dir.path())?
+            .with_inline_limit(options.inline_payload_bytes);
         let inbox = dir.path().join("inbox");
         // the gateway's address is needed for its own async-MDN URLs: bind first
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

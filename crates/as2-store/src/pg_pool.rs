@@ -187,13 +187,13 @@ impl PgPool {
             .map(|pool| Self { pool, health })
     }
 
-    /// Takes a connection: waits up to the pool's timeout, or briefly while the server is
-    /// known to be unreachable.
     /// SQL statements run by the pool's connections so far.
     pub(crate) fn statements_run(&self) -> u64 {
         self.health.statements.load(Ordering::Relaxed)
     }
 
+    /// Takes a connection: waits up to the pool's timeout, or briefly while the server is
+    /// known to be unreachable.
     pub(crate) fn get(&self) -> Result<PgPooled, diesel::r2d2::PoolError> {
         if self.health.unreachable.load(Ordering::Acquire) {
             self.pool.get_timeout(WHILE_UNREACHABLE)

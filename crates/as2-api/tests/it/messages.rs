@@ -292,9 +292,10 @@ async fn payloads_over_the_limit_are_413() {
     let api = TestApi::new();
     let partner = partner(&api).await;
     let dir = tempfile::tempdir().unwrap();
+    // every payload an object (no inline bytes), so what a refused upload leaves is seen
     let state = AppState::new(
         api.db.store.clone(),
-        PayloadStore::open(dir.path()).unwrap(),
+        PayloadStore::open(dir.path()).unwrap().with_inline_limit(0),
         ApiConfig {
             max_message_bytes: 16,
             ..ApiConfig::default()

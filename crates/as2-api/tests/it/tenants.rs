@@ -305,6 +305,8 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/messages/{id}/retry", &["post"]),
         ("/v1/messages/{id}/resend", &["post"]),
         ("/v1/messages/{id}/cancel", &["post"]),
+        ("/v1/messages/{id}/evidence", &["get"]),
+        ("/v1/messages/{id}/mdn/resend", &["post"]),
         ("/v1/webhook-endpoints", &["get", "post"]),
         (
             "/v1/webhook-endpoints/{id}",
