@@ -23,18 +23,24 @@ pub const INLINE_PAYLOAD_BYTES_VAR: &str = "AS2_INLINE_PAYLOAD_BYTES";
 /// it is unset or empty.
 ///
 /// # Errors
-/// The value is not a whole number of bytes.
+/// The value is not a whole number of bytes, or is over
+/// [`as2_store::payload::MAX_INLINE_PAYLOAD_BYTES`].
 pub fn inline_limit(setting: Option<&str>) -> io::Result<u64> {
+    use as2_store::payload::{DEFAULT_INLINE_PAYLOAD_BYTES, MAX_INLINE_PAYLOAD_BYTES};
+    let refused = |value: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{INLINE_PAYLOAD_BYTES_VAR} must be a number of bytes from 0 (every payload in the payload store) to {MAX_INLINE_PAYLOAD_BYTES}, not {value:?}"
+            ),
+        )
+    };
     match setting.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(as2_store::payload::DEFAULT_INLINE_PAYLOAD_BYTES),
-        Some(value) => value.parse().map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{INLINE_PAYLOAD_BYTES_VAR} must be a number of bytes (0 keeps every payload in the payload store), not {value:?}"
-                ),
-            )
-        }),
+        None => Ok(DEFAULT_INLINE_PAYLOAD_BYTES),
+        Some(value) => match value.parse::<u64>() {
+            Ok(bytes) if bytes <= MAX_INLINE_PAYLOAD_BYTES => Ok(bytes),
+            _ => Err(refused(value)),
+        },
     }
 }
 
@@ -134,6 +140,10 @@ mod tests {
         assert_eq!(inline_limit(Some(" ")).unwrap(), 64 * 1024);
         assert_eq!(inline_limit(Some("0")).unwrap(), 0);
         assert_eq!(inline_limit(Some("4096")).unwrap(), 4096);
+        assert_eq!(inline_limit(Some("1048576")).unwrap(), 1024 * 1024);
+        // held in memory before the sender is authenticated: never past 1 MiB
+        let too_big = inline_limit(Some("1048577")).unwrap_err();
+        assert!(too_big.to_string().contains("1048576"), "{too_big}");
         let refused = inline_limit(Some("64k")).unwrap_err();
         assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
         assert!(

@@ -117,6 +117,10 @@ pub struct PayloadStore {
 
 /// The default of `AS2_INLINE_PAYLOAD_BYTES`: payloads up to 64 KiB are kept in their row.
 pub const DEFAULT_INLINE_PAYLOAD_BYTES: u64 = 64 * 1024;
+/// The largest inline limit a store takes: a payload is held in memory up to the limit before
+/// the message is authenticated, so the limit stays within what the gateway reserves for a
+/// message in flight (its transit share of 2 MiB), whatever the setting.
+pub const MAX_INLINE_PAYLOAD_BYTES: u64 = 1024 * 1024;
 
 /// A payload being written; `finish` makes it durable, dropping it discards it.
 #[derive(Debug)]
