@@ -409,7 +409,8 @@ impl Partners<'_> {
             .filter(partners::station_id.eq(station.0))
             .filter(partners::as2_id.eq(as2_id))
             .select(PartnerRow::as_select())
-            .first(c))
+            // a unique lookup: no LIMIT (see `crate::db`)
+            .get_result(c))
         .map_err(not_found)?;
         row.try_into()
     }
