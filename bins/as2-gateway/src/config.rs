@@ -22,6 +22,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `AS2_MASTER_KEY` (default: generated into the data directory).
     pub master_key: Option<String>,
+    /// `AS2_PREVIOUS_MASTER_KEYS`: older master keys (comma-separated) that still open
+    /// secrets sealed before a rotation, never used to seal.
+    pub previous_master_keys: Option<String>,
     /// `AS2_GATEWAY_LISTEN` (default `127.0.0.1:8081`).
     pub listen: SocketAddr,
     /// The AS2 listener's TLS (`AS2_GATEWAY_TLS_CERT` + `AS2_GATEWAY_TLS_KEY`, PEM; reloaded
@@ -97,6 +100,7 @@ impl Config {
         Ok(Self {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
+            previous_master_keys: var("AS2_PREVIOUS_MASTER_KEYS"),
             listen,
             // partners may have to present a TLS client certificate (mutual TLS)
             listener: ListenerSettings::from_env(
@@ -163,8 +167,12 @@ impl Config {
 
     /// The secret box (the master key from the environment or the data directory).
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
-        as2_process::secrets::load(self.master_key.as_deref(), &self.data_dir)
-            .context("loading the master key")
+        as2_process::secrets::load(
+            self.master_key.as_deref(),
+            self.previous_master_keys.as_deref(),
+            &self.data_dir,
+        )
+        .context("loading the master key")
     }
 }
 
