@@ -56,9 +56,7 @@ pub async fn rotate_master_key(
                     resealed = batch.resealed,
                     "batch re-sealed"
                 );
-                if !pause.is_zero() && !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(pause);
-                }
+                pause_unless_stopped(pause, &stop);
             }
             !stop.load(Ordering::SeqCst)
         }
@@ -98,4 +96,15 @@ pub async fn rotate_master_key(
         config.secrets()?.current_key_id()
     );
     Ok(())
+}
+
+/// Waits `pause`, or less when a signal asks to stop meanwhile.
+fn pause_unless_stopped(pause: Duration, stop: &AtomicBool) {
+    let step = Duration::from_millis(50);
+    let mut left = pause;
+    while !left.is_zero() && !stop.load(Ordering::SeqCst) {
+        let nap = left.min(step);
+        std::thread::sleep(nap);
+        left -= nap;
+    }
 }

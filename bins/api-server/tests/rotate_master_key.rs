@@ -92,7 +92,8 @@ fn rotation_is_interrupted_resumed_and_leaves_the_new_key_alone_needed() {
     assert!(text(&blind.stderr).contains("AS2_PREVIOUS_MASTER_KEYS"));
     opens_everything(&old, scope, webhook);
 
-    // one value per batch, a pause after each: SIGTERM after the first batch stops it
+    // one value per batch, a long pause after each (cut short by a signal): SIGTERM after
+    // the first batch stops it before the second
     let both = [("AS2_MASTER_KEY", NEW), ("AS2_PREVIOUS_MASTER_KEYS", OLD)];
     let mut child = api_server(data.path(), &both)
         .args([
@@ -100,7 +101,7 @@ fn rotation_is_interrupted_resumed_and_leaves_the_new_key_alone_needed() {
             "--batch-size",
             "1",
             "--pause-ms",
-            "3000",
+            "60000",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

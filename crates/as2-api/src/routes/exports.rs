@@ -2,15 +2,17 @@
 //! streamed while it is written: `messages.jsonl` (one line per message: the message as
 //! `GET /v1/messages/{id}` shows it, with its MDN and its timeline), then
 //! `payloads/<msg id>/<file name>` and `mdns/<msg id>.txt` (the raw MDN, ours or the
-//! partner's). What is held is a page of rows and a 64 KiB piece of the zip, whatever the
-//! range holds: payloads are copied from the payload store as they are read.
+//! partner's). What is held is a page of rows, a 64 KiB piece of the zip and the zip's
+//! central directory (a few hundred bytes per file, so a range holds at most
+//! [`MAX_EXPORT_MESSAGES`] messages): payloads are copied from the payload store as they are
+//! read, whatever their size.
 
 use std::io::{Read, Write};
 
 use as2_domain::ValidationErrors;
 use as2_domain::message::Message;
 use as2_domain::pagination::PageRequest;
-use as2_store::repo::messages::{MessageFilter, MessageSort, SortKey};
+use as2_store::repo::messages::{MessageFilter, MessageSort, MessageWithMdn, SortKey};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
@@ -31,6 +33,9 @@ use crate::state::AppState;
 /// The longest range one export covers.
 pub const MAX_EXPORT_DAYS: i64 = 31;
 
+/// The most messages one export holds (the zip's directory is kept until its end).
+pub const MAX_EXPORT_MESSAGES: i64 = 10_000;
+
 /// Rows read per query.
 const PAGE: i64 = 100;
 
@@ -45,7 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The messages created in `[since, until)`, with payloads and raw MDNs, as a zip.
 #[utoipa::path(get, path = "/v1/exports/messages", tag = "exports",
     params(("since" = String, Query, description = "RFC 3339 time: messages created at or after it"),
-           ("until" = String, Query, description = "RFC 3339 time: messages created before it (at most 31 days after since)")),
+           ("until" = String, Query, description = "RFC 3339 time: messages created before it (at most 31 days after since, at most 10000 messages in the range)")),
     responses((status = 200, description = "A zip: messages.jsonl, payloads/, mdns/", content_type = "application/zip"),
               (status = 422, description = "A missing or bad range", body = Object)))]
 async fn export_messages(
@@ -54,9 +59,30 @@ async fn export_messages(
     Query(query): Query<QueryMap>,
 ) -> Result<Response, ApiError> {
     let (since, until) = range(&query)?;
+    let scope = caller.scope();
+    let total = state
+        .blocking("Message", move |s| {
+            let one = PageRequest {
+                page: 1,
+                per_page: 1,
+            };
+            Ok(s.store()
+                .messages()
+                .list(scope, filter(since, until), one)?
+                .1)
+        })
+        .await?;
+    if total > MAX_EXPORT_MESSAGES {
+        return Err(ValidationErrors::single(
+            "until",
+            format!(
+                "This range holds {total} messages and an export takes at most {MAX_EXPORT_MESSAGES}; end it earlier"
+            ),
+        )
+        .into());
+    }
     let (mut sender, body) = Channel::<Bytes, std::io::Error>::new(4);
     let runtime = tokio::runtime::Handle::current();
-    let scope = caller.scope();
     tokio::task::spawn_blocking(move || {
         let mut out = ChannelWriter {
             runtime: runtime.clone(),
@@ -134,19 +160,18 @@ fn write_zip(
         .large_file(true);
     zip.start_file("messages.jsonl", options)
         .map_err(std::io::Error::other)?;
-    each_page(state, scope, since, until, |messages| {
-        for message in messages {
-            let id = message.id;
-            let store = state.store().messages();
-            let mdn = store.mdn(scope, id).map_err(std::io::Error::other)?;
-            let events: Vec<MessageEventDto> = store
-                .events(scope, id)
+    each_page(state, scope, since, until, |page| {
+        for (message, mdn) in page {
+            let events: Vec<MessageEventDto> = state
+                .store()
+                .messages()
+                .events(scope, message.id)
                 .map_err(std::io::Error::other)?
                 .into_iter()
                 .map(Into::into)
                 .collect();
             let line = serde_json::json!({
-                "message": MessageDto::new(message.clone(), mdn),
+                "message": MessageDto::new(message.clone(), mdn.clone()),
                 "events": events,
             });
             serde_json::to_writer(&mut zip, &line)?;
@@ -154,24 +179,34 @@ fn write_zip(
         }
         Ok(())
     })?;
-    each_page(state, scope, since, until, |messages| {
-        for message in messages {
-            if let Some(key) = &message.payload_key {
-                let name = format!("payloads/{}/{}", message.id, file_name(message));
-                zip.start_file(name, options)
-                    .map_err(std::io::Error::other)?;
-                let mut payload = state.payloads().open_read(key)?;
-                copy(&mut payload, &mut zip)?;
+    each_page(state, scope, since, until, |page| {
+        for (message, mdn) in page {
+            if let Some(payload) = &message.payload {
+                match state.payloads().open_ref(payload) {
+                    Ok(mut payload) => {
+                        let name = format!("payloads/{}/{}", message.id, file_name(message));
+                        zip.start_file(name, options)
+                            .map_err(std::io::Error::other)?;
+                        copy(&mut payload, &mut zip)?;
+                    }
+                    // purged by retention since the page was read: its line says what it was
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
-            let store = state.store().messages();
-            let record = store
-                .mdn(scope, message.id)
-                .map_err(std::io::Error::other)?;
-            let raw = match record.and_then(|r| r.raw_key) {
-                Some(key) => Some(state.payloads().read(&key)?),
-                None => store
+            // a partner's MDN is an object of the payload store, ours is kept in its row
+            let raw = match mdn.as_ref().and_then(|m| m.raw_key.as_deref()) {
+                Some(key) => match state.payloads().read(key) {
+                    Ok(raw) => Some(raw),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(e),
+                },
+                None if mdn.is_some() => state
+                    .store()
+                    .messages()
                     .mdn_raw(scope, message.id)
                     .map_err(std::io::Error::other)?,
+                None => None,
             };
             if let Some(raw) = raw {
                 zip.start_file(format!("mdns/{}.txt", message.id), options)
@@ -185,28 +220,20 @@ fn write_zip(
     Ok(())
 }
 
-/// Calls `each` with every page of the range, oldest first.
+/// Calls `each` with every page of the range (messages with their MDNs), oldest first.
 fn each_page(
     state: &AppState,
     scope: as2_store::Scope,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
-    mut each: impl FnMut(&[Message]) -> std::io::Result<()>,
+    mut each: impl FnMut(&[MessageWithMdn]) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let filter = MessageFilter {
-        created_after: Some(since),
-        created_before: Some(until),
-        sort: MessageSort {
-            key: SortKey::CreatedAt,
-            descending: false,
-        },
-        ..MessageFilter::default()
-    };
+    let filter = filter(since, until);
     for page in 1.. {
         let (messages, _) = state
             .store()
             .messages()
-            .list(
+            .list_with_mdns(
                 scope,
                 filter.clone(),
                 PageRequest {
@@ -221,6 +248,19 @@ fn each_page(
         }
     }
     Ok(())
+}
+
+/// The messages created in `[since, until)`, oldest first.
+fn filter(since: DateTime<Utc>, until: DateTime<Utc>) -> MessageFilter {
+    MessageFilter {
+        created_after: Some(since),
+        created_before: Some(until),
+        sort: MessageSort {
+            key: SortKey::CreatedAt,
+            descending: false,
+        },
+        ..MessageFilter::default()
+    }
 }
 
 /// The payload's file name inside the zip: the message's own without any path, or

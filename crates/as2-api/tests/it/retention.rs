@@ -5,10 +5,12 @@
 use std::io::Read as _;
 
 use as2_domain::Mode;
+use as2_domain::algorithms::MdnMode;
 use as2_domain::id::MessageId;
 use as2_domain::mdn::MdnRecord;
-use as2_domain::message::MessageStatus;
+use as2_domain::message::{Direction, MessageStatus, PayloadRef};
 use as2_store::Scope;
+use as2_store::repo::messages::NewMessage;
 use as2_store::retention::{RoundLimits, purge_round};
 use axum::http::StatusCode;
 use base64::Engine as _;
@@ -64,6 +66,67 @@ async fn delivered(api: &TestApi, partner: &str, filename: &str) -> MessageId {
         .record_mdn_with_raw(scope, &mdn, Some(format!("MDN for {id}").as_bytes()))
         .unwrap();
     id
+}
+
+/// A message received from the partner under a file name of the partner's choosing (the
+/// API refuses such a name for a message we send), with our raw MDN kept.
+fn received(api: &TestApi, partner: &str, filename: &str) -> MessageId {
+    let scope = Scope::new(api.tenant, Mode::Test);
+    let partner = api
+        .db
+        .store
+        .partners()
+        .get(scope, partner.parse().unwrap())
+        .unwrap();
+    let payload = PayloadRef::Inline(EDI.to_vec());
+    let message = api
+        .db
+        .store
+        .messages()
+        .create(
+            scope,
+            &NewMessage {
+                direction: Direction::Inbound,
+                partner_id: partner.id,
+                station_id: partner.settings.station_id,
+                as2_message_id: "<received-1@acme.example>",
+                subject: None,
+                filename: Some(filename),
+                content_type: "application/edi-x12",
+                bytes: i64::try_from(EDI.len()).unwrap(),
+                sha256: "00",
+                payload: Some(&payload),
+                mdn_mode: MdnMode::Sync,
+                status: MessageStatus::Received,
+                error: None,
+                mic: None,
+                destination_url: None,
+            },
+            None,
+        )
+        .unwrap();
+    let mdn = MdnRecord {
+        message_id: message.id,
+        disposition: "automatic-action/MDN-sent-automatically; processed".into(),
+        positive: true,
+        mic: None,
+        mic_matched: None,
+        signed: true,
+        verified: true,
+        original_message_id: None,
+        raw_key: None,
+        created_at: Utc::now(),
+    };
+    api.db
+        .store
+        .messages()
+        .record_mdn_with_raw(
+            scope,
+            &mdn,
+            Some(format!("MDN for {}", message.id).as_bytes()),
+        )
+        .unwrap();
+    message.id
 }
 
 #[tokio::test]
@@ -159,7 +222,7 @@ async fn a_purged_payload_is_gone_with_a_sentence_and_its_record_stays() {
 async fn an_export_streams_the_range_as_a_zip() {
     let api = TestApi::new();
     let partner = partner(&api).await;
-    let first = delivered(&api, &partner, "../../etc/first.edi").await;
+    let first = received(&api, &partner, "../../etc/first.edi");
     let second = delivered(&api, &partner, "second.edi").await;
     let since =
         (Utc::now() - Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

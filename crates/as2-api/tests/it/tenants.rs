@@ -47,6 +47,8 @@ async fn tenants_list_create_get_rename_and_delete() {
         "name": "Default tenant",
         "account_id": api.account.to_string(),
         "max_message_bytes": null,
+        "retention_payload_days": null,
+        "retention_record_days": null,
         "created_at": time_of(&first.body["data"]["created_at"]),
         "updated_at": time_of(&first.body["data"]["updated_at"]),
     });
@@ -64,6 +66,8 @@ async fn tenants_list_create_get_rename_and_delete() {
         "name": "Acme EU",
         "account_id": api.account.to_string(),
         "max_message_bytes": null,
+        "retention_payload_days": null,
+        "retention_record_days": null,
         "created_at": time_of(&created.body["data"]["created_at"]),
         "updated_at": time_of(&created.body["data"]["updated_at"]),
     });
@@ -315,6 +319,7 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/webhook-endpoints/{id}/test", &["post"]),
         ("/v1/webhook-endpoints/{id}/deliveries", &["get"]),
         ("/v1/usage", &["get"]),
+        ("/v1/exports/messages", &["get"]),
         ("/v1/partners/{id}/trust", &["get"]),
         ("/v1/partners/{id}/trust/rollover", &["post"]),
         ("/v1/partners/{id}/trust/activate", &["post"]),
