@@ -85,6 +85,9 @@ pub struct Config {
     /// and the TSA may be at although they are loopback, private, link-local or otherwise
     /// special (default: none).
     pub destinations: as2_domain::destination::DestinationPolicy,
+    /// `AS2_SMTP_URL` + `AS2_SMTP_FROM`: the mail server email alerts go through and their
+    /// sender (both or neither; without them no alert is emailed).
+    pub mailer: Option<as2_engine::mail::Mailer>,
 }
 
 impl Config {
@@ -152,6 +155,7 @@ impl Config {
                 &var(as2_domain::destination::ALLOW_VAR).unwrap_or_default(),
             )
             .context("AS2_OUTBOUND_ALLOW must be comma-separated CIDRs")?,
+            mailer: mailer(var("AS2_SMTP_URL"), var("AS2_SMTP_FROM"))?,
             data_dir,
         })
     }
@@ -211,4 +215,21 @@ fn inbound_limits() -> anyhow::Result<InboundLimits> {
         "AS2_MESSAGE_BUFFER_BYTES must be at least {MIN_MESSAGE_BUFFER_BYTES} (a signature part and the recipients are held whole)"
     );
     Ok(limits)
+}
+
+/// The alerts' mail server: both variables or neither.
+fn mailer(
+    url: Option<String>,
+    from: Option<String>,
+) -> anyhow::Result<Option<as2_engine::mail::Mailer>> {
+    match (url, from) {
+        (None, None) => Ok(None),
+        (Some(url), Some(from)) => Ok(Some(as2_engine::mail::Mailer::new(&url, &from)?)),
+        (Some(_), None) => {
+            anyhow::bail!("AS2_SMTP_URL is set: set AS2_SMTP_FROM too (the alerts' sender)")
+        }
+        (None, Some(_)) => {
+            anyhow::bail!("AS2_SMTP_FROM is set: set AS2_SMTP_URL too (the mail server)")
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! `/v1/tenants`: the tenants of the caller's account.
 
 use as2_domain::ValidationErrors;
+use as2_domain::alerts::alert_recipients;
 use as2_domain::api_key::{KeyKind, Scope as KeyScope};
 use as2_domain::id::TenantId;
 use as2_domain::retention::{RetentionOverride, check_order, retention_days};
@@ -34,6 +35,8 @@ pub struct TenantDto {
     pub retention_payload_days: Option<u32>,
     /// Days message rows and their events are kept; `null`: the plan's default.
     pub retention_record_days: Option<u32>,
+    /// Where email alerts go (a message failed, a certificate expiring); empty: none.
+    pub alert_emails: Vec<String>,
     /// Creation time.
     pub created_at: String,
     /// Last change.
@@ -49,6 +52,7 @@ impl From<Tenant> for TenantDto {
             max_message_bytes: t.max_message_bytes,
             retention_payload_days: t.retention.payload_days,
             retention_record_days: t.retention.record_days,
+            alert_emails: t.alert_emails,
             created_at: format(t.created_at),
             updated_at: format(t.updated_at),
         }
@@ -69,6 +73,9 @@ pub struct TenantInput {
     /// Days message rows and their events are kept (1–3650, not fewer than the payload
     /// days; 0: the plan's default).
     pub retention_record_days: Option<i64>,
+    /// Where email alerts go: at most 10 plain addresses (`ops@example.com`); `[]` stops
+    /// them.
+    pub alert_emails: Option<Vec<String>>,
 }
 
 /// A checked tenant input: each field `None` when not given.
@@ -77,6 +84,7 @@ struct Checked {
     limit: Option<Option<i64>>,
     payload_days: Option<Option<u32>>,
     record_days: Option<Option<u32>>,
+    alert_emails: Option<Vec<String>>,
 }
 
 impl Checked {
@@ -131,12 +139,25 @@ impl TenantInput {
         };
         let payload_days = days("retention_payload_days", self.retention_payload_days);
         let record_days = days("retention_record_days", self.retention_record_days);
+        let alert_emails = match self
+            .alert_emails
+            .as_deref()
+            .map(|list| alert_recipients("alert_emails", list))
+        {
+            None => None,
+            Some(Ok(list)) => Some(list),
+            Some(Err(e)) => {
+                errors.merge(e);
+                None
+            }
+        };
         errors
             .into_result(Checked {
                 name,
                 limit,
                 payload_days,
                 record_days,
+                alert_emails,
             })
             .map_err(Into::into)
     }
@@ -224,6 +245,9 @@ async fn create_tenant(
             if checked.changes_retention() {
                 tenant = accounts.set_retention(caller.account.id, tenant.id, retention)?;
             }
+            if let Some(emails) = &checked.alert_emails {
+                tenant = accounts.set_alert_emails(caller.account.id, tenant.id, emails)?;
+            }
             Ok(tenant)
         })
         .await?;
@@ -274,7 +298,7 @@ async fn get_tenant(
     Ok(Envelope::ok("Tenant retrieved successfully", tenant.into()))
 }
 
-/// Renames a tenant or sets its message size limit or retention.
+/// Renames a tenant or sets its message size limit, retention or alert recipients.
 #[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
     responses((status = 200, description = "Updated", body = Object), (status = 404, description = "Not found", body = Object)))]
 async fn update_tenant(
@@ -287,7 +311,8 @@ async fn update_tenant(
 }
 
 /// Replaces a tenant's settings: `name` is required, a `max_message_bytes` or retention left
-/// out removes the tenant's own value (the platform's or the plan's applies).
+/// out removes the tenant's own value (the platform's or the plan's applies), and
+/// `alert_emails` left out stops email alerts.
 #[utoipa::path(put, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
     responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
 async fn replace_tenant(
@@ -315,6 +340,7 @@ async fn save_tenant(
         checked.limit = Some(checked.limit.flatten());
         checked.payload_days = Some(checked.payload_days.flatten());
         checked.record_days = Some(checked.record_days.flatten());
+        checked.alert_emails = Some(checked.alert_emails.unwrap_or_default());
     }
     let tenant = state
         .blocking("Tenant", move |s| {
@@ -331,6 +357,9 @@ async fn save_tenant(
             }
             if checked.changes_retention() {
                 tenant = accounts.set_retention(caller.account.id, id, retention)?;
+            }
+            if let Some(emails) = &checked.alert_emails {
+                tenant = accounts.set_alert_emails(caller.account.id, id, emails)?;
             }
             Ok(tenant)
         })
