@@ -11,11 +11,14 @@ pub const MAX_ALERT_RECIPIENTS: usize = 10;
 pub const MAX_ADDRESS_LEN: usize = 254;
 
 /// Whether `event` is told by email to the tenant's alert recipients: a message that failed
-/// for good, and a certificate about to expire (30, 14, 7 and 1 days before).
+/// for good, a certificate about to expire (30, 14, 7 and 1 days before), and a webhook
+/// endpoint the platform paused.
 pub fn emailed(event: EventType) -> bool {
     matches!(
         event,
-        EventType::MessageFailed | EventType::CertificateExpiring
+        EventType::MessageFailed
+            | EventType::CertificateExpiring
+            | EventType::WebhookEndpointDisabled
     )
 }
 
@@ -129,6 +132,7 @@ mod tests {
     fn failures_and_expiring_certificates_are_emailed() {
         assert!(emailed(EventType::MessageFailed));
         assert!(emailed(EventType::CertificateExpiring));
+        assert!(emailed(EventType::WebhookEndpointDisabled));
         assert!(!emailed(EventType::MessageDelivered));
         assert!(!emailed(EventType::WebhookTest));
     }

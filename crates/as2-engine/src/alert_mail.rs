@@ -1,5 +1,6 @@
 //! The words of an email alert: a subject and a plain-text body a person acts on, from the
-//! event the webhooks get (`message.failed`, `certificate.expiring`). Values that come from
+//! event the webhooks get (`message.failed`, `certificate.expiring`,
+//! `webhook_endpoint.disabled`). Values that come from
 //! tenants or partners (names, error sentences) are kept on one line each, without control
 //! characters, and cut to a sane length.
 
@@ -63,6 +64,24 @@ pub fn compose(alert: &AlertToSend, mode: Mode) -> (String, String) {
                 "Schedule its successor before then (POST /v1/partners/{id}/trust/rollover or the \
                  station's): messages signed or encrypted with an expired certificate fail."
                     .to_owned(),
+            ],
+        ),
+        "webhook_endpoint.disabled" => (
+            format!("[AS2] Webhook endpoint {} disabled{suffix}", field("id")),
+            vec![
+                format!(
+                    "The webhook endpoint {} ({}) of tenant {tenant} was paused: a delivery to it failed for good.",
+                    field("id"),
+                    field("url")
+                ),
+                String::new(),
+                format!("Delivery: {}", field("delivery_id")),
+                format!("Last error: {}", field("reason")),
+                String::new(),
+                "It gets no events until it is turned on again: fix the endpoint, then PATCH \
+                 /v1/webhook-endpoints/{id} with {\"active\": true}. GET \
+                 /v1/webhook-endpoints/{id}/deliveries lists what it missed."
+                    .replace("{id}", &field("id")),
             ],
         ),
         other => (

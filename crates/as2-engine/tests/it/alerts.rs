@@ -1,8 +1,9 @@
 //! Email alerts through a real SMTP server (aiosmtpd on 127.0.0.1, started by the test), on
 //! SQLite and PostgreSQL: a message that failed and a certificate about to expire are mailed
 //! by the job worker to the tenant's recipients; a tenant without recipients gets nothing; a
-//! mail the server defers (451) is tried again later; without a mail server the job ends
-//! with that reason.
+//! webhook endpoint whose delivery failed for good is paused and that is mailed; a mail the
+//! server defers (451) is tried again later; without a mail server the job ends with that
+//! reason.
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use as2_domain::message::{Direction, ErrorKind, MessageError, MessageStatus, Pay
 use as2_domain::partner::PartnerSettings;
 use as2_domain::plan::Plan;
 use as2_domain::station::StationSettings;
-use as2_domain::webhook::EventType;
+use as2_domain::webhook::{EventType, WebhookSettings};
 use as2_engine::mail::Mailer;
 use as2_engine::metrics::Metrics;
 use as2_engine::{Worker, WorkerConfig};
@@ -256,4 +257,65 @@ async fn a_deferred_mail_is_tried_again_later_and_no_server_ends_the_job() {
         .map(|(_, n)| n)
         .sum();
     assert_eq!(waiting, 1, "only the deferred alert still waits: {depth:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_endpoint_that_fails_for_good_is_paused_and_that_is_mailed() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let mut seen = 0;
+    for db in TestDb::all() {
+        let store = db.store.clone();
+        let acme = tenant(&store, "Acme EU", &RECIPIENTS);
+        // loopback: refused by the worker's destination policy, so the first attempt is the
+        // last (the same path as a delivery whose every attempt failed)
+        let settings = WebhookSettings {
+            url: "https://127.0.0.1/hooks/as2".into(),
+            description: None,
+            events: vec!["webhook.test".into()],
+            active: true,
+        };
+        let endpoint = store
+            .webhooks()
+            .create(acme, &settings, "whsec_0123456789abcdef")
+            .unwrap()
+            .id;
+        store
+            .transaction(|tx| {
+                tx.webhooks()
+                    .publish(acme, EventType::WebhookTest, "{}", None)
+                    .map(|_| ())
+            })
+            .unwrap();
+
+        worker(&store, Some(mailer(&sink))).drain().await.unwrap();
+        let paused = store.webhooks().get(acme, endpoint).unwrap();
+        assert!(!paused.settings.active, "the endpoint is paused");
+        let mails = sink.mails();
+        let ours = &mails[seen..];
+        seen = mails.len();
+        assert_eq!(ours.len(), 1);
+        assert_eq!(
+            ours[0].header("Subject").unwrap(),
+            format!("[AS2] Webhook endpoint {endpoint} disabled (test mode)")
+        );
+        let body = ours[0].body().replace("=\r\n", "");
+        assert!(body.contains("https://127.0.0.1/hooks/as2"), "{body}");
+        assert!(body.contains("\"active\": true"), "{body}");
+
+        // a paused endpoint gets nothing more, and is not paused (nor mailed) twice
+        store
+            .transaction(|tx| {
+                tx.webhooks()
+                    .publish(acme, EventType::WebhookTest, "{}", None)
+                    .map(|_| ())
+            })
+            .unwrap();
+        assert_eq!(
+            worker(&store, Some(mailer(&sink))).drain().await.unwrap(),
+            0
+        );
+        assert_eq!(sink.mails().len(), seen);
+    }
 }
