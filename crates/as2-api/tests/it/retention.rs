@@ -272,6 +272,19 @@ async fn an_export_streams_the_range_as_a_zip() {
     }
     assert_eq!(zip.len(), 5, "no path from a file name escapes its folder");
 
+    // a file download: Accept: application/zip is served, not refused as non-JSON
+    let path = format!("/v1/exports/messages?since={since}&until={until}");
+    let zipped = api
+        .call_with_headers(
+            axum::http::Method::GET,
+            &path,
+            Some(&api.key.clone()),
+            None,
+            &[("accept", "application/zip")],
+        )
+        .await;
+    assert_eq!(zipped.status, StatusCode::OK);
+
     // another mode sees none of it
     let live = api
         .call(
