@@ -126,6 +126,7 @@ diesel::table! {
         tls_pin_sha256 -> Nullable<Text>,
         tls_client_certificate_id -> Nullable<BigInt>,
         tls_inbound_client_certificate_id -> Nullable<BigInt>,
+        unsigned_mic -> Text,
     }
 }
 
