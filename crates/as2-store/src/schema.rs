@@ -24,6 +24,7 @@ diesel::table! {
         max_message_bytes -> Nullable<BigInt>,
         retention_payload_days -> Nullable<Integer>,
         retention_record_days -> Nullable<Integer>,
+        alert_emails -> Nullable<Text>,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod cem;
 pub mod certificate_input;
 pub mod certificates;
+pub mod exports;
 pub mod form;
 pub mod health;
 pub mod message_create;
@@ -157,6 +158,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(webhooks::router())
         .merge(usage::router())
+        .merge(exports::router())
 }
 
 /// The routes and the OpenAPI document, the common answers added to every operation (a
