@@ -134,21 +134,33 @@ impl Api {
         }
     }
 
-    /// POSTs JSON and expects 2xx; the `data` member. A 429 (the request was not
-    /// processed) is waited out and sent again, as in [`Api::fetch`].
-    pub async fn create(&self, server: usize, key: &str, path: &str, body: Value) -> Result<Value> {
+    /// POSTs JSON once it is not refused with 429 (a request the rate limit refused was not
+    /// processed: it is waited out and sent again, as in [`Api::fetch`]); the status and the
+    /// JSON body.
+    pub async fn post_patiently(
+        &self,
+        server: usize,
+        key: &str,
+        path: &str,
+        body: Value,
+    ) -> Result<(u16, Value)> {
         let mut throttled = 0;
-        let (status, reply) = loop {
+        loop {
             let answer = self
                 .call(server, key, reqwest::Method::POST, path, Some(body.clone()))
                 .await?;
             if answer.0 != 429 || throttled == THROTTLED_RETRIES {
-                break answer;
+                return Ok(answer);
             }
             self.throttled.fetch_add(1, Ordering::Relaxed);
             throttled += 1;
             tokio::time::sleep(Duration::from_secs(1)).await;
-        };
+        }
+    }
+
+    /// POSTs JSON (see [`Api::post_patiently`]) and expects 2xx; the `data` member.
+    pub async fn create(&self, server: usize, key: &str, path: &str, body: Value) -> Result<Value> {
+        let (status, reply) = self.post_patiently(server, key, path, body).await?;
         ensure!(
             (200..300).contains(&status),
             "POST {path} answered {status}: {reply}"

@@ -180,9 +180,7 @@ fn submit_all(
                 }
                 let body = json!({"partner_id": partner, "filename": format!("m{n:04}.edi"),
                                   "content": STANDARD.encode(payload(n))});
-                let (status, reply) = api
-                    .call(n, &key, reqwest::Method::POST, "/v1/messages", Some(body))
-                    .await?;
+                let (status, reply) = api.post_patiently(n, &key, "/v1/messages", body).await?;
                 ensure!(status == 202, "message {n}: {status} {reply}");
                 let id = reply["data"]["id"].as_str().context("message id")?;
                 let as2_id = reply["data"]["message_id"].as_str().context("Message-ID")?;

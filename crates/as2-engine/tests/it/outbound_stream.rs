@@ -592,26 +592,41 @@ async fn a_partner_answering_before_reading_the_body_does_not_hold_the_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_longer_than_the_lease_keeps_its_job_and_is_not_sent_twice() {
-    // the partner answers after 3 s; the lease is 1 s: without renewal the rival worker
-    // would claim the job after a second and post the message again
-    let (url, seen) = slow_partner_endpoint(Duration::from_secs(3)).await;
+    // the partner answers after 5 s; the lease is 2 s (renewed every 667 ms): without
+    // renewal the rival worker would claim the job after two seconds and post the message
+    // again. (A 1 s lease failed on a machine loaded by parallel builds: one renewal came
+    // more than a second after the last.)
+    let (url, seen) = slow_partner_endpoint(Duration::from_secs(5)).await;
     let w = world_leased(
         &url,
         false,
         &payload(4096),
         None,
-        Some(Duration::from_secs(1)),
+        Some(Duration::from_secs(2)),
     );
     let running = tokio::spawn({
         let worker = w.worker.clone();
         async move { worker.run_once().await.unwrap() }
     });
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
-    while tokio::time::Instant::now() < deadline {
+    // the owner claims the job first: the rival starts once the partner has the request
+    let claimed_by = tokio::time::Instant::now() + Duration::from_secs(30);
+    while seen.load(Ordering::SeqCst) == 0 {
         assert!(
-            !w.rival.run_once().await.unwrap(),
-            "the rival claimed a job whose owner is still running it"
+            tokio::time::Instant::now() < claimed_by,
+            "the owner never sent"
         );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // the rival polls until the owner is done; once it is, the delivery's follow-up jobs
+    // (its webhook) are the rival's to claim
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !running.is_finished() && tokio::time::Instant::now() < deadline {
+        if w.rival.run_once().await.unwrap() {
+            assert!(
+                running.is_finished(),
+                "the rival claimed a job whose owner is still running it"
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(running.await.unwrap(), "the first worker ran the job");
