@@ -9,7 +9,9 @@ mod upload;
 
 mod access_control;
 mod algorithms;
+mod audit;
 mod certificates;
+mod console;
 mod cross_cutting;
 mod destinations;
 mod key_modes;
