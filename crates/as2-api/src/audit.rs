@@ -11,7 +11,7 @@
 use as2_domain::audit::{Actor, ActorKind, REDACTED, is_secret_field};
 use as2_domain::forwarded::ClientAddr;
 use as2_store::repo::audit::NewAuditEvent;
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes, HttpBody, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
@@ -151,9 +151,9 @@ fn fields_of(headers: &HeaderMap, body: Option<&Bytes>) -> Value {
     }
 }
 
-/// Whether the request's body is one the layer reads: JSON or a form, of a declared length
-/// within [`MAX_RECORDED_BODY`].
-fn recordable(headers: &HeaderMap) -> bool {
+/// Whether the request's body is one the layer reads: JSON or a form whose length is known
+/// (its `Content-Length`, or the body's own bound) and within [`MAX_RECORDED_BODY`].
+fn recordable(headers: &HeaderMap, body: &Body) -> bool {
     let media_ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -165,7 +165,12 @@ fn recordable(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    media_ok && length.is_some_and(|n| n <= MAX_RECORDED_BODY)
+    let bound = length.or_else(|| {
+        body.size_hint()
+            .upper()
+            .and_then(|n| usize::try_from(n).ok())
+    });
+    media_ok && bound.is_some_and(|n| n <= MAX_RECORDED_BODY)
 }
 
 /// The `data.id` of a JSON answer (a created resource), as text.
@@ -209,7 +214,7 @@ pub async fn audit(State(state): State<AppState>, request: Request, next: Next) 
         .get::<ClientAddr>()
         .map(|c| c.ip.to_string());
     let (parts, body) = request.into_parts();
-    let (changes, request) = if recordable(&parts.headers) {
+    let (changes, request) = if recordable(&parts.headers, &body) {
         match to_bytes(body, MAX_RECORDED_BODY).await {
             Ok(bytes) => (
                 fields_of(&parts.headers, Some(&bytes)),
@@ -281,20 +286,20 @@ pub async fn audit(State(state): State<AppState>, request: Request, next: Next) 
 mod tests {
     use super::*;
 
-    fn action(method: Method, template: &str, path: &str) -> (String, String, Option<String>) {
-        let a = route_action(&method, template, path).unwrap();
+    fn action(method: &Method, template: &str, path: &str) -> (String, String, Option<String>) {
+        let a = route_action(method, template, path).unwrap();
         (a.action, a.resource_type, a.resource_id)
     }
 
     #[test]
     fn actions_are_read_from_the_route() {
         assert_eq!(
-            action(Method::POST, "/v1/partners", "/v1/partners"),
+            action(&Method::POST, "/v1/partners", "/v1/partners"),
             ("partner.create".into(), "partner".into(), None)
         );
         assert_eq!(
             action(
-                Method::PATCH,
+                &Method::PATCH,
                 "/v1/partners/{id}",
                 "/v1/partners/prt_000007"
             ),
@@ -306,7 +311,7 @@ mod tests {
         );
         assert_eq!(
             action(
-                Method::POST,
+                &Method::POST,
                 "/v1/partners/{id}/trust/rollover",
                 "/v1/partners/prt_000007/trust/rollover"
             ),
@@ -318,7 +323,7 @@ mod tests {
         );
         assert_eq!(
             action(
-                Method::DELETE,
+                &Method::DELETE,
                 "/v1/api-keys/{id}",
                 "/v1/api-keys/key_000002"
             )
@@ -327,7 +332,7 @@ mod tests {
         );
         assert_eq!(
             action(
-                Method::POST,
+                &Method::POST,
                 "/v1/webhook-endpoints/{id}/test",
                 "/v1/webhook-endpoints/wh_000001/test"
             )
@@ -336,7 +341,7 @@ mod tests {
         );
         assert_eq!(
             action(
-                Method::POST,
+                &Method::POST,
                 "/v1/certificates/generate",
                 "/v1/certificates/generate"
             )
@@ -345,7 +350,7 @@ mod tests {
         );
         assert_eq!(
             action(
-                Method::POST,
+                &Method::POST,
                 "/api/v1/partners/cem/schedule-rollover",
                 "/api/v1/partners/cem/schedule-rollover"
             ),

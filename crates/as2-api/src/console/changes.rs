@@ -12,19 +12,22 @@ use maud::html;
 use crate::console::layout::page;
 use crate::console::session::ConsoleSession;
 
-/// The tenant and mode of a change `console`'s user may make, or the 403 page.
-pub fn allowed(console: &ConsoleSession, action: ConsoleAction) -> Result<Scope, Response> {
+/// The tenant and mode of a change `console`'s user may make, or the 403 page (boxed: an
+/// answer is large beside a scope).
+pub fn allowed(console: &ConsoleSession, action: ConsoleAction) -> Result<Scope, Box<Response>> {
     match (console.scope(), console.current.as_ref()) {
         (Some(scope), Some(membership)) if membership.role.may(action) => Ok(scope),
-        _ => Err((
-            StatusCode::FORBIDDEN,
-            page(
-                "Not allowed",
-                Some(console),
-                html! { p { "Your role in this tenant does not allow this change." } },
-            ),
-        )
-            .into_response()),
+        _ => Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                page(
+                    "Not allowed",
+                    Some(console),
+                    html! { p { "Your role in this tenant does not allow this change." } },
+                ),
+            )
+                .into_response(),
+        )),
     }
 }
 

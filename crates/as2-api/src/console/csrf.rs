@@ -1,15 +1,17 @@
 //! Cross-site request forgery: every console `POST` must come from the console's own origin
 //! (`Sec-Fetch-Site: same-origin` when the browser sends it, an `Origin` naming the `Host`
 //! when it is sent) and, once signed in, carry the session's token in the `csrf_token`
-//! field, compared in constant time. A refusal is 403 and nothing is done.
+//! field, compared in constant time (the sign-in form excepted: it starts a new session). A refusal is 403 and nothing is done.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use maud::html;
 use subtle::ConstantTimeEq;
 
+use crate::console::layout::page;
 use crate::console::session::ConsoleSession;
 
 /// The name of the hidden field every console form carries.
@@ -40,11 +42,11 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 fn refused(why: &str) -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        format!("Refused: {why}. Reload the page and try again."),
-    )
-        .into_response()
+    let content = html! {
+        p class="error" role="alert" { "Refused: " (why) ". Nothing was changed." }
+        p { a href="/console" { "Back to the console" } " (reload the page and try again)." }
+    };
+    (StatusCode::FORBIDDEN, page("Refused", None, content)).into_response()
 }
 
 /// Middleware: the origin check on every `POST`, the token check on every signed-in one.
@@ -55,11 +57,15 @@ pub async fn guard(request: Request, next: Next) -> Response {
     if !same_origin(request.headers()) {
         return refused("the form was not sent from this console");
     }
-    let Some(expected) = request
+    // the sign-in form carries no token: it makes a new session whatever the cookie named
+    // (a session planted in the browser ends there), and the origin check above keeps
+    // another site from signing the browser in
+    let signing_in = request.uri().path() == "/console/login";
+    let expected = request
         .extensions()
         .get::<ConsoleSession>()
-        .map(|c| c.session.csrf_token.clone())
-    else {
+        .map(|c| c.session.csrf_token.clone());
+    let Some(expected) = expected.filter(|_| !signing_in) else {
         // signed out: only the sign-in form is served, and the handlers refuse the rest
         return next.run(request).await;
     };

@@ -51,7 +51,7 @@ pub fn page(title: &str, console: Option<&ConsoleSession>, content: Markup) -> H
                 }
                 main id="main" tabindex="-1" {
                     h1 { (title) }
-                    (content)
+                    (maud::PreEscaped(content.into_string()))
                 }
             }
         }

@@ -199,7 +199,7 @@ pub async fn retry(
 ) -> Response {
     let scope = match allowed(&console, ConsoleAction::OperateMessages) {
         Ok(scope) => scope,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Ok(id) = raw.parse::<MessageId>() else {
         return not_found(&console);

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::common::TestApi;
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// An answer: status, header lines (lower-cased names), body.
 struct Answer {
@@ -40,13 +40,13 @@ impl Answer {
 }
 
 /// The console served on a free port of 127.0.0.1.
-struct Served {
-    api: TestApi,
-    addr: SocketAddr,
+pub(crate) struct Served {
+    pub(crate) api: TestApi,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Served {
-    async fn start(console: ConsoleConfig) -> Self {
+    pub(crate) async fn start(console: ConsoleConfig) -> Self {
         let api = TestApi::with_config(ApiConfig {
             console,
             ..ApiConfig::default()
@@ -58,7 +58,7 @@ impl Served {
         Self { api, addr }
     }
 
-    fn user(&self, email: &str, tenant: TenantId, role: Role) {
+    pub(crate) fn user(&self, email: &str, tenant: TenantId, role: Role) {
         create_user(&self.api.db.store, email, "", Some(PASSWORD), tenant, role).unwrap();
     }
 
@@ -423,7 +423,7 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
                 content_type: "application/edi-x12",
                 bytes: 10,
                 sha256: "00",
-                payload_key: None,
+                payload: None,
                 mdn_mode: MdnMode::Sync,
                 status: MessageStatus::Received,
                 error: None,
@@ -524,7 +524,7 @@ async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_re
                 content_type: "application/edi-x12",
                 bytes: 10,
                 sha256: "00",
-                payload_key: None,
+                payload: None,
                 mdn_mode: MdnMode::Sync,
                 status: MessageStatus::Failed,
                 error: None,

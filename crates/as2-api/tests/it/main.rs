@@ -12,6 +12,7 @@ mod algorithms;
 mod audit;
 mod certificates;
 mod console;
+mod console_browser;
 mod cross_cutting;
 mod destinations;
 mod key_modes;
