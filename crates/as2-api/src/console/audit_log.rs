@@ -9,10 +9,9 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use crate::console::layout::page;
+use crate::console::layout::{page, when};
 use crate::console::session::ConsoleSession;
 use crate::state::AppState;
-use crate::time::format;
 
 /// `GET /console/audit`.
 pub async fn list(
@@ -48,17 +47,21 @@ pub async fn list(
         Err(error) => return error.into_response(),
     };
     let content = html! {
-        form method="get" action="/console/audit" aria-label="Filter the audit log" {
-            label for="a-action" { "Action" }
-            input id="a-action" name="action" value=[query.get("action")];
-            label for="a-resource" { "Resource id" }
-            input id="a-resource" name="resource_id" value=[query.get("resource_id")];
-            p { button type="submit" { "Filter" } }
+        form class="filters" method="get" action="/console/audit" aria-label="Filter the audit log" {
+            div class="field" {
+                label for="a-action" { "Action" }
+                input id="a-action" name="action" value=[query.get("action")];
+            }
+            div class="field" {
+                label for="a-resource" { "Resource id" }
+                input id="a-resource" name="resource_id" value=[query.get("resource_id")];
+            }
+            div class="field" { button type="submit" { "Filter" } }
         }
         @if events.is_empty() {
             p { "No change matches." }
         } @else {
-            table {
+            div class="table" tabindex="0" { table {
                 caption { (events.len()) " of " (total) " changes, newest first" }
                 thead { tr {
                     th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Action" }
@@ -67,7 +70,7 @@ pub async fn list(
                 tbody {
                     @for e in &events {
                         tr {
-                            td { (format(e.created_at)) }
+                            td { (when(e.created_at)) }
                             td { (e.actor.label) " (" (e.actor.id) ")" }
                             td { (e.action) }
                             td { (e.resource_type) " " (e.resource_id.as_deref().unwrap_or("")) }
@@ -76,7 +79,7 @@ pub async fn list(
                         }
                     }
                 }
-            }
+            } }
         }
     };
     page("Audit log", Some(&console), content).into_response()

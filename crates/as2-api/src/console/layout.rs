@@ -3,21 +3,39 @@
 
 use as2_domain::Mode;
 use axum::response::Html;
+use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::console::csrf::FIELD;
 use crate::console::session::ConsoleSession;
 
 /// The console's style sheet: small, inline (no other request, no CDN); readable on a phone
-/// (one column under 40em) and with visible focus.
+/// (one column under 40em, wide tables scroll in their own box) and with visible focus.
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;line-height:1.5;color:#1b1b1b}\
-a{color:#0b57d0}header,nav,main{padding:.5rem 1rem}header{background:#f1f3f4;display:flex;flex-wrap:wrap;gap:1rem;align-items:center}\
+a{color:#0b57d0}header,nav,main{padding:.5rem 1rem}main{max-width:75rem}\
+header{background:#f1f3f4;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center}\
+header form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0}header label{margin:0}\
+header .who{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-left:auto}\
 nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;margin:0;padding:0}\
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}\
 :focus-visible{outline:3px solid #0b57d0;outline-offset:2px}label{display:block;margin-top:.5rem}\
-input,select,button{font:inherit;padding:.25rem .5rem}table{border-collapse:collapse;width:100%}\
-th,td{text-align:left;border-bottom:1px solid #ddd;padding:.25rem .5rem}.error{color:#b3261e}\
-.mode-live{background:#fde7e9}@media(max-width:40em){header{flex-direction:column;align-items:flex-start}}";
+input,select,button{font:inherit;padding:.25rem .5rem}button{cursor:pointer}\
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-bottom:1rem}\
+form.filters label{margin:0}.field{display:flex;flex-direction:column}\
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%}\
+caption{text-align:left;font-weight:600;padding:.25rem 0}\
+th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ddd;padding:.25rem .5rem}\
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem}\
+time{white-space:nowrap}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}.error{color:#b3261e}\
+.mode-live header{background:#fde7e9}\
+@media(max-width:40em){header .who{margin-left:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}";
+
+/// A time as people read it (`2026-12-06 04:25:30 UTC`), the exact instant in `datetime`.
+pub fn when(at: DateTime<Utc>) -> Markup {
+    html! {
+        time datetime=(crate::time::format(at)) { (at.format("%Y-%m-%d %H:%M:%S")) " UTC" }
+    }
+}
 
 /// The hidden CSRF field of a form of this session.
 pub fn csrf_field(console: &ConsoleSession) -> Markup {
@@ -84,14 +102,16 @@ fn header(console: &ConsoleSession) -> Markup {
                     button type="submit" { "Switch" }
                 }
             }
-            span { "Signed in as " (console.user.email) }
-            form method="post" action="/console/logout" {
-                (csrf_field(console))
-                button type="submit" { "Sign out" }
-            }
-            form method="post" action="/console/logout-everywhere" {
-                (csrf_field(console))
-                button type="submit" { "Sign out everywhere" }
+            div class="who" {
+                span { "Signed in as " (console.user.email) }
+                form method="post" action="/console/logout" {
+                    (csrf_field(console))
+                    button type="submit" { "Sign out" }
+                }
+                form method="post" action="/console/logout-everywhere" {
+                    (csrf_field(console))
+                    button type="submit" { "Sign out everywhere" }
+                }
             }
         }
     }

@@ -18,11 +18,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use crate::console::changes::{allowed, record};
-use crate::console::layout::{csrf_field, page};
+use crate::console::layout::{csrf_field, page, when};
 use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::time::format;
 
 /// A text filter of the query, trimmed, when not empty.
 fn text(query: &HashMap<String, String>, name: &str) -> Option<String> {
@@ -46,28 +45,38 @@ fn filters(query: &HashMap<String, String>) -> MessageFilter {
 fn filter_form(query: &HashMap<String, String>) -> Markup {
     let chosen = |name: &str, value: &str| query.get(name).is_some_and(|v| v == value);
     html! {
-        form method="get" action="/console/messages" aria-label="Filter messages" {
-            label for="f-status" { "Status" }
-            select id="f-status" name="status" {
-                option value="" { "any" }
-                @for s in MessageStatus::ALL {
-                    option value=(s) selected[chosen("status", s.as_str())] { (s) }
+        form class="filters" method="get" action="/console/messages" aria-label="Filter messages" {
+            div class="field" {
+                label for="f-status" { "Status" }
+                select id="f-status" name="status" {
+                    option value="" { "any" }
+                    @for s in MessageStatus::ALL {
+                        option value=(s) selected[chosen("status", s.as_str())] { (s) }
+                    }
                 }
             }
-            label for="f-direction" { "Direction" }
-            select id="f-direction" name="direction" {
-                option value="" { "any" }
-                @for d in Direction::ALL {
-                    option value=(d) selected[chosen("direction", d.as_str())] { (d) }
+            div class="field" {
+                label for="f-direction" { "Direction" }
+                select id="f-direction" name="direction" {
+                    option value="" { "any" }
+                    @for d in Direction::ALL {
+                        option value=(d) selected[chosen("direction", d.as_str())] { (d) }
+                    }
                 }
             }
-            label for="f-mid" { "AS2 Message-ID" }
-            input id="f-mid" name="message_id" value=[query.get("message_id")];
-            label for="f-file" { "File name contains" }
-            input id="f-file" name="filename" value=[query.get("filename")];
-            label for="f-subject" { "Subject contains" }
-            input id="f-subject" name="subject" value=[query.get("subject")];
-            p { button type="submit" { "Filter" } }
+            div class="field" {
+                label for="f-mid" { "AS2 Message-ID" }
+                input id="f-mid" name="message_id" value=[query.get("message_id")];
+            }
+            div class="field" {
+                label for="f-file" { "File name contains" }
+                input id="f-file" name="filename" value=[query.get("filename")];
+            }
+            div class="field" {
+                label for="f-subject" { "Subject contains" }
+                input id="f-subject" name="subject" value=[query.get("subject")];
+            }
+            div class="field" { button type="submit" { "Filter" } }
         }
     }
 }
@@ -98,7 +107,7 @@ pub async fn list(
         @if messages.is_empty() {
             p { "No message matches." }
         } @else {
-            table {
+            div class="table" tabindex="0" { table {
                 caption { (messages.len()) " of " (total) " messages, newest first" }
                 thead { tr {
                     th scope="col" { "Message" } th scope="col" { "Direction" }
@@ -111,11 +120,11 @@ pub async fn list(
                             td { (m.direction) }
                             td { (m.status) }
                             td { (m.filename.as_deref().unwrap_or("")) }
-                            td { (format(m.created_at)) }
+                            td { (when(m.created_at)) }
                         }
                     }
                 }
-            }
+            } }
         }
     };
     page("Messages", Some(&console), content).into_response()
@@ -145,7 +154,7 @@ fn detail_markup(console: &ConsoleSession, m: &Message) -> Markup {
                 button type="submit" { "Retry" }
             }
         }
-        dl {
+        dl class="facts" {
             dt { "AS2 Message-ID" } dd { code { (m.as2_message_id) } }
             dt { "Direction" } dd { (m.direction) }
             dt { "Status" } dd { (m.status) }
@@ -158,7 +167,7 @@ fn detail_markup(console: &ConsoleSession, m: &Message) -> Markup {
                 dt { "Error" } dd class="error" { (error.kind) ": " (error.sentence) }
             }
             dt { "MIC" } dd { (m.mic.as_deref().unwrap_or("")) }
-            dt { "Created" } dd { (format(m.created_at)) }
+            dt { "Created" } dd { (when(m.created_at)) }
         }
     }
 }

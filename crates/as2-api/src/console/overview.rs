@@ -7,10 +7,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use crate::console::layout::page;
+use crate::console::layout::{page, when};
 use crate::console::session::ConsoleSession;
 use crate::state::AppState;
-use crate::time::format;
 
 /// `GET /console`.
 pub async fn page_handler(State(state): State<AppState>, console: ConsoleSession) -> Response {
@@ -51,20 +50,20 @@ pub async fn page_handler(State(state): State<AppState>, console: ConsoleSession
         @if events.is_empty() {
             p { "No change yet." }
         } @else {
-            table {
+            div class="table" tabindex="0" { table {
                 caption { "The last " (events.len()) " of " (total) " changes" }
                 thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Action" } th scope="col" { "Resource" } } }
                 tbody {
                     @for e in &events {
                         tr {
-                            td { (format(e.created_at)) }
+                            td { (when(e.created_at)) }
                             td { (e.actor.label) }
                             td { (e.action) }
                             td { (e.resource_id.as_deref().unwrap_or(&e.resource_type)) }
                         }
                     }
                 }
-            }
+            } }
         }
     };
     page("Overview", Some(&console), content).into_response()
