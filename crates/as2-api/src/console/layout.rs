@@ -22,6 +22,8 @@ nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;margin:0;padding:0}\
 input,select,button{font:inherit;padding:.25rem .5rem}button{cursor:pointer}\
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-bottom:1rem}\
 form.filters label{margin:0}.field{display:flex;flex-direction:column}\
+form .field{margin-bottom:.75rem;max-width:32rem}small{color:#555}fieldset{max-width:32rem;margin-bottom:1rem}\
+fieldset label{display:block}[aria-invalid=true]{border:2px solid #b3261e}.field .error{margin:.25rem 0 0}\
 .table{overflow-x:auto}table{border-collapse:collapse;width:100%}\
 caption{text-align:left;font-weight:600;padding:.25rem 0}\
 th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ddd;padding:.25rem .5rem}\
@@ -63,6 +65,7 @@ pub fn page(title: &str, console: Option<&ConsoleSession>, content: Markup) -> H
                         ul {
                             li { a href="/console" { "Overview" } }
                             li { a href="/console/messages" { "Messages" } }
+                            li { a href="/console/partners" { "Partners" } }
                             li { a href="/console/audit" { "Audit log" } }
                         }
                     }

@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod layout;
 pub mod messages;
 pub mod overview;
+pub mod partners;
 pub mod session;
 pub mod sign_in;
 
@@ -59,6 +60,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/messages", get(messages::list))
         .route("/console/messages/{id}", get(messages::detail))
         .route("/console/messages/{id}/retry", post(messages::retry))
+        .route(
+            "/console/partners",
+            get(partners::list).post(partners::create),
+        )
+        .route("/console/partners/new", get(partners::new))
         .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))

@@ -573,3 +573,91 @@ async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_re
     assert_eq!(audit.body["data"][0]["actor"]["label"], "olga@example.com");
     assert_eq!(audit.body["data"][0]["resource_id"], message.id.to_string());
 }
+
+#[tokio::test]
+async fn an_admin_creates_a_partner_after_correcting_what_the_api_refused() {
+    let served = Served::start(ConsoleConfig::default()).await;
+    served.user("ada@example.com", served.api.tenant, Role::Admin);
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    let (ada, csrf) = served.session("ada@example.com").await;
+
+    let form = served.get("/console/partners/new", &ada).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<label for=\"as2_id\">AS2 ID</label>"));
+
+    // the API's own sentences, beside the fields they name; what was typed is kept
+    let wrong = served
+        .post(
+            "/console/partners",
+            &ada,
+            &[],
+            &format!(
+                "csrf_token={csrf}&name=Acme&as2_id=ACME+CORP&url=ftp%3A%2F%2Facme.example&email=&sign=true"
+            ),
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("id=\"as2_id-error\""), "{}", wrong.body);
+    assert!(wrong.body.contains("id=\"url-error\""), "{}", wrong.body);
+    assert!(!wrong.body.contains("id=\"name-error\""));
+    assert!(wrong.body.contains("value=\"ACME CORP\""));
+    assert!(wrong.body.contains("aria-invalid=\"true\""));
+    let api_says = served
+        .api
+        .post(
+            "/v1/partners",
+            serde_json::json!({"name": "Acme", "as2_id": "ACME CORP", "url": "https://acme.example/as2"}),
+        )
+        .await;
+    let sentence = api_says.body["errors"]["as2_id"][0].as_str().unwrap();
+    assert!(
+        wrong.body.contains(sentence),
+        "the API's sentence: {sentence}"
+    );
+
+    let right = served
+        .post(
+            "/console/partners",
+            &ada,
+            &[],
+            &format!(
+                "csrf_token={csrf}&name=Acme&as2_id=ACME-CORP&url=https%3A%2F%2Facme.example%2Fas2&sign=true"
+            ),
+        )
+        .await;
+    assert_eq!(right.status, 303, "{}", right.body);
+    let listed = served.get("/console/partners", &ada).await;
+    assert!(listed.body.contains("ACME-CORP"), "{}", listed.body);
+    let made = served.api.get("/v1/partners").await;
+    assert_eq!(made.body["total"], 1);
+    assert_eq!(made.body["data"][0]["sign"], true);
+    assert_eq!(made.body["data"][0]["encrypt"], false, "unchecked");
+    let audit = served
+        .api
+        .get("/v1/audit-events?action=partner.create")
+        .await;
+    assert_eq!(audit.body["total"], 1, "{:?}", audit.body);
+    assert_eq!(audit.body["data"][0]["actor"]["label"], "ada@example.com");
+    assert_eq!(audit.body["data"][0]["changes"]["as2_id"], "ACME-CORP");
+    assert!(audit.body["data"][0]["changes"].get("csrf_token").is_none());
+
+    // a viewer sees the list without the link, and neither the form nor a forged create
+    let (vic, vic_csrf) = served.session("vic@example.com").await;
+    let listed = served.get("/console/partners", &vic).await;
+    assert_eq!(listed.status, 200);
+    assert!(listed.body.contains("ACME-CORP"));
+    assert!(!listed.body.contains("New partner"));
+    assert_eq!(served.get("/console/partners/new", &vic).await.status, 403);
+    let forged = served
+        .post(
+            "/console/partners",
+            &vic,
+            &[],
+            &format!(
+                "csrf_token={vic_csrf}&name=Evil&as2_id=EVIL&url=https%3A%2F%2Fevil.example%2Fas2"
+            ),
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(served.api.get("/v1/partners").await.body["total"], 1);
+}

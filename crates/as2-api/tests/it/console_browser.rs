@@ -3,7 +3,8 @@
 //! 127.0.0.1. It signs in, reads the overview, the messages list (filtered) and a message's
 //! detail; a form sent without its CSRF token is refused; a viewer sees no change button and
 //! a change forged in its page is refused; a user of another tenant cannot open the message by
-//! its URL; an operator's retry is done and is in the audit log. Every page is saved as a PNG
+//! its URL; an owner's retry is done and is in the audit log, and she creates a partner after
+//! correcting what the API's validation said beside the field. Every page is saved as a PNG
 //! under `target/console-screenshots/`.
 //!
 //! `.ci/run` installs `chromium` and `chromium-driver`. Without them the test fails under CI
@@ -362,7 +363,13 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     browser.type_into("email", "ada@example.com").await;
     browser.type_into("password", "not the password").await;
     browser.click_button("Sign in").await;
-    browser.wait_page("Sign in").await;
+    browser
+        .client
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::Id("sign-in-error"))
+        .await
+        .unwrap();
     assert!(
         browser
             .text()
@@ -470,6 +477,14 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         .unwrap();
     browser.wait_page("Not allowed").await;
     browser.shot("viewer-refused").await;
+    browser.open("/console/partners").await;
+    browser.wait_page("Partners").await;
+    let links = browser
+        .client
+        .find_all(Locator::LinkText("New partner"))
+        .await
+        .unwrap();
+    assert!(links.is_empty(), "no partner form for a viewer");
     assert_eq!(status(fixture.outbound), MessageStatus::Failed);
     browser.open("/console").await;
     browser.wait_page("Overview").await;
@@ -516,5 +531,36 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         "the viewer's refused retry is no change: {text}"
     );
     browser.shot("audit-log").await;
+
+    // a partner: the API's sentence beside the field it names, corrected, then listed
+    browser.click_link("Partners").await;
+    browser.wait_page("Partners").await;
+    browser.click_link("New partner").await;
+    browser.wait_page("New partner").await;
+    browser.type_into("name", "Globex").await;
+    browser.type_into("as2_id", "GLOBEX CORP").await;
+    browser.type_into("url", "https://globex.example/as2").await;
+    browser.click_button("Create partner").await;
+    let said = browser
+        .client
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::Id("as2_id-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("AS2"), "the API's sentence: {said}");
+    browser.shot("partner-form-error").await;
+    browser.type_into("as2_id", "GLOBEX").await;
+    browser.click_button("Create partner").await;
+    browser.wait_page("Partners").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("GLOBEX") && text.contains("Acme Corporation"),
+        "{text}"
+    );
+    browser.shot("partners").await;
     browser.sign_out().await;
 }
