@@ -240,7 +240,12 @@ pub async fn audit(State(state): State<AppState>, request: Request, next: Next) 
         return response;
     }
     let (parts, body) = response.into_parts();
-    let (response, resource_id) = if route.resource_id.is_some() {
+    // an answer of unknown or large size is passed on untouched (never cut to read an id)
+    let readable = body
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= MAX_READ_ANSWER as u64);
+    let (response, resource_id) = if route.resource_id.is_some() || !readable {
         (Response::from_parts(parts, body), route.resource_id.clone())
     } else {
         match to_bytes(body, MAX_READ_ANSWER).await {
