@@ -17,8 +17,8 @@ use crate::common::TestApi;
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// An answer: status, header lines (lower-cased names), body.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: String,
 }
@@ -111,7 +111,7 @@ impl Served {
     }
 
     /// Signs in and answers the session token and its CSRF token.
-    async fn session(&self, email: &str) -> (String, String) {
+    pub(crate) async fn session(&self, email: &str) -> (String, String) {
         let answer = self.sign_in(email, PASSWORD, &[]).await;
         assert_eq!(answer.status, 303, "{}", answer.body);
         let token = answer.session_cookie().unwrap();
@@ -120,7 +120,7 @@ impl Served {
         (token, csrf_of(&page.body))
     }
 
-    async fn get(&self, path: &str, token: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> Answer {
         let cookie = format!("Cookie: as2_console={token}");
         self.request("GET", path, &[&cookie], "").await
     }

@@ -1,7 +1,8 @@
 //! The console in real Chromium: Debian's headless `chromium` driven over WebDriver
 //! (`chromedriver` on a free port, the `fantoccini` client) against the router served on
 //! 127.0.0.1. It signs in, reads the overview, the messages list (filtered) and a message's
-//! detail; a form sent without its CSRF token is refused; a viewer sees no change button and
+//! detail; a session planted in the browser before sign-in is replaced and ended; a form sent
+//! without its CSRF token is refused; a viewer sees no change button and
 //! a change forged in its page is refused; a user of another tenant cannot open the message by
 //! its URL; an owner's retry is done and is in the audit log, and she creates a partner after
 //! correcting what the API's validation said beside the field. Every page is saved as a PNG
@@ -19,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use as2_api::console::ConsoleConfig;
+use as2_api::console::session::COOKIE;
 use as2_domain::Mode;
 use as2_domain::algorithms::MdnMode;
 use as2_domain::id::{MessageId, PartnerId, StationId};
@@ -378,8 +380,32 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     );
     browser.shot("sign-in").await;
 
-    // the owner signs in and sees the overview; the session cookie is out of scripts' reach
-    browser.sign_in("ada@example.com").await;
+    // session fixation: a valid session of someone else planted in the browser before the
+    // owner signs in is not her session after it, and it is ended
+    let (planted, _) = served.session("vic@example.com").await;
+    browser
+        .client
+        .execute(
+            "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/console'",
+            vec![json!(COOKIE), json!(planted)],
+        )
+        .await
+        .unwrap();
+    browser.type_into("email", "ada@example.com").await;
+    browser.type_into("password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_page("Overview").await;
+    let after = browser.client.get_named_cookie(COOKIE).await.unwrap();
+    assert_ne!(after.value(), planted, "a new session at sign-in");
+    assert_eq!(after.http_only(), Some(true));
+    assert_eq!(format!("{:?}", after.same_site()), "Some(Strict)");
+    assert_eq!(
+        served.get("/console", &planted).await.status,
+        303,
+        "the planted session ended"
+    );
+
+    // the owner sees the overview; the session cookie is out of scripts' reach
     let text = browser.text().await;
     assert!(text.contains("Signed in as ada@example.com"), "{text}");
     assert!(
