@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use as2_domain::id::MessageId;
-use as2_domain::message::{Direction, Message, MessageStatus};
+use as2_domain::message::{Direction, MessageStatus};
 use as2_domain::pagination::PageRequest;
 use as2_domain::user::ConsoleAction;
 use as2_domain::webhook::EventType;
@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use crate::console::changes::{allowed, record};
-use crate::console::layout::{csrf_field, page, when};
+use crate::console::layout::{page, when};
+use crate::console::message_detail::{self, Detail};
 use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -142,36 +143,6 @@ fn not_found(console: &ConsoleSession) -> Response {
         .into_response()
 }
 
-fn detail_markup(console: &ConsoleSession, m: &Message) -> Markup {
-    let may_retry = console
-        .current
-        .as_ref()
-        .is_some_and(|c| c.role.may(ConsoleAction::OperateMessages));
-    html! {
-        @if may_retry && m.direction == Direction::Outbound {
-            form method="post" action={ "/console/messages/" (m.id) "/retry" } {
-                (csrf_field(console))
-                button type="submit" { "Retry" }
-            }
-        }
-        dl class="facts" {
-            dt { "AS2 Message-ID" } dd { code { (m.as2_message_id) } }
-            dt { "Direction" } dd { (m.direction) }
-            dt { "Status" } dd { (m.status) }
-            dt { "Partner" } dd { (m.partner_id) }
-            dt { "Station" } dd { (m.station_id) }
-            dt { "Subject" } dd { (m.subject.as_deref().unwrap_or("")) }
-            dt { "File" } dd { (m.filename.as_deref().unwrap_or("")) " (" (m.bytes) " bytes, " (m.content_type) ")" }
-            dt { "Attempts" } dd { (m.attempts) }
-            @if let Some(error) = &m.error {
-                dt { "Error" } dd class="error" { (error.kind) ": " (error.sentence) }
-            }
-            dt { "MIC" } dd { (m.mic.as_deref().unwrap_or("")) }
-            dt { "Created" } dd { (when(m.created_at)) }
-        }
-    }
-}
-
 /// `GET /console/messages/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
@@ -183,17 +154,32 @@ pub async fn detail(
     };
     let found = state
         .blocking("message", move |s| {
-            match s.store().messages().get(scope, id) {
-                Ok(message) => Ok(Some(message)),
-                Err(StoreError::NotFound) => Ok(None),
-                Err(other) => Err(ApiError::from(other)),
-            }
+            let messages = s.store().messages();
+            let message = match messages.get(scope, id) {
+                Ok(message) => message,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(other) => return Err(ApiError::from(other)),
+            };
+            let events = messages.events(scope, id)?;
+            let mdn = messages.mdn(scope, id)?;
+            let raw_mdn = mdn.is_some() && messages.mdn_raw(scope, id)?.is_some();
+            Ok(Some(Detail {
+                message,
+                events,
+                mdn,
+                raw_mdn,
+            }))
         })
         .await;
     match found {
-        Ok(Some(message)) => {
-            let title = format!("Message {}", message.id);
-            page(&title, Some(&console), detail_markup(&console, &message)).into_response()
+        Ok(Some(detail)) => {
+            let title = format!("Message {}", detail.message.id);
+            page(
+                &title,
+                Some(&console),
+                message_detail::markup(&console, &detail),
+            )
+            .into_response()
         }
         Ok(None) => not_found(&console),
         Err(error) => error.into_response(),

@@ -12,6 +12,8 @@ pub mod audit_log;
 pub mod changes;
 pub mod csrf;
 pub mod layout;
+pub mod message_detail;
+pub mod message_files;
 pub mod messages;
 pub mod overview;
 pub mod partners;
@@ -60,6 +62,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/messages", get(messages::list))
         .route("/console/messages/{id}", get(messages::detail))
         .route("/console/messages/{id}/retry", post(messages::retry))
+        .route(
+            "/console/messages/{id}/payload",
+            get(message_files::payload),
+        )
+        .route("/console/messages/{id}/mdn", get(message_files::raw_mdn))
         .route(
             "/console/partners",
             get(partners::list).post(partners::create),

@@ -661,3 +661,135 @@ async fn an_admin_creates_a_partner_after_correcting_what_the_api_refused() {
     assert_eq!(forged.status, 403, "{}", forged.body);
     assert_eq!(served.api.get("/v1/partners").await.body["total"], 1);
 }
+
+#[tokio::test]
+async fn a_message_page_shows_its_timeline_and_mdn_and_its_files_download_inert() {
+    use as2_domain::Mode;
+    use as2_domain::algorithms::MdnMode;
+    use as2_domain::mdn::MdnRecord;
+    use as2_domain::message::{Direction, MessageStatus, PayloadRef};
+    use as2_store::Scope;
+    use as2_store::repo::messages::NewMessage;
+
+    let served = Served::start(ConsoleConfig::default()).await;
+    let created = served
+        .api
+        .post(
+            "/v1/partners",
+            serde_json::json!({"name": "Acme", "as2_id": "ACME", "url": "https://acme.example/as2"}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let scope = Scope::new(served.api.tenant, Mode::Test);
+    let store = &served.api.db.store;
+    let payload = b"<script>alert(1)</script>".to_vec();
+    let inline = PayloadRef::Inline(payload.clone());
+    let message = store
+        .messages()
+        .create(
+            scope,
+            &NewMessage {
+                direction: Direction::Inbound,
+                partner_id: created.body["data"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                station_id: created.body["data"]["station_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                as2_message_id: "<page@acme>",
+                subject: None,
+                filename: Some("page.html"),
+                content_type: "text/html",
+                bytes: i64::try_from(payload.len()).unwrap(),
+                sha256: "00",
+                payload: Some(&inline),
+                mdn_mode: MdnMode::Sync,
+                status: MessageStatus::Received,
+                error: None,
+                mic: Some("abc=, sha256"),
+                destination_url: None,
+            },
+            None,
+        )
+        .unwrap();
+    store
+        .messages()
+        .add_event(
+            scope,
+            message.id,
+            "mdn_sent",
+            Some("Signed MDN answered in the response"),
+        )
+        .unwrap();
+    let raw = b"Content-Type: message/disposition-notification\r\n\r\nDisposition: processed\r\n";
+    store
+        .messages()
+        .record_mdn_with_raw(
+            scope,
+            &MdnRecord {
+                message_id: message.id,
+                disposition: "automatic-action/MDN-sent-automatically; processed".into(),
+                positive: true,
+                mic: Some("abc=, sha256".into()),
+                mic_matched: Some(true),
+                signed: true,
+                verified: true,
+                original_message_id: Some("<page@acme>".into()),
+                raw_key: None,
+                created_at: chrono::Utc::now(),
+            },
+            Some(raw),
+        )
+        .unwrap();
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    let (foreign, _) = served.api.other_account();
+    served.user("eve@example.com", foreign, Role::Owner);
+    let url = format!("/console/messages/{}", message.id);
+
+    let (vic, _) = served.session("vic@example.com").await;
+    let page = served.get(&url, &vic).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for shown in [
+        "<h2>Timeline</h2>",
+        "mdn_sent",
+        "Signed MDN answered in the response",
+        "automatic-action/MDN-sent-automatically; processed",
+        "Download the payload",
+        "Download the raw MDN",
+    ] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+
+    let file = served.get(&format!("{url}/payload"), &vic).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body.as_bytes(), payload.as_slice());
+    assert_eq!(
+        file.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        file.header("content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(
+        file.header("content-disposition"),
+        Some("attachment; filename=\"page.html\"")
+    );
+    let mdn = served.get(&format!("{url}/mdn"), &vic).await;
+    assert_eq!(mdn.status, 200);
+    assert_eq!(mdn.body.as_bytes(), raw.as_slice());
+    assert_eq!(mdn.header("content-type"), Some("application/octet-stream"));
+
+    let (eve, _) = served.session("eve@example.com").await;
+    for path in [url.clone(), format!("{url}/payload"), format!("{url}/mdn")] {
+        let theirs = served.get(&path, &eve).await;
+        assert_eq!(theirs.status, 404, "{path}");
+        assert!(!theirs.body.contains("alert(1)"));
+    }
+}
