@@ -30,6 +30,8 @@ th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ddd;padding:.2
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem}\
 time{white-space:nowrap}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}.error{color:#b3261e}\
 .mode-live header{background:#fde7e9}\
+table.chart{max-width:40rem}.track{display:inline-block;width:75%;vertical-align:middle}\
+.bar{display:block;height:.8em;background:#0b57d0;min-width:2px}\
 @media(max-width:40em){header .who{margin-left:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}";
 
 /// A time as people read it (`2026-12-06 04:25:30 UTC`), the exact instant in `datetime`.

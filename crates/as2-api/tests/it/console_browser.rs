@@ -263,6 +263,17 @@ async fn fixture(served: &Served) -> Fixture {
         .unwrap()
         .parse()
         .unwrap();
+    // a key pair that expires within the overview's 30 days, and one that does not
+    for (name, days) in [("Expiring soon", 10), ("Good for a year", 365)] {
+        let made = served
+            .api
+            .post(
+                "/v1/certificates/generate",
+                json!({"name": name, "common_name": "us.example", "days": days, "key_type": "ec-p256"}),
+            )
+            .await;
+        assert_eq!(made.status.as_u16(), 201, "{:?}", made.body);
+    }
     let scope = Scope::new(served.api.tenant, Mode::Test);
     let store = &served.api.db.store;
     let inbound = store
@@ -412,6 +423,25 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         text.contains("user.login"),
         "the sign-in is in the log: {text}"
     );
+    assert!(
+        text.contains("Failures of the last 24 hours")
+            && text.contains("The partner answered 503 Service Unavailable"),
+        "the failure and its reason: {text}"
+    );
+    assert!(
+        text.contains("Expiring soon") && !text.contains("Good for a year"),
+        "certificates expiring within 30 days: {text}"
+    );
+    for (status, count) in [("failed", "1"), ("received", "1"), ("delivered", "0")] {
+        let cell = browser
+            .client
+            .find(Locator::XPath(&format!(
+                "//table[@class='chart']//tr[th='{status}']/td"
+            )))
+            .await
+            .unwrap();
+        assert_eq!(cell.text().await.unwrap().trim(), count, "{status}");
+    }
     let cookies = browser
         .client
         .execute("return document.cookie", vec![])
