@@ -1,86 +1,27 @@
-//! The messages pages: the list with its filters (status, direction, AS2 Message-ID,
-//! filename, subject) and one message's detail, both scoped to the session's tenant and mode:
+//! The messages pages: the list with its filters (`message_filters.rs`) and one message's
+//! detail (`message_detail.rs`), both scoped to the session's tenant and mode:
 //! another tenant's message is "not found", exactly like one that does not exist.
 
 use std::collections::HashMap;
 
 use as2_domain::id::MessageId;
-use as2_domain::message::{Direction, MessageStatus};
 use as2_domain::pagination::PageRequest;
 use as2_domain::user::ConsoleAction;
 use as2_domain::webhook::EventType;
 use as2_store::Announce;
 use as2_store::StoreError;
-use as2_store::repo::messages::MessageFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::{Markup, html};
+use maud::html;
 
 use crate::console::changes::{allowed, record};
 use crate::console::layout::{page, when};
 use crate::console::message_detail::{self, Detail};
+use crate::console::message_filters;
 use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// A text filter of the query, trimmed, when not empty.
-fn text(query: &HashMap<String, String>, name: &str) -> Option<String> {
-    query
-        .get(name)
-        .map(|v| v.trim().chars().take(256).collect::<String>())
-        .filter(|v| !v.is_empty())
-}
-
-fn filters(query: &HashMap<String, String>) -> MessageFilter {
-    MessageFilter {
-        status: text(query, "status").and_then(|s| s.parse().ok()),
-        direction: text(query, "direction").and_then(|s| s.parse().ok()),
-        as2_message_id: text(query, "message_id"),
-        filename: text(query, "filename"),
-        subject: text(query, "subject"),
-        ..MessageFilter::default()
-    }
-}
-
-fn filter_form(query: &HashMap<String, String>) -> Markup {
-    let chosen = |name: &str, value: &str| query.get(name).is_some_and(|v| v == value);
-    html! {
-        form class="filters" method="get" action="/console/messages" aria-label="Filter messages" {
-            div class="field" {
-                label for="f-status" { "Status" }
-                select id="f-status" name="status" {
-                    option value="" { "any" }
-                    @for s in MessageStatus::ALL {
-                        option value=(s) selected[chosen("status", s.as_str())] { (s) }
-                    }
-                }
-            }
-            div class="field" {
-                label for="f-direction" { "Direction" }
-                select id="f-direction" name="direction" {
-                    option value="" { "any" }
-                    @for d in Direction::ALL {
-                        option value=(d) selected[chosen("direction", d.as_str())] { (d) }
-                    }
-                }
-            }
-            div class="field" {
-                label for="f-mid" { "AS2 Message-ID" }
-                input id="f-mid" name="message_id" value=[query.get("message_id")];
-            }
-            div class="field" {
-                label for="f-file" { "File name contains" }
-                input id="f-file" name="filename" value=[query.get("filename")];
-            }
-            div class="field" {
-                label for="f-subject" { "Subject contains" }
-                input id="f-subject" name="subject" value=[query.get("subject")];
-            }
-            div class="field" { button type="submit" { "Filter" } }
-        }
-    }
-}
 
 /// `GET /console/messages`.
 pub async fn list(
@@ -91,27 +32,35 @@ pub async fn list(
     let Some(scope) = console.scope() else {
         return page("Messages", Some(&console), html! { p { "No tenant." } }).into_response();
     };
-    let filter = filters(&query);
+    let filter = message_filters::filters(&query);
     let found = state
         .blocking("message", move |s| {
-            Ok(s.store()
+            let store = s.store();
+            let choices = PageRequest {
+                page: 1,
+                per_page: 100,
+            };
+            let (partners, _) = store.partners().list(scope, None, choices)?;
+            let (stations, _) = store.stations().list(scope, choices)?;
+            let found = store
                 .messages()
-                .list(scope, filter, PageRequest::default())?)
+                .list(scope, filter, PageRequest::default())?;
+            Ok((found, partners, stations))
         })
         .await;
-    let (messages, total) = match found {
+    let ((messages, total), partners, stations) = match found {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
     let content = html! {
-        (filter_form(&query))
+        (message_filters::form(&query, &partners, &stations))
         @if messages.is_empty() {
             p { "No message matches." }
         } @else {
             div class="table" tabindex="0" { table {
                 caption { (messages.len()) " of " (total) " messages, newest first" }
                 thead { tr {
-                    th scope="col" { "Message" } th scope="col" { "Direction" }
+                    th scope="col" { "Message" } th scope="col" { "Direction" } th scope="col" { "Partner" }
                     th scope="col" { "Status" } th scope="col" { "File" } th scope="col" { "Created" }
                 } }
                 tbody {
@@ -119,6 +68,12 @@ pub async fn list(
                         tr {
                             td { a href={ "/console/messages/" (m.id) } { (m.id) } }
                             td { (m.direction) }
+                            td {
+                                @match partners.iter().find(|p| p.id == m.partner_id) {
+                                    Some(p) => (p.settings.name),
+                                    None => (m.partner_id),
+                                }
+                            }
                             td { (m.status) }
                             td { (m.filename.as_deref().unwrap_or("")) }
                             td { (when(m.created_at)) }

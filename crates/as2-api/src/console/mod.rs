@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod layout;
 pub mod message_detail;
 pub mod message_files;
+pub mod message_filters;
 pub mod messages;
 pub mod overview;
 pub mod partners;

@@ -396,12 +396,12 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
         )
         .await;
     assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
-    let partner = created.body["data"]["id"]
+    let partner: as2_domain::id::PartnerId = created.body["data"]["id"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    let station = created.body["data"]["station_id"]
+    let station: as2_domain::id::StationId = created.body["data"]["station_id"]
         .as_str()
         .unwrap()
         .parse()
@@ -450,6 +450,26 @@ async fn a_message_of_another_tenant_or_mode_is_not_found_by_url() {
     );
     let none = served.get("/console/messages?status=failed", &ada).await;
     assert!(none.body.contains("No message matches."));
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    for (query, listed) in [
+        (format!("partner={partner}&station={station}"), true),
+        ("partner=prt_999999".to_owned(), false),
+        (format!("from={today}&to={today}"), true),
+        ("to=2000-01-01".to_owned(), false),
+        ("from=2999-01-01".to_owned(), false),
+        ("from=not-a-date&partner=nonsense".to_owned(), true),
+    ] {
+        let page = served
+            .get(&format!("/console/messages?{query}"), &ada)
+            .await;
+        assert_eq!(page.status, 200, "{query}");
+        assert_eq!(
+            page.body.contains(&format!(">{}<", message.id)),
+            listed,
+            "{query}: {}",
+            page.body
+        );
+    }
 
     let (eve, _) = served.session("eve@example.com").await;
     let theirs = served.get(&url, &eve).await;
