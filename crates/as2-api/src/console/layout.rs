@@ -2,6 +2,7 @@
 //! tenant and mode switch and the sign-out forms, the navigation, one `h1` in `main`.
 
 use as2_domain::Mode;
+use as2_domain::user::ConsoleAction;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
@@ -30,6 +31,8 @@ th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ddd;padding:.2
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem}\
 time{white-space:nowrap}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}.error{color:#b3261e}\
 .mode-live header{background:#fde7e9}\
+form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0}\
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
 table.chart{max-width:40rem}.track{display:inline-block;width:75%;vertical-align:middle}\
 .bar{display:block;height:.8em;background:#0b57d0;min-width:2px}\
 @media(max-width:40em){header .who{margin-left:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}";
@@ -69,6 +72,9 @@ pub fn page(title: &str, console: Option<&ConsoleSession>, content: Markup) -> H
                             li { a href="/console/messages" { "Messages" } }
                             li { a href="/console/partners" { "Partners" } }
                             li { a href="/console/audit" { "Audit log" } }
+                            @if console.current.as_ref().is_some_and(|m| m.role.may(ConsoleAction::ManageUsers)) {
+                                li { a href="/console/users" { "Users" } }
+                            }
                         }
                     }
                 }

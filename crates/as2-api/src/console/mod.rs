@@ -20,6 +20,7 @@ pub mod overview;
 pub mod partners;
 pub mod session;
 pub mod sign_in;
+pub mod users;
 
 use axum::Router;
 use axum::middleware;
@@ -73,6 +74,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(partners::list).post(partners::create),
         )
         .route("/console/partners/new", get(partners::new))
+        .route("/console/users", get(users::list).post(users::add))
+        .route("/console/users/{id}/role", post(users::set_role))
+        .route("/console/users/{id}/remove", post(users::remove))
         .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))

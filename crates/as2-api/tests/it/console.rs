@@ -813,3 +813,143 @@ async fn a_message_page_shows_its_timeline_and_mdn_and_its_files_download_inert(
         assert!(!theirs.body.contains("alert(1)"));
     }
 }
+
+#[tokio::test]
+async fn an_owner_adds_users_changes_roles_and_keeps_one_owner() {
+    let served = Served::start(ConsoleConfig::default()).await;
+    served.user("ada@example.com", served.api.tenant, Role::Owner);
+    served.user("olga@example.com", served.api.tenant, Role::Operator);
+    let (foreign, _) = served.api.other_account();
+    served.user("eve@example.com", foreign, Role::Owner);
+    let (ada, csrf) = served.session("ada@example.com").await;
+
+    let page = served.get("/console/users", &ada).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("olga@example.com") && !page.body.contains("eve@example.com"));
+    assert!(
+        page.body.contains("href=\"/console/users\""),
+        "the owner's menu"
+    );
+
+    // a new user: the generated password is shown once and signs in
+    let added = served
+        .post(
+            "/console/users",
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}&email=Bob%40Example.com&name=Bob&role=operator"),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let at = added.body.find("id=\"new-password\">").unwrap() + 18;
+    let password = added.body[at..].split('<').next().unwrap().to_owned();
+    assert_eq!(password.len(), 24);
+    let signed = served.sign_in("bob@example.com", &password, &[]).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let bob = signed.session_cookie().unwrap();
+    assert_eq!(served.get("/console/messages", &bob).await.status, 200);
+    assert!(
+        !served
+            .get("/console", &bob)
+            .await
+            .body
+            .contains("href=\"/console/users\""),
+        "no users menu for an operator"
+    );
+    assert_eq!(served.get("/console/users", &bob).await.status, 403);
+
+    // an existing user of another tenant is given a role here, without a new password
+    let existing = served
+        .post(
+            "/console/users",
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}&email=eve%40example.com&role=viewer"),
+        )
+        .await;
+    assert_eq!(existing.status, 200, "{}", existing.body);
+    assert!(existing.body.contains("already had an account"));
+    assert!(!existing.body.contains("new-password"));
+    let bad = served
+        .post(
+            "/console/users",
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}&email=not-an-email&role=viewer"),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+
+    // roles change, users leave, the last owner stays
+    let store = &served.api.db.store;
+    let bob_id = store.users().credentials("bob@example.com").unwrap().0.id;
+    let ada_id = store.users().credentials("ada@example.com").unwrap().0.id;
+    let changed = served
+        .post(
+            &format!("/console/users/{bob_id}/role"),
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}&role=viewer"),
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(
+        store
+            .users()
+            .membership(bob_id, served.api.tenant)
+            .unwrap()
+            .role,
+        Role::Viewer
+    );
+    for path in [
+        format!("/console/users/{ada_id}/role"),
+        format!("/console/users/{ada_id}/remove"),
+    ] {
+        let refused = served
+            .post(&path, &ada, &[], &format!("csrf_token={csrf}&role=admin"))
+            .await;
+        assert_eq!(refused.status, 409, "{path}: {}", refused.body);
+        assert!(refused.body.contains("must keep one owner"));
+    }
+    let removed = served
+        .post(
+            &format!("/console/users/{bob_id}/remove"),
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}"),
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert!(
+        served
+            .get("/console", &bob)
+            .await
+            .body
+            .contains("You do not belong to any tenant yet"),
+        "bob's session sees no tenant at once"
+    );
+    let audit = served.api.get("/v1/audit-events?resource_type=user").await;
+    let actions: Vec<&str> = audit.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["user.remove", "user.role", "user.add", "user.add"]
+    );
+
+    // an operator's forged change is refused
+    let (olga, olga_csrf) = served.session("olga@example.com").await;
+    let forged = served
+        .post(
+            &format!("/console/users/{ada_id}/remove"),
+            &olga,
+            &[],
+            &format!("csrf_token={olga_csrf}"),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(store.users().membership(ada_id, served.api.tenant).is_ok());
+}

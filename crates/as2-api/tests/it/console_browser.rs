@@ -618,5 +618,32 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         "{text}"
     );
     browser.shot("partners").await;
+
+    // the owner adds a user: the password is shown once
+    browser.click_link("Users").await;
+    browser.wait_page("Users").await;
+    browser.type_into("new-email", "bob@example.com").await;
+    browser.type_into("new-name", "Bob").await;
+    browser
+        .client
+        .find(Locator::Id("new-role"))
+        .await
+        .unwrap()
+        .select_by_value("operator")
+        .await
+        .unwrap();
+    browser.click_button("Add user").await;
+    let password = browser
+        .client
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::Id("new-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(password.len(), 24, "{password}");
+    browser.shot("users").await;
     browser.sign_out().await;
 }
