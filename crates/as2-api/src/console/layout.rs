@@ -72,6 +72,9 @@ pub fn page(title: &str, console: Option<&ConsoleSession>, content: Markup) -> H
                             li { a href="/console/messages" { "Messages" } }
                             li { a href="/console/partners" { "Partners" } }
                             li { a href="/console/audit" { "Audit log" } }
+                            @if console.current.as_ref().is_some_and(|m| m.role.may(ConsoleAction::Configure)) {
+                                li { a href="/console/api-keys" { "API keys" } }
+                            }
                             @if console.current.as_ref().is_some_and(|m| m.role.may(ConsoleAction::ManageUsers)) {
                                 li { a href="/console/users" { "Users" } }
                             }

@@ -8,6 +8,7 @@
 //! check and, once signed in, carries the session's CSRF token in a hidden field; failed
 //! sign-ins lock the email and the client address out after `lockout.max_failures`.
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod changes;
 pub mod csrf;
@@ -74,6 +75,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(partners::list).post(partners::create),
         )
         .route("/console/partners/new", get(partners::new))
+        .route(
+            "/console/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route("/console/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/{id}/role", post(users::set_role))
         .route("/console/users/{id}/remove", post(users::remove))

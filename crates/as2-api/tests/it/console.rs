@@ -953,3 +953,122 @@ async fn an_owner_adds_users_changes_roles_and_keeps_one_owner() {
     assert_eq!(forged.status, 403);
     assert!(store.users().membership(ada_id, served.api.tenant).is_ok());
 }
+
+#[tokio::test]
+async fn an_admin_creates_a_key_whose_secret_is_shown_once_and_revokes_it() {
+    use axum::http::{Method, StatusCode};
+
+    let served = Served::start(ConsoleConfig::default()).await;
+    served.user("ada@example.com", served.api.tenant, Role::Admin);
+    served.user("olga@example.com", served.api.tenant, Role::Operator);
+    let (foreign, _) = served.api.other_account();
+    served.user("eve@example.com", foreign, Role::Owner);
+    let (ada, csrf) = served.session("ada@example.com").await;
+
+    let made = served
+        .post(
+            "/console/api-keys",
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}&name=ci&scope_read=true"),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let at = made.body.find("id=\"new-secret\">").unwrap() + 16;
+    let secret = made.body[at..].split('<').next().unwrap().to_owned();
+    let reads = served
+        .api
+        .call(Method::GET, "/v1/partners", Some(&secret), None)
+        .await;
+    assert_eq!(reads.status, StatusCode::OK, "{:?}", reads.body);
+    let writes = served
+        .api
+        .call(
+            Method::POST,
+            "/v1/partners",
+            Some(&secret),
+            Some(serde_json::json!({"name": "X", "as2_id": "X", "url": "https://x.example/as2"})),
+        )
+        .await;
+    assert_eq!(writes.status, StatusCode::FORBIDDEN, "read scope only");
+    let listed = served.get("/console/api-keys", &ada).await;
+    assert!(
+        listed.body.contains("<td>ci</td>") && !listed.body.contains(&secret),
+        "shown once"
+    );
+    let nameless = served
+        .post(
+            "/console/api-keys",
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}&name=&scope_read=true"),
+        )
+        .await;
+    assert_eq!(nameless.status, 422, "{}", nameless.body);
+
+    // another tenant's owner and an operator cannot touch it
+    let (eve, eve_csrf) = served.session("eve@example.com").await;
+    let audit = served
+        .api
+        .get("/v1/audit-events?action=api_key.create")
+        .await;
+    assert_eq!(audit.body["total"], 1, "{:?}", audit.body);
+    assert_eq!(audit.body["data"][0]["actor"]["label"], "ada@example.com");
+    let id = audit.body["data"][0]["resource_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !served
+            .get("/console/api-keys", &eve)
+            .await
+            .body
+            .contains(">ci<")
+    );
+    let theirs = served
+        .post(
+            &format!("/console/api-keys/{id}/revoke"),
+            &eve,
+            &[],
+            &format!("csrf_token={eve_csrf}"),
+        )
+        .await;
+    assert_eq!(theirs.status, 404, "{}", theirs.body);
+    let (olga, olga_csrf) = served.session("olga@example.com").await;
+    assert_eq!(served.get("/console/api-keys", &olga).await.status, 403);
+    let forged = served
+        .post(
+            &format!("/console/api-keys/{id}/revoke"),
+            &olga,
+            &[],
+            &format!("csrf_token={olga_csrf}"),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(
+        served
+            .api
+            .call(Method::GET, "/v1/partners", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let revoked = served
+        .post(
+            &format!("/console/api-keys/{id}/revoke"),
+            &ada,
+            &[],
+            &format!("csrf_token={csrf}"),
+        )
+        .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert_eq!(
+        served
+            .api
+            .call(Method::GET, "/v1/partners", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
