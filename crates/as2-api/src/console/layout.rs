@@ -17,7 +17,7 @@ a{color:#0b57d0}header,nav,main{padding:.5rem 1rem}main{max-width:75rem}\
 header{background:#f1f3f4;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center}\
 header form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0}header label{margin:0}\
 header .who{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-left:auto}\
-nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;margin:0;padding:0}\
+nav a[aria-current=page]{font-weight:700;text-decoration:none}nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;margin:0;padding:0}\
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}\
 :focus-visible{outline:3px solid #0b57d0;outline-offset:2px}label{display:block;margin-top:.5rem}\
 input,select,button{font:inherit;padding:.25rem .5rem}button{cursor:pointer}\
@@ -44,6 +44,22 @@ pub fn when(at: DateTime<Utc>) -> Markup {
     }
 }
 
+/// The menu: where, what, and the action a user's role must allow to see it.
+const MENU: [(&str, &str, ConsoleAction); 6] = [
+    ("/console", "Overview", ConsoleAction::Read),
+    ("/console/messages", "Messages", ConsoleAction::Read),
+    ("/console/partners", "Partners", ConsoleAction::Read),
+    ("/console/audit", "Audit log", ConsoleAction::Read),
+    ("/console/api-keys", "API keys", ConsoleAction::Configure),
+    ("/console/users", "Users", ConsoleAction::ManageUsers),
+];
+
+/// `page` when `path` is the menu entry `href` or under it (`aria-current`).
+fn current(path: &str, href: &str) -> Option<&'static str> {
+    let under = href != "/console" && path.starts_with(&format!("{href}/"));
+    (path == href || path == format!("{href}/") || under).then_some("page")
+}
+
 /// The hidden CSRF field of a form of this session.
 pub fn csrf_field(console: &ConsoleSession) -> Markup {
     html! { input type="hidden" name=(FIELD) value=(console.session.csrf_token); }
@@ -68,15 +84,10 @@ pub fn page(title: &str, console: Option<&ConsoleSession>, content: Markup) -> H
                     (header(console))
                     nav aria-label="Main" {
                         ul {
-                            li { a href="/console" { "Overview" } }
-                            li { a href="/console/messages" { "Messages" } }
-                            li { a href="/console/partners" { "Partners" } }
-                            li { a href="/console/audit" { "Audit log" } }
-                            @if console.current.as_ref().is_some_and(|m| m.role.may(ConsoleAction::Configure)) {
-                                li { a href="/console/api-keys" { "API keys" } }
-                            }
-                            @if console.current.as_ref().is_some_and(|m| m.role.may(ConsoleAction::ManageUsers)) {
-                                li { a href="/console/users" { "Users" } }
+                            @for (href, label, action) in MENU {
+                                @if console.current.as_ref().is_some_and(|m| m.role.may(action)) {
+                                    li { a href=(href) aria-current=[current(&console.path, href)] { (label) } }
+                                }
                             }
                         }
                     }

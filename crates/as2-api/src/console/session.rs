@@ -35,6 +35,8 @@ pub struct ConsoleSession {
     pub ip: Option<String>,
     /// The client's `User-Agent`, for audit events.
     pub user_agent: Option<String>,
+    /// The path asked for (the menu marks its page as the current one).
+    pub path: String,
 }
 
 impl ConsoleSession {
@@ -121,6 +123,7 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(256).collect());
         let idle = state.config().console.idle_timeout;
+        let path: String = request.uri().path().chars().take(256).collect();
         let found = state
             .blocking("session", move |s| {
                 let store = s.store();
@@ -143,6 +146,7 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
                     current,
                     ip,
                     user_agent,
+                    path,
                 }))
             })
             .await;

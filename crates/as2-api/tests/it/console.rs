@@ -179,6 +179,19 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_opens_the_overview() {
         "the sign-in is in the audit log"
     );
     assert!(overview.body.contains("<html lang=\"en\">"));
+    assert!(
+        overview
+            .body
+            .contains("<a href=\"/console\" aria-current=\"page\">Overview</a>"),
+        "the menu marks the page shown"
+    );
+    let messages = served.get("/console/messages/msg_000009", &token).await;
+    assert!(
+        messages
+            .body
+            .contains("<a href=\"/console/messages\" aria-current=\"page\">Messages</a>")
+    );
+    assert!(!messages.body.contains("\"/console\" aria-current"));
 }
 
 #[tokio::test]
