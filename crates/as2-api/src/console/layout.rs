@@ -29,7 +29,7 @@ fieldset label{display:block}[aria-invalid=true]{border:2px solid #b3261e}.field
 caption{text-align:left;font-weight:600;padding:.25rem 0}\
 th,td{text-align:left;vertical-align:top;border-bottom:1px solid #ddd;padding:.25rem .5rem}\
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem}\
-time{white-space:nowrap}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}.error{color:#b3261e}\
+time{white-space:nowrap}.fp{display:inline-block;max-width:17em;word-break:break-all}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}.error{color:#b3261e}\
 .mode-live header{background:#fde7e9}\
 form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0}\
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
@@ -45,10 +45,11 @@ pub fn when(at: DateTime<Utc>) -> Markup {
 }
 
 /// The menu: where, what, and the action a user's role must allow to see it.
-const MENU: [(&str, &str, ConsoleAction); 6] = [
+const MENU: [(&str, &str, ConsoleAction); 7] = [
     ("/console", "Overview", ConsoleAction::Read),
     ("/console/messages", "Messages", ConsoleAction::Read),
     ("/console/partners", "Partners", ConsoleAction::Read),
+    ("/console/certificates", "Certificates", ConsoleAction::Read),
     ("/console/audit", "Audit log", ConsoleAction::Read),
     ("/console/api-keys", "API keys", ConsoleAction::Configure),
     ("/console/users", "Users", ConsoleAction::ManageUsers),

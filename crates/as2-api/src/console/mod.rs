@@ -10,6 +10,7 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod certificates;
 pub mod changes;
 pub mod csrf;
 pub mod layout;
@@ -83,6 +84,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/{id}/role", post(users::set_role))
         .route("/console/users/{id}/remove", post(users::remove))
+        .route("/console/certificates", get(certificates::list))
+        .route(
+            "/console/certificates/{id}/download",
+            get(certificates::download),
+        )
         .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))

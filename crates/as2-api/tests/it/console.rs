@@ -1085,3 +1085,54 @@ async fn an_admin_creates_a_key_whose_secret_is_shown_once_and_revokes_it() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn certificates_are_listed_with_their_expiry_and_download_without_their_key() {
+    let served = Served::start(ConsoleConfig::default()).await;
+    let mut ids = Vec::new();
+    for (name, days) in [("Expiring soon", 10), ("Good for a year", 365)] {
+        let made = served
+            .api
+            .post(
+                "/v1/certificates/generate",
+                serde_json::json!({"name": name, "common_name": "us.example", "days": days, "key_type": "ec-p256"}),
+            )
+            .await;
+        assert_eq!(made.status.as_u16(), 201, "{:?}", made.body);
+        ids.push(made.body["data"]["id"].as_str().unwrap().to_owned());
+    }
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    let (foreign, _) = served.api.other_account();
+    served.user("eve@example.com", foreign, Role::Owner);
+    let (vic, _) = served.session("vic@example.com").await;
+
+    let page = served.get("/console/certificates", &vic).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Expiring soon") && page.body.contains("Good for a year"));
+    assert_eq!(page.body.matches("expires within 30 days").count(), 1);
+    let file = served
+        .get(&format!("/console/certificates/{}/download", ids[0]), &vic)
+        .await;
+    assert_eq!(file.status, 200);
+    assert!(
+        file.body.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{}",
+        file.body
+    );
+    assert!(!file.body.contains("PRIVATE KEY"));
+    assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+
+    let (eve, _) = served.session("eve@example.com").await;
+    assert!(
+        !served
+            .get("/console/certificates", &eve)
+            .await
+            .body
+            .contains("Expiring soon")
+    );
+    let theirs = served
+        .get(&format!("/console/certificates/{}/download", ids[0]), &eve)
+        .await;
+    assert_eq!(theirs.status, 404);
+    assert!(!theirs.body.contains("BEGIN CERTIFICATE"));
+}

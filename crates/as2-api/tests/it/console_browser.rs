@@ -618,6 +618,14 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         "{text}"
     );
     browser.shot("partners").await;
+    browser.click_link("Certificates").await;
+    browser.wait_page("Certificates").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Expiring soon") && text.contains("expires within 30 days"),
+        "{text}"
+    );
+    browser.shot("certificates").await;
 
     // the owner adds a user: the password is shown once
     browser.click_link("Users").await;
