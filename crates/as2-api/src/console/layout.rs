@@ -45,11 +45,12 @@ pub fn when(at: DateTime<Utc>) -> Markup {
 }
 
 /// The menu: where, what, and the action a user's role must allow to see it.
-const MENU: [(&str, &str, ConsoleAction); 7] = [
+const MENU: [(&str, &str, ConsoleAction); 8] = [
     ("/console", "Overview", ConsoleAction::Read),
     ("/console/messages", "Messages", ConsoleAction::Read),
     ("/console/partners", "Partners", ConsoleAction::Read),
     ("/console/certificates", "Certificates", ConsoleAction::Read),
+    ("/console/webhooks", "Webhooks", ConsoleAction::Read),
     ("/console/audit", "Audit log", ConsoleAction::Read),
     ("/console/api-keys", "API keys", ConsoleAction::Configure),
     ("/console/users", "Users", ConsoleAction::ManageUsers),

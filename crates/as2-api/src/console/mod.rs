@@ -23,6 +23,7 @@ pub mod partners;
 pub mod session;
 pub mod sign_in;
 pub mod users;
+pub mod webhooks;
 
 use axum::Router;
 use axum::middleware;
@@ -89,6 +90,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/certificates/{id}/download",
             get(certificates::download),
         )
+        .route("/console/webhooks", get(webhooks::list))
         .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))

@@ -1136,3 +1136,48 @@ async fn certificates_are_listed_with_their_expiry_and_download_without_their_ke
     assert_eq!(theirs.status, 404);
     assert!(!theirs.body.contains("BEGIN CERTIFICATE"));
 }
+
+#[tokio::test]
+async fn webhook_endpoints_show_their_deliveries_to_their_tenant_only() {
+    let served = Served::start(ConsoleConfig::default()).await;
+    let created = served
+        .api
+        .post(
+            "/v1/webhook-endpoints",
+            serde_json::json!({"url": "https://hooks.example.com/as2", "description": "Operations", "events": ["message.*"]}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let secret = created.body["data"]["secret"].as_str().unwrap().to_owned();
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    let tested = served
+        .api
+        .post(
+            &format!("/v1/webhook-endpoints/{id}/test"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(tested.status.as_u16(), 202, "{:?}", tested.body);
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    let (foreign, _) = served.api.other_account();
+    served.user("eve@example.com", foreign, Role::Owner);
+
+    let (vic, _) = served.session("vic@example.com").await;
+    let page = served.get("/console/webhooks", &vic).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for shown in [
+        "https://hooks.example.com/as2",
+        "Operations",
+        "message.*",
+        "webhook.test",
+        "The last 1 of 1 deliveries",
+    ] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    assert!(!page.body.contains(&secret), "never the secret");
+
+    let (eve, _) = served.session("eve@example.com").await;
+    let theirs = served.get("/console/webhooks", &eve).await;
+    assert!(!theirs.body.contains("hooks.example.com"));
+    assert!(theirs.body.contains("No webhook endpoint"));
+}
