@@ -172,14 +172,14 @@ pub(crate) fn run() -> Result<()> {
         s3: None,
     };
     for payloads in [Payloads::Objects, Payloads::Inline] {
-        rows.push(measure(
+        rows.extend(measure(
             &sqlite(Wire::Http, payloads),
             &exe,
             &TestDb::sqlite(),
         )?);
     }
     for wire in [Wire::HttpsKeepAlive, Wire::HttpsHandshakeEach] {
-        rows.push(measure(
+        rows.extend(measure(
             &sqlite(wire, Payloads::Inline),
             &exe,
             &TestDb::sqlite(),
@@ -197,7 +197,7 @@ pub(crate) fn run() -> Result<()> {
                 payloads,
                 s3: None,
             };
-            rows.push(measure(&case, &exe, &db)?);
+            rows.extend(measure(&case, &exe, &db)?);
         }
         if let (Some(db), Some(s3)) = (TestDb::postgres(), &s3) {
             let bucket = format!("bench-{}", rows.len());
@@ -208,7 +208,7 @@ pub(crate) fn run() -> Result<()> {
                 payloads,
                 s3: Some((s3, bucket)),
             };
-            rows.push(measure(&case, &exe, &db)?);
+            rows.extend(measure(&case, &exe, &db)?);
         }
     }
     let mut summary = format!(
@@ -309,6 +309,68 @@ fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
     built.into_inner().expect("lock")
 }
 
+/// `perf record` attached to the gateway while a case is measured, when `AS2_BENCH_PERF`
+/// names a directory: one `perf-<case>.data` there per case (read it with `perf report -i`).
+/// Stacks are unwound from DWARF (the release profile keeps no frame pointers); the gateway's
+/// CPU figure then includes perf's sampling cost.
+struct Profile(Option<Child>);
+
+impl Profile {
+    fn attach(case: &Case<'_>, pid: u32) -> Result<Self> {
+        let Some(dir) = std::env::var_os("AS2_BENCH_PERF") else {
+            return Ok(Self(None));
+        };
+        let name: String = format!(
+            "perf-{}-{}-{}.data",
+            case.backend,
+            case.wire.label(),
+            case.payloads.label()
+        )
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+        let child = Command::new("perf")
+            .args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-p"])
+            .arg(pid.to_string())
+            .arg("-o")
+            .arg(Path::new(&dir).join(name))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("AS2_BENCH_PERF is set but perf cannot be started")?;
+        // perf needs a moment to attach to every thread
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(Self(Some(child)))
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            // SIGINT: perf writes its data file and exits
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Whether `AS2_BENCH_CASES` (comma-separated words, any case) selects a case by its backend
+/// label; every case when unset.
+fn selected(backend: &str) -> bool {
+    std::env::var("AS2_BENCH_CASES").map_or(true, |list| {
+        list.split(',')
+            .any(|w| backend.to_lowercase().contains(&w.trim().to_lowercase()))
+    })
+}
+
 /// utime + stime of `pid`, in milliseconds.
 fn cpu_ms(pid: u32) -> Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
@@ -335,7 +397,10 @@ fn load_average() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Figures> {
+fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> {
+    if !selected(case.backend) {
+        return Ok(None);
+    }
     let (backend, wire) = (case.backend, case.wire);
     let (us, partner) = (identity("us"), identity("partner"));
     tenant(
@@ -415,6 +480,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Figures> {
     let next = Mutex::new(0usize);
     let latencies = Mutex::new(Vec::with_capacity(MESSAGES));
     let failures = Mutex::new(0usize);
+    let profile = Profile::attach(case, gateway.0.id())?;
     let cpu_before = cpu_ms(gateway.0.id())?;
     let started = Instant::now();
     std::thread::scope(|s| {
@@ -449,6 +515,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Figures> {
     });
     let elapsed = started.elapsed();
     let cpu = cpu_ms(gateway.0.id())? - cpu_before;
+    drop(profile);
     let failures = failures.into_inner().expect("lock");
     if failures > 0 {
         bail!("{backend}: {failures} of {MESSAGES} messages got no MDN");
@@ -456,7 +523,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Figures> {
     let mut latencies = latencies.into_inner().expect("lock");
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Ok(Figures {
+    Ok(Some(Figures {
         backend,
         wire,
         payloads: case.payloads,
@@ -465,5 +532,5 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Figures> {
         p50_ms: pct(0.50).as_secs_f64() * 1000.0,
         p99_ms: pct(0.99).as_secs_f64() * 1000.0,
         cpu_ms_per_message: cpu / MESSAGES as f64,
-    })
+    }))
 }

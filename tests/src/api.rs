@@ -1,6 +1,7 @@
 //! The REST API of several API servers at once, for the tests that run more than one (the
 //! scale-out test): each call names the server it goes to; GETs that get no answer at all
-//! are sent again, and counted; tenant A linked to tenant B through it.
+//! are sent again, and counted; a 429 is waited out as its Retry-After says, and counted;
+//! tenant A linked to tenant B through it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,22 @@ pub struct Api {
     pub servers: Vec<String>,
     /// GETs sent again after they got no answer at all (see [`Api::fetch`]).
     pub resent: Arc<AtomicUsize>,
+    /// Requests answered 429 and sent again after their Retry-After (see [`Api::fetch`]).
+    pub throttled: Arc<AtomicUsize>,
+}
+
+/// How many times one request is sent again after a 429 before the test gives up.
+const THROTTLED_RETRIES: usize = 20;
+
+/// The wait a 429 asks for: its Retry-After in seconds (one when absent), at most five.
+fn retry_after(response: &reqwest::Response) -> Duration {
+    let seconds = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1);
+    Duration::from_secs(seconds.clamp(1, 5))
 }
 
 impl Api {
@@ -32,6 +49,7 @@ impl Api {
                 .build()?,
             servers,
             resent: Arc::default(),
+            throttled: Arc::default(),
         })
     }
 
@@ -68,14 +86,16 @@ impl Api {
 
     /// GETs `path` and expects 2xx; the body. A GET that gets no answer at all (a transport
     /// error) is sent again, twice at most, and counted: what is checked here are the API's
-    /// answers, not the connection that carried one. An answer, whatever its status, is
-    /// never sent again.
+    /// answers, not the connection that carried one. A 429 is waited out as its Retry-After
+    /// says and sent again, as any well-behaved client does (the tenant's plan limits how
+    /// fast the test may read; the rate limit itself has its own check). Any other answer,
+    /// whatever its status, is never sent again.
     #[allow(
         clippy::print_stderr,
         reason = "a resent GET is reported with its error"
     )]
     pub async fn fetch(&self, server: usize, key: &str, path: &str) -> Result<Vec<u8>> {
-        let mut attempt = 0;
+        let (mut attempt, mut throttled) = (0, 0);
         loop {
             let sent = async {
                 let response = self
@@ -85,10 +105,18 @@ impl Api {
                     .send()
                     .await?;
                 let status = response.status();
-                anyhow::Ok((status, response.bytes().await?))
+                let wait = retry_after(&response);
+                anyhow::Ok((status, wait, response.bytes().await?))
             };
             match sent.await {
-                Ok((status, body)) => {
+                Ok((reqwest::StatusCode::TOO_MANY_REQUESTS, wait, _))
+                    if throttled < THROTTLED_RETRIES =>
+                {
+                    self.throttled.fetch_add(1, Ordering::Relaxed);
+                    throttled += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Ok((status, _, body)) => {
                     ensure!(
                         status.is_success(),
                         "GET {path} answered {status}: {}",
@@ -106,11 +134,21 @@ impl Api {
         }
     }
 
-    /// POSTs JSON and expects 2xx; the `data` member.
+    /// POSTs JSON and expects 2xx; the `data` member. A 429 (the request was not
+    /// processed) is waited out and sent again, as in [`Api::fetch`].
     pub async fn create(&self, server: usize, key: &str, path: &str, body: Value) -> Result<Value> {
-        let (status, reply) = self
-            .call(server, key, reqwest::Method::POST, path, Some(body))
-            .await?;
+        let mut throttled = 0;
+        let (status, reply) = loop {
+            let answer = self
+                .call(server, key, reqwest::Method::POST, path, Some(body.clone()))
+                .await?;
+            if answer.0 != 429 || throttled == THROTTLED_RETRIES {
+                break answer;
+            }
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            throttled += 1;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
         ensure!(
             (200..300).contains(&status),
             "POST {path} answered {status}: {reply}"

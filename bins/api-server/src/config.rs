@@ -18,6 +18,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `AS2_MASTER_KEY` (default: generated into the data directory).
     pub master_key: Option<String>,
+    /// `AS2_PREVIOUS_MASTER_KEYS`: older master keys (comma-separated) that still open
+    /// secrets sealed before a rotation, never used to seal.
+    pub previous_master_keys: Option<String>,
     /// `AS2_API_LISTEN` (default `127.0.0.1:8080`).
     pub api_listen: SocketAddr,
     /// The API listener's TLS (`AS2_API_TLS_CERT` + `AS2_API_TLS_KEY`, PEM; reloaded every
@@ -64,6 +67,7 @@ impl Config {
         Ok(Self {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
+            previous_master_keys: var("AS2_PREVIOUS_MASTER_KEYS"),
             api_listen,
             listener: ListenerSettings::from_env("the API", "AS2_API_TLS_CERT", "AS2_API_TLS_KEY")?,
             public_as2_url: var("AS2_PUBLIC_AS2_URL")
@@ -103,7 +107,11 @@ impl Config {
 
     /// The secret box (the master key from the environment or the data directory).
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
-        as2_process::secrets::load(self.master_key.as_deref(), &self.data_dir)
-            .context("loading the master key")
+        as2_process::secrets::load(
+            self.master_key.as_deref(),
+            self.previous_master_keys.as_deref(),
+            &self.data_dir,
+        )
+        .context("loading the master key")
     }
 }

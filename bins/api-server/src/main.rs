@@ -1,16 +1,18 @@
 //! `api-server`: the REST API. `serve [--migrate]` runs it, `migrate` applies migrations,
 //! `create-key` makes a key for the operator (the first live key: no test key can create
-//! one through the API), `user create` makes a console user (the password read from stdin
-//! or generated and printed once).
+//! one through the API), `rotate-master-key` re-seals the secrets at rest under the current
+//! master key (docs/OPERATIONS.md), `user create` makes a console user (the password read
+//! from stdin or generated and printed once).
 //!
 //! Configuration comes from the environment (see README.md): `DATABASE_URL`, `AS2_DATA_DIR`,
-//! `AS2_MASTER_KEY`, `AS2_API_LISTEN`, `AS2_API_TLS_CERT`/`AS2_API_TLS_KEY`, `AS2_ALLOW_PLAIN_HTTP`,
+//! `AS2_MASTER_KEY`, `AS2_PREVIOUS_MASTER_KEYS`, `AS2_API_LISTEN`, `AS2_API_TLS_CERT`/`AS2_API_TLS_KEY`, `AS2_ALLOW_PLAIN_HTTP`,
 //! `AS2_TRUSTED_PROXIES`, `AS2_TLS_RELOAD_SECS`, `AS2_PUBLIC_AS2_URL`, `AS2_LOG_FORMAT`, `RUST_LOG`.
 
 // A server binary: it prints the bootstrap key to the terminal on purpose.
 #![allow(clippy::print_stdout)]
 
 mod config;
+mod rotate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,6 +66,16 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Re-seal every secret at rest under AS2_MASTER_KEY, opening the old values with
+    /// AS2_PREVIOUS_MASTER_KEYS; safe while the platform runs, resumed by running it again.
+    RotateMasterKey {
+        /// Rows read and written per batch.
+        #[arg(long, default_value_t = 200)]
+        batch_size: usize,
+        /// Pause between batches, in milliseconds (spares a busy database).
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
     /// Console users.
     User {
         #[command(subcommand)]
@@ -112,6 +124,10 @@ async fn main() -> anyhow::Result<()> {
             kind,
             name,
         } => create_key(&config, &tenant, &mode, &kind, &name),
+        Command::RotateMasterKey {
+            batch_size,
+            pause_ms,
+        } => rotate::rotate_master_key(&config, batch_size, Duration::from_millis(pause_ms)).await,
         Command::User {
             command:
                 UserCommand::Create {

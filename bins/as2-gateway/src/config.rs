@@ -22,6 +22,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `AS2_MASTER_KEY` (default: generated into the data directory).
     pub master_key: Option<String>,
+    /// `AS2_PREVIOUS_MASTER_KEYS`: older master keys (comma-separated) that still open
+    /// secrets sealed before a rotation, never used to seal.
+    pub previous_master_keys: Option<String>,
     /// `AS2_GATEWAY_LISTEN` (default `127.0.0.1:8081`).
     pub listen: SocketAddr,
     /// The AS2 listener's TLS (`AS2_GATEWAY_TLS_CERT` + `AS2_GATEWAY_TLS_KEY`, PEM; reloaded
@@ -82,6 +85,9 @@ pub struct Config {
     /// and the TSA may be at although they are loopback, private, link-local or otherwise
     /// special (default: none).
     pub destinations: as2_domain::destination::DestinationPolicy,
+    /// `AS2_SMTP_URL` + `AS2_SMTP_FROM`: the mail server email alerts go through and their
+    /// sender (both or neither; without them no alert is emailed).
+    pub mailer: Option<as2_engine::mail::Mailer>,
 }
 
 impl Config {
@@ -97,6 +103,7 @@ impl Config {
         Ok(Self {
             database_url,
             master_key: var("AS2_MASTER_KEY"),
+            previous_master_keys: var("AS2_PREVIOUS_MASTER_KEYS"),
             listen,
             // partners may have to present a TLS client certificate (mutual TLS)
             listener: ListenerSettings::from_env(
@@ -148,6 +155,7 @@ impl Config {
                 &var(as2_domain::destination::ALLOW_VAR).unwrap_or_default(),
             )
             .context("AS2_OUTBOUND_ALLOW must be comma-separated CIDRs")?,
+            mailer: mailer(var("AS2_SMTP_URL"), var("AS2_SMTP_FROM"))?,
             data_dir,
         })
     }
@@ -163,8 +171,12 @@ impl Config {
 
     /// The secret box (the master key from the environment or the data directory).
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
-        as2_process::secrets::load(self.master_key.as_deref(), &self.data_dir)
-            .context("loading the master key")
+        as2_process::secrets::load(
+            self.master_key.as_deref(),
+            self.previous_master_keys.as_deref(),
+            &self.data_dir,
+        )
+        .context("loading the master key")
     }
 }
 
@@ -203,4 +215,21 @@ fn inbound_limits() -> anyhow::Result<InboundLimits> {
         "AS2_MESSAGE_BUFFER_BYTES must be at least {MIN_MESSAGE_BUFFER_BYTES} (a signature part and the recipients are held whole)"
     );
     Ok(limits)
+}
+
+/// The alerts' mail server: both variables or neither.
+fn mailer(
+    url: Option<String>,
+    from: Option<String>,
+) -> anyhow::Result<Option<as2_engine::mail::Mailer>> {
+    match (url, from) {
+        (None, None) => Ok(None),
+        (Some(url), Some(from)) => Ok(Some(as2_engine::mail::Mailer::new(&url, &from)?)),
+        (Some(_), None) => {
+            anyhow::bail!("AS2_SMTP_URL is set: set AS2_SMTP_FROM too (the alerts' sender)")
+        }
+        (None, Some(_)) => {
+            anyhow::bail!("AS2_SMTP_FROM is set: set AS2_SMTP_URL too (the mail server)")
+        }
+    }
 }

@@ -125,6 +125,7 @@ async fn serve(
                     ..OutboundConfig::new(crypto)
                 },
                 destinations: config.destinations.clone(),
+                mailer: config.mailer.clone(),
                 ..WorkerConfig::new(crypto)
             }),
             maintenance: (

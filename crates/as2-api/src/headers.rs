@@ -1,7 +1,8 @@
 //! Content negotiation: a request body must be JSON (or multipart for uploads), a JSON
 //! endpoint must be allowed to answer JSON. Anything else is 415 or 406 with a JSON error.
-//! File downloads (a payload, a certificate) answer the file's own type, so an `Accept` of
-//! that type or of `application/octet-stream` is theirs to serve, not a 406.
+//! File downloads (a payload, a certificate, a message's evidence, an export) answer the
+//! file's own type, so an `Accept` of that type or of `application/octet-stream` is theirs to
+//! serve, not a 406.
 
 use axum::{
     extract::Request,
@@ -94,10 +95,13 @@ pub async fn json_only(request: Request, next: Next) -> Response {
 
 /// Whether `path` answers a file rather than JSON: a message's payload and a certificate,
 /// on both API surfaces (`/v1/messages/{id}/payload`, `/v1/certificates/{id}/download`,
-/// `/api/v1/messages/download`, `/api/v1/certificates/download`).
+/// `/api/v1/messages/download`, `/api/v1/certificates/download`), a message's evidence zip
+/// (`/v1/messages/{id}/evidence`) and the export of messages (`/v1/exports/messages`).
 fn is_file_download(path: &str) -> bool {
     let path = path.trim_end_matches('/');
-    (path.starts_with("/v1/messages/") && path.ends_with("/payload"))
+    (path.starts_with("/v1/messages/")
+        && (path.ends_with("/payload") || path.ends_with("/evidence")))
+        || path == "/v1/exports/messages"
         || (path.starts_with("/v1/certificates/") && path.ends_with("/download"))
         || path == "/api/v1/messages/download"
         || path == "/api/v1/certificates/download"
@@ -121,6 +125,9 @@ mod tests {
         assert!(is_file_download("/v1/certificates/cert_000001/download"));
         assert!(is_file_download("/api/v1/messages/download"));
         assert!(is_file_download("/api/v1/certificates/download"));
+        assert!(is_file_download("/v1/messages/msg_000001/evidence"));
+        assert!(is_file_download("/v1/exports/messages"));
+        assert!(!is_file_download("/v1/exports"));
         assert!(!is_file_download("/v1/messages/msg_000001"));
         assert!(!is_file_download("/v1/messages/msg_000001/mdn"));
         assert!(!is_file_download("/v1/partners/download"));

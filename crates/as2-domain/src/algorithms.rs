@@ -60,6 +60,17 @@ named_enum!(
 );
 
 named_enum!(
+    /// What the MIC of a plain message (neither signed, encrypted nor compressed) covers,
+    /// both in what we expect of their receipts and in ours to them.
+    UnsignedMic, "unsigned_mic" {
+        /// The content alone (RFC 4130 §7.3.1): the default.
+        ContentOnly => "content-only",
+        /// The entity with its MIME headers, for partners known to compute it so.
+        WithHeaders => "with-headers",
+    }
+);
+
+named_enum!(
     /// Content encryption of outbound messages.
     EncryptAlgorithm, "encrypt_algorithm" {
         /// Triple DES in CBC mode (legacy partners).

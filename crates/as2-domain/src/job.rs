@@ -15,6 +15,8 @@ named_enum!(
         MdnTimeout => "mdn_timeout",
         /// Deliver an event to a webhook endpoint.
         DeliverWebhook => "deliver_webhook",
+        /// Email an event to a tenant's alert recipients.
+        SendAlert => "send_alert",
     }
 );
 

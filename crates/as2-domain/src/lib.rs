@@ -3,6 +3,7 @@
 //! Nothing here does IO. The store turns rows into these types, the API turns them into
 //! wire DTOs, and the engine maps the algorithm settings onto the codec's types.
 
+pub mod alerts;
 pub mod algorithms;
 pub mod api_key;
 pub mod as2_id;

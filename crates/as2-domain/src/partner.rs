@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::algorithms::{
     CompressionOrder, EncryptAlgorithm, KeyTransport, MdnMode, SignAlgorithm, SignatureScheme,
+    UnsignedMic,
 };
 use crate::as2_id::check_as2_id;
 use crate::destination::DestinationPolicy;
@@ -50,6 +51,9 @@ pub struct PartnerSettings {
     pub key_transport: KeyTransport,
     /// Compression before or after signing, when both are on.
     pub compression_order: CompressionOrder,
+    /// What the MIC of a plain message covers, both ways (the RFC's content alone unless
+    /// the partner is known to hash the headers too).
+    pub unsigned_mic: UnsignedMic,
     /// How we ask for receipts.
     pub mdn_mode: MdnMode,
     /// Ask for signed receipts.
@@ -105,6 +109,7 @@ impl PartnerSettings {
             signature_scheme: SignatureScheme::Pkcs1v15,
             key_transport: KeyTransport::RsaPkcs1v15,
             compression_order: CompressionOrder::BeforeSigning,
+            unsigned_mic: UnsignedMic::ContentOnly,
             mdn_mode: MdnMode::Sync,
             mdn_signed: true,
             mdn_url: None,

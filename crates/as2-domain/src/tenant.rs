@@ -33,6 +33,8 @@ pub struct Tenant {
     pub max_message_bytes: Option<i64>,
     /// Its own retention (payloads, records); unset values take the plan's.
     pub retention: RetentionOverride,
+    /// Where its email alerts go (`crate::alerts`); empty: no email alerts.
+    pub alert_emails: Vec<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

@@ -39,6 +39,8 @@ named_enum!(
         PartnerCreated => "partner.created",
         /// Sent by the test endpoint.
         WebhookTest => "webhook.test",
+        /// An endpoint was paused by the platform: a delivery to it failed for good.
+        WebhookEndpointDisabled => "webhook_endpoint.disabled",
     }
 );
 

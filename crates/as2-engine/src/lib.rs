@@ -2,12 +2,13 @@
 //! route by AS2-To/AS2-From on the URL's mode; then decrypt with the station's keys, verify
 //! with the partner's certificates, store the payload durably, answer the MDN), outbound
 //! delivery (build, post, read the MDN, retry),
-//! async MDNs both ways, webhook deliveries, and the worker that runs the jobs.
+//! async MDNs both ways, webhook deliveries, email alerts, and the worker that runs the jobs.
 //!
 //! The store and the codec are synchronous; [`worker`] runs them on tokio's blocking pool
 //! and does the HTTP with reqwest (rustls).
 
 pub mod admission;
+pub mod alert_mail;
 pub mod basic_auth;
 mod body_reader;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod http_client;
 pub mod inbound;
 pub mod inbox;
+pub mod mail;
 pub mod maintenance;
 pub mod material;
 pub mod mdn;

@@ -1,7 +1,9 @@
 //! The gateway's periodic duties beside the job loops: trust transitions that are due,
 //! timeline events still waiting for a time-stamp token, certificate expiry notices,
-//! idempotency records past their 24 hours, and payloads no row names (one shard of the
-//! orphan sweep per round, see `as2_store::orphans`).
+//! idempotency records past their 24 hours, payloads, raw MDNs and message rows past their
+//! tenant's retention (`as2_store::retention`), and payloads no row names (one shard of the
+//! orphan sweep per round, see `as2_store::orphans`). Every duty takes the round's `now`, so
+//! a test moves the clock by passing a later one.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use as2_store::Store;
 use as2_store::orphans::{self, Swept};
 use as2_store::payload::{PayloadStore, SHARDS};
+use as2_store::retention::{self, Purged, RoundLimits};
 use as2_trust::stamper::Stamper;
 use chrono::{DateTime, Utc};
 
@@ -29,6 +32,10 @@ pub struct Round {
     pub orphans_deleted: usize,
     /// Unfinished payload temporaries deleted after the grace period.
     pub temporaries_deleted: usize,
+    /// Messages whose payload and raw MDN retention deleted.
+    pub payloads_purged: usize,
+    /// Message rows retention deleted.
+    pub records_purged: usize,
 }
 
 /// How long a payload may exist without a row before the sweep deletes it (default).
@@ -42,6 +49,7 @@ pub struct Maintenance {
     stamper: Stamper,
     interval: Duration,
     orphan_grace: Duration,
+    retention: RoundLimits,
     /// The shard the next round sweeps.
     next_shard: Arc<AtomicUsize>,
 }
@@ -61,6 +69,7 @@ impl Maintenance {
             stamper,
             interval,
             orphan_grace: DEFAULT_ORPHAN_GRACE,
+            retention: RoundLimits::default(),
             next_shard: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -71,6 +80,33 @@ impl Maintenance {
     pub fn with_orphan_grace(mut self, grace: Duration) -> Self {
         self.orphan_grace = grace;
         self
+    }
+
+    /// How much retention purges per round (batch size, batches per tenant and kind).
+    #[must_use]
+    pub fn with_retention_limits(mut self, limits: RoundLimits) -> Self {
+        self.retention = limits;
+        self
+    }
+
+    /// Purges what is past its tenant's retention at `now`.
+    pub async fn purge_retention(&self, now: DateTime<Utc>) -> Purged {
+        let (store, payloads, limits) = (self.store.clone(), self.payloads.clone(), self.retention);
+        match tokio::task::spawn_blocking(move || {
+            retention::purge_round(&store, &payloads, now, limits)
+        })
+        .await
+        {
+            Ok(Ok(purged)) => purged,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the retention purge failed");
+                Purged::default()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the retention purge task failed");
+                Purged::default()
+            }
+        }
     }
 
     /// Sweeps shard `shard` of the payload store at `now` (temporaries too on shard 0, so
@@ -131,6 +167,7 @@ impl Maintenance {
                     0
                 }
             };
+        let purged = self.purge_retention(now).await;
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS;
         let swept = self
             .sweep_orphans(now, u8::try_from(shard).unwrap_or_default())
@@ -142,6 +179,8 @@ impl Maintenance {
             idempotency_purged,
             orphans_deleted: swept.orphans_deleted,
             temporaries_deleted: swept.temporaries_deleted,
+            payloads_purged: purged.payloads,
+            records_purged: purged.records,
         }
     }
 
@@ -158,6 +197,8 @@ impl Maintenance {
                     idempotency_purged = round.idempotency_purged,
                     orphans_deleted = round.orphans_deleted,
                     temporaries_deleted = round.temporaries_deleted,
+                    payloads_purged = round.payloads_purged,
+                    records_purged = round.records_purged,
                     "maintenance round"
                 );
             }

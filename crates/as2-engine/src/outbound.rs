@@ -148,6 +148,14 @@ fn cipher(alg: EncryptAlgorithm) -> ContentEncryption {
     }
 }
 
+/// The codec's form of a partner's unsigned-MIC setting (both directions use it).
+pub(crate) fn unsigned_mic(setting: domain::UnsignedMic) -> as2_core::message::UnsignedMic {
+    match setting {
+        domain::UnsignedMic::ContentOnly => as2_core::message::UnsignedMic::ContentOnly,
+        domain::UnsignedMic::WithHeaders => as2_core::message::UnsignedMic::WithHeaders,
+    }
+}
+
 fn secs(value: i32) -> Duration {
     Duration::from_secs(u64::try_from(value.max(1)).unwrap_or(1))
 }
@@ -326,6 +334,7 @@ fn build(
         .clone()
         .unwrap_or_else(|| "AS2 message".into());
     out.filename = message.filename.clone();
+    out.unsigned_mic = unsigned_mic(settings.unsigned_mic);
     if settings.compress {
         out.compression = match settings.compression_order {
             CompressionOrder::BeforeSigning => Compression::BeforeSigning,

@@ -1,5 +1,13 @@
 //! Connections to either backend (embedded SQLite or PostgreSQL) behind one pool type,
 //! and the `with_conn!` macro that runs one diesel body on whichever backend is in use.
+//!
+//! **Unique lookups take no `LIMIT`** (`get_result`, not `first`): SQLite (3.49 and later,
+//! bundled here) lets the planner read a bound `LIMIT ?` and marks the statement to be
+//! prepared again whenever that parameter is bound, so diesel's cached statement was parsed
+//! and planned anew at every execution of every `.first()`. That was a sixth of a gateway's
+//! CPU per received message (`perf`, docs/PERFORMANCE.md). Where a unique key or index keeps
+//! a query to one row, `get_result` reads the first row without a `LIMIT`; `first` stays
+//! where several rows may match (PostgreSQL would send them all).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -161,4 +161,25 @@ mod tests {
             );
         }
     }
+
+    /// Every migration has a version of its own on each backend: diesel keys applied
+    /// migrations by the part before the first `_`, so two branches that pick the same
+    /// timestamp would silently skip one of them.
+    #[test]
+    fn migration_versions_are_unique() {
+        for backend in ["sqlite", "postgres"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../migrations")
+                .join(backend);
+            let mut seen = BTreeSet::new();
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let version = name.split('_').next().unwrap_or_default().to_owned();
+                assert!(
+                    seen.insert(version.clone()),
+                    "{backend}: two migrations have version {version} ({name}); give one a later time"
+                );
+            }
+        }
+    }
 }

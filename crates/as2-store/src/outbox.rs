@@ -1,5 +1,6 @@
 //! The outbox: a webhook event is written in the transaction of the change it reports, with
-//! a delivery and its job for every endpoint that subscribes, so a committed change always
+//! a delivery and its job for every endpoint that subscribes (and a `send_alert` job when
+//! the event is one the tenant's alert recipients are emailed), so a committed change always
 //! has its event and a rolled-back one never does.
 
 use as2_domain::id::{EventId, WebhookEndpointId};
@@ -9,8 +10,8 @@ use as2_domain::webhook::{EventType, WebhookSettings};
 use diesel::prelude::*;
 
 use crate::error::StoreResult;
-use crate::jobs::{DeliverWebhook, JobInput, insert_job};
-use crate::schema::{events, webhook_deliveries, webhook_endpoints};
+use crate::jobs::{DeliverWebhook, JobInput, SendAlert, insert_job};
+use crate::schema::{events, tenants, webhook_deliveries, webhook_endpoints};
 use crate::scope::Scope;
 use crate::time::{now, to_db};
 use crate::tx::{Tx, with_tx};
@@ -133,6 +134,28 @@ impl WebhooksTx<'_, '_> {
                 ))
                 .returning(events::id)
                 .get_result(c)?;
+            if as2_domain::alerts::emailed(event) {
+                let recipients: Option<Option<String>> = tenants::table
+                    .filter(tenants::id.eq(scope.tenant()))
+                    .select(tenants::alert_emails)
+                    .first(c)
+                    .optional()?;
+                if recipients.flatten().is_some_and(|r| !r.is_empty()) {
+                    let alert = SendAlert {
+                        event_id,
+                        tenant_id: scope.tenant(),
+                        mode: scope.mode().to_owned(),
+                    };
+                    insert_job!(
+                        c,
+                        JobKind::SendAlert,
+                        &alert.to_json(),
+                        now,
+                        SendAlert::RETRY.max_attempts,
+                        now
+                    )?;
+                }
+            }
             for endpoint in targets {
                 let delivery: i64 = diesel::insert_into(webhook_deliveries::table)
                     .values((

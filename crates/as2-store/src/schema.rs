@@ -24,6 +24,7 @@ diesel::table! {
         max_message_bytes -> Nullable<BigInt>,
         retention_payload_days -> Nullable<Integer>,
         retention_record_days -> Nullable<Integer>,
+        alert_emails -> Nullable<Text>,
     }
 }
 
@@ -125,6 +126,7 @@ diesel::table! {
         tls_pin_sha256 -> Nullable<Text>,
         tls_client_certificate_id -> Nullable<BigInt>,
         tls_inbound_client_certificate_id -> Nullable<BigInt>,
+        unsigned_mic -> Text,
     }
 }
 

@@ -66,6 +66,11 @@ impl Store {
         Webhooks { store: self }
     }
 
+    /// Email alerts to send: the event and its tenant's recipients.
+    pub fn alerts(&self) -> crate::repo::alerts::Alerts<'_> {
+        crate::repo::alerts::Alerts { store: self }
+    }
+
     /// Which payload keys rows name (the orphan sweep's question).
     pub fn payload_refs(&self) -> crate::repo::payload_refs::PayloadRefs<'_> {
         crate::repo::payload_refs::PayloadRefs { store: self }

@@ -1,7 +1,9 @@
 //! Tenant A sends to tenant B through the platform's own gateway over real HTTP, for every
-//! partner setting (sign × encrypt × compress × MDN mode and signing), on SQLite and on
-//! PostgreSQL: each message ends `delivered` with a matching MIC, B holds the same bytes, and
-//! A's webhook receives `message.delivered` signed with the endpoint's secret.
+//! partner setting (sign × encrypt × compress × MDN mode and signing, the algorithms, the
+//! plain MIC's coverage), on SQLite and on PostgreSQL: each message ends `delivered` with a
+//! matching MIC, B holds the same bytes, and A's webhook receives `message.delivered` signed
+//! with the endpoint's secret. Partners disagreeing on the plain MIC's coverage see a MIC
+//! mismatch.
 
 // A skipped backend or peer, and the matrix summary, are reported on stderr on purpose.
 
@@ -23,6 +25,23 @@ struct Case {
     mdn_signed: bool,
     /// Signature scheme, key transport and compression order, when not the defaults.
     algorithms: Option<(&'static str, &'static str, &'static str)>,
+    /// The `unsigned_mic` of A's partner for B and of B's partner for A, when not the
+    /// default.
+    unsigned_mic: Option<(&'static str, &'static str)>,
+}
+
+impl Case {
+    fn new(sign: Option<&'static str>, encrypt: Option<&'static str>, compress: bool) -> Self {
+        Self {
+            sign,
+            encrypt,
+            compress,
+            mdn: "sync",
+            mdn_signed: sign.is_some(),
+            algorithms: None,
+            unsigned_mic: None,
+        }
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -37,14 +56,7 @@ fn cases() -> Vec<Case> {
         (Some("sha384"), Some("aes192-cbc")),
     ] {
         for compress in [false, true] {
-            cases.push(Case {
-                sign,
-                encrypt,
-                compress,
-                mdn: "sync",
-                mdn_signed: sign.is_some(),
-                algorithms: None,
-            });
+            cases.push(Case::new(sign, encrypt, compress));
         }
     }
     for (mdn, mdn_signed) in [
@@ -54,12 +66,9 @@ fn cases() -> Vec<Case> {
         ("sync", false),
     ] {
         cases.push(Case {
-            sign: Some("sha256"),
-            encrypt: Some("aes128-cbc"),
-            compress: false,
             mdn,
             mdn_signed,
-            algorithms: None,
+            ..Case::new(Some("sha256"), Some("aes128-cbc"), false)
         });
     }
     // every algorithm in both directions: what we send, our own gateway reads
@@ -81,14 +90,16 @@ fn cases() -> Vec<Case> {
         ),
     ] {
         cases.push(Case {
-            sign: Some(sign),
-            encrypt: Some(encrypt),
-            compress: true,
-            mdn: "sync",
-            mdn_signed: true,
             algorithms: Some(algorithms),
+            ..Case::new(Some(sign), Some(encrypt), true)
         });
     }
+    // a plain message with a signed receipt, both sides hashing the entity's headers
+    cases.push(Case {
+        mdn_signed: true,
+        unsigned_mic: Some(("with-headers", "with-headers")),
+        ..Case::new(None, None, false)
+    });
     cases
 }
 
@@ -144,6 +155,7 @@ async fn pair_for(p: &Platform, t: &Tenants, n: usize, case: &Case) -> Result<St
             "station_id": station["id"], "certificate_id": t.a_cert_for_b, "encrypt": false,
             // B demands what this case sends, no less
             "require_signed": case.sign.is_some(), "require_encrypted": case.encrypt.is_some(),
+            "unsigned_mic": case.unsigned_mic.map_or("content-only", |(_, b)| b),
         }),
     )
     .await?;
@@ -153,6 +165,7 @@ async fn pair_for(p: &Platform, t: &Tenants, n: usize, case: &Case) -> Result<St
         "sign": case.sign.is_some(), "sign_algorithm": case.sign.unwrap_or("sha256"),
         "encrypt": case.encrypt.is_some(), "encrypt_algorithm": case.encrypt.unwrap_or("aes256-cbc"),
         "compress": case.compress, "mdn_mode": case.mdn, "mdn_signed": case.mdn_signed,
+        "unsigned_mic": case.unsigned_mic.map_or("content-only", |(a, _)| a),
     });
     if let Some((scheme, transport, order)) = case.algorithms {
         settings["signature_scheme"] = json!(scheme);
@@ -226,7 +239,8 @@ async fn exchange_with(db: TestDb, options: Options) -> Result<()> {
                     .contains("processed"),
                 "{label}: {mdn}"
             );
-            if case.sign.is_some() {
+            // a signed message's receipt carries its MIC; any MIC a receipt carries matches
+            if case.sign.is_some() || !mdn["mic"].is_null() {
                 assert_eq!(mdn["mic_matched"], true, "{label}: {mdn}");
             }
             assert_eq!(mdn["signed"], case.mdn_signed, "{label}: {mdn}");
@@ -392,5 +406,43 @@ async fn our_messages_advertise_only_what_we_implement() -> Result<()> {
         .and_then(|v| v.to_str().ok())
         .context("EDIINT-Features")?;
     assert_eq!(features, "CEM");
+    Ok(())
+}
+
+/// A plain message between partners that disagree on what its MIC covers (A expects the
+/// entity with its headers, B follows the RFC, and the other way round): B's signed receipt
+/// carries a MIC that A reports as a mismatch, so the setting reaches both the MIC we expect
+/// and the MIC we return.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partners_disagreeing_on_the_plain_mic_see_a_mismatch() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let t = set_up(&p).await?;
+    for (n, sides) in [
+        ("with-headers", "content-only"),
+        ("content-only", "with-headers"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let case = Case {
+            mdn_signed: true,
+            unsigned_mic: Some(sides),
+            ..Case::new(None, None, false)
+        };
+        let partner = pair_for(&p, &t, 100 + n, &case).await?;
+        let message = p
+            .create(
+                &p.key_a,
+                "/v1/messages",
+                json!({"partner_id": partner, "content": STANDARD.encode(payload(n)), "filename": "po.edi"}),
+            )
+            .await?;
+        let id = message["id"].as_str().context("id")?;
+        let done = p.wait_final(&p.key_a, id).await?;
+        assert_eq!(done["status"], "failed", "{sides:?}: {done}");
+        let mdn = p.get(&p.key_a, &format!("/v1/messages/{id}/mdn")).await?;
+        assert_eq!(mdn["data"]["mic_matched"], false, "{sides:?}: {mdn}");
+        assert_eq!(done["error"]["type"], "mic_mismatch", "{sides:?}: {done}");
+    }
     Ok(())
 }

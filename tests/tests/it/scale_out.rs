@@ -541,9 +541,10 @@ async fn scale_out_two_apis_three_gateways_one_killed() -> Result<()> {
     let scopes = [t.scope_a, t.scope_b];
     tokio::task::spawn_blocking(move || check_orphans(&store, &payloads, &scopes)).await??;
     eprintln!(
-        "scale-out test: {:?} in all; {} GETs of the checks were sent again after a transport error",
+        "scale-out test: {:?} in all; {} GETs of the checks were sent again after a transport error, {} requests after a 429",
         started.elapsed(),
-        api.resent.load(Ordering::Relaxed)
+        api.resent.load(Ordering::Relaxed),
+        api.throttled.load(Ordering::Relaxed)
     );
     Ok(())
 }

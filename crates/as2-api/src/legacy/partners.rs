@@ -124,11 +124,12 @@ pub struct CreateBody {
     tls_pin_sha256: Option<String>,
     tls_client_certificate_id: Option<i64>,
     /// Our additions (issue 16): the algorithm settings of `/v1` under their `/v1` names
-    /// and values (`signature` also takes 5–7 for SHA-3).
+    /// and values (`signature` also takes 5–7 for SHA-3), and the plain MIC's coverage.
     signature_scheme: Option<String>,
     key_transport: Option<String>,
     compress: Option<bool>,
     compression_order: Option<String>,
+    unsigned_mic: Option<String>,
 }
 
 /// `POST /api/v1/partners`: every partner of the tenant (of one station with `station`).
@@ -229,6 +230,7 @@ pub async fn create(
         key_transport: body.key_transport,
         compress: body.compress,
         compression_order: body.compression_order,
+        unsigned_mic: body.unsigned_mic,
         url_optional: true,
         ..PartnerInput::default()
     };

@@ -105,6 +105,8 @@ pub struct MessageDto {
     pub updated_at: String,
     /// The message this one sent again (`POST /v1/messages/{id}/resend`), or null.
     pub resent_from: Option<String>,
+    /// When the payload (and raw MDN) was deleted under the tenant's retention, or null.
+    pub payload_purged_at: Option<String>,
 }
 
 impl MessageDto {
@@ -132,6 +134,7 @@ impl MessageDto {
             created_at: format(m.created_at),
             updated_at: format(m.updated_at),
             resent_from: m.resent_from.map(|id| id.to_string()),
+            payload_purged_at: m.payload_purged_at.map(format),
         }
     }
 }
@@ -261,7 +264,7 @@ pub(crate) fn attachment(filename: &str) -> HeaderValue {
 
 /// The payload, streamed.
 #[utoipa::path(get, path = "/v1/messages/{id}/payload", tag = "messages", params(("id" = String, Path)),
-    responses((status = 200, description = "The payload bytes, in the message's content type"), (status = 404, description = "Not found", body = Object)))]
+    responses((status = 200, description = "The payload bytes, in the message's content type"), (status = 404, description = "Not found", body = Object), (status = 410, description = "The payload was deleted under the tenant's retention", body = Object)))]
 async fn message_payload(
     State(state): State<AppState>,
     caller: Caller,
@@ -280,6 +283,17 @@ pub(crate) async fn payload_response(
     let (message, file) = state
         .blocking("Message", move |s| {
             let message = s.store().messages().get(scope, id)?;
+            if let Some(purged) = message.payload_purged_at {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::GONE,
+                    crate::error::ErrorKind::Resource,
+                    "payload_purged",
+                    format!(
+                        "This message's payload was deleted on {} under the tenant's retention; the message's record is kept",
+                        purged.format("%Y-%m-%d")
+                    ),
+                ));
+            }
             let file = message
                 .payload
                 .as_ref()

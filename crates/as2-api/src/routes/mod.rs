@@ -7,6 +7,7 @@ pub mod audit_events;
 pub mod cem;
 pub mod certificate_input;
 pub mod certificates;
+pub mod exports;
 pub mod form;
 pub mod health;
 pub mod message_create;
@@ -159,6 +160,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(usage::router())
         .merge(audit_events::router())
+        .merge(exports::router())
 }
 
 /// The routes and the OpenAPI document, the common answers added to every operation (a

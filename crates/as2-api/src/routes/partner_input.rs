@@ -3,6 +3,7 @@
 use as2_domain::ValidationErrors;
 use as2_domain::algorithms::{
     CompressionOrder, EncryptAlgorithm, KeyTransport, MdnMode, SignAlgorithm, SignatureScheme,
+    UnsignedMic,
 };
 use as2_domain::id::StationId;
 use as2_domain::network::IpNetwork;
@@ -48,6 +49,10 @@ pub struct PartnerInput {
     pub key_transport: Option<String>,
     /// before-signing (default) or after-signing: where compression goes (RFC 5402).
     pub compression_order: Option<String>,
+    /// content-only (default, RFC 4130 §7.3.1) or with-headers: what the MIC of a message
+    /// neither signed, encrypted nor compressed covers, both in their receipts and in ours
+    /// (with-headers for a partner known to hash the MIME headers too).
+    pub unsigned_mic: Option<String>,
     /// sync, async, none.
     pub mdn_mode: Option<String>,
     /// Ask for signed MDNs.
@@ -205,6 +210,14 @@ impl PartnerInput {
             errors,
         ) {
             s.compression_order = v;
+        }
+        if let Some(v) = parse_enum::<UnsignedMic>(
+            self.unsigned_mic.as_deref(),
+            "unsigned_mic",
+            "content-only, with-headers",
+            errors,
+        ) {
+            s.unsigned_mic = v;
         }
         if let Some(v) = parse_enum::<MdnMode>(
             self.mdn_mode.as_deref(),

@@ -54,6 +54,8 @@ pub struct PartnerDto {
     pub key_transport: String,
     /// before-signing or after-signing.
     pub compression_order: String,
+    /// content-only or with-headers: what the MIC of a plain message covers.
+    pub unsigned_mic: String,
     /// sync, async, none.
     pub mdn_mode: String,
     /// Signed MDNs asked.
@@ -130,6 +132,7 @@ impl From<Partner> for PartnerDto {
             signature_scheme: s.signature_scheme.to_string(),
             key_transport: s.key_transport.to_string(),
             compression_order: s.compression_order.to_string(),
+            unsigned_mic: s.unsigned_mic.to_string(),
             mdn_mode: s.mdn_mode.to_string(),
             mdn_signed: s.mdn_signed,
             mdn_url: s.mdn_url,

@@ -1,8 +1,10 @@
 //! `/v1/tenants`: the tenants of the caller's account.
 
 use as2_domain::ValidationErrors;
+use as2_domain::alerts::alert_recipients;
 use as2_domain::api_key::{KeyKind, Scope as KeyScope};
 use as2_domain::id::TenantId;
+use as2_domain::retention::{RetentionOverride, check_order, retention_days};
 use as2_domain::tenant::{Tenant, message_limit, validate_tenant_name};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,12 @@ pub struct TenantDto {
     pub account_id: String,
     /// The largest AS2 message (bytes) the tenant takes or sends; `null`: the platform's.
     pub max_message_bytes: Option<i64>,
+    /// Days payloads and raw MDNs are kept; `null`: the plan's default.
+    pub retention_payload_days: Option<u32>,
+    /// Days message rows and their events are kept; `null`: the plan's default.
+    pub retention_record_days: Option<u32>,
+    /// Where email alerts go (a message failed, a certificate expiring); empty: none.
+    pub alert_emails: Vec<String>,
     /// Creation time.
     pub created_at: String,
     /// Last change.
@@ -42,6 +50,9 @@ impl From<Tenant> for TenantDto {
             name: t.name,
             account_id: t.account_id.to_string(),
             max_message_bytes: t.max_message_bytes,
+            retention_payload_days: t.retention.payload_days,
+            retention_record_days: t.retention.record_days,
+            alert_emails: t.alert_emails,
             created_at: format(t.created_at),
             updated_at: format(t.updated_at),
         }
@@ -57,13 +68,43 @@ pub struct TenantInput {
     /// The largest AS2 message in bytes the tenant takes or sends (at least 1024; 0 removes
     /// it and the platform's `AS2_MAX_MESSAGE_BYTES` applies).
     pub max_message_bytes: Option<i64>,
+    /// Days payloads and raw MDNs are kept (1–3650; 0: the plan's default).
+    pub retention_payload_days: Option<i64>,
+    /// Days message rows and their events are kept (1–3650, not fewer than the payload
+    /// days; 0: the plan's default).
+    pub retention_record_days: Option<i64>,
+    /// Where email alerts go: at most 10 plain addresses (`ops@example.com`); `[]` stops
+    /// them.
+    pub alert_emails: Option<Vec<String>>,
+}
+
+/// A checked tenant input: each field `None` when not given.
+struct Checked {
+    name: Option<String>,
+    limit: Option<Option<i64>>,
+    payload_days: Option<Option<u32>>,
+    record_days: Option<Option<u32>>,
+    alert_emails: Option<Vec<String>>,
+}
+
+impl Checked {
+    /// The retention after this change, from the tenant's current one.
+    fn retention(&self, current: RetentionOverride) -> RetentionOverride {
+        RetentionOverride {
+            payload_days: self.payload_days.unwrap_or(current.payload_days),
+            record_days: self.record_days.unwrap_or(current.record_days),
+        }
+    }
+
+    fn changes_retention(&self) -> bool {
+        self.payload_days.is_some() || self.record_days.is_some()
+    }
 }
 
 impl TenantInput {
-    /// The checked name (required when `required`) and limit change, or a 422 naming each
-    /// bad field.
-    #[allow(clippy::type_complexity)]
-    fn check(&self, required: bool) -> Result<(Option<String>, Option<Option<i64>>), ApiError> {
+    /// The checked name (required when `required`), limit and retention changes, or a 422
+    /// naming each bad field.
+    fn check(&self, required: bool) -> Result<Checked, ApiError> {
         let mut errors = ValidationErrors::new();
         let name = match (&self.name, required) {
             (Some(name), _) => {
@@ -86,7 +127,39 @@ impl TenantInput {
                 None
             }
         };
-        errors.into_result((name, limit)).map_err(Into::into)
+        let mut days = |field: &str, requested: Option<i64>| match requested
+            .map(|d| retention_days(field, d))
+        {
+            None => None,
+            Some(Ok(days)) => Some(days),
+            Some(Err(e)) => {
+                errors.merge(e);
+                None
+            }
+        };
+        let payload_days = days("retention_payload_days", self.retention_payload_days);
+        let record_days = days("retention_record_days", self.retention_record_days);
+        let alert_emails = match self
+            .alert_emails
+            .as_deref()
+            .map(|list| alert_recipients("alert_emails", list))
+        {
+            None => None,
+            Some(Ok(list)) => Some(list),
+            Some(Err(e)) => {
+                errors.merge(e);
+                None
+            }
+        };
+        errors
+            .into_result(Checked {
+                name,
+                limit,
+                payload_days,
+                record_days,
+                alert_emails,
+            })
+            .map_err(Into::into)
     }
 }
 
@@ -156,16 +229,26 @@ async fn create_tenant(
     JsonBody(input): JsonBody<TenantInput>,
 ) -> Result<Envelope<TenantDto>, ApiError> {
     require_account_admin(&caller)?;
-    let (name, limit) = input.check(true)?;
+    let checked = input.check(true)?;
+    let retention = checked.retention(RetentionOverride::default());
+    check_order(retention)?;
     let tenant = state
         .blocking("Tenant", move |s| {
             let accounts = s.store().accounts();
-            let tenant =
-                accounts.create_tenant(caller.account.id, name.as_deref().unwrap_or_default())?;
-            Ok(match limit {
-                Some(limit) => accounts.set_message_limit(caller.account.id, tenant.id, limit)?,
-                None => tenant,
-            })
+            let mut tenant = accounts.create_tenant(
+                caller.account.id,
+                checked.name.as_deref().unwrap_or_default(),
+            )?;
+            if let Some(limit) = checked.limit {
+                tenant = accounts.set_message_limit(caller.account.id, tenant.id, limit)?;
+            }
+            if checked.changes_retention() {
+                tenant = accounts.set_retention(caller.account.id, tenant.id, retention)?;
+            }
+            if let Some(emails) = &checked.alert_emails {
+                tenant = accounts.set_alert_emails(caller.account.id, tenant.id, emails)?;
+            }
+            Ok(tenant)
         })
         .await?;
     Ok(Envelope::created(
@@ -215,7 +298,7 @@ async fn get_tenant(
     Ok(Envelope::ok("Tenant retrieved successfully", tenant.into()))
 }
 
-/// Renames a tenant or sets its message size limit.
+/// Renames a tenant or sets its message size limit, retention or alert recipients.
 #[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
     responses((status = 200, description = "Updated", body = Object), (status = 404, description = "Not found", body = Object)))]
 async fn update_tenant(
@@ -227,8 +310,9 @@ async fn update_tenant(
     save_tenant(&state, caller, &id, &input, false).await
 }
 
-/// Replaces a tenant's settings: `name` is required, a `max_message_bytes` left out removes
-/// the tenant's own limit (the platform's applies).
+/// Replaces a tenant's settings: `name` is required, a `max_message_bytes` or retention left
+/// out removes the tenant's own value (the platform's or the plan's applies), and
+/// `alert_emails` left out stops email alerts.
 #[utoipa::path(put, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path)), request_body = TenantInput,
     responses((status = 200, description = "Replaced", body = Object), (status = 404, description = "Not found", body = Object), (status = 422, description = "Validation failed", body = Object)))]
 async fn replace_tenant(
@@ -251,21 +335,31 @@ async fn save_tenant(
 ) -> Result<Envelope<TenantDto>, ApiError> {
     let id: TenantId = path_id(id, "Tenant")?;
     require_account_admin(&caller)?;
-    let (name, limit) = input.check(replace)?;
-    let limit = if replace {
-        Some(limit.flatten())
-    } else {
-        limit
-    };
+    let mut checked = input.check(replace)?;
+    if replace {
+        checked.limit = Some(checked.limit.flatten());
+        checked.payload_days = Some(checked.payload_days.flatten());
+        checked.record_days = Some(checked.record_days.flatten());
+        checked.alert_emails = Some(checked.alert_emails.unwrap_or_default());
+    }
     let tenant = state
         .blocking("Tenant", move |s| {
             let accounts = s.store().accounts();
             let mut tenant = accounts.tenant(caller.account.id, id)?;
-            if let Some(name) = &name {
+            // checked against what the tenant has: a PATCH may change one of the two
+            let retention = checked.retention(tenant.retention);
+            check_order(retention)?;
+            if let Some(name) = &checked.name {
                 tenant = accounts.rename_tenant(caller.account.id, id, name)?;
             }
-            if let Some(limit) = limit {
+            if let Some(limit) = checked.limit {
                 tenant = accounts.set_message_limit(caller.account.id, id, limit)?;
+            }
+            if checked.changes_retention() {
+                tenant = accounts.set_retention(caller.account.id, id, retention)?;
+            }
+            if let Some(emails) = &checked.alert_emails {
+                tenant = accounts.set_alert_emails(caller.account.id, id, emails)?;
             }
             Ok(tenant)
         })

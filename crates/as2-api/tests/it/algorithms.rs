@@ -1,7 +1,8 @@
 //! Issue 16 through the API: elliptic-curve key pairs generated (`key_type`) and uploaded
 //! (PKCS#8 and SEC 1 PEM), the SHA-3 `sign_algorithm` values on `/v1`, and seed 000's
 //! `partners/create` taking the algorithm settings (`signature` 5–7 for SHA-3,
-//! `signature_scheme`, `key_transport`, `compress`, `compression_order`).
+//! `signature_scheme`, `key_transport`, `compress`, `compression_order`), and the partner's
+//! `unsigned_mic` (what the MIC of a plain message covers).
 
 use crate::common::*;
 use as2_core::cert::Certificate;
@@ -218,5 +219,66 @@ async fn sha3_sign_algorithms_on_v1_and_the_seed_surface() {
         bad.body["errors"]["key_transport"].is_array(),
         "{:?}",
         bad.body
+    );
+}
+
+/// A partner's `unsigned_mic`: the RFC's `content-only` by default, `with-headers` taken on
+/// create (both surfaces), PATCH and PUT, any other value a 422 naming the field.
+#[tokio::test]
+async fn unsigned_mic_is_a_partner_setting_on_both_surfaces() {
+    let api = TestApi::new();
+    let created = api
+        .post(
+            "/v1/partners",
+            json!({"name": "Plain", "as2_id": "P-PLAIN", "url": "https://p.example/as2",
+                   "encrypt": false, "sign": false}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(created.body["data"]["unsigned_mic"], "content-only");
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    let patched = api
+        .patch(
+            &format!("/v1/partners/{id}"),
+            json!({"unsigned_mic": "with-headers"}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{:?}", patched.body);
+    assert_eq!(patched.body["data"]["unsigned_mic"], "with-headers");
+    // PUT replaces: a body without it goes back to the default
+    let replaced = api
+        .put(
+            &format!("/v1/partners/{id}"),
+            json!({"name": "Plain", "as2_id": "P-PLAIN", "url": "https://p.example/as2",
+                   "encrypt": false, "sign": false}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{:?}", replaced.body);
+    assert_eq!(replaced.body["data"]["unsigned_mic"], "content-only");
+    let bad = api
+        .patch(
+            &format!("/v1/partners/{id}"),
+            json!({"unsigned_mic": "headers"}),
+        )
+        .await;
+    assert_invalid(&bad, "unsigned_mic");
+
+    let stations = api.post("/api/v1/stations", json!({})).await;
+    let station = stations.body["data"][0]["id"].as_i64().unwrap();
+    let legacy = api
+        .post(
+            "/api/v1/partners/create",
+            json!({"station": station, "as2_id": "SEED-PLAIN", "name": "Seed", "email": "e@e.example",
+                   "endpoint_url": "https://p.example/as2", "mdn": 2, "encryption": 0, "signature": 0,
+                   "unsigned_mic": "with-headers"}),
+        )
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK, "{:?}", legacy.body);
+    let seed_id = as2_domain::id::PartnerId(legacy.body["data"]["id"].as_i64().unwrap());
+    let v1 = api.get(&format!("/v1/partners/{seed_id}")).await;
+    assert_eq!(
+        v1.body["data"]["unsigned_mic"], "with-headers",
+        "{:?}",
+        v1.body
     );
 }

@@ -22,6 +22,7 @@ mod messages;
 mod openapi;
 mod partner_tls;
 mod partners;
+mod retention;
 mod tenants;
 mod trust;
 mod validation;

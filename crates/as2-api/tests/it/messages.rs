@@ -89,8 +89,9 @@ async fn create_stores_the_payload_and_enqueues_a_job() {
         let t = data[field].as_str().unwrap();
         assert!(t.ends_with('Z') && t.len() == 27, "{t}");
     }
-    assert_eq!(data.as_object().unwrap().len(), 18);
+    assert_eq!(data.as_object().unwrap().len(), 19);
     assert!(data["resent_from"].is_null());
+    assert!(data["payload_purged_at"].is_null());
 
     let fetched = api.get(&format!("/v1/messages/{id}")).await;
     assert_eq!(fetched.status, StatusCode::OK);

@@ -47,6 +47,9 @@ async fn tenants_list_create_get_rename_and_delete() {
         "name": "Default tenant",
         "account_id": api.account.to_string(),
         "max_message_bytes": null,
+        "retention_payload_days": null,
+        "retention_record_days": null,
+        "alert_emails": [],
         "created_at": time_of(&first.body["data"]["created_at"]),
         "updated_at": time_of(&first.body["data"]["updated_at"]),
     });
@@ -64,6 +67,9 @@ async fn tenants_list_create_get_rename_and_delete() {
         "name": "Acme EU",
         "account_id": api.account.to_string(),
         "max_message_bytes": null,
+        "retention_payload_days": null,
+        "retention_record_days": null,
+        "alert_emails": [],
         "created_at": time_of(&created.body["data"]["created_at"]),
         "updated_at": time_of(&created.body["data"]["updated_at"]),
     });
@@ -316,6 +322,7 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/webhook-endpoints/{id}/deliveries", &["get"]),
         ("/v1/usage", &["get"]),
         ("/v1/audit-events", &["get"]),
+        ("/v1/exports/messages", &["get"]),
         ("/v1/partners/{id}/trust", &["get"]),
         ("/v1/partners/{id}/trust/rollover", &["post"]),
         ("/v1/partners/{id}/trust/activate", &["post"]),
@@ -452,4 +459,46 @@ async fn put_replaces_a_tenant_and_a_limit_left_out_is_removed() {
         .await,
         "max_message_bytes",
     );
+}
+
+#[tokio::test]
+async fn alert_emails_are_checked_address_by_address_and_kept() {
+    let api = TestApi::new();
+    let path = format!("/v1/tenants/{}", api.tenant);
+    let reply = api
+        .patch(
+            &path,
+            json!({"alert_emails": ["ops@acme.example", "Ops <ops@acme.example>", "nobody"]}),
+        )
+        .await;
+    assert_invalid(&reply, "alert_emails[1]");
+    assert_invalid(&reply, "alert_emails[2]");
+    let many: Vec<String> = (0..11).map(|i| format!("u{i}@acme.example")).collect();
+    assert_invalid(
+        &api.patch(&path, json!({"alert_emails": many})).await,
+        "alert_emails",
+    );
+    assert_invalid(
+        &api.patch(&path, json!({"alert_emails": "ops@acme.example"}))
+            .await,
+        "alert_emails",
+    );
+
+    let reply = api
+        .patch(
+            &path,
+            json!({"alert_emails": [" ops@acme.example", "OPS@acme.example", "edi@acme.example"]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["data"]["alert_emails"],
+        json!(["ops@acme.example", "edi@acme.example"])
+    );
+    // a PATCH of something else keeps them, a PUT without them stops them
+    let reply = api.patch(&path, json!({"name": "Renamed"})).await;
+    assert_eq!(reply.body["data"]["alert_emails"][1], "edi@acme.example");
+    let reply = api.put(&path, json!({"name": "Renamed"})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["data"]["alert_emails"], json!([]));
 }

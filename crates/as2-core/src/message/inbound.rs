@@ -1,7 +1,7 @@
 //! Parsing an inbound AS2 message: decrypt, decompress and verify in whatever nesting the
 //! sender chose, then compute the MIC to return (RFC 4130 §7.3.1, RFC 5402 §4).
 
-use super::{DecoderEvent, Envelope, InboundDecoder, InboundLimits, Mic};
+use super::{DecoderEvent, Envelope, InboundDecoder, InboundLimits, Mic, UnsignedMic};
 use crate::cert::Certificate;
 use crate::cms::{DecryptionKey, VerifiedSignature};
 use crate::crypto::{ContentEncryption, CryptoProvider};
@@ -30,6 +30,8 @@ pub struct InboundConfig<'a> {
     pub limits: InboundLimits,
     /// Which digest the MIC of a signed message uses.
     pub mic_choice: MicChoice,
+    /// What the MIC of a plain message (not signed, encrypted or compressed) covers.
+    pub unsigned_mic: UnsignedMic,
 }
 
 /// How the MIC algorithm of a signed message is chosen (unsigned messages always use the
@@ -64,6 +66,7 @@ impl<'a> InboundConfig<'a> {
             require_encryption: false,
             limits: InboundLimits::default(),
             mic_choice: MicChoice::Negotiated,
+            unsigned_mic: UnsignedMic::ContentOnly,
         }
     }
 
@@ -92,6 +95,13 @@ impl<'a> InboundConfig<'a> {
     #[must_use]
     pub fn with_mic_choice(mut self, mic_choice: MicChoice) -> Self {
         self.mic_choice = mic_choice;
+        self
+    }
+
+    /// With `unsigned_mic`.
+    #[must_use]
+    pub fn with_unsigned_mic(mut self, unsigned_mic: UnsignedMic) -> Self {
+        self.unsigned_mic = unsigned_mic;
         self
     }
 }

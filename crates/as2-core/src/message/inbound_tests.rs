@@ -6,7 +6,9 @@ use super::*;
 use crate::cert::generate_self_signed;
 use crate::cms::{EncryptOptions, SignOptions};
 use crate::crypto::{DigestAlgorithm, KeyTransport, SignatureScheme, test_key};
-use crate::message::{Compression, NotificationOptions, OutboundMessage, Signer, build_outbound};
+use crate::message::{
+    Compression, NotificationOptions, OutboundMessage, Signer, UnsignedMic, build_outbound,
+};
 
 #[test]
 fn round_trip_every_combination() {
@@ -478,4 +480,50 @@ fn the_mic_of_an_unsigned_message_follows_the_rfc_per_nesting() {
     let headers = Headers::from_pairs(built.headers.clone());
     let got = parse_inbound(&headers, &built.body, &cfg).unwrap();
     assert_eq!(got.mic, entity_with_headers, "parse, compressed");
+}
+
+/// A partner known to hash a plain message's entity with its headers
+/// ([`UnsignedMic::WithHeaders`]): both sides then agree on `Content-Type`,
+/// `Content-Transfer-Encoding` and `Content-Disposition` before the content; a message with
+/// a layer follows the RFC whatever the setting says.
+#[test]
+fn a_partner_hashing_headers_gets_the_mic_of_the_plain_entity_on_both_sides() {
+    let payload = b"ISA*00*          *00*~\r\nIEA*1*000000001~\r\n".to_vec();
+    let mut plain = OutboundMessage::new(
+        crate::testutil::P,
+        "a",
+        "b",
+        &payload,
+        "application/edi-x12",
+    );
+    plain.filename = Some("order.x12".into());
+    plain.unsigned_mic = UnsignedMic::WithHeaders;
+    let built = build_outbound(&plain).unwrap();
+    let mut entity = b"Content-Type: application/edi-x12\r\n\
+Content-Transfer-Encoding: binary\r\n\
+Content-Disposition: attachment; filename=\"order.x12\"\r\n\r\n"
+        .to_vec();
+    entity.extend_from_slice(&payload);
+    let with_headers = Mic::compute(DigestAlgorithm::Sha256, &entity);
+    assert_eq!(built.mic, with_headers, "build");
+    let headers = Headers::from_pairs(built.headers.clone());
+    let rfc = InboundConfig::new(crate::testutil::P, &[], &[]);
+    let got = parse_inbound(&headers, &built.body, &rfc).unwrap();
+    assert_eq!(
+        got.mic,
+        Mic::compute(DigestAlgorithm::Sha256, &payload),
+        "parse under the RFC rule: the content alone"
+    );
+    let hashing = rfc.with_unsigned_mic(UnsignedMic::WithHeaders);
+    let got = parse_inbound(&headers, &built.body, &hashing).unwrap();
+    assert_eq!(got.mic, with_headers, "parse, headers hashed");
+    // compressed: the RFC 5402 entity, the setting has no say
+    let mut compressed = plain.clone();
+    compressed.compression = Compression::BeforeSigning;
+    let a = build_outbound(&compressed).unwrap();
+    compressed.unsigned_mic = UnsignedMic::ContentOnly;
+    let b = build_outbound(&compressed).unwrap();
+    assert_eq!(a.mic, b.mic, "a layer follows the RFC whatever the setting");
+    let got = parse_inbound(&Headers::from_pairs(a.headers.clone()), &a.body, &hashing).unwrap();
+    assert_eq!(got.mic, a.mic);
 }

@@ -7,6 +7,7 @@ mod inbound;
 mod limits;
 mod options;
 mod outbound;
+mod unsigned_mic;
 
 pub use decoder::{DecoderEvent, InboundDecoder, InboundVerdict};
 pub use encoder::{BUFFER_BUDGET, BuiltTail, CHUNK_LEN, OutboundEncoder};
@@ -16,6 +17,7 @@ pub use options::{Importance, MdnRequest, NotificationOptions, OptionParam};
 pub use outbound::{
     BuiltMessage, Compression, Encryption, OutboundMessage, Signer, build_outbound,
 };
+pub use unsigned_mic::UnsignedMic;
 
 use crate::crypto::{CryptoProvider, DigestAlgorithm, MicAlgStyle};
 use crate::error::{Error, Result};

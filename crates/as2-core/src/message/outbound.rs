@@ -2,9 +2,9 @@
 //! after signing, signature, encryption) and the whole-buffer build over the streaming
 //! encoder: the HTTP headers, the body, and the MIC the partner's MDN must return.
 
-use super::Mic;
 use super::encoder::OutboundEncoder;
 use super::options::NotificationOptions;
+use super::{Mic, UnsignedMic};
 use crate::cert::Certificate;
 use crate::cms::{EncryptOptions, SignOptions};
 use crate::crypto::{CryptoProvider, MicAlgStyle, PrivateKeyOps};
@@ -110,6 +110,8 @@ pub struct OutboundMessage<'a> {
     pub ediint_features: Vec<String>,
     /// How to spell `micalg`.
     pub micalg_style: MicAlgStyle,
+    /// What the MIC of a plain message (not signed, encrypted or compressed) covers.
+    pub unsigned_mic: UnsignedMic,
 }
 
 impl<'a> OutboundMessage<'a> {
@@ -141,6 +143,7 @@ impl<'a> OutboundMessage<'a> {
             receipt_delivery_option: None,
             ediint_features: Vec::new(),
             micalg_style: MicAlgStyle::Rfc5751,
+            unsigned_mic: UnsignedMic::ContentOnly,
         }
     }
 }

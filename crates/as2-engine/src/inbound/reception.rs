@@ -249,6 +249,7 @@ impl Reception<'_> {
             .with_require_signature(settings.require_signed)
             .with_require_encryption(settings.require_encrypted)
             .with_mic_choice(self.options.mic_choice)
+            .with_unsigned_mic(crate::outbound::unsigned_mic(settings.unsigned_mic))
             .with_limits(
                 InboundLimits::new()
                     .with_max_decompressed_total(self.decompression_budget)

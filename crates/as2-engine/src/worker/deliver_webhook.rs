@@ -1,5 +1,7 @@
 //! The `deliver_webhook` job: post one signed event to one endpoint and record the attempt
-//! (with when the next one is due) with the job's outcome.
+//! (with when the next one is due) with the job's outcome; a delivery that failed for good
+//! pauses its endpoint (`webhook_endpoint.disabled`, emailed to the tenant's alert
+//! recipients).
 
 use std::time::{Duration, Instant};
 
@@ -73,7 +75,16 @@ impl Worker {
                 duration_ms,
                 next,
                 error.is_none(),
-            )
+            )?;
+            if matches!(fate, Fate::Dead) {
+                // every attempt failed (about a day), or the address is refused: paused until
+                // the tenant turns it on again, and told so (webhooks, email alerts)
+                tx.webhooks().disable_after_failed_delivery(
+                    delivery,
+                    error.as_deref().unwrap_or("the delivery failed"),
+                )?;
+            }
+            Ok(())
         }))
     }
 }

@@ -1,5 +1,5 @@
 //! The job worker: claims jobs (`send_message`, `send_mdn`, `mdn_timeout`,
-//! `deliver_webhook`) under a lease, runs the synchronous parts on tokio's blocking pool and
+//! `deliver_webhook`, `send_alert`) under a lease, runs the synchronous parts on tokio's blocking pool and
 //! the HTTP with reqwest. Each kind's run says how it ended ([`Run`]) and what to write with
 //! that ([`Effects`]); [`Worker::handle`] records both in one transaction, the only place a
 //! job's outcome is written. Several workers (in one process or many) share the queue; a job
@@ -9,6 +9,7 @@ mod deliver_webhook;
 mod encode_body;
 mod partner_tls;
 mod post;
+mod send_alert;
 mod send_mdn;
 mod send_message;
 mod stream_body;
@@ -29,15 +30,17 @@ use as2_store::{Store, StoreResult, Tx};
 use tokio::sync::watch;
 
 use crate::error::EngineError;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::outbound::{self, OutboundConfig};
 
 /// The jobs this worker runs: every kind.
-const KINDS: [JobKind; 4] = [
+const KINDS: [JobKind; 5] = [
     JobKind::SendMessage,
     JobKind::SendMdn,
     JobKind::MdnTimeout,
     JobKind::DeliverWebhook,
+    JobKind::SendAlert,
 ];
 
 /// Worker settings.
@@ -56,6 +59,9 @@ pub struct WorkerConfig {
     /// Where partners, async MDNs and webhooks may be posted to (`AS2_OUTBOUND_ALLOW`; by
     /// default public addresses only).
     pub destinations: DestinationPolicy,
+    /// The mail server email alerts go through (`AS2_SMTP_URL`, `AS2_SMTP_FROM`); without
+    /// one a `send_alert` job ends unsent, with that reason.
+    pub mailer: Option<Mailer>,
 }
 
 impl WorkerConfig {
@@ -69,6 +75,7 @@ impl WorkerConfig {
             shutdown_grace: Duration::from_secs(20),
             outbound: OutboundConfig::new(crypto),
             destinations: DestinationPolicy::strict(),
+            mailer: None,
         }
     }
 }
@@ -319,6 +326,7 @@ impl Worker {
             JobKind::SendMdn => self.send_mdn(job).await,
             JobKind::MdnTimeout => self.mdn_timeout(job).await,
             JobKind::DeliverWebhook => self.deliver_webhook(job).await,
+            JobKind::SendAlert => self.send_alert(job).await,
         }
     }
 

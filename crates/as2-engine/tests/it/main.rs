@@ -4,6 +4,7 @@
 // Tests report what they skip and what they measured.
 #![allow(clippy::print_stderr)]
 
+mod alerts;
 mod inbound;
 mod maintenance;
 mod outbound_stream;

@@ -44,6 +44,7 @@ pub fn retry_policy(kind: JobKind) -> RetryPolicy {
         JobKind::SendMdn => SendMdn::RETRY,
         JobKind::MdnTimeout => MdnTimeout::RETRY,
         JobKind::DeliverWebhook => DeliverWebhook::RETRY,
+        JobKind::SendAlert => SendAlert::RETRY,
     }
 }
 
@@ -141,6 +142,39 @@ impl JobInput for DeliverWebhook {
     const KIND: JobKind = JobKind::DeliverWebhook;
     /// About a day: from 30 s, doubling up to two hours.
     const RETRY: RetryPolicy = RetryPolicy::new(18, 30, 7_200);
+}
+
+/// Email one event to its tenant's alert recipients (`as2_domain::alerts`); the addresses
+/// are read when it runs, so a change of recipients applies to mails not yet sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendAlert {
+    /// The event (`events.id`).
+    pub event_id: i64,
+    /// Its tenant's numeric id.
+    pub tenant_id: i64,
+    /// `test` or `live`.
+    pub mode: String,
+}
+
+impl SendAlert {
+    /// The tenant and mode.
+    ///
+    /// # Errors
+    /// The mode is neither `test` nor `live`.
+    pub fn scope(&self) -> Result<Scope, BadJobInput> {
+        let mode: Mode = self
+            .mode
+            .parse()
+            .map_err(|_| BadJobInput(format!("unknown mode {:?}", self.mode)))?;
+        Ok(Scope::new(TenantId(self.tenant_id), mode))
+    }
+}
+
+impl JobInput for SendAlert {
+    const KIND: JobKind = JobKind::SendAlert;
+    /// About half a day: from a minute, doubling up to two hours (a mail server down for
+    /// maintenance is waited out).
+    const RETRY: RetryPolicy = RetryPolicy::new(10, 60, 7_200);
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 mod input;
 
 pub use input::{
-    BadJobInput, DeliverWebhook, JobInput, MdnTimeout, MessageRef, SendMdn, SendMessage,
+    BadJobInput, DeliverWebhook, JobInput, MdnTimeout, MessageRef, SendAlert, SendMdn, SendMessage,
     retry_policy,
 };
 

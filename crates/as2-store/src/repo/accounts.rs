@@ -40,6 +40,7 @@ struct TenantRow {
     max_message_bytes: Option<i64>,
     retention_payload_days: Option<i32>,
     retention_record_days: Option<i32>,
+    alert_emails: Option<String>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -69,6 +70,16 @@ impl From<TenantRow> for Tenant {
                     .retention_record_days
                     .and_then(|d| u32::try_from(d).ok()),
             },
+            alert_emails: row
+                .alert_emails
+                .as_deref()
+                .map(|text| {
+                    text.lines()
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         }
@@ -255,6 +266,33 @@ impl Accounts<'_> {
         .set((
             tenants::retention_payload_days.eq(days(retention.payload_days)),
             tenants::retention_record_days.eq(days(retention.record_days)),
+            tenants::updated_at.eq(updated),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(c))
+        .map_err(not_found)?;
+        Ok(row.into())
+    }
+
+    /// Sets where a tenant's email alerts go (checked addresses, `as2_domain::alerts`; empty:
+    /// none).
+    pub fn set_alert_emails(
+        &self,
+        account: AccountId,
+        id: TenantId,
+        addresses: &[String],
+    ) -> StoreResult<Tenant> {
+        let text = (!addresses.is_empty()).then(|| addresses.join("\n"));
+        let mut conn = self.store.db().conn()?;
+        let updated = to_db(now());
+        let row: TenantRow = with_conn!(&mut conn, |c| diesel::update(
+            tenants::table
+                .filter(tenants::id.eq(id.0))
+                .filter(tenants::account_id.eq(account.0))
+                .filter(tenants::deleted_at.is_null())
+        )
+        .set((
+            tenants::alert_emails.eq(text.as_deref()),
             tenants::updated_at.eq(updated),
         ))
         .returning(TenantRow::as_returning())

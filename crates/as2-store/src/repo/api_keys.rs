@@ -106,7 +106,8 @@ impl ApiKeys<'_> {
             .filter(api_keys::secret_hash.eq(secret_hash))
             .filter(api_keys::revoked_at.is_null())
             .select(KeyRow::as_select())
-            .first(c))
+            // a unique secret hash: no LIMIT (see `crate::db`)
+            .get_result(c))
         .map_err(not_found)?;
         // Give the connection back before taking another: holding one while waiting for a
         // second deadlocks the pool under load.

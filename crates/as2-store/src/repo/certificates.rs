@@ -141,7 +141,7 @@ impl Certificates<'_> {
             .filter(certificates::mode.eq(scope.mode()))
             .filter(certificates::deleted_at.is_null())
             .select(CertificateRow::as_select())
-            .first(c))
+            .get_result(c))
         .map_err(not_found)?;
         row.try_into()
     }
@@ -155,7 +155,7 @@ impl Certificates<'_> {
             .filter(certificates::mode.eq(scope.mode()))
             .filter(certificates::deleted_at.is_null())
             .select((certificates::certificate_der, certificates::chain_der))
-            .first(c))
+            .get_result(c))
         .map_err(not_found)
     }
 
@@ -169,7 +169,7 @@ impl Certificates<'_> {
             .filter(certificates::mode.eq(scope.mode()))
             .filter(certificates::deleted_at.is_null())
             .select(certificates::private_key_secret)
-            .first(c))
+            .get_result(c))
         .map_err(not_found)?;
         let sealed = sealed.ok_or(StoreError::NotFound)?;
         Ok(self.store.secrets().open(PRIVATE_KEY_PURPOSE, &sealed)?)
@@ -194,7 +194,7 @@ impl Certificates<'_> {
                     certificates::certificate_der,
                     certificates::private_key_secret,
                 ))
-                .first(c)
+                .get_result(c)
         })
         .map_err(not_found)?;
         let key = match sealed {

@@ -267,7 +267,8 @@ impl Messages<'_> {
         let row: MessageRow = with_conn!(&mut conn, |c| scoped!(messages, scope)
             .filter(messages::id.eq(id.0))
             .select(MessageRow::as_select())
-            .first(c))
+            // a unique lookup: no LIMIT (see `crate::db`)
+            .get_result(c))
         .map_err(not_found)?;
         row.try_into()
     }
@@ -286,7 +287,8 @@ impl Messages<'_> {
             .filter(messages::direction.eq(direction.as_str()))
             .filter(messages::as2_message_id.eq(as2_message_id))
             .select(MessageRow::as_select())
-            .first(c)
+            // unique (partner, direction, Message-ID): no LIMIT (see `crate::db`)
+            .get_result(c)
             .optional())?;
         row.map(TryInto::try_into).transpose()
     }

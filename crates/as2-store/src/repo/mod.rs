@@ -29,6 +29,7 @@ macro_rules! page_of {
 }
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod cem;

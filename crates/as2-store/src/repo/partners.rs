@@ -62,6 +62,7 @@ struct PartnerRow {
     signature_scheme: String,
     key_transport: String,
     compression_order: String,
+    unsigned_mic: String,
     tls_ca_bundle: Option<String>,
     tls_ca_only: bool,
     tls_pin_sha256: Option<String>,
@@ -102,6 +103,7 @@ struct PartnerValues<'p> {
     signature_scheme: &'static str,
     key_transport: &'static str,
     compression_order: &'static str,
+    unsigned_mic: &'static str,
     tls_ca_bundle: Option<&'p str>,
     tls_ca_only: bool,
     tls_pin_sha256: Option<String>,
@@ -145,6 +147,7 @@ impl<'p> From<&'p PartnerSettings> for PartnerValues<'p> {
             signature_scheme: s.signature_scheme.as_str(),
             key_transport: s.key_transport.as_str(),
             compression_order: s.compression_order.as_str(),
+            unsigned_mic: s.unsigned_mic.as_str(),
             tls_ca_bundle: s.tls.ca_bundle.as_deref(),
             tls_ca_only: s.tls.ca_only,
             tls_pin_sha256: s.tls.pin_sha256.map(|p| p.to_string()),
@@ -186,6 +189,7 @@ impl TryFrom<PartnerRow> for Partner {
                 signature_scheme: parse_column(T, &row.signature_scheme)?,
                 key_transport: parse_column(T, &row.key_transport)?,
                 compression_order: parse_column(T, &row.compression_order)?,
+                unsigned_mic: parse_column(T, &row.unsigned_mic)?,
                 mdn_mode: parse_column(T, &row.mdn_mode)?,
                 mdn_signed: row.mdn_signed,
                 mdn_url: row.mdn_url,
@@ -405,7 +409,8 @@ impl Partners<'_> {
             .filter(partners::station_id.eq(station.0))
             .filter(partners::as2_id.eq(as2_id))
             .select(PartnerRow::as_select())
-            .first(c))
+            // a unique lookup: no LIMIT (see `crate::db`)
+            .get_result(c))
         .map_err(not_found)?;
         row.try_into()
     }

@@ -197,7 +197,7 @@ impl Stations<'_> {
             .filter(stations::as2_id.eq(as2_id))
             .filter(stations::deleted_at.is_null())
             .order(stations::id.asc())
-            .limit(2)
+            // no LIMIT: see `crate::db` on bound LIMITs (the unique index keeps it to one)
             .select(StationRow::as_select())
             .load(c))?;
         if rows.len() > 1 {

@@ -236,7 +236,8 @@ impl Trust<'_> {
                 trust_records::state,
                 trust_records::version,
             ))
-            .first(c)
+            // unique (subject, subject_id): no LIMIT (see `crate::db`)
+            .get_result(c)
             .optional())?;
         let Some((current, next, previous, activate_at, retire_at, state, version)) = row else {
             return Ok(StoredTrust {

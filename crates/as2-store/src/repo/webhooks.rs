@@ -381,6 +381,60 @@ impl Webhooks<'_> {
 }
 
 impl WebhooksTx<'_, '_> {
+    /// Pauses the endpoint of `delivery`, which failed for good (its job is dead: every
+    /// attempt failed, or its address is refused), and announces
+    /// `webhook_endpoint.disabled` with `reason`; whether it was active until now (an
+    /// endpoint already paused, or deleted, is left as it is and announced once).
+    pub fn disable_after_failed_delivery(
+        &mut self,
+        delivery: WebhookDeliveryId,
+        reason: &str,
+    ) -> StoreResult<bool> {
+        let at = to_db(now());
+        let paused = with_tx!(&mut *self.tx, |c| {
+            let (endpoint, tenant, mode): (i64, i64, String) = webhook_deliveries::table
+                .find(delivery.0)
+                .select((
+                    webhook_deliveries::endpoint_id,
+                    webhook_deliveries::tenant_id,
+                    webhook_deliveries::mode,
+                ))
+                .first(c)?;
+            let url: Option<String> = diesel::update(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::id.eq(endpoint))
+                    .filter(webhook_endpoints::active.eq(true))
+                    .filter(webhook_endpoints::deleted_at.is_null()),
+            )
+            .set((
+                webhook_endpoints::active.eq(false),
+                webhook_endpoints::updated_at.eq(at),
+            ))
+            .returning(webhook_endpoints::url)
+            .get_result(c)
+            .optional()?;
+            Ok::<_, diesel::result::Error>(url.map(|url| (endpoint, tenant, mode, url)))
+        })
+        .map_err(not_found)?;
+        let Some((endpoint, tenant, mode, url)) = paused else {
+            return Ok(false);
+        };
+        let scope = Scope::new(TenantId(tenant), parse_column("webhook_deliveries", &mode)?);
+        let data = serde_json::json!({
+            "id": WebhookEndpointId(endpoint).to_string(),
+            "url": url,
+            "delivery_id": delivery.to_string(),
+            "reason": reason.chars().take(1000).collect::<String>(),
+        });
+        self.publish(
+            scope,
+            EventType::WebhookEndpointDisabled,
+            &data.to_string(),
+            None,
+        )?;
+        Ok(true)
+    }
+
     /// Records one attempt of a delivery and its new state.
     pub fn record_attempt(
         &mut self,

@@ -1,7 +1,9 @@
 //! Repository behaviour on both backends: create, read, update, list, delete, conflicts.
 
 use crate::common::*;
-use as2_domain::algorithms::{MdnMode, SignAlgorithm};
+use as2_domain::algorithms::{
+    CompressionOrder, KeyTransport, MdnMode, SignAlgorithm, SignatureScheme, UnsignedMic,
+};
 use as2_domain::id::PartnerId;
 use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{Direction, ErrorKind, MessageError, MessageStatus};
@@ -37,6 +39,10 @@ fn partners_round_trip_every_field() {
             "2001:db8::/32".parse().unwrap(),
         ];
         settings.retry_attempts = 7;
+        settings.signature_scheme = SignatureScheme::Pss;
+        settings.key_transport = KeyTransport::RsaOaepSha256;
+        settings.compression_order = CompressionOrder::AfterSigning;
+        settings.unsigned_mic = UnsignedMic::WithHeaders;
         settings.tls = PartnerTls {
             ca_bundle: Some(
                 "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into(),

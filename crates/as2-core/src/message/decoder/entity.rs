@@ -10,6 +10,7 @@ use super::signed_hash::SignedHashes;
 use super::stage::{Ctx, Run, Stage};
 use crate::crypto::DigestAlgorithm;
 use crate::error::{Error, Limit, Result};
+use crate::message::unsigned_mic::{UnsignedMic, entity_head};
 use crate::mime::stream::CteDecoder;
 use crate::mime::{Headers, canonicalize_crlf};
 
@@ -273,7 +274,11 @@ impl EntityStage {
         }
         match &self.origin {
             Origin::Outer if kind == Kind::Payload => {
-                self.hash = BodyHash::Plain(cx.unsigned_hasher());
+                let mut h = cx.unsigned_hasher();
+                if cx.cfg.unsigned_mic == UnsignedMic::WithHeaders {
+                    h.update(&entity_head(&headers));
+                }
+                self.hash = BodyHash::Plain(h);
             }
             Origin::SignedPart(algs) => {
                 self.hash = BodyHash::Signed(SignedHashes::new(algs.clone(), raw_head));

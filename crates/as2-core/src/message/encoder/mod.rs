@@ -41,6 +41,7 @@ mod sign;
 use self::compress::CompressLayer;
 use self::sign::SignLayer;
 use super::outbound::{Compression, OutboundMessage};
+use super::unsigned_mic::{UnsignedMic, entity_head};
 use super::{AS2_VERSION, Mic, format_as2_name, generate_message_id};
 use crate::cms::EnvelopeWriter;
 use crate::crypto::{CryptoProvider, DigestAlgorithm, Hasher};
@@ -220,6 +221,10 @@ impl<'a> OutboundEncoder<'a> {
             body_len = writer.encoded_len()?;
             layers.push(Layer::Encrypt(Box::new(writer)));
         }
+        // a plain message's MIC covers its content, or its entity for a partner that hashes
+        // the headers too
+        let plain_head = (layers.is_empty() && message.unsigned_mic == UnsignedMic::WithHeaders)
+            .then(|| entity_head(&payload_headers));
         let content_headers = match layers.last() {
             Some(layer) => layer_headers(layer),
             None => payload_headers,
@@ -233,7 +238,11 @@ impl<'a> OutboundEncoder<'a> {
                 .as_ref()
                 .and_then(|o| o.mic_algorithms().first().copied())
                 .unwrap_or(DigestAlgorithm::Sha256);
-            MicState::Unsigned(algorithm, Box::new(Hasher::new(algorithm)))
+            let mut hasher = Hasher::new(algorithm);
+            if let Some(head) = &plain_head {
+                hasher.update(head);
+            }
+            MicState::Unsigned(algorithm, Box::new(hasher))
         };
         let mut headers: Vec<(String, String)> = vec![
             ("AS2-Version".into(), AS2_VERSION.into()),

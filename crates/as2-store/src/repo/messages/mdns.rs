@@ -68,7 +68,8 @@ impl Messages<'_> {
             .filter(mdns::tenant_id.eq(scope.tenant()))
             .filter(mdns::mode.eq(scope.mode()))
             .select(mdns::raw)
-            .first(c)
+            // one MDN per message: no LIMIT (see `crate::db`)
+            .get_result(c)
             .optional())?;
         Ok(raw.flatten())
     }

@@ -45,7 +45,8 @@ impl MessagesTx<'_, '_> {
         let row: MessageRow = with_tx!(&mut *self.tx, |c| scoped!(messages, scope)
             .filter(messages::id.eq(id.0))
             .select(MessageRow::as_select())
-            .first(c))?;
+            // a unique lookup: no LIMIT (see `crate::db`)
+            .get_result(c))?;
         row.try_into()
     }
 
