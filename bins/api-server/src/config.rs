@@ -33,6 +33,12 @@ pub struct Config {
     pub public_as2_test_url: Option<String>,
     /// `AS2_STATION_ID`: the AS2 ID of the first station made on bootstrap.
     pub station_as2_id: String,
+    /// `AS2_CONSOLE_OWNER_EMAIL`: the first console owner's email, made at the first start
+    /// (default `owner@as2.localhost`).
+    pub console_owner_email: String,
+    /// `AS2_CONSOLE_MAX_FAILURES`: failed console sign-ins of one email or address within
+    /// 15 minutes before it is locked out for 15 minutes (default 5).
+    pub console_max_failures: u32,
     /// `AS2_ENTERPRISE_RATE_LIMIT`: requests per minute (and burst) of Enterprise accounts.
     pub enterprise_rate_limit: Option<u32>,
     /// `AS2_RATE_LIMIT_STORE`: `auto` (the default: the database on PostgreSQL, this
@@ -68,6 +74,17 @@ impl Config {
                 .unwrap_or_else(|| "http://127.0.0.1:8081/as2/receive".into()),
             public_as2_test_url: var("AS2_PUBLIC_AS2_TEST_URL"),
             station_as2_id: var("AS2_STATION_ID").unwrap_or_else(|| "AS2PLATFORM".into()),
+            console_owner_email: var("AS2_CONSOLE_OWNER_EMAIL")
+                .unwrap_or_else(|| "owner@as2.localhost".into()),
+            console_max_failures: var("AS2_CONSOLE_MAX_FAILURES")
+                .map(|v| {
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .context("AS2_CONSOLE_MAX_FAILURES must be a positive number of failures")
+                })
+                .transpose()?
+                .unwrap_or(5),
             enterprise_rate_limit: var("AS2_ENTERPRISE_RATE_LIMIT")
                 .map(|v| {
                     v.parse().context(

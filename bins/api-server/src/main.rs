@@ -1,7 +1,8 @@
 //! `api-server`: the REST API. `serve [--migrate]` runs it, `migrate` applies migrations,
 //! `create-key` makes a key for the operator (the first live key: no test key can create
 //! one through the API), `rotate-master-key` re-seals the secrets at rest under the current
-//! master key (docs/OPERATIONS.md).
+//! master key (docs/OPERATIONS.md), `user create` makes a console user (the password read
+//! from stdin or generated and printed once).
 //!
 //! Configuration comes from the environment (see README.md): `DATABASE_URL`, `AS2_DATA_DIR`,
 //! `AS2_MASTER_KEY`, `AS2_PREVIOUS_MASTER_KEYS`, `AS2_API_LISTEN`, `AS2_API_TLS_CERT`/`AS2_API_TLS_KEY`, `AS2_ALLOW_PLAIN_HTTP`,
@@ -22,6 +23,7 @@ use as2_api::{ApiConfig, AppState};
 use as2_domain::Mode;
 use as2_domain::api_key::KeyKind;
 use as2_domain::id::TenantId;
+use as2_domain::user::Role;
 use as2_engine::http_client::OutboundClient;
 use as2_store::{Database, PoolOptions, Store};
 use clap::{Parser, Subcommand};
@@ -74,6 +76,34 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         pause_ms: u64,
     },
+    /// Console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a console user with a role in a tenant; without `--password-stdin` a password
+    /// is generated and printed once.
+    Create {
+        /// The sign-in email (unique in the installation).
+        #[arg(long)]
+        email: String,
+        /// `owner`, `admin`, `operator` or `viewer`.
+        #[arg(long)]
+        role: String,
+        /// The tenant (`tnt_000001`).
+        #[arg(long)]
+        tenant: String,
+        /// The name shown in the console (default: the email).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -98,7 +128,69 @@ async fn main() -> anyhow::Result<()> {
             batch_size,
             pause_ms,
         } => rotate::rotate_master_key(&config, batch_size, Duration::from_millis(pause_ms)).await,
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    role,
+                    tenant,
+                    name,
+                    password_stdin,
+                },
+        } => create_user(&config, &email, &role, &tenant, &name, password_stdin),
     }
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let db = Database::connect(&config.database_url, &PoolOptions::default())
+        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    if db.pending_migrations()? > 0 {
+        anyhow::bail!("the database has pending migrations: run `api-server migrate` first");
+    }
+    Ok(Store::new(db, config.secrets()?))
+}
+
+fn create_user(
+    config: &Config,
+    email: &str,
+    role: &str,
+    tenant: &str,
+    name: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let tenant: TenantId = tenant
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let role: Role = role.parse().map_err(|_| {
+        anyhow::anyhow!("--role must be `owner`, `admin`, `operator` or `viewer`, not {role:?}")
+    })?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        None
+    };
+    let store = open_store(config)?;
+    let made = as2_api::console_users::create_user(
+        &store,
+        email,
+        name,
+        password.as_deref(),
+        tenant,
+        role,
+    )?;
+    tracing::info!(user = %made.user.id, %tenant, %role, "console user created by the operator");
+    println!(
+        "{} ({}) is {role} of {tenant}.",
+        made.user.email, made.user.id
+    );
+    if let Some(password) = made.generated_password {
+        println!("Password (shown once, store it now): {password}");
+    }
+    Ok(())
 }
 
 fn create_key(
@@ -121,12 +213,7 @@ fn create_key(
             anyhow::bail!("--kind must be `tk` (one tenant) or `pk` (the account), not {other:?}")
         }
     };
-    let db = Database::connect(&config.database_url, &PoolOptions::default())
-        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
-    if db.pending_migrations()? > 0 {
-        anyhow::bail!("the database has pending migrations: run `api-server migrate` first");
-    }
-    let store = Store::new(db, config.secrets()?);
+    let store = open_store(config)?;
     let made = as2_api::bootstrap::operator_key(&store, tenant, kind, mode, name)?;
     tracing::info!(
         tenant = %made.tenant_id,
@@ -166,6 +253,17 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
             boot.account_id, boot.tenant_id
         );
         println!("Test API key (shown once, store it now): {}", boot.test_key);
+        if let Some(owner) = as2_api::console_users::bootstrap_owner(
+            &store,
+            &config.console_owner_email,
+            boot.tenant_id,
+        )? {
+            println!(
+                "Console owner {} (password shown once, store it now): {}",
+                owner.user.email,
+                owner.generated_password.unwrap_or_default()
+            );
+        }
     }
     // AS2_PAYLOAD_STORE (default: <AS2_DATA_DIR>/payloads), see docs/OPERATIONS.md
     let payloads = as2_payload_s3::from_env(&config.data_dir.join("payloads"))
@@ -185,6 +283,14 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
             )
             .context("building the TSA's HTTP client")?,
         )),
+        console: as2_api::console::ConsoleConfig {
+            secure_cookie: prepared.scheme() == "https",
+            lockout: as2_domain::user::LockoutPolicy {
+                max_failures: config.console_max_failures,
+                ..as2_domain::user::LockoutPolicy::default()
+            },
+            ..as2_api::console::ConsoleConfig::default()
+        },
         ..ApiConfig::default()
     };
     if let Some(per_minute) = config.enterprise_rate_limit {
@@ -210,6 +316,7 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
     let scheme = prepared.scheme();
     tracing::info!(%addr, scheme, "api-server listening");
     println!("API listening on {scheme}://{}", listener.local_addr()?);
+    println!("Console on {scheme}://{}/console", listener.local_addr()?);
     // the gateway's server loop: TLS, a header read timeout, a cap on open connections
     as2_engine::serve::serve_with(
         listener,

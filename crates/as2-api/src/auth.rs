@@ -74,6 +74,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// Whether the request changes something (needs the `write` scope or more).
+pub fn needs_write(method: &Method, path: &str) -> bool {
+    scope_for(method, path) != KeyScope::Read
+}
+
 /// The scope a request needs: by method, except seed 000's POST-only reads (`/api/v1` calls
 /// other than `create`, `send` and the lifecycle operations read).
 fn scope_for(method: &Method, path: &str) -> KeyScope {

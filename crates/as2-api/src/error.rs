@@ -328,6 +328,11 @@ impl ApiError {
         self.0.status
     }
 
+    /// The sentences of a validation error, by field.
+    pub fn field_errors(&self) -> Option<&FieldErrors> {
+        self.0.errors.as_ref()
+    }
+
     /// The category.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind

@@ -5,8 +5,11 @@
 //! and answer with the envelopes of [`envelope`]. Every error leaves through [`error::ApiError`],
 //! the single place where an error becomes an HTTP status and a JSON body.
 
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod console;
+pub mod console_users;
 pub mod envelope;
 pub mod error;
 pub mod headers;

@@ -39,6 +39,8 @@ pub struct ApiConfig {
     /// How queries reach a remote TSA: the binary passes the platform's outbound client
     /// (which applies the same destination policy); `None` leaves a remote TSA unreachable.
     pub tsa_transport: Option<Arc<dyn as2_trust::tsa_transport::TsaTransport>>,
+    /// The operator console's sessions and sign-in rules.
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl ApiConfig {
@@ -73,6 +75,7 @@ impl Default for ApiConfig {
             tsa: as2_trust::stamper::TsaConfig::BuiltIn,
             destinations: as2_domain::destination::DestinationPolicy::strict(),
             tsa_transport: None,
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }

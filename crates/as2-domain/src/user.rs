@@ -143,6 +143,26 @@ impl Default for LockoutPolicy {
     }
 }
 
+/// Characters of a session or CSRF token: 43 of 62 symbols, about 256 bits.
+const TOKEN_LEN: usize = 43;
+
+/// A fresh random token (a session's cookie value, a CSRF token): about 256 bits.
+pub fn new_token() -> String {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..TOKEN_LEN)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// The stored form of a session token: SHA-256, hex (the token has 256 bits of entropy, so
+/// a fast hash is enough, as for API keys).
+pub fn hash_token(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// Longest email accepted (RFC 5321's path limit).
 const MAX_EMAIL_LEN: usize = 254;
 

@@ -188,5 +188,5 @@ pub async fn download(
     };
     errors.into_result(())?;
     let id = id.ok_or_else(|| ApiError::field("id", "The id field is required"))?;
-    certificate_file(&state, caller, id, der).await
+    certificate_file(&state, caller.scope(), id, der).await
 }

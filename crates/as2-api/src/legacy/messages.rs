@@ -230,5 +230,5 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let body: IdBody = body(&bytes)?;
     let id = MessageId(id_field(body.id, "id")?);
-    payload_response(&state, caller, id).await
+    payload_response(&state, caller.scope(), id).await
 }

@@ -60,6 +60,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/messages/download", post(messages::download))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::audit::audit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             crate::auth::authenticate,
         ))
         .layer(middleware::from_fn(legacy_errors))

@@ -283,7 +283,7 @@ pub async fn create(
     }
     let partner = state
         .blocking("Partner", move |s| {
-            save_partner(s, &caller, None, input, true).map_err(rename_fields)
+            save_partner(s, caller.scope(), None, input, true).map_err(rename_fields)
         })
         .await?;
     let data = serde_json::json!({

@@ -6,6 +6,7 @@ use std::time::Duration;
 use as2_domain::ValidationErrors;
 use as2_domain::certificate::{Certificate, CertificateKind};
 use as2_domain::id::CertificateId;
+use as2_store::Scope;
 use as2_store::repo::certificates::{CertificateFilter, NewCertificate};
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::header;
@@ -501,20 +502,20 @@ async fn download_certificate(
         }
     };
     errors.into_result(())?;
-    certificate_file(&state, caller, id, der).await
+    certificate_file(&state, caller.scope(), id, der).await
 }
 
 /// A certificate (with its chain when PEM) as a download, never the private key (both API
 /// surfaces).
 pub(crate) async fn certificate_file(
     state: &AppState,
-    caller: Caller,
+    scope: Scope,
     id: CertificateId,
     der: bool,
 ) -> Result<Response, ApiError> {
     let (cert, chain) = state
         .blocking("Certificate", move |s| {
-            Ok(s.store().certificates().der(caller.scope(), id)?)
+            Ok(s.store().certificates().der(scope, id)?)
         })
         .await?;
     let filename = format!("{id}.{}", if der { "cer" } else { "pem" });

@@ -7,8 +7,8 @@ use as2_domain::id::MessageId;
 use as2_domain::mdn::MdnRecord;
 use as2_domain::message::Message;
 use as2_domain::webhook::EventType;
-use as2_store::Announce;
 use as2_store::repo::messages::MessageEvent;
+use as2_store::{Announce, Scope};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -247,7 +247,7 @@ async fn get_message(
 }
 
 /// A `Content-Disposition: attachment` value with a safe quoted file name.
-fn attachment(filename: &str) -> HeaderValue {
+pub(crate) fn attachment(filename: &str) -> HeaderValue {
     let safe: String = filename
         .chars()
         .map(|c| {
@@ -271,18 +271,18 @@ async fn message_payload(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: MessageId = path_id(&id, "Message")?;
-    payload_response(&state, caller, id).await
+    payload_response(&state, caller.scope(), id).await
 }
 
 /// The stored payload of a message as a streamed download (both API surfaces).
 pub(crate) async fn payload_response(
     state: &AppState,
-    caller: Caller,
+    scope: Scope,
     id: MessageId,
 ) -> Result<Response, ApiError> {
     let (message, file) = state
         .blocking("Message", move |s| {
-            let message = s.store().messages().get(caller.scope(), id)?;
+            let message = s.store().messages().get(scope, id)?;
             if let Some(purged) = message.payload_purged_at {
                 return Err(ApiError::new(
                     axum::http::StatusCode::GONE,

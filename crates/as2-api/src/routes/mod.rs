@@ -1,8 +1,9 @@
 //! The `/v1` router: every resource, the OpenAPI document generated from the handlers, and
 //! the middleware stack (request ids and access log, JSON-only, authentication with rate
-//! limits, idempotency).
+//! limits, idempotency, the audit layer); the console's `/console` routes beside it.
 
 pub mod api_keys;
+pub mod audit_events;
 pub mod cem;
 pub mod certificate_input;
 pub mod certificates;
@@ -158,6 +159,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(webhooks::router())
         .merge(usage::router())
+        .merge(audit_events::router())
         .merge(exports::router())
 }
 
@@ -183,6 +185,10 @@ pub fn router(state: AppState) -> Router {
     let authenticated = resources
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::audit::audit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             crate::idempotency::idempotency,
         ))
         .layer(middleware::from_fn_with_state(
@@ -199,14 +205,15 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         );
-    let app = Router::new()
+    let api = Router::new()
         .merge(public)
         .merge(authenticated)
         .merge(crate::legacy::router(&state))
         .fallback(|| async { ApiError::no_route().into_response() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
         .layer(middleware::from_fn(crate::headers::json_only))
-        .layer(DefaultBodyLimit::max(crate::json::MAX_JSON_BODY))
-        .with_state(state);
+        .layer(DefaultBodyLimit::max(crate::json::MAX_JSON_BODY));
+    // the console answers HTML, so it is outside the JSON-only layer
+    let app = api.merge(crate::console::router(&state)).with_state(state);
     crate::observability::layer(app)
 }

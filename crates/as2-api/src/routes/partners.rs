@@ -5,6 +5,7 @@ use as2_domain::ValidationErrors;
 use as2_domain::api_key::Scope as KeyScope;
 use as2_domain::id::PartnerId;
 use as2_domain::partner::{Partner, PartnerSettings};
+use as2_store::Scope;
 use as2_store::repo::partners::PasswordChange;
 use axum::extract::{Path, Query, State};
 use serde::Serialize;
@@ -174,15 +175,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
-/// Validates, checks references and writes a partner (create when `id` is `None`).
+/// Validates, checks references and writes a partner of `scope` (create when `id` is
+/// `None`): the one path of the API, seed 000's calls and the console.
 pub fn save_partner(
     state: &AppState,
-    caller: &Caller,
+    scope: Scope,
     id: Option<PartnerId>,
     input: PartnerInput,
     full: bool,
 ) -> Result<Partner, ApiError> {
-    let scope = caller.scope();
     let store = state.store();
     let mut errors = ValidationErrors::new();
     if full {
@@ -224,7 +225,7 @@ pub fn save_partner(
         PasswordChange::Clear => false,
         PasswordChange::Keep => current.as_ref().is_some_and(|c| c.has_auth_password),
     };
-    if let Err(e) = settings.validate(caller.mode(), has_password) {
+    if let Err(e) = settings.validate(scope.mode, has_password) {
         errors.merge(e);
     }
     if let Err(e) = settings.check_destinations(&state.config().destinations) {
@@ -320,7 +321,7 @@ async fn create_partner(
 ) -> Result<Envelope<PartnerDto>, ApiError> {
     let partner = state
         .blocking("Partner", move |s| {
-            save_partner(s, &caller, None, input, true)
+            save_partner(s, caller.scope(), None, input, true)
         })
         .await?;
     Ok(Envelope::created(
@@ -361,7 +362,7 @@ async fn update_partner(
     let id: PartnerId = path_id(&id, "Partner")?;
     let partner = state
         .blocking("Partner", move |s| {
-            save_partner(s, &caller, Some(id), input, false)
+            save_partner(s, caller.scope(), Some(id), input, false)
         })
         .await?;
     Ok(Envelope::ok("Partner updated successfully", partner.into()))
@@ -379,7 +380,7 @@ async fn replace_partner(
     let id: PartnerId = path_id(&id, "Partner")?;
     let partner = state
         .blocking("Partner", move |s| {
-            save_partner(s, &caller, Some(id), input, true)
+            save_partner(s, caller.scope(), Some(id), input, true)
         })
         .await?;
     Ok(Envelope::ok(

@@ -9,7 +9,10 @@ mod upload;
 
 mod access_control;
 mod algorithms;
+mod audit;
 mod certificates;
+mod console;
+mod console_browser;
 mod cross_cutting;
 mod destinations;
 mod key_modes;

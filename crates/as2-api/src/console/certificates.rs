@@ -1,0 +1,119 @@
+//! The certificates page: the tenant's certificates and key pairs in the mode shown, with
+//! their subject, fingerprint and validity (expired and soon-expiring ones marked), and the
+//! certificate (never a private key) as a PEM download.
+
+use as2_domain::certificate::Certificate;
+use as2_domain::id::CertificateId;
+use as2_domain::pagination::PageRequest;
+use as2_store::repo::certificates::CertificateFilter;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, Utc};
+use maud::{Markup, html};
+
+use crate::console::layout::{page, when};
+use crate::console::session::ConsoleSession;
+use crate::routes::certificates::certificate_file;
+use crate::state::AppState;
+
+fn validity(c: &Certificate) -> Markup {
+    let now = Utc::now();
+    html! {
+        @if c.info.not_after <= now {
+            strong class="error" { "expired" }
+        } @else if c.info.not_after <= now + Duration::days(30) {
+            strong class="error" { "expires within 30 days" }
+        } @else if c.info.not_before > now {
+            "not yet valid"
+        } @else {
+            "valid"
+        }
+    }
+}
+
+/// `GET /console/certificates`.
+pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Response {
+    let Some(scope) = console.scope() else {
+        return page("Certificates", Some(&console), html! { p { "No tenant." } }).into_response();
+    };
+    let found = state
+        .blocking("Certificate", move |s| {
+            let page = PageRequest {
+                page: 1,
+                per_page: 100,
+            };
+            Ok(s.store()
+                .certificates()
+                .list(scope, CertificateFilter::default(), page)?)
+        })
+        .await;
+    let (certificates, total) = match found {
+        Ok(found) => found,
+        Err(error) => return error.into_response(),
+    };
+    let content = html! {
+        @if certificates.is_empty() {
+            p { "No certificate yet." }
+        } @else {
+            div class="table" tabindex="0" { table {
+                caption { (certificates.len()) " of " (total) " certificates" }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Subject" }
+                    th scope="col" { "SHA-256 fingerprint" } th scope="col" { "Valid until" }
+                    th scope="col" { "State" } th scope="col" { "Download" }
+                } }
+                tbody {
+                    @for c in &certificates {
+                        tr {
+                            td { (c.name) }
+                            td { (c.kind) }
+                            td { (c.info.subject) }
+                            td { code class="fp" { (c.info.fingerprint_sha256) } }
+                            td { (when(c.info.not_after)) }
+                            td { (validity(c)) }
+                            td {
+                                a href={ "/console/certificates/" (c.id) "/download" } download
+                                    aria-label={ "Download " (c.name) " as PEM" } { "PEM" }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    page("Certificates", Some(&console), content).into_response()
+}
+
+/// `GET /console/certificates/{id}/download`: the certificate and its chain, PEM.
+pub async fn download(
+    State(state): State<AppState>,
+    console: ConsoleSession,
+    Path(raw): Path<String>,
+) -> Response {
+    let (Some(scope), Ok(id)) = (console.scope(), raw.parse::<CertificateId>()) else {
+        return not_found(&console);
+    };
+    match certificate_file(&state, scope, id, false).await {
+        Ok(mut response) => {
+            response.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        Err(_) => not_found(&console),
+    }
+}
+
+fn not_found(console: &ConsoleSession) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        page(
+            "Certificate not found",
+            Some(console),
+            html! { p { "There is no such certificate in this tenant and mode." } },
+        ),
+    )
+        .into_response()
+}

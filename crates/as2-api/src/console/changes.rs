@@ -1,0 +1,61 @@
+//! What every console change goes through: the role check (a refusal is 403 and nothing is
+//! done) and the audit event, with the user as its actor.
+
+use as2_domain::audit::{Actor, ActorKind};
+use as2_domain::user::ConsoleAction;
+use as2_store::repo::audit::NewAuditEvent;
+use as2_store::{Scope, Store, StoreResult};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+
+use crate::console::layout::page;
+use crate::console::session::ConsoleSession;
+
+/// The tenant and mode of a change `console`'s user may make, or the 403 page (boxed: an
+/// answer is large beside a scope).
+pub fn allowed(console: &ConsoleSession, action: ConsoleAction) -> Result<Scope, Box<Response>> {
+    match (console.scope(), console.current.as_ref()) {
+        (Some(scope), Some(membership)) if membership.role.may(action) => Ok(scope),
+        _ => Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                page(
+                    "Not allowed",
+                    Some(console),
+                    html! { p { "Your role in this tenant does not allow this change." } },
+                ),
+            )
+                .into_response(),
+        )),
+    }
+}
+
+/// Records a console change in the audit log.
+pub fn record(
+    store: &Store,
+    scope: Scope,
+    console: &ConsoleSession,
+    action: &str,
+    resource: (&str, Option<&str>),
+    changes: &str,
+) -> StoreResult<()> {
+    let actor = Actor {
+        kind: ActorKind::User,
+        id: console.user.id.to_string(),
+        label: console.user.email.clone(),
+    };
+    store.audit().record(
+        scope,
+        &NewAuditEvent {
+            actor: &actor,
+            action,
+            resource_type: resource.0,
+            resource_id: resource.1,
+            ip: console.ip.as_deref(),
+            user_agent: console.user_agent.as_deref(),
+            changes,
+        },
+    )?;
+    Ok(())
+}

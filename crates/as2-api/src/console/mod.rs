@@ -1,0 +1,107 @@
+//! The operator console under `/console`: HTML rendered on the server (maud) from the same
+//! store and rules as the API, for people who sign in with an email and a password.
+//!
+//! Security choices (docs/CONSOLE.md): sessions live in the database (only the SHA-256 of
+//! the 256-bit token), the cookie is `HttpOnly`, `SameSite=Strict`, `Path=/console` and
+//! `Secure` over HTTPS; a new session (a new token) is made at every sign-in, so a cookie
+//! planted before it is worthless (fixation); every `POST` passes the Origin/`Sec-Fetch-Site`
+//! check and, once signed in, carries the session's CSRF token in a hidden field; failed
+//! sign-ins lock the email and the client address out after `lockout.max_failures`.
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod certificates;
+pub mod changes;
+pub mod csrf;
+pub mod layout;
+pub mod message_detail;
+pub mod message_files;
+pub mod message_filters;
+pub mod messages;
+pub mod overview;
+pub mod partners;
+pub mod session;
+pub mod sign_in;
+pub mod users;
+pub mod webhooks;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use chrono::Duration;
+
+use as2_domain::user::LockoutPolicy;
+
+use crate::state::AppState;
+
+/// The console's settings.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// Mark the cookie `Secure` (the API listener speaks HTTPS, or a trusted proxy does).
+    pub secure_cookie: bool,
+    /// A session ends this long after sign-in whatever happens.
+    pub session_lifetime: Duration,
+    /// A session unused this long ends.
+    pub idle_timeout: Duration,
+    /// Sign-in failures before a lock-out, and its length (`AS2_CONSOLE_MAX_FAILURES`).
+    pub lockout: LockoutPolicy,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookie: false,
+            session_lifetime: Duration::hours(12),
+            idle_timeout: Duration::minutes(30),
+            lockout: LockoutPolicy::default(),
+        }
+    }
+}
+
+/// The `/console` routes. Every request passes [`csrf::guard`] (the Origin check on every
+/// `POST`, the token once signed in) and [`session::resolve`] (the signed-in user, if any).
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/console", get(overview::page_handler))
+        .route("/console/", get(overview::page_handler))
+        .route("/console/messages", get(messages::list))
+        .route("/console/messages/{id}", get(messages::detail))
+        .route("/console/messages/{id}/retry", post(messages::retry))
+        .route(
+            "/console/messages/{id}/payload",
+            get(message_files::payload),
+        )
+        .route("/console/messages/{id}/mdn", get(message_files::raw_mdn))
+        .route(
+            "/console/partners",
+            get(partners::list).post(partners::create),
+        )
+        .route("/console/partners/new", get(partners::new))
+        .route(
+            "/console/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route("/console/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/console/users", get(users::list).post(users::add))
+        .route("/console/users/{id}/role", post(users::set_role))
+        .route("/console/users/{id}/remove", post(users::remove))
+        .route("/console/certificates", get(certificates::list))
+        .route(
+            "/console/certificates/{id}/download",
+            get(certificates::download),
+        )
+        .route("/console/webhooks", get(webhooks::list))
+        .route("/console/audit", get(audit_log::list))
+        .route("/console/login", get(sign_in::form).post(sign_in::submit))
+        .route("/console/logout", post(sign_in::logout))
+        .route(
+            "/console/logout-everywhere",
+            post(sign_in::logout_everywhere),
+        )
+        .route("/console/switch", post(session::switch))
+        .layer(middleware::from_fn(csrf::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve,
+        ))
+}
