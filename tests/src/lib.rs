@@ -201,6 +201,10 @@ impl Platform {
                 // what the API names as our AS2 URLs (a CEM's ResponseURL, say): this gateway
                 public_as2_url: live_as2_url.clone(),
                 public_as2_test_url: Some(as2_url.clone()),
+                connection_tester: Some(Arc::new(as2_engine::connection_test::NetworkTester::new(
+                    destinations.clone(),
+                    Duration::from_secs(5),
+                ))),
                 ..ApiConfig::default()
             },
         );

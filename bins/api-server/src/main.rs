@@ -283,6 +283,10 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
             )
             .context("building the TSA's HTTP client")?,
         )),
+        connection_tester: Some(Arc::new(as2_engine::connection_test::NetworkTester::new(
+            config.destinations.clone(),
+            Duration::from_secs(10),
+        ))),
         console: as2_api::console::ConsoleConfig {
             secure_cookie: prepared.scheme() == "https",
             lockout: as2_domain::user::LockoutPolicy {

@@ -39,6 +39,9 @@ pub struct ApiConfig {
     /// How queries reach a remote TSA: the binary passes the platform's outbound client
     /// (which applies the same destination policy); `None` leaves a remote TSA unreachable.
     pub tsa_transport: Option<Arc<dyn as2_trust::tsa_transport::TsaTransport>>,
+    /// Runs partner connection tests (`POST /v1/partners/{id}/test`): the binary passes the
+    /// engine's network tester (the same destination policy); `None` answers 503.
+    pub connection_tester: Option<Arc<dyn as2_domain::connection_test::ConnectionTester>>,
     /// The operator console's sessions and sign-in rules.
     pub console: crate::console::ConsoleConfig,
 }
@@ -75,6 +78,7 @@ impl Default for ApiConfig {
             tsa: as2_trust::stamper::TsaConfig::BuiltIn,
             destinations: as2_domain::destination::DestinationPolicy::strict(),
             tsa_transport: None,
+            connection_tester: None,
             console: crate::console::ConsoleConfig::default(),
         }
     }

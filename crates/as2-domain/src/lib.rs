@@ -10,6 +10,7 @@ pub mod as2_id;
 pub mod audit;
 pub mod cem;
 pub mod certificate;
+pub mod connection_test;
 pub mod destination;
 pub mod endpoint_url;
 pub mod forwarded;

@@ -11,6 +11,7 @@ pub mod admission;
 pub mod alert_mail;
 pub mod basic_auth;
 mod body_reader;
+pub mod connection_test;
 pub mod error;
 pub mod gateway;
 pub mod http;

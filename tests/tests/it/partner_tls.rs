@@ -5,7 +5,8 @@
 //! partner goes over the same TLS. Inbound, a partner that must present its TLS client
 //! certificate to our listener is refused (403) without it or with another; after a CEM
 //! `tlsClient` request from it, its next certificate is accepted beside the old one until the
-//! RespondByDate, and only the new one after it.
+//! RespondByDate, and only the new one after it. A connection test (`POST
+//! /v1/partners/{id}/test`) goes through the same TLS settings and reports each step.
 
 use std::sync::{Arc, Mutex};
 
@@ -665,5 +666,135 @@ async fn a_cem_tls_client_rollover_admits_both_certificates_until_the_respond_by
         events[1].timestamp_token.is_some(),
         "the scheduler's switch is time-stamped"
     );
+    Ok(())
+}
+
+/// `POST /v1/partners/{id}/test` (issue 15): with the partner's private CA every step passes
+/// and the report names the certificate and its pin; without the CA the TLS step fails with a
+/// sentence naming `tls_ca_bundle`; a closed port fails at `connect`; nothing is ever posted
+/// to the partner; an unknown partner is a 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_test_reports_each_step_and_the_partner_s_certificate() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let target = partner(false).await?;
+    let partner = partner_at(
+        &p,
+        &target.url,
+        &json!({"tls_ca_bundle": target.ca.cert_pem, "tls_ca_only": true}),
+    )
+    .await?;
+    let test = |id: String| {
+        let p = &p;
+        async move {
+            p.call(
+                &p.key_a,
+                reqwest::Method::POST,
+                &format!("/v1/partners/{id}/test"),
+                None,
+            )
+            .await
+        }
+    };
+    let steps = |report: &Value| -> Vec<(String, bool)> {
+        report["steps"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .map(|s| {
+                        (
+                            s["step"].as_str().unwrap_or_default().to_owned(),
+                            s["ok"] == true,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    let (status, body) = test(partner.clone()).await?;
+    ensure!(status == 200, "{status} {body}");
+    let report = &body["data"];
+    ensure!(report["ok"] == true, "{report}");
+    ensure!(
+        steps(report)
+            == [
+                ("url", true),
+                ("resolve", true),
+                ("connect", true),
+                ("tls", true)
+            ]
+            .map(|(s, ok)| (s.to_owned(), ok)),
+        "{report}"
+    );
+    ensure!(
+        report["certificate"]["pin_sha256"] == leaf_pin(&target.server)?.to_string(),
+        "the report names the key's pin: {report}"
+    );
+    ensure!(
+        report["certificate"]["issuer"]
+            .as_str()
+            .is_some_and(|i| i.contains("Partner private CA")),
+        "{report}"
+    );
+
+    // without the partner's CA: the handshake fails and says what to set
+    let (status, reply) = p
+        .call(
+            &p.key_a,
+            reqwest::Method::PATCH,
+            &format!("/v1/partners/{partner}"),
+            Some(json!({"tls_ca_bundle": "", "tls_ca_only": false})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {reply}");
+    let (_, body) = test(partner.clone()).await?;
+    let report = &body["data"];
+    ensure!(report["ok"] == false, "{report}");
+    let last = report["steps"]
+        .as_array()
+        .and_then(|s| s.last())
+        .cloned()
+        .unwrap_or_default();
+    ensure!(
+        last["step"] == "tls"
+            && last["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("tls_ca_bundle")),
+        "{report}"
+    );
+
+    // a closed port: the test ends at connect
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.local_addr()?.port()
+    };
+    let (status, reply) = p
+        .call(
+            &p.key_a,
+            reqwest::Method::PATCH,
+            &format!("/v1/partners/{partner}"),
+            Some(json!({"url": format!("http://127.0.0.1:{closed}/as2")})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {reply}");
+    let (_, body) = test(partner.clone()).await?;
+    let report = &body["data"];
+    ensure!(
+        steps(report)
+            == [("url", true), ("resolve", true), ("connect", false)]
+                .map(|(s, ok)| (s.to_owned(), ok)),
+        "{report}"
+    );
+
+    ensure!(
+        target
+            .received
+            .lock()
+            .map(|r| r.is_empty())
+            .unwrap_or(false),
+        "a connection test posted to the partner"
+    );
+    let (status, _) = test("prt_999999".to_owned()).await?;
+    ensure!(status == 404, "an unknown partner: {status}");
     Ok(())
 }

@@ -16,6 +16,7 @@ pub mod message_search;
 pub mod message_support;
 pub mod messages;
 pub mod partner_input;
+pub mod partner_test;
 pub mod partners;
 pub mod stations;
 pub mod tenants;
@@ -153,6 +154,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(stations::router())
         .merge(partners::router())
+        .merge(partner_test::router())
         .merge(trust::router())
         .merge(cem::router())
         .merge(certificates::router())

@@ -323,6 +323,7 @@ async fn openapi_lists_every_v1_route_and_method() {
         ("/v1/usage", &["get"]),
         ("/v1/audit-events", &["get"]),
         ("/v1/exports/messages", &["get"]),
+        ("/v1/partners/{id}/test", &["post"]),
         ("/v1/partners/{id}/trust", &["get"]),
         ("/v1/partners/{id}/trust/rollover", &["post"]),
         ("/v1/partners/{id}/trust/activate", &["post"]),

@@ -7,7 +7,7 @@
 
 mod deliver_webhook;
 mod encode_body;
-mod partner_tls;
+pub(crate) mod partner_tls;
 mod post;
 mod send_alert;
 mod send_mdn;
