@@ -150,7 +150,8 @@ fn start(url: &str) -> Result<Server> {
         .context("starting api-server")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut key = None;
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
         let line = line?;
         key = key.or_else(|| {
             line.split_whitespace()
@@ -161,6 +162,8 @@ fn start(url: &str) -> Result<Server> {
             break;
         }
     }
+    // what the server prints next is read too (a closed pipe would fail its next line)
+    std::thread::spawn(move || lines.for_each(drop));
     Ok(Server {
         child,
         port,

@@ -68,7 +68,8 @@ pub(crate) fn run() -> Result<()> {
     let result = (|| {
         let stdout = server.stdout.take().context("no stdout")?;
         let mut key = None;
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line?;
             if let Some(k) = line.split_whitespace().find(|w| w.starts_with("pk_test_")) {
                 key = Some(k.to_owned());
@@ -77,6 +78,9 @@ pub(crate) fn run() -> Result<()> {
                 break;
             }
         }
+        // keep reading what the server prints after that (the console's address, ...): a
+        // closed pipe would make its next line fail
+        std::thread::spawn(move || lines.for_each(drop));
         let key = key.context("api-server printed no bootstrap key")?;
         let status = Command::new(venv.join("bin/schemathesis"))
             .args(["run", &format!("http://127.0.0.1:{port}/v1/openapi.json")])

@@ -14,6 +14,7 @@
 mod config;
 mod rotate;
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -319,8 +320,12 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
         .with_context(|| format!("binding {addr}"))?;
     let scheme = prepared.scheme();
     tracing::info!(%addr, scheme, "api-server listening");
-    println!("API listening on {scheme}://{}", listener.local_addr()?);
-    println!("Console on {scheme}://{}/console", listener.local_addr()?);
+    // written, not printed: a server whose standard output was closed keeps serving
+    let local = listener.local_addr()?;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "API listening on {scheme}://{local}");
+    let _ = writeln!(out, "Console on {scheme}://{local}/console");
+    let _ = out.flush();
     // the gateway's server loop: TLS, a header read timeout, a cap on open connections
     as2_engine::serve::serve_with(
         listener,
