@@ -79,6 +79,7 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
                 thead { tr {
                     th scope="col" { "Name" } th scope="col" { "AS2 ID" } th scope="col" { "URL" }
                     th scope="col" { "Station" } th scope="col" { "Active" } th scope="col" { "Created" }
+                    th scope="col" { "Trust" }
                 } }
                 tbody {
                     @for p in &partners { (row(p)) }
@@ -98,6 +99,7 @@ fn row(p: &Partner) -> Markup {
             td { (p.settings.station_id) }
             td { @if p.settings.active { "yes" } @else { "no" } }
             td { (when(p.created_at)) }
+            td { a href={ "/console/partners/" (p.id) "/trust" } { "Trust lifecycle" span class="visually-hidden" { " of " (p.settings.name) } } }
         }
     }
 }
