@@ -19,6 +19,7 @@ pub mod message_files;
 pub mod message_filters;
 pub mod messages;
 pub mod overview;
+pub mod partner_edit;
 pub mod partners;
 pub mod session;
 pub mod sign_in;
@@ -79,6 +80,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(partners::list).post(partners::create),
         )
         .route("/console/partners/new", get(partners::new))
+        .route(
+            "/console/partners/{id}/edit",
+            get(partner_edit::edit).post(partner_edit::save),
+        )
         .route("/console/partners/{id}/trust", get(trust::show))
         .route("/console/partners/{id}/trust/verify", get(trust::verify))
         .route(

@@ -209,7 +209,7 @@ fn verification(result: &VerificationDto) -> Markup {
 }
 
 /// A field of the rollover form with its hint and the API's sentences.
-fn field(name: &str, label: &str, hint: &str, errors: &FieldErrors, control: Markup) -> Markup {
+fn field(name: &str, label: &str, hint: &str, errors: &FieldErrors, control: &Markup) -> Markup {
     let sentences = errors.get(name);
     html! {
         div class="field" {
@@ -254,7 +254,7 @@ fn actions(
             (csrf_field(console))
             fieldset {
                 legend { "Schedule a rollover" }
-                (field("certificate_id", "Next certificate", "One of the tenant's certificates", errors, html! {
+                (field("certificate_id", "Next certificate", "One of the tenant's certificates", errors, &html! {
                     select id="certificate_id" name="certificate_id"
                         aria-describedby=(described("certificate_id", errors)) aria-invalid=[invalid("certificate_id")] {
                         option value="" { "Choose a certificate" }
@@ -266,11 +266,11 @@ fn actions(
                         }
                     }
                 }))
-                (field("activate_at", "Activation date", "It becomes current at 00:00 UTC that day", errors, html! {
+                (field("activate_at", "Activation date", "It becomes current at 00:00 UTC that day", errors, &html! {
                     input id="activate_at" name="activate_at" type="date" value=(activate)
                         aria-describedby=(described("activate_at", errors)) aria-invalid=[invalid("activate_at")];
                 }))
-                (field("retire_at", "Retirement date", "The current one is accepted until 00:00 UTC that day", errors, html! {
+                (field("retire_at", "Retirement date", "The current one is accepted until 00:00 UTC that day", errors, &html! {
                     input id="retire_at" name="retire_at" type="date" value=(retire)
                         aria-describedby=(described("retire_at", errors)) aria-invalid=[invalid("retire_at")];
                 }))
