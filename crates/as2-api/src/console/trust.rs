@@ -161,8 +161,8 @@ pub async fn render(
         p { a href="/console/partners" { "All partners" } }
         (record_facts(&record))
         @if let Some(result) = &extra.verification { (verification(result)) }
-        @if may_act { (actions(console, raw, &record, &certificates, &extra)) }
         (timeline(raw, &events))
+        @if may_act { (actions(console, raw, &record, &certificates, &extra)) }
     };
     let title = format!("Trust lifecycle: {name}");
     (status, page(&title, Some(console), content)).into_response()
@@ -173,10 +173,33 @@ fn certificate_fact(label: &str, certificate: Option<&CertificateDto>) -> Markup
         dt { (label) }
         dd {
             @if let Some(c) = certificate {
-                (c.name) " (" code { (c.id) } "), valid until " (c.not_after)
-                br; small { "SHA-256 " span class="fp" { (c.fingerprint_sha256) } }
+                (c.name) " (" code { (c.id) } "), valid until " (instant(&c.not_after))
+                br; small class="fp" { "SHA-256 " (c.fingerprint_sha256) }
             } @else { "none" }
         }
+    }
+}
+
+/// An RFC 3339 time of the API as the console shows times.
+fn instant(raw: &str) -> Markup {
+    match crate::time::parse(raw) {
+        Some(at) => when(at),
+        None => html! { (raw) },
+    }
+}
+
+fn scheduled(raw: Option<&str>) -> Markup {
+    match raw {
+        Some(raw) => instant(raw),
+        None => html! { "not scheduled" },
+    }
+}
+
+fn events_count(n: usize) -> String {
+    if n == 1 {
+        "1 event".to_owned()
+    } else {
+        format!("{n} events")
     }
 }
 
@@ -188,8 +211,8 @@ fn record_facts(record: &TrustDto) -> Markup {
             (certificate_fact("Current", record.current.as_ref()))
             (certificate_fact("Next", record.next.as_ref()))
             (certificate_fact("Previous", record.previous.as_ref()))
-            dt { "Activation" } dd { (record.activate_at.as_deref().unwrap_or("not scheduled")) }
-            dt { "Retirement" } dd { (record.retire_at.as_deref().unwrap_or("not scheduled")) }
+            dt { "Activation" } dd { (scheduled(record.activate_at.as_deref())) }
+            dt { "Retirement" } dd { (scheduled(record.retire_at.as_deref())) }
         }
     }
 }
@@ -199,9 +222,9 @@ fn verification(result: &VerificationDto) -> Markup {
         section aria-labelledby="verification" role="status" {
             h2 id="verification" { "Chain verification" }
             @if result.valid {
-                p { "Intact: " (result.events) " events, the hash chain and every time-stamp token verify." }
+                p { "Intact: " (events_count(result.events)) ", the hash chain and every time-stamp token verify." }
             } @else {
-                p class="error" { "Broken: " (result.events) " events checked." }
+                p class="error" { "Broken: " (events_count(result.events)) " checked." }
                 ul { @for problem in &result.problems { li { (problem) } } }
             }
         }
@@ -307,7 +330,7 @@ fn timeline(raw: &str, events: &[TrustEvent]) -> Markup {
             p { "No event yet." }
         } @else {
             div class="table" tabindex="0" { table {
-                caption { (events.len()) " events, oldest first" }
+                caption { (events_count(events.len())) ", oldest first" }
                 thead { tr {
                     th scope="col" { "When" } th scope="col" { "Event" } th scope="col" { "By" }
                     th scope="col" { "Details" } th scope="col" { "Evidence" }

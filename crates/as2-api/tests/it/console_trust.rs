@@ -195,7 +195,7 @@ async fn an_admin_runs_a_rollover_from_the_trust_page_and_a_viewer_only_reads_it
         .await;
     let intact = api_verdict.body["data"]["valid"].as_bool().unwrap();
     assert_eq!(
-        verified.body.contains("Intact: 1 events"),
+        verified.body.contains("Intact: 1 event,"),
         intact,
         "{}",
         verified.body
