@@ -20,6 +20,7 @@ pub mod message_filters;
 pub mod messages;
 pub mod overview;
 pub mod partner_edit;
+pub mod partner_fields;
 pub mod partners;
 pub mod session;
 pub mod sign_in;
