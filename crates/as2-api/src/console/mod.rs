@@ -19,9 +19,13 @@ pub mod message_files;
 pub mod message_filters;
 pub mod messages;
 pub mod overview;
+pub mod partner_edit;
+pub mod partner_fields;
 pub mod partners;
 pub mod session;
 pub mod sign_in;
+pub mod trust;
+pub mod trust_actions;
 pub mod users;
 pub mod webhooks;
 
@@ -77,6 +81,28 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(partners::list).post(partners::create),
         )
         .route("/console/partners/new", get(partners::new))
+        .route(
+            "/console/partners/{id}/edit",
+            get(partner_edit::edit).post(partner_edit::save),
+        )
+        .route("/console/partners/{id}/trust", get(trust::show))
+        .route("/console/partners/{id}/trust/verify", get(trust::verify))
+        .route(
+            "/console/partners/{id}/trust/rollover",
+            post(trust_actions::rollover),
+        )
+        .route(
+            "/console/partners/{id}/trust/activate",
+            post(trust_actions::activate),
+        )
+        .route(
+            "/console/partners/{id}/trust/retire",
+            post(trust_actions::retire),
+        )
+        .route(
+            "/console/partners/{id}/trust/cancel",
+            post(trust_actions::cancel),
+        )
         .route(
             "/console/api-keys",
             get(api_keys::list).post(api_keys::create),

@@ -79,9 +79,10 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
                 thead { tr {
                     th scope="col" { "Name" } th scope="col" { "AS2 ID" } th scope="col" { "URL" }
                     th scope="col" { "Station" } th scope="col" { "Active" } th scope="col" { "Created" }
+                    th scope="col" { "Settings" }
                 } }
                 tbody {
-                    @for p in &partners { (row(p)) }
+                    @for p in &partners { (row(p, may_create)) }
                 }
             } }
         }
@@ -89,7 +90,7 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
     page("Partners", Some(&console), content).into_response()
 }
 
-fn row(p: &Partner) -> Markup {
+fn row(p: &Partner, may_edit: bool) -> Markup {
     html! {
         tr {
             td { (p.settings.name) }
@@ -98,6 +99,11 @@ fn row(p: &Partner) -> Markup {
             td { (p.settings.station_id) }
             td { @if p.settings.active { "yes" } @else { "no" } }
             td { (when(p.created_at)) }
+            td { a href={ "/console/partners/" (p.id) "/trust" } { "Trust lifecycle" span class="visually-hidden" { " of " (p.settings.name) } }
+                @if may_edit {
+                    br; a href={ "/console/partners/" (p.id) "/edit" } { "Edit" span class="visually-hidden" { " " (p.settings.name) } }
+                }
+            }
         }
     }
 }
@@ -193,7 +199,7 @@ fn input_of(values: &HashMap<String, String>) -> PartnerInput {
 }
 
 /// What the audit log keeps of the form: its fields, without the CSRF token.
-fn recorded(values: &HashMap<String, String>) -> String {
+pub fn recorded(values: &HashMap<String, String>) -> String {
     let fields: serde_json::Map<String, serde_json::Value> = values
         .iter()
         .filter(|(name, _)| name.as_str() != FIELD)

@@ -101,7 +101,7 @@ pub async fn show(
     RawBody(bytes): RawBody,
 ) -> Result<Success<LegacyTrust>, ApiError> {
     let subject = body::<PartnerBody>(&bytes)?.subject()?;
-    let dto = trust::show(&state, caller, subject).await?;
+    let dto = trust::show(&state, caller.into(), subject).await?;
     Ok(Success::ok(
         "Trust record retrieved",
         LegacyTrust::new(partner_row(subject), dto),
@@ -126,7 +126,7 @@ pub async fn schedule(
         retire_at: input.retire_at,
     }
     .check()?;
-    let dto = trust::rollover(&state, caller, subject, rollover).await?;
+    let dto = trust::rollover(&state, caller.into(), subject, rollover).await?;
     Ok(Success::ok(
         "Rollover scheduled",
         LegacyTrust::new(partner_row(subject), dto),
@@ -140,7 +140,7 @@ pub async fn activate(
     RawBody(bytes): RawBody,
 ) -> Result<Success<LegacyTrust>, ApiError> {
     let subject = body::<PartnerBody>(&bytes)?.subject()?;
-    let dto = trust::activate(&state, caller, subject).await?;
+    let dto = trust::activate(&state, caller.into(), subject).await?;
     Ok(Success::ok(
         "Next certificate activated",
         LegacyTrust::new(partner_row(subject), dto),
@@ -154,7 +154,7 @@ pub async fn retire(
     RawBody(bytes): RawBody,
 ) -> Result<Success<LegacyTrust>, ApiError> {
     let subject = body::<PartnerBody>(&bytes)?.subject()?;
-    let dto = trust::retire(&state, caller, subject).await?;
+    let dto = trust::retire(&state, caller.into(), subject).await?;
     Ok(Success::ok(
         "Previous certificate retired",
         LegacyTrust::new(partner_row(subject), dto),
@@ -168,7 +168,7 @@ pub async fn events(
     RawBody(bytes): RawBody,
 ) -> Result<Success<Vec<serde_json::Value>>, ApiError> {
     let subject = body::<PartnerBody>(&bytes)?.subject()?;
-    let events = trust::events(&state, caller, subject).await?;
+    let events = trust::events(&state, caller.into(), subject).await?;
     Ok(Success::ok(
         "Trust events retrieved",
         events.into_iter().map(legacy_event).collect(),
@@ -182,7 +182,7 @@ pub async fn verify(
     RawBody(bytes): RawBody,
 ) -> Result<Success<trust::VerificationDto>, ApiError> {
     let subject = body::<PartnerBody>(&bytes)?.subject()?;
-    let result = trust::verify(&state, caller, subject).await?;
+    let result = trust::verify(&state, caller.into(), subject).await?;
     Ok(Success::ok("Trust timeline verified", result))
 }
 

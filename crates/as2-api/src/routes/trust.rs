@@ -4,6 +4,7 @@
 
 use as2_domain::ValidationErrors;
 use as2_domain::id::{CertificateId, PartnerId, StationId};
+use as2_store::Scope;
 use as2_store::repo::trust::TrustEvent;
 use as2_trust::lifecycle::{self, Subject, TrustView};
 use axum::extract::{Path, Query, State};
@@ -191,8 +192,26 @@ pub fn required_certificate(
     super::stations::certificate_field(value, "certificate_id", errors)
 }
 
-fn actor(caller: &Caller) -> String {
-    caller.key.id.to_string()
+/// Who works on a trust record: the tenant and mode, the actor its events name (an API key
+/// id, a console user id) and the reason a cancellation records.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    /// The tenant and mode.
+    pub scope: Scope,
+    /// The events' actor.
+    pub actor: String,
+    /// What a cancellation's event says.
+    pub cancel_reason: &'static str,
+}
+
+impl From<Caller> for Operator {
+    fn from(caller: Caller) -> Self {
+        Self {
+            scope: caller.scope(),
+            actor: caller.key.id.to_string(),
+            cancel_reason: "cancelled through the API",
+        }
+    }
 }
 
 fn resource(subject: Subject) -> &'static str {
@@ -205,12 +224,12 @@ fn resource(subject: Subject) -> &'static str {
 /// The record of `subject`.
 pub async fn show(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
 ) -> Result<TrustDto, ApiError> {
     let view = state
         .blocking(resource(subject), move |s| {
-            Ok(lifecycle::view(s.store(), caller.scope(), subject)?)
+            Ok(lifecycle::view(s.store(), operator.scope, subject)?)
         })
         .await?;
     Ok(TrustDto::new(subject, view))
@@ -219,18 +238,18 @@ pub async fn show(
 /// Runs a lifecycle operation, time-stamps its event and answers the record after it.
 async fn operate<F>(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
     operation: F,
 ) -> Result<TrustDto, ApiError>
 where
-    F: FnOnce(&AppState, &Caller) -> Result<lifecycle::Transition, as2_trust::TrustOpError>
+    F: FnOnce(&AppState, &Operator) -> Result<lifecycle::Transition, as2_trust::TrustOpError>
         + Send
         + 'static,
 {
-    let scope = caller.scope();
+    let scope = operator.scope;
     let transition = state
-        .blocking(resource(subject), move |s| Ok(operation(s, &caller)?))
+        .blocking(resource(subject), move |s| Ok(operation(s, &operator)?))
         .await?;
     state.stamper().stamp_event(&transition.event).await;
     let view = state
@@ -244,19 +263,19 @@ where
 /// Schedules a rollover.
 pub async fn rollover(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
     input: Rollover,
 ) -> Result<TrustDto, ApiError> {
-    operate(state, caller, subject, move |s, caller| {
+    operate(state, operator, subject, move |s, operator| {
         lifecycle::schedule(
             s.store(),
-            caller.scope(),
+            operator.scope,
             subject,
             input.certificate_id,
             input.activate_at,
             input.retire_at,
-            &actor(caller),
+            &operator.actor,
             chrono::Utc::now(),
         )
     })
@@ -266,15 +285,15 @@ pub async fn rollover(
 /// Activates the scheduled rollover now.
 pub async fn activate(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
 ) -> Result<TrustDto, ApiError> {
-    operate(state, caller, subject, move |s, caller| {
+    operate(state, operator, subject, move |s, operator| {
         lifecycle::activate(
             s.store(),
-            caller.scope(),
+            operator.scope,
             subject,
-            &actor(caller),
+            &operator.actor,
             chrono::Utc::now(),
         )
     })
@@ -284,11 +303,11 @@ pub async fn activate(
 /// Retires the previous certificate now.
 pub async fn retire(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
 ) -> Result<TrustDto, ApiError> {
-    operate(state, caller, subject, move |s, caller| {
-        lifecycle::retire(s.store(), caller.scope(), subject, &actor(caller))
+    operate(state, operator, subject, move |s, operator| {
+        lifecycle::retire(s.store(), operator.scope, subject, &operator.actor)
     })
     .await
 }
@@ -296,16 +315,16 @@ pub async fn retire(
 /// Drops the scheduled rollover: the current certificate stays, the next is forgotten.
 pub async fn cancel(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
 ) -> Result<TrustDto, ApiError> {
-    operate(state, caller, subject, move |s, caller| {
+    operate(state, operator, subject, move |s, operator| {
         lifecycle::cancel(
             s.store(),
-            caller.scope(),
+            operator.scope,
             subject,
-            &actor(caller),
-            "cancelled through the API",
+            &operator.actor,
+            operator.cancel_reason,
         )
     })
     .await
@@ -314,15 +333,15 @@ pub async fn cancel(
 /// The timeline, oldest first.
 pub async fn events(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
 ) -> Result<Vec<TrustEvent>, ApiError> {
     state
         .blocking(resource(subject), move |s| {
-            lifecycle::load(s.store(), caller.scope(), subject)?;
+            lifecycle::load(s.store(), operator.scope, subject)?;
             Ok(s.store()
                 .trust()
-                .events(caller.scope(), subject.kind(), subject.row_id())?)
+                .events(operator.scope, subject.kind(), subject.row_id())?)
         })
         .await
 }
@@ -330,11 +349,11 @@ pub async fn events(
 /// Verifies the chain and every token.
 pub async fn verify(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
 ) -> Result<VerificationDto, ApiError> {
     let result =
-        as2_trust::verify::verify_timeline(state.store(), state.stamper(), caller.scope(), subject)
+        as2_trust::verify::verify_timeline(state.store(), state.stamper(), operator.scope, subject)
             .await?;
     Ok(VerificationDto {
         valid: result.valid,
@@ -372,7 +391,7 @@ fn station(id: &str) -> Result<Subject, ApiError> {
 
 async fn event_page(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     subject: Subject,
     query: &QueryMap,
 ) -> Result<ListEnvelope<TrustEventDto>, ApiError> {
@@ -380,7 +399,7 @@ async fn event_page(
     only(query, &["page", "per_page"], &mut errors);
     let page = page(query, &mut errors);
     errors.into_result(())?;
-    let all = events(state, caller, subject).await?;
+    let all = events(state, operator, subject).await?;
     let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
     let skip = usize::try_from((page.page - 1).saturating_mul(page.per_page)).unwrap_or(usize::MAX);
     let shown: Vec<TrustEventDto> = all
@@ -405,7 +424,7 @@ async fn partner_trust(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = show(&state, caller, partner(&id)?).await?;
+    let dto = show(&state, caller.into(), partner(&id)?).await?;
     Ok(Envelope::ok("Trust record retrieved successfully", dto))
 }
 
@@ -419,7 +438,7 @@ async fn partner_rollover(
     JsonBody(input): JsonBody<RolloverInput>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
     let subject = partner(&id)?;
-    let dto = rollover(&state, caller, subject, input.check()?).await?;
+    let dto = rollover(&state, caller.into(), subject, input.check()?).await?;
     Ok(Envelope::ok("Rollover scheduled successfully", dto))
 }
 
@@ -431,7 +450,7 @@ async fn partner_activate(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = activate(&state, caller, partner(&id)?).await?;
+    let dto = activate(&state, caller.into(), partner(&id)?).await?;
     Ok(Envelope::ok("Next certificate activated successfully", dto))
 }
 
@@ -443,7 +462,7 @@ async fn partner_retire(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = retire(&state, caller, partner(&id)?).await?;
+    let dto = retire(&state, caller.into(), partner(&id)?).await?;
     Ok(Envelope::ok(
         "Previous certificate retired successfully",
         dto,
@@ -458,7 +477,7 @@ async fn partner_cancel(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = cancel(&state, caller, partner(&id)?).await?;
+    let dto = cancel(&state, caller.into(), partner(&id)?).await?;
     Ok(Envelope::ok("Rollover cancelled successfully", dto))
 }
 
@@ -472,7 +491,7 @@ async fn partner_events(
     Path(id): Path<String>,
     Query(query): Query<QueryMap>,
 ) -> Result<ListEnvelope<TrustEventDto>, ApiError> {
-    event_page(&state, caller, partner(&id)?, &query).await
+    event_page(&state, caller.into(), partner(&id)?, &query).await
 }
 
 /// Verifies a partner's timeline: the hash chain and every time-stamp token.
@@ -483,7 +502,7 @@ async fn partner_verify(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<VerificationDto>, ApiError> {
-    let dto = verify(&state, caller, partner(&id)?).await?;
+    let dto = verify(&state, caller.into(), partner(&id)?).await?;
     Ok(Envelope::ok("Trust timeline verified", dto))
 }
 
@@ -495,7 +514,7 @@ async fn station_trust(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = show(&state, caller, station(&id)?).await?;
+    let dto = show(&state, caller.into(), station(&id)?).await?;
     Ok(Envelope::ok("Trust record retrieved successfully", dto))
 }
 
@@ -509,7 +528,7 @@ async fn station_rollover(
     JsonBody(input): JsonBody<RolloverInput>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
     let subject = station(&id)?;
-    let dto = rollover(&state, caller, subject, input.check()?).await?;
+    let dto = rollover(&state, caller.into(), subject, input.check()?).await?;
     Ok(Envelope::ok("Rollover scheduled successfully", dto))
 }
 
@@ -521,7 +540,7 @@ async fn station_activate(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = activate(&state, caller, station(&id)?).await?;
+    let dto = activate(&state, caller.into(), station(&id)?).await?;
     Ok(Envelope::ok("Next certificate activated successfully", dto))
 }
 
@@ -533,7 +552,7 @@ async fn station_retire(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = retire(&state, caller, station(&id)?).await?;
+    let dto = retire(&state, caller.into(), station(&id)?).await?;
     Ok(Envelope::ok(
         "Previous certificate retired successfully",
         dto,
@@ -548,7 +567,7 @@ async fn station_cancel(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<TrustDto>, ApiError> {
-    let dto = cancel(&state, caller, station(&id)?).await?;
+    let dto = cancel(&state, caller.into(), station(&id)?).await?;
     Ok(Envelope::ok("Rollover cancelled successfully", dto))
 }
 
@@ -562,7 +581,7 @@ async fn station_events(
     Path(id): Path<String>,
     Query(query): Query<QueryMap>,
 ) -> Result<ListEnvelope<TrustEventDto>, ApiError> {
-    event_page(&state, caller, station(&id)?, &query).await
+    event_page(&state, caller.into(), station(&id)?, &query).await
 }
 
 /// Verifies a station's timeline: the hash chain and every time-stamp token.
@@ -573,6 +592,6 @@ async fn station_verify(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Envelope<VerificationDto>, ApiError> {
-    let dto = verify(&state, caller, station(&id)?).await?;
+    let dto = verify(&state, caller.into(), station(&id)?).await?;
     Ok(Envelope::ok("Trust timeline verified", dto))
 }

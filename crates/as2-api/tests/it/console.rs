@@ -20,7 +20,7 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct Answer {
     pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Answer {
@@ -125,7 +125,7 @@ impl Served {
         self.request("GET", path, &[&cookie], "").await
     }
 
-    async fn post(&self, path: &str, token: &str, extra: &[&str], body: &str) -> Answer {
+    pub(crate) async fn post(&self, path: &str, token: &str, extra: &[&str], body: &str) -> Answer {
         let cookie = format!("Cookie: as2_console={token}");
         let mut lines = vec![cookie.as_str()];
         lines.extend_from_slice(extra);

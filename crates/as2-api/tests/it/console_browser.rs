@@ -5,8 +5,9 @@
 //! without its CSRF token is refused; a viewer sees no change button and
 //! a change forged in its page is refused; a user of another tenant cannot open the message by
 //! its URL; an owner's retry is done and is in the audit log, and she creates a partner after
-//! correcting what the API's validation said beside the field. Every page is saved as a PNG
-//! under `target/console-screenshots/`.
+//! correcting what the API's validation said beside the field; she schedules a rollover of a
+//! partner's certificate on its trust page, sees it on the timeline and verifies the chain.
+//! Every page is saved as a PNG under `target/console-screenshots/`.
 //!
 //! `.ci/run` installs `chromium` and `chromium-driver`. Without them the test fails under CI
 //! (`CI` set) and is skipped, loudly, elsewhere.
@@ -241,6 +242,9 @@ struct Fixture {
     scope: Scope,
     inbound: MessageId,
     outbound: MessageId,
+    partner: PartnerId,
+    /// The key pair good for a year, the next certificate of the rollover.
+    next_certificate: String,
 }
 
 async fn fixture(served: &Served) -> Fixture {
@@ -264,6 +268,7 @@ async fn fixture(served: &Served) -> Fixture {
         .parse()
         .unwrap();
     // a key pair that expires within the overview's 30 days, and one that does not
+    let mut next_certificate = String::new();
     for (name, days) in [("Expiring soon", 10), ("Good for a year", 365)] {
         let made = served
             .api
@@ -273,6 +278,7 @@ async fn fixture(served: &Served) -> Fixture {
             )
             .await;
         assert_eq!(made.status.as_u16(), 201, "{:?}", made.body);
+        next_certificate = made.body["data"]["id"].as_str().unwrap().to_owned();
     }
     let scope = Scope::new(served.api.tenant, Mode::Test);
     let store = &served.api.db.store;
@@ -338,6 +344,8 @@ async fn fixture(served: &Served) -> Fixture {
         scope,
         inbound: inbound.id,
         outbound: outbound.id,
+        partner,
+        next_certificate,
     }
 }
 
@@ -626,6 +634,78 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         "{text}"
     );
     browser.shot("certificates").await;
+
+    // the partner's trust page: a rollover scheduled to the key pair good for a year is on
+    // the timeline, and the chain verifies
+    browser.click_link("Partners").await;
+    browser.wait_page("Partners").await;
+    let trust = format!("/console/partners/{}/trust", fixture.partner);
+    browser
+        .client
+        .find(Locator::Css(&format!("a[href='{trust}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_page("Trust lifecycle: Acme Corporation").await;
+    browser
+        .client
+        .find(Locator::Id("certificate_id"))
+        .await
+        .unwrap()
+        .select_by_value(&fixture.next_certificate)
+        .await
+        .unwrap();
+    let day = |offset| {
+        (chrono::Utc::now() + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    browser
+        .client
+        .execute(
+            "document.getElementById('activate_at').value = arguments[0];
+             document.getElementById('retire_at').value = arguments[1];",
+            vec![json!(day(2)), json!(day(9))],
+        )
+        .await
+        .unwrap();
+    browser.click_button("Schedule rollover").await;
+    browser
+        .client
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::XPath(
+            "//td[normalize-space()='rollover scheduled']",
+        ))
+        .await
+        .unwrap();
+    let text = browser.text().await;
+    assert!(
+        text.contains(&fixture.next_certificate) && text.contains("Cancel the rollover"),
+        "{text}"
+    );
+    browser.click_button("Verify chain").await;
+    browser
+        .client
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::Id("verification"))
+        .await
+        .unwrap();
+    let text = browser.text().await;
+    assert!(text.contains("Intact: 1 event,"), "{text}");
+    browser.client.set_window_size(1280, 1500).await.unwrap();
+    browser.shot("trust").await;
+    browser.client.set_window_size(1280, 900).await.unwrap();
+
+    // the partner's settings, every one of them in its form
+    browser
+        .open(&format!("/console/partners/{}/edit", fixture.partner))
+        .await;
+    browser.wait_page("Edit partner Acme Corporation").await;
+    browser.shot("partner-edit").await;
 
     // the owner adds a user: the password is shown once
     browser.click_link("Users").await;

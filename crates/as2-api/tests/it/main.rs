@@ -13,6 +13,8 @@ mod audit;
 mod certificates;
 mod console;
 mod console_browser;
+mod console_partner_edit;
+mod console_trust;
 mod cross_cutting;
 mod destinations;
 mod key_modes;
