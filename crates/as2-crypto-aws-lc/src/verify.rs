@@ -92,3 +92,7 @@ fn is_rsa_key(spki_der: &[u8]) -> bool {
     as2_core::spki::SubjectPublicKeyInfoRef::try_from(spki_der)
         .is_ok_and(|spki| spki.algorithm.oid == as2_core::crypto::oids::RSA_ENCRYPTION)
 }
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;
