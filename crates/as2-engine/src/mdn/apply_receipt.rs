@@ -131,6 +131,10 @@ fn refusal(parsed: &Result<ParsedMdn, as2_core::Error>, partner: &Partner) -> Op
 /// Records the MDN in `headers` + `body` for `message` (status `processing` for a sync MDN,
 /// `sent` for an async one) and moves the message to its final status, unless the MDN is
 /// refused as unauthenticated. `crypto` checks the MDN's signature.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the context (provider, store, payloads, scope), the message and partner, the MDN"
+)]
 pub fn apply(
     crypto: &CryptoProvider,
     store: &Store,
