@@ -1,7 +1,7 @@
 //! The crypto floor of a message: one RSA-2048 private-key operation (sign, and PKCS#1
 //! v1.5 key-transport decrypt) with `rsa` 0.10 and with aws-lc-rs, the public operations
 //! (verify with both, key-transport encrypt with `rsa` 0.10, which the codec always uses
-//! for public-key operations), and AES-256-CBC and SHA-256 over 1 KB / 1 MB / 100 MB
+//! for encrypting to a certificate), and AES-256-CBC and SHA-256 over 1 KB / 1 MB / 100 MB
 //! with the implementations as2-core uses (RustCrypto) and with aws-lc-rs; and a partner's
 //! CMS signature (SHA-256 PKCS#1 v1.5 over 1 KiB, signed attributes) verified through each
 //! provider's `SignatureVerifier`.
