@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = cms::content_type_of(data);
     let _ = cms::embedded_certificates(data);
     let _ = cms::verify_detached(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         data,
         &[b"content".as_slice(), data],
         std::slice::from_ref(&f.cert),

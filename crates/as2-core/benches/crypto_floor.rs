@@ -1,8 +1,10 @@
 //! The crypto floor of a message: one RSA-2048 private-key operation (sign, and PKCS#1
 //! v1.5 key-transport decrypt) with `rsa` 0.10 and with aws-lc-rs, the public operations
 //! (verify with both, key-transport encrypt with `rsa` 0.10, which the codec always uses
-//! for public-key operations), and AES-256-CBC and SHA-256 over 1 KB / 1 MB / 100 MB
-//! with the implementations as2-core uses (RustCrypto) and with aws-lc-rs.
+//! for encrypting to a certificate), and AES-256-CBC and SHA-256 over 1 KB / 1 MB / 100 MB
+//! with the implementations as2-core uses (RustCrypto) and with aws-lc-rs; and a partner's
+//! CMS signature (SHA-256 PKCS#1 v1.5 over 1 KiB, signed attributes) verified through each
+//! provider's `SignatureVerifier`.
 #![allow(
     clippy::disallowed_methods,
     clippy::disallowed_types,
@@ -103,6 +105,64 @@ fn rsa_ops(c: &mut Criterion<common::cpu_time::CpuTime>) {
     group.finish();
 }
 
+/// `cms::verify_detached` of a 1 KiB SignedData-signed content, and the verifier alone,
+/// with each provider.
+fn provider_verify(c: &mut Criterion<common::cpu_time::CpuTime>) {
+    let id = common::identity();
+    let content = common::payload(1024);
+    let signature = as2_core::cms::sign_detached(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &content,
+        &id.cert,
+        &id.aws,
+        &as2_core::cms::SignOptions::without_signing_time(),
+    )
+    .unwrap();
+    let trusted = std::slice::from_ref(&id.cert);
+    let spki = id.cert.subject_public_key_der().unwrap();
+    let sig = id
+        .aws
+        .sign(
+            SignatureScheme::Pkcs1v15,
+            DigestAlgorithm::Sha256,
+            SIGNED_ATTRS,
+            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+        )
+        .unwrap();
+    let hashed = DigestAlgorithm::Sha256.digest(SIGNED_ATTRS);
+    let params = as2_core::crypto::SignatureParams::pkcs1v15(DigestAlgorithm::Sha256);
+    let mut group = c.benchmark_group("provider_verify");
+    group.sample_size(50);
+    for (name, provider) in [
+        (
+            "rust_crypto",
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+        ),
+        ("aws-lc", &as2_crypto_aws_lc::DEFAULT_PROVIDER),
+    ] {
+        group.bench_function(BenchmarkId::new("cms_verify_detached_1k", name), |b| {
+            b.iter(|| {
+                as2_core::cms::verify_detached(
+                    provider,
+                    black_box(&signature),
+                    &[&content],
+                    trusted,
+                )
+                .unwrap()
+            });
+        });
+        group.bench_function(BenchmarkId::new("verify_prehashed", name), |b| {
+            b.iter(|| {
+                provider
+                    .signature_verifier
+                    .verify_prehashed(&spki, params, &hashed, black_box(&sig))
+                    .unwrap();
+            });
+        });
+    }
+    group.finish();
+}
+
 fn aws_cbc_encrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
     let k =
         PaddedBlockEncryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_256, key).unwrap()).unwrap();
@@ -158,6 +218,6 @@ fn symmetric(c: &mut Criterion<common::cpu_time::CpuTime>) {
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = rsa_ops, symmetric
+    targets = rsa_ops, provider_verify, symmetric
 }
 criterion_main!(benches);

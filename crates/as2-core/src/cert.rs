@@ -174,6 +174,18 @@ impl Certificate {
             .map_err(|e| Error::Key(format!("certificate public key: {e}")))
     }
 
+    /// The DER SubjectPublicKeyInfo: what a [`crate::crypto::SignatureVerifier`] takes.
+    ///
+    /// # Errors
+    /// Encoding failure.
+    pub fn subject_public_key_der(&self) -> Result<Vec<u8>> {
+        Ok(self
+            .inner
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()?)
+    }
+
     /// The public key, RSA or elliptic-curve (P-256, P-384).
     ///
     /// # Errors

@@ -67,6 +67,6 @@ impl crate::crypto::SecureRandom for SeededRandom {
 pub(crate) fn seeded_provider(seed: u64) -> crate::crypto::CryptoProvider {
     crate::crypto::CryptoProvider {
         secure_random: Box::leak(Box::new(SeededRandom(std::sync::Mutex::new(seed)))),
-        key_provider: P.key_provider,
+        ..*P
     }
 }

@@ -18,8 +18,12 @@
 //! random-key substitution on top, so a PKCS#1 v1.5 padding failure continues like a
 //! success.
 //!
+//! Partners' RSA signatures are verified on aws-lc-rs too ([`AwsLcVerifier`], with the same
+//! fallback for what aws-lc-rs lacks).
+//!
 //! [`DEFAULT_PROVIDER`] is the whole backend as an `as2_core::crypto::CryptoProvider`:
-//! aws-lc-rs randomness, and keys loaded as [`AwsLcKey`] (see [`load_key`]). The binaries
+//! aws-lc-rs randomness, keys loaded as [`AwsLcKey`] (see [`load_key`]) and
+//! [`AwsLcVerifier`]. The binaries
 //! pass it where the codec takes a provider; nothing installs it globally.
 //!
 //! ```no_run
@@ -45,10 +49,15 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, RsaEncoding, RsaKeyPair};
 use zeroize::Zeroizing;
 
-/// The aws-lc-rs provider: randomness from aws-lc-rs, private keys as [`AwsLcKey`].
+mod verify;
+pub use verify::AwsLcVerifier;
+
+/// The aws-lc-rs provider: randomness from aws-lc-rs, private keys as [`AwsLcKey`],
+/// signatures checked by [`AwsLcVerifier`].
 pub static DEFAULT_PROVIDER: CryptoProvider = CryptoProvider {
     secure_random: &AwsLcRandom,
     key_provider: &AwsLcKeyProvider,
+    signature_verifier: &AwsLcVerifier,
 };
 
 /// aws-lc-rs's random generator.

@@ -95,9 +95,13 @@ fn cms_signatures_verify_both_ways() {
                     &opts,
                 )
                 .unwrap();
-                let v = cms::verify_detached(&s, &[b"content"], &trusted).unwrap();
+                let v = cms::verify_detached(&crate::DEFAULT_PROVIDER, &s, &[b"content"], &trusted)
+                    .unwrap();
                 assert_eq!(v.digest, digest);
-                assert!(cms::verify_detached(&s, &[b"contenT"], &trusted).is_err());
+                assert!(
+                    cms::verify_detached(&crate::DEFAULT_PROVIDER, &s, &[b"contenT"], &trusted)
+                        .is_err()
+                );
             }
         }
     }
@@ -303,7 +307,13 @@ fn ec_keys_load_sign_and_decrypt() {
             &SignOptions::without_signing_time(),
         )
         .unwrap();
-        cms::verify_detached(&sig, &[b"content"], std::slice::from_ref(&cert)).unwrap();
+        cms::verify_detached(
+            &crate::DEFAULT_PROVIDER,
+            &sig,
+            &[b"content"],
+            std::slice::from_ref(&cert),
+        )
+        .unwrap();
         let env = cms::encrypt(
             provider,
             b"secret",

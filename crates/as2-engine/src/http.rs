@@ -336,7 +336,14 @@ async fn admit_read_process(
         };
         let state = front.state.clone();
         let reply = tokio::task::spawn_blocking(move || {
-            let reply = receive_mdn(&state.store, &state.payloads, &admitted, &pairs, &body);
+            let reply = receive_mdn(
+                state.crypto,
+                &state.store,
+                &state.payloads,
+                &admitted,
+                &pairs,
+                &body,
+            );
             drop(reserved);
             reply
         })

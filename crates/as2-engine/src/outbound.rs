@@ -460,6 +460,7 @@ pub fn conclude(
     match sent.partner.settings.mdn_mode {
         MdnMode::Sync => {
             match apply_receipt::apply(
+                config.crypto,
                 store,
                 payloads,
                 scope,

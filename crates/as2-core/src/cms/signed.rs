@@ -16,8 +16,8 @@ use x509_cert::attr::Attribute;
 use super::{decode_content, parse_content_info};
 use crate::cert::Certificate;
 use crate::crypto::{
-    CryptoProvider, DigestAlgorithm, PrivateKeyOps, PublicKey, SigAlg, SignatureScheme, oids,
-    parse_signature_algorithm, rsa_verify_prehashed,
+    CryptoProvider, DigestAlgorithm, PrivateKeyOps, SigAlg, SignatureParams, SignatureScheme, oids,
+    parse_signature_algorithm,
 };
 use crate::error::{Error, IntegrityError, Limit, Result};
 
@@ -428,25 +428,28 @@ impl<'a> ContentDigests<'a> {
 /// digest matches no candidate), [`Error::Signature`] (the signature value is wrong),
 /// [`Error::LimitExceeded`] (more than [`MAX_SIGNERS`] signers).
 pub fn verify_detached(
+    provider: &CryptoProvider,
     signature: &[u8],
     contents: &[&[u8]],
     trusted: &[Certificate],
 ) -> Result<VerifiedSignature> {
-    verify_with(signature, Candidates::Contents(contents), trusted)
+    verify_with(provider, signature, Candidates::Contents(contents), trusted)
 }
 
 /// [`verify_detached`] with the candidates' digests computed as the content streamed by
 /// (per algorithm, one per candidate): a signer whose digest algorithm is not among them
 /// fails as a content digest mismatch.
 pub(crate) fn verify_detached_digests(
+    provider: &CryptoProvider,
     signature: &[u8],
     digests: &[(DigestAlgorithm, Vec<Vec<u8>>)],
     trusted: &[Certificate],
 ) -> Result<VerifiedSignature> {
-    verify_with(signature, Candidates::Digests(digests), trusted)
+    verify_with(provider, signature, Candidates::Digests(digests), trusted)
 }
 
 fn verify_with(
+    provider: &CryptoProvider,
     signature: &[u8],
     candidates: Candidates<'_>,
     trusted: &[Certificate],
@@ -473,10 +476,14 @@ fn verify_with(
             certs = trusted.iter().collect();
         }
         for cert in certs {
-            let Ok(public) = cert.subject_public_key() else {
+            let Ok(public) = cert.subject_public_key_der() else {
                 continue;
             };
-            match verify_one(si, digest, alg, &public, &mut digests) {
+            let key = Key {
+                provider,
+                spki_der: &public,
+            };
+            match verify_one(si, digest, alg, key, &mut digests) {
                 Ok((content_index, signing_time, content_digest)) => {
                     return Ok(VerifiedSignature {
                         digest,
@@ -497,7 +504,7 @@ fn verify_one(
     si: &SignerInfo,
     digest: DigestAlgorithm,
     alg: SigAlg,
-    public: &PublicKey,
+    key: Key<'_>,
     digests: &mut ContentDigests<'_>,
 ) -> Result<(usize, Option<SystemTime>, Option<Vec<u8>>)> {
     let sig = si.signature.as_bytes();
@@ -507,7 +514,7 @@ fn verify_one(
             let Some(hashed) = digests.get(message_digest, i) else {
                 continue;
             };
-            if verify_prehashed(public, alg, digest, hashed, sig).is_ok() {
+            if key.verify(alg, digest, hashed, sig).is_ok() {
                 return Ok((i, None, None));
             }
         }
@@ -522,7 +529,7 @@ fn verify_one(
         .position(digest, md.as_bytes())
         .ok_or(Error::Integrity(IntegrityError::ContentDigestMismatch))?;
     let hashed = alg.message_digest(digest).digest(&attrs.to_der()?);
-    verify_prehashed(public, alg, digest, &hashed, sig)?;
+    key.verify(alg, digest, &hashed, sig)?;
     let signing_time = find_attr(attrs, oids::ATTR_SIGNING_TIME)
         .and_then(|a| a.to_der().ok())
         .and_then(|d| x509_cert::time::Time::from_der(&d).ok())
@@ -530,23 +537,29 @@ fn verify_one(
     Ok((index, signing_time, Some(md.into_bytes().into_vec())))
 }
 
-/// Verify a signature over `hashed` (the digest [`SigAlg::message_digest`] gives) with an
-/// RSA or elliptic-curve key; a scheme that does not fit the key does not verify.
-fn verify_prehashed(
-    public: &PublicKey,
-    alg: SigAlg,
-    digest: DigestAlgorithm,
-    hashed: &[u8],
-    signature: &[u8],
-) -> Result<()> {
-    match (public, alg.scheme) {
-        (PublicKey::Ec(k), SignatureScheme::Ecdsa) => k.verify_prehashed(hashed, signature),
-        (PublicKey::Rsa(k), SignatureScheme::Pkcs1v15 | SignatureScheme::Pss) => {
-            rsa_verify_prehashed(k, alg, digest, hashed, signature)
-        }
-        _ => Err(Error::Signature(
-            "the signature algorithm does not fit the certificate's key".into(),
-        )),
+/// A trusted certificate's public key and the provider that checks signatures with it.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    provider: &'a CryptoProvider,
+    spki_der: &'a [u8],
+}
+
+impl Key<'_> {
+    /// Verify a signature over `hashed` (the digest [`SigAlg::message_digest`] gives); a
+    /// scheme that does not fit the key does not verify.
+    fn verify(
+        self,
+        alg: SigAlg,
+        digest: DigestAlgorithm,
+        hashed: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
+        self.provider.signature_verifier.verify_prehashed(
+            self.spki_der,
+            SignatureParams::from_signer(alg, digest),
+            hashed,
+            signature,
+        )
     }
 }
 

@@ -31,8 +31,13 @@ fn sign_verify_tamper() {
                     ..SignOptions::new(crate::testutil::now())
                 };
                 let sig = sign_detached(crate::testutil::P, b"content", &cert, key, &opts).unwrap();
-                let v = verify_detached(&sig, &[b"other", b"content"], std::slice::from_ref(&cert))
-                    .unwrap();
+                let v = verify_detached(
+                    &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig,
+                    &[b"other", b"content"],
+                    std::slice::from_ref(&cert),
+                )
+                .unwrap();
                 assert_eq!(v.digest, digest);
                 assert_eq!(v.content_index, 1);
                 assert_eq!(v.signing_time.is_some(), signed_attributes);
@@ -46,9 +51,20 @@ fn sign_verify_tamper() {
                     sign_detached_with_digest(crate::testutil::P, b"content", &cert, key, &opts)
                         .unwrap();
                 assert_eq!(d, expected);
-                verify_detached(&sig2, &[b"content"], std::slice::from_ref(&cert)).unwrap();
-                let err =
-                    verify_detached(&sig, &[b"tampered"], std::slice::from_ref(&cert)).unwrap_err();
+                verify_detached(
+                    &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig2,
+                    &[b"content"],
+                    std::slice::from_ref(&cert),
+                )
+                .unwrap();
+                let err = verify_detached(
+                    &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig,
+                    &[b"tampered"],
+                    std::slice::from_ref(&cert),
+                )
+                .unwrap_err();
                 assert!(matches!(err, Error::Integrity(_) | Error::Signature(_)));
             }
         }
@@ -65,11 +81,24 @@ fn sign_verify_tamper() {
     let n = sig.len();
     sig[n - 5] ^= 1;
     assert!(matches!(
-        verify_detached(&sig, &[b"content"], std::slice::from_ref(&cert)),
+        verify_detached(
+            &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+            &sig,
+            &[b"content"],
+            std::slice::from_ref(&cert)
+        ),
         Err(Error::Signature(_))
     ));
     // an untrusted signer
-    assert!(verify_detached(&sig, &[b"content"], &[]).is_err());
+    assert!(
+        verify_detached(
+            &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+            &sig,
+            &[b"content"],
+            &[]
+        )
+        .is_err()
+    );
 }
 
 /// A SignedData over `content` with `count` signers (PSS: each signature differs).
@@ -108,9 +137,21 @@ fn nine_signers_are_refused() {
     .unwrap();
     let trusted = std::slice::from_ref(&cert);
     let eight = with_signers(MAX_SIGNERS, b"content", &cert);
-    verify_detached(&eight, &[b"content"], trusted).unwrap();
+    verify_detached(
+        &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &eight,
+        &[b"content"],
+        trusted,
+    )
+    .unwrap();
     let nine = with_signers(MAX_SIGNERS + 1, b"content", &cert);
-    let err = verify_detached(&nine, &[b"content"], trusted).unwrap_err();
+    let err = verify_detached(
+        &crate::crypto::rust_crypto::DEFAULT_PROVIDER,
+        &nine,
+        &[b"content"],
+        trusted,
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,

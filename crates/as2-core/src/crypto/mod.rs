@@ -1,5 +1,6 @@
 //! Cryptographic algorithms: digests, content ciphers, RSA signatures and key transport,
-//! ECDSA signatures and ECDH key agreement (RFC 5753) on P-256 and P-384.
+//! ECDSA signatures and ECDH key agreement (RFC 5753) on P-256 and P-384, and signature
+//! verification behind the provider.
 
 mod cipher;
 mod digest;
@@ -13,6 +14,7 @@ mod public_key;
 mod rsa;
 pub(crate) mod stream_decrypt;
 mod stream_encrypt;
+mod verify;
 
 pub use self::cipher::ContentEncryption;
 pub use self::digest::{DigestAlgorithm, MicAlgStyle};
@@ -24,10 +26,9 @@ pub(crate) use self::provider::Rng;
 pub use self::provider::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, rust_crypto};
 pub use self::public_key::PublicKey;
 pub use self::rsa::{KeyTransport, SignatureScheme};
-pub(crate) use self::rsa::{
-    SigAlg, parse_signature_algorithm, verify_prehashed as rsa_verify_prehashed,
-};
+pub(crate) use self::rsa::{SigAlg, parse_signature_algorithm};
 pub(crate) use self::stream_encrypt::{GCM_TAG_LEN, StreamEncryptor};
+pub use self::verify::{RustCryptoVerifier, SignatureParams, SignatureVerifier};
 
 #[cfg(test)]
 pub(crate) use self::rsa::tests::test_key;

@@ -1,11 +1,13 @@
 //! The crypto provider: where the codec's randomness and private-key implementation come
 //! from, passed in by the caller (the rustls `CryptoProvider` shape). The codec has no
 //! process-wide default: every operation that needs randomness or loads a key is given a
-//! [`CryptoProvider`], and the binaries choose which one.
+//! [`CryptoProvider`], and the binaries choose which one. Partners' signatures are checked
+//! with its [`SignatureVerifier`].
 
 use std::sync::Arc;
 
 use super::key_ops::PrivateKeyOps;
+use super::verify::SignatureVerifier;
 use crate::error::{Error, Result};
 
 /// The parts of a crypto backend the codec uses.
@@ -46,6 +48,8 @@ pub struct CryptoProvider {
     pub secure_random: &'static dyn SecureRandom,
     /// Turns stored private keys into key objects behind [`PrivateKeyOps`].
     pub key_provider: &'static dyn KeyProvider,
+    /// Checks signatures with public keys: partners' signatures on messages and MDNs.
+    pub signature_verifier: &'static dyn SignatureVerifier,
 }
 
 impl CryptoProvider {
@@ -145,12 +149,14 @@ pub mod rust_crypto {
 
     use super::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom};
     use crate::crypto::PrivateKeyOps;
+    pub use crate::crypto::RustCryptoVerifier;
     use crate::error::Result;
 
     /// The RustCrypto provider.
     pub static DEFAULT_PROVIDER: CryptoProvider = CryptoProvider {
         secure_random: &ThreadRandom,
         key_provider: &RsaKeyProvider,
+        signature_verifier: &RustCryptoVerifier,
     };
 
     /// `rand`'s thread-local CSPRNG.

@@ -4,6 +4,7 @@
 use super::MdnDisposition;
 use crate::cert::Certificate;
 use crate::cms::{VerifiedSignature, verify_detached};
+use crate::crypto::{CryptoProvider, rust_crypto};
 use crate::error::{Error, IntegrityError, Result};
 use crate::message::Mic;
 use crate::mime::{Entity, Headers, MimeLimits, canonicalize_crlf, canonicalize_headers, unquote};
@@ -129,22 +130,31 @@ fn after_type(v: &str) -> String {
 }
 
 /// Parse an MDN from its HTTP headers and body. When the MDN is signed and `trusted` is
-/// not empty, the signature must verify with one of them. The default [`MimeLimits`]
-/// bound its parts and fields.
+/// not empty, the signature must verify with one of them (checked with
+/// `rust_crypto`'s verifier; [`parse_mdn_with_limits`] takes the provider). The default
+/// [`MimeLimits`] bound its parts and fields.
 ///
 /// # Errors
 /// No disposition notification, a missing required field, a bad signature, or
 /// [`Error::LimitExceeded`].
 pub fn parse_mdn(headers: &Headers, body: &[u8], trusted: &[Certificate]) -> Result<ParsedMdn> {
-    parse_mdn_with_limits(headers, body, trusted, &MimeLimits::default())
+    parse_mdn_with_limits(
+        &rust_crypto::DEFAULT_PROVIDER,
+        headers,
+        body,
+        trusted,
+        &MimeLimits::default(),
+    )
 }
 
 /// [`parse_mdn`] within `limits` (those of inbound messages, typically): they bound the
-/// parts of every multipart and the header blocks, the notification's fields included.
+/// parts of every multipart and the header blocks, the notification's fields included;
+/// `provider` checks the signature.
 ///
 /// # Errors
 /// As [`parse_mdn`].
 pub fn parse_mdn_with_limits(
+    provider: &CryptoProvider,
     headers: &Headers,
     body: &[u8],
     trusted: &[Certificate],
@@ -166,7 +176,7 @@ pub fn parse_mdn_with_limits(
                 canonicalize_crlf(&raw),
             ];
             let refs: Vec<&[u8]> = candidates.iter().map(Vec::as_slice).collect();
-            signature = Some(verify_detached(&sig, &refs, trusted)?);
+            signature = Some(verify_detached(provider, &sig, &refs, trusted)?);
         }
         content = inner;
     }

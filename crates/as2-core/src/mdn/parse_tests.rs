@@ -141,12 +141,17 @@ fn limits_bound_parts_and_fields() {
     p.mic = Some(Mic::compute(DigestAlgorithm::Sha256, b"content"));
     let built = build_mdn(&p).unwrap();
     let headers = Headers::from_pairs(built.headers.clone());
-    let limit_of =
-        |limits: MimeLimits| match parse_mdn_with_limits(&headers, &built.body, &[], &limits) {
-            Err(Error::LimitExceeded { limit, .. }) => Some(limit),
-            Err(e) => panic!("{e}"),
-            Ok(_) => None,
-        };
+    let limit_of = |limits: MimeLimits| match parse_mdn_with_limits(
+        &rust_crypto::DEFAULT_PROVIDER,
+        &headers,
+        &built.body,
+        &[],
+        &limits,
+    ) {
+        Err(Error::LimitExceeded { limit, .. }) => Some(limit),
+        Err(e) => panic!("{e}"),
+        Ok(_) => None,
+    };
     assert_eq!(limit_of(MimeLimits::new()), None);
     assert_eq!(
         limit_of(MimeLimits::new().with_max_parts(1)),

@@ -56,7 +56,7 @@ impl SecureRandom for SeededRandom {
 fn seeded_provider(seed: u64) -> CryptoProvider {
     CryptoProvider {
         secure_random: Box::leak(Box::new(SeededRandom(Mutex::new(seed)))),
-        key_provider: rust_crypto::DEFAULT_PROVIDER.key_provider,
+        ..rust_crypto::DEFAULT_PROVIDER
     }
 }
 

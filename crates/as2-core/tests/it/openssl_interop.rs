@@ -282,10 +282,23 @@ fn we_verify_openssl_signatures() {
             }
             openssl(&args);
             let sig = std::fs::read(&sig_file).expect("read");
-            let v = cms::verify_detached(&sig, &[CONTENT], &trusted)
-                .unwrap_or_else(|e| panic!("{digest:?} pss={pss}: {e}"));
+            let v = cms::verify_detached(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                &sig,
+                &[CONTENT],
+                &trusted,
+            )
+            .unwrap_or_else(|e| panic!("{digest:?} pss={pss}: {e}"));
             assert_eq!(v.digest, digest);
-            assert!(cms::verify_detached(&sig, &[b"tampered"], &trusted).is_err());
+            assert!(
+                cms::verify_detached(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig,
+                    &[b"tampered"],
+                    &trusted
+                )
+                .is_err()
+            );
         }
     }
 }

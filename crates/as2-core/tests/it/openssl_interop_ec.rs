@@ -203,8 +203,13 @@ fn openssl_verifies_our_ecdsa_signatures() {
                 let sig = cms::sign_detached(P, CONTENT, &p.cert, p.ops(), &opts).expect("sign");
                 openssl_verifies(&p, &sig, &format!("{digest:?} attrs={signed_attributes}"));
                 // and ourselves
-                let v = cms::verify_detached(&sig, &[CONTENT], std::slice::from_ref(&p.cert))
-                    .expect("verify ours");
+                let v = cms::verify_detached(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig,
+                    &[CONTENT],
+                    std::slice::from_ref(&p.cert),
+                )
+                .expect("verify ours");
                 assert_eq!(v.digest, digest);
             }
         }
@@ -246,12 +251,33 @@ fn we_verify_openssl_ecdsa_signatures() {
                 s(&sig_file),
             ]);
             let sig = std::fs::read(&sig_file).expect("read");
-            let v = cms::verify_detached(&sig, &[CONTENT], &trusted)
-                .unwrap_or_else(|e| panic!("{digest:?}: {e}"));
+            let v = cms::verify_detached(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                &sig,
+                &[CONTENT],
+                &trusted,
+            )
+            .unwrap_or_else(|e| panic!("{digest:?}: {e}"));
             assert_eq!(v.digest, digest);
-            assert!(cms::verify_detached(&sig, &[b"tampered"], &trusted).is_err());
+            assert!(
+                cms::verify_detached(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig,
+                    &[b"tampered"],
+                    &trusted
+                )
+                .is_err()
+            );
             // an RSA certificate with the same name does not verify it
-            assert!(cms::verify_detached(&sig, &[CONTENT], &[rsa().cert]).is_err());
+            assert!(
+                cms::verify_detached(
+                    &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                    &sig,
+                    &[CONTENT],
+                    &[rsa().cert]
+                )
+                .is_err()
+            );
         }
     }
 }
@@ -296,10 +322,23 @@ fn sha3_rsa_signatures_both_ways() {
             s(&sig_file),
         ]);
         let theirs = std::fs::read(&sig_file).expect("read");
-        let v = cms::verify_detached(&theirs, &[CONTENT], &trusted)
-            .unwrap_or_else(|e| panic!("{digest:?}: {e}"));
+        let v = cms::verify_detached(
+            &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+            &theirs,
+            &[CONTENT],
+            &trusted,
+        )
+        .unwrap_or_else(|e| panic!("{digest:?}: {e}"));
         assert_eq!(v.digest, digest);
-        assert!(cms::verify_detached(&theirs, &[b"tampered"], &trusted).is_err());
+        assert!(
+            cms::verify_detached(
+                &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
+                &theirs,
+                &[b"tampered"],
+                &trusted
+            )
+            .is_err()
+        );
     }
 }
 

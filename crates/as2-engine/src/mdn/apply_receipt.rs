@@ -3,10 +3,10 @@
 //! the Original-Message-ID and the MIC, record the MDN, and end the message `delivered` or
 //! `failed` with a sentence an operator can act on.
 
-use as2_core::crypto::MicAlgStyle;
-use as2_core::mdn::{ParsedMdn, parse_mdn};
+use as2_core::crypto::{CryptoProvider, MicAlgStyle};
+use as2_core::mdn::{ParsedMdn, parse_mdn_with_limits};
 use as2_core::message::Mic;
-use as2_core::mime::Headers;
+use as2_core::mime::{Headers, MimeLimits};
 use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{ErrorKind, Message, MessageError, MessageStatus};
 use as2_domain::partner::Partner;
@@ -130,8 +130,13 @@ fn refusal(parsed: &Result<ParsedMdn, as2_core::Error>, partner: &Partner) -> Op
 
 /// Records the MDN in `headers` + `body` for `message` (status `processing` for a sync MDN,
 /// `sent` for an async one) and moves the message to its final status, unless the MDN is
-/// refused as unauthenticated.
+/// refused as unauthenticated. `crypto` checks the MDN's signature.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the context (provider, store, payloads, scope), the message and partner, the MDN"
+)]
 pub fn apply(
+    crypto: &CryptoProvider,
     store: &Store,
     payloads: &PayloadStore,
     scope: Scope,
@@ -141,10 +146,12 @@ pub fn apply(
     body: &[u8],
 ) -> Result<Receipt, EngineError> {
     let trusted = partner_certificates(store, scope, partner)?;
-    let parsed = parse_mdn(
+    let parsed = parse_mdn_with_limits(
+        crypto,
         &Headers::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
         body,
         &trusted,
+        &MimeLimits::default(),
     );
     if let Some(sentence) = refusal(&parsed, partner) {
         tracing::warn!(message = %message.id, partner = %partner.id, "refused an unauthenticated MDN");

@@ -2,6 +2,7 @@
 //! station on the URL's mode, `AS2-From` its partner, active, firewall, basic auth), then the
 //! outbound message of that partner named by the MDN's `Original-Message-ID` gets the MDN.
 
+use as2_core::crypto::CryptoProvider;
 use as2_core::mdn::parse_mdn;
 use as2_domain::message::{Direction, MessageStatus};
 use as2_store::Store;
@@ -48,8 +49,10 @@ pub fn looks_like_mdn(headers: &[(String, String)], body: &[u8]) -> bool {
 
 /// Handles one async MDN whose headers passed admission ([`crate::admission::admit`]: our
 /// station of the URL's mode, its partner, active, inside the firewall, basic auth): only
-/// that partner's outbound messages of that tenant and mode can receive it.
+/// that partner's outbound messages of that tenant and mode can receive it. `crypto`
+/// checks the MDN's signature.
 pub fn receive_mdn(
+    crypto: &CryptoProvider,
     store: &Store,
     payloads: &PayloadStore,
     admitted: &Admitted,
@@ -59,7 +62,7 @@ pub fn receive_mdn(
     if let Some(refusal) = admitted.refuse_size(u64::try_from(body.len()).unwrap_or(u64::MAX)) {
         return refusal.answer();
     }
-    match process(store, payloads, admitted, headers, body) {
+    match process(crypto, store, payloads, admitted, headers, body) {
         Ok(answer) => answer,
         Err(e) => {
             tracing::error!(error = %e, "handling an async MDN failed");
@@ -69,6 +72,7 @@ pub fn receive_mdn(
 }
 
 fn process(
+    crypto: &CryptoProvider,
     store: &Store,
     payloads: &PayloadStore,
     admitted: &Admitted,
@@ -113,7 +117,9 @@ fn process(
         return Ok(HttpAnswer::text(200, "MDN already recorded"));
     }
     Ok(
-        match apply_receipt::apply(store, payloads, *scope, &message, partner, headers, body)? {
+        match apply_receipt::apply(
+            crypto, store, payloads, *scope, &message, partner, headers, body,
+        )? {
             apply_receipt::Receipt::Applied(_) => HttpAnswer::text(200, "MDN received"),
             apply_receipt::Receipt::Refused(sentence) => {
                 Refusal::MdnNotAuthenticated(sentence).answer()

@@ -132,6 +132,7 @@ pub(crate) fn verify_signer<'t>(
     };
     // The RSA check itself is as2-core's (PKCS#1 v1.5 and PSS, every digest partners use).
     as2_core::cms::verify_detached(
+        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
         token_der,
         &[token.tst_info_der.as_slice()],
         std::slice::from_ref(signer),

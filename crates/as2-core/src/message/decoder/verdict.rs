@@ -66,6 +66,7 @@ pub(super) fn verdict(cx: Ctx<'_>) -> Result<InboundVerdict> {
             .as_deref()
             .ok_or_else(|| missing("signed entity"))?;
         Some(cms::verify_detached_digests(
+            cfg.provider,
             sig,
             digests,
             cfg.trusted_signers,
