@@ -41,6 +41,9 @@ pub struct Config {
     pub workers: usize,
     /// `AS2_MDN_TIMEOUT_SECS`: how long an async MDN may take (default 6 hours).
     pub mdn_timeout: Duration,
+    /// After how many send attempts in a row without an answer a partner is announced
+    /// unreachable (`AS2_ALERT_UNREACHABLE_ATTEMPTS`, 5 by default).
+    pub unreachable_alert_after: u32,
     /// The AS2 endpoint's limits: `AS2_MAX_MESSAGE_BYTES` (the largest request body, default
     /// 1.5 GiB), `AS2_BODY_TIMEOUT_SECS` (3600: the whole body), `AS2_BODY_IDLE_TIMEOUT_SECS`
     /// (60: the longest pause inside a body), `AS2_MAX_CONCURRENT_REQUESTS` (64),
@@ -119,6 +122,8 @@ impl Config {
             ),
             workers: number("AS2_WORKERS", 4)?,
             mdn_timeout: Duration::from_secs(number("AS2_MDN_TIMEOUT_SECS", 6 * 3600)?),
+            unreachable_alert_after: u32::try_from(positive("AS2_ALERT_UNREACHABLE_ATTEMPTS", 5)?)
+                .context("AS2_ALERT_UNREACHABLE_ATTEMPTS is too large")?,
             inbound: inbound_limits()?,
             header_timeout: Duration::from_secs(positive("AS2_HEADER_TIMEOUT_SECS", 30)?),
             max_connections: usize::try_from(positive("AS2_MAX_CONNECTIONS", 1024)?)

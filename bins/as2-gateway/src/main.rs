@@ -122,6 +122,7 @@ async fn serve(
                 outbound: OutboundConfig {
                     async_mdn_urls: config.public_as2_urls.clone(),
                     mdn_timeout: config.mdn_timeout,
+                    unreachable_alert_after: config.unreachable_alert_after,
                     ..OutboundConfig::new(crypto)
                 },
                 destinations: config.destinations.clone(),

@@ -11,14 +11,16 @@ pub const MAX_ALERT_RECIPIENTS: usize = 10;
 pub const MAX_ADDRESS_LEN: usize = 254;
 
 /// Whether `event` is told by email to the tenant's alert recipients: a message that failed
-/// for good, a certificate about to expire (30, 14, 7 and 1 days before), and a webhook
-/// endpoint the platform paused.
+/// for good, a certificate about to expire (30, 14, 7 and 1 days before), a webhook
+/// endpoint the platform paused, and a partner that stopped answering (and answers again).
 pub fn emailed(event: EventType) -> bool {
     matches!(
         event,
         EventType::MessageFailed
             | EventType::CertificateExpiring
             | EventType::WebhookEndpointDisabled
+            | EventType::PartnerUnreachable
+            | EventType::PartnerReachable
     )
 }
 
@@ -133,6 +135,8 @@ mod tests {
         assert!(emailed(EventType::MessageFailed));
         assert!(emailed(EventType::CertificateExpiring));
         assert!(emailed(EventType::WebhookEndpointDisabled));
+        assert!(emailed(EventType::PartnerUnreachable));
+        assert!(emailed(EventType::PartnerReachable));
         assert!(!emailed(EventType::MessageDelivered));
         assert!(!emailed(EventType::WebhookTest));
     }

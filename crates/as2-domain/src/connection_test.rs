@@ -26,7 +26,8 @@ pub struct ConnectionTest {
 /// One step of a connection test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestStep {
-    /// `url`, `resolve`, `connect` or `tls`.
+    /// `url`, `resolve`, `connect`, `tls`, or `message` (the optional test message, run by
+    /// the API after the others passed).
     pub step: &'static str,
     /// Whether it succeeded (a failed step ends the test).
     pub ok: bool,

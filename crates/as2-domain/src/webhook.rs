@@ -37,6 +37,11 @@ named_enum!(
         TrustRetired => "partner.trust.retired",
         /// A partner was created.
         PartnerCreated => "partner.created",
+        /// Sending to a partner got no answer for the installation's number of attempts in a
+        /// row (no connection, TLS failure, timeout, or a 502/503/504 from a proxy).
+        PartnerUnreachable => "partner.unreachable",
+        /// A partner announced unreachable answered again.
+        PartnerReachable => "partner.reachable",
         /// Sent by the test endpoint.
         WebhookTest => "webhook.test",
         /// An endpoint was paused by the platform: a delivery to it failed for good.

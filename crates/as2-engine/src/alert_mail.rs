@@ -1,6 +1,6 @@
 //! The words of an email alert: a subject and a plain-text body a person acts on, from the
 //! event the webhooks get (`message.failed`, `certificate.expiring`,
-//! `webhook_endpoint.disabled`). Values that come from
+//! `webhook_endpoint.disabled`, `partner.unreachable`, `partner.reachable`). Values that come from
 //! tenants or partners (names, error sentences) are kept on one line each, without control
 //! characters, and cut to a sane length.
 
@@ -82,6 +82,45 @@ pub fn compose(alert: &AlertToSend, mode: Mode) -> (String, String) {
                  /v1/webhook-endpoints/{id} with {\"active\": true}. GET \
                  /v1/webhook-endpoints/{id}/deliveries lists what it missed."
                     .replace("{id}", &field("id")),
+            ],
+        ),
+        "partner.unreachable" => (
+            format!("[AS2] Partner \"{}\" unreachable{suffix}", field("name")),
+            vec![
+                format!(
+                    "The last {} attempts of tenant {tenant} to send to partner \"{}\" ({}, AS2 ID {}) got no answer.",
+                    field("failed_attempts"),
+                    field("name"),
+                    field("partner_id"),
+                    field("as2_id")
+                ),
+                String::new(),
+                format!("URL: {}", field("url")),
+                format!("Failing since: {}", field("unreachable_since")),
+                format!("Last error: {}", field("last_error")),
+                String::new(),
+                "Messages to it are retried on their schedule and fail once their attempts are \
+                 used up. Check the partner's server and the URL; POST /v1/partners/{id}/test \
+                 checks the connection step by step. You get another mail when it answers again."
+                    .replace("{id}", &field("partner_id")),
+            ],
+        ),
+        "partner.reachable" => (
+            format!("[AS2] Partner \"{}\" answers again{suffix}", field("name")),
+            vec![
+                format!(
+                    "Partner \"{}\" ({}) of tenant {tenant} answered again after {} attempts without an answer (since {}).",
+                    field("name"),
+                    field("partner_id"),
+                    field("failed_attempts"),
+                    field("unreachable_since")
+                ),
+                String::new(),
+                format!("URL: {}", field("url")),
+                String::new(),
+                "Messages that failed meanwhile can be sent again with POST \
+                 /v1/messages/{id}/retry."
+                    .to_owned(),
             ],
         ),
         other => (

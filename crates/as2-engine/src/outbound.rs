@@ -47,6 +47,9 @@ pub struct OutboundConfig {
     pub mdn_timeout: Duration,
     /// The domain of generated Message-IDs and our `User-Agent`.
     pub user_agent: String,
+    /// After how many send attempts in a row without an answer a partner is announced
+    /// unreachable (`partner.unreachable`, emailed to the tenant's alert recipients).
+    pub unreachable_alert_after: u32,
 }
 
 impl OutboundConfig {
@@ -58,6 +61,7 @@ impl OutboundConfig {
             async_mdn_urls: PublicAs2Urls::new("http://127.0.0.1:8081/as2/receive", None),
             mdn_timeout: Duration::from_secs(6 * 3600),
             user_agent: concat!("as2-platform/", env!("CARGO_PKG_VERSION")).into(),
+            unreachable_alert_after: 5,
         }
     }
 }

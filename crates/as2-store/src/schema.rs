@@ -443,6 +443,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    partner_reachability (partner_id) {
+        partner_id -> BigInt,
+        tenant_id -> BigInt,
+        mode -> Text,
+        failed_attempts -> Integer,
+        first_failed_at -> Timestamp,
+        last_failed_at -> Timestamp,
+        last_error -> Text,
+        alerted_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(tenants -> accounts (account_id));
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -515,4 +528,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_throttles,
     audit_events,
+    partner_reachability,
 );

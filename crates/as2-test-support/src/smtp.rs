@@ -91,8 +91,11 @@ impl SmtpSink {
             );
             return None;
         };
+        let mut said = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("a directory for the mails");
+            // the server's own words, outside the mail directory, for the panic below
+            let log = tempfile::NamedTempFile::new().expect("a file for the server's output");
             let port = free_port();
             let child = Command::new(&python)
                 .arg(SCRIPT)
@@ -101,15 +104,16 @@ impl SmtpSink {
                 .arg(dir.path())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(log.reopen().map_or_else(|_| Stdio::null(), Stdio::from))
                 .spawn()
                 .unwrap_or_else(|e| panic!("starting {}: {e}", python.display()));
             let mut sink = Self { port, dir, child };
             if sink.wait_ready(Duration::from_secs(30)) {
                 return Some(sink);
             }
+            said = std::fs::read_to_string(log.path()).unwrap_or_default();
         }
-        panic!("the SMTP test server ({SCRIPT}) did not come up");
+        panic!("the SMTP test server ({SCRIPT}) did not come up; it said: {said}");
     }
 
     /// `smtp://127.0.0.1:<port>` (plain SMTP, loopback only).

@@ -798,3 +798,120 @@ async fn a_connection_test_reports_each_step_and_the_partner_s_certificate() -> 
     ensure!(status == 404, "an unknown partner: {status}");
     Ok(())
 }
+
+/// `POST /v1/partners/{id}/test` with `send_message` (issue 15): after the connection steps, a
+/// small text message goes from tenant A to tenant B through the platform with A's settings
+/// for B (signed, encrypted, signed sync MDN) and the `message` step reports the MDN's
+/// verdict; B received it under its file name. A wrong wait is a 422 naming `wait_secs`, an
+/// unknown field a 422 naming it, a body that is not JSON or form fields a 415; a partner not
+/// ready to send to fails the step with the reason and queues nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_test_can_send_a_test_message_and_report_its_mdn() -> Result<()> {
+    let p = Platform::start(TestDb::sqlite()).await?;
+    let to_b = p.link_a_to_b().await?;
+    let path = format!("/v1/partners/{to_b}/test");
+    let (status, body) = p
+        .call(
+            &p.key_a,
+            reqwest::Method::POST,
+            &path,
+            Some(json!({"send_message": true, "wait_secs": 60})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let report = &body["data"];
+    ensure!(report["ok"] == true, "{report}");
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .context("steps")?
+        .iter()
+        .filter_map(|s| s["step"].as_str())
+        .collect();
+    ensure!(
+        steps == ["url", "resolve", "connect", "message"],
+        "{report}"
+    );
+    let detail = report["steps"][3]["detail"].as_str().unwrap_or_default();
+    ensure!(
+        detail.contains("delivered")
+            && detail.contains("signed and verified")
+            && detail.contains("MIC matched"),
+        "{detail}"
+    );
+    let id = report["message_id"].as_str().context("message_id")?;
+    let message = &p.get(&p.key_a, &format!("/v1/messages/{id}")).await?["data"];
+    ensure!(
+        message["status"] == "delivered" && message["filename"] == "as2-connection-test.txt",
+        "{message}"
+    );
+    let received = &p
+        .get(&p.key_b, "/v1/messages?direction=inbound&per_page=100")
+        .await?["data"];
+    ensure!(
+        received.as_array().is_some_and(|list| list
+            .iter()
+            .any(|m| m["filename"] == "as2-connection-test.txt")),
+        "B received the test message: {received}"
+    );
+
+    // refusals name what is wrong
+    for (body, field) in [
+        (json!({"send_message": true, "wait_secs": 0}), "wait_secs"),
+        (json!({"send_message": true, "wait": 5}), "wait"),
+    ] {
+        let (status, reply) = p
+            .call(&p.key_a, reqwest::Method::POST, &path, Some(body))
+            .await?;
+        ensure!(
+            status == 422 && reply["errors"][field].is_array(),
+            "{status} {reply}"
+        );
+    }
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", p.api_url))
+        .bearer_auth(&p.key_a)
+        .header("Content-Type", "text/plain")
+        .body("send_message=true")
+        .send()
+        .await?;
+    ensure!(response.status() == 415, "{}", response.status());
+
+    // a partner whose certificate has not arrived is not ready: the step says so, nothing
+    // is queued
+    let stations = p.get(&p.key_a, "/v1/stations").await?;
+    let station = stations["data"][0]["id"].as_str().context("a station")?;
+    let waiting = p
+        .create(
+            &p.key_a,
+            "/v1/partners",
+            json!({"name": "C", "as2_id": "TENANT-C", "url": p.as2_url, "station_id": station,
+                   "sign": true, "encrypt": true}),
+        )
+        .await?;
+    let waiting = waiting["id"].as_str().context("partner id")?;
+    let (status, body) = p
+        .call(
+            &p.key_a,
+            reqwest::Method::POST,
+            &format!("/v1/partners/{waiting}/test"),
+            Some(json!({"send_message": true})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let report = &body["data"];
+    let last = report["steps"]
+        .as_array()
+        .and_then(|s| s.last())
+        .cloned()
+        .unwrap_or_default();
+    ensure!(
+        report["ok"] == false
+            && last["step"] == "message"
+            && last["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("not ready") && d.contains("certificate")),
+        "{report}"
+    );
+    ensure!(report["message_id"].is_null(), "{report}");
+    Ok(())
+}

@@ -72,6 +72,24 @@ pub(crate) struct Fields {
     subject: Option<String>,
 }
 
+impl Fields {
+    /// Fields made by the platform itself (the connection test's message), not read from a
+    /// request.
+    pub(crate) fn new(
+        partner_id: PartnerId,
+        filename: &str,
+        content_type: &str,
+        subject: &str,
+    ) -> Self {
+        Self {
+            partner_id,
+            filename: Some(filename.to_owned()),
+            content_type: content_type.to_owned(),
+            subject: Some(subject.to_owned()),
+        }
+    }
+}
+
 fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
@@ -196,6 +214,17 @@ pub(crate) fn enqueue(
     fields: &Fields,
     payload: &SpooledPayload,
 ) -> Result<Message, ApiError> {
+    enqueue_with_attempts(state, caller, fields, payload, None)
+}
+
+/// [`enqueue`] with at most `max_attempts` attempts instead of the partner's retries.
+pub(crate) fn enqueue_with_attempts(
+    state: &AppState,
+    caller: &Caller,
+    fields: &Fields,
+    payload: &SpooledPayload,
+    max_attempts: Option<i32>,
+) -> Result<Message, ApiError> {
     let result = (|| {
         let scope = caller.scope();
         let partner = sendable_partner(state, caller, fields.partner_id, payload.size)?;
@@ -218,7 +247,8 @@ pub(crate) fn enqueue(
             mic: None,
             destination_url: None,
         };
-        let attempts = partner.settings.retry_attempts.saturating_add(1);
+        let attempts =
+            max_attempts.unwrap_or_else(|| partner.settings.retry_attempts.saturating_add(1));
         let queued = Announce::new(EventType::MessageQueued);
         let message =
             state

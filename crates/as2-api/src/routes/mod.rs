@@ -17,6 +17,7 @@ pub mod message_support;
 pub mod messages;
 pub mod partner_input;
 pub mod partner_test;
+pub mod partner_test_message;
 pub mod partners;
 pub mod stations;
 pub mod tenants;

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use as2_domain::message::Message;
+use as2_store::Tx;
 use as2_store::jobs::{Job, JobInput, SendMessage};
+use as2_store::repo::reachability::Reach;
 use reqwest::RequestBuilder;
 use reqwest::header::CONTENT_LENGTH;
 use tokio::sync::{mpsc, oneshot};
@@ -44,6 +46,7 @@ impl Worker {
             Ok(client) => self.post_message(&client, &sent).await,
             Err(reason) => Attempt::Made(HttpOutcome::Refused(reason), None),
         };
+        let reach = reach_of(&attempt);
         let (sent, conclusion) = match attempt {
             Attempt::Made(outcome, with_mic) => {
                 let sent = match with_mic {
@@ -67,8 +70,21 @@ impl Worker {
             ),
         };
         self.metrics.send_latency.observe(started.elapsed());
+        let alert_after = self.config.outbound.unreachable_alert_after;
+        // the partner's reachability commits with the job's outcome
+        let record_reach = move |tx: &mut Tx<'_>, sent: &PreparedSend| match &reach {
+            Some(reach) => tx
+                .reachability()
+                .record(sent.scope, &sent.partner, reach, alert_after)
+                .map(|_| ()),
+            None => Ok(()),
+        };
         match conclusion {
-            Conclusion::Final(_) | Conclusion::AwaitingMdn => Ok(Finish::done()),
+            Conclusion::Final(_) | Conclusion::AwaitingMdn => {
+                Ok(Finish::with(Run::Done, move |tx, _| {
+                    record_reach(tx, &sent)
+                }))
+            }
             Conclusion::Retry(reason) => {
                 tracing::warn!(message = %sent.message.id, attempt = job.attempts, %reason, "send failed");
                 let base = chrono::Duration::from_std(sent.retry_interval).ok();
@@ -77,6 +93,7 @@ impl Worker {
                     base,
                 };
                 Ok(Finish::with(run, move |tx, fate| {
+                    record_reach(tx, &sent)?;
                     outbound::after_failed_attempt(tx, sent.scope, &sent.message, &reason, fate)
                 }))
             }
@@ -122,6 +139,20 @@ impl Worker {
             )),
             (None, Ok(Ok(_))) => Attempt::Unsent("the body's length was never known".into()),
         }
+    }
+}
+
+/// What `attempt` says about reaching the partner: nothing when no request could be made
+/// (the address refused, the body not produced), no answer on a transport failure or a
+/// gateway error from a proxy in front of it (502, 503, 504), answered on anything else.
+fn reach_of(attempt: &Attempt) -> Option<Reach> {
+    match attempt {
+        Attempt::Made(HttpOutcome::Transport(reason), _) => Some(Reach::NoAnswer(reason.clone())),
+        Attempt::Made(HttpOutcome::Answer { status, .. }, _) if matches!(status, 502..=504) => {
+            Some(Reach::NoAnswer(format!("HTTP {status}")))
+        }
+        Attempt::Made(HttpOutcome::Answer { .. }, _) => Some(Reach::Answered),
+        Attempt::Made(HttpOutcome::Refused(_), _) | Attempt::Unsent(_) => None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The engine's integration tests, one binary: the inbound pipeline, the outbound stream and
-//! the maintenance loop.
+//! the maintenance loop, email alerts and partner reachability.
 
 // Tests report what they skip and what they measured.
 #![allow(clippy::print_stderr)]
@@ -8,5 +8,6 @@ mod alerts;
 mod inbound;
 mod maintenance;
 mod outbound_stream;
+mod reachability;
 mod tls_listener;
 mod tls_outbound;

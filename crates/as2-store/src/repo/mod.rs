@@ -40,6 +40,7 @@ pub mod messages;
 pub mod partners;
 pub mod payload_refs;
 pub mod rate_limits;
+pub mod reachability;
 pub mod retention;
 pub mod sessions;
 pub mod stations;
