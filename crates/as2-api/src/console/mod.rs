@@ -10,9 +10,11 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod certificate_forms;
 pub mod certificates;
 pub mod changes;
 pub mod csrf;
+pub mod csrf_multipart;
 pub mod layout;
 pub mod message_detail;
 pub mod message_files;
@@ -24,12 +26,16 @@ pub mod partner_fields;
 pub mod partners;
 pub mod session;
 pub mod sign_in;
+pub mod station_edit;
+pub mod station_form;
+pub mod stations;
 pub mod trust;
 pub mod trust_actions;
 pub mod users;
 pub mod webhooks;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use chrono::Duration;
@@ -85,6 +91,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/partners/{id}/edit",
             get(partner_edit::edit).post(partner_edit::save),
         )
+        .route(
+            "/console/stations",
+            get(stations::list).post(stations::create),
+        )
+        .route("/console/stations/new", get(stations::new))
+        .route(
+            "/console/stations/{id}/edit",
+            get(station_edit::edit).post(station_edit::save),
+        )
         .route("/console/partners/{id}/trust", get(trust::show))
         .route("/console/partners/{id}/trust/verify", get(trust::verify))
         .route(
@@ -112,6 +127,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/users/{id}/role", post(users::set_role))
         .route("/console/users/{id}/remove", post(users::remove))
         .route("/console/certificates", get(certificates::list))
+        .route(
+            "/console/certificates/upload",
+            post(certificate_forms::upload).layer(DefaultBodyLimit::max(csrf::MAX_UPLOAD)),
+        )
+        .route(
+            "/console/certificates/generate",
+            post(certificate_forms::generate),
+        )
         .route(
             "/console/certificates/{id}/download",
             get(certificates::download),
