@@ -120,7 +120,7 @@ async fn an_admin_creates_and_edits_a_station_with_the_apis_sentences() {
                 &[
                     ("name", "Ours"),
                     ("as2_id", "OURS"),
-                    ("certificate_id", &plain),
+                    ("certificate_id", plain.as_str()),
                 ],
             ),
         )
@@ -144,7 +144,7 @@ async fn an_admin_creates_and_edits_a_station_with_the_apis_sentences() {
                 &[
                     ("name", "Ours"),
                     ("as2_id", "OURS"),
-                    ("certificate_id", &key_pair),
+                    ("certificate_id", key_pair.as_str()),
                 ],
             ),
         )
@@ -185,7 +185,7 @@ async fn an_admin_creates_and_edits_a_station_with_the_apis_sentences() {
                     ("name", "Ours, renamed"),
                     ("as2_id", "OURS2"),
                     ("certificate_id", ""),
-                    ("encryption_certificate_id", &key_pair),
+                    ("encryption_certificate_id", key_pair.as_str()),
                     ("mdn_url", "https://ours.example/mdn"),
                     ("default", "true"),
                 ],
@@ -222,7 +222,7 @@ async fn an_admin_creates_and_edits_a_station_with_the_apis_sentences() {
 
     let audit = served
         .api
-        .get("/v1/audit-events?resource_id=".to_owned() + &id)
+        .get(&format!("/v1/audit-events?resource_id={id}"))
         .await;
     let actions: Vec<&str> = audit.body["data"]
         .as_array()
