@@ -106,7 +106,7 @@ async fn multipart(request: Request, next: Next, expected: &str) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_UPLOAD as u64) {
+    if declared.is_some_and(|n| n > u64::try_from(MAX_UPLOAD).unwrap_or(u64::MAX)) {
         let body = ApiError::payload_too_large(MAX_UPLOAD).body();
         let content = html! {
             p class="error" role="alert" { (body["message"].as_str().unwrap_or_default()) ". Nothing was changed." }
