@@ -131,6 +131,7 @@ fn key_pair_choice(
 
 /// The form posting to `action` with `values`, each field followed by the API's sentences;
 /// `failed` says what was not done when there are sentences or a `problem` (a conflict).
+#[derive(Debug, Clone, Copy)]
 pub struct StationForm<'a> {
     /// Where the form posts.
     pub action: &'a str,
