@@ -50,7 +50,7 @@ fn field(
     label: &str,
     hint: &str,
     errors: &FieldErrors,
-    control: Markup,
+    control: &Markup,
 ) -> Markup {
     html! {
         div class="field" {
@@ -118,25 +118,25 @@ pub fn forms(console: &ConsoleSession, forms: &Forms) -> Markup {
         (alert(ue, "Nothing was uploaded"))
         form method="post" action="/console/certificates/upload" enctype="multipart/form-data" novalidate {
             (csrf_field(console))
-            (field("upload-", "name", "Name", "How the certificate is shown", ue, text("upload-", "name", "text", u, ue)))
-            (field("upload-", "file", "File", "A certificate (PEM or DER), a chain (PEM), or a key pair: PKCS#12 (.p12, .pfx) or PEM with the private key and its certificate", ue, html! {
+            (field("upload-", "name", "Name", "How the certificate is shown", ue, &text("upload-", "name", "text", u, ue)))
+            (field("upload-", "file", "File", "A certificate (PEM or DER), a chain (PEM), or a key pair: PKCS#12 (.p12, .pfx) or PEM with the private key and its certificate", ue, &html! {
                 input id="upload-file" name="file" type="file"
                     aria-describedby=(described("upload-", "file", ue)) aria-invalid=[ue.contains_key("file").then_some("true")];
             }))
-            (field("upload-", "password", "Password", "Of a PKCS#12 file or an encrypted PEM key; never stored", ue, text("upload-", "password", "password", u, ue)))
+            (field("upload-", "password", "Password", "Of a PKCS#12 file or an encrypted PEM key; never stored", ue, &text("upload-", "password", "password", u, ue)))
             p { button type="submit" { "Upload" } }
         }
         h2 id="generate" { "Generate a self-signed key pair" }
         (alert(ge, "No key pair was generated"))
         form method="post" action="/console/certificates/generate" novalidate {
             (csrf_field(console))
-            (field("generate-", "name", "Name", "How the key pair is shown", ge, text("generate-", "name", "text", g, ge)))
-            (field("generate-", "common_name", "Common name", "The certificate's subject, CN=…; at most 64 characters", ge, text("generate-", "common_name", "text", g, ge)))
+            (field("generate-", "name", "Name", "How the key pair is shown", ge, &text("generate-", "name", "text", g, ge)))
+            (field("generate-", "common_name", "Common name", "The certificate's subject, CN=…; at most 64 characters", ge, &text("generate-", "common_name", "text", g, ge)))
             (field("generate-", "key_type", "Key", "RSA, or an elliptic curve (ECDSA signatures, ECDH key agreement)", ge,
-                choice("generate-", "key_type", &[("rsa", "RSA"), ("ec-p256", "EC P-256"), ("ec-p384", "EC P-384")], g, ge)))
+                &choice("generate-", "key_type", &[("rsa", "RSA"), ("ec-p256", "EC P-256"), ("ec-p384", "EC P-384")], g, ge)))
             (field("generate-", "key_size", "RSA key size", "RSA keys only", ge,
-                choice("generate-", "key_size", &[("", "Default (2048 bits)"), ("2048", "2048 bits"), ("3072", "3072 bits"), ("4096", "4096 bits")], g, ge)))
-            (field("generate-", "days", "Valid for (days)", "1 to 3650; empty: 365", ge, text("generate-", "days", "text", g, ge)))
+                &choice("generate-", "key_size", &[("", "Default (2048 bits)"), ("2048", "2048 bits"), ("3072", "3072 bits"), ("4096", "4096 bits")], g, ge)))
+            (field("generate-", "days", "Valid for (days)", "1 to 3650; empty: 365", ge, &text("generate-", "days", "text", g, ge)))
             p { button type="submit" { "Generate key pair" } }
         }
     }

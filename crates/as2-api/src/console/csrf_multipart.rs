@@ -12,6 +12,9 @@ use crate::console::csrf::FIELD;
 /// The most bytes read while looking for the token (the hidden field is short).
 const MAX_PREFIX: usize = 16 * 1024;
 
+/// How many more bytes make another parse of the prefix worth it.
+const STEP: usize = 256;
+
 /// What the bytes read so far say about the first field.
 enum First {
     /// The first field is the token, whole.
@@ -43,22 +46,28 @@ async fn first_field(content_type: &HeaderValue, prefix: &Bytes) -> First {
 }
 
 /// The token the body's first field carries (`None` when it does not start with one within
-/// its first 16 KiB) and the body, whole, to hand on.
+/// its first 16 KiB) and the body, whole, to hand on. The bytes read so far are parsed again
+/// only once `STEP` more have come (or the body ended), so a body sent a byte at a time costs
+/// at most `MAX_PREFIX / STEP` parses.
 pub async fn token(content_type: &HeaderValue, body: Body) -> (Option<String>, Body) {
     let mut stream = body.into_data_stream();
     let mut prefix = Vec::new();
+    let mut parsed_at = 0;
     let mut ended = false;
     let found = loop {
-        let read = Bytes::from(prefix.clone());
-        match first_field(content_type, &read).await {
+        match stream.next().await {
+            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Err(_)) | None => ended = true,
+        }
+        if !ended && prefix.len() < parsed_at + STEP {
+            continue;
+        }
+        parsed_at = prefix.len();
+        match first_field(content_type, &Bytes::copy_from_slice(&prefix)).await {
             First::Token(token) => break Some(token),
             First::Other => break None,
             First::Incomplete if ended || prefix.len() > MAX_PREFIX => break None,
             First::Incomplete => {}
-        }
-        match stream.next().await {
-            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
-            Some(Err(_)) | None => ended = true,
         }
     };
     let read = futures_util::stream::once(async move { Ok::<_, axum::Error>(Bytes::from(prefix)) });

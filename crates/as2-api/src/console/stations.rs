@@ -190,9 +190,8 @@ pub async fn saved(
             Ok(station)
         })
         .await;
-    let error = match outcome {
-        Ok(_) => return Redirect::to("/console/stations").into_response(),
-        Err(error) => error,
+    let Err(error) = outcome else {
+        return Redirect::to("/console/stations").into_response();
     };
     if error.status() == StatusCode::NOT_FOUND {
         return crate::console::station_edit::not_found(console);
