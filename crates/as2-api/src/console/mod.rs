@@ -19,6 +19,7 @@ pub mod layout;
 pub mod message_detail;
 pub mod message_files;
 pub mod message_filters;
+pub mod message_send;
 pub mod messages;
 pub mod overview;
 pub mod partner_edit;
@@ -75,6 +76,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console", get(overview::page_handler))
         .route("/console/", get(overview::page_handler))
         .route("/console/messages", get(messages::list))
+        .route(
+            "/console/messages/new",
+            get(message_send::new)
+                .post(message_send::send)
+                .layer(DefaultBodyLimit::max(csrf::MAX_UPLOAD)),
+        )
         .route("/console/messages/{id}", get(messages::detail))
         .route("/console/messages/{id}/retry", post(messages::retry))
         .route(
