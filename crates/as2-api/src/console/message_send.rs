@@ -142,7 +142,7 @@ pub async fn new(State(state): State<AppState>, console: ConsoleSession) -> Resp
 
 /// `POST /console/messages/new` (multipart: `csrf_token` first, `partner_id`, `file`,
 /// `subject`): queues the message as `POST /v1/messages` does and shows its page, or the form
-/// again with the API's sentences; `message.send` in the audit log.
+/// again with the API's sentences; `message.create` in the audit log.
 pub async fn send(
     State(state): State<AppState>,
     console: ConsoleSession,
@@ -172,7 +172,7 @@ pub async fn send(
                         s.store(),
                         scope,
                         &actor,
-                        "message.send",
+                        "message.create",
                         ("message", Some(id.as_str())),
                         &changes.to_string(),
                     )?;

@@ -113,7 +113,7 @@ async fn an_operator_sends_a_file_that_is_queued_with_its_bytes() {
     assert!(
         events
             .iter()
-            .any(|e| e["action"] == "message.send" && e["actor"]["label"] == "ops@example.com"),
+            .any(|e| e["action"] == "message.create" && e["actor"]["label"] == "ops@example.com"),
         "{:?}",
         audit.body
     );
