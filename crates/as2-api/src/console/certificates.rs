@@ -1,10 +1,12 @@
 //! The certificates page: the tenant's certificates and key pairs in the mode shown, with
 //! their subject, fingerprint and validity (expired and soon-expiring ones marked), and the
-//! certificate (never a private key) as a PEM download.
+//! certificate (never a private key) as a PEM download; admins and owners get the forms that
+//! add one (`certificate_forms`).
 
 use as2_domain::certificate::Certificate;
 use as2_domain::id::CertificateId;
 use as2_domain::pagination::PageRequest;
+use as2_domain::user::ConsoleAction;
 use as2_store::repo::certificates::CertificateFilter;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
+use crate::console::certificate_forms::{self, Forms};
 use crate::console::layout::{page, when};
 use crate::console::session::ConsoleSession;
 use crate::routes::certificates::certificate_file;
@@ -34,6 +37,17 @@ fn validity(c: &Certificate) -> Markup {
 
 /// `GET /console/certificates`.
 pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Response {
+    render(&state, &console, &Forms::default(), StatusCode::OK).await
+}
+
+/// The page with the forms as `forms` says, answered with `status`.
+pub async fn render(
+    state: &AppState,
+    console: &ConsoleSession,
+    forms: &Forms,
+    status: StatusCode,
+) -> Response {
+    let console = console.clone();
     let Some(scope) = console.scope() else {
         return page("Certificates", Some(&console), html! { p { "No tenant." } }).into_response();
     };
@@ -52,7 +66,14 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
+    let may_add = console
+        .current
+        .as_ref()
+        .is_some_and(|m| m.role.may(ConsoleAction::Configure));
     let content = html! {
+        @if may_add {
+            p { a href="#upload" { "Upload a certificate or key pair" } " · " a href="#generate" { "Generate a key pair" } }
+        }
         @if certificates.is_empty() {
             p { "No certificate yet." }
         } @else {
@@ -81,8 +102,9 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
                 }
             } }
         }
+        @if may_add { (certificate_forms::forms(&console, forms)) }
     };
-    page("Certificates", Some(&console), content).into_response()
+    (status, page("Certificates", Some(&console), content)).into_response()
 }
 
 /// `GET /console/certificates/{id}/download`: the certificate and its chain, PEM.

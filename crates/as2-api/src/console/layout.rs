@@ -45,9 +45,10 @@ pub fn when(at: DateTime<Utc>) -> Markup {
 }
 
 /// The menu: where, what, and the action a user's role must allow to see it.
-const MENU: [(&str, &str, ConsoleAction); 8] = [
+const MENU: [(&str, &str, ConsoleAction); 9] = [
     ("/console", "Overview", ConsoleAction::Read),
     ("/console/messages", "Messages", ConsoleAction::Read),
+    ("/console/stations", "Stations", ConsoleAction::Read),
     ("/console/partners", "Partners", ConsoleAction::Read),
     ("/console/certificates", "Certificates", ConsoleAction::Read),
     ("/console/webhooks", "Webhooks", ConsoleAction::Read),

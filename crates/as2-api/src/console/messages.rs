@@ -52,7 +52,14 @@ pub async fn list(
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
+    let may_send = console
+        .current
+        .as_ref()
+        .is_some_and(|m| m.role.may(ConsoleAction::OperateMessages));
     let content = html! {
+        @if may_send {
+            p { a href="/console/messages/new" { "Send a message" } }
+        }
         (message_filters::form(&query, &partners, &stations))
         @if messages.is_empty() {
             p { "No message matches." }

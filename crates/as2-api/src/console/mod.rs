@@ -10,13 +10,16 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod certificate_forms;
 pub mod certificates;
 pub mod changes;
 pub mod csrf;
+pub mod csrf_multipart;
 pub mod layout;
 pub mod message_detail;
 pub mod message_files;
 pub mod message_filters;
+pub mod message_send;
 pub mod messages;
 pub mod overview;
 pub mod partner_edit;
@@ -24,12 +27,16 @@ pub mod partner_fields;
 pub mod partners;
 pub mod session;
 pub mod sign_in;
+pub mod station_edit;
+pub mod station_form;
+pub mod stations;
 pub mod trust;
 pub mod trust_actions;
 pub mod users;
 pub mod webhooks;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use chrono::Duration;
@@ -69,6 +76,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console", get(overview::page_handler))
         .route("/console/", get(overview::page_handler))
         .route("/console/messages", get(messages::list))
+        .route(
+            "/console/messages/new",
+            get(message_send::new)
+                .post(message_send::send)
+                .layer(DefaultBodyLimit::max(csrf::MAX_UPLOAD)),
+        )
         .route("/console/messages/{id}", get(messages::detail))
         .route("/console/messages/{id}/retry", post(messages::retry))
         .route(
@@ -84,6 +97,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/partners/{id}/edit",
             get(partner_edit::edit).post(partner_edit::save),
+        )
+        .route(
+            "/console/stations",
+            get(stations::list).post(stations::create),
+        )
+        .route("/console/stations/new", get(stations::new))
+        .route(
+            "/console/stations/{id}/edit",
+            get(station_edit::edit).post(station_edit::save),
         )
         .route("/console/partners/{id}/trust", get(trust::show))
         .route("/console/partners/{id}/trust/verify", get(trust::verify))
@@ -112,6 +134,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/users/{id}/role", post(users::set_role))
         .route("/console/users/{id}/remove", post(users::remove))
         .route("/console/certificates", get(certificates::list))
+        .route(
+            "/console/certificates/upload",
+            post(certificate_forms::upload).layer(DefaultBodyLimit::max(csrf::MAX_UPLOAD)),
+        )
+        .route(
+            "/console/certificates/generate",
+            post(certificate_forms::generate),
+        )
         .route(
             "/console/certificates/{id}/download",
             get(certificates::download),

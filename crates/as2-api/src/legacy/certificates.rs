@@ -152,7 +152,7 @@ pub async fn create(
     let certificate = state
         .blocking("Certificate", move |s| {
             let parsed = source.parse()?;
-            store_certificate(s, &caller, &name, &parsed)
+            store_certificate(s, caller.scope(), &name, &parsed)
         })
         .await?;
     Ok(Success::ok("Certificate created", certificate.into()))

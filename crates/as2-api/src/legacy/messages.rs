@@ -215,7 +215,7 @@ pub async fn send(
     let (fields, payload) = from_input(&state, &input, limit, errors).await?;
     let message = state
         .blocking("Message", move |s| {
-            let message = enqueue(s, &caller, &fields, &payload)?;
+            let message = enqueue(s, caller.scope(), &fields, &payload)?;
             load(s, &caller, message.id)
         })
         .await?;

@@ -209,11 +209,17 @@ pub(crate) fn json_source(upload: CertificateUpload) -> Result<(String, Source),
     Ok((name, source))
 }
 
-async fn multipart_source(request: Request) -> Result<(String, Source), ApiError> {
+/// The upload of a `multipart/form-data` body (`name`, `file`, `password`); the fields named
+/// in `skip` are passed over (the console's CSRF token), any other is refused.
+pub(crate) async fn multipart_source(
+    request: Request,
+    skip: &[&str],
+) -> Result<(String, Source), ApiError> {
     let mut multipart = form::open(request).await?;
     let (mut name, mut file, mut password) = (None, None, None);
     while let Some(field) = form::next(&mut multipart, MAX_JSON_BODY).await? {
         match field.name().unwrap_or_default() {
+            skipped if skip.contains(&skipped) => {}
             "name" => name = Some(form::text(field, "name").await?),
             "password" => password = Some(form::text(field, "password").await?),
             "file" => file = Some(form::bytes(field, MAX_JSON_BODY).await?),
@@ -237,15 +243,15 @@ async fn multipart_source(request: Request) -> Result<(String, Source), ApiError
     Ok((name, Source::File(file, password.filter(|p| !p.is_empty()))))
 }
 
-/// Stores a parsed upload for the caller.
+/// Stores a parsed upload in `scope`.
 pub(crate) fn store(
     state: &AppState,
-    caller: &Caller,
+    scope: Scope,
     name: &str,
     parsed: &ParsedCertificate,
 ) -> Result<Certificate, ApiError> {
     Ok(state.store().certificates().create(
-        caller.scope(),
+        scope,
         &NewCertificate {
             name,
             info: &parsed.info,
@@ -318,21 +324,31 @@ async fn upload_certificate(
     request: Request,
 ) -> Result<Envelope<CertificateDto>, ApiError> {
     let (name, source) = if form::is_multipart(&request) {
-        multipart_source(request).await?
+        multipart_source(request, &[]).await?
     } else {
         let JsonBody(upload) = JsonBody::<CertificateUpload>::from_request(request, &()).await?;
         json_source(upload)?
     };
-    let cert = state
-        .blocking("Certificate", move |s| {
-            let parsed = source.parse()?;
-            store(s, &caller, &name, &parsed)
-        })
-        .await?;
+    let cert = upload(&state, caller.scope(), name, source).await?;
     Ok(Envelope::created(
         "Certificate uploaded successfully",
         cert.into(),
     ))
+}
+
+/// Reads an upload and stores it in `scope` (both API surfaces and the console).
+pub(crate) async fn upload(
+    state: &AppState,
+    scope: Scope,
+    name: String,
+    source: Source,
+) -> Result<Certificate, ApiError> {
+    state
+        .blocking("Certificate", move |s| {
+            let parsed = source.parse()?;
+            store(s, scope, &name, &parsed)
+        })
+        .await
 }
 
 /// Escapes a value for an RFC 4514 distinguished name.
@@ -360,6 +376,20 @@ async fn generate_certificate(
     caller: Caller,
     JsonBody(input): JsonBody<GenerateInput>,
 ) -> Result<Envelope<CertificateDto>, ApiError> {
+    let cert = generate(&state, caller.scope(), input).await?;
+    Ok(Envelope::created(
+        "Certificate generated successfully",
+        cert.into(),
+    ))
+}
+
+/// Checks a generation request, generates the key pair and its self-signed certificate and
+/// stores them in `scope` (the API and the console).
+pub(crate) async fn generate(
+    state: &AppState,
+    scope: Scope,
+    input: GenerateInput,
+) -> Result<Certificate, ApiError> {
     let mut errors = ValidationErrors::new();
     let name = check_name(input.name.as_deref(), &mut errors);
     let common_name = input.common_name.as_deref().map(str::trim).unwrap_or("");
@@ -405,7 +435,7 @@ async fn generate_certificate(
     let subject = format!("CN={}", escape_dn(common_name));
     let bits = usize::try_from(key_size).unwrap_or(2048);
     let valid_for = Duration::from_secs(u64::try_from(days).unwrap_or(365) * 86_400);
-    let cert = state
+    state
         .blocking("Certificate", move |s| {
             let provider = &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER;
             let key = match curve {
@@ -429,13 +459,9 @@ async fn generate_certificate(
                 )
             })?;
             let parsed = input::assemble(&cert, &[], Some(&key))?;
-            store(s, &caller, &name, &parsed)
+            store(s, scope, &name, &parsed)
         })
-        .await?;
-    Ok(Envelope::created(
-        "Certificate generated successfully",
-        cert.into(),
-    ))
+        .await
 }
 
 /// One certificate.

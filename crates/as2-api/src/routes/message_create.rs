@@ -9,9 +9,9 @@ use as2_domain::id::PartnerId;
 use as2_domain::message::{Direction, Message, MessageStatus, new_as2_message_id};
 use as2_domain::partner::Partner;
 use as2_domain::webhook::EventType;
-use as2_store::Announce;
 use as2_store::payload::{PayloadSpool, SpooledPayload};
 use as2_store::repo::messages::NewMessage;
+use as2_store::{Announce, Scope};
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use base64::Engine as _;
@@ -165,11 +165,11 @@ fn check_fields(input: &MessageInput, errors: &mut ValidationErrors) -> Option<F
 /// active and ready to send to, and the account's plan allows the size.
 pub(crate) fn sendable_partner(
     state: &AppState,
-    caller: &Caller,
+    scope: Scope,
     id: PartnerId,
     size: u64,
 ) -> Result<Partner, ApiError> {
-    let partner = match state.store().partners().get(caller.scope(), id) {
+    let partner = match state.store().partners().get(scope, id) {
         Ok(p) => p,
         Err(as2_store::StoreError::NotFound) => {
             return Err(ApiError::field(
@@ -196,7 +196,7 @@ pub(crate) fn sendable_partner(
             ),
         ));
     }
-    if let Some(limit) = state.store().accounts().message_limit(caller.tenant_id)?
+    if let Some(limit) = state.store().accounts().message_limit(scope.tenant_id)?
         && u64::try_from(limit).is_ok_and(|limit| size > limit)
     {
         return Err(ApiError::payload_too_large(
@@ -206,11 +206,12 @@ pub(crate) fn sendable_partner(
     Ok(partner)
 }
 
-/// Checks the partner, records the message with its job and announces it; on any failure
-/// the stored payload is removed again.
+/// Checks the partner, records the message with its job in `scope` and announces it; on
+/// any failure the stored payload is removed again (the API, its legacy surface and the
+/// console's send form).
 pub(crate) fn enqueue(
     state: &AppState,
-    caller: &Caller,
+    scope: Scope,
     fields: &Fields,
     payload: &SpooledPayload,
 ) -> Result<Message, ApiError> {
@@ -226,8 +227,7 @@ pub(crate) fn enqueue_with_attempts(
     max_attempts: Option<i32>,
 ) -> Result<Message, ApiError> {
     let result = (|| {
-        let scope = caller.scope();
-        let partner = sendable_partner(state, caller, fields.partner_id, payload.size)?;
+        let partner = sendable_partner(state, scope, fields.partner_id, payload.size)?;
         let as2_id = new_as2_message_id(MESSAGE_ID_HOST, &uuid::Uuid::new_v4().to_string());
         let bytes = i64::try_from(payload.size).unwrap_or(i64::MAX);
         let new = NewMessage {
@@ -287,7 +287,7 @@ pub async fn create_message(
     };
     let dto = state
         .blocking("Message", move |s| {
-            let message = enqueue(s, &caller, &fields, &payload)?;
+            let message = enqueue(s, caller.scope(), &fields, &payload)?;
             load(s, &caller, message.id)
         })
         .await?;
@@ -379,13 +379,27 @@ async fn from_multipart(
     request: Request,
     limit: usize,
 ) -> Result<(Fields, SpooledPayload), ApiError> {
+    read_multipart(state, request, limit, &[], &mut MessageInput::default()).await
+}
+
+/// Checks a multipart message body (`file` streamed to the payload store, the other fields
+/// of [`MessageInput`], kept in `input` as they are read, so a refusal can show them again);
+/// the fields named in `skip` are passed over (the console's CSRF token), any other is
+/// refused.
+pub(crate) async fn read_multipart(
+    state: &AppState,
+    request: Request,
+    limit: usize,
+    skip: &[&str],
+    input: &mut MessageInput,
+) -> Result<(Fields, SpooledPayload), ApiError> {
     let mut multipart = form::open(request).await?;
-    let mut input = MessageInput::default();
     let mut writer: Option<PayloadSpool> = None;
     let mut part_filename = None;
     while let Some(mut field) = form::next(&mut multipart, limit).await? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
+            skipped if skip.contains(&skipped) => {}
             "file" => {
                 if writer.is_some() {
                     return Err(ApiError::field("file", "Send only one file"));
@@ -422,7 +436,7 @@ async fn from_multipart(
         input.filename = part_filename;
     }
     let mut errors = ValidationErrors::new();
-    let fields = check_fields(&input, &mut errors);
+    let fields = check_fields(input, &mut errors);
     if writer.is_none() {
         errors.add("file", "The file field is required");
     }

@@ -37,7 +37,7 @@ pub async fn resend_message(
             let original = s.store().messages().get(scope, id)?;
             check_resendable(&original)?;
             let size = u64::try_from(original.bytes).unwrap_or(0);
-            let partner = sendable_partner(s, &caller, original.partner_id, size)?;
+            let partner = sendable_partner(s, caller.scope(), original.partner_id, size)?;
             let attempts = partner.settings.retry_attempts.saturating_add(1);
             let as2_id = new_as2_message_id(MESSAGE_ID_HOST, &uuid::Uuid::new_v4().to_string());
             let queued = Announce::new(EventType::MessageQueued);

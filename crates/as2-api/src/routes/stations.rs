@@ -211,46 +211,10 @@ async fn create_station(
     caller: Caller,
     JsonBody(input): JsonBody<StationInput>,
 ) -> Result<Envelope<StationDto>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    if input.name.is_none() {
-        errors.add("name", "The name field is required");
-    }
-    if input.as2_id.is_none() {
-        errors.add("as2_id", "The AS2 ID field is required");
-    }
-    let base = StationSettings {
-        name: String::new(),
-        as2_id: String::new(),
-        certificate_id: None,
-        encryption_certificate_id: None,
-        mdn_url: None,
-        is_default: false,
-    };
-    let settings = apply(input, base, &mut errors);
-    if let Err(e) = settings.validate(caller.mode()) {
-        errors.merge(e);
-    }
-    errors.into_result(())?;
+    let scope = caller.scope();
     let station = state
         .blocking("Station", move |s| {
-            let scope = caller.scope();
-            check_certificates(
-                s,
-                scope,
-                &[
-                    ("certificate_id", settings.certificate_id),
-                    (
-                        "encryption_certificate_id",
-                        settings.encryption_certificate_id,
-                    ),
-                ],
-                true,
-            )?;
-            let mut settings = settings;
-            if !settings.is_default && s.store().stations().default_station(scope).is_err() {
-                settings.is_default = true;
-            }
-            Ok(s.store().stations().create(scope, &settings)?)
+            save_station(s, scope, None, input, Change::Replace)
         })
         .await?;
     Ok(Envelope::created(
@@ -288,7 +252,7 @@ async fn update_station(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<StationInput>,
 ) -> Result<Envelope<StationDto>, ApiError> {
-    save_station(&state, caller, &id, input, Change::Patch).await
+    save_station_answer(&state, caller, &id, input, Change::Patch).await
 }
 
 /// Replaces a station: `name` and `as2_id` are required like on create, the fields left out
@@ -302,17 +266,19 @@ async fn replace_station(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<StationInput>,
 ) -> Result<Envelope<StationDto>, ApiError> {
-    save_station(&state, caller, &id, input, Change::Replace).await
+    save_station_answer(&state, caller, &id, input, Change::Replace).await
 }
 
-/// PATCH applies the fields given onto the station; PUT onto the defaults.
+/// PATCH applies the fields given onto the station; PUT (and create) onto the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub enum Change {
+    /// Only the fields given change.
     Patch,
+    /// `name` and `as2_id` required, the fields left out take their defaults.
     Replace,
 }
 
-async fn save_station(
+async fn save_station_answer(
     state: &AppState,
     caller: Caller,
     id: &str,
@@ -320,48 +286,10 @@ async fn save_station(
     change: Change,
 ) -> Result<Envelope<StationDto>, ApiError> {
     let id: StationId = path_id(id, "Station")?;
+    let scope = caller.scope();
     let station = state
         .blocking("Station", move |s| {
-            let scope = caller.scope();
-            let current = s.store().stations().get(scope, id)?;
-            let mut errors = ValidationErrors::new();
-            let base = match change {
-                Change::Patch => current.settings,
-                Change::Replace => {
-                    if input.name.is_none() {
-                        errors.add("name", "The name field is required");
-                    }
-                    if input.as2_id.is_none() {
-                        errors.add("as2_id", "The AS2 ID field is required");
-                    }
-                    StationSettings {
-                        name: String::new(),
-                        as2_id: String::new(),
-                        certificate_id: None,
-                        encryption_certificate_id: None,
-                        mdn_url: None,
-                        is_default: current.settings.is_default,
-                    }
-                }
-            };
-            let settings = apply(input, base, &mut errors);
-            if let Err(e) = settings.validate(caller.mode()) {
-                errors.merge(e);
-            }
-            errors.into_result(())?;
-            check_certificates(
-                s,
-                scope,
-                &[
-                    ("certificate_id", settings.certificate_id),
-                    (
-                        "encryption_certificate_id",
-                        settings.encryption_certificate_id,
-                    ),
-                ],
-                true,
-            )?;
-            Ok(s.store().stations().update(scope, id, &settings)?)
+            save_station(s, scope, Some(id), input, change)
         })
         .await?;
     let message = match change {
@@ -372,6 +300,68 @@ async fn save_station(
         message,
         StationDto::new(station, &state.config().public_as2_urls()),
     ))
+}
+
+/// Validates, checks the key pairs and writes a station of `scope` (create when `id` is
+/// `None`, always onto the defaults; the tenant's first station becomes its default): the
+/// one path of the API and the console.
+pub fn save_station(
+    state: &AppState,
+    scope: Scope,
+    id: Option<StationId>,
+    input: StationInput,
+    change: Change,
+) -> Result<Station, ApiError> {
+    let current = id
+        .map(|id| state.store().stations().get(scope, id))
+        .transpose()?;
+    let mut errors = ValidationErrors::new();
+    let base = match (&current, change) {
+        (Some(current), Change::Patch) => current.settings.clone(),
+        _ => {
+            if input.name.is_none() {
+                errors.add("name", "The name field is required");
+            }
+            if input.as2_id.is_none() {
+                errors.add("as2_id", "The AS2 ID field is required");
+            }
+            StationSettings {
+                name: String::new(),
+                as2_id: String::new(),
+                certificate_id: None,
+                encryption_certificate_id: None,
+                mdn_url: None,
+                is_default: current.as_ref().is_some_and(|c| c.settings.is_default),
+            }
+        }
+    };
+    let mut settings = apply(input, base, &mut errors);
+    if let Err(e) = settings.validate(scope.mode) {
+        errors.merge(e);
+    }
+    errors.into_result(())?;
+    check_certificates(
+        state,
+        scope,
+        &[
+            ("certificate_id", settings.certificate_id),
+            (
+                "encryption_certificate_id",
+                settings.encryption_certificate_id,
+            ),
+        ],
+        true,
+    )?;
+    let stations = state.store().stations();
+    match id {
+        Some(id) => Ok(stations.update(scope, id, &settings)?),
+        None => {
+            if !settings.is_default && stations.default_station(scope).is_err() {
+                settings.is_default = true;
+            }
+            Ok(stations.create(scope, &settings)?)
+        }
+    }
 }
 
 /// Deletes a station.

@@ -24,7 +24,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -64,6 +64,20 @@ impl Served {
 
     /// One request on its own connection; `extra` header lines as given.
     async fn request(&self, method: &str, path: &str, extra: &[&str], body: &str) -> Answer {
+        let form = "application/x-www-form-urlencoded";
+        self.request_with(method, path, extra, form, body.as_bytes())
+            .await
+    }
+
+    /// One request with a body of `content_type` (a `POST`'s) on its own connection.
+    async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        extra: &[&str],
+        content_type: &str,
+        body: &[u8],
+    ) -> Answer {
         let mut stream = TcpStream::connect(self.addr).await.unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: text/html\r\n",
@@ -74,12 +88,14 @@ impl Served {
             head.push_str("\r\n");
         }
         if method == "POST" {
-            head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+            head.push_str(&format!("Content-Type: {content_type}\r\n"));
+            if !extra.iter().any(|l| l.starts_with("Content-Length:")) {
+                head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+            }
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).await.unwrap();
-        stream.write_all(body.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.unwrap();
         let text = String::from_utf8_lossy(&raw).into_owned();
@@ -123,6 +139,32 @@ impl Served {
     pub(crate) async fn get(&self, path: &str, token: &str) -> Answer {
         let cookie = format!("Cookie: as2_console={token}");
         self.request("GET", path, &[&cookie], "").await
+    }
+
+    /// A `multipart/form-data` `POST` (`content_type` with its boundary).
+    pub(crate) async fn post_multipart(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Answer {
+        let cookie = format!("Cookie: as2_console={token}");
+        self.request_with("POST", path, &[&cookie], content_type, body)
+            .await
+    }
+
+    /// A `POST` with exactly the `extra` header lines (a `Content-Length` among them is
+    /// sent instead of the body's).
+    pub(crate) async fn post_raw(
+        &self,
+        path: &str,
+        extra: &[&str],
+        content_type: &str,
+        body: &[u8],
+    ) -> Answer {
+        self.request_with("POST", path, extra, content_type, body)
+            .await
     }
 
     pub(crate) async fn post(&self, path: &str, token: &str, extra: &[&str], body: &str) -> Answer {
