@@ -215,13 +215,13 @@ pub(crate) fn enqueue(
     fields: &Fields,
     payload: &SpooledPayload,
 ) -> Result<Message, ApiError> {
-    enqueue_with_attempts(state, caller, fields, payload, None)
+    enqueue_with_attempts(state, scope, fields, payload, None)
 }
 
 /// [`enqueue`] with at most `max_attempts` attempts instead of the partner's retries.
 pub(crate) fn enqueue_with_attempts(
     state: &AppState,
-    caller: &Caller,
+    scope: Scope,
     fields: &Fields,
     payload: &SpooledPayload,
     max_attempts: Option<i32>,

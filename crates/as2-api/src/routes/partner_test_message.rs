@@ -79,7 +79,7 @@ pub async fn message_step(
                     .map_err(|e| ApiError::internal(&e))?;
                 let fields =
                     Fields::new(partner, TEST_FILENAME, "text/plain", "AS2 connection test");
-                enqueue_with_attempts(s, &caller, &fields, &payload, Some(1))
+                enqueue_with_attempts(s, caller.scope(), &fields, &payload, Some(1))
             })
             .await
     };
