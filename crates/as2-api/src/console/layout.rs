@@ -45,7 +45,7 @@ pub fn when(at: DateTime<Utc>) -> Markup {
 }
 
 /// The menu: where, what, and the action a user's role must allow to see it.
-const MENU: [(&str, &str, ConsoleAction); 9] = [
+const MENU: [(&str, &str, ConsoleAction); 10] = [
     ("/console", "Overview", ConsoleAction::Read),
     ("/console/messages", "Messages", ConsoleAction::Read),
     ("/console/stations", "Stations", ConsoleAction::Read),
@@ -55,6 +55,7 @@ const MENU: [(&str, &str, ConsoleAction); 9] = [
     ("/console/audit", "Audit log", ConsoleAction::Read),
     ("/console/api-keys", "API keys", ConsoleAction::Configure),
     ("/console/users", "Users", ConsoleAction::ManageUsers),
+    ("/console/settings", "Settings", ConsoleAction::Configure),
 ];
 
 /// `page` when `path` is the menu entry `href` or under it (`aria-current`).

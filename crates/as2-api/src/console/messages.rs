@@ -18,6 +18,7 @@ use maud::html;
 use crate::console::changes::{allowed, record};
 use crate::console::layout::{page, when};
 use crate::console::message_detail::{self, Detail};
+use crate::console::message_export;
 use crate::console::message_filters;
 use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
@@ -89,6 +90,10 @@ pub async fn list(
                 }
             } }
         }
+    };
+    let content = html! {
+        (content)
+        (message_export::form(&HashMap::new(), &crate::error::FieldErrors::new()))
     };
     page("Messages", Some(&console), content).into_response()
 }

@@ -17,6 +17,7 @@ pub mod csrf;
 pub mod csrf_multipart;
 pub mod layout;
 pub mod message_detail;
+pub mod message_export;
 pub mod message_files;
 pub mod message_filters;
 pub mod message_send;
@@ -26,6 +27,8 @@ pub mod partner_edit;
 pub mod partner_fields;
 pub mod partners;
 pub mod session;
+pub mod settings;
+pub mod settings_form;
 pub mod sign_in;
 pub mod station_edit;
 pub mod station_form;
@@ -82,6 +85,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .post(message_send::send)
                 .layer(DefaultBodyLimit::max(csrf::MAX_UPLOAD)),
         )
+        .route("/console/messages/export", get(message_export::download))
         .route("/console/messages/{id}", get(messages::detail))
         .route("/console/messages/{id}/retry", post(messages::retry))
         .route(
@@ -147,6 +151,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(certificates::download),
         )
         .route("/console/webhooks", get(webhooks::list))
+        .route(
+            "/console/settings",
+            get(settings::show).post(settings::save),
+        )
         .route("/console/audit", get(audit_log::list))
         .route("/console/login", get(sign_in::form).post(sign_in::submit))
         .route("/console/logout", post(sign_in::logout))

@@ -58,8 +58,17 @@ async fn export_messages(
     caller: Caller,
     Query(query): Query<QueryMap>,
 ) -> Result<Response, ApiError> {
-    let (since, until) = range(&query)?;
-    let scope = caller.scope();
+    export(state, caller.scope(), &query).await
+}
+
+/// The export of `scope`'s messages in the range `query` names (`since`, `until`), or the
+/// 422 naming the parameter; the console's export form downloads through it too.
+pub async fn export(
+    state: AppState,
+    scope: as2_store::Scope,
+    query: &QueryMap,
+) -> Result<Response, ApiError> {
+    let (since, until) = range(query)?;
     let total = state
         .blocking("Message", move |s| {
             let one = PageRequest {

@@ -3,9 +3,10 @@
 use as2_domain::ValidationErrors;
 use as2_domain::alerts::alert_recipients;
 use as2_domain::api_key::{KeyKind, Scope as KeyScope};
-use as2_domain::id::TenantId;
+use as2_domain::id::{AccountId, TenantId};
 use as2_domain::retention::{RetentionOverride, check_order, retention_days};
 use as2_domain::tenant::{Tenant, message_limit, validate_tenant_name};
+use as2_store::Store;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -78,8 +79,10 @@ pub struct TenantInput {
     pub alert_emails: Option<Vec<String>>,
 }
 
-/// A checked tenant input: each field `None` when not given.
-struct Checked {
+/// A checked tenant input: each field `None` when not given (made by
+/// [`TenantInput::change`], applied by [`apply_change`]).
+#[derive(Debug)]
+pub struct Checked {
     name: Option<String>,
     limit: Option<Option<i64>>,
     payload_days: Option<Option<u32>>,
@@ -102,6 +105,20 @@ impl Checked {
 }
 
 impl TenantInput {
+    /// The change a PATCH (`replace` false: the fields given) or a PUT (`replace` true: the
+    /// name required, a limit, retention or recipients left out reset) makes, or a 422
+    /// naming each bad field. The console's settings page saves through it too.
+    pub fn change(&self, replace: bool) -> Result<Checked, ApiError> {
+        let mut checked = self.check(replace)?;
+        if replace {
+            checked.limit = Some(checked.limit.flatten());
+            checked.payload_days = Some(checked.payload_days.flatten());
+            checked.record_days = Some(checked.record_days.flatten());
+            checked.alert_emails = Some(checked.alert_emails.unwrap_or_default());
+        }
+        Ok(checked)
+    }
+
     /// The checked name (required when `required`), limit and retention changes, or a 422
     /// naming each bad field.
     fn check(&self, required: bool) -> Result<Checked, ApiError> {
@@ -335,33 +352,10 @@ async fn save_tenant(
 ) -> Result<Envelope<TenantDto>, ApiError> {
     let id: TenantId = path_id(id, "Tenant")?;
     require_account_admin(&caller)?;
-    let mut checked = input.check(replace)?;
-    if replace {
-        checked.limit = Some(checked.limit.flatten());
-        checked.payload_days = Some(checked.payload_days.flatten());
-        checked.record_days = Some(checked.record_days.flatten());
-        checked.alert_emails = Some(checked.alert_emails.unwrap_or_default());
-    }
+    let checked = input.change(replace)?;
     let tenant = state
         .blocking("Tenant", move |s| {
-            let accounts = s.store().accounts();
-            let mut tenant = accounts.tenant(caller.account.id, id)?;
-            // checked against what the tenant has: a PATCH may change one of the two
-            let retention = checked.retention(tenant.retention);
-            check_order(retention)?;
-            if let Some(name) = &checked.name {
-                tenant = accounts.rename_tenant(caller.account.id, id, name)?;
-            }
-            if let Some(limit) = checked.limit {
-                tenant = accounts.set_message_limit(caller.account.id, id, limit)?;
-            }
-            if checked.changes_retention() {
-                tenant = accounts.set_retention(caller.account.id, id, retention)?;
-            }
-            if let Some(emails) = &checked.alert_emails {
-                tenant = accounts.set_alert_emails(caller.account.id, id, emails)?;
-            }
-            Ok(tenant)
+            apply_change(s.store(), caller.account.id, id, &checked)
         })
         .await?;
     let message = if replace {
@@ -370,6 +364,34 @@ async fn save_tenant(
         "Tenant updated successfully"
     };
     Ok(Envelope::ok(message, tenant.into()))
+}
+
+/// Applies a checked change to tenant `id` of `account` (not found in another account),
+/// the retention's order checked against what the tenant has: a PATCH may change one of the
+/// two. Blocking: run it in [`AppState::blocking`].
+pub fn apply_change(
+    store: &Store,
+    account: AccountId,
+    id: TenantId,
+    checked: &Checked,
+) -> Result<Tenant, ApiError> {
+    let accounts = store.accounts();
+    let mut tenant = accounts.tenant(account, id)?;
+    let retention = checked.retention(tenant.retention);
+    check_order(retention)?;
+    if let Some(name) = &checked.name {
+        tenant = accounts.rename_tenant(account, id, name)?;
+    }
+    if let Some(limit) = checked.limit {
+        tenant = accounts.set_message_limit(account, id, limit)?;
+    }
+    if checked.changes_retention() {
+        tenant = accounts.set_retention(account, id, retention)?;
+    }
+    if let Some(emails) = &checked.alert_emails {
+        tenant = accounts.set_alert_emails(account, id, emails)?;
+    }
+    Ok(tenant)
 }
 
 /// Deletes a tenant (its data stays for audit, unreachable).
