@@ -16,6 +16,7 @@ mod console_browser;
 mod console_certificates;
 mod console_partner_edit;
 mod console_send;
+mod console_settings;
 mod console_stations;
 mod console_trust;
 mod cross_cutting;
