@@ -13,8 +13,11 @@ use crate::console::session::ConsoleSession;
 use crate::error::FieldErrors;
 use crate::routes::tenants::TenantInput;
 
+/// Which of the plan's retention days a field defaults to.
+type PlanDays = fn(Retention) -> u32;
+
 /// The retention settings: the API's field name, label, and the plan's default of it.
-const DAYS: [(&str, &str, fn(Retention) -> u32); 2] = [
+const DAYS: [(&str, &str, PlanDays); 2] = [
     (
         "retention_payload_days",
         "Days payloads and raw MDNs are kept",
