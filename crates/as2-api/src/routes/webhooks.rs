@@ -189,34 +189,13 @@ async fn create_endpoint(
     caller: Caller,
     JsonBody(input): JsonBody<WebhookInput>,
 ) -> Result<Envelope<WebhookEndpointDto>, ApiError> {
-    let mut errors = ValidationErrors::new();
-    if input.events.is_none() {
-        errors.add("events", "The events field is required");
-    }
-    let settings = input.apply(WebhookSettings {
-        url: String::new(),
-        description: None,
-        events: Vec::new(),
-        active: true,
-    });
-    if let Err(e) = settings.validate(caller.mode()) {
-        errors.merge(e);
-    }
-    if let Err(e) = settings.check_destinations(&state.config().destinations) {
-        errors.merge(e);
-    }
-    errors.into_result(())?;
-    let secret = generate_secret();
-    let shown = secret.clone();
-    let endpoint = state
+    let (endpoint, secret) = state
         .blocking("Webhook endpoint", move |s| {
-            Ok(s.store()
-                .webhooks()
-                .create(caller.scope(), &settings, &secret)?)
+            create_webhook(s, caller.scope(), input)
         })
         .await?;
     let mut dto = WebhookEndpointDto::from(endpoint);
-    dto.secret = Some(shown);
+    dto.secret = Some(secret);
     Ok(Envelope::created(
         "Webhook endpoint created successfully",
         dto,
@@ -279,31 +258,7 @@ async fn save_endpoint(
     let id: WebhookEndpointId = path_id(id, "Webhook endpoint")?;
     let endpoint = state
         .blocking("Webhook endpoint", move |s| {
-            let scope = caller.scope();
-            let current = s.store().webhooks().get(scope, id)?;
-            let mut errors = ValidationErrors::new();
-            let base = if replace {
-                if input.events.is_none() {
-                    errors.add("events", "The events field is required");
-                }
-                WebhookSettings {
-                    url: String::new(),
-                    description: None,
-                    events: Vec::new(),
-                    active: true,
-                }
-            } else {
-                current.settings
-            };
-            let settings = input.apply(base);
-            if let Err(e) = settings.validate(caller.mode()) {
-                errors.merge(e);
-            }
-            if let Err(e) = settings.check_destinations(&s.config().destinations) {
-                errors.merge(e);
-            }
-            errors.into_result(())?;
-            Ok(s.store().webhooks().update(scope, id, &settings)?)
+            save_webhook(s, caller.scope(), id, input, replace)
         })
         .await?;
     let message = if replace {
@@ -312,6 +267,77 @@ async fn save_endpoint(
         "Webhook endpoint updated successfully"
     };
     Ok(Envelope::ok(message, endpoint.into()))
+}
+
+/// The default settings a creation or a PUT starts from.
+fn defaults() -> WebhookSettings {
+    WebhookSettings {
+        url: String::new(),
+        description: None,
+        events: Vec::new(),
+        active: true,
+    }
+}
+
+/// `settings` checked by every rule (the mode's, the destination policy's), each broken one
+/// under its field; `errors` holds what the caller found before.
+fn checked(
+    state: &AppState,
+    mode: as2_domain::Mode,
+    settings: &WebhookSettings,
+    mut errors: ValidationErrors,
+) -> Result<(), ApiError> {
+    if let Err(e) = settings.validate(mode) {
+        errors.merge(e);
+    }
+    if let Err(e) = settings.check_destinations(&state.config().destinations) {
+        errors.merge(e);
+    }
+    errors.into_result(()).map_err(Into::into)
+}
+
+/// Creates an endpoint in `scope` (`url` and `events` required) and answers it with its
+/// signing secret, which is never readable again; the one path of `POST
+/// /v1/webhook-endpoints` and the console. Blocking: run it in [`AppState::blocking`].
+pub fn create_webhook(
+    state: &AppState,
+    scope: as2_store::Scope,
+    input: WebhookInput,
+) -> Result<(WebhookEndpoint, String), ApiError> {
+    let mut errors = ValidationErrors::new();
+    if input.events.is_none() {
+        errors.add("events", "The events field is required");
+    }
+    let settings = input.apply(defaults());
+    checked(state, scope.mode, &settings, errors)?;
+    let secret = generate_secret();
+    let endpoint = state.store().webhooks().create(scope, &settings, &secret)?;
+    Ok((endpoint, secret))
+}
+
+/// Saves endpoint `id` of `scope`: PATCH (`replace` false) applies the fields given onto
+/// the endpoint, PUT onto the defaults (`events` required); the secret is kept. The one path
+/// of both and the console. Blocking: run it in [`AppState::blocking`].
+pub fn save_webhook(
+    state: &AppState,
+    scope: as2_store::Scope,
+    id: WebhookEndpointId,
+    input: WebhookInput,
+    replace: bool,
+) -> Result<WebhookEndpoint, ApiError> {
+    let current = state.store().webhooks().get(scope, id)?;
+    let mut errors = ValidationErrors::new();
+    let base = if replace {
+        if input.events.is_none() {
+            errors.add("events", "The events field is required");
+        }
+        defaults()
+    } else {
+        current.settings
+    };
+    let settings = input.apply(base);
+    checked(state, scope.mode, &settings, errors)?;
+    Ok(state.store().webhooks().update(scope, id, &settings)?)
 }
 
 /// Deletes an endpoint.
