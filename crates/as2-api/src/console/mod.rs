@@ -36,6 +36,8 @@ pub mod stations;
 pub mod trust;
 pub mod trust_actions;
 pub mod users;
+pub mod webhook_edit;
+pub mod webhook_form;
 pub mod webhooks;
 
 use axum::Router;
@@ -150,7 +152,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/certificates/{id}/download",
             get(certificates::download),
         )
-        .route("/console/webhooks", get(webhooks::list))
+        .route(
+            "/console/webhooks",
+            get(webhooks::list).post(webhook_edit::create),
+        )
+        .route("/console/webhooks/new", get(webhook_edit::new))
+        .route(
+            "/console/webhooks/{id}/edit",
+            get(webhook_edit::edit).post(webhook_edit::save),
+        )
         .route(
             "/console/settings",
             get(settings::show).post(settings::save),

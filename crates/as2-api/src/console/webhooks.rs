@@ -1,6 +1,7 @@
-//! The webhooks page (read-only): the tenant's endpoints in the mode shown and, under each,
-//! its latest deliveries with their status, attempts, answer and error, so a failing
-//! endpoint is seen at once. Secrets are never shown.
+//! The webhooks page: the tenant's endpoints in the mode shown and, under each, its latest
+//! deliveries with their status, attempts, answer and error, so a failing endpoint is seen
+//! at once; "New endpoint" and "Edit" links for admins and owners (`webhook_edit.rs`).
+//! Secrets are never shown here.
 
 use as2_domain::pagination::PageRequest;
 use as2_domain::webhook::WebhookEndpoint;
@@ -8,6 +9,8 @@ use as2_store::repo::webhooks::Delivery;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+
+use as2_domain::user::ConsoleAction;
 
 use crate::console::layout::{page, when};
 use crate::console::session::ConsoleSession;
@@ -78,7 +81,14 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
+    let may_edit = console
+        .current
+        .as_ref()
+        .is_some_and(|m| m.role.may(ConsoleAction::Configure));
     let content = html! {
+        @if may_edit {
+            p { a href="/console/webhooks/new" { "New endpoint" } }
+        }
         @if endpoints.is_empty() {
             p { "No webhook endpoint in this tenant and mode." }
         }
@@ -90,6 +100,9 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
                     @if let Some(description) = &endpoint.settings.description { " · " (description) }
                     " · events: "
                     @if endpoint.settings.events.is_empty() { "all" } @else { (endpoint.settings.events.join(", ")) }
+                }
+                @if may_edit {
+                    p { a href={ "/console/webhooks/" (endpoint.id) "/edit" } { "Edit" span class="visually-hidden" { " " (endpoint.settings.url) } } }
                 }
                 (deliveries(endpoint, list, *total))
             }
