@@ -10,7 +10,8 @@
 //! (every payload a file or object: the "before") and with the default (a 1 KiB payload kept
 //! in its row), on SQLite, PostgreSQL with the file store and PostgreSQL with an S3 store
 //! (`moto_server`, `AS2_TEST_S3_SERVER`); each row notes the machine's 1-minute load average
-//! at its end, since the machine may be shared.
+//! at its end, since the machine may be shared. `AS2_BENCH_GATEWAY=PATH` measures a gateway
+//! binary built elsewhere (another commit) instead of building this one.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -138,9 +139,17 @@ struct Figures {
     cpu_ms_per_message: f64,
 }
 
-/// Builds the release `as2-gateway`; the target directory and the binary's path.
+/// Builds the release `as2-gateway`; the target directory and the binary's path. With
+/// `AS2_BENCH_GATEWAY=PATH` that binary is measured instead (one built from another commit:
+/// the "before" of a change, run in a row with the "after").
 pub(crate) fn release_gateway() -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let root = project_root();
+    let target: std::path::PathBuf =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
+    if let Some(exe) = std::env::var_os("AS2_BENCH_GATEWAY") {
+        eprintln!("xtask bench: measuring {}", Path::new(&exe).display());
+        return Ok((target, exe.into()));
+    }
     let built = Command::new("cargo")
         .args(["build", "--release", "-p", "as2-gateway"])
         .current_dir(&root)
@@ -148,8 +157,6 @@ pub(crate) fn release_gateway() -> Result<(std::path::PathBuf, std::path::PathBu
     if !built.success() {
         bail!("building as2-gateway failed");
     }
-    let target: std::path::PathBuf =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
     let exe = target.join("release/as2-gateway");
     Ok((target, exe))
 }

@@ -88,8 +88,8 @@ pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, 
             .map(|(n, v)| (n.as_str(), v.as_str())),
     );
     let envelope = Envelope::from_headers(&headers).map_err(|e| Refusal::NotAs2(e.to_string()))?;
-    let route = match route(store, request.mode, &envelope) {
-        Ok(Some(route)) => route,
+    let (route, tenant_limit) = match route(store, request.mode, &envelope) {
+        Ok(Some(found)) => found,
         Ok(None) => {
             return Err(Refusal::UnknownPartner {
                 from: envelope.as2_from.clone(),
@@ -150,14 +150,7 @@ pub fn admit(store: &Store, request: &AdmissionRequest<'_>) -> Result<Admitted, 
             return Err(Refusal::Unavailable);
         }
     }
-    let tenant_limit = match store.accounts().message_limit(route.scope.tenant_id) {
-        Ok(limit) => limit.map(i64::unsigned_abs),
-        Err(e) => {
-            tracing::error!(error = %e, "reading the tenant's message limit failed");
-            return Err(Refusal::Unavailable);
-        }
-    };
-    let (limit, tenant) = match tenant_limit {
+    let (limit, tenant) = match tenant_limit.map(i64::unsigned_abs) {
         Some(t) if t < request.max_bytes => (t, true),
         _ => (request.max_bytes, false),
     };
@@ -199,22 +192,23 @@ fn basic_auth_ok(store: &Store, route: &Route, headers: &Headers) -> Result<bool
     ))
 }
 
-/// Our station of `mode` named by `AS2-To` and its partner named by `AS2-From`.
-fn route(store: &Store, mode: Mode, envelope: &Envelope) -> Result<Option<Route>, StoreError> {
-    let Some(station) = store.stations().find_by_as2_id(mode, &envelope.as2_to)? else {
-        return Ok(None);
-    };
-    let scope = Scope::new(station.tenant_id, station.mode);
-    match store
-        .partners()
-        .find_for_station(scope, station.id, &envelope.as2_from)
-    {
-        Ok(partner) => Ok(Some(Route {
+/// Our station of `mode` named by `AS2-To`, its partner named by `AS2-From`, and the
+/// receiving tenant's own message size limit: one query.
+fn route(
+    store: &Store,
+    mode: Mode,
+    envelope: &Envelope,
+) -> Result<Option<(Route, Option<i64>)>, StoreError> {
+    let found = store
+        .stations()
+        .inbound_route(mode, &envelope.as2_to, &envelope.as2_from)?;
+    Ok(found.map(|found| {
+        let scope = Scope::new(found.station.tenant_id, found.station.mode);
+        let route = Route {
             scope,
-            station,
-            partner,
-        })),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(other) => Err(other),
-    }
+            station: found.station,
+            partner: found.partner,
+        };
+        (route, found.max_message_bytes)
+    }))
 }

@@ -107,14 +107,26 @@ pub fn station_keys(
     scope: Scope,
     station: &Station,
 ) -> Result<Vec<(CertificateId, Certificate, PrivateKey)>, MaterialError> {
-    // The trust record follows the station's key pair (`certificate_id`); a separate
-    // decryption key pair is tried first when the station has one.
     let record = store.trust().record(
         scope,
         TrustSubject::Station,
         station.id.0,
         station.settings.certificate_id,
     )?;
+    let mut pairs = Vec::new();
+    for id in station_key_ids(station, &record) {
+        let (der, key_bytes) = store.certificates().key_pair(scope, id)?;
+        if let Some(pair) = key_pair(crypto, id, &der, key_bytes.as_deref())? {
+            pairs.push(pair);
+        }
+    }
+    Ok(pairs)
+}
+
+/// The ids of the station's key pairs: a separate decryption key pair first when the station
+/// has one, then those its trust record accepts (it follows the signing pair,
+/// `certificate_id`), then the signing pair.
+fn station_key_ids(station: &Station, record: &TrustRecord) -> Vec<CertificateId> {
     let mut ids: Vec<CertificateId> = station
         .settings
         .encryption_certificate_id
@@ -129,16 +141,85 @@ pub fn station_keys(
             ids.push(id);
         }
     }
-    let mut pairs = Vec::with_capacity(ids.len());
-    for id in ids {
-        let (der, key_bytes) = store.certificates().key_pair(scope, id)?;
-        let cert = parsed(&der, id)?;
-        let Some(key_bytes) = key_bytes else {
-            continue;
-        };
-        pairs.push((id, cert, load_key(crypto, &key_bytes, id)?));
+    ids
+}
+
+/// A stored key pair parsed and loaded; `None` for a certificate without its key.
+fn key_pair(
+    crypto: &CryptoProvider,
+    id: CertificateId,
+    der: &[u8],
+    key_bytes: Option<&[u8]>,
+) -> Result<Option<(CertificateId, Certificate, PrivateKey)>, MaterialError> {
+    let cert = parsed(der, id)?;
+    let Some(key_bytes) = key_bytes else {
+        return Ok(None);
+    };
+    Ok(Some((id, cert, load_key(crypto, key_bytes, id)?)))
+}
+
+/// What receiving a message needs: the station's key pairs (as [`station_keys`]) and the
+/// partner's certificates accepted now (as [`partner_certificates`]).
+pub struct ReceptionMaterial {
+    /// The station's decryption and signing key pairs, current first, with their ids.
+    pub station_keys: Vec<(CertificateId, Certificate, PrivateKey)>,
+    /// The partner's certificates accepted for its signatures now.
+    pub partner_certificates: Vec<Certificate>,
+}
+
+impl std::fmt::Debug for ReceptionMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceptionMaterial")
+            .field("station_keys", &self.station_keys.len())
+            .field("partner_certificates", &self.partner_certificates.len())
+            .finish()
     }
-    Ok(pairs)
+}
+
+/// [`station_keys`] and [`partner_certificates`] together: both trust records in one query
+/// and every certificate they name in one more (on PostgreSQL; SQLite reads each by its own
+/// cached statement, see `as2_store::repo::material`).
+pub fn reception_material(
+    crypto: &CryptoProvider,
+    store: &Store,
+    scope: Scope,
+    station: &Station,
+    partner: &Partner,
+) -> Result<ReceptionMaterial, MaterialError> {
+    let [station_record, partner_record] = store.trust().records(
+        scope,
+        [
+            (
+                TrustSubject::Station,
+                station.id.0,
+                station.settings.certificate_id,
+            ),
+            (
+                TrustSubject::Partner,
+                partner.id.0,
+                partner.settings.certificate_id,
+            ),
+        ],
+    )?;
+    let key_ids = station_key_ids(station, &station_record);
+    let partner_ids = partner_certificate_ids(partner, partner_record.accepted());
+    let all: Vec<CertificateId> = key_ids.iter().chain(&partner_ids).copied().collect();
+    let stored = store.certificates().many(scope, &all, &key_ids)?;
+    let (keys, theirs) = stored.split_at(key_ids.len());
+    let mut station_keys = Vec::with_capacity(keys.len());
+    for pair in keys {
+        if let Some(loaded) = key_pair(crypto, pair.id, &pair.der, pair.key.as_deref())? {
+            station_keys.push(loaded);
+        }
+    }
+    let partner_certificates = theirs
+        .iter()
+        .map(|pair| parsed(&pair.der, pair.id))
+        .collect::<Result<_, _>>()?;
+    Ok(ReceptionMaterial {
+        station_keys,
+        partner_certificates,
+    })
 }
 
 /// The station's signing pair (its `certificate_id`), if it has one.
@@ -187,20 +268,32 @@ fn partner_certificates_by(
     partner: &Partner,
     pick: impl FnOnce(&TrustRecord) -> Vec<CertificateId>,
 ) -> Result<Vec<Certificate>, MaterialError> {
-    let current = partner.settings.certificate_id;
-    let record = store
-        .trust()
-        .record(scope, TrustSubject::Partner, partner.id.0, current)?;
-    let mut ids = pick(&record);
-    for extra in [current, partner.settings.encryption_certificate_id]
+    let record = store.trust().record(
+        scope,
+        TrustSubject::Partner,
+        partner.id.0,
+        partner.settings.certificate_id,
+    )?;
+    partner_certificate_ids(partner, pick(&record))
         .into_iter()
-        .flatten()
+        .map(|id| certificate(store, scope, id))
+        .collect()
+}
+
+/// `picked` from the partner's trust record, then its current certificate and its separate
+/// encryption certificate when not among them.
+fn partner_certificate_ids(partner: &Partner, picked: Vec<CertificateId>) -> Vec<CertificateId> {
+    let mut ids = picked;
+    for extra in [
+        partner.settings.certificate_id,
+        partner.settings.encryption_certificate_id,
+    ]
+    .into_iter()
+    .flatten()
     {
         if !ids.contains(&extra) {
             ids.push(extra);
         }
     }
-    ids.into_iter()
-        .map(|id| certificate(store, scope, id))
-        .collect()
+    ids
 }

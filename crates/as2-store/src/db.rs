@@ -19,6 +19,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 
 use crate::error::{StoreError, StoreResult};
 use crate::pg_pool::{PgPool, PgPooled};
+use crate::wal_checkpoint::{Checkpointer, WalCheckpoints};
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,10 @@ pub struct PoolOptions {
     /// How long to wait for a free connection (and, on PostgreSQL, for a new one to be
     /// made): what a request waits at most before it is answered 503.
     pub connect_timeout: Duration,
+    /// SQLite: WAL checkpoints by a thread of the pool instead of in the connection whose
+    /// commit passed 1000 pages (`None`: SQLite's automatic checkpoint); see
+    /// [`crate::wal_checkpoint`].
+    pub wal_checkpoints: Option<WalCheckpoints>,
 }
 
 impl Default for PoolOptions {
@@ -44,6 +49,7 @@ impl Default for PoolOptions {
         Self {
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
+            wal_checkpoints: Some(WalCheckpoints::default()),
         }
     }
 }
@@ -53,8 +59,13 @@ impl Default for PoolOptions {
 pub enum Database {
     /// PostgreSQL pool (replaces connections the server dropped).
     Postgres(PgPool),
-    /// SQLite pool, and the statements its connections have run.
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>, Arc<AtomicU64>),
+    /// SQLite pool, the statements its connections have run, and its checkpoint thread
+    /// (stopped when the last clone is dropped).
+    Sqlite(
+        Pool<ConnectionManager<SqliteConnection>>,
+        Arc<AtomicU64>,
+        Option<Arc<Checkpointer>>,
+    ),
 }
 
 impl std::fmt::Debug for Database {
@@ -106,6 +117,8 @@ macro_rules! with_conn {
 #[derive(Debug, Clone, Default)]
 struct SqlitePragmas {
     statements: Option<Arc<AtomicU64>>,
+    /// No automatic checkpoint in this connection: the pool's checkpoint thread does them.
+    no_autocheckpoint: bool,
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
@@ -117,6 +130,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
              PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)?;
+        if self.no_autocheckpoint {
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         if let Some(statements) = self.statements.clone() {
             conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
                 if matches!(event, InstrumentationEvent::StartQuery { .. }) {
@@ -172,16 +189,21 @@ impl Database {
                     std::fs::create_dir_all(parent)?;
                 }
                 let statements = Arc::new(AtomicU64::new(0));
-                Pool::builder()
+                let pool = Pool::builder()
                     .max_size(options.max_connections)
                     .connection_timeout(options.connect_timeout)
                     .test_on_check_out(false)
                     .connection_customizer(Box::new(SqlitePragmas {
                         statements: Some(statements.clone()),
+                        no_autocheckpoint: options.wal_checkpoints.is_some(),
                     }))
                     .build(ConnectionManager::<SqliteConnection>::new(path))
-                    .map(|pool| Self::Sqlite(pool, statements))
-                    .map_err(unavailable)
+                    .map_err(unavailable)?;
+                let checkpointer = options
+                    .wal_checkpoints
+                    .map(|settings| Checkpointer::start(path, settings).map(Arc::new))
+                    .transpose()?;
+                Ok(Self::Sqlite(pool, statements, checkpointer))
             }
         }
     }
@@ -199,7 +221,7 @@ impl Database {
     pub fn statements_run(&self) -> u64 {
         match self {
             Self::Postgres(pool) => pool.statements_run(),
-            Self::Sqlite(_, statements) => statements.load(Ordering::Relaxed),
+            Self::Sqlite(_, statements, _) => statements.load(Ordering::Relaxed),
         }
     }
 
@@ -218,7 +240,7 @@ impl Database {
         let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
         match self {
             Self::Postgres(pool) => pool.get().map(DbConn::Postgres).map_err(unavailable),
-            Self::Sqlite(pool, _) => pool.get().map(DbConn::Sqlite).map_err(unavailable),
+            Self::Sqlite(pool, ..) => pool.get().map(DbConn::Sqlite).map_err(unavailable),
         }
     }
 }

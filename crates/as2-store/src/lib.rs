@@ -24,6 +24,7 @@ pub mod store;
 pub mod testing;
 pub mod time;
 pub mod tx;
+pub mod wal_checkpoint;
 
 pub use db::{Backend, Database, DbConn, PoolOptions};
 pub use error::{StoreError, StoreResult};
@@ -32,6 +33,7 @@ pub use outbox::Announce;
 pub use scope::Scope;
 pub use store::Store;
 pub use tx::Tx;
+pub use wal_checkpoint::WalCheckpoints;
 
 /// A URL with its password replaced by `***`, for logs and errors.
 pub fn redact(url: &str) -> String {

@@ -42,10 +42,21 @@ pub fn test_secrets() -> SecretBox {
 
 impl TestDb {
     /// A fresh SQLite database in a temporary directory.
+    ///
+    /// # Panics
+    /// When the database cannot be created or migrated (a test setup failure).
     pub fn sqlite() -> Self {
+        Self::sqlite_with(&PoolOptions::default())
+    }
+
+    /// A fresh SQLite database in a temporary directory, its pool opened with `options`.
+    ///
+    /// # Panics
+    /// When the database cannot be created or migrated (a test setup failure).
+    pub fn sqlite_with(options: &PoolOptions) -> Self {
         let dir = std::env::temp_dir().join(format!("as2-test-{}", random_suffix()));
         let url = format!("sqlite://{}", dir.join("as2.sqlite3").display());
-        let db = Database::connect(&url, &PoolOptions::default()).expect("open test SQLite");
+        let db = Database::connect(&url, options).expect("open test SQLite");
         db.migrate().expect("migrate test SQLite");
         Self {
             store: Store::new(db, test_secrets()),

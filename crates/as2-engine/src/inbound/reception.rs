@@ -22,7 +22,7 @@ use super::body::{BodySource, drain};
 use super::cem::cem_document;
 use super::decode::{Stopped, decode_body};
 use super::{ReceiveOptions, Route, error_kind, mdn_mode};
-use crate::material::{PrivateKey, partner_certificates, station_keys};
+use crate::material::{PrivateKey, reception_material};
 use crate::mdn::answer_inbound::{
     MdnAnswer, PreparedMdn, answer_mdn, answer_prepared, prepare_mdn, replay_mdn,
 };
@@ -228,7 +228,9 @@ impl Reception<'_> {
         sink: &mut dyn Write,
     ) -> Result<Result<InboundVerdict, as2_core::Error>, ProcessError> {
         let (crypto, store, route) = (self.options.crypto, self.store, self.route);
-        let keys = station_keys(crypto, store, route.scope, &route.station)?;
+        let material =
+            reception_material(crypto, store, route.scope, &route.station, &route.partner)?;
+        let keys = material.station_keys;
         // the station's signing pair is among them: kept for the MDN (no second read)
         if let Some((_, cert, key)) = keys
             .iter()
@@ -243,7 +245,7 @@ impl Reception<'_> {
                 key: k.as_ref(),
             })
             .collect();
-        let trusted = partner_certificates(store, route.scope, &route.partner)?;
+        let trusted = material.partner_certificates;
         let settings = &route.partner.settings;
         let config = InboundConfig::new(crypto, &decryption, &trusted)
             .with_require_signature(settings.require_signed)

@@ -307,7 +307,8 @@ impl Accounts<'_> {
         let limit: Option<Option<i64>> = with_conn!(&mut conn, |c| tenants::table
             .filter(tenants::id.eq(id.0))
             .select(tenants::max_message_bytes)
-            .first(c)
+            // by primary key: no LIMIT (see `crate::db`)
+            .get_result(c)
             .optional())?;
         Ok(limit.flatten())
     }

@@ -35,6 +35,8 @@ pub mod audit;
 pub mod cem;
 pub mod certificates;
 pub mod idempotency;
+pub mod inbound_route;
+pub mod material;
 pub mod message_evidence;
 pub mod messages;
 pub mod partners;

@@ -29,7 +29,7 @@ pub struct Partners<'a> {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = partners)]
-struct PartnerRow {
+pub(super) struct PartnerRow {
     id: i64,
     tenant_id: i64,
     mode: String,

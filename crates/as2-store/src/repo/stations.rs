@@ -1,6 +1,5 @@
 //! Stations: our AS2 identities, one default per tenant and mode.
 
-use as2_domain::Mode;
 use as2_domain::id::{CertificateId, StationId, TenantId};
 use as2_domain::pagination::PageRequest;
 use as2_domain::station::{Station, StationSettings};
@@ -22,7 +21,7 @@ pub struct Stations<'a> {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = stations)]
-struct StationRow {
+pub(super) struct StationRow {
     id: i64,
     tenant_id: i64,
     mode: String,
@@ -184,28 +183,5 @@ impl Stations<'_> {
         } else {
             Ok(())
         }
-    }
-
-    /// The live station of `mode` with this AS2 ID, whichever tenant's it is (inbound
-    /// routing by `AS2-To` on the mode's URL). A station's AS2 ID is unique per installation
-    /// and mode; should two rows still share one (data from before that rule), the answer is a
-    /// conflict, never one of them: traffic is refused rather than given to the wrong tenant.
-    pub fn find_by_as2_id(&self, mode: Mode, as2_id: &str) -> StoreResult<Option<Station>> {
-        let mut conn = self.store.db().conn()?;
-        let mut rows: Vec<StationRow> = with_conn!(&mut conn, |c| stations::table
-            .filter(stations::mode.eq(mode.as_str()))
-            .filter(stations::as2_id.eq(as2_id))
-            .filter(stations::deleted_at.is_null())
-            .order(stations::id.asc())
-            // no LIMIT: see `crate::db` on bound LIMITs (the unique index keeps it to one)
-            .select(StationRow::as_select())
-            .load(c))?;
-        if rows.len() > 1 {
-            return Err(StoreError::Conflict(format!(
-                "several {mode} stations have the AS2 ID {as2_id:?}",
-                mode = mode.as_str()
-            )));
-        }
-        rows.pop().map(TryInto::try_into).transpose()
     }
 }

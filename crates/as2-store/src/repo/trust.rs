@@ -138,7 +138,7 @@ pub fn event_hash(
     hex::encode(hasher.finalize())
 }
 
-type RecordRow = (
+pub(super) type RecordRow = (
     Option<i64>,
     Option<i64>,
     Option<i64>,
@@ -167,6 +167,30 @@ pub struct StoredTrust {
     pub record: TrustRecord,
     /// The row's version; `None` when no row exists yet.
     pub version: Option<i64>,
+}
+
+/// The stored trust of a subject from its row, or seeded from `current` when it has none.
+pub(super) fn stored_from(
+    row: Option<RecordRow>,
+    current: Option<CertificateId>,
+) -> StoreResult<StoredTrust> {
+    let Some((current, next, previous, activate_at, retire_at, state, version)) = row else {
+        return Ok(StoredTrust {
+            record: TrustRecord::with_current(current),
+            version: None,
+        });
+    };
+    Ok(StoredTrust {
+        record: TrustRecord {
+            current: current.map(CertificateId),
+            next: next.map(CertificateId),
+            previous: previous.map(CertificateId),
+            activate_at: activate_at.map(from_db),
+            retire_at: retire_at.map(from_db),
+            state: parse_column::<TrustState>("trust_records", &state)?,
+        },
+        version: Some(version),
+    })
 }
 
 /// At activation: the subject's certificate columns that held `from` now hold `to`.
@@ -239,23 +263,7 @@ impl Trust<'_> {
             // unique (subject, subject_id): no LIMIT (see `crate::db`)
             .get_result(c)
             .optional())?;
-        let Some((current, next, previous, activate_at, retire_at, state, version)) = row else {
-            return Ok(StoredTrust {
-                record: TrustRecord::with_current(current),
-                version: None,
-            });
-        };
-        Ok(StoredTrust {
-            record: TrustRecord {
-                current: current.map(CertificateId),
-                next: next.map(CertificateId),
-                previous: previous.map(CertificateId),
-                activate_at: activate_at.map(from_db),
-                retire_at: retire_at.map(from_db),
-                state: parse_column::<TrustState>("trust_records", &state)?,
-            },
-            version: Some(version),
-        })
+        stored_from(row, current)
     }
 
     /// Saves the record and appends `event` to the subject's chain, in one transaction (see

@@ -119,24 +119,40 @@ fn default_station_moves() {
                 .settings
                 .is_default
         );
-        // routing finds the one station of the URL's mode, never the other mode's
+        // routing finds the one station of the URL's mode, never the other mode's, with its
+        // partner and the tenant's size limit, in one query
         let live_two = station(store, s.a_live, "TWO");
-        let found = |mode| {
+        for (scope, st) in [(s.a, second), (s.a_live, live_two)] {
+            store
+                .partners()
+                .create(scope, &partner_settings(st, "THEM"), None)
+                .unwrap();
+        }
+        let found = |mode, to: &str, from: &str| {
             store
                 .stations()
-                .find_by_as2_id(mode, "TWO")
+                .inbound_route(mode, to, from)
                 .unwrap()
-                .map(|st| st.id)
+                .map(|r| {
+                    (
+                        r.station.id,
+                        r.partner.settings.station_id,
+                        r.max_message_bytes,
+                    )
+                })
         };
-        assert_eq!(found(as2_domain::Mode::Test), Some(second));
-        assert_eq!(found(as2_domain::Mode::Live), Some(live_two));
-        assert!(
-            store
-                .stations()
-                .find_by_as2_id(as2_domain::Mode::Live, "ONE")
-                .unwrap()
-                .is_none()
+        assert_eq!(
+            found(as2_domain::Mode::Test, "TWO", "THEM"),
+            Some((second, second, None))
         );
+        assert_eq!(
+            found(as2_domain::Mode::Live, "TWO", "THEM"),
+            Some((live_two, live_two, None))
+        );
+        assert_eq!(found(as2_domain::Mode::Live, "ONE", "THEM"), None);
+        assert_eq!(found(as2_domain::Mode::Test, "TWO", "NOBODY"), None);
+        // the station without that partner is no route either
+        assert_eq!(found(as2_domain::Mode::Test, "ONE", "THEM"), None);
     }
 }
 

@@ -1,0 +1,75 @@
+//! The route of an inbound AS2 request in one query (issue 18: one round trip instead of
+//! three on PostgreSQL): the station of the URL's mode named by `AS2-To`, its partner named
+//! by `AS2-From`, and the receiving tenant's message size limit.
+
+use as2_domain::Mode;
+use as2_domain::partner::Partner;
+use as2_domain::station::Station;
+use diesel::prelude::*;
+
+use crate::error::{StoreError, StoreResult};
+use crate::repo::partners::PartnerRow;
+use crate::repo::stations::{StationRow, Stations};
+use crate::schema::{partners, stations, tenants};
+use crate::with_conn;
+
+/// Where an inbound request goes: our station, the partner that sent it, and the receiving
+/// tenant's own message size limit.
+#[derive(Debug)]
+pub struct InboundRoute {
+    /// Our station (`AS2-To`).
+    pub station: Station,
+    /// Its partner (`AS2-From`).
+    pub partner: Partner,
+    /// The tenant's largest message in bytes, when it has its own limit.
+    pub max_message_bytes: Option<i64>,
+}
+
+impl Stations<'_> {
+    /// The station of `mode` with the AS2 ID `to` (any tenant: the ID is unique per
+    /// installation and mode), its partner with the AS2 ID `from` and its tenant's message
+    /// limit, in one query; `None` when either is unknown (or deleted).
+    pub fn inbound_route(
+        &self,
+        mode: Mode,
+        to: &str,
+        from: &str,
+    ) -> StoreResult<Option<InboundRoute>> {
+        let mut conn = self.store.db().conn()?;
+        let mut rows: Vec<(StationRow, PartnerRow, Option<i64>)> =
+            with_conn!(&mut conn, |c| stations::table
+                .inner_join(
+                    partners::table.on(partners::station_id
+                        .eq(stations::id)
+                        .and(partners::tenant_id.eq(stations::tenant_id))
+                        .and(partners::mode.eq(stations::mode))),
+                )
+                .inner_join(tenants::table.on(tenants::id.eq(stations::tenant_id)))
+                .filter(stations::mode.eq(mode.as_str()))
+                .filter(stations::as2_id.eq(to))
+                .filter(stations::deleted_at.is_null())
+                .filter(partners::as2_id.eq(from))
+                .filter(partners::deleted_at.is_null())
+                // no LIMIT: see `crate::db` on bound LIMITs (the unique indexes keep it to one)
+                .select((
+                    StationRow::as_select(),
+                    PartnerRow::as_select(),
+                    tenants::max_message_bytes,
+                ))
+                .load(c))?;
+        if rows.len() > 1 {
+            return Err(StoreError::Conflict(format!(
+                "several {mode} stations have the AS2 ID {to:?}",
+                mode = mode.as_str()
+            )));
+        }
+        let Some((station, partner, max_message_bytes)) = rows.pop() else {
+            return Ok(None);
+        };
+        Ok(Some(InboundRoute {
+            station: station.try_into()?,
+            partner: partner.try_into()?,
+            max_message_bytes,
+        }))
+    }
+}
