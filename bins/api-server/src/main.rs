@@ -143,8 +143,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let db = Database::connect(&config.database_url, &PoolOptions::default())
-        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    let db = Database::connect(
+        &config.database_url,
+        &PoolOptions::from_env().map_err(anyhow::Error::msg)?,
+    )
+    .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if db.pending_migrations()? > 0 {
         anyhow::bail!("the database has pending migrations: run `api-server migrate` first");
     }
@@ -236,8 +239,11 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
     // before anything else is done
     let addr = listen.unwrap_or(config.api_listen);
     let prepared = config.listener.prepare(addr)?;
-    let db = Database::connect(&config.database_url, &PoolOptions::default())
-        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    let db = Database::connect(
+        &config.database_url,
+        &PoolOptions::from_env().map_err(anyhow::Error::msg)?,
+    )
+    .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if migrate {
         let applied = db.migrate().context("migrating")?;
         tracing::info!(applied, "migrations applied");

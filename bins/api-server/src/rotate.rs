@@ -19,8 +19,11 @@ pub async fn rotate_master_key(
     batch_size: usize,
     pause: Duration,
 ) -> anyhow::Result<()> {
-    let db = Database::connect(&config.database_url, &PoolOptions::default())
-        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    let db = Database::connect(
+        &config.database_url,
+        &PoolOptions::from_env().map_err(anyhow::Error::msg)?,
+    )
+    .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if db.pending_migrations()? > 0 {
         anyhow::bail!("the database has pending migrations: run `api-server migrate` first");
     }

@@ -81,8 +81,11 @@ async fn serve(
     // before anything else is done
     let addr = listen.unwrap_or(config.listen);
     let prepared = config.listener.prepare(addr)?;
-    let db = Database::connect(&config.database_url, &PoolOptions::default())
-        .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
+    let db = Database::connect(
+        &config.database_url,
+        &PoolOptions::from_env().map_err(anyhow::Error::msg)?,
+    )
+    .with_context(|| format!("connecting to {}", as2_store::redact(&config.database_url)))?;
     if migrate {
         let applied = db.migrate().context("migrating")?;
         tracing::info!(applied, "migrations applied");

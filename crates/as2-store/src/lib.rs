@@ -26,7 +26,7 @@ pub mod time;
 pub mod tx;
 pub mod wal_checkpoint;
 
-pub use db::{Backend, Database, DbConn, PoolOptions};
+pub use db::{Backend, Database, DbConn, PoolOptions, SqliteSync};
 pub use error::{StoreError, StoreResult};
 pub use migrations::{migrate, revert_all};
 pub use outbox::Announce;
