@@ -1,8 +1,10 @@
-//! One message's page: its facts, the retry button (operators and up, outbound), the
+//! One message's page: its facts, the support actions that apply (operators and up: retry,
+//! send again, cancel, send the MDN again), the evidence download (a signed MDN), the
 //! timeline, the MDN (disposition, MIC, signature verdict, raw MDN) and the payload.
 
+use as2_domain::algorithms::MdnMode;
 use as2_domain::mdn::MdnRecord;
-use as2_domain::message::{Direction, Message};
+use as2_domain::message::{Direction, Message, MessageStatus};
 use as2_domain::user::ConsoleAction;
 use as2_store::repo::messages::MessageEvent;
 use maud::{Markup, html};
@@ -23,6 +25,25 @@ pub struct Detail {
     pub raw_mdn: bool,
 }
 
+/// The support actions that apply to `m` now: the path under the message and the button.
+fn actions(m: &Message) -> Vec<(&'static str, &'static str)> {
+    let mut actions = Vec::new();
+    match (m.direction, m.status) {
+        (Direction::Outbound, MessageStatus::Queued) => actions.push(("cancel", "Cancel")),
+        (Direction::Outbound, MessageStatus::Delivered | MessageStatus::Failed) => {
+            if m.status == MessageStatus::Failed {
+                actions.push(("retry", "Retry"));
+            }
+            actions.push(("resend", "Send again as a new message"));
+        }
+        (Direction::Inbound, _) if m.mdn_mode == MdnMode::Async => {
+            actions.push(("mdn-resend", "Send the MDN again"));
+        }
+        _ => {}
+    }
+    actions
+}
+
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
 }
@@ -35,10 +56,14 @@ pub fn markup(console: &ConsoleSession, d: &Detail) -> Markup {
         .as_ref()
         .is_some_and(|c| c.role.may(ConsoleAction::OperateMessages));
     html! {
-        @if may_retry && m.direction == Direction::Outbound {
-            form method="post" action={ "/console/messages/" (m.id) "/retry" } {
-                (csrf_field(console))
-                button type="submit" { "Retry" }
+        @if may_retry {
+            div class="actions" {
+                @for (path, label) in actions(m) {
+                    form method="post" action={ "/console/messages/" (m.id) "/" (path) } {
+                        (csrf_field(console))
+                        button type="submit" { (label) }
+                    }
+                }
             }
         }
         dl class="facts" {
@@ -55,6 +80,9 @@ pub fn markup(console: &ConsoleSession, d: &Detail) -> Markup {
             }
             dt { "MIC" } dd { (m.mic.as_deref().unwrap_or("")) }
             dt { "Created" } dd { (when(m.created_at)) }
+        }
+        @if d.mdn.as_ref().is_some_and(|mdn| mdn.signed) {
+            p { a href={ "/console/messages/" (m.id) "/evidence" } download { "Download the evidence of delivery" } }
         }
         @if m.payload.is_some() {
             p { a href={ "/console/messages/" (m.id) "/payload" } download { "Download the payload" } }

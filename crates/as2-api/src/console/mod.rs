@@ -16,6 +16,7 @@ pub mod changes;
 pub mod csrf;
 pub mod csrf_multipart;
 pub mod layout;
+pub mod message_actions;
 pub mod message_detail;
 pub mod message_export;
 pub mod message_files;
@@ -90,6 +91,22 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/messages/export", get(message_export::download))
         .route("/console/messages/{id}", get(messages::detail))
         .route("/console/messages/{id}/retry", post(messages::retry))
+        .route(
+            "/console/messages/{id}/resend",
+            post(message_actions::resend_message),
+        )
+        .route(
+            "/console/messages/{id}/cancel",
+            post(message_actions::cancel),
+        )
+        .route(
+            "/console/messages/{id}/mdn-resend",
+            post(message_actions::resend_mdn),
+        )
+        .route(
+            "/console/messages/{id}/evidence",
+            get(message_actions::evidence),
+        )
         .route(
             "/console/messages/{id}/payload",
             get(message_files::payload),

@@ -4,7 +4,7 @@
 //! every later one (`as2_trust::message_evidence`).
 
 use as2_domain::id::MessageId;
-use as2_store::StoreError;
+use as2_store::{Scope, StoreError};
 use as2_trust::message_evidence::{EvidenceError, bundle};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -29,15 +29,18 @@ pub async fn message_evidence(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: MessageId = path_id(&id, "Message")?;
-    let files = bundle(
-        state.store(),
-        state.payloads(),
-        state.stamper(),
-        caller.scope(),
-        id,
-    )
-    .await
-    .map_err(into_api)?;
+    evidence_response(&state, caller.scope(), id).await
+}
+
+/// The evidence zip of message `id` of `scope` as a download (the API's and the console's).
+pub(crate) async fn evidence_response(
+    state: &AppState,
+    scope: Scope,
+    id: MessageId,
+) -> Result<Response, ApiError> {
+    let files = bundle(state.store(), state.payloads(), state.stamper(), scope, id)
+        .await
+        .map_err(into_api)?;
     let zip = files.to_zip().map_err(|e| ApiError::internal(&e))?;
     let mut response = Body::from(zip).into_response();
     let headers = response.headers_mut();

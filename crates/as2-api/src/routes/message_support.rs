@@ -4,10 +4,10 @@
 //! `POST /v1/messages/{id}/mdn/resend` posts the async MDN of a message we received again.
 
 use as2_domain::id::MessageId;
-use as2_domain::message::new_as2_message_id;
+use as2_domain::message::{Message, new_as2_message_id};
 use as2_domain::webhook::EventType;
-use as2_store::Announce;
 use as2_store::repo::messages::check_resendable;
+use as2_store::{Announce, Scope};
 use axum::extract::{Path, State};
 
 use super::message_create::{MESSAGE_ID_HOST, sendable_partner};
@@ -33,22 +33,26 @@ pub async fn resend_message(
     let id: MessageId = path_id(&id, "Message")?;
     let dto = state
         .blocking("Message", move |s| {
-            let scope = caller.scope();
-            let original = s.store().messages().get(scope, id)?;
-            check_resendable(&original)?;
-            let size = u64::try_from(original.bytes).unwrap_or(0);
-            let partner = sendable_partner(s, caller.scope(), original.partner_id, size)?;
-            let attempts = partner.settings.retry_attempts.saturating_add(1);
-            let as2_id = new_as2_message_id(MESSAGE_ID_HOST, &uuid::Uuid::new_v4().to_string());
-            let queued = Announce::new(EventType::MessageQueued);
-            let message =
-                s.store()
-                    .messages()
-                    .resend(scope, id, &as2_id, attempts, Some(&queued))?;
+            let message = resend(s, caller.scope(), id)?;
             load(s, &caller, message.id)
         })
         .await?;
     Ok(Envelope::created("Message queued to be sent again", dto))
+}
+
+/// Queues message `id` of `scope` again as a new message (the API's and the console's
+/// resend): only a delivered or failed outbound one, to a partner that can be sent to now.
+pub(crate) fn resend(s: &AppState, scope: Scope, id: MessageId) -> Result<Message, ApiError> {
+    let original = s.store().messages().get(scope, id)?;
+    check_resendable(&original)?;
+    let size = u64::try_from(original.bytes).unwrap_or(0);
+    let partner = sendable_partner(s, scope, original.partner_id, size)?;
+    let attempts = partner.settings.retry_attempts.saturating_add(1);
+    let as2_id = new_as2_message_id(MESSAGE_ID_HOST, &uuid::Uuid::new_v4().to_string());
+    let queued = Announce::new(EventType::MessageQueued);
+    Ok(s.store()
+        .messages()
+        .resend(scope, id, &as2_id, attempts, Some(&queued))?)
 }
 
 /// Cancels a queued outbound message before a worker starts sending it.

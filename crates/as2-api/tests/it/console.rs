@@ -649,6 +649,153 @@ async fn a_viewer_sees_no_retry_and_a_forged_one_is_refused_while_an_operator_re
     assert_eq!(audit.body["data"][0]["resource_id"], message.id.to_string());
 }
 
+/// Issue 15's support actions on a message's page, through the API's own functions: an
+/// operator sends a failed message again as a new one (linked by `resent_from`), cancels that
+/// queued copy, and is refused the evidence of a message without a signed MDN with the API's
+/// sentence; a viewer sees no action and a forged one is 403; each action is audited.
+#[tokio::test]
+async fn an_operator_resends_and_cancels_from_the_message_page_and_a_viewer_cannot() {
+    use as2_domain::Mode;
+    use as2_domain::algorithms::MdnMode;
+    use as2_domain::message::{Direction, MessageStatus, PayloadRef};
+    use as2_store::Scope;
+    use as2_store::repo::messages::NewMessage;
+
+    let served = Served::start(ConsoleConfig::default()).await;
+    let created = served
+        .api
+        .post(
+            "/v1/partners",
+            serde_json::json!({"name": "Acme", "as2_id": "ACME", "url": "https://acme.example/as2", "encrypt": false, "sign": false}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let scope = Scope::new(served.api.tenant, Mode::Test);
+    let store = &served.api.db.store;
+    let payload = PayloadRef::Inline(b"ISA*00*order~".to_vec());
+    let original = store
+        .messages()
+        .create(
+            scope,
+            &NewMessage {
+                direction: Direction::Outbound,
+                partner_id: created.body["data"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                station_id: created.body["data"]["station_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                as2_message_id: "<failed@us>",
+                subject: None,
+                filename: Some("order.edi"),
+                content_type: "application/edi-x12",
+                bytes: 13,
+                sha256: "00",
+                payload: Some(&payload),
+                mdn_mode: MdnMode::Sync,
+                status: MessageStatus::Failed,
+                error: None,
+                mic: None,
+                destination_url: None,
+            },
+            None,
+        )
+        .unwrap();
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    served.user("olga@example.com", served.api.tenant, Role::Operator);
+    let url = format!("/console/messages/{}", original.id);
+
+    let (vic, vic_csrf) = served.session("vic@example.com").await;
+    let page = served.get(&url, &vic).await;
+    assert!(!page.body.contains("/resend\""), "no action for a viewer");
+    let forged = served
+        .post(
+            &format!("{url}/resend"),
+            &vic,
+            &[],
+            &format!("csrf_token={vic_csrf}"),
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    let (olga, csrf) = served.session("olga@example.com").await;
+    let page = served.get(&url, &olga).await;
+    assert!(
+        page.body.contains(">Send again as a new message<"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("/evidence"),
+        "no signed MDN, no evidence link"
+    );
+    let resent = served
+        .post(
+            &format!("{url}/resend"),
+            &olga,
+            &[],
+            &format!("csrf_token={csrf}"),
+        )
+        .await;
+    assert_eq!(resent.status, 303, "{}", resent.body);
+    let copy: as2_domain::id::MessageId = resent
+        .header("location")
+        .and_then(|l| l.strip_prefix("/console/messages/"))
+        .expect("the new message's page")
+        .parse()
+        .unwrap();
+    assert_ne!(copy, original.id);
+    let queued = store.messages().get(scope, copy).unwrap();
+    assert_eq!(queued.status, MessageStatus::Queued);
+    assert_eq!(queued.resent_from, Some(original.id));
+    assert_ne!(queued.as2_message_id, original.as2_message_id);
+
+    let page = served
+        .get(&format!("/console/messages/{copy}"), &olga)
+        .await;
+    assert!(page.body.contains(">Cancel<"), "{}", page.body);
+    let cancelled = served
+        .post(
+            &format!("/console/messages/{copy}/cancel"),
+            &olga,
+            &[],
+            &format!("csrf_token={csrf}"),
+        )
+        .await;
+    assert_eq!(cancelled.status, 303, "{}", cancelled.body);
+    assert_eq!(
+        store.messages().get(scope, copy).unwrap().status,
+        MessageStatus::Failed
+    );
+    // cancelling again: the API's 409 and its sentence
+    let again = served
+        .post(
+            &format!("/console/messages/{copy}/cancel"),
+            &olga,
+            &[],
+            &format!("csrf_token={csrf}"),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+
+    let evidence = served.get(&format!("{url}/evidence"), &olga).await;
+    assert_eq!(evidence.status, 409, "{}", evidence.body);
+    assert!(evidence.body.contains("MDN"), "{}", evidence.body);
+
+    for action in ["message.resend", "message.cancel"] {
+        let audit = served
+            .api
+            .get(&format!("/v1/audit-events?action={action}"))
+            .await;
+        assert_eq!(audit.body["total"], 1, "{action}: {:?}", audit.body);
+        assert_eq!(audit.body["data"][0]["actor"]["label"], "olga@example.com");
+    }
+}
+
 #[tokio::test]
 async fn an_admin_creates_a_partner_after_correcting_what_the_api_refused() {
     let served = Served::start(ConsoleConfig::default()).await;
