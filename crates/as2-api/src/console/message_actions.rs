@@ -1,14 +1,13 @@
-//! A message's support actions from the console (issue 15), each through the function its
-//! API route runs: send a delivered or failed message again as a new one, cancel a queued
-//! one, post a received message's asynchronous MDN again (operators and up, audited), and
-//! download its evidence of delivery (every role).
+//! A message's support actions from the console, each through the function its API route
+//! runs: retry a message under its own Message-ID, send a delivered or failed one again as a
+//! new message, cancel a queued one, post a received message's asynchronous MDN again
+//! (operators and up, audited), and download its evidence of delivery (every role).
 
 use as2_domain::id::MessageId;
 use as2_domain::user::ConsoleAction;
 use as2_domain::webhook::EventType;
 use as2_store::{Announce, Scope};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
@@ -18,11 +17,13 @@ use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
 use crate::routes::message_evidence::evidence_response;
 use crate::routes::message_support::resend;
+use crate::routes::messages::retry;
 use crate::state::AppState;
 
 /// One support action: what it is called, in the audit log and on a refusal's page.
 #[derive(Debug, Clone, Copy)]
 enum Action {
+    Retry,
     Resend,
     Cancel,
     ResendMdn,
@@ -31,6 +32,7 @@ enum Action {
 impl Action {
     fn audit(self) -> &'static str {
         match self {
+            Self::Retry => "message.retry",
             Self::Resend => "message.resend",
             Self::Cancel => "message.cancel",
             Self::ResendMdn => "message.mdn_resend",
@@ -39,6 +41,7 @@ impl Action {
 
     fn refused(self) -> &'static str {
         match self {
+            Self::Retry => "Retry refused",
             Self::Resend => "Resend refused",
             Self::Cancel => "Cancel refused",
             Self::ResendMdn => "MDN resend refused",
@@ -49,6 +52,7 @@ impl Action {
     fn run(self, s: &AppState, scope: Scope, id: MessageId) -> Result<MessageId, ApiError> {
         let messages = s.store().messages();
         match self {
+            Self::Retry => Ok(retry(s, scope, id)?.id),
             Self::Resend => Ok(resend(s, scope, id)?.id),
             Self::Cancel => {
                 let failed = Announce::new(EventType::MessageFailed);
@@ -60,6 +64,15 @@ impl Action {
             }
         }
     }
+}
+
+/// `POST /console/messages/{id}/retry`: an outbound message queued again.
+pub async fn retry_message(
+    state: State<AppState>,
+    console: ConsoleSession,
+    raw: Path<String>,
+) -> Response {
+    act(state, console, raw, Action::Retry).await
 }
 
 /// `POST /console/messages/{id}/resend`: a new message with the same payload.
@@ -100,7 +113,7 @@ async fn act(
         Err(refused) => return *refused,
     };
     let Ok(id) = raw.parse::<MessageId>() else {
-        return refusal(&console, action, &ApiError::not_found("Message"));
+        return refusal(&console, action.refused(), &ApiError::not_found("Message"));
     };
     let actor = console.clone();
     let done = state
@@ -120,20 +133,20 @@ async fn act(
         .await;
     match done {
         Ok(next) => Redirect::to(&format!("/console/messages/{next}")).into_response(),
-        Err(error) => refusal(&console, action, &error),
+        Err(error) => refusal(&console, action.refused(), &error),
     }
 }
 
-/// The page of a refused action: the API's status and sentence.
-fn refusal(console: &ConsoleSession, action: Action, error: &ApiError) -> Response {
+/// The page titled `title` of a refused request: the API's status and sentence.
+fn refusal(console: &ConsoleSession, title: &str, error: &ApiError) -> Response {
     let sentence = error.body()["message"]
         .as_str()
-        .unwrap_or("The action was refused.")
+        .unwrap_or("The request was refused.")
         .to_owned();
     (
         error.status(),
         page(
-            action.refused(),
+            title,
             Some(console),
             html! { p class="error" role="alert" { (sentence) } },
         ),
@@ -149,28 +162,10 @@ pub async fn evidence(
     Path(raw): Path<String>,
 ) -> Response {
     let (Some(scope), Ok(id)) = (console.scope(), raw.parse::<MessageId>()) else {
-        return refusal_status(&console, StatusCode::NOT_FOUND, "There is no such message.");
+        return refusal(&console, "No evidence", &ApiError::not_found("Message"));
     };
     match evidence_response(&state, scope, id).await {
         Ok(response) => response,
-        Err(error) => {
-            let sentence = error.body()["message"]
-                .as_str()
-                .unwrap_or("No evidence for this message.")
-                .to_owned();
-            refusal_status(&console, error.status(), &sentence)
-        }
+        Err(error) => refusal(&console, "No evidence", &error),
     }
-}
-
-fn refusal_status(console: &ConsoleSession, status: StatusCode, sentence: &str) -> Response {
-    (
-        status,
-        page(
-            "No evidence",
-            Some(console),
-            html! { p class="error" role="alert" { (sentence) } },
-        ),
-    )
-        .into_response()
 }

@@ -7,15 +7,12 @@ use std::collections::HashMap;
 use as2_domain::id::MessageId;
 use as2_domain::pagination::PageRequest;
 use as2_domain::user::ConsoleAction;
-use as2_domain::webhook::EventType;
-use as2_store::Announce;
 use as2_store::StoreError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use crate::console::changes::{allowed, record};
 use crate::console::layout::{page, when};
 use crate::console::message_detail::{self, Detail};
 use crate::console::message_export;
@@ -150,66 +147,5 @@ pub async fn detail(
         }
         Ok(None) => not_found(&console),
         Err(error) => error.into_response(),
-    }
-}
-
-/// `POST /console/messages/{id}/retry`: queues an outbound message again (operators and up).
-pub async fn retry(
-    State(state): State<AppState>,
-    console: ConsoleSession,
-    Path(raw): Path<String>,
-) -> Response {
-    let scope = match allowed(&console, ConsoleAction::OperateMessages) {
-        Ok(scope) => scope,
-        Err(refused) => return *refused,
-    };
-    let Ok(id) = raw.parse::<MessageId>() else {
-        return not_found(&console);
-    };
-    let actor = console.clone();
-    let done = state
-        .blocking("message", move |s| {
-            let store = s.store();
-            let message = match store.messages().get(scope, id) {
-                Ok(message) => message,
-                Err(StoreError::NotFound) => return Ok(false),
-                Err(other) => return Err(other.into()),
-            };
-            let attempts = match store.partners().get(scope, message.partner_id) {
-                Ok(p) => p.settings.retry_attempts.saturating_add(1),
-                Err(StoreError::NotFound) => 1,
-                Err(e) => return Err(e.into()),
-            };
-            let queued = Announce::new(EventType::MessageQueued);
-            store
-                .messages()
-                .requeue(scope, id, attempts, Some(&queued))?;
-            let id = id.to_string();
-            record(
-                store,
-                scope,
-                &actor,
-                "message.retry",
-                ("message", Some(id.as_str())),
-                "{}",
-            )?;
-            Ok(true)
-        })
-        .await;
-    match done {
-        Ok(true) => Redirect::to(&format!("/console/messages/{id}")).into_response(),
-        Ok(false) => not_found(&console),
-        Err(error) => {
-            let status = error.status();
-            (
-                status,
-                page(
-                    "Retry refused",
-                    Some(&console),
-                    html! { p class="error" role="alert" { (error.body()["message"].as_str().unwrap_or("The retry was refused.")) } },
-                ),
-            )
-                .into_response()
-        }
     }
 }

@@ -90,7 +90,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/console/messages/export", get(message_export::download))
         .route("/console/messages/{id}", get(messages::detail))
-        .route("/console/messages/{id}/retry", post(messages::retry))
+        .route(
+            "/console/messages/{id}/retry",
+            post(message_actions::retry_message),
+        )
         .route(
             "/console/messages/{id}/resend",
             post(message_actions::resend_message),

@@ -387,20 +387,24 @@ async fn retry_message(
     let id: MessageId = path_id(&id, "Message")?;
     let dto = state
         .blocking("Message", move |s| {
-            let scope = caller.scope();
-            let message = s.store().messages().get(scope, id)?;
-            let attempts = match s.store().partners().get(scope, message.partner_id) {
-                Ok(p) => p.settings.retry_attempts.saturating_add(1),
-                Err(as2_store::StoreError::NotFound) => 1,
-                Err(e) => return Err(e.into()),
-            };
-            let queued = Announce::new(EventType::MessageQueued);
-            let message = s
-                .store()
-                .messages()
-                .requeue(scope, id, attempts, Some(&queued))?;
+            let message = retry(s, caller.scope(), id)?;
             load(s, &caller, message.id)
         })
         .await?;
     Ok(Envelope::accepted("Message queued for retry", dto))
+}
+
+/// Queues message `id` of `scope` again under its own Message-ID with its partner's attempts
+/// (the API's and the console's retry).
+pub(crate) fn retry(s: &AppState, scope: Scope, id: MessageId) -> Result<Message, ApiError> {
+    let message = s.store().messages().get(scope, id)?;
+    let attempts = match s.store().partners().get(scope, message.partner_id) {
+        Ok(p) => p.settings.retry_attempts.saturating_add(1),
+        Err(as2_store::StoreError::NotFound) => 1,
+        Err(e) => return Err(e.into()),
+    };
+    let queued = Announce::new(EventType::MessageQueued);
+    Ok(s.store()
+        .messages()
+        .requeue(scope, id, attempts, Some(&queued))?)
 }
