@@ -803,7 +803,8 @@ async fn a_connection_test_reports_each_step_and_the_partner_s_certificate() -> 
 /// small text message goes from tenant A to tenant B through the platform with A's settings
 /// for B (signed, encrypted, signed sync MDN) and the `message` step reports the MDN's
 /// verdict; B received it under its file name. A wrong wait is a 422 naming `wait_secs`, an
-/// unknown field a 422 naming it, a body that is not JSON or form fields a 415; a partner not
+/// unknown field a 422 naming it, a body that is not JSON or form fields a 415, a body over
+/// 4 KiB a 413; a partner not
 /// ready to send to fails the step with the reason and queues nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_test_can_send_a_test_message_and_report_its_mdn() -> Result<()> {
@@ -875,6 +876,18 @@ async fn a_connection_test_can_send_a_test_message_and_report_its_mdn() -> Resul
         .send()
         .await?;
     ensure!(response.status() == 415, "{}", response.status());
+    // the options are read up to 4 KiB, no further
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", p.api_url))
+        .bearer_auth(&p.key_a)
+        .header("Content-Type", "application/json")
+        .body(format!(
+            r#"{{"send_message": true, "pad": "{}"}}"#,
+            "x".repeat(64 * 1024)
+        ))
+        .send()
+        .await?;
+    ensure!(response.status() == 413, "{}", response.status());
 
     // a partner whose certificate has not arrived is not ready: the step says so, nothing
     // is queued
