@@ -1,7 +1,9 @@
 //! Fixtures shared by the integration tests of several crates: what two test suites would
-//! otherwise each write for themselves (a counting HTTP server, the openssl CLI, an S3 server, an SMTP server).
+//! otherwise each write for themselves (a counting HTTP server, the openssl CLI, an S3 server, an SMTP server,
+//! a real browser).
 //! A dev-dependency only.
 
+pub mod browser;
 pub mod listener;
 pub mod openssl;
 pub mod postgres_cluster;

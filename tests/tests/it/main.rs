@@ -6,6 +6,7 @@
 
 mod api_limits;
 mod cem;
+mod console_exchange;
 mod db_restart;
 mod ec_exchange;
 mod evidence;

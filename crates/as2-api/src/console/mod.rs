@@ -10,6 +10,7 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod cem;
 pub mod certificate_forms;
 pub mod certificates;
 pub mod changes;
@@ -36,6 +37,7 @@ pub mod station_form;
 pub mod stations;
 pub mod trust;
 pub mod trust_actions;
+pub mod trust_view;
 pub mod users;
 pub mod webhook_edit;
 pub mod webhook_form;
@@ -49,6 +51,7 @@ use chrono::Duration;
 
 use as2_domain::user::LockoutPolicy;
 
+use crate::console::trust::{OfPartner, OfStation};
 use crate::state::AppState;
 
 /// The console's settings.
@@ -133,23 +136,56 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/stations/{id}/edit",
             get(station_edit::edit).post(station_edit::save),
         )
-        .route("/console/partners/{id}/trust", get(trust::show))
-        .route("/console/partners/{id}/trust/verify", get(trust::verify))
+        .route("/console/partners/{id}/trust", get(trust::show::<OfPartner>))
+        .route(
+            "/console/partners/{id}/trust/verify",
+            get(trust::verify::<OfPartner>),
+        )
         .route(
             "/console/partners/{id}/trust/rollover",
-            post(trust_actions::rollover),
+            post(trust_actions::rollover::<OfPartner>),
         )
         .route(
             "/console/partners/{id}/trust/activate",
-            post(trust_actions::activate),
+            post(trust_actions::activate::<OfPartner>),
         )
         .route(
             "/console/partners/{id}/trust/retire",
-            post(trust_actions::retire),
+            post(trust_actions::retire::<OfPartner>),
         )
         .route(
             "/console/partners/{id}/trust/cancel",
-            post(trust_actions::cancel),
+            post(trust_actions::cancel::<OfPartner>),
+        )
+        .route("/console/partners/{id}/trust/cem", post(cem::offer))
+        .route(
+            "/console/partners/{id}/trust/cem/{cem_id}/accept",
+            post(cem::accept),
+        )
+        .route(
+            "/console/partners/{id}/trust/cem/{cem_id}/reject",
+            post(cem::reject),
+        )
+        .route("/console/stations/{id}/trust", get(trust::show::<OfStation>))
+        .route(
+            "/console/stations/{id}/trust/verify",
+            get(trust::verify::<OfStation>),
+        )
+        .route(
+            "/console/stations/{id}/trust/rollover",
+            post(trust_actions::rollover::<OfStation>),
+        )
+        .route(
+            "/console/stations/{id}/trust/activate",
+            post(trust_actions::activate::<OfStation>),
+        )
+        .route(
+            "/console/stations/{id}/trust/retire",
+            post(trust_actions::retire::<OfStation>),
+        )
+        .route(
+            "/console/stations/{id}/trust/cancel",
+            post(trust_actions::cancel::<OfStation>),
         )
         .route(
             "/console/api-keys",

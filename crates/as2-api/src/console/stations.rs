@@ -75,8 +75,7 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
                 thead { tr {
                     th scope="col" { "AS2 ID" } th scope="col" { "Name" } th scope="col" { "Key pair" }
                     th scope="col" { "Decryption key pair" } th scope="col" { "Default" }
-                    th scope="col" { "Created" }
-                    @if may_edit { th scope="col" { "Settings" } }
+                    th scope="col" { "Created" } th scope="col" { "Actions" }
                 } }
                 tbody {
                     @for s in &stations { (row(s, &certificates, may_edit)) }
@@ -110,8 +109,10 @@ fn row(s: &Station, certificates: &[Certificate], may_edit: bool) -> Markup {
             td { (key_pair(s.settings.encryption_certificate_id, certificates)) }
             td { @if s.settings.is_default { "yes" } @else { "no" } }
             td { (when(s.created_at)) }
-            @if may_edit {
-                td { a href={ "/console/stations/" (s.id) "/edit" } { "Edit" span class="visually-hidden" { " " (s.settings.name) } } }
+            td { a href={ "/console/stations/" (s.id) "/trust" } { "Trust lifecycle" span class="visually-hidden" { " of " (s.settings.name) } }
+                @if may_edit {
+                    br; a href={ "/console/stations/" (s.id) "/edit" } { "Edit" span class="visually-hidden" { " " (s.settings.name) } }
+                }
             }
         }
     }

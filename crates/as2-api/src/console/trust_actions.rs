@@ -1,6 +1,7 @@
-//! The trust lifecycle's changes from the console (admins and owners): schedule a rollover,
-//! activate, retire, cancel, each through the function `/v1/partners/{id}/trust…` runs,
-//! time-stamped like it, and recorded in the audit log with the user as the actor.
+//! The trust lifecycle's changes from the console (admins and owners), on a partner's page
+//! and a station's: schedule a rollover, activate, retire, cancel, each through the function
+//! `/v1/{partners|stations}/{id}/trust…` runs, time-stamped like it, and recorded in the
+//! audit log with the user as the actor.
 
 use std::collections::HashMap;
 
@@ -13,14 +14,16 @@ use chrono::NaiveDate;
 
 use crate::console::changes::{allowed, record};
 use crate::console::session::ConsoleSession;
-use crate::console::trust::{Extra, failure, not_found, operator, render, subject_of};
+use crate::console::trust::{
+    Extra, Holder, Kind, Sent, SentForm, failure, not_found, operator, render,
+};
 use crate::error::ApiError;
-use crate::routes::trust::{self, RolloverInput, TrustDto};
+use crate::routes::trust::{self, RolloverInput};
 use crate::state::AppState;
 
-/// The rollover's instant from the form's `YYYY-MM-DD` (midnight UTC); anything else goes to
-/// the API's check as typed, so its sentence names the field.
-fn instant(value: Option<&String>) -> Option<String> {
+/// An instant from a form's `YYYY-MM-DD` (midnight UTC); anything else goes to the API's
+/// check as typed, so its sentence names the field.
+pub fn instant(value: Option<&String>) -> Option<String> {
     let value = value?.trim();
     if value.is_empty() {
         return None;
@@ -31,12 +34,12 @@ fn instant(value: Option<&String>) -> Option<String> {
     })
 }
 
-/// Records `action` on the partner in the audit log.
-async fn audit(
+/// Records `action` on the holder in the audit log.
+pub async fn audit(
     state: &AppState,
     console: &ConsoleSession,
-    raw: &str,
-    action: &'static str,
+    (holder, raw): (Holder, &str),
+    action: String,
     changes: String,
 ) -> Result<(), ApiError> {
     let Some(scope) = console.scope() else {
@@ -45,13 +48,13 @@ async fn audit(
     let actor = console.clone();
     let id = raw.to_owned();
     state
-        .blocking("Partner", move |s| {
+        .blocking("Trust record", move |s| {
             record(
                 s.store(),
                 scope,
                 &actor,
-                action,
-                ("partner", Some(id.as_str())),
+                &action,
+                (holder.noun(), Some(id.as_str())),
                 &changes,
             )?;
             Ok(())
@@ -59,37 +62,39 @@ async fn audit(
         .await
 }
 
-/// After a change: the audit event, then back to the page.
-async fn done(
+/// After a change: the audit event (`{partner|station}.{what}`), then back to the page.
+pub async fn done<T>(
     state: &AppState,
     console: &ConsoleSession,
-    raw: &str,
-    action: &'static str,
+    (holder, raw): (Holder, &str),
+    what: &str,
     changes: String,
-    outcome: Result<TrustDto, ApiError>,
+    outcome: Result<T, ApiError>,
 ) -> Response {
     if let Err(error) = outcome {
-        return failure(console, &error);
+        return failure(console, holder, &error);
     }
-    if let Err(error) = audit(state, console, raw, action, changes).await {
-        return failure(console, &error);
+    let action = format!("{}.{what}", holder.noun());
+    if let Err(error) = audit(state, console, (holder, raw), action, changes).await {
+        return failure(console, holder, &error);
     }
-    Redirect::to(&format!("/console/partners/{raw}/trust")).into_response()
+    Redirect::to(&holder.base(raw)).into_response()
 }
 
-/// `POST /console/partners/{id}/trust/rollover`: schedules, or shows the page again with the
-/// API's sentences beside the fields (422).
-pub async fn rollover(
+/// `POST /console/{partners|stations}/{id}/trust/rollover`: schedules, or shows the page
+/// again with the API's sentences beside the fields (422).
+pub async fn rollover<K: Kind>(
     State(state): State<AppState>,
     console: ConsoleSession,
     Path(raw): Path<String>,
     Form(values): Form<HashMap<String, String>>,
 ) -> Response {
+    let holder = K::HOLDER;
     if let Err(refused) = allowed(&console, ConsoleAction::Configure) {
         return *refused;
     }
-    let (Some(subject), Some(operator)) = (subject_of(&raw), operator(&console)) else {
-        return not_found(&console);
+    let (Some(subject), Some(operator)) = (holder.subject(&raw), operator(&console)) else {
+        return not_found(&console, holder);
     };
     let input = RolloverInput {
         certificate_id: values
@@ -111,22 +116,20 @@ pub async fn rollover(
     };
     match outcome {
         Err(error) if error.field_errors().is_some() => {
-            let field = |name: &str| values.get(name).cloned().unwrap_or_default();
             let extra = Extra {
                 verification: None,
-                values: [
-                    field("certificate_id"),
-                    field("activate_at"),
-                    field("retire_at"),
-                ],
-                errors: error.field_errors().cloned().unwrap_or_default(),
+                sent: Some(Sent {
+                    form: SentForm::Rollover,
+                    values,
+                    errors: error.field_errors().cloned().unwrap_or_default(),
+                }),
             };
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            render(&state, &console, &raw, extra, status).await
+            render(&state, &console, holder, &raw, extra, status).await
         }
         outcome => {
-            let action = "partner.trust.rollover";
-            done(&state, &console, &raw, action, changes, outcome).await
+            let place = (holder, raw.as_str());
+            done(&state, &console, place, "trust.rollover", changes, outcome).await
         }
     }
 }
@@ -139,55 +142,61 @@ enum Step {
     Cancel,
 }
 
-async fn step(state: AppState, console: ConsoleSession, raw: String, step: Step) -> Response {
+async fn step(
+    state: AppState,
+    console: ConsoleSession,
+    (holder, raw): (Holder, String),
+    step: Step,
+) -> Response {
     if let Err(refused) = allowed(&console, ConsoleAction::Configure) {
         return *refused;
     }
-    let (Some(subject), Some(operator)) = (subject_of(&raw), operator(&console)) else {
-        return not_found(&console);
+    let (Some(subject), Some(operator)) = (holder.subject(&raw), operator(&console)) else {
+        return not_found(&console, holder);
     };
-    let (outcome, action) = match step {
+    let (outcome, what) = match step {
         Step::Activate => (
             trust::activate(&state, operator, subject).await,
-            "partner.trust.activate",
+            "trust.activate",
         ),
         Step::Retire => (
             trust::retire(&state, operator, subject).await,
-            "partner.trust.retire",
+            "trust.retire",
         ),
         Step::Cancel => (
             trust::cancel(&state, operator, subject).await,
-            "partner.trust.cancel",
+            "trust.cancel",
         ),
     };
-    done(&state, &console, &raw, action, "{}".to_owned(), outcome).await
+    let place = (holder, raw.as_str());
+    done(&state, &console, place, what, "{}".to_owned(), outcome).await
 }
 
-/// `POST /console/partners/{id}/trust/activate`.
-pub async fn activate(
+/// `POST /console/{partners|stations}/{id}/trust/activate`.
+pub async fn activate<K: Kind>(
     State(state): State<AppState>,
     console: ConsoleSession,
     Path(raw): Path<String>,
 ) -> Response {
-    step(state, console, raw, Step::Activate).await
+    step(state, console, (K::HOLDER, raw), Step::Activate).await
 }
 
-/// `POST /console/partners/{id}/trust/retire`.
-pub async fn retire(
+/// `POST /console/{partners|stations}/{id}/trust/retire`.
+pub async fn retire<K: Kind>(
     State(state): State<AppState>,
     console: ConsoleSession,
     Path(raw): Path<String>,
 ) -> Response {
-    step(state, console, raw, Step::Retire).await
+    step(state, console, (K::HOLDER, raw), Step::Retire).await
 }
 
-/// `POST /console/partners/{id}/trust/cancel`.
-pub async fn cancel(
+/// `POST /console/{partners|stations}/{id}/trust/cancel`.
+pub async fn cancel<K: Kind>(
     State(state): State<AppState>,
     console: ConsoleSession,
     Path(raw): Path<String>,
 ) -> Response {
-    step(state, console, raw, Step::Cancel).await
+    step(state, console, (K::HOLDER, raw), Step::Cancel).await
 }
 
 #[cfg(test)]

@@ -252,7 +252,7 @@ pub async fn send(
         response_url: input.response_url,
     }
     .check(state.config().public_as2_urls().for_mode(caller.mode()))?;
-    let request = crate::routes::cem::offer(&state, caller, partner_id(subject), offer).await?;
+    let request = crate::routes::cem::offer(&state, caller.into(), partner_id(subject), offer).await?;
     Ok(Success::ok(
         "Certificate exchange request queued",
         legacy_request(request),
@@ -266,7 +266,7 @@ pub async fn requests(
     RawBody(bytes): RawBody,
 ) -> Result<Success<Vec<serde_json::Value>>, ApiError> {
     let subject = body::<PartnerBody>(&bytes)?.subject()?;
-    let list = crate::routes::cem::list(&state, caller, partner_id(subject)).await?;
+    let list = crate::routes::cem::list(&state, caller.scope(), partner_id(subject)).await?;
     Ok(Success::ok(
         "Certificate exchange requests retrieved",
         list.into_iter().map(legacy_request).collect(),
@@ -289,18 +289,10 @@ async fn answer(
     let reason = if accept {
         None
     } else {
-        match input.reason {
-            Some(r) if !r.trim().is_empty() && r.len() <= 1000 => Some(r),
-            _ => {
-                return Err(ApiError::field(
-                    "reason",
-                    "Say why the certificate is rejected (1 to 1000 characters)",
-                ));
-            }
-        }
+        Some(crate::routes::cem::rejection_reason(input.reason)?)
     };
     let request =
-        crate::routes::cem::answer(&state, caller, partner_id(subject), cem_id, reason).await?;
+        crate::routes::cem::answer(&state, caller.into(), partner_id(subject), cem_id, reason).await?;
     Ok(legacy_request(request))
 }
 

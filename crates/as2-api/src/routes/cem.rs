@@ -8,6 +8,7 @@ use as2_domain::ValidationErrors;
 use as2_domain::cem::CemRequest;
 use as2_domain::id::{CemRequestId, PartnerId};
 use as2_trust::cem::{self, Effects, Offer};
+use as2_store::Scope;
 use as2_trust::lifecycle::Subject;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ use crate::envelope::{Envelope, ListEnvelope};
 use crate::error::ApiError;
 use crate::json::JsonBody;
 use crate::params::{meta, path_id};
+use crate::routes::trust::Operator;
 use crate::state::AppState;
 use crate::time::format;
 
@@ -145,6 +147,17 @@ pub struct CemRejectInput {
     pub reason: Option<String>,
 }
 
+/// A rejection's reason, 1 to 1000 characters, or the 422 naming `reason`.
+pub fn rejection_reason(reason: Option<String>) -> Result<String, ApiError> {
+    match reason {
+        Some(r) if !r.trim().is_empty() && r.len() <= 1000 => Ok(r),
+        _ => Err(ApiError::field(
+            "reason",
+            "Say why the certificate is rejected (1 to 1000 characters)",
+        )),
+    }
+}
+
 /// Time-stamps the events of `effects` (its queued messages announced themselves).
 async fn settle(state: &AppState, effects: &Effects) {
     for transition in &effects.transitions {
@@ -152,14 +165,10 @@ async fn settle(state: &AppState, effects: &Effects) {
     }
 }
 
-fn actor(caller: &Caller) -> String {
-    caller.key.id.to_string()
-}
-
-/// Offers a station key pair to a partner.
+/// Offers a station key pair to a partner, as `operator` (an API key or a console user).
 pub async fn offer(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     partner: PartnerId,
     offer: Offer,
 ) -> Result<CemRequest, ApiError> {
@@ -168,10 +177,10 @@ pub async fn offer(
             Ok(cem::offer(
                 s.store(),
                 s.payloads(),
-                caller.scope(),
+                operator.scope,
                 partner,
                 &offer,
-                &actor(&caller),
+                &operator.actor,
                 chrono::Utc::now(),
             )?)
         })
@@ -187,13 +196,13 @@ pub async fn offer(
 /// Every CEM request of the partner, newest first.
 pub async fn list(
     state: &AppState,
-    caller: Caller,
+    scope: Scope,
     partner: PartnerId,
 ) -> Result<Vec<CemRequest>, ApiError> {
     state
         .blocking("Partner", move |s| {
-            as2_trust::lifecycle::load(s.store(), caller.scope(), Subject::Partner(partner))?;
-            Ok(s.store().cem().list(caller.scope(), partner)?)
+            as2_trust::lifecycle::load(s.store(), scope, Subject::Partner(partner))?;
+            Ok(s.store().cem().list(scope, partner)?)
         })
         .await
 }
@@ -201,14 +210,14 @@ pub async fn list(
 /// Accepts (`reason` = None) or rejects a partner's pending request.
 pub async fn answer(
     state: &AppState,
-    caller: Caller,
+    operator: Operator,
     partner: PartnerId,
     id: CemRequestId,
     reject: Option<String>,
 ) -> Result<CemRequest, ApiError> {
     let effects = state
         .blocking("CEM request", move |s| {
-            let scope = caller.scope();
+            let scope = operator.scope;
             let row = s.store().cem().get(scope, id)?;
             if row.partner_id != partner {
                 return Err(ApiError::not_found("CEM request"));
@@ -219,11 +228,11 @@ pub async fn answer(
                     s.payloads(),
                     scope,
                     id,
-                    &actor(&caller),
+                    &operator.actor,
                     chrono::Utc::now(),
                 ),
                 Some(reason) => {
-                    cem::reject(s.store(), s.payloads(), scope, id, reason, &actor(&caller))
+                    cem::reject(s.store(), s.payloads(), scope, id, reason, &operator.actor)
                 }
             };
             Ok(effects?)
@@ -260,7 +269,7 @@ async fn offer_certificate(
 ) -> Result<Envelope<CemRequestDto>, ApiError> {
     let partner = partner_path(&id)?;
     let offer_input = input.check(state.config().public_as2_urls().for_mode(caller.mode()))?;
-    let request = offer(&state, caller, partner, offer_input).await?;
+    let request = offer(&state, caller.into(), partner, offer_input).await?;
     Ok(Envelope::created(
         "Certificate exchange request queued",
         request.into(),
@@ -275,7 +284,7 @@ async fn list_requests(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<ListEnvelope<CemRequestDto>, ApiError> {
-    let requests = list(&state, caller, partner_path(&id)?).await?;
+    let requests = list(&state, caller.scope(), partner_path(&id)?).await?;
     let total = i64::try_from(requests.len()).unwrap_or(i64::MAX);
     let page = as2_domain::pagination::PageRequest {
         page: 1,
@@ -301,7 +310,7 @@ async fn accept_request(
 ) -> Result<Envelope<CemRequestDto>, ApiError> {
     let partner = partner_path(&id)?;
     let cem_id: CemRequestId = path_id(&cem_id, "CEM request")?;
-    let request = answer(&state, caller, partner, cem_id, None).await?;
+    let request = answer(&state, caller.into(), partner, cem_id, None).await?;
     Ok(Envelope::ok("Certificate accepted", request.into()))
 }
 
@@ -317,15 +326,7 @@ async fn reject_request(
 ) -> Result<Envelope<CemRequestDto>, ApiError> {
     let partner = partner_path(&id)?;
     let cem_id: CemRequestId = path_id(&cem_id, "CEM request")?;
-    let reason = match input.reason {
-        Some(r) if !r.trim().is_empty() && r.len() <= 1000 => r,
-        _ => {
-            return Err(ApiError::field(
-                "reason",
-                "Say why the certificate is rejected (1 to 1000 characters)",
-            ));
-        }
-    };
-    let request = answer(&state, caller, partner, cem_id, Some(reason)).await?;
+    let reason = rejection_reason(input.reason)?;
+    let request = answer(&state, caller.into(), partner, cem_id, Some(reason)).await?;
     Ok(Envelope::ok("Certificate rejected", request.into()))
 }

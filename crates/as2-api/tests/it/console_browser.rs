@@ -6,19 +6,12 @@
 //! a change forged in its page is refused; a user of another tenant cannot open the message by
 //! its URL; an owner's retry is done and is in the audit log, and she creates a partner after
 //! correcting what the API's validation said beside the field; she schedules a rollover of a
-//! partner's certificate on its trust page, sees it on the timeline and verifies the chain.
+//! partner's certificate on its trust page, sees it on the timeline and verifies the chain,
+//! accepts the partner's certificate exchange request there, and opens the station's page.
 //! Every page is saved as a PNG under `target/console-screenshots/`.
 //!
 //! `.ci/run` installs `chromium` and `chromium-driver`. Without them the test fails under CI
-//! (`CI` set) and is skipped, loudly, elsewhere.
-
-// The skip notice goes to stderr on purpose: a skipped browser test must be visible.
-#![allow(clippy::print_stderr)]
-
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+//! (`CI` set) and is skipped, loudly, elsewhere (`as2_test_support::browser`).
 
 use as2_api::console::ConsoleConfig;
 use as2_api::console::session::COOKIE;
@@ -29,212 +22,11 @@ use as2_domain::message::{Direction, ErrorKind, MessageError, MessageStatus};
 use as2_domain::user::Role;
 use as2_store::Scope;
 use as2_store::repo::messages::NewMessage;
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use as2_test_support::browser::{self, Browser, Driver, PAGE_WAIT};
+use fantoccini::Locator;
 use serde_json::json;
 
 use crate::console::{PASSWORD, Served};
-
-/// How long a page may take to appear.
-const PAGE_WAIT: Duration = Duration::from_secs(15);
-
-/// The first of `names` found on `PATH`.
-fn on_path(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    names.iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
-/// Chromium and chromedriver, or `None` (skipped, loudly) outside CI; under CI their
-/// absence fails the test.
-fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
-    let found = on_path(&["chromium", "chromium-browser"]).zip(on_path(&["chromedriver"]));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but chromium or chromedriver is not on PATH: install Debian's \
-             `chromium` and `chromium-driver` (.ci/run does)"
-        );
-        eprintln!(
-            "SKIPPED the console's browser test: chromium or chromedriver is not on PATH \
-             (install Debian's `chromium` and `chromium-driver`; under CI this is a failure)"
-        );
-    }
-    found
-}
-
-/// A running chromedriver, killed when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Driver {
-    /// chromedriver on a free port of 127.0.0.1, once it listens.
-    fn start(binary: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting chromedriver");
-        let driver = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        driver
-    }
-
-    /// A headless Chromium session, laptop-sized.
-    async fn session(&self, chromium: &Path) -> Client {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                    "--disable-gpu", "--window-size=1280,900", "--lang=en-US",
-                ],
-            }),
-        );
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a Chromium session through chromedriver")
-    }
-}
-
-/// The browser on the console: the client, the console's address, where screenshots go.
-struct Browser {
-    client: Client,
-    base: String,
-    shots: PathBuf,
-}
-
-impl Browser {
-    async fn open(&self, path: &str) {
-        self.client
-            .goto(&format!("{}{path}", self.base))
-            .await
-            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
-    }
-
-    /// The visible text of the page.
-    async fn text(&self) -> String {
-        match self.client.find(Locator::Css("body")).await {
-            Ok(body) => body.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        }
-    }
-
-    /// Waits for the page whose `h1` reads `title`.
-    async fn wait_page(&self, title: &str) {
-        let heading = format!("//main/h1[normalize-space()=\"{title}\"]");
-        if let Err(error) = self
-            .client
-            .wait()
-            .at_most(PAGE_WAIT)
-            .for_element(Locator::XPath(&heading))
-            .await
-        {
-            panic!(
-                "the page {title:?} did not appear ({error}); the browser shows {}: {}",
-                self.client
-                    .current_url()
-                    .await
-                    .map(|u| u.to_string())
-                    .unwrap_or_default(),
-                self.text().await
-            );
-        }
-    }
-
-    /// The buttons labelled `label` on the page.
-    async fn buttons(&self, label: &str) -> usize {
-        let xpath = format!("//button[normalize-space()=\"{label}\"]");
-        self.client
-            .find_all(Locator::XPath(&xpath))
-            .await
-            .map(|found| found.len())
-            .unwrap_or(0)
-    }
-
-    async fn click_button(&self, label: &str) {
-        let xpath = format!("//button[normalize-space()=\"{label}\"]");
-        let button = self
-            .client
-            .find(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|e| panic!("no button {label:?}: {e}"));
-        button.click().await.unwrap();
-    }
-
-    async fn click_link(&self, text: &str) {
-        let link = self
-            .client
-            .find(Locator::LinkText(text))
-            .await
-            .unwrap_or_else(|e| panic!("no link {text:?}: {e}"));
-        link.click().await.unwrap();
-    }
-
-    async fn type_into(&self, id: &str, text: &str) {
-        let field = self.client.find(Locator::Id(id)).await.unwrap();
-        field.clear().await.unwrap();
-        field.send_keys(text).await.unwrap();
-    }
-
-    /// Saves the page as `<name>.png`.
-    async fn shot(&self, name: &str) {
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
-    }
-
-    async fn sign_in(&self, email: &str) {
-        self.open("/console/login").await;
-        self.wait_page("Sign in").await;
-        self.type_into("email", email).await;
-        self.type_into("password", PASSWORD).await;
-        self.click_button("Sign in").await;
-        self.wait_page("Overview").await;
-    }
-
-    async fn sign_out(&self) {
-        self.click_button("Sign out").await;
-        self.wait_page("Sign in").await;
-    }
-}
-
-/// Where the screenshots go: `target/console-screenshots/`.
-fn screenshots() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("console-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// What the console shows: a partner, an inbound message and a failed outbound one in the
 /// first tenant; its owner, a viewer, and the owner of another account's tenant.
@@ -245,6 +37,10 @@ struct Fixture {
     partner: PartnerId,
     /// The key pair good for a year, the next certificate of the rollover.
     next_certificate: String,
+    /// Our station.
+    station: StationId,
+    /// The partner's pending CEM request (an encryption certificate).
+    cem: String,
 }
 
 async fn fixture(served: &Served) -> Fixture {
@@ -280,6 +76,14 @@ async fn fixture(served: &Served) -> Fixture {
         assert_eq!(made.status.as_u16(), 201, "{:?}", made.body);
         next_certificate = made.body["data"]["id"].as_str().unwrap().to_owned();
     }
+    let cem = crate::console_cem::partner_request(
+        served,
+        (partner, station),
+        &next_certificate,
+        &["keyEncipherment"],
+        "req-from-acme",
+    )
+    .to_string();
     let scope = Scope::new(served.api.tenant, Mode::Test);
     let store = &served.api.db.store;
     let inbound = store
@@ -346,12 +150,14 @@ async fn fixture(served: &Served) -> Fixture {
         outbound: outbound.id,
         partner,
         next_certificate,
+        station,
+        cem,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_works_in_chromium() {
-    let Some((chromium, chromedriver)) = browser_binaries() else {
+    let Some((chromium, chromedriver)) = browser::binaries() else {
         return;
     };
     let served = Served::start(ConsoleConfig::default()).await;
@@ -361,7 +167,7 @@ async fn the_console_works_in_chromium() {
     let browser = Browser {
         client: client.clone(),
         base: format!("http://{}", served.addr),
-        shots: screenshots(),
+        shots: browser::screenshots(env!("CARGO_TARGET_TMPDIR")),
     };
     // the walk runs as its own task so that the browser is closed even when it fails
     let walked = tokio::spawn(async move { walk(&browser, &served, &fixture).await }).await;
@@ -521,7 +327,7 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     browser.sign_out().await;
 
     // a viewer sees the message without the button; a retry forged in its page is refused
-    browser.sign_in("vic@example.com").await;
+    browser.sign_in("vic@example.com", PASSWORD).await;
     browser.open(&format!("/console/messages/{outbound}")).await;
     browser.wait_page(&format!("Message {outbound}")).await;
     assert_eq!(browser.buttons("Retry").await, 0, "no change for a viewer");
@@ -555,7 +361,7 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     browser.sign_out().await;
 
     // the owner of another tenant cannot open the message by its URL, nor see it listed
-    browser.sign_in("eve@example.com").await;
+    browser.sign_in("eve@example.com", PASSWORD).await;
     browser.open(&format!("/console/messages/{inbound}")).await;
     browser.wait_page("Message not found").await;
     assert!(!browser.text().await.contains("invoice-42.edi"));
@@ -570,7 +376,7 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     browser.sign_out().await;
 
     // the owner retries: the message is queued again and the audit log names her
-    browser.sign_in("ada@example.com").await;
+    browser.sign_in("ada@example.com", PASSWORD).await;
     browser.open(&format!("/console/messages/{outbound}")).await;
     browser.wait_page(&format!("Message {outbound}")).await;
     browser.click_button("Retry").await;
@@ -699,6 +505,50 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     browser.client.set_window_size(1280, 1500).await.unwrap();
     browser.shot("trust").await;
     browser.client.set_window_size(1280, 900).await.unwrap();
+
+    // the partner's CEM request, accepted on the same page: its row says so, the button goes
+    let accept = format!("Accept request {}", fixture.cem);
+    assert_eq!(browser.buttons(&accept).await, 1);
+    browser.click_button(&accept).await;
+    browser
+        .client
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::XPath(&format!(
+            "//tr[@id='cem-{}']/td[normalize-space()='accepted']",
+            fixture.cem
+        )))
+        .await
+        .unwrap();
+    assert_eq!(browser.buttons(&accept).await, 0);
+    let partner = store.partners().get(fixture.scope, fixture.partner).unwrap();
+    assert_eq!(
+        partner
+            .settings
+            .encryption_certificate_id
+            .map(|c| c.to_string()),
+        Some(fixture.next_certificate.clone()),
+        "encryption to the partner switched"
+    );
+    browser
+        .client
+        .find(Locator::Id("cem"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .ok();
+    browser.shot("trust-cem").await;
+
+    // our station's own trust page
+    browser
+        .open(&format!("/console/stations/{}/trust", fixture.station))
+        .await;
+    let station = store.stations().get(fixture.scope, fixture.station).unwrap();
+    browser
+        .wait_page(&format!("Trust lifecycle: {}", station.settings.name))
+        .await;
+    browser.shot("station-trust").await;
 
     // the partner's settings, every one of them in its form
     browser

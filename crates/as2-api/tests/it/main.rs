@@ -13,6 +13,7 @@ mod audit;
 mod certificates;
 mod console;
 mod console_browser;
+mod console_cem;
 mod console_certificates;
 mod console_partner_edit;
 mod console_send;
