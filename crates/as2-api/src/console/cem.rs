@@ -93,7 +93,7 @@ fn answer_forms(facts: &Facts<'_>, id: &str) -> Markup {
         }
         form method="post" action={ (base) "/cem/" (id) "/reject" } novalidate {
             (csrf_field(facts.console))
-            (field((&control, "reason"), "Reason for rejecting", "Sent to the partner", errors, &html! {
+            (field((control.as_str(), "reason"), "Reason for rejecting", "Sent to the partner", errors, &html! {
                 input id=(control) name="reason" type="text" maxlength="1000"
                     value=(Sent::value(sent, &form, "reason"))
                     aria-describedby=(described(&control, "reason", errors))
