@@ -247,8 +247,8 @@ pub async fn offer(
         "response_url": input.response_url,
     })
     .to_string();
-    let default_url = state.config().public_as2_urls().for_mode(operator.scope.mode);
-    let outcome = match input.check(default_url) {
+    let urls = state.config().public_as2_urls();
+    let outcome = match input.check(urls.for_mode(operator.scope.mode)) {
         Ok(checked) => cem::offer(&state, operator, partner, checked).await,
         Err(error) => Err(error),
     };

@@ -16,7 +16,7 @@ use crate::console::layout::page;
 use crate::console::partner_fields::{form, values_of};
 use crate::console::partners::recorded;
 use crate::console::session::ConsoleSession;
-use crate::console::trust::{failure, not_found};
+use crate::console::trust::{Holder, failure, not_found};
 use crate::error::{ApiError, FieldErrors};
 use crate::routes::partner_input::PartnerInput;
 use crate::routes::partners::save_partner;
@@ -33,7 +33,7 @@ pub async fn edit(
         Err(refused) => return *refused,
     };
     let Ok(id) = raw.parse::<PartnerId>() else {
-        return not_found(&console);
+        return not_found(&console, Holder::Partner);
     };
     let found = state
         .blocking("Partner", move |s| {
@@ -47,7 +47,7 @@ pub async fn edit(
             let content = form(&console, &raw, &values, &FieldErrors::new());
             page(&title, Some(&console), content).into_response()
         }
-        Err(error) => failure(&console, &error),
+        Err(error) => failure(&console, Holder::Partner, &error),
     }
 }
 
@@ -145,7 +145,7 @@ pub async fn save(
         Err(refused) => return *refused,
     };
     let Ok(id) = raw.parse::<PartnerId>() else {
-        return not_found(&console);
+        return not_found(&console, Holder::Partner);
     };
     let refused = |errors: &FieldErrors| {
         let content = form(&console, &raw, &values, errors);
@@ -181,7 +181,7 @@ pub async fn save(
         Ok(_) => Redirect::to("/console/partners").into_response(),
         Err(error) => match error.field_errors() {
             Some(errors) => refused(errors),
-            None => failure(&console, &error),
+            None => failure(&console, Holder::Partner, &error),
         },
     }
 }

@@ -8,7 +8,7 @@
 
 use as2_api::console::ConsoleConfig;
 use as2_domain::Mode;
-use as2_domain::cem::{CemDirection, CemStatus};
+use as2_domain::cem::CemDirection;
 use as2_domain::id::{CemRequestId, CertificateId, PartnerId, StationId};
 use as2_domain::user::Role;
 use as2_store::Scope;
