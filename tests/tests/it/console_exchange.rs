@@ -58,7 +58,8 @@ async fn read(browser: &Browser, xpath: &str) -> Result<String> {
 
 async fn walk(browser: &Browser, p: &Platform, partner: &str) -> Result<()> {
     let file = tempfile::NamedTempFile::with_suffix(".edi")?;
-    let sent = b"ISA*00*          *00*          *ZZ*TENANTA *ZZ*TENANTB *000042~\r\nGS*PO~\r\n".repeat(40);
+    let sent =
+        b"ISA*00*          *00*          *ZZ*TENANTA *ZZ*TENANTB *000042~\r\nGS*PO~\r\n".repeat(40);
     std::fs::write(file.path(), &sent)?;
 
     browser.sign_in("ada@a.example", PASSWORD).await;
@@ -95,8 +96,16 @@ async fn walk(browser: &Browser, p: &Platform, partner: &str) -> Result<()> {
         browser.client.refresh().await?;
         browser.wait_page(&format!("Message {id}")).await;
     };
-    ensure!(last == "delivered", "the message ended {last}: {}", browser.text().await);
-    ensure!(read(browser, &fact("MDN", "Disposition")).await?.ends_with("processed"));
+    ensure!(
+        last == "delivered",
+        "the message ended {last}: {}",
+        browser.text().await
+    );
+    ensure!(
+        read(browser, &fact("MDN", "Disposition"))
+            .await?
+            .ends_with("processed")
+    );
     ensure!(read(browser, &fact("MDN", "Positive")).await? == "yes");
     ensure!(read(browser, &fact("MDN", "Signed")).await? == "yes");
     ensure!(read(browser, &fact("MDN", "Signature verified")).await? == "yes");

@@ -33,8 +33,8 @@ const USAGES: [(&str, &str); 4] = [
     ("tlsClient", "TLS client (tlsClient)"),
 ];
 
-/// The partner's CEM section.
-pub fn section(facts: &Facts<'_>) -> Markup {
+/// The partner's CEM requests, with the answer forms of the pending ones it sent.
+pub fn requests(facts: &Facts<'_>) -> Markup {
     html! {
         h2 id="cem" { "Certificate exchange (CEM)" }
         @if facts.requests.is_empty() {
@@ -52,7 +52,6 @@ pub fn section(facts: &Facts<'_>) -> Markup {
                 tbody { @for r in facts.requests { (row(facts, r)) } }
             } }
         }
-        @if facts.may_act { (offer_form(facts)) }
     }
 }
 
@@ -104,7 +103,8 @@ fn answer_forms(facts: &Facts<'_>, id: &str) -> Markup {
     }
 }
 
-fn offer_form(facts: &Facts<'_>) -> Markup {
+/// The form offering one of our key pairs to the partner (admins and owners).
+pub fn offer_form(facts: &Facts<'_>) -> Markup {
     let sent = facts.extra.sent.as_ref();
     let no_errors = FieldErrors::new();
     let errors = errors_of(sent, &SentForm::Offer).unwrap_or(&no_errors);
@@ -281,7 +281,15 @@ async fn answer(
     let Some(values) = reject else {
         let outcome = cem::answer(&state, operator, partner, id, None).await;
         let changes = serde_json::json!({ "cem_id": cem_raw }).to_string();
-        return done(&state, &console, place, "trust.cem.accept", changes, outcome).await;
+        return done(
+            &state,
+            &console,
+            place,
+            "trust.cem.accept",
+            changes,
+            outcome,
+        )
+        .await;
     };
     let reason = values.get("reason").cloned();
     let changes = serde_json::json!({ "cem_id": cem_raw, "reason": reason }).to_string();
@@ -294,7 +302,17 @@ async fn answer(
             let sent = (SentForm::Reject(cem_raw.clone()), values);
             refused(&state, &console, &raw, sent, error).await
         }
-        outcome => done(&state, &console, place, "trust.cem.reject", changes, outcome).await,
+        outcome => {
+            done(
+                &state,
+                &console,
+                place,
+                "trust.cem.reject",
+                changes,
+                outcome,
+            )
+            .await
+        }
     }
 }
 

@@ -136,7 +136,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/stations/{id}/edit",
             get(station_edit::edit).post(station_edit::save),
         )
-        .route("/console/partners/{id}/trust", get(trust::show::<OfPartner>))
+        .route(
+            "/console/partners/{id}/trust",
+            get(trust::show::<OfPartner>),
+        )
         .route(
             "/console/partners/{id}/trust/verify",
             get(trust::verify::<OfPartner>),
@@ -166,7 +169,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/console/partners/{id}/trust/cem/{cem_id}/reject",
             post(cem::reject),
         )
-        .route("/console/stations/{id}/trust", get(trust::show::<OfStation>))
+        .route(
+            "/console/stations/{id}/trust",
+            get(trust::show::<OfStation>),
+        )
         .route(
             "/console/stations/{id}/trust/verify",
             get(trust::verify::<OfStation>),

@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use as2_domain::certificate::{Certificate, CertificateKind};
 use as2_domain::cem::CemRequest;
+use as2_domain::certificate::{Certificate, CertificateKind};
 use as2_domain::pagination::PageRequest;
 use as2_domain::user::ConsoleAction;
 use as2_store::repo::certificates::CertificateFilter;
@@ -180,7 +180,15 @@ pub async fn show<K: Kind>(
     console: ConsoleSession,
     Path(raw): Path<String>,
 ) -> Response {
-    render(&state, &console, K::HOLDER, &raw, Extra::default(), StatusCode::OK).await
+    render(
+        &state,
+        &console,
+        K::HOLDER,
+        &raw,
+        Extra::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `GET /console/{partners|stations}/{id}/trust/verify`: the page with the chain verified
@@ -284,5 +292,9 @@ pub async fn render(
         may_act,
     };
     let title = format!("Trust lifecycle: {name}");
-    (status, page(&title, Some(console), trust_view::content(&facts))).into_response()
+    (
+        status,
+        page(&title, Some(console), trust_view::content(&facts)),
+    )
+        .into_response()
 }

@@ -49,9 +49,12 @@ pub fn content(facts: &Facts<'_>) -> Markup {
         p { a href=(holder.list()) { (all) } }
         (record_facts(facts.record))
         @if let Some(result) = &facts.extra.verification { (verification(result)) }
+        @if holder == Holder::Partner { (cem::requests(facts)) }
         (timeline(&facts.base, facts.events))
-        @if facts.may_act { (actions(facts)) }
-        @if holder == Holder::Partner { (cem::section(facts)) }
+        @if facts.may_act {
+            (actions(facts))
+            @if holder == Holder::Partner { (cem::offer_form(facts)) }
+        }
     }
 }
 

@@ -252,7 +252,8 @@ pub async fn send(
         response_url: input.response_url,
     }
     .check(state.config().public_as2_urls().for_mode(caller.mode()))?;
-    let request = crate::routes::cem::offer(&state, caller.into(), partner_id(subject), offer).await?;
+    let request =
+        crate::routes::cem::offer(&state, caller.into(), partner_id(subject), offer).await?;
     Ok(Success::ok(
         "Certificate exchange request queued",
         legacy_request(request),
@@ -292,7 +293,8 @@ async fn answer(
         Some(crate::routes::cem::rejection_reason(input.reason)?)
     };
     let request =
-        crate::routes::cem::answer(&state, caller.into(), partner_id(subject), cem_id, reason).await?;
+        crate::routes::cem::answer(&state, caller.into(), partner_id(subject), cem_id, reason)
+            .await?;
     Ok(legacy_request(request))
 }
 

@@ -509,6 +509,12 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     // the partner's CEM request, accepted on the same page: its row says so, the button goes
     let accept = format!("Accept request {}", fixture.cem);
     assert_eq!(browser.buttons(&accept).await, 1);
+    browser
+        .client
+        .execute("document.getElementById('cem').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    browser.shot("cem-request").await;
     browser.click_button(&accept).await;
     browser
         .client
@@ -521,7 +527,10 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
         .await
         .unwrap();
     assert_eq!(browser.buttons(&accept).await, 0);
-    let partner = store.partners().get(fixture.scope, fixture.partner).unwrap();
+    let partner = store
+        .partners()
+        .get(fixture.scope, fixture.partner)
+        .unwrap();
     assert_eq!(
         partner
             .settings
@@ -532,19 +541,19 @@ async fn walk(browser: &Browser, served: &Served, fixture: &Fixture) {
     );
     browser
         .client
-        .find(Locator::Id("cem"))
+        .execute("document.getElementById('cem').scrollIntoView()", vec![])
         .await
-        .unwrap()
-        .click()
-        .await
-        .ok();
+        .unwrap();
     browser.shot("trust-cem").await;
 
     // our station's own trust page
     browser
         .open(&format!("/console/stations/{}/trust", fixture.station))
         .await;
-    let station = store.stations().get(fixture.scope, fixture.station).unwrap();
+    let station = store
+        .stations()
+        .get(fixture.scope, fixture.station)
+        .unwrap();
     browser
         .wait_page(&format!("Trust lifecycle: {}", station.settings.name))
         .await;

@@ -135,8 +135,16 @@ async fn an_admin_answers_the_partners_requests_and_offers_a_key_pair_a_viewer_o
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert!(shown.body.contains("Certificate exchange (CEM)"));
     assert!(shown.body.contains("req-accept") && shown.body.contains("req-reject"));
-    assert!(shown.body.contains(&format!("{base}/cem/{to_accept}/accept")));
-    assert!(shown.body.contains("<label for=\"offer-certificate_id\">Key pair</label>"));
+    assert!(
+        shown
+            .body
+            .contains(&format!("{base}/cem/{to_accept}/accept"))
+    );
+    assert!(
+        shown
+            .body
+            .contains("<label for=\"offer-certificate_id\">Key pair</label>")
+    );
 
     // a viewer reads the requests, without a button; her forged answers are refused
     let (vic, vic_csrf) = served.session("vic@example.com").await;
@@ -177,7 +185,9 @@ async fn an_admin_answers_the_partners_requests_and_offers_a_key_pair_a_viewer_o
         .await;
     assert_eq!(empty.status, 422, "{}", empty.body);
     assert!(
-        empty.body.contains(&format!("id=\"reason-{to_reject}-error\"")),
+        empty
+            .body
+            .contains(&format!("id=\"reason-{to_reject}-error\"")),
         "{}",
         empty.body
     );
@@ -228,7 +238,11 @@ async fn an_admin_answers_the_partners_requests_and_offers_a_key_pair_a_viewer_o
         .api
         .get("/v1/messages?subject=Certificate+exchange+response")
         .await;
-    assert_eq!(queued.body["total"], 2, "both answers go out: {:?}", queued.body);
+    assert_eq!(
+        queued.body["total"], 2,
+        "both answers go out: {:?}",
+        queued.body
+    );
     // answered already: the lifecycle's sentence, nothing changed
     let twice = served
         .post(
@@ -254,19 +268,23 @@ async fn an_admin_answers_the_partners_requests_and_offers_a_key_pair_a_viewer_o
         )
         .await;
     assert_eq!(wrong.status, 422, "{}", wrong.body);
-    assert!(wrong.body.contains("id=\"offer-certificate_id-error\""), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("id=\"offer-certificate_id-error\""),
+        "{}",
+        wrong.body
+    );
     assert!(wrong.body.contains("id=\"offer-respond_by-error\""));
-    assert!(wrong.body.contains("id=\"offer-usages-error\"") || wrong.body.contains("offer-errors"));
+    assert!(
+        wrong.body.contains("id=\"offer-usages-error\"") || wrong.body.contains("offer-errors")
+    );
     assert!(
         wrong
             .body
             .contains("id=\"offer-usage-tlsClient\" name=\"usages\" value=\"tlsClient\" checked")
     );
-    assert!(
-        !wrong
-            .body
-            .contains("id=\"offer-usage-keyEncipherment\" name=\"usages\" value=\"keyEncipherment\" checked")
-    );
+    assert!(!wrong.body.contains(
+        "id=\"offer-usage-keyEncipherment\" name=\"usages\" value=\"keyEncipherment\" checked"
+    ));
     let sent = served
         .post(
             &offer,
@@ -331,12 +349,19 @@ async fn a_station_key_pair_rolls_over_from_its_own_trust_page() {
     let (ada, csrf) = served.session("ada@example.com").await;
 
     let listed = served.get("/console/stations", &ada).await;
-    assert!(listed.body.contains(&format!("href=\"{base}\"")), "{}", listed.body);
+    assert!(
+        listed.body.contains(&format!("href=\"{base}\"")),
+        "{}",
+        listed.body
+    );
     let shown = served.get(&base, &ada).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert!(shown.body.contains("Trust lifecycle: Billing"));
     assert!(shown.body.contains("All stations"));
-    assert!(!shown.body.contains("Certificate exchange"), "a partner's only");
+    assert!(
+        !shown.body.contains("Certificate exchange"),
+        "a partner's only"
+    );
     assert!(shown.body.contains(&format!("<option value=\"{next}\"")));
     assert!(
         !shown.body.contains(&format!("<option value=\"{public}\"")),
@@ -365,11 +390,21 @@ async fn a_station_key_pair_rolls_over_from_its_own_trust_page() {
     assert_eq!(record.body["data"]["next"]["id"], next.as_str());
     assert_eq!(audited(&served, "station.trust.rollover").await, 1);
     let verified = served.get(&format!("{base}/verify"), &ada).await;
-    assert!(verified.body.contains("Chain verification"), "{}", verified.body);
+    assert!(
+        verified.body.contains("Chain verification"),
+        "{}",
+        verified.body
+    );
 
     // a viewer reads it, her forged cancellation is refused; a malformed id is not found
     let (vic, vic_csrf) = served.session("vic@example.com").await;
-    assert!(!served.get(&base, &vic).await.body.contains("Schedule rollover"));
+    assert!(
+        !served
+            .get(&base, &vic)
+            .await
+            .body
+            .contains("Schedule rollover")
+    );
     let forged = served
         .post(
             &format!("{base}/cancel"),
@@ -379,7 +414,9 @@ async fn a_station_key_pair_rolls_over_from_its_own_trust_page() {
         )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
-    let found = served.get("/console/stations/stn_nonsense/trust", &ada).await;
+    let found = served
+        .get("/console/stations/stn_nonsense/trust", &ada)
+        .await;
     assert_eq!(found.status, 404);
     assert!(found.body.contains("Station not found"));
     let record = served
