@@ -25,6 +25,7 @@ pub mod message_filters;
 pub mod message_send;
 pub mod messages;
 pub mod overview;
+pub mod overview_history;
 pub mod partner_edit;
 pub mod partner_fields;
 pub mod partners;

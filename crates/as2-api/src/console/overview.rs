@@ -1,15 +1,18 @@
 //! The overview page of the tenant and mode shown: the last 24 hours' messages by status (a
 //! bar chart that is also a table), the queue depth, the last day's failures with their
-//! reasons, certificates expiring within 30 days, and the latest changes of the audit log.
-//! Every figure comes from the same scoped repositories as the API.
+//! reasons, the messages per day of the last two weeks and the webhook failures
+//! (`console::overview_history`), certificates expiring within 30 days, and the latest
+//! changes of the audit log. Every figure comes from the same scoped repositories as the API.
 
 use as2_domain::audit::AuditEvent;
 use as2_domain::certificate::Certificate;
 use as2_domain::message::{Message, MessageStatus};
 use as2_domain::pagination::PageRequest;
+use as2_domain::webhook::WebhookEndpoint;
 use as2_store::repo::audit::AuditFilter;
 use as2_store::repo::certificates::CertificateFilter;
-use as2_store::repo::messages::MessageFilter;
+use as2_store::repo::messages::{DayCounts, MessageFilter};
+use as2_store::repo::webhook_failures::DeliveryFailure;
 use as2_store::{Scope, Store, StoreResult};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +20,7 @@ use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
 use crate::console::layout::{page, when};
+use crate::console::overview_history::{self, DAYS};
 use crate::console::session::ConsoleSession;
 use crate::state::AppState;
 
@@ -36,6 +40,12 @@ struct Summary {
     expiring: Vec<Certificate>,
     /// The latest changes (at most 10) and how many there are.
     changes: (Vec<AuditEvent>, i64),
+    /// The messages of each of the last [`DAYS`] days by status.
+    daily: Vec<DayCounts>,
+    /// The last day's failed webhook deliveries (at most 10) and how many there are.
+    webhook_failures: (Vec<DeliveryFailure>, i64),
+    /// Webhook endpoints paused after failing for good.
+    paused: Vec<WebhookEndpoint>,
 }
 
 fn first(n: i64) -> PageRequest {
@@ -85,12 +95,23 @@ fn summary(store: &Store, scope: Scope) -> StoreResult<Summary> {
     let changes = store
         .audit()
         .list(scope, &AuditFilter::default(), first(10))?;
+    let daily = messages.daily_counts(scope, now, DAYS)?;
+    let webhooks = store.webhooks();
+    let webhook_failures = webhooks.failures_since(scope, since, 10)?;
+    let (endpoints, _) = webhooks.list(scope, first(100))?;
+    let paused = endpoints
+        .into_iter()
+        .filter(|e| !e.settings.active)
+        .collect();
     Ok(Summary {
         last_day,
         queued,
         failures,
         expiring,
         changes,
+        daily,
+        webhook_failures,
+        paused,
     })
 }
 
@@ -226,6 +247,11 @@ pub async fn page_handler(State(state): State<AppState>, console: ConsoleSession
         p { "Queue: " strong { (summary.queued) } " outbound messages waiting to be sent." }
         (chart(&summary.last_day))
         (failures(&summary.failures.0, summary.failures.1))
+        (overview_history::webhook_failures(
+            (&summary.webhook_failures.0, summary.webhook_failures.1),
+            &summary.paused,
+        ))
+        (overview_history::daily(&summary.daily))
         (expiring(&summary.expiring))
         (changes(&summary.changes.0, summary.changes.1))
     };
