@@ -24,6 +24,7 @@ pub mod message_filters;
 pub mod message_send;
 pub mod messages;
 pub mod overview;
+pub mod partner_connection;
 pub mod partner_edit;
 pub mod partner_fields;
 pub mod partners;
@@ -123,6 +124,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/partners/{id}/edit",
             get(partner_edit::edit).post(partner_edit::save),
+        )
+        .route(
+            "/console/partners/{id}/test",
+            get(partner_connection::show).post(partner_connection::run),
         )
         .route(
             "/console/stations",

@@ -15,6 +15,7 @@ mod console;
 mod console_browser;
 mod console_certificates;
 mod console_partner_edit;
+mod console_partner_test;
 mod console_send;
 mod console_settings;
 mod console_stations;
