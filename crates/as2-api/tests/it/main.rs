@@ -23,6 +23,7 @@ mod console_trust;
 mod console_webhooks;
 mod cross_cutting;
 mod destinations;
+mod export_parts;
 mod key_modes;
 mod legacy;
 mod message_support;

@@ -219,6 +219,7 @@ macro_rules! insert_event {
 }
 
 mod cancel;
+mod keyset;
 mod mdn_resend;
 mod mdns;
 mod requeue;
@@ -227,6 +228,7 @@ mod search;
 mod stats;
 mod tx;
 
+pub use keyset::Cursor;
 pub use mdns::MessageWithMdn;
 pub use resend::check_resendable;
 pub use search::{MessageFilter, MessageSort, SortKey};
