@@ -1,7 +1,10 @@
 //! The messages export (anyone who may read the tenant, like `GET /v1/exports/messages`):
 //! a form of two days on the messages page that downloads the API's own zip for the messages
 //! created from the start of the first day to the end of the last (UTC); a range the API
-//! refuses shows the form again with its sentences beside the fields (422).
+//! refuses shows the form again with its sentences beside the fields (422). A range of more
+//! than [`MAX_EXPORT_MESSAGES`] messages comes in parts: the zip's `manifest.json` says
+//! `complete: false` and names `next_after`, which the form's "Continue after" field takes;
+//! the answer carries the API's `Link` (to this page) and `X-Export-Next-After` headers.
 
 use std::collections::HashMap;
 
@@ -15,11 +18,18 @@ use crate::console::layout::page;
 use crate::console::session::ConsoleSession;
 use crate::error::FieldErrors;
 use crate::params::QueryMap;
-use crate::routes::exports::{MAX_EXPORT_DAYS, export};
+use crate::routes::exports::{MAX_EXPORT_DAYS, MAX_EXPORT_MESSAGES, export};
 use crate::state::AppState;
 
 /// The two fields: name (the API's parameter), label.
 const FIELDS: [(&str, &str); 2] = [("since", "First day"), ("until", "Last day")];
+
+/// The cursor of a part after the first (the API's `after`).
+const AFTER: &str = "after";
+
+/// Passed on as typed when the address has them: the cursor, and the API's `limit` (no
+/// field of the form; the `Link` to a next part keeps it).
+const PASSED_ON: [&str; 2] = [AFTER, "limit"];
 
 /// The API's query from the form: a day's start for `since`, the next day's start for
 /// `until` (the last day included); anything that is no day is passed as typed, for the
@@ -41,6 +51,11 @@ fn query_of(values: &HashMap<String, String>) -> QueryMap {
             None => text.to_owned(),
         };
         query.insert(name.to_owned(), value);
+    }
+    for name in PASSED_ON {
+        if let Some(value) = values.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            query.insert(name.to_owned(), value.to_owned());
+        }
     }
     query
 }
@@ -64,12 +79,28 @@ pub fn form(values: &HashMap<String, String>, errors: &FieldErrors) -> Markup {
                         }
                     }
                 }
+                @let invalid = errors.contains_key(AFTER);
+                div class="field" {
+                    label for="export-after" { "Continue after (optional)" }
+                    input id="export-after" name=(AFTER) type="text" value=[values.get(AFTER)]
+                        placeholder="msg_…" aria-describedby={ "export-parts" @if invalid { " export-after-error" } }
+                        aria-invalid=[invalid.then_some("true")];
+                    @if let Some(sentences) = errors.get(AFTER) {
+                        p class="error" id="export-after-error" { @for s in sentences { (s) " " } }
+                    }
+                }
                 button type="submit" { "Download zip" }
             }
             small id="export-hint" {
                 "The messages created from the start of the first day to the end of the last (UTC), at most "
                 (MAX_EXPORT_DAYS) " days, with their MDNs, timelines and payloads, as a zip."
             }
+            p id="export-parts" { small {
+                "A zip holds at most " (MAX_EXPORT_MESSAGES) " messages. When the range holds more, its "
+                code { "manifest.json" } " says " code { "\"complete\": false" } " and names "
+                code { "next_after" } ": download the next part with the same days and that id in "
+                "\"Continue after\", until a manifest says " code { "\"complete\": true" } "."
+            } }
         }
     }
 }
@@ -88,7 +119,8 @@ pub async fn download(
         )
         .into_response();
     };
-    let error = match export(state, scope, &query_of(&values)).await {
+    let query = query_of(&values);
+    let error = match export(state, scope, &query, "/console/messages/export").await {
         Ok(zip) => return zip,
         Err(error) => error,
     };
@@ -98,7 +130,7 @@ pub async fn download(
     let content = html! {
         div class="error" role="alert" {
             p { "Nothing was exported: correct the fields marked below." }
-            @let other: Vec<&String> = errors.keys().filter(|k| !FIELDS.iter().any(|(n, _)| n == k)).collect();
+            @let other: Vec<&String> = errors.keys().filter(|k| k.as_str() != AFTER && !FIELDS.iter().any(|(n, _)| n == k)).collect();
             @if !other.is_empty() { ul { @for k in other { @for s in &errors[k] { li { (k) ": " (s) } } } } }
         }
         p { a href="/console/messages" { "All messages" } }

@@ -26,6 +26,7 @@ pub mod message_send;
 pub mod messages;
 pub mod overview;
 pub mod overview_history;
+pub mod partner_connection;
 pub mod partner_edit;
 pub mod partner_fields;
 pub mod partners;
@@ -127,6 +128,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/partners/{id}/edit",
             get(partner_edit::edit).post(partner_edit::save),
+        )
+        .route(
+            "/console/partners/{id}/test",
+            get(partner_connection::show).post(partner_connection::run),
         )
         .route(
             "/console/stations",

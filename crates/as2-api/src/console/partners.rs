@@ -66,7 +66,8 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
-    let may_create = may_configure(&console);
+    let may_create = may(&console, ConsoleAction::Configure);
+    let may_test = may(&console, ConsoleAction::OperateMessages);
     let content = html! {
         @if may_create {
             p { a href="/console/partners/new" { "New partner" } }
@@ -82,7 +83,7 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
                     th scope="col" { "Settings" }
                 } }
                 tbody {
-                    @for p in &partners { (row(p, may_create)) }
+                    @for p in &partners { (row(p, may_create, may_test)) }
                 }
             } }
         }
@@ -90,7 +91,7 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
     page("Partners", Some(&console), content).into_response()
 }
 
-fn row(p: &Partner, may_edit: bool) -> Markup {
+fn row(p: &Partner, may_edit: bool, may_test: bool) -> Markup {
     html! {
         tr {
             td { (p.settings.name) }
@@ -103,16 +104,17 @@ fn row(p: &Partner, may_edit: bool) -> Markup {
                 @if may_edit {
                     br; a href={ "/console/partners/" (p.id) "/edit" } { "Edit" span class="visually-hidden" { " " (p.settings.name) } }
                 }
+                @if may_test && !p.settings.url.trim().is_empty() {
+                    br; a href={ "/console/partners/" (p.id) "/test" } { "Test the connection" span class="visually-hidden" { " to " (p.settings.name) } }
+                }
             }
         }
     }
 }
 
-fn may_configure(console: &ConsoleSession) -> bool {
-    console
-        .current
-        .as_ref()
-        .is_some_and(|m| m.role.may(ConsoleAction::Configure))
+/// Whether the user's role in the tenant shown allows `action`.
+fn may(console: &ConsoleSession, action: ConsoleAction) -> bool {
+    console.current.as_ref().is_some_and(|m| m.role.may(action))
 }
 
 /// The form, filled with `values` (a fresh form signs and encrypts), each field followed by

@@ -2,42 +2,39 @@
 //! streamed while it is written: `messages.jsonl` (one line per message: the message as
 //! `GET /v1/messages/{id}` shows it, with its MDN and its timeline), then
 //! `payloads/<msg id>/<file name>` and `mdns/<msg id>.txt` (the raw MDN, ours or the
-//! partner's). What is held is a page of rows, a 64 KiB piece of the zip and the zip's
-//! central directory (a few hundred bytes per file, so a range holds at most
-//! [`MAX_EXPORT_MESSAGES`] messages): payloads are copied from the payload store as they are
-//! read, whatever their size.
+//! partner's), and last `manifest.json` (the range, the count, whether the part is complete).
+//! What is held is a page of rows, a 64 KiB piece of the zip and the zip's central directory
+//! (a few hundred bytes per file, so one export holds at most [`MAX_EXPORT_MESSAGES`]
+//! messages; a larger range comes in parts, `export_part.rs`): payloads are copied from the
+//! payload store as they are read, whatever their size.
 
 use std::io::{Read, Write};
 
-use as2_domain::ValidationErrors;
 use as2_domain::message::Message;
-use as2_domain::pagination::PageRequest;
-use as2_store::repo::messages::{MessageFilter, MessageSort, MessageWithMdn, SortKey};
+use as2_store::repo::messages::MessageWithMdn;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use http_body_util::Channel;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zip::write::SimpleFileOptions;
 
+use super::export_part::{ExportQuery, Manifest, Part, plan};
+pub use super::export_part::{MAX_EXPORT_DAYS, MAX_EXPORT_MESSAGES};
 use super::messages::{MessageDto, MessageEventDto};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::params::{QueryMap, only, time};
+use crate::params::QueryMap;
 use crate::state::AppState;
 
-/// The longest range one export covers.
-pub const MAX_EXPORT_DAYS: i64 = 31;
-
-/// The most messages one export holds (the zip's directory is kept until its end).
-pub const MAX_EXPORT_MESSAGES: i64 = 10_000;
+/// The header naming the next part's cursor.
+pub const NEXT_AFTER: &str = "x-export-next-after";
 
 /// Rows read per query.
-const PAGE: i64 = 100;
+const PAGE: usize = 100;
 
 /// The piece of zip handed to the response at a time.
 const PIECE: usize = 64 * 1024;
@@ -48,48 +45,59 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The messages created in `[since, until)`, with payloads and raw MDNs, as a zip.
+///
+/// A range of more than `limit` messages (10000 by default) comes in parts: each names the
+/// next in its `Link` and `X-Export-Next-After` headers and its `manifest.json`.
 #[utoipa::path(get, path = "/v1/exports/messages", tag = "exports",
     params(("since" = String, Query, description = "RFC 3339 time: messages created at or after it"),
-           ("until" = String, Query, description = "RFC 3339 time: messages created before it (at most 31 days after since, at most 10000 messages in the range)")),
-    responses((status = 200, description = "A zip: messages.jsonl, payloads/, mdns/", content_type = "application/zip"),
-              (status = 422, description = "A missing or bad range", body = Object)))]
+           ("until" = String, Query, description = "RFC 3339 time: messages created before it (at most 31 days after since)"),
+           ("after" = Option<String>, Query, description = "The last message id (msg_…) of the previous part: this part holds the messages after it in (created_at, id) order; what X-Export-Next-After and the Link header give"),
+           ("limit" = Option<i64>, Query, description = "The most messages of this part, 1 to 10000 (10000 by default)")),
+    responses((status = 200, description = "A zip: messages.jsonl, payloads/, mdns/, manifest.json (complete: false and next_after when more messages of the range remain)", content_type = "application/zip",
+                headers(("Link" = String, description = "<…&after=msg_…>; rel=\"next\": the next part's URL, when more messages of the range remain"),
+                        ("X-Export-Next-After" = String, description = "The next part's after cursor, when more messages of the range remain"))),
+              (status = 422, description = "A missing or bad range, after or limit", body = Object)))]
 async fn export_messages(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<QueryMap>,
 ) -> Result<Response, ApiError> {
-    export(state, caller.scope(), &query).await
+    export(state, caller.scope(), &query, "/v1/exports/messages").await
 }
 
-/// The export of `scope`'s messages in the range `query` names (`since`, `until`), or the
-/// 422 naming the parameter; the console's export form downloads through it too.
+/// The export of `scope`'s messages in the range `query` names (`since`, `until`, `after`,
+/// `limit`), or the 422 naming the parameter; the console's export form downloads through
+/// it too. When more messages remain, the `Link` header names `base` with the next part's
+/// query, and `X-Export-Next-After` its cursor.
 pub async fn export(
     state: AppState,
     scope: as2_store::Scope,
     query: &QueryMap,
+    base: &str,
 ) -> Result<Response, ApiError> {
-    let (since, until) = range(query)?;
-    let total = state
-        .blocking("Message", move |s| {
-            let one = PageRequest {
-                page: 1,
-                per_page: 1,
-            };
-            Ok(s.store()
-                .messages()
-                .list(scope, filter(since, until), one)?
-                .1)
+    let query = ExportQuery::parse(query)?;
+    let part = state
+        .blocking("Message", {
+            let query = query.clone();
+            move |s| plan(s, scope, &query)
         })
         .await?;
-    if total > MAX_EXPORT_MESSAGES {
-        return Err(ValidationErrors::single(
-            "until",
-            format!(
-                "This range holds {total} messages and an export takes at most {MAX_EXPORT_MESSAGES}; end it earlier"
-            ),
-        )
-        .into());
-    }
+    let name = format!(
+        "attachment; filename=\"messages-{}-{}{}.zip\"",
+        query.since.format("%Y%m%dT%H%M%SZ"),
+        query.until.format("%Y%m%dT%H%M%SZ"),
+        query
+            .after
+            .map(|after| format!("-after-{after}"))
+            .unwrap_or_default()
+    );
+    let next_part = part.next_after.map(|last| {
+        let target = format!("<{base}?{}>; rel=\"next\"", query.next_query(last));
+        [
+            (header::LINK, target),
+            (HeaderName::from_static(NEXT_AFTER), last.to_string()),
+        ]
+    });
     let (mut sender, body) = Channel::<Bytes, std::io::Error>::new(4);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
@@ -98,7 +106,7 @@ pub async fn export(
             sender: &mut sender,
             piece: Vec::with_capacity(PIECE),
         };
-        let written = write_zip(&state, scope, since, until, &mut out).and_then(|()| out.flush());
+        let written = write_zip(&state, scope, &query, &part, &mut out).and_then(|()| out.flush());
         if let Err(error) = written {
             // the client sees a broken body, never a short zip that looks complete
             tracing::warn!(%error, "the message export stopped");
@@ -111,56 +119,23 @@ pub async fn export(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/zip"),
     );
-    let name = format!(
-        "attachment; filename=\"messages-{}-{}.zip\"",
-        since.format("%Y%m%dT%H%M%SZ"),
-        until.format("%Y%m%dT%H%M%SZ")
-    );
     if let Ok(value) = HeaderValue::from_str(&name) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
+    for (name, value) in next_part.into_iter().flatten() {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
     Ok(response)
-}
-
-/// `since` and `until`, both required, in order, at most [`MAX_EXPORT_DAYS`] apart.
-fn range(query: &QueryMap) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let mut errors = ValidationErrors::new();
-    only(query, &["since", "until"], &mut errors);
-    let since = time(query, "since", &mut errors);
-    let until = time(query, "until", &mut errors);
-    for (name, given) in [
-        ("since", query.contains_key("since")),
-        ("until", query.contains_key("until")),
-    ] {
-        if !given {
-            errors.add(name, "This parameter is required");
-        }
-    }
-    if let (Some(since), Some(until)) = (since, until) {
-        if until <= since {
-            errors.add("until", "The until time must be after the since time");
-        } else if until - since > chrono::Duration::days(MAX_EXPORT_DAYS) {
-            errors.add(
-                "until",
-                format!("An export covers at most {MAX_EXPORT_DAYS} days; split the range"),
-            );
-        }
-    }
-    errors.into_result(())?;
-    match (since, until) {
-        (Some(since), Some(until)) => Ok((since, until)),
-        _ => Err(ApiError::internal(&std::io::Error::other(
-            "range checked above",
-        ))),
-    }
 }
 
 /// The zip, written into `out` (two passes over the range: the lines, then the files).
 fn write_zip(
     state: &AppState,
     scope: as2_store::Scope,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
+    query: &ExportQuery,
+    part: &Part,
     out: &mut ChannelWriter<'_>,
 ) -> std::io::Result<()> {
     let mut zip = zip::ZipWriter::new_stream(out);
@@ -169,8 +144,10 @@ fn write_zip(
         .large_file(true);
     zip.start_file("messages.jsonl", options)
         .map_err(std::io::Error::other)?;
-    each_page(state, scope, since, until, |page| {
+    let mut count = 0;
+    each_page(state, scope, part, |page| {
         for (message, mdn) in page {
+            count += 1;
             let events: Vec<MessageEventDto> = state
                 .store()
                 .messages()
@@ -188,7 +165,7 @@ fn write_zip(
         }
         Ok(())
     })?;
-    each_page(state, scope, since, until, |page| {
+    each_page(state, scope, part, |page| {
         for (message, mdn) in page {
             if let Some(payload) = &message.payload {
                 match state.payloads().open_ref(payload) {
@@ -225,51 +202,29 @@ fn write_zip(
         }
         Ok(())
     })?;
+    zip.start_file("manifest.json", options)
+        .map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut zip, &Manifest::new(query, part, count))?;
     zip.finish().map_err(std::io::Error::other)?;
     Ok(())
 }
 
-/// Calls `each` with every page of the range (messages with their MDNs), oldest first.
+/// Calls `each` with every page of the part's messages with their MDNs, in order.
 fn each_page(
     state: &AppState,
     scope: as2_store::Scope,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
+    part: &Part,
     mut each: impl FnMut(&[MessageWithMdn]) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let filter = filter(since, until);
-    for page in 1.. {
-        let (messages, _) = state
+    for ids in part.ids.chunks(PAGE) {
+        let messages = state
             .store()
             .messages()
-            .list_with_mdns(
-                scope,
-                filter.clone(),
-                PageRequest {
-                    page,
-                    per_page: PAGE,
-                },
-            )
+            .with_mdns(scope, ids)
             .map_err(std::io::Error::other)?;
         each(&messages)?;
-        if messages.len() < usize::try_from(PAGE).unwrap_or(usize::MAX) {
-            break;
-        }
     }
     Ok(())
-}
-
-/// The messages created in `[since, until)`, oldest first.
-fn filter(since: DateTime<Utc>, until: DateTime<Utc>) -> MessageFilter {
-    MessageFilter {
-        created_after: Some(since),
-        created_before: Some(until),
-        sort: MessageSort {
-            key: SortKey::CreatedAt,
-            descending: false,
-        },
-        ..MessageFilter::default()
-    }
 }
 
 /// The payload's file name inside the zip: the message's own without any path, or

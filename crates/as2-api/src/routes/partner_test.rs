@@ -3,8 +3,11 @@
 //! the certificate the partner presented. Nothing is sent to the partner unless the body asks
 //! for the `message` step (`partner_test_message.rs`).
 
+use std::time::Duration;
+
 use as2_domain::connection_test::{ConnectionTest, PresentedCertificate, TestReport};
 use as2_domain::id::PartnerId;
+use as2_store::Scope;
 use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
 use serde::Serialize;
@@ -69,6 +72,15 @@ pub struct ConnectionTestDto {
 }
 
 impl ConnectionTestDto {
+    /// The report in one sentence (the envelope's `message`).
+    pub fn summary(&self) -> &'static str {
+        if self.ok {
+            "The partner's endpoint answered every step"
+        } else {
+            "The connection test failed; the last step says why"
+        }
+    }
+
     fn new(url: String, report: TestReport, message_id: Option<String>) -> Self {
         Self {
             ok: report.ok(),
@@ -120,41 +132,52 @@ async fn test_partner(
 ) -> Result<Envelope<ConnectionTestDto>, ApiError> {
     let id = path_id::<PartnerId>(&id, "Partner")?;
     let wait = options(request).await?.message_wait()?;
+    let report = run_test(&state, caller.scope(), id, wait).await?;
+    Ok(Envelope::ok(report.summary(), report))
+}
+
+/// Tests partner `id` of `scope` (the route's and the console's one path): its URL, the
+/// client certificate its TLS settings name, the network steps, then, with `wait` and once
+/// those passed, the test message followed for at most `wait`. A partner without a URL, or
+/// whose TLS client certificate has no key, is the 422 naming the field; a server without a
+/// tester the 503.
+pub async fn run_test(
+    state: &AppState,
+    scope: Scope,
+    id: PartnerId,
+    wait: Option<Duration>,
+) -> Result<ConnectionTestDto, ApiError> {
     let tester = state
         .config()
         .connection_tester
         .clone()
         .ok_or_else(|| ApiError::unavailable("This server does not run connection tests"))?;
     let test = state
-        .blocking("Partner", {
-            let caller = caller.clone();
-            move |s| {
-                let scope = caller.scope();
-                let partner = s.store().partners().get(scope, id)?;
-                if partner.settings.url.trim().is_empty() {
-                    return Err(ApiError::field(
-                        "url",
-                        "The partner has no URL: it only sends to us, there is nothing to test",
-                    ));
-                }
-                let client_identity = match partner.settings.tls.client_certificate_id {
-                    Some(cert) => match s.store().certificates().key_pair(scope, cert)? {
-                        (der, Some(key)) => Some((der, key)),
-                        (_, None) => {
-                            return Err(ApiError::field(
-                                "tls_client_certificate_id",
-                                "The partner's TLS client certificate has no private key",
-                            ));
-                        }
-                    },
-                    None => None,
-                };
-                Ok(ConnectionTest {
-                    url: partner.settings.url.clone(),
-                    tls: partner.settings.tls.clone(),
-                    client_identity,
-                })
+        .blocking("Partner", move |s| {
+            let partner = s.store().partners().get(scope, id)?;
+            if partner.settings.url.trim().is_empty() {
+                return Err(ApiError::field(
+                    "url",
+                    "The partner has no URL: it only sends to us, there is nothing to test",
+                ));
             }
+            let client_identity = match partner.settings.tls.client_certificate_id {
+                Some(cert) => match s.store().certificates().key_pair(scope, cert)? {
+                    (der, Some(key)) => Some((der, key)),
+                    (_, None) => {
+                        return Err(ApiError::field(
+                            "tls_client_certificate_id",
+                            "The partner's TLS client certificate has no private key",
+                        ));
+                    }
+                },
+                None => None,
+            };
+            Ok(ConnectionTest {
+                url: partner.settings.url.clone(),
+                tls: partner.settings.tls.clone(),
+                client_identity,
+            })
         })
         .await?;
     let url = test.url.clone();
@@ -163,19 +186,11 @@ async fn test_partner(
     if let Some(wait) = wait
         && report.ok()
     {
-        let (step, message) = message_step(&state, &caller, id, wait).await;
+        let (step, message) = message_step(state, scope, id, wait).await;
         report.steps.push(step);
         message_id = message.map(|m| m.to_string());
     }
-    let message = if report.ok() {
-        "The partner's endpoint answered every step"
-    } else {
-        "The connection test failed; the last step says why"
-    };
-    Ok(Envelope::ok(
-        message,
-        ConnectionTestDto::new(url, report, message_id),
-    ))
+    Ok(ConnectionTestDto::new(url, report, message_id))
 }
 
 /// The request's options: none without a body.

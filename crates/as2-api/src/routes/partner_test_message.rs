@@ -11,9 +11,10 @@ use as2_domain::message::MessageStatus;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use as2_store::Scope;
+
 use super::message_create::{Fields, enqueue_with_attempts};
-use super::messages::{MessageDto, load};
-use crate::auth::Caller;
+use super::messages::MessageDto;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -56,33 +57,30 @@ impl ConnectionTestInput {
     }
 }
 
-/// Queues the test message to `partner` and follows it for at most `wait`: the step and the
-/// message's id (none when it could not be queued).
+/// Queues the test message to `partner` of `scope` and follows it for at most `wait`: the
+/// step and the message's id (none when it could not be queued).
 pub async fn message_step(
     state: &AppState,
-    caller: &Caller,
+    scope: Scope,
     partner: PartnerId,
     wait: Duration,
 ) -> (TestStep, Option<MessageId>) {
     let started = Instant::now();
-    let queued = {
-        let caller = caller.clone();
-        state
-            .blocking("Message", move |s| {
-                let text = format!(
-                    "AS2 connection test sent with POST /v1/partners/{partner}/test at {}.\r\nThis message can be discarded.\r\n",
-                    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                );
-                let mut spool = s.payloads().spool();
-                let payload = std::io::Write::write_all(&mut spool, text.as_bytes())
-                    .and_then(|()| spool.finish())
-                    .map_err(|e| ApiError::internal(&e))?;
-                let fields =
-                    Fields::new(partner, TEST_FILENAME, "text/plain", "AS2 connection test");
-                enqueue_with_attempts(s, caller.scope(), &fields, &payload, Some(1))
-            })
-            .await
-    };
+    let queued = state
+        .blocking("Message", move |s| {
+            let text = format!(
+                "AS2 connection test of partner {partner} at {}.\r\nThis message can be discarded.\r\n",
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            let mut spool = s.payloads().spool();
+            let payload = std::io::Write::write_all(&mut spool, text.as_bytes())
+                .and_then(|()| spool.finish())
+                .map_err(|e| ApiError::internal(&e))?;
+            let fields =
+                Fields::new(partner, TEST_FILENAME, "text/plain", "AS2 connection test");
+            enqueue_with_attempts(s, scope, &fields, &payload, Some(1))
+        })
+        .await;
     let message = match queued {
         Ok(message) => message.id,
         Err(refused) => {
@@ -92,12 +90,15 @@ pub async fn message_step(
     };
     let deadline = started + wait;
     loop {
-        let now = {
-            let caller = caller.clone();
-            state
-                .blocking("Message", move |s| load(s, &caller, message))
-                .await
-        };
+        let now = state
+            .blocking("Message", move |s| {
+                let messages = s.store().messages();
+                Ok(MessageDto::new(
+                    messages.get(scope, message)?,
+                    messages.mdn(scope, message)?,
+                ))
+            })
+            .await;
         let dto = match now {
             Ok(dto) => dto,
             Err(e) => {

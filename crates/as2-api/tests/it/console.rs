@@ -47,10 +47,16 @@ pub(crate) struct Served {
 
 impl Served {
     pub(crate) async fn start(console: ConsoleConfig) -> Self {
-        let api = TestApi::with_config(ApiConfig {
+        Self::start_with(ApiConfig {
             console,
             ..ApiConfig::default()
-        });
+        })
+        .await
+    }
+
+    /// The console of an API with `config`.
+    pub(crate) async fn start_with(config: ApiConfig) -> Self {
+        let api = TestApi::with_config(config);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = router(api.state.clone());

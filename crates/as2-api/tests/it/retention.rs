@@ -270,7 +270,15 @@ async fn an_export_streams_the_range_as_a_zip() {
             .unwrap();
         assert_eq!(mdn, format!("MDN for {id}"));
     }
-    assert_eq!(zip.len(), 5, "no path from a file name escapes its folder");
+    assert_eq!(zip.len(), 6, "no path from a file name escapes its folder");
+    let mut manifest = String::new();
+    zip.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["count"], 2);
+    assert_eq!(manifest["complete"], true);
 
     // a file download: Accept: application/zip is served, not refused as non-JSON
     let path = format!("/v1/exports/messages?since={since}&until={until}");
@@ -295,7 +303,11 @@ async fn an_export_streams_the_range_as_a_zip() {
         )
         .await;
     let live = zip::ZipArchive::new(std::io::Cursor::new(live.bytes)).unwrap();
-    assert_eq!(live.len(), 1, "only an empty messages.jsonl");
+    assert_eq!(
+        live.len(),
+        2,
+        "only an empty messages.jsonl and the manifest"
+    );
 }
 
 #[tokio::test]

@@ -220,6 +220,7 @@ macro_rules! insert_event {
 
 mod cancel;
 mod daily;
+mod keyset;
 mod mdn_resend;
 mod mdns;
 mod requeue;
@@ -229,6 +230,7 @@ mod stats;
 mod tx;
 
 pub use daily::DayCounts;
+pub use keyset::Cursor;
 pub use mdns::MessageWithMdn;
 pub use resend::check_resendable;
 pub use search::{MessageFilter, MessageSort, SortKey};

@@ -10,6 +10,7 @@ mod console;
 mod inline_payloads;
 mod isolation;
 mod jobs;
+mod keyset;
 mod message_support;
 mod migrations;
 mod outbox;
