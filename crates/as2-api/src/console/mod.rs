@@ -37,6 +37,7 @@ pub mod stations;
 pub mod trust;
 pub mod trust_actions;
 pub mod users;
+pub mod webhook_actions;
 pub mod webhook_edit;
 pub mod webhook_form;
 pub mod webhooks;
@@ -180,6 +181,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/webhooks/{id}/edit",
             get(webhook_edit::edit).post(webhook_edit::save),
+        )
+        .route(
+            "/console/webhooks/{id}/delete",
+            get(webhook_actions::confirm_delete).post(webhook_actions::delete),
+        )
+        .route("/console/webhooks/{id}/test", post(webhook_actions::test))
+        .route(
+            "/console/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhook_actions::redeliver_delivery),
         )
         .route(
             "/console/settings",

@@ -49,6 +49,7 @@ pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;
 pub mod users;
+pub mod webhook_redelivery;
 pub mod webhooks;
 
 use crate::error::StoreError;
