@@ -36,6 +36,7 @@ pub mod station_form;
 pub mod stations;
 pub mod trust;
 pub mod trust_actions;
+pub mod user_actions;
 pub mod users;
 pub mod webhook_actions;
 pub mod webhook_edit;
@@ -160,6 +161,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/{id}/role", post(users::set_role))
         .route("/console/users/{id}/remove", post(users::remove))
+        .route("/console/users/{id}/disable", post(user_actions::disable))
+        .route("/console/users/{id}/enable", post(user_actions::enable))
+        .route(
+            "/console/users/{id}/reset-password",
+            post(user_actions::reset_password),
+        )
         .route("/console/certificates", get(certificates::list))
         .route(
             "/console/certificates/upload",
