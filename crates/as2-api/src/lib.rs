@@ -23,6 +23,7 @@ pub mod rate_limit_shared;
 pub mod routes;
 pub mod state;
 pub mod time;
+pub mod user_access;
 pub mod validation;
 
 pub use routes::{openapi, router};

@@ -283,6 +283,7 @@ diesel::table! {
         next_attempt_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        redelivery_of -> Nullable<BigInt>,
     }
 }
 

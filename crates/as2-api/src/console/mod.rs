@@ -40,7 +40,9 @@ pub mod stations;
 pub mod trust;
 pub mod trust_actions;
 pub mod trust_view;
+pub mod user_actions;
 pub mod users;
+pub mod webhook_actions;
 pub mod webhook_edit;
 pub mod webhook_form;
 pub mod webhooks;
@@ -207,6 +209,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/{id}/role", post(users::set_role))
         .route("/console/users/{id}/remove", post(users::remove))
+        .route("/console/users/{id}/disable", post(user_actions::disable))
+        .route("/console/users/{id}/enable", post(user_actions::enable))
+        .route(
+            "/console/users/{id}/reset-password",
+            post(user_actions::reset_password),
+        )
         .route("/console/certificates", get(certificates::list))
         .route(
             "/console/certificates/upload",
@@ -228,6 +236,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/webhooks/{id}/edit",
             get(webhook_edit::edit).post(webhook_edit::save),
+        )
+        .route(
+            "/console/webhooks/{id}/delete",
+            get(webhook_actions::confirm_delete).post(webhook_actions::delete),
+        )
+        .route("/console/webhooks/{id}/test", post(webhook_actions::test))
+        .route(
+            "/console/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhook_actions::redeliver_delivery),
         )
         .route(
             "/console/settings",

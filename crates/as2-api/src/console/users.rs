@@ -1,7 +1,8 @@
-//! The users page of a tenant (owners only): its users and their roles, adding a user (a
-//! new one gets a generated password, shown once; an existing one is given the role here),
-//! changing a role and taking a user out of the tenant. The tenant always keeps one owner.
-//! Every change is an audit event with the owner as actor.
+//! The users page of a tenant (owners only): its users, their roles and whether they may
+//! sign in, adding a user (a new one gets a generated password, shown once; an existing one
+//! is given the role here), changing a role and taking a user out of the tenant (disabling,
+//! enabling and password resets: `user_actions.rs`). The tenant always keeps an active
+//! owner. Every change is an audit event with the owner as actor.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use crate::console::changes::{allowed, record};
-use crate::console::layout::{csrf_field, page};
+use crate::console::layout::{csrf_field, page, when};
 use crate::console::session::ConsoleSession;
 use crate::console_users::{UserCreateError, create_user};
 use crate::error::ApiError;
@@ -47,7 +48,7 @@ fn listing(console: &ConsoleSession, users: &[(User, Role)], notice: Option<Mark
             caption { (users.len()) " users" }
             thead { tr {
                 th scope="col" { "Email" } th scope="col" { "Name" } th scope="col" { "Role" }
-                th scope="col" { "Remove" }
+                th scope="col" { "Sign-in" } th scope="col" { "Remove" }
             } }
             tbody {
                 @for (user, role) in users {
@@ -62,6 +63,7 @@ fn listing(console: &ConsoleSession, users: &[(User, Role)], notice: Option<Mark
                                 button type="submit" { "Change role" }
                             }
                         }
+                        td { (access_cell(console, user)) }
                         td {
                             form method="post" action={ "/console/users/" (user.id) "/remove" } {
                                 (csrf_field(console))
@@ -92,8 +94,29 @@ fn listing(console: &ConsoleSession, users: &[(User, Role)], notice: Option<Mark
     }
 }
 
+/// Whether `user` may sign in, and the buttons that change it: disable or enable, and
+/// reset the password.
+fn access_cell(console: &ConsoleSession, user: &User) -> Markup {
+    let (path, label) = if user.disabled_at.is_some() {
+        ("enable", "Enable")
+    } else {
+        ("disable", "Disable")
+    };
+    html! {
+        @if let Some(at) = user.disabled_at { strong { "Disabled" } " since " (when(at)) } @else { "Allowed" }
+        form class="inline" method="post" action={ "/console/users/" (user.id) "/" (path) } {
+            (csrf_field(console))
+            button type="submit" aria-label={ (label) " " (user.email) } { (label) }
+        }
+        form class="inline" method="post" action={ "/console/users/" (user.id) "/reset-password" } {
+            (csrf_field(console))
+            button type="submit" aria-label={ "Reset the password of " (user.email) } { "Reset password" }
+        }
+    }
+}
+
 /// The page with `notice` above the list (`status` as given).
-async fn show(
+pub(crate) async fn show(
     state: &AppState,
     console: &ConsoleSession,
     scope: Scope,
@@ -113,7 +136,7 @@ async fn show(
     }
 }
 
-fn alert(text: &str) -> Markup {
+pub(crate) fn alert(text: &str) -> Markup {
     html! { p class="error" role="alert" { (text) } }
 }
 
@@ -227,14 +250,12 @@ pub async fn add(
     show(&state, &console, scope, StatusCode::OK, Some(notice)).await
 }
 
-/// Whether taking the owner role from `user` (or the user out) would leave no owner.
+/// Whether taking the owner role from `user` (or the user out) would leave no active owner
+/// (a disabled owner cannot sign in to act).
 fn last_owner(users: &[(User, Role)], user: UserId) -> bool {
-    let owners: Vec<UserId> = users
+    !users
         .iter()
-        .filter(|(_, role)| *role == Role::Owner)
-        .map(|(u, _)| u.id)
-        .collect();
-    owners == [user]
+        .any(|(u, role)| *role == Role::Owner && u.id != user && u.disabled_at.is_none())
 }
 
 /// A change of one user's membership: a new role, or `None` to take the user out.

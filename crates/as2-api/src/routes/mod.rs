@@ -24,6 +24,7 @@ pub mod stations;
 pub mod tenants;
 pub mod trust;
 pub mod usage;
+pub mod webhook_deliveries;
 pub mod webhooks;
 
 use axum::Router;

@@ -1,10 +1,10 @@
-//! `/v1/webhook-endpoints`: where platform events are posted, their deliveries, and a test
-//! event. The signing secret (`whsec_…`) is answered once, at creation.
+//! `/v1/webhook-endpoints`: where platform events are posted (their deliveries, the test
+//! event and redeliveries in `webhook_deliveries`). The signing secret (`whsec_…`) is
+//! answered once, at creation.
 
 use as2_domain::ValidationErrors;
 use as2_domain::id::WebhookEndpointId;
-use as2_domain::webhook::{EventType, WebhookEndpoint, WebhookSettings, generate_secret};
-use as2_store::repo::webhooks::Delivery;
+use as2_domain::webhook::{WebhookEndpoint, WebhookSettings, generate_secret};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -52,48 +52,6 @@ impl From<WebhookEndpoint> for WebhookEndpointDto {
             secret: None,
             created_at: format(e.created_at),
             updated_at: format(e.updated_at),
-        }
-    }
-}
-
-/// One delivery of an event to an endpoint.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryDto {
-    /// `whd_…`.
-    pub id: String,
-    /// The endpoint.
-    pub endpoint_id: String,
-    /// The event (`evt_…`).
-    pub event_id: String,
-    /// The event's type.
-    pub event: String,
-    /// `pending`, `succeeded` or `failed`.
-    pub status: String,
-    /// Attempts so far.
-    pub attempts: i32,
-    /// HTTP status of the last attempt.
-    pub response_status: Option<i32>,
-    /// Error of the last attempt.
-    pub error: Option<String>,
-    /// When the next attempt is due.
-    pub next_attempt_at: Option<String>,
-    /// Creation time.
-    pub created_at: String,
-}
-
-impl From<Delivery> for DeliveryDto {
-    fn from(d: Delivery) -> Self {
-        Self {
-            id: d.id.to_string(),
-            endpoint_id: d.endpoint_id.to_string(),
-            event_id: d.event_id.to_string(),
-            event: d.event_type,
-            status: d.status,
-            attempts: d.attempts,
-            response_status: d.response_status,
-            error: d.error,
-            next_attempt_at: d.next_attempt_at.map(format),
-            created_at: format(d.created_at),
         }
     }
 }
@@ -152,8 +110,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             replace_endpoint,
             delete_endpoint
         ))
-        .routes(routes!(test_endpoint))
-        .routes(routes!(list_deliveries))
+        .merge(crate::routes::webhook_deliveries::router())
 }
 
 /// Webhook endpoints of the tenant in the key's mode.
@@ -340,6 +297,21 @@ pub fn save_webhook(
     Ok(state.store().webhooks().update(scope, id, &settings)?)
 }
 
+/// Deletes endpoint `id` of `scope` (soft: its deliveries stay readable in the store, and
+/// nothing more is sent to it); the one path of `DELETE /v1/webhook-endpoints/{id}` and the
+/// console. Blocking: run it in [`AppState::blocking`].
+pub fn delete_webhook(
+    state: &AppState,
+    scope: as2_store::Scope,
+    id: WebhookEndpointId,
+) -> Result<(), ApiError> {
+    state
+        .store()
+        .webhooks()
+        .delete(scope, id)
+        .map_err(|e| ApiError::from(e).or_not_found("Webhook endpoint"))
+}
+
 /// Deletes an endpoint.
 #[utoipa::path(delete, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, description = "Deleted", body = Object), (status = 404, description = "Not found", body = Object)))]
@@ -351,72 +323,11 @@ async fn delete_endpoint(
     let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
     state
         .blocking("Webhook endpoint", move |s| {
-            Ok(s.store().webhooks().delete(caller.scope(), id)?)
+            delete_webhook(s, caller.scope(), id)
         })
         .await?;
     Ok(Envelope::ok(
         "Webhook endpoint deleted successfully",
         serde_json::json!({ "id": id.to_string(), "deleted": true }),
-    ))
-}
-
-/// Sends a `webhook.test` event to this endpoint only.
-#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/test", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 202, description = "Test event queued", body = Object), (status = 404, description = "Not found", body = Object)))]
-async fn test_endpoint(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Envelope<serde_json::Value>, ApiError> {
-    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
-    let event = state
-        .blocking("Webhook endpoint", move |s| {
-            let scope = caller.scope();
-            s.store().webhooks().get(scope, id)?;
-            let data = serde_json::json!({
-                "endpoint_id": id.to_string(),
-                "message": "This is a test event from the AS2 platform",
-            })
-            .to_string();
-            Ok(s.store()
-                .webhooks()
-                .publish(scope, EventType::WebhookTest, &data, Some(id))?)
-        })
-        .await?;
-    Ok(Envelope::accepted(
-        "Test event queued for delivery",
-        serde_json::json!({
-            "event_id": event.to_string(),
-            "endpoint_id": id.to_string(),
-            "event": EventType::WebhookTest.as_str(),
-        }),
-    ))
-}
-
-/// Deliveries to an endpoint, newest first.
-#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, description = "A page of deliveries", body = Object), (status = 404, description = "Not found", body = Object)))]
-async fn list_deliveries(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(query): Query<QueryMap>,
-) -> Result<ListEnvelope<DeliveryDto>, ApiError> {
-    let id: WebhookEndpointId = path_id(&id, "Webhook endpoint")?;
-    let mut errors = ValidationErrors::new();
-    only(&query, &["page", "per_page"], &mut errors);
-    let page = page(&query, &mut errors);
-    errors.into_result(())?;
-    let (deliveries, total) = state
-        .blocking("Webhook endpoint", move |s| {
-            Ok(s.store().webhooks().deliveries(caller.scope(), id, page)?)
-        })
-        .await?;
-    let shown = deliveries.len();
-    Ok(ListEnvelope::new(
-        "Webhook deliveries retrieved successfully",
-        deliveries.into_iter().map(Into::into).collect(),
-        meta(page, total, shown),
     ))
 }

@@ -90,7 +90,7 @@ const CALLERS: [(Caller, &str, [Expect; 5]); 8] = [
 
 /// Every endpoint of both surfaces: `"METHOD path"`, the JSON body (none when empty), the
 /// scope the call needs beyond authentication, and what it names. `{partner}`, `{station}`,
-/// `{certificate}`, `{message}`, `{webhook}`, `{tenant}` and `{spare_key}` are our ids;
+/// `{certificate}`, `{message}`, `{webhook}`, `{delivery}`, `{tenant}` and `{spare_key}` are our ids;
 /// `{prt}`, `{stn}`, `{crt}`, `{msg}` their numbers (the seed-000 surface).
 #[rustfmt::skip]
 const ROWS: &[(&str, &str, KeyScope, Target)] = &[
@@ -144,6 +144,7 @@ const ROWS: &[(&str, &str, KeyScope, Target)] = &[
     ("DELETE /v1/webhook-endpoints/{webhook}", "", D, Ours),
     ("POST /v1/webhook-endpoints/{webhook}/test", "{}", W, Ours),
     ("GET /v1/webhook-endpoints/{webhook}/deliveries", "", R, Ours),
+    ("POST /v1/webhook-endpoints/{webhook}/deliveries/{delivery}/redeliver", "{}", W, Ours),
     ("GET /v1/webhook-endpoints", "", R, List),
     ("POST /v1/webhook-endpoints", r#"{"url": "https://h.example.com", "events": ["*"]}"#, W, Create),
     // trust lifecycle and certificate exchange
@@ -289,6 +290,24 @@ async fn every_endpoint_refuses_every_wrong_key() {
         .await;
     assert_eq!(webhook.status, StatusCode::CREATED, "{:?}", webhook.body);
     let webhook = webhook.body["data"]["id"].as_str().unwrap().to_owned();
+    // one delivery to it, for the redelivery row
+    api.db
+        .store
+        .webhooks()
+        .publish(
+            as2_store::Scope::new(api.tenant, Mode::Test),
+            as2_domain::webhook::EventType::PartnerCreated,
+            "{}",
+            Some(webhook.parse().unwrap()),
+        )
+        .unwrap();
+    let delivery = api
+        .get(&format!("/v1/webhook-endpoints/{webhook}/deliveries"))
+        .await
+        .body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let tenant = api.tenant.to_string();
 
     // the keys
@@ -332,6 +351,7 @@ async fn every_endpoint_refuses_every_wrong_key() {
         ("{certificate}", certificate.clone()),
         ("{message}", message.clone()),
         ("{webhook}", webhook.clone()),
+        ("{delivery}", delivery.clone()),
         ("{tenant}", tenant.clone()),
         ("{spare_key}", spare_id.clone()),
         ("{prt}", id_number(&partner).to_string()),
@@ -448,5 +468,10 @@ async fn every_endpoint_refuses_every_wrong_key() {
     assert!(
         !events.contains(&"webhook.test"),
         "a refused test call was delivered"
+    );
+    assert_eq!(
+        events,
+        ["partner.created"],
+        "a refused redelivery was queued"
     );
 }

@@ -32,7 +32,7 @@ impl Answer {
     }
 
     /// The session token the answer sets.
-    fn session_cookie(&self) -> Option<String> {
+    pub(crate) fn session_cookie(&self) -> Option<String> {
         let value = self.header("set-cookie")?;
         let token = value.strip_prefix("as2_console=")?.split(';').next()?;
         (!token.is_empty()).then(|| token.to_owned())
@@ -123,7 +123,7 @@ impl Served {
         }
     }
 
-    async fn sign_in(&self, email: &str, password: &str, extra: &[&str]) -> Answer {
+    pub(crate) async fn sign_in(&self, email: &str, password: &str, extra: &[&str]) -> Answer {
         let body = format!(
             "email={}&password={}",
             email.replace('@', "%40"),

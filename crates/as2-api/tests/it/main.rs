@@ -22,6 +22,7 @@ mod console_send;
 mod console_settings;
 mod console_stations;
 mod console_trust;
+mod console_users;
 mod console_webhooks;
 mod cross_cutting;
 mod destinations;

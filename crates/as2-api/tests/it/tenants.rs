@@ -320,6 +320,10 @@ async fn openapi_lists_every_v1_route_and_method() {
         ),
         ("/v1/webhook-endpoints/{id}/test", &["post"]),
         ("/v1/webhook-endpoints/{id}/deliveries", &["get"]),
+        (
+            "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
+            &["post"],
+        ),
         ("/v1/usage", &["get"]),
         ("/v1/audit-events", &["get"]),
         ("/v1/exports/messages", &["get"]),

@@ -311,3 +311,193 @@ async fn put_replaces_an_endpoint_and_applies_the_same_rules() {
     assert_invalid(&missing, "url");
     assert_invalid(&missing, "events");
 }
+
+/// The delivery ids of the `deliver_webhook` jobs due now (each claimed once).
+fn queued_deliveries(api: &TestApi) -> Vec<String> {
+    use as2_store::jobs::{DeliverWebhook, JobInput};
+    let jobs = api.db.store.jobs();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let mut ids = Vec::new();
+    while let Some(job) = jobs
+        .claim(
+            &[as2_domain::job::JobKind::DeliverWebhook],
+            later,
+            chrono::Duration::seconds(60),
+        )
+        .unwrap()
+    {
+        ids.push(
+            DeliverWebhook::parse(&job.payload)
+                .unwrap()
+                .delivery()
+                .to_string(),
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_redelivery_is_a_new_delivery_of_the_same_event() {
+    let api = TestApi::new();
+    let created = api.post("/v1/webhook-endpoints", hook()).await;
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    let second = api
+        .post(
+            "/v1/webhook-endpoints",
+            json!({"url": "https://b.example.com/h", "events": ["webhook.test"]}),
+        )
+        .await;
+    let second = second.body["data"]["id"].as_str().unwrap().to_owned();
+    let tested = api
+        .post(&format!("/v1/webhook-endpoints/{id}/test"), json!({}))
+        .await;
+    let event = tested.body["data"]["event_id"].as_str().unwrap().to_owned();
+    let deliveries = format!("/v1/webhook-endpoints/{id}/deliveries");
+    let original = api.get(&deliveries).await.body["data"][0].clone();
+    let first = original["id"].as_str().unwrap().to_owned();
+    assert!(original["redelivery_of"].is_null());
+    assert_eq!(queued_deliveries(&api), vec![first.clone()]);
+
+    let path = format!("/v1/webhook-endpoints/{id}/deliveries/{first}/redeliver");
+    let reply = api.post(&path, json!({})).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    assert_eq!(reply.body["message"], "Webhook delivery queued again");
+    let made = &reply.body["data"];
+    let new_id = made["id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, first);
+    assert_eq!(made["redelivery_of"], first);
+    assert_eq!(made["endpoint_id"], id);
+    assert_eq!(made["event_id"], event);
+    assert_eq!(made["event"], "webhook.test");
+    assert_eq!(made["status"], "pending");
+    assert_eq!(made["attempts"], 0);
+    // its own job; the original is listed as it was, the new one first
+    assert_eq!(queued_deliveries(&api), vec![new_id.clone()]);
+    let listed = api.get(&deliveries).await;
+    assert_eq!(listed.body["total"], 2);
+    assert_eq!(listed.body["data"][0], *made);
+    assert_eq!(listed.body["data"][1], original);
+    // a redelivery can be redelivered too
+    let again = api
+        .post(
+            &format!("/v1/webhook-endpoints/{id}/deliveries/{new_id}/redeliver"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    assert_eq!(again.body["data"]["redelivery_of"], new_id);
+    assert_eq!(
+        queued_deliveries(&api),
+        vec![again.body["data"]["id"].as_str().unwrap().to_owned()]
+    );
+
+    let audit = api
+        .get(&format!(
+            "/v1/audit-events?action=webhook_endpoint.deliveries.redeliver&resource_id={id}"
+        ))
+        .await;
+    assert_eq!(audit.body["total"], 2, "{:?}", audit.body);
+
+    // another endpoint's delivery, another tenant, bad ids: 404, nothing queued
+    let (_, other) = api.other_account();
+    for (key, path) in [
+        (
+            &api.key,
+            format!("/v1/webhook-endpoints/{second}/deliveries/{first}/redeliver"),
+        ),
+        (&other, path.clone()),
+        (&api.live_key, path.clone()),
+        (
+            &api.key,
+            format!("/v1/webhook-endpoints/{id}/deliveries/whd_999999/redeliver"),
+        ),
+        (
+            &api.key,
+            format!("/v1/webhook-endpoints/{id}/deliveries/nope/redeliver"),
+        ),
+        (
+            &api.key,
+            format!("/v1/webhook-endpoints/wh_999999/deliveries/{first}/redeliver"),
+        ),
+    ] {
+        let reply = api
+            .call(Method::POST, &path, Some(key), Some(json!({})))
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // a read-only key may not
+    let reader = api.key_with(&[as2_domain::api_key::Scope::Read], as2_domain::Mode::Test);
+    let reply = api
+        .call(Method::POST, &path, Some(&reader), Some(json!({})))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(queued_deliveries(&api).is_empty());
+    assert_eq!(api.get(&deliveries).await.body["total"], 3);
+}
+
+#[tokio::test]
+async fn a_paused_endpoint_gets_no_redelivery_and_no_test_event() {
+    let api = TestApi::new();
+    let created = api.post("/v1/webhook-endpoints", hook()).await;
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    api.post(&format!("/v1/webhook-endpoints/{id}/test"), json!({}))
+        .await;
+    let deliveries = format!("/v1/webhook-endpoints/{id}/deliveries");
+    let first = api.get(&deliveries).await.body["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    queued_deliveries(&api);
+    api.patch(
+        &format!("/v1/webhook-endpoints/{id}"),
+        json!({"active": false}),
+    )
+    .await;
+
+    for path in [
+        format!("/v1/webhook-endpoints/{id}/deliveries/{first}/redeliver"),
+        format!("/v1/webhook-endpoints/{id}/test"),
+    ] {
+        let reply = api.post(&path, json!({})).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CONFLICT,
+            "{path}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.body["error"]["code"], "webhook_endpoint_inactive");
+        assert!(
+            reply.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("turn it on again"),
+            "{:?}",
+            reply.body
+        );
+    }
+    assert_eq!(api.get(&deliveries).await.body["total"], 1);
+    assert!(queued_deliveries(&api).is_empty());
+
+    // turned on again, it is redelivered
+    api.patch(
+        &format!("/v1/webhook-endpoints/{id}"),
+        json!({"active": true}),
+    )
+    .await;
+    let reply = api
+        .post(
+            &format!("/v1/webhook-endpoints/{id}/deliveries/{first}/redeliver"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    // a deleted endpoint's deliveries are not found
+    api.delete(&format!("/v1/webhook-endpoints/{id}")).await;
+    let reply = api
+        .post(
+            &format!("/v1/webhook-endpoints/{id}/deliveries/{first}/redeliver"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}

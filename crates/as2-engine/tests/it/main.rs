@@ -1,5 +1,5 @@
 //! The engine's integration tests, one binary: the inbound pipeline, the outbound stream and
-//! the maintenance loop, email alerts and partner reachability.
+//! the maintenance loop, email alerts, partner reachability and webhook redeliveries.
 
 // Tests report what they skip and what they measured.
 #![allow(clippy::print_stderr)]
@@ -11,3 +11,4 @@ mod outbound_stream;
 mod reachability;
 mod tls_listener;
 mod tls_outbound;
+mod webhook_redelivery;

@@ -48,8 +48,10 @@ pub mod sessions;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;
+pub mod user_access;
 pub mod users;
 pub mod webhook_failures;
+pub mod webhook_redelivery;
 pub mod webhooks;
 
 use crate::error::StoreError;

@@ -86,6 +86,8 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// The delivery this one repeats (a redelivery), if any.
+    pub redelivery_of: Option<WebhookDeliveryId>,
 }
 
 /// An event as stored (what webhooks carry).
@@ -114,6 +116,7 @@ type DeliveryRow = (
     Option<String>,
     Option<chrono::NaiveDateTime>,
     chrono::NaiveDateTime,
+    Option<i64>,
 );
 
 fn delivery(row: DeliveryRow) -> Delivery {
@@ -128,6 +131,7 @@ fn delivery(row: DeliveryRow) -> Delivery {
         error,
         next,
         created,
+        redelivery_of,
     ) = row;
     Delivery {
         id: WebhookDeliveryId(id),
@@ -140,6 +144,7 @@ fn delivery(row: DeliveryRow) -> Delivery {
         error,
         next_attempt_at: next.map(from_db),
         created_at: from_db(created),
+        redelivery_of: redelivery_of.map(WebhookDeliveryId),
     }
 }
 
@@ -327,6 +332,7 @@ impl Webhooks<'_> {
                         webhook_deliveries::error,
                         webhook_deliveries::next_attempt_at,
                         webhook_deliveries::created_at,
+                        webhook_deliveries::redelivery_of,
                     ),
                     webhook_deliveries::tenant_id,
                     webhook_deliveries::mode,
@@ -372,6 +378,7 @@ impl Webhooks<'_> {
                     webhook_deliveries::error,
                     webhook_deliveries::next_attempt_at,
                     webhook_deliveries::created_at,
+                    webhook_deliveries::redelivery_of,
                 ))
                 .load(c)?;
             Ok::<_, diesel::result::Error>((rows, total))

@@ -1,0 +1,104 @@
+//! Whether a console user may sign in: disabling and enabling an account, and replacing its
+//! password. Each ends every session of the user in the same transaction, so a disabled
+//! user or an old password is out at once, and enabling the account again revives none.
+
+use as2_domain::id::{TenantId, UserId};
+use as2_domain::user::{Role, User};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::error::{StoreError, StoreResult};
+use crate::repo::users::{UserRow, Users};
+use crate::schema::{memberships, sessions, users};
+use crate::time::to_db;
+use crate::tx::{Tx, with_tx};
+use crate::with_conn;
+
+/// Ends every live session of `user` in `tx`; how many there were.
+fn end_sessions(tx: &mut Tx<'_>, user: UserId, now: DateTime<Utc>) -> StoreResult<usize> {
+    let at = to_db(now);
+    Ok(with_tx!(tx, |c| diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user.0))
+            .filter(sessions::revoked_at.is_null())
+    )
+    .set(sessions::revoked_at.eq(at))
+    .execute(c))?)
+}
+
+impl Users<'_> {
+    /// Disables `user` (it cannot sign in) and ends its sessions; answers how many were
+    /// live. Disabling a disabled user keeps the first date. `NotFound` for no such user.
+    pub fn disable(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<usize> {
+        let at = to_db(now);
+        self.store.transaction(|tx| {
+            let found = with_tx!(tx, |c| users::table
+                .find(user.0)
+                .select(users::id)
+                .first::<i64>(c)
+                .optional())?;
+            if found.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            with_tx!(tx, |c| diesel::update(
+                users::table
+                    .find(user.0)
+                    .filter(users::disabled_at.is_null())
+            )
+            .set((users::disabled_at.eq(Some(at)), users::updated_at.eq(at)))
+            .execute(c))?;
+            end_sessions(tx, user, now)
+        })
+    }
+
+    /// Enables `user` again (its old sessions stay ended). `NotFound` for no such user.
+    pub fn enable(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<()> {
+        let at = to_db(now);
+        let mut conn = self.store.db().conn()?;
+        let n = with_conn!(&mut conn, |c| diesel::update(users::table.find(user.0))
+            .set((
+                users::disabled_at.eq(None::<chrono::NaiveDateTime>),
+                users::updated_at.eq(at),
+            ))
+            .execute(c))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Replaces `user`'s password hash and ends its sessions; answers how many were live.
+    pub fn reset_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        let at = to_db(now);
+        self.store.transaction(|tx| {
+            let n = with_tx!(tx, |c| diesel::update(users::table.find(user.0))
+                .set((
+                    users::password_hash.eq(password_hash),
+                    users::updated_at.eq(at),
+                ))
+                .execute(c))?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            end_sessions(tx, user, now)
+        })
+    }
+
+    /// The owners of `tenant`, disabled ones too (see [`User::disabled_at`]).
+    pub fn owners(&self, tenant: TenantId) -> StoreResult<Vec<User>> {
+        let mut conn = self.store.db().conn()?;
+        let rows: Vec<UserRow> = with_conn!(&mut conn, |c| users::table
+            .inner_join(memberships::table)
+            .filter(memberships::tenant_id.eq(tenant.0))
+            .filter(memberships::role.eq(Role::Owner.as_str()))
+            .order(users::id.asc())
+            .select(UserRow::as_select())
+            .load(c))?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
