@@ -206,13 +206,17 @@ fn only_the_api_and_the_engine_name_http_clients() {
 fn outbound_http_goes_through_the_one_client() {
     // The destination policy (AS2_OUTBOUND_ALLOW) and the no-redirect rule live in
     // as2_engine::http_client; a client built anywhere else in library code would skip them.
+    // as2-test-support is a dev-dependency only: its WebDriver client drives a browser on
+    // 127.0.0.1 in tests, never a partner.
     let allowed = project_root().join("crates/as2-engine/src/http_client.rs");
+    let test_support = project_root().join("crates/as2-test-support");
     let mut found = Vec::new();
     for file in rust_files() {
         let in_library = ["crates", "bins"]
             .iter()
             .any(|top| file.starts_with(project_root().join(top)))
-            && file.components().any(|c| c.as_os_str() == "src");
+            && file.components().any(|c| c.as_os_str() == "src")
+            && !file.starts_with(&test_support);
         if !in_library || file == allowed {
             continue;
         }
