@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use as2_domain::destination::{ALLOW_VAR, DestinationPolicy};
@@ -39,6 +40,9 @@ pub struct Config {
     /// `AS2_CONSOLE_MAX_FAILURES`: failed console sign-ins of one email or address within
     /// 15 minutes before it is locked out for 15 minutes (default 5).
     pub console_max_failures: u32,
+    /// How long a request body may take (`AS2_API_BODY_TIMEOUT_SECS`, whole;
+    /// `AS2_API_BODY_IDLE_TIMEOUT_SECS`, the longest pause).
+    pub body_deadlines: as2_api::body_deadline::BodyDeadlines,
     /// `AS2_ENTERPRISE_RATE_LIMIT`: requests per minute (and burst) of Enterprise accounts.
     pub enterprise_rate_limit: Option<u32>,
     /// `AS2_RATE_LIMIT_STORE`: `auto` (the default: the database on PostgreSQL, this
@@ -52,6 +56,20 @@ pub struct Config {
     /// and the TSA may be at although they are loopback, private, link-local or otherwise
     /// special (default: none).
     pub destinations: DestinationPolicy,
+}
+
+/// A positive number of seconds from `name`, or `default`.
+fn seconds(name: &str, default: u64) -> anyhow::Result<Duration> {
+    let secs = var(name)
+        .map(|v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .with_context(|| format!("{name} must be a positive number of seconds"))
+        })
+        .transpose()?
+        .unwrap_or(default);
+    Ok(Duration::from_secs(secs))
 }
 
 impl Config {
@@ -85,6 +103,10 @@ impl Config {
                 })
                 .transpose()?
                 .unwrap_or(5),
+            body_deadlines: as2_api::body_deadline::BodyDeadlines {
+                whole: seconds("AS2_API_BODY_TIMEOUT_SECS", 300)?,
+                idle: seconds("AS2_API_BODY_IDLE_TIMEOUT_SECS", 30)?,
+            },
             enterprise_rate_limit: var("AS2_ENTERPRISE_RATE_LIMIT")
                 .map(|v| {
                     v.parse().context(

@@ -294,6 +294,7 @@ async fn serve(config: Config, migrate: bool, listen: Option<SocketAddr>) -> any
             config.destinations.clone(),
             Duration::from_secs(10),
         ))),
+        body_deadlines: config.body_deadlines,
         console: as2_api::console::ConsoleConfig {
             secure_cookie: prepared.scheme() == "https",
             lockout: as2_domain::user::LockoutPolicy {

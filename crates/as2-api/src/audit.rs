@@ -220,12 +220,12 @@ pub async fn audit(State(state): State<AppState>, request: Request, next: Next) 
                 fields_of(&parts.headers, Some(&bytes)),
                 Request::from_parts(parts, Body::from(bytes)),
             ),
-            Err(_) => {
-                return ApiError::bad_request(
+            Err(error) => {
+                let unreadable = ApiError::bad_request(
                     "body_unreadable",
                     "The request body ended before its Content-Length",
-                )
-                .into_response();
+                );
+                return crate::body_deadline::read_failure(&error, unreadable).into_response();
             }
         }
     } else {

@@ -245,6 +245,16 @@ impl ApiError {
         )
     }
 
+    /// 408: the request body did not arrive within its deadlines (`body_deadline`).
+    pub fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::InvalidRequest,
+            "body_timeout",
+            "The request body did not arrive in time; send it again without pausing",
+        )
+    }
+
     /// 413.
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(

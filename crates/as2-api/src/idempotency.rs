@@ -50,8 +50,12 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_JSON_BODY).await else {
-        return ApiError::payload_too_large(MAX_JSON_BODY).into_response();
+    let bytes = match to_bytes(body, MAX_JSON_BODY).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let too_large = ApiError::payload_too_large(MAX_JSON_BODY);
+            return crate::body_deadline::read_failure(&error, too_large).into_response();
+        }
     };
     let target = format!(
         "{} {} {}",

@@ -79,10 +79,12 @@ where
     }
 }
 
-/// The answer to a body that could not be read (413 over the limit, else 400).
+/// The answer to a body that could not be read (413 over the limit, 408 too slow, else 400).
 pub(crate) fn body_error(rejection: &BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large(MAX_JSON_BODY)
+    } else if crate::body_deadline::timed_out(rejection) {
+        ApiError::body_timeout()
     } else {
         ApiError::bad_request("unreadable_body", "The request body could not be read")
     }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod body_deadline;
 pub mod bootstrap;
 pub mod console;
 pub mod console_users;

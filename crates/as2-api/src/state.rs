@@ -44,6 +44,9 @@ pub struct ApiConfig {
     pub connection_tester: Option<Arc<dyn as2_domain::connection_test::ConnectionTester>>,
     /// The operator console's sessions and sign-in rules.
     pub console: crate::console::ConsoleConfig,
+    /// How long a request body may take (`AS2_API_BODY_TIMEOUT_SECS`,
+    /// `AS2_API_BODY_IDLE_TIMEOUT_SECS`).
+    pub body_deadlines: crate::body_deadline::BodyDeadlines,
 }
 
 impl ApiConfig {
@@ -80,6 +83,7 @@ impl Default for ApiConfig {
             tsa_transport: None,
             connection_tester: None,
             console: crate::console::ConsoleConfig::default(),
+            body_deadlines: crate::body_deadline::BodyDeadlines::default(),
         }
     }
 }

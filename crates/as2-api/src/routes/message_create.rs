@@ -311,7 +311,13 @@ async fn from_json(
         .min(MAX_JSON_BODY);
     let bytes = to_bytes(request.into_body(), body_limit)
         .await
-        .map_err(|_| ApiError::payload_too_large(body_limit))?;
+        .map_err(|e| {
+            if crate::body_deadline::timed_out(&e) {
+                ApiError::body_timeout()
+            } else {
+                ApiError::payload_too_large(body_limit)
+            }
+        })?;
     let input: MessageInput = format.parse(&bytes)?;
     from_input(state, &input, limit, ValidationErrors::new()).await
 }

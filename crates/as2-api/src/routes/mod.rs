@@ -219,6 +219,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::headers::json_only))
         .layer(DefaultBodyLimit::max(crate::json::MAX_JSON_BODY));
     // the console answers HTML, so it is outside the JSON-only layer
-    let app = api.merge(crate::console::router(&state)).with_state(state);
+    let deadlines = state.config().body_deadlines;
+    let app = api
+        .merge(crate::console::router(&state))
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            deadlines,
+            crate::body_deadline::limit,
+        ));
     crate::observability::layer(app)
 }

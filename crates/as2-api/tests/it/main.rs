@@ -10,6 +10,7 @@ mod upload;
 mod access_control;
 mod algorithms;
 mod audit;
+mod body_deadline;
 mod certificates;
 mod console;
 mod console_browser;
