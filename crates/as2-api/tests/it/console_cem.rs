@@ -17,24 +17,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::console::Served;
-
-async fn generate(served: &Served, name: &str, days: i64) -> String {
-    let made = served
-        .api
-        .post(
-            "/v1/certificates/generate",
-            json!({"name": name, "common_name": format!("{name}.example"), "days": days}),
-        )
-        .await;
-    assert_eq!(made.status.as_u16(), 201, "{:?}", made.body);
-    made.body["data"]["id"].as_str().unwrap().to_owned()
-}
-
-fn day(offset: i64) -> String {
-    (Utc::now() + Duration::days(offset))
-        .format("%Y-%m-%d")
-        .to_string()
-}
+use crate::console_trust::{day, generate};
 
 /// Records a pending CEM request `partner` sent us, offering `certificate` for `usages`, as
 /// the gateway does when the policy leaves the answer to an operator.

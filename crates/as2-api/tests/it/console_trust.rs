@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::console::Served;
 
-async fn generate(served: &Served, name: &str, days: i64) -> String {
+/// A key pair `name` generated through the API, valid for `days`; its id.
+pub(crate) async fn generate(served: &Served, name: &str, days: i64) -> String {
     let made = served
         .api
         .post(
@@ -22,7 +23,8 @@ async fn generate(served: &Served, name: &str, days: i64) -> String {
     made.body["data"]["id"].as_str().unwrap().to_owned()
 }
 
-fn day(offset: i64) -> String {
+/// The UTC day `offset` days from today, as a date input holds it.
+pub(crate) fn day(offset: i64) -> String {
     (Utc::now() + Duration::days(offset))
         .format("%Y-%m-%d")
         .to_string()
