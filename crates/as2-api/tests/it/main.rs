@@ -27,6 +27,7 @@ mod console_webhooks;
 mod cross_cutting;
 mod destinations;
 mod export_parts;
+mod in_use;
 mod key_modes;
 mod legacy;
 mod message_support;
