@@ -15,6 +15,7 @@ mod console;
 mod console_browser;
 mod console_cem;
 mod console_certificates;
+mod console_deletes;
 mod console_overview;
 mod console_partner_edit;
 mod console_partner_test;
