@@ -1,14 +1,17 @@
 //! The certificates page: the tenant's certificates and key pairs in the mode shown, with
 //! their subject, fingerprint and validity (expired and soon-expiring ones marked), and the
 //! certificate (never a private key) as a PEM download; admins and owners get the forms that
-//! add one (`certificate_forms`).
+//! add one (`certificate_forms`) and a "Delete" link per row (`certificate_delete`); after a
+//! delete the page names the certificate deleted, read from the store.
+
+use std::collections::HashMap;
 
 use as2_domain::certificate::Certificate;
 use as2_domain::id::CertificateId;
 use as2_domain::pagination::PageRequest;
 use as2_domain::user::ConsoleAction;
 use as2_store::repo::certificates::CertificateFilter;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
@@ -35,9 +38,16 @@ fn validity(c: &Certificate) -> Markup {
     }
 }
 
-/// `GET /console/certificates`.
-pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Response {
-    render(&state, &console, &Forms::default(), StatusCode::OK).await
+/// `GET /console/certificates` (`?deleted=cert_…` after a delete).
+pub async fn list(
+    State(state): State<AppState>,
+    console: ConsoleSession,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let deleted = query
+        .get("deleted")
+        .and_then(|v| v.parse::<CertificateId>().ok());
+    shown(&state, &console, &Forms::default(), StatusCode::OK, deleted).await
 }
 
 /// The page with the forms as `forms` says, answered with `status`.
@@ -46,6 +56,18 @@ pub async fn render(
     console: &ConsoleSession,
     forms: &Forms,
     status: StatusCode,
+) -> Response {
+    shown(state, console, forms, status, None).await
+}
+
+/// The page; with `deleted`, a sentence naming that certificate when the store has it
+/// deleted in the session's tenant and mode (a made-up id says nothing).
+async fn shown(
+    state: &AppState,
+    console: &ConsoleSession,
+    forms: &Forms,
+    status: StatusCode,
+    deleted: Option<CertificateId>,
 ) -> Response {
     let console = console.clone();
     let Some(scope) = console.scope() else {
@@ -57,12 +79,16 @@ pub async fn render(
                 page: 1,
                 per_page: 100,
             };
-            Ok(s.store()
-                .certificates()
-                .list(scope, CertificateFilter::default(), page)?)
+            let certificates = s.store().certificates();
+            let listed = certificates.list(scope, CertificateFilter::default(), page)?;
+            let gone = match deleted {
+                Some(id) => certificates.deleted_name(scope, id)?.map(|name| (id, name)),
+                None => None,
+            };
+            Ok((listed, gone))
         })
         .await;
-    let (certificates, total) = match found {
+    let ((certificates, total), gone) = match found {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
@@ -71,6 +97,9 @@ pub async fn render(
         .as_ref()
         .is_some_and(|m| m.role.may(ConsoleAction::Configure));
     let content = html! {
+        @if let Some((id, name)) = &gone {
+            p role="status" { "The certificate " strong { (name) } " (" (id) ") was deleted." }
+        }
         @if may_add {
             p { a href="#upload" { "Upload a certificate or key pair" } " · " a href="#generate" { "Generate a key pair" } }
         }
@@ -82,7 +111,7 @@ pub async fn render(
                 thead { tr {
                     th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Subject" }
                     th scope="col" { "SHA-256 fingerprint" } th scope="col" { "Valid until" }
-                    th scope="col" { "State" } th scope="col" { "Download" }
+                    th scope="col" { "State" } th scope="col" { "Actions" }
                 } }
                 tbody {
                     @for c in &certificates {
@@ -96,6 +125,9 @@ pub async fn render(
                             td {
                                 a href={ "/console/certificates/" (c.id) "/download" } download
                                     aria-label={ "Download " (c.name) " as PEM" } { "PEM" }
+                                @if may_add {
+                                    br; a href={ "/console/certificates/" (c.id) "/delete" } { "Delete" span class="visually-hidden" { " " (c.name) } }
+                                }
                             }
                         }
                     }
@@ -128,7 +160,8 @@ pub async fn download(
     }
 }
 
-fn not_found(console: &ConsoleSession) -> Response {
+/// The page of a certificate not in the session's tenant and mode.
+pub fn not_found(console: &ConsoleSession) -> Response {
     (
         StatusCode::NOT_FOUND,
         page(

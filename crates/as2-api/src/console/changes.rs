@@ -1,5 +1,6 @@
 //! What every console change goes through: the role check (a refusal is 403 and nothing is
-//! done) and the audit event, with the user as its actor.
+//! done), the audit event with the user as its actor, and the page of a change the API
+//! refused.
 
 use as2_domain::audit::{Actor, ActorKind};
 use as2_domain::user::ConsoleAction;
@@ -11,6 +12,7 @@ use maud::html;
 
 use crate::console::layout::page;
 use crate::console::session::ConsoleSession;
+use crate::error::ApiError;
 
 /// The tenant and mode of a change `console`'s user may make, or the 403 page (boxed: an
 /// answer is large beside a scope).
@@ -58,4 +60,24 @@ pub fn record(
         },
     )?;
     Ok(())
+}
+
+/// The page of a change the API refused: its status and sentence (a `role="alert"`
+/// paragraph; "not found" for what is not in the session's tenant and mode), and the link
+/// `back` (address, text).
+pub fn refused(
+    console: &ConsoleSession,
+    title: &str,
+    error: &ApiError,
+    back: (&str, &str),
+) -> Response {
+    let sentence = error.body()["message"]
+        .as_str()
+        .unwrap_or("The request was refused.")
+        .to_owned();
+    let content = html! {
+        p class="error" role="alert" { (sentence) }
+        p { a href=(back.0) { (back.1) } }
+    };
+    (error.status(), page(title, Some(console), content)).into_response()
 }

@@ -11,6 +11,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod cem;
+pub mod certificate_delete;
 pub mod certificate_forms;
 pub mod certificates;
 pub mod changes;
@@ -34,6 +35,7 @@ pub mod session;
 pub mod settings;
 pub mod settings_form;
 pub mod sign_in;
+pub mod station_delete;
 pub mod station_edit;
 pub mod station_form;
 pub mod stations;
@@ -145,6 +147,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(station_edit::edit).post(station_edit::save),
         )
         .route(
+            "/console/stations/{id}/delete",
+            get(station_delete::confirm).post(station_delete::delete),
+        )
+        .route(
             "/console/partners/{id}/trust",
             get(trust::show::<OfPartner>),
         )
@@ -227,6 +233,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/console/certificates/{id}/download",
             get(certificates::download),
+        )
+        .route(
+            "/console/certificates/{id}/delete",
+            get(certificate_delete::confirm).post(certificate_delete::delete),
         )
         .route(
             "/console/webhooks",

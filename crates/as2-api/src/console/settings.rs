@@ -1,7 +1,7 @@
-//! The tenant settings page (admins and owners): the tenant's retention and alert
-//! recipients, saved through the API's own `PATCH /v1/tenants/{id}` path
-//! (`TenantInput::change`, `apply_change`), the API's sentences beside the fields, every
-//! save an audit event.
+//! The tenant settings page (admins and owners, as `PATCH /v1/tenants/{id}` needs the
+//! `admin` scope): the tenant's name, message size limit, retention and alert recipients,
+//! saved through the API's own path (`TenantInput::change`, `apply_change`), the API's
+//! sentences beside the fields, every save an audit event.
 
 use std::collections::HashMap;
 

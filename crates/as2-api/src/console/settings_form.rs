@@ -1,6 +1,7 @@
-//! The tenant settings form: the retention days and alert recipients `PATCH
-//! /v1/tenants/{id}` takes, each with its label, the plan's default and the API's sentences
-//! beside it, filled from the tenant or from what was sent, and the API's body made from it.
+//! The tenant settings form: the name, message size limit, retention days and alert
+//! recipients `PATCH /v1/tenants/{id}` takes, each with its label, its default and the API's
+//! sentences beside it, filled from the tenant or from what was sent, and the API's body made
+//! from it.
 
 use std::collections::HashMap;
 
@@ -33,10 +34,24 @@ const DAYS: [(&str, &str, PlanDays); 2] = [
 /// The recipients' field.
 const EMAILS: &str = "alert_emails";
 
+/// The tenant's name field.
+const NAME: &str = "name";
+
+/// The message size limit's field.
+const LIMIT: &str = "max_message_bytes";
+
 /// The form's values of a stored tenant (an unset retention is empty: the plan's default).
 pub fn values_of(tenant: &Tenant) -> HashMap<String, String> {
     let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
     HashMap::from([
+        (NAME.to_owned(), tenant.name.clone()),
+        (
+            LIMIT.to_owned(),
+            tenant
+                .max_message_bytes
+                .map(|b| b.to_string())
+                .unwrap_or_default(),
+        ),
         (
             "retention_payload_days".to_owned(),
             days(tenant.retention.payload_days),
@@ -49,11 +64,29 @@ pub fn values_of(tenant: &Tenant) -> HashMap<String, String> {
     ])
 }
 
-/// The API's body from the form (a PATCH of the three settings: an empty retention is `0`,
-/// the plan's default; one address a line, blank lines skipped), or the sentence of a
-/// retention that is no whole number.
+/// The API's body from the form (a PATCH of the settings: an empty retention is `0`, the
+/// plan's default; an empty limit `0`, the platform's; a name or limit the form did not send
+/// is left as it is; one address a line, blank lines skipped), or the sentence of a number
+/// that is no whole number.
 pub fn input_of(values: &HashMap<String, String>) -> Result<TenantInput, FieldErrors> {
     let mut errors = FieldErrors::new();
+    let max_message_bytes = match values.get(LIMIT).map(|v| v.trim()) {
+        None => None,
+        Some("") => Some(0),
+        Some(text) => {
+            let parsed = text.parse::<i64>().ok();
+            if parsed.is_none() {
+                errors.insert(
+                    LIMIT.to_owned(),
+                    vec![
+                        "Enter a whole number of bytes, or nothing for the platform's limit"
+                            .to_owned(),
+                    ],
+                );
+            }
+            parsed
+        }
+    };
     let mut days = |name: &str| {
         let text = values.get(name).map(|v| v.trim()).unwrap_or_default();
         if text.is_empty() {
@@ -75,8 +108,8 @@ pub fn input_of(values: &HashMap<String, String>) -> Result<TenantInput, FieldEr
         return Err(errors);
     }
     Ok(TenantInput {
-        name: None,
-        max_message_bytes: None,
+        name: values.get(NAME).cloned(),
+        max_message_bytes,
         retention_payload_days,
         retention_record_days,
         alert_emails: Some(alert_emails),
@@ -126,6 +159,39 @@ fn email_sentences(values: &HashMap<String, String>, errors: &FieldErrors) -> Ve
         .collect()
 }
 
+/// The tenant's name and message size limit, each with its hint and the API's sentences.
+fn tenant_fields(values: &HashMap<String, String>, errors: &FieldErrors) -> Markup {
+    let value = |name: &str| values.get(name).map(String::as_str).unwrap_or_default();
+    let sentences = |name: &str| {
+        html! {
+            @if let Some(sentences) = errors.get(name) {
+                p class="error" id={ (name) "-error" } { @for s in sentences { (s) " " } }
+            }
+        }
+    };
+    html! {
+        div class="field" {
+            label for=(NAME) { "Tenant name" }
+            input id=(NAME) name=(NAME) type="text" maxlength="255" required value=(value(NAME))
+                aria-describedby=(described(NAME, errors.contains_key(NAME)))
+                aria-invalid=[errors.contains_key(NAME).then_some("true")];
+            small id="name-hint" { "1 to 255 characters; shown in the tenant switch of every page." }
+            (sentences(NAME))
+        }
+        div class="field" {
+            label for=(LIMIT) { "Largest message (bytes)" }
+            input id=(LIMIT) name=(LIMIT) type="number" min="1024" inputmode="numeric"
+                value=[values.get(LIMIT).filter(|v| !v.is_empty())]
+                aria-describedby=(described(LIMIT, errors.contains_key(LIMIT)))
+                aria-invalid=[errors.contains_key(LIMIT).then_some("true")];
+            small id="max_message_bytes-hint" {
+                "The largest AS2 message the tenant takes or sends (both modes). Empty or 0: the platform's limit (the gateway's AS2_MAX_MESSAGE_BYTES). At least 1024 sets the tenant's own."
+            }
+            (sentences(LIMIT))
+        }
+    }
+}
+
 /// The settings form, each field followed by the API's sentences; `plan` names the plan
 /// whose `defaults` apply to an empty retention.
 pub fn form(
@@ -137,6 +203,8 @@ pub fn form(
     let emails = email_sentences(values, errors);
     let shown = |field: &str| {
         DAYS.iter().any(|(name, _, _)| *name == field)
+            || field == NAME
+            || field == LIMIT
             || field == EMAILS
             || field.starts_with("alert_emails[")
     };
@@ -153,6 +221,7 @@ pub fn form(
         }
         form method="post" action="/console/settings" novalidate {
             (csrf_field(console))
+            (tenant_fields(values, errors))
             @for (name, label, default) in DAYS {
                 @let invalid = errors.contains_key(name);
                 div class="field" {

@@ -1,6 +1,7 @@
 //! The stations pages: the tenant's stations in the session's mode (AS2 ID, name, key
 //! pairs), and the form that creates one (admins and owners) through the API's own path
-//! (`save_station`), so the console shows the API's validation sentences beside the fields.
+//! (`save_station`), so the console shows the API's validation sentences beside the fields;
+//! after a delete (`station_delete`) the list names the station deleted, read from the store.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use as2_domain::user::ConsoleAction;
 use as2_store::Scope;
 use as2_store::repo::certificates::CertificateFilter;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -40,22 +41,34 @@ pub fn certificates(state: &AppState, scope: Scope) -> Result<Vec<Certificate>, 
     Ok(certificates)
 }
 
-/// `GET /console/stations`.
-pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Response {
+/// `GET /console/stations` (`?deleted=stn_…` after a delete: a sentence naming it when the
+/// store has it deleted in the session's tenant and mode; a made-up id says nothing).
+pub async fn list(
+    State(state): State<AppState>,
+    console: ConsoleSession,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let Some(scope) = console.scope() else {
         return page("Stations", Some(&console), html! { p { "No tenant." } }).into_response();
     };
+    let deleted = query
+        .get("deleted")
+        .and_then(|v| v.parse::<StationId>().ok());
     let found = state
         .blocking("Station", move |s| {
             let page = PageRequest {
                 page: 1,
                 per_page: 100,
             };
-            let stations = s.store().stations().list(scope, page)?;
-            Ok((stations, certificates(s, scope)?))
+            let stations = s.store().stations();
+            let gone = match deleted {
+                Some(id) => stations.deleted_names(scope, id)?.map(|names| (id, names)),
+                None => None,
+            };
+            Ok((stations.list(scope, page)?, certificates(s, scope)?, gone))
         })
         .await;
-    let ((stations, total), certificates) = match found {
+    let ((stations, total), certificates, gone) = match found {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
@@ -64,6 +77,9 @@ pub async fn list(State(state): State<AppState>, console: ConsoleSession) -> Res
         .as_ref()
         .is_some_and(|m| m.role.may(ConsoleAction::Configure));
     let content = html! {
+        @if let Some((id, (name, as2_id))) = &gone {
+            p role="status" { "The station " strong { (name) } " (AS2 ID " code { (as2_id) } ", " (id) ") was deleted." }
+        }
         @if may_edit {
             p { a href="/console/stations/new" { "New station" } }
         }
@@ -112,6 +128,7 @@ fn row(s: &Station, certificates: &[Certificate], may_edit: bool) -> Markup {
             td { a href={ "/console/stations/" (s.id) "/trust" } { "Trust lifecycle" span class="visually-hidden" { " of " (s.settings.name) } }
                 @if may_edit {
                     br; a href={ "/console/stations/" (s.id) "/edit" } { "Edit" span class="visually-hidden" { " " (s.settings.name) } }
+                    br; a href={ "/console/stations/" (s.id) "/delete" } { "Delete" span class="visually-hidden" { " " (s.settings.name) } }
                 }
             }
         }

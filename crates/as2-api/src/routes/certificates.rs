@@ -485,8 +485,12 @@ async fn get_certificate(
 }
 
 /// Deletes a certificate.
+///
+/// Refused (409 `certificate_in_use`) while a station, partner, trust record or pending
+/// certificate exchange still uses it.
 #[utoipa::path(delete, path = "/v1/certificates/{id}", tag = "certificates", params(("id" = String, Path)),
-    responses((status = 200, description = "Deleted", body = Object), (status = 404, description = "Not found", body = Object)))]
+    responses((status = 200, description = "Deleted", body = Object), (status = 404, description = "Not found", body = Object),
+        (status = 409, description = "In use: the message names what uses it, details.used_by lists every use", body = Object)))]
 async fn delete_certificate(
     State(state): State<AppState>,
     caller: Caller,
@@ -495,7 +499,7 @@ async fn delete_certificate(
     let id: CertificateId = path_id(&id, "Certificate")?;
     state
         .blocking("Certificate", move |s| {
-            Ok(s.store().certificates().delete(caller.scope(), id)?)
+            super::deletion::delete_certificate(s, caller.scope(), id)
         })
         .await?;
     Ok(Envelope::ok(

@@ -7,6 +7,7 @@ pub mod audit_events;
 pub mod cem;
 pub mod certificate_input;
 pub mod certificates;
+pub mod deletion;
 pub mod export_part;
 pub mod exports;
 pub mod form;

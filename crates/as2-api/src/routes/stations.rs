@@ -365,8 +365,11 @@ pub fn save_station(
 }
 
 /// Deletes a station.
+///
+/// Refused (409 `station_in_use`) while a partner still uses it.
 #[utoipa::path(delete, path = "/v1/stations/{id}", tag = "stations", params(("id" = String, Path)),
-    responses((status = 200, description = "Deleted", body = Object), (status = 404, description = "Not found", body = Object)))]
+    responses((status = 200, description = "Deleted", body = Object), (status = 404, description = "Not found", body = Object),
+        (status = 409, description = "In use: the message names the partners that use it, details.partners lists them", body = Object)))]
 async fn delete_station(
     State(state): State<AppState>,
     caller: Caller,
@@ -375,7 +378,7 @@ async fn delete_station(
     let id: StationId = path_id(&id, "Station")?;
     state
         .blocking("Station", move |s| {
-            Ok(s.store().stations().delete(caller.scope(), id)?)
+            super::deletion::delete_station(s, caller.scope(), id)
         })
         .await?;
     Ok(Envelope::ok(

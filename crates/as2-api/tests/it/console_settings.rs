@@ -286,6 +286,153 @@ async fn a_viewer_cannot_reach_settings_and_another_tenant_sees_only_its_own() {
     );
 }
 
+#[tokio::test]
+async fn an_owner_renames_the_tenant_and_sets_its_message_limit_with_the_apis_sentences() {
+    let served = Served::start(ConsoleConfig::default()).await;
+    served.user("olga@example.com", served.api.tenant, Role::Owner);
+    let (olga, csrf) = served.session("olga@example.com").await;
+    let tenant_path = format!("/v1/tenants/{}", served.api.tenant);
+    let before = served.api.get(&tenant_path).await.body["data"].clone();
+    let name = before["name"].as_str().unwrap().to_owned();
+
+    let shown = served.get("/console/settings", &olga).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(
+        shown
+            .body
+            .contains("<label for=\"name\">Tenant name</label>")
+    );
+    assert!(shown.body.contains("<label for=\"max_message_bytes\">"));
+    assert!(
+        shown.body.contains(&format!("value=\"{name}\"")),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("AS2_MAX_MESSAGE_BYTES"));
+
+    // the API's sentences beside the fields, what was typed kept, nothing saved
+    let all = |name: &str, limit: &str| {
+        form(
+            &csrf,
+            &[
+                ("name", name),
+                ("max_message_bytes", limit),
+                ("retention_payload_days", ""),
+                ("retention_record_days", ""),
+                ("alert_emails", ""),
+            ],
+        )
+    };
+    let bad = served
+        .post("/console/settings", &olga, &[], &all("   ", "100"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    for (field, body) in [
+        ("name", json!({"name": "   "})),
+        ("max_message_bytes", json!({"max_message_bytes": 100})),
+    ] {
+        let api_says = served.api.patch(&tenant_path, body).await;
+        assert_eq!(api_says.status.as_u16(), 422, "{field}");
+        let sentence = api_says.body["errors"][field][0].as_str().unwrap();
+        assert!(bad.body.contains(sentence), "{sentence}: {}", bad.body);
+        assert!(
+            bad.body.contains(&format!("id=\"{field}-error\"")),
+            "{field}"
+        );
+        assert!(
+            bad.body
+                .contains(&format!("aria-describedby=\"{field}-hint {field}-error\"")),
+            "{field}"
+        );
+    }
+    assert!(bad.body.contains("value=\"100\""), "what was typed kept");
+    let not_a_number = served
+        .post("/console/settings", &olga, &[], &all("Renamed", "lots"))
+        .await;
+    assert_eq!(not_a_number.status, 422);
+    assert!(not_a_number.body.contains("Enter a whole number of bytes"));
+    assert!(not_a_number.body.contains("value=\"Renamed\""));
+    assert_eq!(served.api.get(&tenant_path).await.body["data"], before);
+
+    let saved = served
+        .post(
+            "/console/settings",
+            &olga,
+            &[],
+            &all("  Renamed Ltd ", "2048"),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let now = served.api.get(&tenant_path).await.body["data"].clone();
+    assert_eq!(now["name"], "Renamed Ltd");
+    assert_eq!(now["max_message_bytes"], 2048);
+    let again = served.get("/console/settings?saved", &olga).await;
+    assert!(again.body.contains("value=\"Renamed Ltd\""));
+    assert!(again.body.contains("value=\"2048\""));
+    assert!(
+        again.body.contains("Renamed Ltd (owner)"),
+        "the header's switch"
+    );
+
+    // an empty limit: the platform's again
+    let cleared = served
+        .post("/console/settings", &olga, &[], &all("Renamed Ltd", ""))
+        .await;
+    assert_eq!(cleared.status, 303, "{}", cleared.body);
+    let now = served.api.get(&tenant_path).await.body["data"].clone();
+    assert_eq!(now["max_message_bytes"], serde_json::Value::Null);
+
+    let audit = served
+        .api
+        .get(&format!(
+            "/v1/audit-events?resource_id={}",
+            served.api.tenant
+        ))
+        .await;
+    let events: Vec<&serde_json::Value> = audit.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"]["label"] == "olga@example.com")
+        .collect();
+    assert_eq!(events.len(), 2, "one event a save, none for a refusal");
+    assert!(events.iter().all(|e| e["action"] == "tenant.update"));
+    assert!(
+        audit.body.to_string().contains("Renamed Ltd"),
+        "the change is recorded"
+    );
+}
+
+#[tokio::test]
+async fn viewers_and_operators_cannot_rename_the_tenant_nor_change_its_limit() {
+    let served = Served::start(ConsoleConfig::default()).await;
+    let tenant_path = format!("/v1/tenants/{}", served.api.tenant);
+    let before = served.api.get(&tenant_path).await.body["data"].clone();
+    served.user("vic@example.com", served.api.tenant, Role::Viewer);
+    served.user("otto@example.com", served.api.tenant, Role::Operator);
+    served.user("ada@example.com", served.api.tenant, Role::Admin);
+    for email in ["vic@example.com", "otto@example.com"] {
+        let (token, csrf) = served.session(email).await;
+        let forged = form(
+            &csrf,
+            &[("name", "Taken over"), ("max_message_bytes", "1024")],
+        );
+        let answer = served.post("/console/settings", &token, &[], &forged).await;
+        assert_eq!(answer.status, 403, "{email}");
+    }
+    let (ada, _) = served.session("ada@example.com").await;
+    let tokenless = served
+        .post(
+            "/console/settings",
+            &ada,
+            &[],
+            "name=Taken+over&max_message_bytes=1024",
+        )
+        .await;
+    assert_eq!(tokenless.status, 403);
+    assert_eq!(served.api.get(&tenant_path).await.body["data"], before);
+}
+
 /// The console's export over the in-process router (the zip's bytes, not chunks).
 async fn export(served: &Served, token: &str, query: &str) -> crate::common::Reply {
     let cookie = format!("as2_console={token}");

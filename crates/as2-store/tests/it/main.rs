@@ -7,6 +7,7 @@
 mod common;
 
 mod console;
+mod deletion;
 mod inline_payloads;
 mod isolation;
 mod jobs;
