@@ -117,7 +117,21 @@ pub fn change_access(
     }
     let now = Utc::now();
     let (sessions_ended, password) = match change {
-        AccessChange::Disable => (users.disable(target, now)?, None),
+        AccessChange::Disable => match users.disable(target, now)? {
+            Ok(ended) => (ended, None),
+            // another owner was disabled meanwhile: the store's check under its lock
+            Err(tenant) => {
+                let name = theirs
+                    .iter()
+                    .find(|m| m.tenant_id == tenant)
+                    .map(|m| m.tenant_name.clone())
+                    .unwrap_or_default();
+                return Err(AccessRefusal::LastOwner {
+                    email: user.email,
+                    tenant: name,
+                });
+            }
+        },
         AccessChange::Enable => {
             users.enable(target, now)?;
             (0, None)

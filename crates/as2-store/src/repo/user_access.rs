@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::error::{StoreError, StoreResult};
 use crate::repo::users::{UserRow, Users};
-use crate::schema::{memberships, sessions, users};
+use crate::schema::{memberships, sessions, tenants, users};
 use crate::time::to_db;
 use crate::tx::{Tx, with_tx};
 use crate::with_conn;
@@ -26,10 +26,51 @@ fn end_sessions(tx: &mut Tx<'_>, user: UserId, now: DateTime<Utc>) -> StoreResul
     .execute(c))?)
 }
 
+/// A tenant of which `user` is the only active owner, if any; on PostgreSQL the tenants the
+/// user owns are locked (`FOR UPDATE`) until `tx` ends.
+fn last_owner_of(tx: &mut Tx<'_>, user: UserId) -> StoreResult<Option<TenantId>> {
+    let owned: Vec<i64> = with_tx!(tx, |c| memberships::table
+        .filter(memberships::user_id.eq(user.0))
+        .filter(memberships::role.eq(Role::Owner.as_str()))
+        .select(memberships::tenant_id)
+        .order(memberships::tenant_id.asc())
+        .load(c))?;
+    if let Tx::Postgres(c) = tx {
+        tenants::table
+            .filter(tenants::id.eq_any(&owned))
+            .order(tenants::id.asc())
+            .select(tenants::id)
+            .for_update()
+            .load::<i64>(*c)?;
+    }
+    for tenant in owned {
+        let others: i64 = with_tx!(tx, |c| memberships::table
+            .inner_join(users::table)
+            .filter(memberships::tenant_id.eq(tenant))
+            .filter(memberships::role.eq(Role::Owner.as_str()))
+            .filter(memberships::user_id.ne(user.0))
+            .filter(users::disabled_at.is_null())
+            .count()
+            .get_result(c))?;
+        if others == 0 {
+            return Ok(Some(TenantId(tenant)));
+        }
+    }
+    Ok(None)
+}
+
 impl Users<'_> {
     /// Disables `user` (it cannot sign in) and ends its sessions; answers how many were
-    /// live. Disabling a disabled user keeps the first date. `NotFound` for no such user.
-    pub fn disable(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<usize> {
+    /// live, or `Err(tenant)` and nothing changed when the user is the last active owner of
+    /// `tenant`. The owner count and the change are one transaction, and on PostgreSQL the
+    /// tenants the user owns are locked first, so two owners disabling each other at once
+    /// cannot both succeed (SQLite's transaction holds the write lock from its start).
+    /// Disabling a disabled user keeps the first date. `NotFound` for no such user.
+    pub fn disable(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<usize, TenantId>> {
         let at = to_db(now);
         self.store.transaction(|tx| {
             let found = with_tx!(tx, |c| users::table
@@ -40,6 +81,9 @@ impl Users<'_> {
             if found.is_none() {
                 return Err(StoreError::NotFound);
             }
+            if let Some(tenant) = last_owner_of(tx, user)? {
+                return Ok(Err(tenant));
+            }
             with_tx!(tx, |c| diesel::update(
                 users::table
                     .find(user.0)
@@ -47,7 +91,7 @@ impl Users<'_> {
             )
             .set((users::disabled_at.eq(Some(at)), users::updated_at.eq(at)))
             .execute(c))?;
-            end_sessions(tx, user, now)
+            end_sessions(tx, user, now).map(Ok)
         })
     }
 

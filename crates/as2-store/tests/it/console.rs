@@ -313,3 +313,55 @@ fn audit_events_are_filtered_and_isolated() {
         }
     }
 }
+
+#[test]
+fn two_owners_disabling_each_other_at_once_leave_one_active() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let account = store
+            .accounts()
+            .create_account("Two owners", as2_domain::plan::Plan::Starter)
+            .unwrap()
+            .id;
+        let users = store.users();
+        for round in 0..10 {
+            let ada = users
+                .create(&format!("ada{round}@example.com"), "Ada", "h")
+                .unwrap();
+            let bob = users
+                .create(&format!("bob{round}@example.com"), "Bob", "h")
+                .unwrap();
+            let tenant = store
+                .accounts()
+                .create_tenant(account, &format!("T{round}"))
+                .unwrap()
+                .id;
+            users.set_role(ada.id, tenant, Role::Owner).unwrap();
+            users.set_role(bob.id, tenant, Role::Owner).unwrap();
+            let barrier = std::sync::Barrier::new(2);
+            let outcomes: Vec<_> = std::thread::scope(|threads| {
+                let runs: Vec<_> = [ada.id, bob.id]
+                    .into_iter()
+                    .map(|user| {
+                        let barrier = &barrier;
+                        threads.spawn(move || {
+                            barrier.wait();
+                            store.users().disable(user, Utc::now()).unwrap()
+                        })
+                    })
+                    .collect();
+                runs.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            let done = outcomes.iter().filter(|o| o.is_ok()).count();
+            assert_eq!(done, 1, "round {round}: {outcomes:?}");
+            assert!(outcomes.contains(&Err(tenant)), "{outcomes:?}");
+            let active = users
+                .owners(tenant)
+                .unwrap()
+                .into_iter()
+                .filter(|o| o.disabled_at.is_none())
+                .count();
+            assert_eq!(active, 1, "round {round}");
+        }
+    }
+}
