@@ -287,23 +287,20 @@ async fn change(
             if !users.iter().any(|(u, _)| u.id == id) {
                 return Ok(Some("No such user here."));
             }
-            if role != Some(Role::Owner) && last_owner(&users, id) {
+            // the check again under the tenant's lock, with the change (two owners at once)
+            let keeps_an_owner = !(role != Some(Role::Owner) && last_owner(&users, id))
+                && store.users().change_membership(id, scope.tenant_id, role)?;
+            if !keeps_an_owner {
                 return Ok(Some(
                     "The tenant must keep one owner: make another user owner first.",
                 ));
             }
             let (action, changes) = match role {
-                Some(role) => {
-                    store.users().set_role(id, scope.tenant_id, role)?;
-                    (
-                        "user.role",
-                        serde_json::json!({ "role": role.to_string() }).to_string(),
-                    )
-                }
-                None => {
-                    store.users().remove_membership(id, scope.tenant_id)?;
-                    ("user.remove", "{}".to_owned())
-                }
+                Some(role) => (
+                    "user.role",
+                    serde_json::json!({ "role": role.to_string() }).to_string(),
+                ),
+                None => ("user.remove", "{}".to_owned()),
             };
             let user = id.to_string();
             record(

@@ -26,8 +26,35 @@ fn end_sessions(tx: &mut Tx<'_>, user: UserId, now: DateTime<Utc>) -> StoreResul
     .execute(c))?)
 }
 
-/// A tenant of which `user` is the only active owner, if any; on PostgreSQL the tenants the
-/// user owns are locked (`FOR UPDATE`) until `tx` ends.
+/// Locks `tenants` (PostgreSQL, `FOR UPDATE`, in id order) until `tx` ends, so that the owner
+/// checks of two transactions on one tenant take turns; SQLite's transaction holds the write
+/// lock from its start already.
+fn lock_tenants(tx: &mut Tx<'_>, tenants: &[i64]) -> StoreResult<()> {
+    if let Tx::Postgres(c) = tx {
+        tenants::table
+            .filter(tenants::id.eq_any(tenants))
+            .order(tenants::id.asc())
+            .select(tenants::id)
+            .for_update()
+            .load::<i64>(*c)?;
+    }
+    Ok(())
+}
+
+/// The active owners of `tenant` other than `user`.
+fn other_active_owners(tx: &mut Tx<'_>, tenant: i64, user: UserId) -> StoreResult<i64> {
+    Ok(with_tx!(tx, |c| memberships::table
+        .inner_join(users::table)
+        .filter(memberships::tenant_id.eq(tenant))
+        .filter(memberships::role.eq(Role::Owner.as_str()))
+        .filter(memberships::user_id.ne(user.0))
+        .filter(users::disabled_at.is_null())
+        .count()
+        .get_result(c))?)
+}
+
+/// A tenant of which `user` is the only active owner, if any; the tenants the user owns are
+/// locked ([`lock_tenants`]) until `tx` ends.
 fn last_owner_of(tx: &mut Tx<'_>, user: UserId) -> StoreResult<Option<TenantId>> {
     let owned: Vec<i64> = with_tx!(tx, |c| memberships::table
         .filter(memberships::user_id.eq(user.0))
@@ -35,24 +62,9 @@ fn last_owner_of(tx: &mut Tx<'_>, user: UserId) -> StoreResult<Option<TenantId>>
         .select(memberships::tenant_id)
         .order(memberships::tenant_id.asc())
         .load(c))?;
-    if let Tx::Postgres(c) = tx {
-        tenants::table
-            .filter(tenants::id.eq_any(&owned))
-            .order(tenants::id.asc())
-            .select(tenants::id)
-            .for_update()
-            .load::<i64>(*c)?;
-    }
+    lock_tenants(tx, &owned)?;
     for tenant in owned {
-        let others: i64 = with_tx!(tx, |c| memberships::table
-            .inner_join(users::table)
-            .filter(memberships::tenant_id.eq(tenant))
-            .filter(memberships::role.eq(Role::Owner.as_str()))
-            .filter(memberships::user_id.ne(user.0))
-            .filter(users::disabled_at.is_null())
-            .count()
-            .get_result(c))?;
-        if others == 0 {
+        if other_active_owners(tx, tenant, user)? == 0 {
             return Ok(Some(TenantId(tenant)));
         }
     }
@@ -92,6 +104,43 @@ impl Users<'_> {
             .set((users::disabled_at.eq(Some(at)), users::updated_at.eq(at)))
             .execute(c))?;
             end_sessions(tx, user, now).map(Ok)
+        })
+    }
+
+    /// Gives `user` `role` in `tenant`, or takes the user out (`None`), unless that leaves
+    /// `tenant` without an active owner: then `Ok(false)` and nothing changed. The check and
+    /// the change are one transaction with the tenant locked ([`lock_tenants`]), so two owners
+    /// demoting each other at once cannot both succeed. `NotFound` when the user is not in it.
+    pub fn change_membership(
+        &self,
+        user: UserId,
+        tenant: TenantId,
+        role: Option<Role>,
+    ) -> StoreResult<bool> {
+        self.store.transaction(|tx| {
+            lock_tenants(tx, &[tenant.0])?;
+            if role != Some(Role::Owner) && other_active_owners(tx, tenant.0, user)? == 0 {
+                return Ok(false);
+            }
+            let n = match role {
+                Some(role) => with_tx!(tx, |c| diesel::update(
+                    memberships::table
+                        .filter(memberships::user_id.eq(user.0))
+                        .filter(memberships::tenant_id.eq(tenant.0))
+                )
+                .set(memberships::role.eq(role.as_str()))
+                .execute(c))?,
+                None => with_tx!(tx, |c| diesel::delete(
+                    memberships::table
+                        .filter(memberships::user_id.eq(user.0))
+                        .filter(memberships::tenant_id.eq(tenant.0))
+                )
+                .execute(c))?,
+            };
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(true)
         })
     }
 

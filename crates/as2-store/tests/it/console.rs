@@ -365,3 +365,52 @@ fn two_owners_disabling_each_other_at_once_leave_one_active() {
         }
     }
 }
+
+#[test]
+fn two_owners_demoting_each_other_at_once_leave_one_owner() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let account = store
+            .accounts()
+            .create_account("Two owners", as2_domain::plan::Plan::Starter)
+            .unwrap()
+            .id;
+        let users = store.users();
+        for round in 0..10 {
+            let ada = users
+                .create(&format!("ada{round}@example.com"), "Ada", "h")
+                .unwrap();
+            let bob = users
+                .create(&format!("bob{round}@example.com"), "Bob", "h")
+                .unwrap();
+            let tenant = store
+                .accounts()
+                .create_tenant(account, &format!("T{round}"))
+                .unwrap()
+                .id;
+            users.set_role(ada.id, tenant, Role::Owner).unwrap();
+            users.set_role(bob.id, tenant, Role::Owner).unwrap();
+            let barrier = std::sync::Barrier::new(2);
+            // one is made an admin while the other is taken out
+            let outcomes: Vec<bool> = std::thread::scope(|threads| {
+                let runs: Vec<_> = [(ada.id, Some(Role::Admin)), (bob.id, None)]
+                    .into_iter()
+                    .map(|(user, role)| {
+                        let barrier = &barrier;
+                        threads.spawn(move || {
+                            barrier.wait();
+                            store.users().change_membership(user, tenant, role).unwrap()
+                        })
+                    })
+                    .collect();
+                runs.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            assert_eq!(
+                outcomes.iter().filter(|done| **done).count(),
+                1,
+                "round {round}: {outcomes:?}"
+            );
+            assert_eq!(users.owners(tenant).unwrap().len(), 1, "round {round}");
+        }
+    }
+}
