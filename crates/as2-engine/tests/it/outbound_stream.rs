@@ -586,8 +586,14 @@ async fn a_partner_answering_before_reading_the_body_does_not_hold_the_job() {
     assert!(ran.expect("the job is held").unwrap());
     let message = w.db.store.messages().get(w.scope, w.message).unwrap();
     assert_eq!(message.status, MessageStatus::Queued);
+    // which the client meets first is a race of the two sockets: the partner's 413, or the
+    // connection it closed under the body still being written (EPIPE); either way the job
+    // ends and the message waits for its retry
     let sentence = message.error.unwrap().sentence;
-    assert!(sentence.contains("413"), "{sentence}");
+    assert!(
+        sentence.contains("413") || sentence.contains("error writing a body"),
+        "{sentence}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
