@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use crate::console::certificates::not_found;
-use crate::console::changes::{allowed, record, refused};
+use crate::console::changes::{allowed, delete_recorded, refused};
 use crate::console::layout::{csrf_field, page, when};
 use crate::console::session::ConsoleSession;
 use crate::routes::deletion::{certificate_in_use, delete_certificate};
@@ -91,22 +91,11 @@ pub async fn delete(
     let Ok(id) = raw.parse::<CertificateId>() else {
         return not_found(&console);
     };
-    let actor = console.clone();
-    let done = state
-        .blocking("Certificate", move |s| {
-            delete_certificate(s, scope, id)?;
-            let id = id.to_string();
-            record(
-                s.store(),
-                scope,
-                &actor,
-                "certificate.delete",
-                ("certificate", Some(id.as_str())),
-                "{}",
-            )?;
-            Ok(())
-        })
-        .await;
+    let place = ("Certificate", "certificate", id.to_string());
+    let done = delete_recorded(&state, &console, scope, place, move |s| {
+        delete_certificate(s, scope, id)
+    })
+    .await;
     match done {
         Ok(()) => Redirect::to(&format!("/console/certificates?deleted={id}")).into_response(),
         Err(error) if error.status() == StatusCode::NOT_FOUND => not_found(&console),

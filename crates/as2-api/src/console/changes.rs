@@ -13,6 +13,7 @@ use maud::html;
 use crate::console::layout::page;
 use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The tenant and mode of a change `console`'s user may make, or the 403 page (boxed: an
 /// answer is large beside a scope).
@@ -80,4 +81,29 @@ pub fn refused(
         p { a href=(back.0) { (back.1) } }
     };
     (error.status(), page(title, Some(console), content)).into_response()
+}
+
+/// Deletes a resource of `scope` through `delete` (the function its `DELETE /v1/…` route
+/// runs) and records `{resource_type}.delete` with the user as the actor, in one blocking
+/// task; `noun` names the resource in a 404.
+pub async fn delete_recorded<F>(
+    state: &AppState,
+    console: &ConsoleSession,
+    scope: Scope,
+    (noun, resource_type, id): (&'static str, &'static str, String),
+    delete: F,
+) -> Result<(), ApiError>
+where
+    F: FnOnce(&AppState) -> Result<(), ApiError> + Send + 'static,
+{
+    let actor = console.clone();
+    state
+        .blocking(noun, move |s| {
+            delete(s)?;
+            let action = format!("{resource_type}.delete");
+            let resource = (resource_type, Some(id.as_str()));
+            record(s.store(), scope, &actor, &action, resource, "{}")?;
+            Ok(())
+        })
+        .await
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use crate::console::changes::{allowed, record, refused};
+use crate::console::changes::{allowed, delete_recorded, refused};
 use crate::console::layout::{csrf_field, page};
 use crate::console::session::ConsoleSession;
 use crate::console::station_edit::not_found;
@@ -95,22 +95,11 @@ pub async fn delete(
     let Ok(id) = raw.parse::<StationId>() else {
         return not_found(&console);
     };
-    let actor = console.clone();
-    let done = state
-        .blocking("Station", move |s| {
-            delete_station(s, scope, id)?;
-            let id = id.to_string();
-            record(
-                s.store(),
-                scope,
-                &actor,
-                "station.delete",
-                ("station", Some(id.as_str())),
-                "{}",
-            )?;
-            Ok(())
-        })
-        .await;
+    let place = ("Station", "station", id.to_string());
+    let done = delete_recorded(&state, &console, scope, place, move |s| {
+        delete_station(s, scope, id)
+    })
+    .await;
     match done {
         Ok(()) => Redirect::to(&format!("/console/stations?deleted={id}")).into_response(),
         Err(error) if error.status() == StatusCode::NOT_FOUND => not_found(&console),

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use crate::console::changes::{allowed, record};
+use crate::console::changes::{allowed, delete_recorded, record};
 use crate::console::layout::{csrf_field, page};
 use crate::console::session::ConsoleSession;
 use crate::error::ApiError;
@@ -90,22 +90,11 @@ pub async fn delete(
         Ok(id) => id,
         Err(error) => return refusal(&console, "Webhook endpoint not found", &error),
     };
-    let actor = console.clone();
-    let done = state
-        .blocking("Webhook endpoint", move |s| {
-            delete_webhook(s, scope, id)?;
-            let id = id.to_string();
-            record(
-                s.store(),
-                scope,
-                &actor,
-                "webhook_endpoint.delete",
-                ("webhook_endpoint", Some(id.as_str())),
-                "{}",
-            )?;
-            Ok(())
-        })
-        .await;
+    let place = ("Webhook endpoint", "webhook_endpoint", id.to_string());
+    let done = delete_recorded(&state, &console, scope, place, move |s| {
+        delete_webhook(s, scope, id)
+    })
+    .await;
     match done {
         Ok(()) => Redirect::to(&format!("/console/webhooks?deleted={id}")).into_response(),
         Err(error) => refusal(&console, "Delete refused", &error),
