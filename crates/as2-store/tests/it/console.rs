@@ -314,6 +314,33 @@ fn audit_events_are_filtered_and_isolated() {
     }
 }
 
+/// Ada and Bob, both owners of a new tenant of `account` (`round` keeps them apart).
+fn two_owners(
+    store: &as2_store::Store,
+    account: as2_domain::id::AccountId,
+    round: usize,
+) -> (
+    as2_domain::user::User,
+    as2_domain::user::User,
+    as2_domain::id::TenantId,
+) {
+    let users = store.users();
+    let ada = users
+        .create(&format!("ada{round}@example.com"), "Ada", "h")
+        .unwrap();
+    let bob = users
+        .create(&format!("bob{round}@example.com"), "Bob", "h")
+        .unwrap();
+    let tenant = store
+        .accounts()
+        .create_tenant(account, &format!("T{round}"))
+        .unwrap()
+        .id;
+    users.set_role(ada.id, tenant, Role::Owner).unwrap();
+    users.set_role(bob.id, tenant, Role::Owner).unwrap();
+    (ada, bob, tenant)
+}
+
 #[test]
 fn two_owners_disabling_each_other_at_once_leave_one_active() {
     for db in TestDb::all() {
@@ -325,19 +352,7 @@ fn two_owners_disabling_each_other_at_once_leave_one_active() {
             .id;
         let users = store.users();
         for round in 0..10 {
-            let ada = users
-                .create(&format!("ada{round}@example.com"), "Ada", "h")
-                .unwrap();
-            let bob = users
-                .create(&format!("bob{round}@example.com"), "Bob", "h")
-                .unwrap();
-            let tenant = store
-                .accounts()
-                .create_tenant(account, &format!("T{round}"))
-                .unwrap()
-                .id;
-            users.set_role(ada.id, tenant, Role::Owner).unwrap();
-            users.set_role(bob.id, tenant, Role::Owner).unwrap();
+            let (ada, bob, tenant) = two_owners(store, account, round);
             let barrier = std::sync::Barrier::new(2);
             let outcomes: Vec<_> = std::thread::scope(|threads| {
                 let runs: Vec<_> = [ada.id, bob.id]
@@ -377,19 +392,7 @@ fn two_owners_demoting_each_other_at_once_leave_one_owner() {
             .id;
         let users = store.users();
         for round in 0..10 {
-            let ada = users
-                .create(&format!("ada{round}@example.com"), "Ada", "h")
-                .unwrap();
-            let bob = users
-                .create(&format!("bob{round}@example.com"), "Bob", "h")
-                .unwrap();
-            let tenant = store
-                .accounts()
-                .create_tenant(account, &format!("T{round}"))
-                .unwrap()
-                .id;
-            users.set_role(ada.id, tenant, Role::Owner).unwrap();
-            users.set_role(bob.id, tenant, Role::Owner).unwrap();
+            let (ada, bob, tenant) = two_owners(store, account, round);
             let barrier = std::sync::Barrier::new(2);
             // one is made an admin while the other is taken out
             let outcomes: Vec<bool> = std::thread::scope(|threads| {
