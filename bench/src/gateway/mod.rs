@@ -28,9 +28,27 @@ use as2_e2e::seed::{Identity, MASTER_KEY, identity, tenant};
 use as2_store::testing::TestDb;
 
 use crate::paths::project_root;
+use profile::Profile;
 
-/// Messages per backend.
-const MESSAGES: usize = 1500;
+mod cpu;
+mod plain;
+mod profile;
+mod report;
+mod tls;
+
+/// Messages per case unless `AS2_BENCH_MESSAGES` says otherwise: at 1 000 to 3 000 messages/s
+/// a case lasts a few seconds, long enough for the gateway's pools and caches to be warm for
+/// most of it.
+const MESSAGES: usize = 6000;
+
+/// Messages per case.
+fn messages() -> usize {
+    std::env::var("AS2_BENCH_MESSAGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(MESSAGES)
+}
 /// Connections at once.
 const CONNECTIONS: usize = 8;
 
@@ -64,51 +82,6 @@ impl Wire {
     }
 }
 
-/// The gateway's TLS material for an HTTPS run: the CA's certificate and the files.
-struct Tls {
-    ca_pem: String,
-    cert: std::path::PathBuf,
-    key: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Tls {
-    fn new() -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let ca = as2_test_support::tls::TestCa::new("bench CA");
-        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-        ca.server("127.0.0.1").write(&cert, &key)?;
-        Ok(Self {
-            ca_pem: ca.cert_pem,
-            cert,
-            key,
-            _dir: dir,
-        })
-    }
-
-    /// A client trusting the CA; with `resume` off, every request opens a new connection
-    /// with a full handshake.
-    fn client(&self, resume: bool) -> Result<reqwest::blocking::Client> {
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject as _;
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
-            roots.add(cert?)?;
-        }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut builder = reqwest::blocking::Client::builder();
-        if !resume {
-            config.resumption = rustls::client::Resumption::disabled();
-            builder = builder.pool_max_idle_per_host(0);
-        }
-        Ok(builder.tls_backend_preconfigured(config).build()?)
-    }
-}
-
 /// Where payloads go in one case.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Payloads {
@@ -136,7 +109,17 @@ struct Figures {
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
-    cpu_ms_per_message: f64,
+    /// CPU per message of the gateway, of the load generator (this process) and of the
+    /// database server (PostgreSQL's processes; SQLite runs inside the gateway).
+    cpu: Cpu,
+}
+
+/// CPU milliseconds per message, by process.
+#[derive(Clone, Copy)]
+struct Cpu {
+    gateway: f64,
+    generator: f64,
+    database: f64,
 }
 
 /// Builds the release `as2-gateway`; the target directory and the binary's path. With
@@ -165,7 +148,7 @@ pub(crate) fn run() -> Result<()> {
     let (target, exe) = release_gateway()?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
 
-    let floor_ms = rsa_private_op_ms();
+    let floor_ms = rsa_floor_ms(cores);
     let floor_per_second = cores as f64 / (2.0 * floor_ms / 1000.0);
     eprintln!(
         "xtask bench gateway: RSA-2048 private op {floor_ms:.3} ms; floor {floor_per_second:.0} messages/s on {cores} cores"
@@ -218,26 +201,14 @@ pub(crate) fn run() -> Result<()> {
             rows.extend(measure(&case, &exe, &db)?);
         }
     }
-    let mut summary = format!(
-        "Gateway receive, signed + encrypted 1 KB, signed sync MDN, {MESSAGES} messages over {CONNECTIONS} connections, {cores} cores\n\n\
-         RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation (aws-lc-rs, the gateway's backend) → {floor_per_second:.0} messages/s at 2 operations per message\n\n\
-         | backend | wire | payloads | messages/s | of the floor | p50 ms | p99 ms | gateway CPU ms/message | CPU of 2 RSA ops | load (1 min) |\n|---|---|---|---|---|---|---|---|---|---|\n"
-    );
-    for f in &rows {
-        summary.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.0}% | {:.1} | {:.1} | {:.2} | {:.2}x | {:.1} |\n",
-            f.backend,
-            f.wire.label(),
-            f.payloads.label(),
-            f.per_second,
-            100.0 * f.per_second / floor_per_second,
-            f.p50_ms,
-            f.p99_ms,
-            f.cpu_ms_per_message,
-            f.cpu_ms_per_message / (2.0 * floor_ms),
-            f.load,
-        ));
-    }
+    let summary = report::summary(&report::Run {
+        messages: messages(),
+        connections: CONNECTIONS,
+        cores,
+        floor_ms,
+        floor_after_ms: rsa_floor_ms(cores),
+        rows: &rows,
+    });
     let out = target.join("bench-gateway-summary.md");
     std::fs::write(&out, &summary)?;
     eprintln!(
@@ -248,24 +219,37 @@ pub(crate) fn run() -> Result<()> {
 }
 
 /// Mean time of one RSA-2048 PKCS#1 v1.5 signature with the gateway's key backend
-/// (aws-lc-rs, which `as2-gateway` installs at start).
+/// (aws-lc-rs, which `as2-gateway` installs at start), on one thread.
 pub(crate) fn rsa_private_op_ms() -> f64 {
+    rsa_floor_ms(1)
+}
+
+/// The time of one RSA-2048 private-key operation when `threads` threads sign at once (one
+/// per core: the floor is both cores busy with nothing but RSA): the wall time of 1 000
+/// signatures on each thread, divided by 1 000.
+pub(crate) fn rsa_floor_ms(threads: usize) -> f64 {
     let key =
         as2_core::keys::generate_rsa_key(&as2_core::crypto::rust_crypto::DEFAULT_PROVIDER, 2048)
             .expect("RSA key");
     let key = as2_crypto_aws_lc::AwsLcKey::new(&key).expect("aws-lc-rs key");
-    let ops = 500;
+    let ops = 1000u32;
     let started = Instant::now();
-    for n in 0..ops {
-        as2_core::crypto::PrivateKeyOps::sign(
-            &key,
-            SignatureScheme::Pkcs1v15,
-            DigestAlgorithm::Sha256,
-            format!("{n}").as_bytes(),
-            as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
-        )
-        .expect("an RSA signature");
-    }
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for n in 0..ops {
+                    as2_core::crypto::PrivateKeyOps::sign(
+                        &key,
+                        SignatureScheme::Pkcs1v15,
+                        DigestAlgorithm::Sha256,
+                        format!("{n}").as_bytes(),
+                        as2_core::crypto::rust_crypto::DEFAULT_PROVIDER.secure_random,
+                    )
+                    .expect("an RSA signature");
+                }
+            });
+        }
+    });
     started.elapsed().as_secs_f64() * 1000.0 / f64::from(ops)
 }
 
@@ -276,15 +260,16 @@ fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
         .cycle()
         .take(1024)
         .collect();
+    let count = messages();
     let next = Mutex::new(0usize);
-    let built = Mutex::new(Vec::with_capacity(MESSAGES));
+    let built = Mutex::new(Vec::with_capacity(count));
     std::thread::scope(|s| {
         for _ in 0..std::thread::available_parallelism().map_or(1, usize::from) {
             s.spawn(|| {
                 loop {
                     {
                         let mut n = next.lock().expect("lock");
-                        if *n >= MESSAGES {
+                        if *n >= count {
                             return;
                         }
                         *n += 1;
@@ -316,59 +301,6 @@ fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
     built.into_inner().expect("lock")
 }
 
-/// `perf record` attached to the gateway while a case is measured, when `AS2_BENCH_PERF`
-/// names a directory: one `perf-<case>.data` there per case (read it with `perf report -i`).
-/// Stacks are unwound from DWARF (the release profile keeps no frame pointers); the gateway's
-/// CPU figure then includes perf's sampling cost.
-struct Profile(Option<Child>);
-
-impl Profile {
-    fn attach(case: &Case<'_>, pid: u32) -> Result<Self> {
-        let Some(dir) = std::env::var_os("AS2_BENCH_PERF") else {
-            return Ok(Self(None));
-        };
-        let name: String = format!(
-            "perf-{}-{}-{}.data",
-            case.backend,
-            case.wire.label(),
-            case.payloads.label()
-        )
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-        let child = Command::new("perf")
-            .args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-p"])
-            .arg(pid.to_string())
-            .arg("-o")
-            .arg(Path::new(&dir).join(name))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("AS2_BENCH_PERF is set but perf cannot be started")?;
-        // perf needs a moment to attach to every thread
-        std::thread::sleep(Duration::from_millis(500));
-        Ok(Self(Some(child)))
-    }
-}
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.0 {
-            // SIGINT: perf writes its data file and exits
-            let _ = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// Whether `AS2_BENCH_CASES` (comma-separated words, any case) selects a case by its backend
 /// label; every case when unset.
 fn selected(backend: &str) -> bool {
@@ -376,15 +308,6 @@ fn selected(backend: &str) -> bool {
         list.split(',')
             .any(|w| backend.to_lowercase().contains(&w.trim().to_lowercase()))
     })
-}
-
-/// utime + stime of `pid`, in milliseconds.
-fn cpu_ms(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after = stat.rsplit_once(')').context("stat")?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-    Ok(ticks * 10.0) // USER_HZ is 100 on Linux
 }
 
 /// One measured case.
@@ -425,7 +348,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
         .port();
     let tls = match wire {
         Wire::Http => None,
-        Wire::HttpsKeepAlive | Wire::HttpsHandshakeEach => Some(Tls::new()?),
+        Wire::HttpsKeepAlive | Wire::HttpsHandshakeEach => Some(tls::Tls::new()?),
     };
     let mut command = Command::new(exe);
     if case.payloads == Payloads::Objects {
@@ -467,29 +390,65 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let count = messages();
     eprintln!(
-        "xtask bench gateway: {backend}, {}, {}: building {MESSAGES} messages",
+        "xtask bench gateway: {backend}, {}, {}: building {count} messages",
         wire.label(),
         case.payloads.label()
     );
     let messages = build_messages(&partner, &us);
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let url = format!("{scheme}://127.0.0.1:{port}/as2/test/receive");
-    let client = || -> Result<reqwest::blocking::Client> {
-        match &tls {
-            None => Ok(reqwest::blocking::Client::new()),
-            Some(tls) => tls.client(wire == Wire::HttpsKeepAlive),
-        }
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let path = "/as2/test/receive";
+    let prepared = match &tls {
+        None => Some(Arc::new(plain::Requests::new(address, path, &messages)?)),
+        Some(_) => None,
     };
+    let profile = Profile::attach(case, gateway.0.id())?;
+    let gateway_before = cpu::process_ms(gateway.0.id())?;
+    let generator_before = cpu::own_ms()?;
+    let database_before = cpu::named_ms("postgres");
+    let started = Instant::now();
+    let mut latencies = match (prepared, &tls) {
+        (Some(requests), _) => plain::send_all(address, requests, CONNECTIONS)?,
+        (None, Some(tls)) => send_tls(&format!("https://{address}{path}"), tls, wire, &messages)?,
+        (None, None) => bail!("a plain-HTTP case without its requests"),
+    };
+    let elapsed = started.elapsed();
+    let per_message = |ms: f64| ms / count as f64;
+    let cpu = Cpu {
+        gateway: per_message(cpu::process_ms(gateway.0.id())? - gateway_before),
+        generator: per_message(cpu::own_ms()? - generator_before),
+        database: per_message(cpu::named_ms("postgres") - database_before),
+    };
+    drop(profile);
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    Ok(Some(Figures {
+        backend,
+        wire,
+        payloads: case.payloads,
+        load: load_average(),
+        per_second: count as f64 / elapsed.as_secs_f64(),
+        p50_ms: pct(0.50).as_secs_f64() * 1000.0,
+        p99_ms: pct(0.99).as_secs_f64() * 1000.0,
+        cpu,
+    }))
+}
+
+/// Sends every message over HTTPS with reqwest's blocking client, [`CONNECTIONS`] threads at
+/// once, and returns each one's latency; fails if any got no MDN.
+fn send_tls(
+    url: &str,
+    tls: &tls::Tls,
+    wire: Wire,
+    messages: &[BuiltMessage],
+) -> Result<Vec<Duration>> {
     let clients = (0..CONNECTIONS)
-        .map(|_| client())
+        .map(|_| tls.client(wire == Wire::HttpsKeepAlive))
         .collect::<Result<Vec<_>>>()?;
     let next = Mutex::new(0usize);
-    let latencies = Mutex::new(Vec::with_capacity(MESSAGES));
+    let latencies = Mutex::new(Vec::with_capacity(messages.len()));
     let failures = Mutex::new(0usize);
-    let profile = Profile::attach(case, gateway.0.id())?;
-    let cpu_before = cpu_ms(gateway.0.id())?;
-    let started = Instant::now();
     std::thread::scope(|s| {
         for client in &clients {
             s.spawn(|| {
@@ -501,7 +460,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
                         i
                     };
                     let Some(m) = messages.get(i) else { return };
-                    let mut request = client.post(&url).body(m.body.clone());
+                    let mut request = client.post(url).body(m.body.clone());
                     for (name, value) in &m.headers {
                         request = request.header(name.as_str(), value.as_str());
                     }
@@ -520,24 +479,9 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
             });
         }
     });
-    let elapsed = started.elapsed();
-    let cpu = cpu_ms(gateway.0.id())? - cpu_before;
-    drop(profile);
     let failures = failures.into_inner().expect("lock");
     if failures > 0 {
-        bail!("{backend}: {failures} of {MESSAGES} messages got no MDN");
+        bail!("{failures} of {} messages got no MDN", messages.len());
     }
-    let mut latencies = latencies.into_inner().expect("lock");
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Ok(Some(Figures {
-        backend,
-        wire,
-        payloads: case.payloads,
-        load: load_average(),
-        per_second: MESSAGES as f64 / elapsed.as_secs_f64(),
-        p50_ms: pct(0.50).as_secs_f64() * 1000.0,
-        p99_ms: pct(0.99).as_secs_f64() * 1000.0,
-        cpu_ms_per_message: cpu / MESSAGES as f64,
-    }))
+    Ok(latencies.into_inner().expect("lock"))
 }
