@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use as2_core::cms::{EncryptOptions, SignOptions};
 use as2_core::crypto::{DigestAlgorithm, SignatureScheme};
 use as2_core::message::{

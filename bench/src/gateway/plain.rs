@@ -119,7 +119,10 @@ async fn connection(
         let body = response.into_body().collect().await?.to_bytes();
         latencies.push(sent.elapsed());
         if !status.is_success() || body.is_empty() {
-            bail!("message {index}: answered {status} with {} bytes", body.len());
+            bail!(
+                "message {index}: answered {status} with {} bytes",
+                body.len()
+            );
         }
     }
     drop(sender);

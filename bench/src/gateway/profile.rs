@@ -1,4 +1,5 @@
-//! `perf record` attached to the gateway while a case is measured (`AS2_BENCH_PERF=DIR`).
+//! `perf record` attached to the gateway while a case is measured (`AS2_BENCH_PERF=DIR`), or
+//! to the whole machine with `AS2_BENCH_PERF_SYSTEM=1` beside it.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -34,9 +35,17 @@ impl Profile {
             }
         })
         .collect();
-        let child = Command::new("perf")
-            .args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-p"])
-            .arg(pid.to_string())
+        let mut perf = Command::new("perf");
+        perf.args(["record", "-F", "499"]);
+        if std::env::var_os("AS2_BENCH_PERF_SYSTEM").is_some() {
+            // every process on the machine (the database server and the load generator
+            // beside the gateway), with frame-pointer stacks only
+            perf.args(["-a", "-g"]);
+        } else {
+            perf.args(["--call-graph", "dwarf,16384", "-p"])
+                .arg(pid.to_string());
+        }
+        let child = perf
             .arg("-o")
             .arg(Path::new(&dir).join(name))
             .stdout(Stdio::null())

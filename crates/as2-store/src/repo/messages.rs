@@ -286,15 +286,21 @@ impl Messages<'_> {
         as2_message_id: &str,
     ) -> StoreResult<Option<Message>> {
         let mut conn = self.store.db().conn()?;
-        let row: Option<MessageRow> = with_conn!(&mut conn, |c| scoped!(messages, scope)
+        // By the unique key (partner, direction, Message-ID) alone, no LIMIT (see `crate::db`);
+        // the scope is checked on the row. With the scope in the WHERE clause, PostgreSQL's
+        // generic plan for this prepared statement, made before the table had statistics,
+        // walked the `(tenant_id, mode, …)` indexes and filtered every message of the tenant:
+        // 0.15 ms per lookup at first, 3.3 ms after 6 000 messages, and rising.
+        let row: Option<MessageRow> = with_conn!(&mut conn, |c| messages::table
             .filter(messages::partner_id.eq(partner.0))
             .filter(messages::direction.eq(direction.as_str()))
             .filter(messages::as2_message_id.eq(as2_message_id))
             .select(MessageRow::as_select())
-            // unique (partner, direction, Message-ID): no LIMIT (see `crate::db`)
             .get_result(c)
             .optional())?;
-        row.map(TryInto::try_into).transpose()
+        row.filter(|row| row.tenant_id == scope.tenant() && row.mode == scope.mode())
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     /// Moves a message to `to` if the state machine allows it from its current status,

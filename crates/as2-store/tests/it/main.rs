@@ -12,6 +12,7 @@ mod inline_payloads;
 mod isolation;
 mod jobs;
 mod keyset;
+mod message_lookup;
 mod message_support;
 mod migrations;
 mod outbox;
