@@ -52,6 +52,15 @@ fn messages() -> usize {
 /// Connections at once.
 const CONNECTIONS: usize = 8;
 
+/// Connections at once, unless `AS2_BENCH_CONNECTIONS` says otherwise.
+fn connections() -> usize {
+    std::env::var("AS2_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(CONNECTIONS)
+}
+
 struct Gateway(Child);
 
 impl Drop for Gateway {
@@ -203,7 +212,7 @@ pub(crate) fn run() -> Result<()> {
     }
     let summary = report::summary(&report::Run {
         messages: messages(),
-        connections: CONNECTIONS,
+        connections: connections(),
         cores,
         floor_ms,
         floor_after_ms: rsa_floor_ms(cores),
@@ -409,7 +418,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
     let database_before = cpu::named_ms("postgres");
     let started = Instant::now();
     let mut latencies = match (prepared, &tls) {
-        (Some(requests), _) => plain::send_all(address, requests, CONNECTIONS)?,
+        (Some(requests), _) => plain::send_all(address, requests, connections())?,
         (None, Some(tls)) => send_tls(&format!("https://{address}{path}"), tls, wire, &messages)?,
         (None, None) => bail!("a plain-HTTP case without its requests"),
     };
@@ -435,7 +444,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
     }))
 }
 
-/// Sends every message over HTTPS with reqwest's blocking client, [`CONNECTIONS`] threads at
+/// Sends every message over HTTPS with reqwest's blocking client, [`connections`] threads at
 /// once, and returns each one's latency; fails if any got no MDN.
 fn send_tls(
     url: &str,
@@ -443,7 +452,7 @@ fn send_tls(
     wire: Wire,
     messages: &[BuiltMessage],
 ) -> Result<Vec<Duration>> {
-    let clients = (0..CONNECTIONS)
+    let clients = (0..connections())
         .map(|_| tls.client(wire == Wire::HttpsKeepAlive))
         .collect::<Result<Vec<_>>>()?;
     let next = Mutex::new(0usize);

@@ -60,6 +60,7 @@ impl Database {
         work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
         let mut conn = self.conn()?;
+        let _turn = self.writer_turn();
         match &mut conn {
             DbConn::Postgres(c) => (**c).transaction(|c| work(&mut Tx::Postgres(c))),
             DbConn::Sqlite(c) => (**c).immediate_transaction(|c| work(&mut Tx::Sqlite(c))),

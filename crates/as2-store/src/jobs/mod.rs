@@ -171,6 +171,7 @@ impl JobQueue<'_> {
         let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         let (at, until, token) = (to_db(now), to_db(now + lease), new_token());
         let mut conn = self.db.conn()?;
+        let _turn = self.db.writer_turn();
         let due = jobs::status
             .eq(READY)
             .and(jobs::run_at.le(at))

@@ -20,3 +20,4 @@ mod repositories;
 mod retention;
 mod rotation;
 mod secrets_at_rest;
+mod sqlite_writers;
