@@ -36,6 +36,21 @@ pub(crate) fn named_ms(name: &str) -> f64 {
         .sum()
 }
 
+/// The pids of every process whose command name is `name`.
+pub(crate) fn pids_named(name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            (command(&stat) == Some(name)).then_some(pid)
+        })
+        .collect()
+}
+
 /// The command name of a `/proc/<pid>/stat` line (between the parentheses).
 fn command(stat: &str) -> Option<&str> {
     let start = stat.find('(')? + 1;

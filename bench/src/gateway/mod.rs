@@ -28,9 +28,11 @@ use as2_e2e::seed::{Identity, MASTER_KEY, identity, tenant};
 use as2_store::testing::TestDb;
 
 use crate::paths::project_root;
+use pinning::Pinning;
 use profile::Profile;
 
-mod cpu;
+pub(crate) mod cpu;
+mod pinning;
 mod plain;
 mod profile;
 mod report;
@@ -155,9 +157,24 @@ pub(crate) fn release_gateway() -> Result<(std::path::PathBuf, std::path::PathBu
 
 pub(crate) fn run() -> Result<()> {
     let (target, exe) = release_gateway()?;
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-
-    let floor_ms = rsa_floor_ms(cores);
+    let pinning = Pinning::from_env()?;
+    // the floor is measured on the gateway's cores: all of them, or those it is pinned to
+    let cores = pinning.as_ref().map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        |p| p.gateway_cores,
+    );
+    let floor = || -> Result<f64> {
+        if let Some(p) = &pinning {
+            Pinning::move_self(&p.gateway)?;
+        }
+        let ms = rsa_floor_ms(cores);
+        if let Some(p) = &pinning {
+            Pinning::move_self(&p.others)?;
+            p.move_database();
+        }
+        Ok(ms)
+    };
+    let floor_ms = floor()?;
     let floor_per_second = cores as f64 / (2.0 * floor_ms / 1000.0);
     eprintln!(
         "xtask bench gateway: RSA-2048 private op {floor_ms:.3} ms; floor {floor_per_second:.0} messages/s on {cores} cores"
@@ -175,6 +192,7 @@ pub(crate) fn run() -> Result<()> {
             &sqlite(Wire::Http, payloads),
             &exe,
             &TestDb::sqlite(),
+            pinning.as_ref(),
         )?);
     }
     for wire in [Wire::HttpsKeepAlive, Wire::HttpsHandshakeEach] {
@@ -182,6 +200,7 @@ pub(crate) fn run() -> Result<()> {
             &sqlite(wire, Payloads::Inline),
             &exe,
             &TestDb::sqlite(),
+            pinning.as_ref(),
         )?);
     }
     if TestDb::postgres().is_none() {
@@ -196,7 +215,7 @@ pub(crate) fn run() -> Result<()> {
                 payloads,
                 s3: None,
             };
-            rows.extend(measure(&case, &exe, &db)?);
+            rows.extend(measure(&case, &exe, &db, pinning.as_ref())?);
         }
         if let (Some(db), Some(s3)) = (TestDb::postgres(), &s3) {
             let bucket = format!("bench-{}", rows.len());
@@ -207,7 +226,7 @@ pub(crate) fn run() -> Result<()> {
                 payloads,
                 s3: Some((s3, bucket)),
             };
-            rows.extend(measure(&case, &exe, &db)?);
+            rows.extend(measure(&case, &exe, &db, pinning.as_ref())?);
         }
     }
     let summary = report::summary(&report::Run {
@@ -215,9 +234,13 @@ pub(crate) fn run() -> Result<()> {
         connections: connections(),
         cores,
         floor_ms,
-        floor_after_ms: rsa_floor_ms(cores),
+        floor_after_ms: floor()?,
+        pinning: pinning.as_ref(),
         rows: &rows,
     });
+    if let Some(p) = &pinning {
+        p.release();
+    }
     let out = target.join("bench-gateway-summary.md");
     std::fs::write(&out, &summary)?;
     eprintln!(
@@ -319,6 +342,21 @@ fn selected(backend: &str) -> bool {
     })
 }
 
+/// The gateway's URL of the database: a PostgreSQL on this machine without TLS
+/// (`sslmode=disable`, what docs/OPERATIONS.md says of a local database) unless the URL sets
+/// `sslmode` itself; libpq's default would encrypt loopback traffic, and the gateway and the
+/// database server would spend 10 to 15 % of their CPU on it.
+fn local_database_url(url: &str) -> String {
+    let local = ["@127.0.0.1", "@localhost", "@[::1]", "@%2F"]
+        .iter()
+        .any(|host| url.contains(host));
+    if !url.starts_with("postgres") || !local || url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
+}
+
 /// One measured case.
 struct Case<'a> {
     backend: &'static str,
@@ -336,7 +374,12 @@ fn load_average() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> {
+fn measure(
+    case: &Case<'_>,
+    exe: &Path,
+    db: &TestDb,
+    pinning: Option<&Pinning>,
+) -> Result<Option<Figures>> {
     if !selected(case.backend) {
         return Ok(None);
     }
@@ -359,7 +402,14 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
         Wire::Http => None,
         Wire::HttpsKeepAlive | Wire::HttpsHandshakeEach => Some(tls::Tls::new()?),
     };
-    let mut command = Command::new(exe);
+    let mut command = match pinning {
+        Some(p) => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", &p.gateway]).arg(exe);
+            taskset
+        }
+        None => Command::new(exe),
+    };
     if case.payloads == Payloads::Objects {
         command.env("AS2_INLINE_PAYLOAD_BYTES", "0");
     }
@@ -383,7 +433,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
     }
     let child = command
         .args(["serve", "--no-workers"])
-        .env("DATABASE_URL", &db.url)
+        .env("DATABASE_URL", local_database_url(&db.url))
         .env("AS2_DATA_DIR", data.path())
         .env("AS2_MASTER_KEY", MASTER_KEY)
         .env("AS2_GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
@@ -418,7 +468,7 @@ fn measure(case: &Case<'_>, exe: &Path, db: &TestDb) -> Result<Option<Figures>> 
     let database_before = cpu::named_ms("postgres");
     let started = Instant::now();
     let mut latencies = match (prepared, &tls) {
-        (Some(requests), _) => plain::send_all(address, requests, connections())?,
+        (Some(requests), _) => plain::send_all(address, &requests, connections())?,
         (None, Some(tls)) => send_tls(&format!("https://{address}{path}"), tls, wire, &messages)?,
         (None, None) => bail!("a plain-HTTP case without its requests"),
     };

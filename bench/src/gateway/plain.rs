@@ -74,7 +74,7 @@ impl Requests {
 /// sync MDN).
 pub(crate) fn send_all(
     addr: SocketAddr,
-    requests: Arc<Requests>,
+    requests: &Arc<Requests>,
     connections: usize,
 ) -> Result<Vec<Duration>> {
     let runtime = tokio::runtime::Builder::new_current_thread()

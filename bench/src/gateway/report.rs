@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::Figures;
+use super::pinning::Pinning;
 
 /// What one run measured.
 pub(crate) struct Run<'a> {
@@ -14,6 +15,8 @@ pub(crate) struct Run<'a> {
     pub(crate) floor_ms: f64,
     /// The same, measured again after the cases (a drift says the machine changed).
     pub(crate) floor_after_ms: f64,
+    /// The gateway's cores, when it was pinned to some and the rest ran elsewhere.
+    pub(crate) pinning: Option<&'a Pinning>,
     pub(crate) rows: &'a [Figures],
 }
 
@@ -28,15 +31,30 @@ pub(crate) fn summary(run: &Run<'_>) -> String {
         cores,
         floor_ms,
         floor_after_ms,
+        pinning,
         rows,
     } = *run;
+    let placement = pinning.map_or_else(
+        || format!("{cores} cores shared by the gateway, the load generator and the database server"),
+        |p| {
+            format!(
+                "the gateway pinned to CPU {} ({cores} core{}), the load generator and the database server on CPU {}",
+                p.gateway,
+                if cores == 1 { "" } else { "s" },
+                p.others
+            )
+        },
+    );
     let floor_per_second = cores as f64 / (2.0 * floor_ms / 1000.0);
     let mut out = format!(
         "Gateway receive, signed + encrypted 1 KB, signed sync MDN, {messages} messages per case \
-         over {connections} connections, {cores} cores\n\n\
-         RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation with all {cores} \
-         cores signing (aws-lc-rs, the gateway's backend; {floor_after_ms:.3} ms after the cases) \
+         over {connections} connections, {placement}\n\n\
+         RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation with the gateway's \
+         {cores} core(s) signing (aws-lc-rs, the gateway's backend; {floor_after_ms:.3} ms after the cases) \
          → {floor_per_second:.0} messages/s at 2 operations per message\n\n\
+         Databases: SQLite inside the gateway's process (WAL, `synchronous = FULL`); PostgreSQL \
+         on this machine over loopback TCP, without TLS unless `AS2_TEST_POSTGRES_URL` sets \
+         `sslmode`\n\n\
          | backend | wire | payloads | messages/s | of the floor | p50 ms | p99 ms \
          | CPU ms/message: gateway | load generator | database server | machine \
          | gateway CPU / 2 RSA ops | gateway alone, of the floor | load (1 min) |\n\
