@@ -19,25 +19,19 @@ pub(crate) fn own_ms() -> Result<f64> {
 /// that end within a window are not counted: PostgreSQL's backends live as long as the
 /// gateway's pooled connections).
 pub(crate) fn named_ms(name: &str) -> f64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    entries
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| command(stat) == Some(name))
-        .filter_map(|stat| ticks_ms(&stat))
+    named(name)
+        .iter()
+        .filter_map(|(_, stat)| ticks_ms(stat))
         .sum()
 }
 
 /// The pids of every process whose command name is `name`.
 pub(crate) fn pids_named(name: &str) -> Vec<u32> {
+    named(name).into_iter().map(|(pid, _)| pid).collect()
+}
+
+/// Every process whose command name is `name`: its pid and its `/proc/<pid>/stat` line.
+fn named(name: &str) -> Vec<(u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -46,7 +40,7 @@ pub(crate) fn pids_named(name: &str) -> Vec<u32> {
         .filter_map(|e| {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            (command(&stat) == Some(name)).then_some(pid)
+            (command(&stat) == Some(name)).then_some((pid, stat))
         })
         .collect()
 }

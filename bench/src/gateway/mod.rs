@@ -158,6 +158,8 @@ pub(crate) fn release_gateway() -> Result<(std::path::PathBuf, std::path::PathBu
 pub(crate) fn run() -> Result<()> {
     let (target, exe) = release_gateway()?;
     let pinning = Pinning::from_env()?;
+    // PostgreSQL gets every core back however the run ends (an error included)
+    let _release = pinning.as_ref().map(pinning::Release);
     // the floor is measured on the gateway's cores: all of them, or those it is pinned to
     let cores = pinning.as_ref().map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
@@ -238,9 +240,6 @@ pub(crate) fn run() -> Result<()> {
         pinning: pinning.as_ref(),
         rows: &rows,
     });
-    if let Some(p) = &pinning {
-        p.release();
-    }
     let out = target.join("bench-gateway-summary.md");
     std::fs::write(&out, &summary)?;
     eprintln!(

@@ -56,7 +56,7 @@ impl Pinning {
     }
 
     /// Gives every PostgreSQL process and this one all cores back.
-    pub(crate) fn release(&self) {
+    fn release(&self) {
         let all = format!("{},{}", self.gateway, self.others);
         for pid in crate::gateway::cpu::pids_named("postgres") {
             let _ = set_affinity(pid, &all);
@@ -65,18 +65,37 @@ impl Pinning {
     }
 }
 
-/// `taskset -a -p -c LIST PID`: every thread of `pid` onto `list`.
-fn set_affinity(pid: u32, list: &str) -> Result<()> {
-    let status = Command::new("taskset")
-        .args(["-a", "-p", "-c", list, &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .context("running taskset (util-linux)")?;
-    if !status.success() {
-        bail!("taskset -a -p -c {list} {pid} failed with {status}");
+/// Gives the cores back when dropped ([`Pinning::release`]): the machine's PostgreSQL must
+/// not stay on one core after the bench, whether it finished or failed.
+pub(crate) struct Release<'a>(pub(crate) &'a Pinning);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.release();
     }
-    Ok(())
+}
+
+/// `taskset -a -p -c LIST PID`: every thread of `pid` onto `list`. A thread that ends while
+/// taskset walks the process's threads (the floor's signing threads, just joined) fails the
+/// call, so it is tried again a few times.
+fn set_affinity(pid: u32, list: &str) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        let status = Command::new("taskset")
+            .args(["-a", "-p", "-c", list, &pid.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .context("running taskset (util-linux)")?;
+        if status.success() {
+            return Ok(());
+        }
+        tries += 1;
+        if tries == 5 {
+            bail!("taskset -a -p -c {list} {pid} failed with {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// The CPUs of a list such as `0`, `0,2` or `0-1`.
