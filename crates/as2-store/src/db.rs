@@ -319,10 +319,9 @@ impl Database {
         Ok(())
     }
 
-    /// Takes a connection from the pool.
     /// On SQLite, this process's turn to write: held from before `BEGIN IMMEDIATE` to the
-    /// commit (see [`WriterQueue`]); `None` on PostgreSQL. Take the connection first: the
-    /// holder of the turn never waits for the pool.
+    /// commit (see [`WriterQueue`]); an empty turn on PostgreSQL. Take the connection first:
+    /// the holder of the turn never waits for the pool.
     pub(crate) fn writer_turn(&self) -> WriterTurn<'_> {
         match self {
             Self::Postgres(_) => WriterTurn(None),
@@ -330,6 +329,7 @@ impl Database {
         }
     }
 
+    /// Takes a connection from the pool.
     pub fn conn(&self) -> StoreResult<DbConn> {
         let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
         match self {
