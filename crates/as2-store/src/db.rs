@@ -20,6 +20,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use crate::error::{StoreError, StoreResult};
 use crate::pg_pool::{PgPool, PgPooled};
 use crate::wal_checkpoint::{Checkpointer, WalCheckpoints};
+use crate::writer_queue::WriterQueue;
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,39 +106,14 @@ pub enum Database {
     /// PostgreSQL pool (replaces connections the server dropped).
     Postgres(PgPool),
     /// SQLite pool, the statements its connections have run, its checkpoint thread
-    /// (stopped when the last clone is dropped) and its writers' queue.
+    /// (stopped when the last clone is dropped) and its writers' queue (which commits
+    /// them in groups: [`crate::writer_queue`]).
     Sqlite(
         Pool<ConnectionManager<SqliteConnection>>,
         Arc<AtomicU64>,
         Option<Arc<Checkpointer>>,
         Arc<WriterQueue>,
     ),
-}
-
-/// The queue of one process's SQLite write transactions. SQLite lets one connection write at
-/// a time; a connection that finds the lock taken waits in SQLite's busy handler, which sleeps
-/// 1, 2, 5, 10, 15, 20, 25, 50 and then 100 ms between tries, whether the lock was freed
-/// meanwhile or not. With a few writers at once the lock sat free while they slept: a gateway
-/// receiving over 8 connections answered its p99 in 234 ms (p50 6 ms) with a third of its
-/// CPU idle. Writers of one process now queue on this mutex and start the moment the previous
-/// one commits; another process (the api-server beside the gateway) still meets the busy
-/// handler, once per turn instead of once per writer. The mutex is handed over fairly (in
-/// the order the writers came): with std's mutex, a writer that committed took the lock again
-/// before the one it woke had run, and a writer waited up to 100 ms behind the others.
-#[derive(Debug, Default)]
-pub struct WriterQueue(parking_lot::Mutex<()>);
-
-/// A writer's turn on SQLite ([`WriterQueue`]), handed to the next writer when dropped; empty
-/// on PostgreSQL, whose server orders its writers itself.
-#[must_use]
-pub(crate) struct WriterTurn<'a>(Option<parking_lot::MutexGuard<'a, ()>>);
-
-impl Drop for WriterTurn<'_> {
-    fn drop(&mut self) {
-        if let Some(turn) = self.0.take() {
-            parking_lot::MutexGuard::unlock_fair(turn);
-        }
-    }
 }
 
 impl std::fmt::Debug for Database {
@@ -317,16 +293,6 @@ impl Database {
         let mut conn = self.conn()?;
         with_conn!(&mut conn, |c| c.batch_execute("SELECT 1"))?;
         Ok(())
-    }
-
-    /// On SQLite, this process's turn to write: held from before `BEGIN IMMEDIATE` to the
-    /// commit (see [`WriterQueue`]); an empty turn on PostgreSQL. Take the connection first:
-    /// the holder of the turn never waits for the pool.
-    pub(crate) fn writer_turn(&self) -> WriterTurn<'_> {
-        match self {
-            Self::Postgres(_) => WriterTurn(None),
-            Self::Sqlite(.., queue) => WriterTurn(Some(queue.0.lock())),
-        }
     }
 
     /// Takes a connection from the pool.

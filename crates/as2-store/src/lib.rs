@@ -25,6 +25,7 @@ pub mod testing;
 pub mod time;
 pub mod tx;
 pub mod wal_checkpoint;
+pub mod writer_queue;
 
 pub use db::{Backend, Database, DbConn, PoolOptions, SqliteSync};
 pub use error::{StoreError, StoreResult};

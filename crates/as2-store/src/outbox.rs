@@ -16,6 +16,8 @@ use crate::scope::Scope;
 use crate::time::{now, to_db};
 use crate::tx::{Tx, with_tx};
 
+mod insert_event_pg;
+
 /// The webhook event a change of a message announces: its type, and fields added to the
 /// message's own (`id`, `message_id`, `direction`, `partner_id`, `status`, `bytes`, `error`).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,44 +98,25 @@ impl WebhooksTx<'_, '_> {
             .to_json()
         };
         let attempts = DeliverWebhook::RETRY.max_attempts;
-        let id = with_tx!(&mut *self.tx, |c| {
-            let endpoints: Vec<(i64, String, bool)> = webhook_endpoints::table
-                .filter(webhook_endpoints::tenant_id.eq(scope.tenant()))
-                .filter(webhook_endpoints::mode.eq(scope.mode()))
-                .filter(webhook_endpoints::deleted_at.is_null())
-                .select((
-                    webhook_endpoints::id,
-                    webhook_endpoints::events,
-                    webhook_endpoints::active,
-                ))
-                .load(c)?;
-            let targets = endpoints.into_iter().filter_map(|(id, patterns, active)| {
-                let wanted = match only {
-                    Some(only) => only.0 == id,
-                    None => WebhookSettings {
-                        url: String::new(),
-                        description: None,
-                        events: patterns
-                            .split(',')
-                            .filter(|p| !p.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                        active,
-                    }
-                    .subscribes_to(event),
-                };
-                wanted.then_some(id)
-            });
-            let event_id: i64 = diesel::insert_into(events::table)
-                .values((
-                    events::tenant_id.eq(scope.tenant()),
-                    events::mode.eq(scope.mode()),
-                    events::event_type.eq(event.as_str()),
-                    events::data.eq(data),
-                    events::created_at.eq(at),
-                ))
-                .returning(events::id)
-                .get_result(c)?;
+        let (event_id, endpoints) = insert_event(&mut *self.tx, scope, event, data, at)?;
+        let targets = endpoints.into_iter().filter_map(|(id, patterns, active)| {
+            let wanted = match only {
+                Some(only) => only.0 == id,
+                None => WebhookSettings {
+                    url: String::new(),
+                    description: None,
+                    events: patterns
+                        .split(',')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    active,
+                }
+                .subscribes_to(event),
+            };
+            wanted.then_some(id)
+        });
+        with_tx!(&mut *self.tx, |c| {
             if as2_domain::alerts::emailed(event) {
                 let recipients: Option<Option<String>> = tenants::table
                     .filter(tenants::id.eq(scope.tenant()))
@@ -180,9 +163,9 @@ impl WebhooksTx<'_, '_> {
                     now
                 )?;
             }
-            Ok::<_, diesel::result::Error>(event_id)
+            Ok::<_, diesel::result::Error>(())
         })?;
-        Ok(EventId(id))
+        Ok(EventId(event_id))
     }
 
     /// Publishes what `announce` says about `message`.
@@ -194,5 +177,54 @@ impl WebhooksTx<'_, '_> {
     ) -> StoreResult<EventId> {
         let data = announce.data(message).to_string();
         self.publish(scope, announce.event, &data, None)
+    }
+}
+
+/// An endpoint of the tenant: its id, the events it subscribes to (comma-separated patterns)
+/// and whether it is active.
+type Endpoint = (i64, String, bool);
+
+/// Writes the event and reads the endpoints of `scope` that may want it: on PostgreSQL in one
+/// statement ([`insert_event_pg`]), on SQLite in two (no round trips there).
+fn insert_event(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    event: EventType,
+    data: &str,
+    at: chrono::NaiveDateTime,
+) -> StoreResult<(i64, Vec<Endpoint>)> {
+    match tx {
+        Tx::Postgres(c) => {
+            let inserted: insert_event_pg::Inserted =
+                insert_event_pg::InsertEvent::new(scope, event.as_str(), data, at)
+                    .get_result(&mut **c)?;
+            let endpoints = serde_json::from_str(&inserted.endpoints)
+                .map_err(|e| crate::error::StoreError::corrupt("webhook_endpoints", e))?;
+            Ok((inserted.id, endpoints))
+        }
+        Tx::Sqlite(c) => {
+            let endpoints: Vec<Endpoint> = webhook_endpoints::table
+                .filter(webhook_endpoints::tenant_id.eq(scope.tenant()))
+                .filter(webhook_endpoints::mode.eq(scope.mode()))
+                .filter(webhook_endpoints::deleted_at.is_null())
+                .select((
+                    webhook_endpoints::id,
+                    webhook_endpoints::events,
+                    webhook_endpoints::active,
+                ))
+                .order(webhook_endpoints::id)
+                .load(&mut **c)?;
+            let id: i64 = diesel::insert_into(events::table)
+                .values((
+                    events::tenant_id.eq(scope.tenant()),
+                    events::mode.eq(scope.mode()),
+                    events::event_type.eq(event.as_str()),
+                    events::data.eq(data),
+                    events::created_at.eq(at),
+                ))
+                .returning(events::id)
+                .get_result(&mut **c)?;
+            Ok((id, endpoints))
+        }
     }
 }

@@ -52,6 +52,8 @@ pub(crate) use with_tx;
 
 impl Database {
     /// Runs `work` in one transaction: committed when it returns `Ok`, rolled back otherwise.
+    /// On SQLite the commit may hold the work of other writers of the process too (group
+    /// commit, [`crate::writer_queue`]); `Ok` means this work is committed.
     ///
     /// # Errors
     /// No connection, a failed statement, or `work`'s own error.
@@ -59,11 +61,15 @@ impl Database {
         &self,
         work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let mut conn = self.conn()?;
-        let _turn = self.writer_turn();
-        match &mut conn {
-            DbConn::Postgres(c) => (**c).transaction(|c| work(&mut Tx::Postgres(c))),
-            DbConn::Sqlite(c) => (**c).immediate_transaction(|c| work(&mut Tx::Sqlite(c))),
+        match (self, self.conn()?) {
+            (_, DbConn::Postgres(mut c)) => (*c).transaction(|c| work(&mut Tx::Postgres(c))),
+            // SQLite: in this process's queue of writers, committed with the transactions
+            // that wait on it (`crate::writer_queue`)
+            (Self::Sqlite(.., queue), DbConn::Sqlite(c)) => queue.run(c, work),
+            // (a pool hands out its own backend's connections: not reached)
+            (Self::Postgres(_), DbConn::Sqlite(mut c)) => {
+                (*c).immediate_transaction(|c| work(&mut Tx::Sqlite(c)))
+            }
         }
     }
 }

@@ -424,7 +424,7 @@ impl Reception<'_> {
                     },
                     Some(&received),
                 )?,
-                None => tx.messages().create(
+                None => tx.messages().create_with_mdn(
                     scope,
                     &NewMessage {
                         filename: filename.as_deref(),
@@ -436,6 +436,7 @@ impl Reception<'_> {
                         mic: Some(&mic),
                         ..self.record()
                     },
+                    mdn.map(PreparedMdn::record_and_raw),
                     Some(&received),
                 )?,
             };
@@ -451,7 +452,9 @@ impl Reception<'_> {
                     )),
                 )?;
             }
-            record_mdn(tx, scope, &message, existing.is_some(), mdn)?;
+            if existing.is_some() {
+                record_mdn(tx, scope, &message, mdn)?;
+            }
             Ok(message)
         })?;
         Ok(message)
@@ -482,16 +485,19 @@ impl Reception<'_> {
                     tx.messages().announce_as_is(scope, previous, &failed)?;
                     previous.clone()
                 }
-                None => tx.messages().create(
+                None => tx.messages().create_with_mdn(
                     scope,
                     &NewMessage {
                         error: Some(&failure),
                         ..self.record()
                     },
+                    mdn.map(PreparedMdn::record_and_raw),
                     Some(&failed),
                 )?,
             };
-            record_mdn(tx, scope, &message, existing.is_some(), mdn)?;
+            if existing.is_some() {
+                record_mdn(tx, scope, &message, mdn)?;
+            }
             Ok(message)
         })?;
         Ok(message)
@@ -510,20 +516,19 @@ impl Reception<'_> {
     }
 }
 
-/// Records `mdn` about `message` in `tx`. A message seen before (`seen_before`: a resend of
-/// one that failed, or one answered before a crash) keeps the first MDN recorded; a new one
-/// cannot have one yet, so it is written without a read first.
+/// Records `mdn` about `message`, a message seen before (a resend of one that failed, or one
+/// answered before a crash), in `tx`, unless it has one: it keeps the first MDN recorded. (A
+/// new message's MDN is written with its row: `create_with_mdn`.)
 fn record_mdn(
     tx: &mut as2_store::Tx<'_>,
     scope: as2_store::Scope,
     message: &Message,
-    seen_before: bool,
     mdn: Option<&PreparedMdn>,
 ) -> Result<(), as2_store::StoreError> {
     let Some(mdn) = mdn else {
         return Ok(());
     };
-    if seen_before && tx.messages().has_mdn(scope, message.id)? {
+    if tx.messages().has_mdn(scope, message.id)? {
         return Ok(());
     }
     let (record, raw) = mdn.record_for(message);

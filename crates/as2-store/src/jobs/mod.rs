@@ -170,36 +170,38 @@ impl JobQueue<'_> {
     ) -> StoreResult<Option<Job>> {
         let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         let (at, until, token) = (to_db(now), to_db(now + lease), new_token());
-        let mut conn = self.db.conn()?;
-        let _turn = self.db.writer_turn();
         let due = jobs::status
             .eq(READY)
             .and(jobs::run_at.le(at))
             .or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at)));
-        let claimed: Option<JobRow> = match &mut conn {
-            crate::db::DbConn::Postgres(c) => c.transaction(|c| {
-                let id: Option<i64> = jobs::table
-                    .filter(jobs::kind.eq_any(&kinds))
-                    .filter(due)
-                    .order((jobs::run_at.asc(), jobs::id.asc()))
-                    .select(jobs::id)
-                    .for_update()
-                    .skip_locked()
-                    .first(c)
-                    .optional()?;
-                id.map(|id| take!(c, id, at, until, &token)).transpose()
-            })?,
-            crate::db::DbConn::Sqlite(c) => c.immediate_transaction(|c| {
-                let id: Option<i64> = jobs::table
-                    .filter(jobs::kind.eq_any(&kinds))
-                    .filter(due)
-                    .order((jobs::run_at.asc(), jobs::id.asc()))
-                    .select(jobs::id)
-                    .first(c)
-                    .optional()?;
-                id.map(|id| take!(c, id, at, until, &token)).transpose()
-            })?,
-        };
+        let claimed: Option<JobRow> = self.db.transaction(|tx| {
+            let claimed = match tx {
+                Tx::Postgres(c) => {
+                    let id: Option<i64> = jobs::table
+                        .filter(jobs::kind.eq_any(&kinds))
+                        .filter(due)
+                        .order((jobs::run_at.asc(), jobs::id.asc()))
+                        .select(jobs::id)
+                        .for_update()
+                        .skip_locked()
+                        .first(*c)
+                        .optional()?;
+                    id.map(|id| take!(*c, id, at, until, &token)).transpose()?
+                }
+                // SQLite's writers take turns: no other can claim it meanwhile
+                Tx::Sqlite(c) => {
+                    let id: Option<i64> = jobs::table
+                        .filter(jobs::kind.eq_any(&kinds))
+                        .filter(due)
+                        .order((jobs::run_at.asc(), jobs::id.asc()))
+                        .select(jobs::id)
+                        .first(*c)
+                        .optional()?;
+                    id.map(|id| take!(*c, id, at, until, &token)).transpose()?
+                }
+            };
+            Ok(claimed)
+        })?;
         claimed.map(TryInto::try_into).transpose()
     }
 

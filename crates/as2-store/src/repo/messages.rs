@@ -23,7 +23,7 @@ pub struct Messages<'a> {
     pub(crate) store: &'a Store,
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = messages)]
 struct MessageRow {
     id: i64,
@@ -228,6 +228,7 @@ mod resend;
 mod search;
 mod stats;
 mod tx;
+mod with_mdn_pg;
 
 pub use daily::DayCounts;
 pub use keyset::Cursor;

@@ -7,6 +7,7 @@ use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{Direction, Message, MessageError, MessageStatus, PayloadRef};
 use diesel::prelude::*;
 
+use super::with_mdn_pg::InsertWithMdn;
 use super::{DUPLICATE, MessageRow, NewMessage};
 use crate::error::{StoreError, StoreResult};
 use crate::jobs::{MessageRef, SendMessage};
@@ -86,6 +87,37 @@ impl MessagesTx<'_, '_> {
             Ok::<_, diesel::result::Error>(row)
         })
         .map_err(StoreError::unique(DUPLICATE))?;
+        let created: Message = row.try_into()?;
+        self.announce(scope, &created, announce)?;
+        Ok(created)
+    }
+
+    /// Records a new message (inbound: it has no job) with its first timeline entry and, when
+    /// given, its MDN (whose `message_id` is ignored: the new row's is recorded), then the
+    /// event it announces. On PostgreSQL the row, its entry and its MDN are one statement
+    /// ([`super::with_mdn_pg`]): two round trips fewer for every message received.
+    pub fn create_with_mdn(
+        &mut self,
+        scope: Scope,
+        message: &NewMessage<'_>,
+        mdn: Option<(&MdnRecord, Option<&[u8]>)>,
+        announce: Option<&Announce>,
+    ) -> StoreResult<Message> {
+        let Tx::Postgres(c) = &mut *self.tx else {
+            let created = self.create(scope, message, None)?;
+            if let Some((record, raw)) = mdn {
+                let record = MdnRecord {
+                    message_id: created.id,
+                    ..record.clone()
+                };
+                self.insert_mdn(scope, &record, raw)?;
+            }
+            self.announce(scope, &created, announce)?;
+            return Ok(created);
+        };
+        let row: MessageRow = InsertWithMdn::new(scope, message, to_db(now()), mdn)
+            .get_result(&mut **c)
+            .map_err(StoreError::unique(DUPLICATE))?;
         let created: Message = row.try_into()?;
         self.announce(scope, &created, announce)?;
         Ok(created)
