@@ -167,3 +167,92 @@ fn a_refused_or_rolled_back_change_announces_nothing() {
         assert_eq!(timeline, ["queued"]);
     }
 }
+
+/// A received message's row, its timeline entry and its MDN are written together
+/// (`create_with_mdn`: one statement on PostgreSQL) with the event it announces, for the
+/// subscribers of its tenant only, not a deleted endpoint's; the same Message-ID again is a
+/// conflict that writes nothing.
+#[test]
+fn a_received_message_is_written_with_its_mdn_and_its_event() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let p = partner(store, s.a, "P1");
+        let subscriber = endpoint(store, s.a, &["message.received"]);
+        let deleted = endpoint(store, s.a, &["*"]);
+        store.webhooks().delete(s.a, deleted).unwrap();
+        let elsewhere = endpoint(store, s.b, &["*"]);
+        let payload = as2_domain::message::PayloadRef::Inline(b"ISA*00*~".to_vec());
+        let new = NewMessage {
+            direction: Direction::Inbound,
+            partner_id: p.id,
+            station_id: p.settings.station_id,
+            as2_message_id: "<r1@p1>",
+            subject: Some("invoice"),
+            filename: Some("invoice.edi"),
+            content_type: "application/edi-x12",
+            bytes: 8,
+            sha256: "ab",
+            payload: Some(&payload),
+            mdn_mode: MdnMode::Sync,
+            status: MessageStatus::Received,
+            error: None,
+            mic: Some("abc=, sha-256"),
+            destination_url: None,
+        };
+        let mdn = as2_domain::mdn::MdnRecord {
+            message_id: as2_domain::id::MessageId(0),
+            disposition: "automatic-action/MDN-sent-automatically; processed".into(),
+            positive: true,
+            mic: Some("abc=, sha-256".into()),
+            mic_matched: None,
+            signed: true,
+            verified: false,
+            original_message_id: Some("<r1@p1>".into()),
+            raw_key: None,
+            created_at: chrono::Utc::now(),
+        };
+        let announce = Announce::new(EventType::MessageReceived);
+        let record = |new: &NewMessage<'_>| {
+            store.transaction(|tx| {
+                tx.messages().create_with_mdn(
+                    s.a,
+                    new,
+                    Some((&mdn, Some(b"the MDN as sent".as_slice()))),
+                    Some(&announce),
+                )
+            })
+        };
+        let message = record(&new).unwrap();
+        assert_eq!(message.status, MessageStatus::Received);
+        assert_eq!(message.payload, Some(payload.clone()));
+        assert_eq!(message.mic.as_deref(), Some("abc=, sha-256"));
+        let kept = store
+            .messages()
+            .mdn(s.a, message.id)
+            .unwrap()
+            .expect("its MDN");
+        assert_eq!(kept.message_id, message.id);
+        assert_eq!(kept.disposition, mdn.disposition);
+        assert!(kept.positive && kept.signed && !kept.verified);
+        assert_eq!(
+            store
+                .messages()
+                .mdn_raw(s.a, message.id)
+                .unwrap()
+                .as_deref(),
+            Some(b"the MDN as sent".as_slice())
+        );
+        let timeline = store.messages().events(s.a, message.id).unwrap();
+        let kinds: Vec<&str> = timeline.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(kinds, ["received"], "{}", db.url);
+        assert_eq!(delivered(store, s.a, subscriber), ["message.received"]);
+        assert!(delivered(store, s.b, elsewhere).is_empty());
+
+        let again = record(&new);
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert_eq!(delivered(store, s.a, subscriber), ["message.received"]);
+        // the other tenant's scope does not see it
+        assert!(store.messages().mdn(s.b, message.id).unwrap().is_none());
+    }
+}
