@@ -332,12 +332,37 @@ fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
     built.into_inner().expect("lock")
 }
 
-/// Whether `AS2_BENCH_CASES` (comma-separated words, any case) selects a case by its backend
-/// label; every case when unset.
-fn selected(backend: &str) -> bool {
-    std::env::var("AS2_BENCH_CASES").map_or(true, |list| {
-        list.split(',')
-            .any(|w| backend.to_lowercase().contains(&w.trim().to_lowercase()))
+/// Whether `AS2_BENCH_CASES` selects `case`: every case when unset; otherwise a comma-separated
+/// list of entries, and a case is selected by an entry all of whose words (any case) are words
+/// of its label (backend, wire and payloads, without what they say in parentheses): `sqlite`
+/// is every SQLite case, `files,s3` every
+/// PostgreSQL case, `sqlite http inline` the SQLite case over plain HTTP with inline payloads
+/// (`http` is not `https`).
+fn selected(case: &Case<'_>) -> bool {
+    let label = format!(
+        "{} {} {}",
+        case.backend,
+        case.wire.label(),
+        case.payloads.label()
+    );
+    std::env::var("AS2_BENCH_CASES").map_or(true, |list| selects(&list, &label))
+}
+
+/// Whether the entries of `list` select the case labelled `label` (see [`selected`]).
+fn selects(list: &str, label: &str) -> bool {
+    // what a label says in parentheses is a remark, not a word of it ("objects (inline 0)")
+    let label: String = label
+        .to_lowercase()
+        .split('(')
+        .map(|part| part.split_once(')').map_or(part, |(_, rest)| rest))
+        .collect();
+    let words: Vec<&str> = label
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    list.split(',').any(|entry| {
+        let mut wanted = entry.split_whitespace().peekable();
+        wanted.peek().is_some() && wanted.all(|w| words.contains(&w.to_lowercase().as_str()))
     })
 }
 
@@ -379,7 +404,7 @@ fn measure(
     db: &TestDb,
     pinning: Option<&Pinning>,
 ) -> Result<Option<Figures>> {
-    if !selected(case.backend) {
+    if !selected(case) {
         return Ok(None);
     }
     let (backend, wire) = (case.backend, case.wire);
@@ -542,4 +567,27 @@ fn send_tls(
         bail!("{failures} of {} messages got no MDN", messages.len());
     }
     Ok(latencies.into_inner().expect("lock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selects;
+
+    const SQLITE_INLINE: &str = "SQLite HTTP inline ≤ 64 KiB";
+    const SQLITE_OBJECTS: &str = "SQLite HTTP objects (inline 0)";
+    const SQLITE_TLS: &str = "SQLite HTTPS, keep-alive inline ≤ 64 KiB";
+    const PG_FILES: &str = "PostgreSQL, files HTTP inline ≤ 64 KiB";
+
+    #[test]
+    fn an_entry_selects_the_cases_that_have_all_its_words() {
+        assert!(selects("sqlite", SQLITE_TLS) && selects("SQLite", SQLITE_OBJECTS));
+        assert!(!selects("sqlite", PG_FILES));
+        assert!(selects("sqlite,files", PG_FILES));
+        assert!(selects("sqlite http inline", SQLITE_INLINE));
+        // neither `https` nor a remark in parentheses is the word asked for
+        assert!(!selects("sqlite http inline", SQLITE_TLS));
+        assert!(!selects("sqlite http inline", SQLITE_OBJECTS));
+        assert!(selects("keep-alive", SQLITE_TLS));
+        assert!(!selects(" , ", SQLITE_INLINE));
+    }
 }
