@@ -21,7 +21,8 @@ pub(crate) struct Run<'a> {
 }
 
 /// The Markdown summary: the floor, then a row per case. "of the floor" is messages/s over
-/// the floor's; "gateway alone" is the share of the floor the gateway's own CPU per message
+/// the floor measured beside the case (the faster of the floors right before and right after
+/// it, two RSA operations per message on the gateway's cores); "gateway alone" is the share of the floor the gateway's own CPU per message
 /// allows once the load generator and the database server run on other machines (two RSA
 /// operations over the gateway's CPU per message).
 pub(crate) fn summary(run: &Run<'_>) -> String {
@@ -51,25 +52,29 @@ pub(crate) fn summary(run: &Run<'_>) -> String {
          over {connections} connections, {placement}\n\n\
          RSA floor (same run): {floor_ms:.3} ms per RSA-2048 private operation with the gateway's \
          {cores} core(s) signing (aws-lc-rs, the gateway's backend; {floor_after_ms:.3} ms after the cases) \
-         → {floor_per_second:.0} messages/s at 2 operations per message\n\n\
+         → {floor_per_second:.0} messages/s at 2 operations per message; each row is read against \
+         the floor measured right before and right after its case (the faster of the two, its \
+         own column)\n\n\
          Databases: SQLite inside the gateway's process (WAL, `synchronous = FULL`); PostgreSQL \
          on this machine over loopback TCP, without TLS unless `AS2_TEST_POSTGRES_URL` sets \
          `sslmode`\n\n\
-         | backend | wire | payloads | messages/s | of the floor | p50 ms | p99 ms \
+         | backend | wire | payloads | messages/s | floor ms/op | of the floor | p50 ms | p99 ms \
          | CPU ms/message: gateway | load generator | database server | machine \
          | gateway CPU / 2 RSA ops | gateway alone, of the floor | load (1 min) |\n\
-         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for f in rows {
-        let two_ops = 2.0 * floor_ms;
+        let two_ops = 2.0 * f.floor_ms;
+        let floor_per_second = cores as f64 / (two_ops / 1000.0);
         let machine = f.cpu.gateway + f.cpu.generator + f.cpu.database;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {:.0} % | {:.1} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2}× | {:.0} % | {:.1} |",
+            "| {} | {} | {} | {:.0} | {:.3} | {:.0} % | {:.1} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2}× | {:.0} % | {:.1} |",
             f.backend,
             f.wire.label(),
             f.payloads.label(),
             f.per_second,
+            f.floor_ms,
             100.0 * f.per_second / floor_per_second,
             f.p50_ms,
             f.p99_ms,
