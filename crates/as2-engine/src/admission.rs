@@ -192,22 +192,27 @@ fn basic_auth_ok(store: &Store, route: &Route, headers: &Headers) -> Result<bool
     ))
 }
 
-/// Our station of `mode` named by `AS2-To`, its partner named by `AS2-From`, and the
-/// receiving tenant's own message size limit: one query.
+/// Our station of `mode` named by `AS2-To`, its partner named by `AS2-From`, the receiving
+/// tenant's own message size limit, and whether the partner sent this `Message-ID` before:
+/// one query.
 fn route(
     store: &Store,
     mode: Mode,
     envelope: &Envelope,
 ) -> Result<Option<(Route, Option<i64>)>, StoreError> {
-    let found = store
-        .stations()
-        .inbound_route(mode, &envelope.as2_to, &envelope.as2_from)?;
+    let found = store.stations().inbound_route(
+        mode,
+        &envelope.as2_to,
+        &envelope.as2_from,
+        envelope.message_id.as_deref(),
+    )?;
     Ok(found.map(|found| {
         let scope = Scope::new(found.station.tenant_id, found.station.mode);
         let route = Route {
             scope,
             station: found.station,
             partner: found.partner,
+            received_before: found.received_before,
         };
         (route, found.max_message_bytes)
     }))

@@ -25,6 +25,7 @@ impl Reception<'_> {
             scope,
             station,
             partner,
+            ..
         } = route;
         let refuse = |why: &str| {
             tracing::warn!(partner = %partner.id, why, "refused a certificate exchange");

@@ -54,6 +54,9 @@ pub(crate) struct Route {
     pub(crate) scope: Scope,
     pub(crate) station: Station,
     pub(crate) partner: Partner,
+    /// The partner sent a message with this request's `Message-ID` before (read with the
+    /// route): only then is the earlier message looked up.
+    pub(crate) received_before: bool,
 }
 
 /// How the gateway receives, beyond each partner's settings.

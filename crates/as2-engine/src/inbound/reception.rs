@@ -104,12 +104,18 @@ impl Reception<'_> {
     /// nothing.
     pub(super) fn receive(&self, body: &mut dyn BodySource) -> Result<HttpAnswer, ProcessError> {
         let (store, scope, partner) = (self.store, self.route.scope, &self.route.partner);
-        let existing = store.messages().find_by_as2_id(
-            scope,
-            partner.id,
-            Direction::Inbound,
-            self.message_id,
-        )?;
+        // the route said whether there is one: a new message costs no lookup (a resend racing
+        // its original past this point meets the unique key when its row is written)
+        let existing = if self.route.received_before {
+            store.messages().find_by_as2_id(
+                scope,
+                partner.id,
+                Direction::Inbound,
+                self.message_id,
+            )?
+        } else {
+            None
+        };
         if let Some(existing) = &existing
             && existing.status == MessageStatus::Received
         {

@@ -83,6 +83,7 @@ fn process(
         scope,
         station,
         partner,
+        ..
     } = &admitted.route;
     // Read the Original-Message-ID without trusting anything yet: the signature is checked
     // when the MDN is applied.

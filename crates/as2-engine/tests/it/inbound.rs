@@ -652,16 +652,18 @@ fn receiving_one_message_runs_a_bounded_number_of_statements() {
     }
 }
 
-/// Measured on 2026-12-06: 8 on PostgreSQL (admission's one query for the station, the
-/// partner and the tenant's limit; the duplicate check; both trust records in one query and
-/// their certificates in one more; then one transaction: BEGIN, the row with its event and its
-/// MDN in one statement, the outbox's event returning the endpoints, COMMIT). Before: 11, and
-/// 15 before that.
-const MAX_STATEMENTS_PER_RECEIVE_POSTGRES: u64 = 8;
+/// Measured on 2026-12-06: 7 on PostgreSQL (admission's one query for the station, the
+/// partner, the tenant's limit and whether the Message-ID was received before; both trust
+/// records in one query and their certificates in one more; then one transaction: BEGIN, the
+/// row with its event and its MDN in one statement, the outbox's event returning the
+/// endpoints, COMMIT). Before: 11 (the duplicate check a query of its own, the row, its event,
+/// its MDN, the endpoints and the event each one), and 15 before that.
+const MAX_STATEMENTS_PER_RECEIVE_POSTGRES: u64 = 7;
 
-/// 13 on SQLite: the same, but the trust records and certificates each by their own cached
-/// statement (an `IN` list would be prepared anew every time; SQLite has no round trips).
-const MAX_STATEMENTS_PER_RECEIVE_SQLITE: u64 = 13;
+/// 12 on SQLite: the same, but the trust records and certificates each by their own cached
+/// statement (an `IN` list would be prepared anew every time; SQLite has no round trips), and
+/// the row, its event, its MDN, the endpoints and the event each by their own.
+const MAX_STATEMENTS_PER_RECEIVE_SQLITE: u64 = 12;
 
 /// Issue 18: on SQLite the connections that commit received messages never checkpoint; the
 /// pool's thread does, and truncates the WAL once it is over its limit, while the gateway

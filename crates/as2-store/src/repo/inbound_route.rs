@@ -1,6 +1,7 @@
 //! The route of an inbound AS2 request in one query (issue 18: one round trip instead of
-//! three on PostgreSQL): the station of the URL's mode named by `AS2-To`, its partner named
-//! by `AS2-From`, and the receiving tenant's message size limit.
+//! four on PostgreSQL): the station of the URL's mode named by `AS2-To`, its partner named
+//! by `AS2-From`, the receiving tenant's message size limit, and whether that partner sent
+//! a message with the request's `Message-ID` before (the duplicate check's first half).
 
 use as2_domain::Mode;
 use as2_domain::partner::Partner;
@@ -10,7 +11,7 @@ use diesel::prelude::*;
 use crate::error::{StoreError, StoreResult};
 use crate::repo::partners::PartnerRow;
 use crate::repo::stations::{StationRow, Stations};
-use crate::schema::{partners, stations, tenants};
+use crate::schema::{messages, partners, stations, tenants};
 use crate::with_conn;
 
 /// Where an inbound request goes: our station, the partner that sent it, and the receiving
@@ -23,20 +24,27 @@ pub struct InboundRoute {
     pub partner: Partner,
     /// The tenant's largest message in bytes, when it has its own limit.
     pub max_message_bytes: Option<i64>,
+    /// Whether a message from this partner with the request's `Message-ID` was received
+    /// before (read it with `Messages::find_by_as2_id`): a new message needs no lookup.
+    pub received_before: bool,
 }
 
 impl Stations<'_> {
     /// The station of `mode` with the AS2 ID `to` (any tenant: the ID is unique per
-    /// installation and mode), its partner with the AS2 ID `from` and its tenant's message
-    /// limit, in one query; `None` when either is unknown (or deleted).
+    /// installation and mode), its partner with the AS2 ID `from`, its tenant's message
+    /// limit and whether that partner sent a message with `message_id` before, in one query;
+    /// `None` when either is unknown (or deleted).
     pub fn inbound_route(
         &self,
         mode: Mode,
         to: &str,
         from: &str,
+        message_id: Option<&str>,
     ) -> StoreResult<Option<InboundRoute>> {
         let mut conn = self.store.db().conn()?;
-        let mut rows: Vec<(StationRow, PartnerRow, Option<i64>)> =
+        // no Message-ID (which the reception refuses) matches no message: none has ""
+        let message_id = message_id.unwrap_or_default();
+        let mut rows: Vec<(StationRow, PartnerRow, Option<i64>, Option<i64>)> =
             with_conn!(&mut conn, |c| stations::table
                 .inner_join(
                     partners::table.on(partners::station_id
@@ -45,6 +53,13 @@ impl Stations<'_> {
                         .and(partners::mode.eq(stations::mode))),
                 )
                 .inner_join(tenants::table.on(tenants::id.eq(stations::tenant_id)))
+                // by the unique key (partner, direction, Message-ID): one index probe
+                .left_join(
+                    messages::table.on(messages::partner_id
+                        .eq(partners::id)
+                        .and(messages::direction.eq("inbound"))
+                        .and(messages::as2_message_id.eq(message_id))),
+                )
                 .filter(stations::mode.eq(mode.as_str()))
                 .filter(stations::as2_id.eq(to))
                 .filter(stations::deleted_at.is_null())
@@ -55,6 +70,7 @@ impl Stations<'_> {
                     StationRow::as_select(),
                     PartnerRow::as_select(),
                     tenants::max_message_bytes,
+                    messages::id.nullable(),
                 ))
                 .load(c))?;
         if rows.len() > 1 {
@@ -63,13 +79,14 @@ impl Stations<'_> {
                 mode = mode.as_str()
             )));
         }
-        let Some((station, partner, max_message_bytes)) = rows.pop() else {
+        let Some((station, partner, max_message_bytes, earlier)) = rows.pop() else {
             return Ok(None);
         };
         Ok(Some(InboundRoute {
             station: station.try_into()?,
             partner: partner.try_into()?,
             max_message_bytes,
+            received_before: earlier.is_some(),
         }))
     }
 }

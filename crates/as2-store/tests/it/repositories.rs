@@ -131,7 +131,7 @@ fn default_station_moves() {
         let found = |mode, to: &str, from: &str| {
             store
                 .stations()
-                .inbound_route(mode, to, from)
+                .inbound_route(mode, to, from, None)
                 .unwrap()
                 .map(|r| {
                     (
@@ -153,6 +153,68 @@ fn default_station_moves() {
         assert_eq!(found(as2_domain::Mode::Test, "TWO", "NOBODY"), None);
         // the station without that partner is no route either
         assert_eq!(found(as2_domain::Mode::Test, "ONE", "THEM"), None);
+    }
+}
+
+/// The route also says whether its partner sent a message with the request's Message-ID
+/// before (an inbound one, of that partner, in that mode), so that a new message needs no
+/// duplicate lookup of its own.
+#[test]
+fn the_route_says_whether_the_message_id_was_received_before() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let test_station = station(store, s.a, "US");
+        let live_station = station(store, s.a_live, "US");
+        let them = store
+            .partners()
+            .create(s.a, &partner_settings(test_station, "THEM"), None)
+            .unwrap();
+        store
+            .partners()
+            .create(s.a_live, &partner_settings(live_station, "THEM"), None)
+            .unwrap();
+        for (direction, id) in [
+            (Direction::Inbound, "<seen@them>"),
+            (Direction::Outbound, "<sent@us>"),
+        ] {
+            let new = NewMessage {
+                direction,
+                partner_id: them.id,
+                station_id: test_station,
+                as2_message_id: id,
+                subject: None,
+                filename: None,
+                content_type: "application/edi-x12",
+                bytes: 3,
+                sha256: "00",
+                payload: None,
+                mdn_mode: MdnMode::Sync,
+                status: MessageStatus::Received,
+                error: None,
+                mic: None,
+                destination_url: None,
+            };
+            store.messages().create(s.a, &new, None).unwrap();
+        }
+        let before = |mode, message_id: Option<&str>| {
+            store
+                .stations()
+                .inbound_route(mode, "US", "THEM", message_id)
+                .unwrap()
+                .expect("a route")
+                .received_before
+        };
+        assert!(
+            before(as2_domain::Mode::Test, Some("<seen@them>")),
+            "{}",
+            db.url
+        );
+        assert!(!before(as2_domain::Mode::Test, Some("<new@them>")));
+        // our own outbound message's id, the other mode's partner, no Message-ID at all
+        assert!(!before(as2_domain::Mode::Test, Some("<sent@us>")));
+        assert!(!before(as2_domain::Mode::Live, Some("<seen@them>")));
+        assert!(!before(as2_domain::Mode::Test, None));
     }
 }
 
