@@ -44,7 +44,7 @@ impl Stations<'_> {
         let mut conn = self.store.db().conn()?;
         // no Message-ID (which the reception refuses) matches no message: none has ""
         let message_id = message_id.unwrap_or_default();
-        let mut rows: Vec<(StationRow, PartnerRow, Option<i64>, Option<i64>)> =
+        let mut rows: Vec<(StationRow, PartnerRow, Option<i64>, bool)> =
             with_conn!(&mut conn, |c| stations::table
                 .inner_join(
                     partners::table.on(partners::station_id
@@ -53,13 +53,6 @@ impl Stations<'_> {
                         .and(partners::mode.eq(stations::mode))),
                 )
                 .inner_join(tenants::table.on(tenants::id.eq(stations::tenant_id)))
-                // by the unique key (partner, direction, Message-ID): one index probe
-                .left_join(
-                    messages::table.on(messages::partner_id
-                        .eq(partners::id)
-                        .and(messages::direction.eq("inbound"))
-                        .and(messages::as2_message_id.eq(message_id))),
-                )
                 .filter(stations::mode.eq(mode.as_str()))
                 .filter(stations::as2_id.eq(to))
                 .filter(stations::deleted_at.is_null())
@@ -70,7 +63,14 @@ impl Stations<'_> {
                     StationRow::as_select(),
                     PartnerRow::as_select(),
                     tenants::max_message_bytes,
-                    messages::id.nullable(),
+                    // a subquery by the unique key (partner, direction, Message-ID): one index
+                    // probe (a LEFT JOIN's generic plan on PostgreSQL scanned the messages)
+                    diesel::dsl::exists(
+                        messages::table
+                            .filter(messages::partner_id.eq(partners::id))
+                            .filter(messages::direction.eq("inbound"))
+                            .filter(messages::as2_message_id.eq(message_id)),
+                    ),
                 ))
                 .load(c))?;
         if rows.len() > 1 {
@@ -86,7 +86,7 @@ impl Stations<'_> {
             station: station.try_into()?,
             partner: partner.try_into()?,
             max_message_bytes,
-            received_before: earlier.is_some(),
+            received_before: earlier,
         }))
     }
 }
