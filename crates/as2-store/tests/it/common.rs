@@ -1,14 +1,18 @@
-//! Shared fixtures of the store's integration tests: tenants, stations, partners, certificates.
+//! Shared fixtures of the store's integration tests: tenants, stations, partners, certificates,
+//! messages.
 
 #![allow(dead_code)]
 
 use as2_domain::Mode;
+use as2_domain::algorithms::MdnMode;
 use as2_domain::certificate::CertificateInfo;
 use as2_domain::id::{CertificateId, StationId};
+use as2_domain::message::{Direction, MessageStatus};
 use as2_domain::partner::{Partner, PartnerSettings};
 use as2_domain::plan::Plan;
 use as2_domain::station::StationSettings;
 use as2_store::repo::certificates::NewCertificate;
+use as2_store::repo::messages::NewMessage;
 use as2_store::{Scope, Store};
 use chrono::{Duration, Utc};
 
@@ -100,4 +104,34 @@ pub fn partner(store: &Store, scope: Scope, as2_id: &str) -> Partner {
         .partners()
         .create(scope, &partner_settings(station, as2_id), None)
         .unwrap()
+}
+
+/// A 3-byte EDI message of `partner` in `direction` with the AS2 `Message-ID` `as2_message_id`,
+/// `received` (inbound) or `queued` (outbound), without a payload; callers change what their
+/// test is about with `..message(…)`.
+pub fn message<'a>(
+    partner: &Partner,
+    direction: Direction,
+    as2_message_id: &'a str,
+) -> NewMessage<'a> {
+    NewMessage {
+        direction,
+        partner_id: partner.id,
+        station_id: partner.settings.station_id,
+        as2_message_id,
+        subject: None,
+        filename: None,
+        content_type: "application/edi-x12",
+        bytes: 3,
+        sha256: "00",
+        payload: None,
+        mdn_mode: MdnMode::Sync,
+        status: match direction {
+            Direction::Inbound => MessageStatus::Received,
+            Direction::Outbound => MessageStatus::Queued,
+        },
+        error: None,
+        mic: None,
+        destination_url: None,
+    }
 }

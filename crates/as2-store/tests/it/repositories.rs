@@ -178,23 +178,7 @@ fn the_route_says_whether_the_message_id_was_received_before() {
             (Direction::Inbound, "<seen@them>"),
             (Direction::Outbound, "<sent@us>"),
         ] {
-            let new = NewMessage {
-                direction,
-                partner_id: them.id,
-                station_id: test_station,
-                as2_message_id: id,
-                subject: None,
-                filename: None,
-                content_type: "application/edi-x12",
-                bytes: 3,
-                sha256: "00",
-                payload: None,
-                mdn_mode: MdnMode::Sync,
-                status: MessageStatus::Received,
-                error: None,
-                mic: None,
-                destination_url: None,
-            };
+            let new = message(&them, direction, id);
             store.messages().create(s.a, &new, None).unwrap();
         }
         let before = |mode, message_id: Option<&str>| {

@@ -6,10 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
-use as2_domain::message::{Direction, MessageStatus};
+use as2_domain::message::Direction;
 use as2_store::db::PoolOptions;
-use as2_store::repo::messages::NewMessage;
 use as2_store::testing::TestDb;
 
 const WRITERS: usize = 8;
@@ -33,23 +31,7 @@ fn writers_of_one_process_take_turns_without_sleeping() {
             threads.spawn(move || {
                 for n in 0..EACH {
                     let id = format!("<w{writer}-{n}@p1>");
-                    let new = NewMessage {
-                        direction: Direction::Inbound,
-                        partner_id: p.id,
-                        station_id: p.settings.station_id,
-                        as2_message_id: &id,
-                        subject: None,
-                        filename: None,
-                        content_type: "application/edi-x12",
-                        bytes: 3,
-                        sha256: "00",
-                        payload: None,
-                        mdn_mode: MdnMode::Sync,
-                        status: MessageStatus::Received,
-                        error: None,
-                        mic: None,
-                        destination_url: None,
-                    };
+                    let new = message(p, Direction::Inbound, &id);
                     let started = Instant::now();
                     store
                         .transaction(|tx| tx.messages().create(s.a, &new, None))
