@@ -139,6 +139,18 @@ impl Store {
         self.db.transaction(work)
     }
 
+    /// Runs `work`, which owns what it uses, in one transaction (see
+    /// [`Database::transaction_owned`]).
+    ///
+    /// # Errors
+    /// No connection, a failed statement, or `work`'s own error.
+    pub fn transaction_owned<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut crate::tx::Tx<'_>) -> crate::error::StoreResult<T> + Send + 'static,
+    ) -> crate::error::StoreResult<T> {
+        self.db.transaction_owned(work)
+    }
+
     /// The background job queue.
     pub fn jobs(&self) -> JobQueue<'_> {
         JobQueue { db: &self.db }

@@ -72,4 +72,25 @@ impl Database {
             }
         }
     }
+
+    /// [`Database::transaction`] for work that owns what it uses: on SQLite, when another
+    /// writer of the process holds the turn, that writer's thread runs this work in its group
+    /// rather than the turn coming to this thread ([`crate::writer_queue`]'s `handed`), which
+    /// spares the queue this thread's wake-up. For the hot paths (a received message's
+    /// record); the same guarantees as `transaction`.
+    ///
+    /// # Errors
+    /// As [`Database::transaction`].
+    pub fn transaction_owned<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        match (self, self.conn()?) {
+            (Self::Sqlite(.., queue), DbConn::Sqlite(c)) => queue.submit(c, work),
+            (_, DbConn::Postgres(mut c)) => (*c).transaction(|c| work(&mut Tx::Postgres(c))),
+            (Self::Postgres(_), DbConn::Sqlite(mut c)) => {
+                (*c).immediate_transaction(|c| work(&mut Tx::Sqlite(c)))
+            }
+        }
+    }
 }

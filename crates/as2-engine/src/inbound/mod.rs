@@ -8,6 +8,7 @@
 pub mod body;
 mod cem;
 mod decode;
+mod new_record;
 mod reception;
 
 pub(crate) use reception::ProcessError;

@@ -15,12 +15,13 @@ use as2_core::mime::Headers;
 use as2_domain::message::{Direction, Message, MessageError, MessageStatus};
 use as2_domain::webhook::EventType;
 use as2_store::payload::{PayloadStore, SpooledPayload};
-use as2_store::repo::messages::{NewMessage, ReceivedPayload};
+use as2_store::repo::messages::ReceivedPayload;
 use as2_store::{Announce, Store};
 
 use super::body::{BodySource, drain};
 use super::cem::cem_document;
 use super::decode::{Stopped, decode_body};
+use super::new_record::{NewRecord, Outcome};
 use super::{ReceiveOptions, Route, error_kind, mdn_mode};
 use crate::material::{PrivateKey, reception_material};
 use crate::mdn::answer_inbound::{
@@ -345,25 +346,26 @@ impl Reception<'_> {
         }
     }
 
-    /// The message's record with what every inbound message has; the caller fills in what
-    /// its arrival adds.
-    fn record(&self) -> NewMessage<'_> {
-        NewMessage {
-            direction: Direction::Inbound,
+    /// A new message's first record, owned (written by `Store::transaction_owned`), with
+    /// what every inbound message has and `outcome`.
+    fn new_record(
+        &self,
+        outcome: Outcome,
+        mdn: Option<&PreparedMdn>,
+        announce: Announce,
+        note: Option<(&'static str, String)>,
+    ) -> NewRecord {
+        NewRecord {
+            scope: self.route.scope,
             partner_id: self.route.partner.id,
             station_id: self.route.station.id,
-            as2_message_id: self.message_id,
-            subject: self.envelope.subject.as_deref(),
-            filename: None,
-            content_type: "application/octet-stream",
-            bytes: 0,
-            sha256: "",
-            payload: None,
+            as2_message_id: self.message_id.to_owned(),
+            subject: self.envelope.subject.clone(),
             mdn_mode: mdn_mode(self.envelope),
-            status: MessageStatus::Failed,
-            error: None,
-            mic: None,
-            destination_url: None,
+            outcome,
+            mdn: mdn.map(PreparedMdn::owned_record),
+            announce,
+            note,
         }
     }
 
@@ -417,50 +419,50 @@ impl Reception<'_> {
             EventType::MessageReceived,
             serde_json::json!({ "filename": filename }),
         );
+        let note = cem.map(|cem| {
+            (
+                "certificate_exchange",
+                format!(
+                    "A certificate exchange document: {} request(s) recorded, {} answer(s) queued",
+                    cem.requests.len(),
+                    cem.messages.len()
+                ),
+            )
+        });
+        let Some(failed) = existing else {
+            let record = self.new_record(
+                Outcome::Received {
+                    filename,
+                    content_type,
+                    bytes,
+                    sha256: stored.sha256.clone(),
+                    payload: stored.payload.clone(),
+                    mic,
+                },
+                mdn,
+                received,
+                note,
+            );
+            return Ok(self.store.transaction_owned(move |tx| record.write(tx))?);
+        };
+        // a resend of a message that failed before: its row becomes the received one
         let message = self.store.transaction(|tx| {
-            let message = match existing {
-                Some(failed) => tx.messages().set_received(
-                    scope,
-                    failed.id,
-                    ReceivedPayload {
-                        payload: &stored.payload,
-                        bytes,
-                        sha256: &stored.sha256,
-                        mic: &mic,
-                    },
-                    Some(&received),
-                )?,
-                None => tx.messages().create_with_mdn(
-                    scope,
-                    &NewMessage {
-                        filename: filename.as_deref(),
-                        content_type: &content_type,
-                        bytes,
-                        sha256: &stored.sha256,
-                        payload: Some(&stored.payload),
-                        status: MessageStatus::Received,
-                        mic: Some(&mic),
-                        ..self.record()
-                    },
-                    mdn.map(PreparedMdn::record_and_raw),
-                    Some(&received),
-                )?,
-            };
-            if let Some(cem) = cem {
-                tx.messages().add_event(
-                    scope,
-                    message.id,
-                    "certificate_exchange",
-                    Some(&format!(
-                        "A certificate exchange document: {} request(s) recorded, {} answer(s) queued",
-                        cem.requests.len(),
-                        cem.messages.len()
-                    )),
-                )?;
+            let message = tx.messages().set_received(
+                scope,
+                failed.id,
+                ReceivedPayload {
+                    payload: &stored.payload,
+                    bytes,
+                    sha256: &stored.sha256,
+                    mic: &mic,
+                },
+                Some(&received),
+            )?;
+            if let Some((event_type, detail)) = &note {
+                tx.messages()
+                    .add_event(scope, message.id, event_type, Some(detail))?;
             }
-            if existing.is_some() {
-                record_mdn(tx, scope, &message, mdn)?;
-            }
+            record_mdn(tx, scope, &message, mdn)?;
             Ok(message)
         })?;
         Ok(message)
@@ -479,34 +481,19 @@ impl Reception<'_> {
             sentence: error.to_string(),
         };
         let failed = Announce::new(EventType::MessageFailed);
-        let message = store.transaction(|tx| {
-            let message = match existing {
-                Some(previous) => {
-                    tx.messages().add_event(
-                        scope,
-                        previous.id,
-                        "failed_again",
-                        Some(&failure.sentence),
-                    )?;
-                    tx.messages().announce_as_is(scope, previous, &failed)?;
-                    previous.clone()
-                }
-                None => tx.messages().create_with_mdn(
-                    scope,
-                    &NewMessage {
-                        error: Some(&failure),
-                        ..self.record()
-                    },
-                    mdn.map(PreparedMdn::record_and_raw),
-                    Some(&failed),
-                )?,
-            };
-            if existing.is_some() {
-                record_mdn(tx, scope, &message, mdn)?;
-            }
-            Ok(message)
+        let Some(previous) = existing else {
+            let record = self.new_record(Outcome::Failed(failure), mdn, failed, None);
+            return Ok(store.transaction_owned(move |tx| record.write(tx))?);
+        };
+        // a resend of a message that failed before: noted on its row
+        store.transaction(|tx| {
+            tx.messages()
+                .add_event(scope, previous.id, "failed_again", Some(&failure.sentence))?;
+            tx.messages().announce_as_is(scope, previous, &failed)?;
+            record_mdn(tx, scope, previous, mdn)?;
+            Ok(())
         })?;
-        Ok(message)
+        Ok(previous.clone())
     }
 
     /// The MDN of `message`, as the sender asked for it.

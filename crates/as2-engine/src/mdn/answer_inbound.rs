@@ -51,10 +51,11 @@ impl PreparedMdn {
         (record, &self.raw)
     }
 
-    /// The record of this MDN (its `message_id` not yet the row's) with the MDN as sent, for
-    /// a row written with it ([`as2_store::repo::messages::MessagesTx::create_with_mdn`]).
-    pub(crate) fn record_and_raw(&self) -> (&MdnRecord, Option<&[u8]>) {
-        (&self.record, Some(&self.raw))
+    /// The record of this MDN (its `message_id` not yet the row's) with the MDN as sent,
+    /// owned, for a row written with it
+    /// ([`as2_store::repo::messages::MessagesTx::create_with_mdn`]).
+    pub(crate) fn owned_record(&self) -> (MdnRecord, Vec<u8>) {
+        (self.record.clone(), self.raw.clone())
     }
 }
 

@@ -18,8 +18,11 @@
 //! no writer returns `Ok` before the commit that holds its work succeeded, and every writer of
 //! a group whose commit failed gets an error. A writer alone pays nothing: no savepoint, the
 //! same `BEGIN IMMEDIATE … COMMIT` as without the queue.
+//!
+//! A writer whose work owns what it uses need not wait for the turn at all: it hands the work
+//! to the queue and whoever holds the turn runs it ([`handed`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::thread::Thread;
 
 use diesel::SqliteConnection;
@@ -29,6 +32,9 @@ use parking_lot::{Mutex, MutexGuard};
 
 use crate::error::{StoreError, StoreResult};
 use crate::tx::Tx;
+use handed::{Handed, Job};
+
+mod handed;
 
 type Pooled = PooledConnection<ConnectionManager<SqliteConnection>>;
 
@@ -77,6 +83,14 @@ struct State {
     parked: HashMap<u64, Thread>,
     /// The writers of the open group waiting for its commit.
     group_waiters: Vec<Thread>,
+    /// Work handed to the queue, not yet run, by handed writer.
+    pending: VecDeque<(u64, Job)>,
+    /// The number the next handed writer takes.
+    next_job: u64,
+    /// The handed writers waiting, by number.
+    handed: HashMap<u64, Handed>,
+    /// The handed writers whose work is in the open group.
+    group_jobs: Vec<u64>,
 }
 
 /// A transaction begun by one writer and handed to the next.
@@ -84,6 +98,8 @@ struct OpenGroup {
     conn: Pooled,
     /// Writers whose work it holds (each waits for the commit).
     members: usize,
+    /// Handed work it holds ([`handed`]).
+    jobs: usize,
 }
 
 struct Failure {
@@ -96,6 +112,7 @@ impl State {
     /// Group `group` is over; the `members` writers waiting for it learn `failure`, if any.
     fn finish(&mut self, group: u64, members: usize, failure: Option<String>) {
         self.finished_through = group;
+        self.finish_handed(failure.as_deref());
         for waiter in self.group_waiters.drain(..) {
             waiter.unpark();
         }
@@ -110,11 +127,14 @@ impl State {
         }
     }
 
-    /// Passes the turn to the next ticket, waking its writer if it sleeps.
+    /// Passes the turn to the next ticket, waking its writer if it sleeps, or, when no
+    /// writer waits for it, to the oldest handed writer whose work is still waiting.
     fn pass_turn(&mut self) {
         self.serving += 1;
         if let Some(writer) = self.parked.remove(&self.serving) {
             writer.unpark();
+        } else if self.serving == self.next_ticket {
+            self.promote_handed();
         }
     }
 
@@ -139,6 +159,8 @@ struct Turn<'q> {
     group: u64,
     /// Writers of the group before this one, waiting for its commit.
     members: usize,
+    /// Handed work in the group ([`handed`]).
+    jobs: usize,
     conn: Option<Pooled>,
 }
 
@@ -164,6 +186,7 @@ impl Turn<'_> {
         state.open = Some(OpenGroup {
             conn,
             members: self.members + 1,
+            jobs: self.jobs,
         });
         state.pass_turn();
     }
@@ -205,12 +228,25 @@ impl WriterQueue {
             MutexGuard::unlocked(&mut state, std::thread::park);
         }
         state.parked.remove(&ticket);
+        self.hold_turn(state, ticket, own, work)
+    }
+
+    /// The turn of `ticket`, come to this thread (`state` locked): runs `work`, then the
+    /// work handed to the queue meanwhile, and hands the group on or commits it.
+    fn hold_turn<T>(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        ticket: u64,
+        own: Pooled,
+        work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let (mut turn, unused) = match state.open.take() {
             Some(open) => (
                 Turn {
                     queue: self,
                     group: state.group,
                     members: open.members,
+                    jobs: open.jobs,
                     conn: Some(open.conn),
                 },
                 Some(own),
@@ -221,6 +257,7 @@ impl WriterQueue {
                     queue: self,
                     group: state.group,
                     members: 0,
+                    jobs: 0,
                     conn: Some(own),
                 };
                 (turn, None)
@@ -260,9 +297,16 @@ impl WriterQueue {
             }
         };
 
+        if done.is_ok()
+            && let Err(reason) = self.run_handed(&mut turn)
+        {
+            turn.end_group(Err(reason.clone()));
+            return Err(handed::not_committed(&reason));
+        }
+
         let mut state = self.state.lock();
         let waiting = state.next_ticket > ticket + 1;
-        if done.is_ok() && waiting && turn.members + 1 < MAX_GROUP {
+        if done.is_ok() && waiting && turn.members + turn.jobs + 1 < MAX_GROUP {
             let group = turn.group;
             state.group_waiters.push(std::thread::current());
             turn.hand_on(&mut state);
@@ -271,9 +315,7 @@ impl WriterQueue {
             }
             return match state.take_failure(group) {
                 None => done,
-                Some(reason) => Err(StoreError::Unavailable(format!(
-                    "the transaction was not committed: {reason}"
-                ))),
+                Some(reason) => Err(handed::not_committed(&reason)),
             };
         }
         drop(state);
@@ -324,220 +366,4 @@ fn in_savepoint<T>(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::{Duration, Instant};
-
-    use diesel::RunQueryDsl as _;
-    use diesel::connection::SimpleConnection as _;
-    use diesel::sql_types::Text;
-
-    use super::*;
-    use crate::db::{Database, PoolOptions};
-
-    fn database(dir: &tempfile::TempDir) -> Database {
-        let url = dir.path().join("queue.sqlite3").display().to_string();
-        let options = PoolOptions {
-            wal_checkpoints: None,
-            ..PoolOptions::default()
-        };
-        let db = Database::connect(&url, &options).unwrap();
-        let mut conn = db.conn().unwrap();
-        crate::with_conn!(&mut conn, |c| c.batch_execute(
-            "CREATE TABLE parent (id INTEGER PRIMARY KEY);
-             CREATE TABLE t (name TEXT NOT NULL,
-                 parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"
-        ))
-        .unwrap();
-        db
-    }
-
-    fn queue(db: &Database) -> &WriterQueue {
-        match db {
-            Database::Sqlite(.., queue) => queue,
-            Database::Postgres(_) => unreachable!("an SQLite test"),
-        }
-    }
-
-    /// Writes row `name` (its parent `parent`, which must exist when the group commits).
-    fn insert(tx: &mut Tx<'_>, name: &str, parent: Option<i64>) -> StoreResult<()> {
-        let Tx::Sqlite(c) = tx else {
-            unreachable!("an SQLite test")
-        };
-        diesel::sql_query("INSERT INTO t (name, parent) VALUES (?, ?)")
-            .bind::<Text, _>(name)
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(parent)
-            .execute(&mut **c)?;
-        Ok(())
-    }
-
-    fn names(db: &Database) -> Vec<String> {
-        #[derive(diesel::QueryableByName)]
-        struct Name {
-            #[diesel(sql_type = Text)]
-            name: String,
-        }
-        let mut conn = db.conn().unwrap();
-        let rows: Vec<Name> = crate::with_conn!(&mut conn, |c| diesel::sql_query(
-            "SELECT name FROM t ORDER BY name"
-        )
-        .load(c))
-        .unwrap();
-        rows.into_iter().map(|n| n.name).collect()
-    }
-
-    /// No row of a failed group is kept, and the next writer commits as ever.
-    fn nothing_kept_and_the_queue_goes_on(db: &Database) {
-        assert!(names(db).is_empty());
-        db.transaction(|tx| insert(tx, "after", None)).unwrap();
-        assert_eq!(names(db), ["after"]);
-    }
-
-    /// Inside a writer's work: waits until `n` writers in all have come to the queue (those
-    /// after it wait for its turn), so that the test knows who is in its group.
-    fn wait_for_tickets(queue: &WriterQueue, n: u64) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while queue.state.lock().next_ticket < n {
-            assert!(Instant::now() < deadline, "the other writers never came");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
-    /// Runs `work` as a writer on its own thread, once `tickets` writers have come before it.
-    fn writer<'s, T: Send + 's>(
-        threads: &'s std::thread::Scope<'s, '_>,
-        db: &'s Database,
-        tickets: u64,
-        work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 's,
-    ) -> std::thread::ScopedJoinHandle<'s, StoreResult<T>> {
-        wait_for_tickets(queue(db), tickets);
-        threads.spawn(move || db.transaction(work))
-    }
-
-    /// Writers that arrive while one runs are committed with it: fewer commits than
-    /// transactions, and every one of them is there.
-    #[test]
-    fn writers_that_wait_are_committed_together() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir);
-        let (writers, each) = (8, 25);
-        std::thread::scope(|threads| {
-            for w in 0..writers {
-                let db = &db;
-                threads.spawn(move || {
-                    for n in 0..each {
-                        db.transaction(|tx| {
-                            insert(tx, &format!("{w:02}-{n:02}"), None)?;
-                            // long enough for the others to queue behind it
-                            std::thread::sleep(Duration::from_micros(300));
-                            Ok(())
-                        })
-                        .unwrap();
-                    }
-                });
-            }
-        });
-        assert_eq!(names(&db).len(), writers * each);
-        let commits = queue(&db).groups_committed();
-        assert!(
-            commits < (writers * each / 2) as u64,
-            "{commits} commits for {} transactions",
-            writers * each
-        );
-    }
-
-    /// A writer alone commits at once, with no savepoint.
-    #[test]
-    fn a_writer_alone_commits_its_own_transaction() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir);
-        let before = db.statements_run();
-        db.transaction(|tx| insert(tx, "alone", None)).unwrap();
-        // BEGIN IMMEDIATE, the INSERT, COMMIT
-        assert_eq!(db.statements_run() - before, 3);
-        assert_eq!(queue(&db).groups_committed(), 1);
-        assert_eq!(names(&db), ["alone"]);
-    }
-
-    /// A writer whose work fails in the middle of a group loses its own rows only: the one
-    /// before it in the group and the one after it are committed.
-    #[test]
-    fn a_failing_writer_loses_only_its_own_work() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir);
-        let q = queue(&db);
-        std::thread::scope(|threads| {
-            let first = writer(threads, &db, 0, |tx| {
-                insert(tx, "first", None)?;
-                wait_for_tickets(q, 3);
-                Ok(())
-            });
-            let failing = writer(threads, &db, 1, |tx| {
-                insert(tx, "failing", None)?;
-                Err::<(), _>(StoreError::Conflict("refused by its own rule".into()))
-            });
-            let last = writer(threads, &db, 2, |tx| insert(tx, "last", None));
-            assert!(first.join().unwrap().is_ok());
-            assert!(matches!(
-                failing.join().unwrap(),
-                Err(StoreError::Conflict(_))
-            ));
-            assert!(last.join().unwrap().is_ok());
-        });
-        assert_eq!(names(&db), ["first", "last"]);
-    }
-
-    /// A group whose commit fails (here a deferred foreign key, checked at the commit) fails
-    /// every writer in it, and none of their rows is kept; the queue goes on.
-    #[test]
-    fn a_failed_commit_fails_every_writer_of_the_group() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir);
-        let q = queue(&db);
-        std::thread::scope(|threads| {
-            let orphan = writer(threads, &db, 0, |tx| {
-                insert(tx, "orphan", Some(404))?;
-                wait_for_tickets(q, 2);
-                Ok(())
-            });
-            let innocent = writer(threads, &db, 1, |tx| insert(tx, "innocent", None));
-            let orphan = orphan.join().unwrap();
-            let innocent = innocent.join().unwrap();
-            assert!(
-                matches!(&orphan, Err(StoreError::Unavailable(_))),
-                "{orphan:?}"
-            );
-            assert!(
-                matches!(&innocent, Err(StoreError::Database(_))),
-                "{innocent:?}"
-            );
-        });
-        nothing_kept_and_the_queue_goes_on(&db);
-    }
-
-    /// A writer that panics in its work abandons its group: the writer before it, waiting
-    /// for the commit, gets an error and its row is not kept; the queue goes on.
-    #[test]
-    fn a_panicking_writer_abandons_its_group() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir);
-        let q = queue(&db);
-        std::thread::scope(|threads| {
-            let first = writer(threads, &db, 0, |tx| {
-                insert(tx, "first", None)?;
-                wait_for_tickets(q, 2);
-                Ok(())
-            });
-            let panicking = writer(threads, &db, 1, |tx| -> StoreResult<()> {
-                insert(tx, "panicking", None)?;
-                panic!("a bug in a writer's work");
-            });
-            assert!(panicking.join().is_err());
-            let first = first.join().unwrap();
-            assert!(
-                matches!(&first, Err(StoreError::Unavailable(_))),
-                "{first:?}"
-            );
-        });
-        nothing_kept_and_the_queue_goes_on(&db);
-    }
-}
+mod tests;
