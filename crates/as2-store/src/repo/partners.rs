@@ -324,19 +324,20 @@ impl Partners<'_> {
             PasswordChange::Clear => Some(None),
             PasswordChange::Keep => None,
         };
-        let mut conn = self.store.db().conn()?;
-        let row: PartnerRow = with_conn!(&mut conn, |c| c.transaction(|c| {
-            if let Some(secret) = &sealed {
+        let row: PartnerRow = self.store.transaction(|tx| {
+            with_tx!(tx, |c| {
+                if let Some(secret) = &sealed {
+                    diesel::update(scoped!(partners, scope, kept).filter(partners::id.eq(id.0)))
+                        .set(partners::auth_password_secret.eq(secret.as_deref()))
+                        .execute(c)?;
+                }
                 diesel::update(scoped!(partners, scope, kept).filter(partners::id.eq(id.0)))
-                    .set(partners::auth_password_secret.eq(secret.as_deref()))
-                    .execute(c)?;
-            }
-            diesel::update(scoped!(partners, scope, kept).filter(partners::id.eq(id.0)))
-                .set((PartnerValues::from(settings), partners::updated_at.eq(at)))
-                .returning(PartnerRow::as_returning())
-                .get_result(c)
-        }))
-        .map_err(StoreError::unique(DUPLICATE))?;
+                    .set((PartnerValues::from(settings), partners::updated_at.eq(at)))
+                    .returning(PartnerRow::as_returning())
+                    .get_result(c)
+            })
+            .map_err(StoreError::unique(DUPLICATE))
+        })?;
         row.try_into()
     }
 

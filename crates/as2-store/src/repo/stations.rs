@@ -11,6 +11,7 @@ use crate::schema::stations;
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::time::{from_db, now, to_db};
+use crate::tx::with_tx;
 use crate::with_conn;
 
 /// Stations.
@@ -85,26 +86,27 @@ const DUPLICATE: &str = "a station with this AS2 ID already exists in this mode 
 impl Stations<'_> {
     /// Creates a station; when it is the default, the previous default stops being one.
     pub fn create(&self, scope: Scope, settings: &StationSettings) -> StoreResult<Station> {
-        let mut conn = self.store.db().conn()?;
         let at = to_db(now());
-        let row: StationRow = with_conn!(&mut conn, |c| c.transaction(|c| {
-            if settings.is_default {
-                diesel::update(scoped!(stations, scope, kept))
-                    .set(stations::is_default.eq(false))
-                    .execute(c)?;
-            }
-            diesel::insert_into(stations::table)
-                .values((
-                    StationValues::from(settings),
-                    stations::tenant_id.eq(scope.tenant()),
-                    stations::mode.eq(scope.mode()),
-                    stations::created_at.eq(at),
-                    stations::updated_at.eq(at),
-                ))
-                .returning(StationRow::as_returning())
-                .get_result(c)
-        }))
-        .map_err(StoreError::unique(DUPLICATE))?;
+        let row: StationRow = self.store.transaction(|tx| {
+            with_tx!(tx, |c| {
+                if settings.is_default {
+                    diesel::update(scoped!(stations, scope, kept))
+                        .set(stations::is_default.eq(false))
+                        .execute(c)?;
+                }
+                diesel::insert_into(stations::table)
+                    .values((
+                        StationValues::from(settings),
+                        stations::tenant_id.eq(scope.tenant()),
+                        stations::mode.eq(scope.mode()),
+                        stations::created_at.eq(at),
+                        stations::updated_at.eq(at),
+                    ))
+                    .returning(StationRow::as_returning())
+                    .get_result(c)
+            })
+            .map_err(StoreError::unique(DUPLICATE))
+        })?;
         row.try_into()
     }
 
@@ -152,20 +154,21 @@ impl Stations<'_> {
         id: StationId,
         settings: &StationSettings,
     ) -> StoreResult<Station> {
-        let mut conn = self.store.db().conn()?;
         let at = to_db(now());
-        let row: StationRow = with_conn!(&mut conn, |c| c.transaction(|c| {
-            if settings.is_default {
-                diesel::update(scoped!(stations, scope, kept).filter(stations::id.ne(id.0)))
-                    .set(stations::is_default.eq(false))
-                    .execute(c)?;
-            }
-            diesel::update(scoped!(stations, scope, kept).filter(stations::id.eq(id.0)))
-                .set((StationValues::from(settings), stations::updated_at.eq(at)))
-                .returning(StationRow::as_returning())
-                .get_result(c)
-        }))
-        .map_err(StoreError::unique(DUPLICATE))?;
+        let row: StationRow = self.store.transaction(|tx| {
+            with_tx!(tx, |c| {
+                if settings.is_default {
+                    diesel::update(scoped!(stations, scope, kept).filter(stations::id.ne(id.0)))
+                        .set(stations::is_default.eq(false))
+                        .execute(c)?;
+                }
+                diesel::update(scoped!(stations, scope, kept).filter(stations::id.eq(id.0)))
+                    .set((StationValues::from(settings), stations::updated_at.eq(at)))
+                    .returning(StationRow::as_returning())
+                    .get_result(c)
+            })
+            .map_err(StoreError::unique(DUPLICATE))
+        })?;
         row.try_into()
     }
 
