@@ -126,10 +126,7 @@ pub fn message<'a>(
         sha256: "00",
         payload: None,
         mdn_mode: MdnMode::Sync,
-        status: match direction {
-            Direction::Inbound => MessageStatus::Received,
-            Direction::Outbound => MessageStatus::Queued,
-        },
+        status: MessageStatus::initial(direction),
         error: None,
         mic: None,
         destination_url: None,

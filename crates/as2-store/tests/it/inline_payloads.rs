@@ -3,7 +3,6 @@
 //! either kind, and the orphan sweep's question names only objects.
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
 use as2_domain::message::{Direction, Message, MessageError, MessageStatus, PayloadRef};
 use as2_domain::partner::Partner;
 use as2_store::repo::messages::{NewMessage, ReceivedPayload};
@@ -20,21 +19,9 @@ fn outbound(
     payload: &PayloadRef,
 ) -> Message {
     let new = NewMessage {
-        direction: Direction::Outbound,
-        partner_id: partner.id,
-        station_id: partner.settings.station_id,
-        as2_message_id: id,
-        subject: None,
         filename: Some("a.edi"),
-        content_type: "application/edi-x12",
-        bytes: 3,
-        sha256: "00",
         payload: Some(payload),
-        mdn_mode: MdnMode::Sync,
-        status: MessageStatus::Queued,
-        error: None,
-        mic: None,
-        destination_url: None,
+        ..message(partner, Direction::Outbound, id)
     };
     store
         .messages()
@@ -116,21 +103,12 @@ fn a_failed_inbound_message_received_again_takes_either_kind_of_payload() {
                 .create(
                     s.a,
                     &NewMessage {
-                        direction: Direction::Inbound,
-                        partner_id: partner.id,
-                        station_id: partner.settings.station_id,
-                        as2_message_id: &format!("<in{n}@x>"),
-                        subject: None,
-                        filename: None,
                         content_type: "application/octet-stream",
                         bytes: 0,
                         sha256: "",
-                        payload: None,
-                        mdn_mode: MdnMode::Sync,
                         status: MessageStatus::Failed,
                         error: Some(&failure),
-                        mic: None,
-                        destination_url: None,
+                        ..message(&partner, Direction::Inbound, &format!("<in{n}@x>"))
                     },
                     None,
                 )

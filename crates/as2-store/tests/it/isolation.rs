@@ -2,7 +2,6 @@
 //! tenant B's rows, and test-mode scope never reaches live-mode rows.
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
 use as2_domain::id::TrustEventId;
 use as2_domain::message::{Direction, MessageStatus};
 use as2_domain::pagination::PageRequest;
@@ -117,21 +116,8 @@ fn messages_are_isolated() {
         let s = scopes(store);
         let p = partner(store, s.a, "P1");
         let new = NewMessage {
-            direction: Direction::Inbound,
-            partner_id: p.id,
-            station_id: p.settings.station_id,
-            as2_message_id: "<in@partner>",
-            subject: None,
-            filename: None,
-            content_type: "application/edi-x12",
             bytes: 10,
-            sha256: "00",
-            payload: None,
-            mdn_mode: MdnMode::Sync,
-            status: MessageStatus::Received,
-            error: None,
-            mic: None,
-            destination_url: None,
+            ..message(&p, Direction::Inbound, "<in@partner>")
         };
         let m = store.messages().create(s.a, &new, None).unwrap();
         for other in outsiders(&s) {
@@ -415,21 +401,9 @@ fn cem_requests_are_isolated() {
                 .create(
                     other,
                     &NewMessage {
-                        direction: Direction::Inbound,
-                        partner_id: theirs.id,
-                        station_id: theirs.settings.station_id,
-                        as2_message_id: "<cem@partner>",
-                        subject: None,
-                        filename: None,
                         content_type: "multipart/related",
                         bytes: 10,
-                        sha256: "00",
-                        payload: None,
-                        mdn_mode: MdnMode::Sync,
-                        status: MessageStatus::Received,
-                        error: None,
-                        mic: None,
-                        destination_url: None,
+                        ..message(&theirs, Direction::Inbound, "<cem@partner>")
                     },
                     None,
                 )
@@ -453,21 +427,9 @@ fn cem_requests_are_isolated() {
             .create(
                 s.a,
                 &NewMessage {
-                    direction: Direction::Inbound,
-                    partner_id: p.id,
-                    station_id: p.settings.station_id,
-                    as2_message_id: "<cem@partner>",
-                    subject: None,
-                    filename: None,
                     content_type: "multipart/related",
                     bytes: 10,
-                    sha256: "00",
-                    payload: None,
-                    mdn_mode: MdnMode::Sync,
-                    status: MessageStatus::Received,
-                    error: None,
-                    mic: None,
-                    destination_url: None,
+                    ..message(&p, Direction::Inbound, "<cem@partner>")
                 },
                 None,
             )

@@ -3,9 +3,8 @@
 //! the id, and never another tenant's or mode's; a part's messages read back by id.
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
 use as2_domain::id::MessageId;
-use as2_domain::message::{Direction, Message, MessageStatus, PayloadRef};
+use as2_domain::message::{Direction, Message, PayloadRef};
 use as2_domain::partner::Partner;
 use as2_store::repo::messages::{Cursor, NewMessage};
 use as2_store::testing::TestDb;
@@ -15,21 +14,9 @@ use chrono::{Duration, Utc};
 fn outbound(store: &Store, scope: Scope, partner: &Partner, n: usize) -> Message {
     let as2_id = format!("<{n}@acme>");
     let new = NewMessage {
-        direction: Direction::Outbound,
-        partner_id: partner.id,
-        station_id: partner.settings.station_id,
-        as2_message_id: &as2_id,
-        subject: None,
         filename: Some("f.edi"),
-        content_type: "application/edi-x12",
-        bytes: 3,
-        sha256: "00",
         payload: Some(&PayloadRef::Object("ab/cdef".into())),
-        mdn_mode: MdnMode::Sync,
-        status: MessageStatus::Queued,
-        error: None,
-        mic: None,
-        destination_url: None,
+        ..message(partner, Direction::Outbound, &as2_id)
     };
     store
         .messages()

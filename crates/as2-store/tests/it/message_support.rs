@@ -3,7 +3,6 @@
 //! announces; a cancel removes the waiting job and fails the message as `cancelled`.
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
 use as2_domain::job::JobKind;
 use as2_domain::message::{Direction, ErrorKind, Message, MessageStatus, PayloadRef};
 use as2_domain::pagination::PageRequest;
@@ -16,21 +15,10 @@ use chrono::Utc;
 fn queued(store: &Store, scope: Scope) -> Message {
     let partner = partner(store, scope, "P1");
     let new = NewMessage {
-        direction: Direction::Outbound,
-        partner_id: partner.id,
-        station_id: partner.settings.station_id,
-        as2_message_id: "<original@acme>",
         subject: Some("Invoice"),
         filename: Some("invoice.edi"),
-        content_type: "application/edi-x12",
-        bytes: 3,
-        sha256: "00",
         payload: Some(&PayloadRef::Object("ab/cdef".into())),
-        mdn_mode: MdnMode::Sync,
-        status: MessageStatus::Queued,
-        error: None,
-        mic: None,
-        destination_url: None,
+        ..message(&partner, Direction::Outbound, "<original@acme>")
     };
     store
         .messages()

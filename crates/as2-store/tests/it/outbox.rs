@@ -2,7 +2,6 @@
 //! neither does.
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
 use as2_domain::id::WebhookEndpointId;
 use as2_domain::message::{Direction, Message, MessageStatus};
 use as2_domain::pagination::PageRequest;
@@ -37,23 +36,7 @@ fn delivered(store: &Store, scope: Scope, endpoint: WebhookEndpointId) -> Vec<St
 
 fn queued(store: &Store, scope: Scope, as2_id: &str) -> Message {
     let partner = partner(store, scope, "P1");
-    let new = NewMessage {
-        direction: Direction::Outbound,
-        partner_id: partner.id,
-        station_id: partner.settings.station_id,
-        as2_message_id: as2_id,
-        subject: None,
-        filename: None,
-        content_type: "application/edi-x12",
-        bytes: 3,
-        sha256: "00",
-        payload: None,
-        mdn_mode: MdnMode::Sync,
-        status: MessageStatus::Queued,
-        error: None,
-        mic: None,
-        destination_url: None,
-    };
+    let new = message(&partner, Direction::Outbound, as2_id);
     let announce = Announce::new(EventType::MessageQueued);
     store
         .messages()
@@ -184,21 +167,13 @@ fn a_received_message_is_written_with_its_mdn_and_its_event() {
         let elsewhere = endpoint(store, s.b, &["*"]);
         let payload = as2_domain::message::PayloadRef::Inline(b"ISA*00*~".to_vec());
         let new = NewMessage {
-            direction: Direction::Inbound,
-            partner_id: p.id,
-            station_id: p.settings.station_id,
-            as2_message_id: "<r1@p1>",
             subject: Some("invoice"),
             filename: Some("invoice.edi"),
-            content_type: "application/edi-x12",
             bytes: 8,
             sha256: "ab",
             payload: Some(&payload),
-            mdn_mode: MdnMode::Sync,
-            status: MessageStatus::Received,
-            error: None,
             mic: Some("abc=, sha-256"),
-            destination_url: None,
+            ..message(&p, Direction::Inbound, "<r1@p1>")
         };
         let mdn = as2_domain::mdn::MdnRecord {
             message_id: as2_domain::id::MessageId(0),

@@ -209,21 +209,10 @@ fn messages_follow_the_state_machine_with_a_timeline() {
         let s = scopes(store);
         let partner = partner(store, s.a, "P1");
         let new = NewMessage {
-            direction: Direction::Outbound,
-            partner_id: partner.id,
-            station_id: partner.settings.station_id,
-            as2_message_id: "<m1@acme>",
             subject: Some("Invoice"),
             filename: Some("invoice.edi"),
-            content_type: "application/edi-x12",
             bytes: 42,
-            sha256: "00",
-            payload: None,
-            mdn_mode: MdnMode::Sync,
-            status: MessageStatus::Queued,
-            error: None,
-            mic: None,
-            destination_url: None,
+            ..message(&partner, Direction::Outbound, "<m1@acme>")
         };
         let message = store
             .messages()
@@ -481,23 +470,7 @@ fn requeue_moves_only_a_failed_outbound_message_back_with_a_job() {
         let store = &db.store;
         let s = scopes(store);
         let partner = partner(store, s.a, "P1");
-        let new = NewMessage {
-            direction: Direction::Outbound,
-            partner_id: partner.id,
-            station_id: partner.settings.station_id,
-            as2_message_id: "<retry@acme>",
-            subject: None,
-            filename: None,
-            content_type: "application/edi-x12",
-            bytes: 3,
-            sha256: "00",
-            payload: None,
-            mdn_mode: MdnMode::Sync,
-            status: MessageStatus::Queued,
-            error: None,
-            mic: None,
-            destination_url: None,
-        };
+        let new = message(&partner, Direction::Outbound, "<retry@acme>");
         let message = store
             .messages()
             .create_outbound(s.a, &new, 3, None)

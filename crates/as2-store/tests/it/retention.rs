@@ -4,7 +4,6 @@
 //! purge recorded.
 
 use crate::common::*;
-use as2_domain::algorithms::MdnMode;
 use as2_domain::mdn::MdnRecord;
 use as2_domain::message::{Direction, Message, MessageStatus, PayloadRef};
 use as2_domain::retention::RetentionOverride;
@@ -44,21 +43,10 @@ fn create(
     let partner = partner(store, scope, name);
     let as2_id = format!("<{name}@acme>");
     let new = NewMessage {
-        direction,
-        partner_id: partner.id,
-        station_id: partner.settings.station_id,
-        as2_message_id: &as2_id,
-        subject: None,
         filename: Some("f.edi"),
-        content_type: "application/edi-x12",
         bytes: i64::try_from(name.len()).unwrap(),
-        sha256: "00",
         payload: Some(reference),
-        mdn_mode: MdnMode::Sync,
-        status: MessageStatus::initial(direction),
-        error: None,
-        mic: None,
-        destination_url: None,
+        ..crate::common::message(&partner, direction, &as2_id)
     };
     match direction {
         Direction::Outbound => store.messages().create_outbound(scope, &new, 3, None),
