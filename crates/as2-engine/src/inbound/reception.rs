@@ -141,7 +141,7 @@ impl Reception<'_> {
                 let mdn = self.prepare(&answer)?;
                 let message = self.accept(
                     &verdict,
-                    &stored,
+                    stored,
                     cem.as_ref(),
                     existing.as_ref(),
                     mdn.as_ref(),
@@ -400,12 +400,12 @@ impl Reception<'_> {
         Ok(())
     }
 
-    /// Records the message received with its stored payload and its MDN, in one
-    /// transaction.
+    /// Records the message received with its stored payload (taken over by a new message's
+    /// record) and its MDN, in one transaction.
     fn accept(
         &self,
         verdict: &InboundVerdict,
-        stored: &SpooledPayload,
+        stored: SpooledPayload,
         cem: Option<&as2_trust::cem::Effects>,
         existing: Option<&Message>,
         mdn: Option<&PreparedMdn>,
@@ -435,8 +435,8 @@ impl Reception<'_> {
                     filename,
                     content_type,
                     bytes,
-                    sha256: stored.sha256.clone(),
-                    payload: stored.payload.clone(),
+                    sha256: stored.sha256,
+                    payload: stored.payload,
                     mic,
                 },
                 mdn,
