@@ -61,7 +61,16 @@ impl Database {
         &self,
         work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        match (self, self.conn()?) {
+        self.transaction_on(self.conn()?, work)
+    }
+
+    /// [`Database::transaction`] on `conn`, a connection of this pool.
+    fn transaction_on<T>(
+        &self,
+        conn: DbConn,
+        work: impl FnOnce(&mut Tx<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        match (self, conn) {
             (_, DbConn::Postgres(mut c)) => (*c).transaction(|c| work(&mut Tx::Postgres(c))),
             // SQLite: in this process's queue of writers, committed with the transactions
             // that wait on it (`crate::writer_queue`)
@@ -87,10 +96,7 @@ impl Database {
     ) -> StoreResult<T> {
         match (self, self.conn()?) {
             (Self::Sqlite(.., queue), DbConn::Sqlite(c)) => queue.submit(c, work),
-            (_, DbConn::Postgres(mut c)) => (*c).transaction(|c| work(&mut Tx::Postgres(c))),
-            (Self::Postgres(_), DbConn::Sqlite(mut c)) => {
-                (*c).immediate_transaction(|c| work(&mut Tx::Sqlite(c)))
-            }
+            (_, conn) => self.transaction_on(conn, work),
         }
     }
 }
