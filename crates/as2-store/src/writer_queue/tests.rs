@@ -273,62 +273,54 @@ fn handed_work_is_run_by_the_holder_of_the_turn() {
     assert_eq!(q.groups_committed(), 1);
 }
 
-/// Handed work that fails is rolled back alone: its writer gets its error, the holder's
-/// work is committed.
-#[test]
-fn failing_handed_work_loses_only_its_own_rows() {
+/// Hands `work` to the queue while a writer holds the turn (inserting "holder"), which must
+/// still commit its own row alone: what became of `work`.
+fn handed_beside_a_holder(
+    work: impl FnOnce(&mut Tx<'_>) -> StoreResult<()> + Send + 'static,
+) -> StoreResult<()> {
     let dir = tempfile::tempdir().unwrap();
     let db = database(&dir);
     let q = queue(&db);
-    std::thread::scope(|threads| {
+    let outcome = std::thread::scope(|threads| {
         let holder = writer(threads, &db, 0, |tx| {
             insert(tx, "holder", None)?;
             wait_for_handed(q, 1);
             Ok(())
         });
         wait_for_tickets(q, 1);
-        let failing = threads.spawn(|| {
-            db.transaction_owned(|tx| -> StoreResult<()> {
-                insert(tx, "failing", None)?;
-                Err(StoreError::Conflict("refused by its own rule".into()))
-            })
-        });
-        assert!(matches!(
-            failing.join().unwrap(),
-            Err(StoreError::Conflict(_))
-        ));
+        let outcome = threads.spawn(|| db.transaction_owned(work)).join().unwrap();
         assert!(holder.join().unwrap().is_ok());
+        outcome
     });
     assert_eq!(names(&db), ["holder"]);
+    outcome
+}
+
+/// Handed work that fails is rolled back alone: its writer gets its error, the holder's
+/// work is committed.
+#[test]
+fn failing_handed_work_loses_only_its_own_rows() {
+    let outcome = handed_beside_a_holder(|tx| {
+        insert(tx, "failing", None)?;
+        Err(StoreError::Conflict("refused by its own rule".into()))
+    });
+    assert!(
+        matches!(outcome, Err(StoreError::Conflict(_))),
+        "{outcome:?}"
+    );
 }
 
 /// Handed work that panics fails alone: the holder's thread goes on and commits its own.
 #[test]
 fn panicking_handed_work_fails_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = database(&dir);
-    let q = queue(&db);
-    std::thread::scope(|threads| {
-        let holder = writer(threads, &db, 0, |tx| {
-            insert(tx, "holder", None)?;
-            wait_for_handed(q, 1);
-            Ok(())
-        });
-        wait_for_tickets(q, 1);
-        let panicking = threads.spawn(|| {
-            db.transaction_owned(|tx| -> StoreResult<()> {
-                insert(tx, "panicking", None)?;
-                panic!("a bug in handed work");
-            })
-        });
-        let outcome = panicking.join().unwrap();
-        assert!(
-            matches!(&outcome, Err(StoreError::Unavailable(_))),
-            "{outcome:?}"
-        );
-        assert!(holder.join().unwrap().is_ok());
+    let outcome = handed_beside_a_holder(|tx| {
+        insert(tx, "panicking", None)?;
+        panic!("a bug in handed work");
     });
-    assert_eq!(names(&db), ["holder"]);
+    assert!(
+        matches!(&outcome, Err(StoreError::Unavailable(_))),
+        "{outcome:?}"
+    );
 }
 
 /// A group whose commit fails fails the handed work in it too; nothing is kept.
