@@ -13,7 +13,7 @@ use as2_domain::Mode;
 use as2_domain::id::{PartnerId, StationId};
 use as2_store::{Scope, Store, StoreError};
 
-use crate::inbound::Route;
+use crate::inbound::{Route, RouteTrust};
 use crate::refusal::Refusal;
 
 /// The headers of one AS2 request (a message or an MDN), as far as admission reads them.
@@ -193,8 +193,8 @@ fn basic_auth_ok(store: &Store, route: &Route, headers: &Headers) -> Result<bool
 }
 
 /// Our station of `mode` named by `AS2-To`, its partner named by `AS2-From`, the receiving
-/// tenant's own message size limit, and whether the partner sent this `Message-ID` before:
-/// one query.
+/// tenant's own message size limit, whether the partner sent this `Message-ID` before and
+/// the trust records of both: one query.
 fn route(
     store: &Store,
     mode: Mode,
@@ -213,6 +213,10 @@ fn route(
             station: found.station,
             partner: found.partner,
             received_before: found.received_before,
+            trust: RouteTrust {
+                station: found.station_trust,
+                partner: found.partner_trust,
+            },
         };
         (route, found.max_message_bytes)
     }))

@@ -1,5 +1,7 @@
 //! `Store`: the database and the secret box together, and the entry to every repository.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::db::Database;
 use crate::jobs::JobQueue;
 use crate::repo::{
@@ -13,12 +15,25 @@ use crate::secrets::SecretBox;
 pub struct Store {
     db: Database,
     secrets: SecretBox,
+    instance: u64,
 }
 
 impl Store {
     /// A store over `db`, sealing secrets with `secrets`.
     pub fn new(db: Database, secrets: SecretBox) -> Self {
-        Self { db, secrets }
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            db,
+            secrets,
+            instance: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// A number no other `Store` made by this process has (its clones share it): what a
+    /// process-wide cache of rows that never change (a certificate by its id) is keyed by
+    /// besides the row's key, so that two stores (two databases) never share an entry.
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// The connection pool.

@@ -58,6 +58,15 @@ pub(crate) struct Route {
     /// The partner sent a message with this request's `Message-ID` before (read with the
     /// route): only then is the earlier message looked up.
     pub(crate) received_before: bool,
+    /// The trust records of the station and of the partner, read with the route.
+    pub(crate) trust: RouteTrust,
+}
+
+/// The trust records of a route's station and partner, as the route query read them.
+#[derive(Debug)]
+pub(crate) struct RouteTrust {
+    pub(crate) station: as2_domain::trust::TrustRecord,
+    pub(crate) partner: as2_domain::trust::TrustRecord,
 }
 
 /// How the gateway receives, beyond each partner's settings.

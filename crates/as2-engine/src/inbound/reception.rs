@@ -235,8 +235,13 @@ impl Reception<'_> {
         sink: &mut dyn Write,
     ) -> Result<Result<InboundVerdict, as2_core::Error>, ProcessError> {
         let (crypto, store, route) = (self.options.crypto, self.store, self.route);
-        let material =
-            reception_material(crypto, store, route.scope, &route.station, &route.partner)?;
+        let material = reception_material(
+            crypto,
+            store,
+            route.scope,
+            (&route.station, &route.trust.station),
+            (&route.partner, &route.trust.partner),
+        )?;
         let keys = material.station_keys;
         // the station's signing pair is among them: kept for the MDN (no second read)
         if let Some((_, cert, key)) = keys

@@ -623,10 +623,38 @@ fn an_inline_limit_of_zero_keeps_every_payload_in_the_payload_store() {
     assert_eq!(objects(&w), 1);
 }
 
+/// Issue 18: the certificates and keys a received message loads are kept by id for the
+/// next message, never for another store: two databases of one process hold other key pairs
+/// under the same certificate ids, and each receives with its own.
+#[test]
+fn loaded_certificates_never_serve_another_store() {
+    let first = world(TestDb::sqlite(), party("tenant-b"), party("partner-a"));
+    let second = world(TestDb::sqlite(), party("tenant-b"), party("partner-a"));
+    let ids = |w: &World| {
+        let partner =
+            w.db.store
+                .partners()
+                .get(w.scope, as2_domain::id::PartnerId(1))
+                .unwrap();
+        (w.scope, partner.settings.certificate_id)
+    };
+    assert_eq!(
+        ids(&first),
+        ids(&second),
+        "the same tenant and certificate ids"
+    );
+    for w in [&first, &second, &first, &second] {
+        let built = build(w, b"ISA*00*~", true);
+        assert_eq!(send(w, &built.headers, &built.body).status, 200);
+        let row = received(w, &built.message_id);
+        assert_eq!(row.status, MessageStatus::Received, "{:?}", row.error);
+    }
+}
+
 /// Issue 18: the statements one received message costs (signed and encrypted, signed sync
-/// MDN, a new Message-ID), so that they cannot creep back: admission, the duplicate check,
-/// the key material, then the row, its event, its webhook outbox and its MDN in one
-/// transaction.
+/// MDN, a new Message-ID), so that they cannot creep back: admission (with the duplicate
+/// check and the trust records), then the row, its event, its webhook outbox and its MDN in
+/// one transaction; the certificates were loaded with the first message.
 #[test]
 fn receiving_one_message_runs_a_bounded_number_of_statements() {
     let (us, partner) = (party("tenant-b"), party("partner-a"));
@@ -652,18 +680,19 @@ fn receiving_one_message_runs_a_bounded_number_of_statements() {
     }
 }
 
-/// Measured on 2026-12-06: 7 on PostgreSQL (admission's one query for the station, the
-/// partner, the tenant's limit and whether the Message-ID was received before; both trust
-/// records in one query and their certificates in one more; then one transaction: BEGIN, the
-/// row with its event and its MDN in one statement, the outbox's event returning the
-/// endpoints, COMMIT). Before: 11 (the duplicate check a query of its own, the row, its event,
-/// its MDN, the endpoints and the event each one), and 15 before that.
-const MAX_STATEMENTS_PER_RECEIVE_POSTGRES: u64 = 7;
+/// Measured on 2026-12-06 (session 16): 5 on PostgreSQL (admission's one query for the
+/// station, the partner, the tenant's limit, whether the Message-ID was received before and
+/// both trust records; no certificate, the process loaded them with the first message; then
+/// one transaction: BEGIN, the row with its event and its MDN in one statement, the outbox's
+/// event returning the endpoints, COMMIT). Before: 7 (the trust records in one query of their
+/// own and the certificates in one more), 11 before that (the duplicate check a query of its
+/// own, the row, its event, its MDN, the endpoints and the event each one), and 15 before that.
+const MAX_STATEMENTS_PER_RECEIVE_POSTGRES: u64 = 5;
 
-/// 12 on SQLite: the same, but the trust records and certificates each by their own cached
-/// statement (an `IN` list would be prepared anew every time; SQLite has no round trips), and
-/// the row, its event, its MDN, the endpoints and the event each by their own.
-const MAX_STATEMENTS_PER_RECEIVE_SQLITE: u64 = 12;
+/// 8 on SQLite: the same, but the row, its event, its MDN, the endpoints and the event each
+/// by their own statement (SQLite has no round trips). Before: 12 (the trust records and the
+/// certificates each by its own cached statement).
+const MAX_STATEMENTS_PER_RECEIVE_SQLITE: u64 = 8;
 
 /// Issue 18: on SQLite the connections that commit received messages never checkpoint; the
 /// pool's thread does, and truncates the WAL once it is over its limit, while the gateway

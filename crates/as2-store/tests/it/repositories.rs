@@ -202,6 +202,92 @@ fn the_route_says_whether_the_message_id_was_received_before() {
     }
 }
 
+/// The route carries both trust records, each its own subject's of its own scope (the
+/// reception reads no record of its own), seeded from the subject's certificate while none
+/// is stored.
+#[test]
+fn the_route_carries_the_station_and_partner_trust_records() {
+    for db in TestDb::all() {
+        let store = &db.store;
+        let s = scopes(store);
+        let ours = certificate(store, s.a, Some(b"key"));
+        let (current, next) = (certificate(store, s.a, None), certificate(store, s.a, None));
+        let mut station_settings = store
+            .stations()
+            .get(s.a, station(store, s.a, "US"))
+            .unwrap();
+        station_settings.settings.certificate_id = Some(ours);
+        store
+            .stations()
+            .update(s.a, station_settings.id, &station_settings.settings)
+            .unwrap();
+        let mut settings = partner_settings(station_settings.id, "THEM");
+        settings.certificate_id = Some(current);
+        let them = store.partners().create(s.a, &settings, None).unwrap();
+        let route = || {
+            store
+                .stations()
+                .inbound_route(as2_domain::Mode::Test, "US", "THEM", Some("<m@them>"))
+                .unwrap()
+                .expect("a route")
+        };
+        let seeded = route();
+        assert_eq!(seeded.station_trust, TrustRecord::with_current(Some(ours)));
+        assert_eq!(
+            seeded.partner_trust,
+            TrustRecord::with_current(Some(current))
+        );
+
+        let scheduled = TrustRecord {
+            next: Some(next),
+            activate_at: Some(Utc::now() + chrono::Duration::days(1)),
+            retire_at: Some(Utc::now() + chrono::Duration::days(8)),
+            state: as2_domain::trust::TrustState::RolloverScheduled,
+            ..TrustRecord::with_current(Some(current))
+        };
+        let event = NewTrustEvent {
+            event_type: "rollover_scheduled",
+            actor: "test",
+            current_fingerprint: None,
+            next_fingerprint: None,
+            details: "{}",
+            timestamp_token: None,
+        };
+        let save = |subject, id| {
+            store
+                .trust()
+                .save(s.a, subject, id, None, &scheduled, None, &event)
+                .unwrap()
+        };
+        save(TrustSubject::Partner, them.id.0);
+        let stored = route();
+        assert_eq!(
+            stored.partner_trust.accepted(),
+            vec![current, next],
+            "{}",
+            db.url
+        );
+        assert_eq!(stored.partner_trust.state, scheduled.state);
+        // the station's record is its own, not the partner's with the same subject id
+        assert_eq!(stored.station_trust, TrustRecord::with_current(Some(ours)));
+        // a record saved for the station is the station's; the live mode's pair has none
+        save(TrustSubject::Station, station_settings.id.0);
+        assert_eq!(route().station_trust.accepted(), vec![current, next]);
+        let live = station(store, s.a_live, "US");
+        store
+            .partners()
+            .create(s.a_live, &partner_settings(live, "THEM"), None)
+            .unwrap();
+        let live_route = store
+            .stations()
+            .inbound_route(as2_domain::Mode::Live, "US", "THEM", None)
+            .unwrap()
+            .expect("the live route");
+        assert_eq!(live_route.station_trust, TrustRecord::with_current(None));
+        assert_eq!(live_route.partner_trust, TrustRecord::with_current(None));
+    }
+}
+
 #[test]
 fn messages_follow_the_state_machine_with_a_timeline() {
     for db in TestDb::all() {

@@ -1,8 +1,7 @@
 //! Trust material from the store: the station's key pairs and the partner's certificates that
 //! are accepted now (current, and next or previous during a rollover).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use as2_core::cert::Certificate;
 use as2_core::crypto::{CryptoProvider, PrivateKeyOps};
@@ -11,7 +10,9 @@ use as2_domain::partner::Partner;
 use as2_domain::station::Station;
 use as2_domain::trust::{TrustRecord, TrustSubject};
 use as2_store::{Scope, Store, StoreError};
-use sha2::{Digest, Sha256};
+use cache::{ById, ContentCache, Loaded};
+
+mod cache;
 
 /// Why trust material could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -40,44 +41,6 @@ pub fn certificate(
 ) -> Result<Certificate, MaterialError> {
     let (der, _) = store.certificates().der(scope, id)?;
     parsed(&der, id)
-}
-
-/// Parsed values by the SHA-256 of the bytes they were parsed from: parsing a certificate,
-/// or parsing and precomputing a key, costs about as much as using it, and every message
-/// would pay it again. Keyed by content, an entry can never serve other bytes, and a deleted
-/// certificate's entry is simply never asked for again. Bounded: cleared when full.
-struct ContentCache<T> {
-    entries: OnceLock<Mutex<HashMap<[u8; 32], T>>>,
-}
-
-impl<T: Clone> ContentCache<T> {
-    const LIMIT: usize = 1024;
-
-    const fn new() -> Self {
-        Self {
-            entries: OnceLock::new(),
-        }
-    }
-
-    fn get_or_parse(
-        &self,
-        bytes: &[u8],
-        parse: impl FnOnce() -> Result<T, MaterialError>,
-    ) -> Result<T, MaterialError> {
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
-        let entries = self.entries.get_or_init(|| Mutex::new(HashMap::new()));
-        if let Some(hit) = entries.lock().ok().and_then(|c| c.get(&digest).cloned()) {
-            return Ok(hit);
-        }
-        let value = parse()?;
-        if let Ok(mut entries) = entries.lock() {
-            if entries.len() >= Self::LIMIT {
-                entries.clear();
-            }
-            entries.insert(digest, value.clone());
-        }
-        Ok(value)
-    }
 }
 
 /// A private key behind the codec's seam, loaded by the crypto provider the binary chose
@@ -176,46 +139,73 @@ impl std::fmt::Debug for ReceptionMaterial {
     }
 }
 
-/// [`station_keys`] and [`partner_certificates`] together: both trust records in one query
-/// and every certificate they name in one more (on PostgreSQL; SQLite reads each by its own
-/// cached statement, see `as2_store::repo::material`).
+/// [`station_keys`] and [`partner_certificates`] together, from the station's and the
+/// partner's trust records as the route read them: every certificate and key pair they name
+/// that this process has not loaded before, in one query (on PostgreSQL; SQLite reads each
+/// by its own cached statement, see `as2_store::repo::material`), none for a partner whose
+/// certificates it has.
 pub fn reception_material(
     crypto: &CryptoProvider,
     store: &Store,
     scope: Scope,
-    station: &Station,
-    partner: &Partner,
+    (station, station_record): (&Station, &TrustRecord),
+    (partner, partner_record): (&Partner, &TrustRecord),
 ) -> Result<ReceptionMaterial, MaterialError> {
-    let [station_record, partner_record] = store.trust().records(
-        scope,
-        [
-            (
-                TrustSubject::Station,
-                station.id.0,
-                station.settings.certificate_id,
-            ),
-            (
-                TrustSubject::Partner,
-                partner.id.0,
-                partner.settings.certificate_id,
-            ),
-        ],
-    )?;
-    let key_ids = station_key_ids(station, &station_record);
+    static LOADED: ById = ById::new();
+    let key_ids = station_key_ids(station, station_record);
     let partner_ids = partner_certificate_ids(partner, partner_record.accepted());
-    let all: Vec<CertificateId> = key_ids.iter().chain(&partner_ids).copied().collect();
-    let stored = store.certificates().many(scope, &all, &key_ids)?;
-    let (keys, theirs) = stored.split_at(key_ids.len());
-    let mut station_keys = Vec::with_capacity(keys.len());
-    for pair in keys {
-        if let Some(loaded) = key_pair(crypto, pair.id, &pair.der, pair.key.as_deref())? {
-            station_keys.push(loaded);
+    let wanted = key_ids
+        .iter()
+        .map(|&id| (id, true))
+        .chain(partner_ids.iter().map(|&id| (id, false)));
+    let mut found: Vec<(CertificateId, Loaded)> = Vec::new();
+    let (mut missing, mut missing_keys) = (Vec::new(), Vec::new());
+    for (id, key) in wanted {
+        if let Some(loaded) = LOADED.get(store, scope, id, key) {
+            found.push((id, loaded));
+        } else if !missing.contains(&id) {
+            missing.push(id);
+            if key {
+                missing_keys.push(id);
+            }
         }
     }
-    let partner_certificates = theirs
+    for pair in store.certificates().many(scope, &missing, &missing_keys)? {
+        let key = if missing_keys.contains(&pair.id) {
+            let loaded = pair
+                .key
+                .as_deref()
+                .map(|bytes| load_key(crypto, bytes, pair.id));
+            Some(loaded.transpose()?)
+        } else {
+            None
+        };
+        let loaded = Loaded {
+            certificate: parsed(&pair.der, pair.id)?,
+            key,
+        };
+        LOADED.insert(store, scope, pair.id, loaded.clone());
+        found.push((pair.id, loaded));
+    }
+    // an id may be found twice, as a key pair and as a partner's certificate
+    let take = |id: CertificateId, key: bool| {
+        found
+            .iter()
+            .find(|(found, loaded)| *found == id && (!key || loaded.key.is_some()))
+            .map(|(_, loaded)| loaded.clone())
+            .ok_or(StoreError::NotFound)
+    };
+    let mut station_keys = Vec::with_capacity(key_ids.len());
+    for &id in &key_ids {
+        let loaded = take(id, true)?;
+        if let Some(Some(key)) = loaded.key {
+            station_keys.push((id, loaded.certificate, key));
+        }
+    }
+    let partner_certificates = partner_ids
         .iter()
-        .map(|pair| parsed(&pair.der, pair.id))
-        .collect::<Result<_, _>>()?;
+        .map(|&id| Ok(take(id, false)?.certificate))
+        .collect::<Result<_, MaterialError>>()?;
     Ok(ReceptionMaterial {
         station_keys,
         partner_certificates,
