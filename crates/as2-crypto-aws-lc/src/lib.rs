@@ -49,6 +49,7 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, RsaEncoding, RsaKeyPair};
 use zeroize::Zeroizing;
 
+mod parsed_keys;
 mod verify;
 pub use verify::AwsLcVerifier;
 

@@ -1,14 +1,14 @@
 //! Signature verification on aws-lc-rs: RSA PKCS#1 v1.5 and PSS public-key operations
-//! through `aws_lc_rs::signature::UnparsedPublicKey::verify_digest`, the digest given (CMS
-//! hashes the DER of the signed attributes, or the content, once for every certificate
-//! tried).
+//! through `aws_lc_rs::signature::ParsedPublicKey::verify_digest_sig` (each key parsed once
+//! per process, [`crate::parsed_keys`]), the digest given (CMS hashes the DER of the signed
+//! attributes, or the content, once for every certificate tried).
 
 use as2_core::crypto::{
     DigestAlgorithm, RustCryptoVerifier, SignatureParams, SignatureScheme, SignatureVerifier,
 };
 use as2_core::{Error, Result};
 use aws_lc_rs::digest::{self, Digest};
-use aws_lc_rs::signature::{self, RsaParameters, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, RsaParameters};
 
 /// RSA signatures verified with aws-lc-rs.
 ///
@@ -44,9 +44,10 @@ impl SignatureVerifier for AwsLcVerifier {
         }
         let digest = Digest::import_less_safe(hashed, digest_alg)
             .map_err(|_| Error::Signature("RSA signature does not verify".into()))?;
-        UnparsedPublicKey::new(algorithm, spki_der)
-            .verify_digest(&digest, signature)
-            .map_err(|_| Error::Signature("RSA signature does not verify".into()))
+        crate::parsed_keys::parsed(algorithm, spki_der)
+            .ok()
+            .and_then(|key| key.verify_digest_sig(&digest, signature).ok())
+            .ok_or_else(|| Error::Signature("RSA signature does not verify".into()))
     }
 }
 
