@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::error::{StoreError, StoreResult};
 use crate::repo::partners::PartnerRow;
 use crate::repo::stations::{StationRow, Stations};
-use crate::repo::trust::{RecordRow, stored_from};
+use crate::repo::trust::{RecordRow, record_columns, stored_from};
 use crate::schema::{messages, partners, stations, tenants, trust_records};
 use crate::with_conn;
 
@@ -34,23 +34,6 @@ pub struct InboundRoute {
     pub station_trust: TrustRecord,
     /// The partner's trust record (seeded from its certificate when none is stored).
     pub partner_trust: TrustRecord,
-}
-
-/// The columns of a trust record that make a [`RecordRow`], of `$alias`.
-macro_rules! record_columns {
-    ($alias:expr) => {
-        $alias
-            .fields((
-                trust_records::current_certificate_id,
-                trust_records::next_certificate_id,
-                trust_records::previous_certificate_id,
-                trust_records::activate_at,
-                trust_records::retire_at,
-                trust_records::state,
-                trust_records::version,
-            ))
-            .nullable()
-    };
 }
 
 /// The join condition of `$alias`, a trust record of `$subject` whose id is `$id`, in the
@@ -133,8 +116,8 @@ impl Stations<'_> {
                         .filter(messages::direction.eq("inbound"))
                         .filter(messages::as2_message_id.eq(message_id)),
                 ),
-                record_columns!(station_trust),
-                record_columns!(partner_trust),
+                station_trust.fields(record_columns!()).nullable(),
+                partner_trust.fields(record_columns!()).nullable(),
             ))
             .load(c))?;
         if rows.len() > 1 {

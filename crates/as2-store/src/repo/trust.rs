@@ -15,6 +15,23 @@ use crate::time::{from_db, now, to_db};
 use crate::tx::{Tx, with_tx};
 use crate::with_conn;
 
+/// The columns of a trust record that make a [`RecordRow`] (also read with a route:
+/// `repo::inbound_route`).
+macro_rules! record_columns {
+    () => {
+        (
+            trust_records::current_certificate_id,
+            trust_records::next_certificate_id,
+            trust_records::previous_certificate_id,
+            trust_records::activate_at,
+            trust_records::retire_at,
+            trust_records::state,
+            trust_records::version,
+        )
+    };
+}
+pub(super) use record_columns;
+
 /// Moves a partner's or station's certificate columns from `$from` to `$to` (those that held
 /// `$from`; with no `$from`, the signing column if it was empty), inside a transaction.
 macro_rules! swap_certificate {
@@ -251,15 +268,7 @@ impl Trust<'_> {
             .filter(trust_records::mode.eq(scope.mode()))
             .filter(trust_records::subject.eq(subject.as_str()))
             .filter(trust_records::subject_id.eq(id))
-            .select((
-                trust_records::current_certificate_id,
-                trust_records::next_certificate_id,
-                trust_records::previous_certificate_id,
-                trust_records::activate_at,
-                trust_records::retire_at,
-                trust_records::state,
-                trust_records::version,
-            ))
+            .select(record_columns!())
             // unique (subject, subject_id): no LIMIT (see `crate::db`)
             .get_result(c)
             .optional())?;

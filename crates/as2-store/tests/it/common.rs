@@ -13,6 +13,7 @@ use as2_domain::plan::Plan;
 use as2_domain::station::StationSettings;
 use as2_store::repo::certificates::NewCertificate;
 use as2_store::repo::messages::NewMessage;
+use as2_store::repo::trust::NewTrustEvent;
 use as2_store::{Scope, Store};
 use chrono::{Duration, Utc};
 
@@ -130,5 +131,17 @@ pub fn message<'a>(
         error: None,
         mic: None,
         destination_url: None,
+    }
+}
+
+/// A trust event by `actor` with no fingerprints, for a record saved by a test.
+pub fn trust_event(event_type: &'static str, actor: &'static str) -> NewTrustEvent<'static> {
+    NewTrustEvent {
+        event_type,
+        actor,
+        current_fingerprint: None,
+        next_fingerprint: None,
+        details: "{}",
+        timestamp_token: None,
     }
 }

@@ -6,7 +6,6 @@
 use as2_domain::trust::{TrustRecord, TrustSubject};
 use as2_store::StoreError;
 use as2_store::repo::deletion::{CertificateUse, Deletion};
-use as2_store::repo::trust::NewTrustEvent;
 use as2_store::testing::TestDb;
 
 use crate::common::*;
@@ -37,14 +36,7 @@ fn a_certificate_in_use_stays_until_nothing_live_uses_it() {
         let partner = store.partners().create(s.a, &settings, None).unwrap();
         let mut record = TrustRecord::with_current(None);
         record.next = Some(next);
-        let event = NewTrustEvent {
-            event_type: "rollover_scheduled",
-            actor: "test",
-            current_fingerprint: None,
-            next_fingerprint: None,
-            details: "{}",
-            timestamp_token: None,
-        };
+        let event = trust_event("rollover_scheduled", "test");
         store
             .trust()
             .save(

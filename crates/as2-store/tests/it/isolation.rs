@@ -10,7 +10,6 @@ use as2_domain::webhook::{EventType, WebhookSettings};
 use as2_store::repo::certificates::CertificateFilter;
 use as2_store::repo::messages::{MessageFilter, NewMessage};
 use as2_store::repo::partners::PasswordChange;
-use as2_store::repo::trust::NewTrustEvent;
 use as2_store::testing::TestDb;
 use as2_store::{Scope, StoreError};
 
@@ -221,14 +220,7 @@ fn trust_records_and_idempotency_keys_are_isolated() {
         let store = &db.store;
         let s = scopes(store);
         let p = partner(store, s.a, "P1");
-        let event = NewTrustEvent {
-            event_type: "created",
-            actor: "test",
-            current_fingerprint: None,
-            next_fingerprint: None,
-            details: "{}",
-            timestamp_token: None,
-        };
+        let event = trust_event("created", "test");
         let mut record = TrustRecord::with_current(None);
         record.retire_at = Some(chrono::Utc::now());
         let saved = store

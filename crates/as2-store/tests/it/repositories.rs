@@ -245,14 +245,7 @@ fn the_route_carries_the_station_and_partner_trust_records() {
             state: as2_domain::trust::TrustState::RolloverScheduled,
             ..TrustRecord::with_current(Some(current))
         };
-        let event = NewTrustEvent {
-            event_type: "rollover_scheduled",
-            actor: "test",
-            current_fingerprint: None,
-            next_fingerprint: None,
-            details: "{}",
-            timestamp_token: None,
-        };
+        let event = trust_event("rollover_scheduled", "test");
         let save = |subject, id| {
             store
                 .trust()
@@ -503,14 +496,7 @@ fn trust_events_form_a_verifiable_chain() {
                 .is_empty()
         );
         // a writer that read version 2 lost the race: nothing is written, no event appended
-        let stale = NewTrustEvent {
-            event_type: "activated",
-            actor: "scheduler",
-            current_fingerprint: None,
-            next_fingerprint: None,
-            details: "{}",
-            timestamp_token: None,
-        };
+        let stale = trust_event("activated", "scheduler");
         let lost = store.trust().save(
             s.a,
             TrustSubject::Partner,
