@@ -36,10 +36,10 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::admission::{AdmissionRequest, admit};
 use crate::body_reader::{
-    BodyReader, Budget, CHANNEL_PIECES, MAX_MDN_BYTES, Reserved, TRANSIT_BYTES, head_of, pump,
-    read_whole,
+    BodyReader, Budget, CHANNEL_PIECES, MAX_MDN_BYTES, Reserved, SMALL_BODY_BYTES, TRANSIT_BYTES,
+    head_of, pump, read_small, read_whole,
 };
-use crate::inbound::body::ChannelBody;
+use crate::inbound::body::{ChannelBody, WholeBody};
 use crate::inbound::{ReceiveOptions, receive_admitted};
 use crate::inbox::Inbox;
 use crate::mdn::receive_async::{is_multipart_signed, looks_like_mdn, receive_mdn};
@@ -360,33 +360,53 @@ async fn admit_read_process(
     {
         return unread(refusal.answer());
     }
-    let (sender, receiver) = mpsc::channel(CHANNEL_PIECES);
     let state = front.state.clone();
     let buffer_bytes = usize::try_from(front.limits.message_buffer_bytes).unwrap_or(usize::MAX);
+    let not_finished = |e: tokio::task::JoinError| {
+        tracing::error!(error = %e, "the inbound pipeline did not finish");
+        Refusal::NotProcessed.answer()
+    };
+    if content_length.is_some_and(|n| n <= SMALL_BODY_BYTES) {
+        let body = match read_small(&mut reader, read_ahead).await {
+            Ok(body) => body,
+            Err(refusal) => return unread(refusal.answer()),
+        };
+        let reply = tokio::task::spawn_blocking(move || {
+            let options = receive_options(&state, buffer_bytes);
+            receive_admitted(
+                &state.store,
+                &state.payloads,
+                options,
+                &admitted,
+                &mut WholeBody::new(&body),
+            )
+        })
+        .await;
+        drop(reserved);
+        return reply.unwrap_or_else(not_finished);
+    }
+    let (sender, receiver) = mpsc::channel(CHANNEL_PIECES);
     let pipeline = tokio::task::spawn_blocking(move || {
         let mut body = ChannelBody::new(receiver);
-        receive_admitted(
-            &state.store,
-            &state.payloads,
-            ReceiveOptions {
-                crypto: state.crypto,
-                inbox: state.inbox.as_deref(),
-                mic_choice: state.mic_choice,
-                cem_policy: state.cem_policy,
-                buffer_bytes,
-            },
-            &admitted,
-            &mut body,
-        )
+        let options = receive_options(&state, buffer_bytes);
+        receive_admitted(&state.store, &state.payloads, options, &admitted, &mut body)
     });
     let (read_to_end, reply) = tokio::join!(pump(&mut reader, read_ahead, sender), pipeline);
     drop(reserved);
-    let reply = reply.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the inbound pipeline did not finish");
-        Refusal::NotProcessed.answer()
-    });
+    let reply = reply.unwrap_or_else(not_finished);
     // an answer given before the whole body was read closes the connection
     if read_to_end { reply } else { unread(reply) }
+}
+
+/// How the gateway's state receives a message whose decoder may hold `buffer_bytes`.
+fn receive_options(state: &GatewayState, buffer_bytes: usize) -> ReceiveOptions<'_> {
+    ReceiveOptions {
+        crypto: state.crypto,
+        inbox: state.inbox.as_deref(),
+        mic_choice: state.mic_choice,
+        cem_policy: state.cem_policy,
+        buffer_bytes,
+    }
 }
 
 /// Whether a request to the general endpoint is an MDN: by its content type, and for

@@ -211,28 +211,37 @@ fn slow_headers_and_slow_bodies_are_cut_off() {
         answer.closed && answer.elapsed < Duration::from_secs(4),
         "a silent connection: {answer:?}"
     );
-    // An admitted body trickled a byte every 300 ms: 408 once the body timeout has passed.
-    let answer = exchange(
-        gateway.addr,
-        &as2_head(
+    // An admitted body trickled a byte every 300 ms: 408 once the body timeout has passed,
+    // whether it is small enough to be read whole before its pipeline starts or streamed
+    // into it.
+    for declared in [1000, 100_000] {
+        let answer = exchange(
             gateway.addr,
-            "OPEN",
-            "US",
-            &[("Content-Length", "1000".into())],
-        ),
-        &Body::Trickle {
-            piece: b"x".to_vec(),
-            every: Duration::from_millis(300),
-            times: 40,
-        },
-        Duration::from_secs(3),
-    )
-    .unwrap();
-    assert_eq!(answer.status, Some(408), "slow body: {answer:?}");
-    assert!(
-        answer.elapsed >= Duration::from_millis(1900) && answer.elapsed < Duration::from_secs(6),
-        "the slow body is cut off after the body timeout: {answer:?}"
-    );
+            &as2_head(
+                gateway.addr,
+                "OPEN",
+                "US",
+                &[("Content-Length", declared.to_string())],
+            ),
+            &Body::Trickle {
+                piece: b"x".to_vec(),
+                every: Duration::from_millis(300),
+                times: 40,
+            },
+            Duration::from_secs(3),
+        )
+        .unwrap();
+        assert_eq!(
+            answer.status,
+            Some(408),
+            "slow body of {declared}: {answer:?}"
+        );
+        assert!(
+            answer.elapsed >= Duration::from_millis(1900)
+                && answer.elapsed < Duration::from_secs(6),
+            "the slow body of {declared} is cut off after the body timeout: {answer:?}"
+        );
+    }
     assert_eq!(messages(&store), 0, "nothing was stored");
 }
 
