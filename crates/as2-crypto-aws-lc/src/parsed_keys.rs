@@ -14,8 +14,9 @@ use aws_lc_rs::signature::{ParsedPublicKey, RsaParameters};
 /// only costs the parses it saved).
 const LIMIT: usize = 256;
 
-/// A key by its algorithm (the address of its static parameters) and its DER.
-type Keys = HashMap<(usize, Box<[u8]>), Arc<ParsedPublicKey>>;
+/// Keys by their algorithm (the address of its static parameters), then by their DER (looked
+/// up by the borrowed bytes: a hit copies nothing).
+type Keys = HashMap<usize, HashMap<Box<[u8]>, Arc<ParsedPublicKey>>>;
 
 /// `spki_der` parsed as a key for `algorithm`, from the cache or parsed now (and kept).
 pub(crate) fn parsed(
@@ -25,16 +26,21 @@ pub(crate) fn parsed(
     static KEYS: OnceLock<Mutex<Keys>> = OnceLock::new();
     let keys = KEYS.get_or_init(|| Mutex::new(HashMap::new()));
     let id = std::ptr::from_ref(algorithm) as usize;
-    let key = (id, Box::<[u8]>::from(spki_der));
-    if let Some(hit) = keys.lock().ok().and_then(|k| k.get(&key).cloned()) {
+    let hit = keys
+        .lock()
+        .ok()
+        .and_then(|keys| keys.get(&id)?.get(spki_der).cloned());
+    if let Some(hit) = hit {
         return Ok(hit);
     }
     let parsed = Arc::new(ParsedPublicKey::new(algorithm, spki_der)?);
     if let Ok(mut keys) = keys.lock() {
-        if keys.len() >= LIMIT {
+        if keys.values().map(HashMap::len).sum::<usize>() >= LIMIT {
             keys.clear();
         }
-        keys.insert(key, parsed.clone());
+        keys.entry(id)
+            .or_default()
+            .insert(spki_der.into(), parsed.clone());
     }
     Ok(parsed)
 }

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::error::{StoreError, StoreResult};
 use crate::repo::partners::PartnerRow;
 use crate::repo::stations::{StationRow, Stations};
-use crate::repo::trust::{RecordRow, record_columns, stored_from};
+use crate::repo::trust_record::{RecordRow, record_columns, stored_from};
 use crate::schema::{messages, partners, stations, tenants, trust_records};
 use crate::with_conn;
 

@@ -50,6 +50,7 @@ pub mod station_deletion;
 pub mod stations;
 pub mod timestamp_authority;
 pub mod trust;
+mod trust_record;
 pub mod user_access;
 pub mod users;
 pub mod webhook_failures;

@@ -15,22 +15,8 @@ use crate::time::{from_db, now, to_db};
 use crate::tx::{Tx, with_tx};
 use crate::with_conn;
 
-/// The columns of a trust record that make a [`RecordRow`] (also read with a route:
-/// `repo::inbound_route`).
-macro_rules! record_columns {
-    () => {
-        (
-            trust_records::current_certificate_id,
-            trust_records::next_certificate_id,
-            trust_records::previous_certificate_id,
-            trust_records::activate_at,
-            trust_records::retire_at,
-            trust_records::state,
-            trust_records::version,
-        )
-    };
-}
-pub(super) use record_columns;
+pub use super::trust_record::StoredTrust;
+use super::trust_record::{RecordRow, record_columns, stored_from};
 
 /// Moves a partner's or station's certificate columns from `$from` to `$to` (those that held
 /// `$from`; with no `$from`, the signing column if it was empty), inside a transaction.
@@ -155,15 +141,6 @@ pub fn event_hash(
     hex::encode(hasher.finalize())
 }
 
-pub(super) type RecordRow = (
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<chrono::NaiveDateTime>,
-    Option<chrono::NaiveDateTime>,
-    String,
-    i64,
-);
 type EventRow = (
     i64,
     String,
@@ -176,39 +153,6 @@ type EventRow = (
     Option<Vec<u8>>,
     chrono::NaiveDateTime,
 );
-
-/// A trust record as stored, with the version a change must start from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredTrust {
-    /// The record (seeded from the subject's certificate when no row exists yet).
-    pub record: TrustRecord,
-    /// The row's version; `None` when no row exists yet.
-    pub version: Option<i64>,
-}
-
-/// The stored trust of a subject from its row, or seeded from `current` when it has none.
-pub(super) fn stored_from(
-    row: Option<RecordRow>,
-    current: Option<CertificateId>,
-) -> StoreResult<StoredTrust> {
-    let Some((current, next, previous, activate_at, retire_at, state, version)) = row else {
-        return Ok(StoredTrust {
-            record: TrustRecord::with_current(current),
-            version: None,
-        });
-    };
-    Ok(StoredTrust {
-        record: TrustRecord {
-            current: current.map(CertificateId),
-            next: next.map(CertificateId),
-            previous: previous.map(CertificateId),
-            activate_at: activate_at.map(from_db),
-            retire_at: retire_at.map(from_db),
-            state: parse_column::<TrustState>("trust_records", &state)?,
-        },
-        version: Some(version),
-    })
-}
 
 /// At activation: the subject's certificate columns that held `from` now hold `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
