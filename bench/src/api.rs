@@ -25,7 +25,7 @@ use as2_store::secrets::SecretBox;
 use as2_store::testing::TestDb;
 use as2_store::{Database, PoolOptions, Scope, Store};
 
-use crate::paths::project_root;
+use crate::paths::{project_root, target_dir};
 
 /// The master key of `TestDb` (bytes of 7), which sealed nothing the server must open.
 const MASTER_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
@@ -125,11 +125,6 @@ pub(crate) fn run() -> Result<()> {
         out.display()
     );
     Ok(())
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), PathBuf::from)
 }
 
 fn start(url: &str) -> Result<Server> {

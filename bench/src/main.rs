@@ -12,11 +12,14 @@ mod gateway;
 mod paths;
 
 fn main() -> anyhow::Result<()> {
-    let set = std::env::args().nth(1).unwrap_or_default();
-    match set.as_str() {
+    let args: Vec<String> = std::env::args().collect();
+    let set = args.get(1).map_or("", String::as_str);
+    match set {
         "api" => api::run(),
         "gateway" => gateway::run(),
         "big" => big::run(),
+        // a reference receiver of `bench gateway`, started by it in a process of its own
+        "reference" => gateway::reference::serve(&args[2..]),
         other => anyhow::bail!("unknown load benchmark {other:?} (expected api, gateway or big)"),
     }
 }

@@ -27,14 +27,16 @@ use as2_core::message::{
 use as2_e2e::seed::{Identity, MASTER_KEY, identity, tenant};
 use as2_store::testing::TestDb;
 
-use crate::paths::project_root;
+use crate::paths::{project_root, target_dir};
 use pinning::Pinning;
 use profile::Profile;
+use reference::Reference;
 
 pub(crate) mod cpu;
 mod pinning;
 mod plain;
 mod profile;
+pub(crate) mod reference;
 mod report;
 mod tls;
 
@@ -63,9 +65,11 @@ fn connections() -> usize {
         .unwrap_or(CONNECTIONS)
 }
 
-struct Gateway(Child);
+/// A server process under measurement (the gateway or a reference receiver), killed when
+/// dropped.
+struct Server(Child);
 
-impl Drop for Gateway {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -100,6 +104,8 @@ enum Payloads {
     Objects,
     /// Small payloads in their row (the default limit).
     Inline,
+    /// Nothing stored: a reference receiver.
+    Unstored,
 }
 
 impl Payloads {
@@ -107,6 +113,7 @@ impl Payloads {
         match self {
             Self::Objects => "objects (inline 0)",
             Self::Inline => "inline ≤ 64 KiB",
+            Self::Unstored => "not stored",
         }
     }
 }
@@ -140,21 +147,32 @@ struct Cpu {
 /// `AS2_BENCH_GATEWAY=PATH` that binary is measured instead (one built from another commit:
 /// the "before" of a change, run in a row with the "after").
 pub(crate) fn release_gateway() -> Result<(std::path::PathBuf, std::path::PathBuf)> {
-    let root = project_root();
-    let target: std::path::PathBuf =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
     if let Some(exe) = std::env::var_os("AS2_BENCH_GATEWAY") {
         eprintln!("xtask bench: measuring {}", Path::new(&exe).display());
-        return Ok((target, exe.into()));
+        return Ok((target_dir(), exe.into()));
     }
+    release_binary("as2-gateway")
+}
+
+/// The reference receivers' binary: this crate built with the release profile, as the
+/// gateway is (`cargo xtask bench` runs the load generators in the dev profile, where the
+/// workspace's own crates are not optimised).
+fn release_reference() -> Result<std::path::PathBuf> {
+    release_binary("as2-bench").map(|(_, exe)| exe)
+}
+
+/// Builds `package`'s binary of the same name with the release profile; the target directory
+/// and the binary's path.
+fn release_binary(package: &str) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let built = Command::new("cargo")
-        .args(["build", "--release", "-p", "as2-gateway"])
-        .current_dir(&root)
+        .args(["build", "--release", "--locked", "-p", package])
+        .current_dir(project_root())
         .status()?;
     if !built.success() {
-        bail!("building as2-gateway failed");
+        bail!("building {package} failed");
     }
-    let exe = target.join("release/as2-gateway");
+    let target = target_dir();
+    let exe = target.join("release").join(package);
     Ok((target, exe))
 }
 
@@ -186,6 +204,16 @@ pub(crate) fn run() -> Result<()> {
     );
 
     let mut rows = Vec::new();
+    // what a receiver doing less than the platform reaches on this machine, the same way
+    let reference = release_reference()?;
+    for kind in [Reference::RsaOnly, Reference::Codec] {
+        rows.extend(measure_reference(
+            kind,
+            &reference,
+            pinning.as_ref(),
+            &floor,
+        )?);
+    }
     let sqlite = |wire, payloads| Case {
         backend: "SQLite",
         wire,
@@ -289,14 +317,15 @@ pub(crate) fn rsa_floor_ms(threads: usize) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0 / f64::from(ops)
 }
 
-fn build_messages(partner: &Identity, us: &Identity) -> Vec<BuiltMessage> {
+/// `count` signed + encrypted 1 KiB messages from `partner` to `us` asking for a signed MDN,
+/// built on every core.
+fn build_messages(partner: &Identity, us: &Identity, count: usize) -> Vec<BuiltMessage> {
     let payload: Vec<u8> = b"ISA*00*bench~"
         .iter()
         .copied()
         .cycle()
         .take(1024)
         .collect();
-    let count = messages();
     let next = Mutex::new(0usize);
     let built = Mutex::new(Vec::with_capacity(count));
     std::thread::scope(|s| {
@@ -413,7 +442,6 @@ fn measure(
     if !selected(case) {
         return Ok(None);
     }
-    let (backend, wire) = (case.backend, case.wire);
     let (us, partner) = (identity("us"), identity("partner"));
     tenant(
         &db.store,
@@ -425,21 +453,12 @@ fn measure(
         "http://127.0.0.1:9/x",
     );
     let data = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let tls = match wire {
+    let port = free_port()?;
+    let tls = match case.wire {
         Wire::Http => None,
         Wire::HttpsKeepAlive | Wire::HttpsHandshakeEach => Some(tls::Tls::new()?),
     };
-    let mut command = match pinning {
-        Some(p) => {
-            let mut taskset = Command::new("taskset");
-            taskset.args(["-c", &p.gateway]).arg(exe);
-            taskset
-        }
-        None => Command::new(exe),
-    };
+    let mut command = pinned(exe, pinning);
     if case.payloads == Payloads::Objects {
         command.env("AS2_INLINE_PAYLOAD_BYTES", "0");
     }
@@ -471,11 +490,81 @@ fn measure(
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;
-    let gateway = Gateway(child);
+    let gateway = Server(child);
+    drive(case, &gateway, port, tls.as_ref(), (&us, &partner), floor).map(Some)
+}
+
+/// Measures one reference receiver ([`reference::Reference`]) with the same load generator
+/// and messages as the gateway's cases.
+fn measure_reference(
+    kind: Reference,
+    exe: &Path,
+    pinning: Option<&Pinning>,
+    floor: &impl Fn() -> Result<f64>,
+) -> Result<Option<Figures>> {
+    let case = Case {
+        backend: kind.label(),
+        wire: Wire::Http,
+        payloads: Payloads::Unstored,
+        s3: None,
+    };
+    if !selected(&case) {
+        return Ok(None);
+    }
+    let (us, partner) = (identity("us"), identity("partner"));
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join(reference::OUR_KEY), &us.key_pem)?;
+    std::fs::write(dir.path().join(reference::OUR_CERT), us.cert.der())?;
+    std::fs::write(dir.path().join(reference::PARTNER_CERT), partner.cert.der())?;
+    let port = free_port()?;
+    let mut command = pinned(exe, pinning);
+    let child = command
+        .arg("reference")
+        .arg(kind.arg())
+        .arg(port.to_string())
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let server = Server(child);
+    drive(&case, &server, port, None, (&us, &partner), floor).map(Some)
+}
+
+/// A port free on 127.0.0.1 a moment ago, for a server about to start.
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// `exe` as a command, under `taskset` when the server is pinned to some cores.
+fn pinned(exe: &Path, pinning: Option<&Pinning>) -> Command {
+    match pinning {
+        Some(p) => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", &p.gateway]).arg(exe);
+            taskset
+        }
+        None => Command::new(exe),
+    }
+}
+
+/// Sends the case's messages to the server listening on `port` once it answers, and reads
+/// what it took: messages/s, latencies, and the CPU of the server, the load generator and
+/// the database server, beside the RSA floor measured right before and right after.
+fn drive(
+    case: &Case<'_>,
+    server: &Server,
+    port: u16,
+    tls: Option<&tls::Tls>,
+    (us, partner): (&Identity, &Identity),
+    floor: &impl Fn() -> Result<f64>,
+) -> Result<Figures> {
+    let (backend, wire) = (case.backend, case.wire);
+    let pid = server.0.id();
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            bail!("the gateway did not start");
+            bail!("{backend} did not start");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -485,22 +574,22 @@ fn measure(
         wire.label(),
         case.payloads.label()
     );
-    let messages = build_messages(&partner, &us);
+    let messages = build_messages(partner, us, count);
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let path = "/as2/test/receive";
-    let prepared = match &tls {
+    let prepared = match tls {
         None => Some(Arc::new(plain::Requests::new(address, path, &messages)?)),
         Some(_) => None,
     };
     // the floor right before and right after the case: this machine's RSA speed drifts by up
     // to 30 % within one run, so each row is read against the floor beside it
     let floor_before = floor()?;
-    let profile = Profile::attach(case, gateway.0.id())?;
-    let gateway_before = cpu::process_ms(gateway.0.id())?;
+    let profile = Profile::attach(case, pid)?;
+    let gateway_before = cpu::process_ms(pid)?;
     let generator_before = cpu::own_ms()?;
     let database_before = cpu::named_ms("postgres");
     let started = Instant::now();
-    let mut latencies = match (prepared, &tls) {
+    let mut latencies = match (prepared, tls) {
         (Some(requests), _) => plain::send_all(address, &requests, connections())?,
         (None, Some(tls)) => send_tls(&format!("https://{address}{path}"), tls, wire, &messages)?,
         (None, None) => bail!("a plain-HTTP case without its requests"),
@@ -508,7 +597,7 @@ fn measure(
     let elapsed = started.elapsed();
     let per_message = |ms: f64| ms / count as f64;
     let cpu = Cpu {
-        gateway: per_message(cpu::process_ms(gateway.0.id())? - gateway_before),
+        gateway: per_message(cpu::process_ms(pid)? - gateway_before),
         generator: per_message(cpu::own_ms()? - generator_before),
         database: per_message(cpu::named_ms("postgres") - database_before),
     };
@@ -516,7 +605,7 @@ fn measure(
     let floor_after = floor()?;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    Ok(Some(Figures {
+    Ok(Figures {
         backend,
         wire,
         payloads: case.payloads,
@@ -527,7 +616,7 @@ fn measure(
         cpu,
         // the faster of the two: the row is compared with the best the machine showed beside it
         floor_ms: floor_before.min(floor_after),
-    }))
+    })
 }
 
 /// Sends every message over HTTPS with reqwest's blocking client, [`connections`] threads at
