@@ -235,13 +235,20 @@ mod tests {
             .map(|(n, v)| Ok((n.as_str().to_owned(), v.to_str()?.to_owned())))
             .collect::<Result<Vec<_>>>()?;
         let body = body_of(response)?;
-        let mdn = parse_mdn(&Headers::from_pairs(pairs), &body, std::slice::from_ref(&us.cert))?;
+        let mdn = parse_mdn(
+            &Headers::from_pairs(pairs),
+            &body,
+            std::slice::from_ref(&us.cert),
+        )?;
         mdn.check(&built.message_id, Some(&built.mic), true)?;
 
         let stranger = identity("stranger");
         let unsigned_by_partner = super::super::build_messages(&stranger, &us, 1).remove(0);
         let refused = codec(&keys, &headers, &unsigned_by_partner.body);
-        assert!(refused.is_err(), "a message the partner did not sign is answered");
+        assert!(
+            refused.is_err(),
+            "a message the partner did not sign is answered"
+        );
         Ok(())
     }
 

@@ -8,11 +8,11 @@ use as2_domain::id::CertificateId;
 use as2_domain::user::ConsoleAction;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use crate::console::certificates::not_found;
-use crate::console::changes::{allowed, delete_recorded, refused};
+use crate::console::changes::{Deleted, allowed, delete_then_list};
 use crate::console::layout::{csrf_field, page, when};
 use crate::console::session::ConsoleSession;
 use crate::routes::deletion::{certificate_in_use, delete_certificate};
@@ -84,26 +84,13 @@ pub async fn delete(
     console: ConsoleSession,
     Path(raw): Path<String>,
 ) -> Response {
-    let scope = match allowed(&console, ConsoleAction::Configure) {
-        Ok(scope) => scope,
-        Err(refused) => return *refused,
-    };
-    let Ok(id) = raw.parse::<CertificateId>() else {
-        return not_found(&console);
-    };
-    let place = ("Certificate", "certificate", id.to_string());
-    let done = delete_recorded(&state, &console, scope, place, move |s| {
-        delete_certificate(s, scope, id)
-    })
-    .await;
-    match done {
-        Ok(()) => Redirect::to(&format!("/console/certificates?deleted={id}")).into_response(),
-        Err(error) if error.status() == StatusCode::NOT_FOUND => not_found(&console),
-        Err(error) => refused(
-            &console,
-            "Delete refused",
-            &error,
-            ("/console/certificates", "All certificates"),
-        ),
-    }
+    delete_then_list(&state, &console, &raw, CERTIFICATE, delete_certificate).await
 }
+
+/// What this page deletes.
+const CERTIFICATE: Deleted = Deleted {
+    noun: "Certificate",
+    resource_type: "certificate",
+    list: ("/console/certificates", "All certificates"),
+    not_found,
+};

@@ -18,7 +18,7 @@ use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
 use crate::console::certificate_forms::{self, Forms};
-use crate::console::layout::{page, when};
+use crate::console::layout::{not_found_page, page, when};
 use crate::console::session::ConsoleSession;
 use crate::routes::certificates::certificate_file;
 use crate::state::AppState;
@@ -162,13 +162,5 @@ pub async fn download(
 
 /// The page of a certificate not in the session's tenant and mode.
 pub fn not_found(console: &ConsoleSession) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page(
-            "Certificate not found",
-            Some(console),
-            html! { p { "There is no such certificate in this tenant and mode." } },
-        ),
-    )
-        .into_response()
+    not_found_page(console, "certificate")
 }

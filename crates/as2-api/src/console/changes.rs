@@ -1,13 +1,16 @@
 //! What every console change goes through: the role check (a refusal is 403 and nothing is
-//! done), the audit event with the user as its actor, and the page of a change the API
-//! refused.
+//! done), the audit event with the user as its actor, the page of a change the API
+//! refused, and the delete a confirmation page posts.
 
 use as2_domain::audit::{Actor, ActorKind};
 use as2_domain::user::ConsoleAction;
 use as2_store::repo::audit::NewAuditEvent;
 use as2_store::{Scope, Store, StoreResult};
+use std::fmt::Display;
+use std::str::FromStr;
+
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use crate::console::layout::page;
@@ -106,4 +109,50 @@ where
             Ok(())
         })
         .await
+}
+
+/// What a console delete deletes: its noun in a 404 ("Station"), its audit type ("station"),
+/// its list (address, link text; the list names what was deleted) and its 404 page.
+#[derive(Debug, Clone, Copy)]
+pub struct Deleted {
+    /// The noun the API's 404 uses.
+    pub noun: &'static str,
+    /// The audit event's resource type: `{resource_type}.delete`.
+    pub resource_type: &'static str,
+    /// The list the page goes back to.
+    pub list: (&'static str, &'static str),
+    /// The page of an id not in the session's tenant and mode.
+    pub not_found: fn(&ConsoleSession) -> Response,
+}
+
+/// `POST /console/…/{raw}/delete`: the role check, then `delete` (the function the resource's
+/// `DELETE /v1/…` route runs, so the same refusals) recorded as `{resource_type}.delete`, then
+/// the list saying what was deleted; the 404 page for an id that is not one of the tenant's,
+/// the API's sentence for a delete it refused (a 409 while the resource is in use).
+pub async fn delete_then_list<Id, F>(
+    state: &AppState,
+    console: &ConsoleSession,
+    raw: &str,
+    what: Deleted,
+    delete: F,
+) -> Response
+where
+    Id: FromStr + Display + Send + 'static,
+    F: FnOnce(&AppState, Scope, Id) -> Result<(), ApiError> + Send + 'static,
+{
+    let scope = match allowed(console, ConsoleAction::Configure) {
+        Ok(scope) => scope,
+        Err(refused) => return *refused,
+    };
+    let Ok(id) = raw.parse::<Id>() else {
+        return (what.not_found)(console);
+    };
+    let shown = id.to_string();
+    let place = (what.noun, what.resource_type, shown.clone());
+    let done = delete_recorded(state, console, scope, place, move |s| delete(s, scope, id)).await;
+    match done {
+        Ok(()) => Redirect::to(&format!("{}?deleted={shown}", what.list.0)).into_response(),
+        Err(error) if error.status() == StatusCode::NOT_FOUND => (what.not_found)(console),
+        Err(error) => refused(console, "Delete refused", &error, what.list),
+    }
 }

@@ -3,7 +3,8 @@
 
 use as2_domain::Mode;
 use as2_domain::user::ConsoleAction;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
@@ -144,4 +145,19 @@ fn header(console: &ConsoleSession) -> Markup {
             }
         }
     }
+}
+
+/// The 404 page of a `noun` (lower case: "station", "webhook endpoint") that is not in the
+/// session's tenant and mode, or not at all: the two are not told apart.
+pub fn not_found_page(console: &ConsoleSession, noun: &str) -> Response {
+    let mut title = noun.to_owned();
+    if let Some(first) = title.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    let content = html! { p { "There is no such " (noun) " in this tenant and mode." } };
+    (
+        StatusCode::NOT_FOUND,
+        page(&format!("{title} not found"), Some(console), content),
+    )
+        .into_response()
 }

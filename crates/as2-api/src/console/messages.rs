@@ -9,11 +9,10 @@ use as2_domain::pagination::PageRequest;
 use as2_domain::user::ConsoleAction;
 use as2_store::StoreError;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use crate::console::layout::{page, when};
+use crate::console::layout::{not_found_page, page, when};
 use crate::console::message_detail::{self, Detail};
 use crate::console::message_export;
 use crate::console::message_filters;
@@ -96,15 +95,7 @@ pub async fn list(
 }
 
 fn not_found(console: &ConsoleSession) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page(
-            "Message not found",
-            Some(console),
-            html! { p { "There is no such message in this tenant and mode." } },
-        ),
-    )
-        .into_response()
+    not_found_page(console, "message")
 }
 
 /// `GET /console/messages/{id}`.

@@ -8,10 +8,10 @@ use as2_domain::id::StationId;
 use as2_domain::user::ConsoleAction;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use crate::console::changes::{allowed, delete_recorded, refused};
+use crate::console::changes::{Deleted, allowed, delete_then_list};
 use crate::console::layout::{csrf_field, page};
 use crate::console::session::ConsoleSession;
 use crate::console::station_edit::not_found;
@@ -88,26 +88,13 @@ pub async fn delete(
     console: ConsoleSession,
     Path(raw): Path<String>,
 ) -> Response {
-    let scope = match allowed(&console, ConsoleAction::Configure) {
-        Ok(scope) => scope,
-        Err(refused) => return *refused,
-    };
-    let Ok(id) = raw.parse::<StationId>() else {
-        return not_found(&console);
-    };
-    let place = ("Station", "station", id.to_string());
-    let done = delete_recorded(&state, &console, scope, place, move |s| {
-        delete_station(s, scope, id)
-    })
-    .await;
-    match done {
-        Ok(()) => Redirect::to(&format!("/console/stations?deleted={id}")).into_response(),
-        Err(error) if error.status() == StatusCode::NOT_FOUND => not_found(&console),
-        Err(error) => refused(
-            &console,
-            "Delete refused",
-            &error,
-            ("/console/stations", "All stations"),
-        ),
-    }
+    delete_then_list(&state, &console, &raw, STATION, delete_station).await
 }
+
+/// What this page deletes.
+const STATION: Deleted = Deleted {
+    noun: "Station",
+    resource_type: "station",
+    list: ("/console/stations", "All stations"),
+    not_found,
+};

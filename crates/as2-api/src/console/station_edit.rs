@@ -10,10 +10,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::html;
 
 use crate::console::changes::allowed;
-use crate::console::layout::page;
+use crate::console::layout::{not_found_page, page};
 use crate::console::session::ConsoleSession;
 use crate::console::station_form::{StationForm, form, values_of};
 use crate::console::stations::{certificates, saved};
@@ -22,15 +21,7 @@ use crate::state::AppState;
 
 /// The 404 page of a station not in the session's tenant and mode.
 pub fn not_found(console: &ConsoleSession) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page(
-            "Station not found",
-            Some(console),
-            html! { p { "There is no such station in this tenant and mode." } },
-        ),
-    )
-        .into_response()
+    not_found_page(console, "station")
 }
 
 fn editing(action: &str) -> StationForm<'_> {

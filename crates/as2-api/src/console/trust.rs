@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use crate::console::layout::page;
+use crate::console::layout::{not_found_page, page};
 use crate::console::session::ConsoleSession;
 use crate::console::trust_view::{self, Facts};
 use crate::error::{ApiError, FieldErrors};
@@ -142,18 +142,11 @@ pub struct Extra {
 
 /// The 404 page of a holder not in the session's tenant and mode.
 pub fn not_found(console: &ConsoleSession, holder: Holder) -> Response {
-    let (title, sentence) = match holder {
-        Holder::Partner => (
-            "Partner not found",
-            "There is no such partner in this tenant and mode.",
-        ),
-        Holder::Station => (
-            "Station not found",
-            "There is no such station in this tenant and mode.",
-        ),
+    let noun = match holder {
+        Holder::Partner => "partner",
+        Holder::Station => "station",
     };
-    let content = html! { p { (sentence) } };
-    (StatusCode::NOT_FOUND, page(title, Some(console), content)).into_response()
+    not_found_page(console, noun)
 }
 
 /// A refused or failed request as a page (404 for another tenant's holder).

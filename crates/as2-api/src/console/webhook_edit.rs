@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use crate::console::changes::{allowed, record};
-use crate::console::layout::page;
+use crate::console::layout::{not_found_page, page};
 use crate::console::partners::recorded;
 use crate::console::session::ConsoleSession;
 use crate::console::webhook_form::{WebhookForm, form, input_of, values_of};
@@ -38,15 +38,7 @@ fn editing(action: &str) -> WebhookForm<'_> {
 
 /// The 404 page of an endpoint not in the session's tenant and mode.
 fn not_found(console: &ConsoleSession) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page(
-            "Webhook endpoint not found",
-            Some(console),
-            html! { p { "There is no such webhook endpoint in this tenant and mode." } },
-        ),
-    )
-        .into_response()
+    not_found_page(console, "webhook endpoint")
 }
 
 /// The form again with the API's sentences (422), or the error's own page.
