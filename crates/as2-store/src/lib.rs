@@ -14,6 +14,7 @@ pub mod orphans;
 pub mod outbox;
 pub mod payload;
 pub mod pg_pool;
+mod pg_statement;
 pub mod repo;
 pub mod reseal;
 pub mod retention;

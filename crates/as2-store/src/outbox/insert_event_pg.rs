@@ -4,9 +4,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Text, Timestamp, Untyped};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
+use crate::pg_statement::prepared_pg_statement;
 use crate::scope::Scope;
 
 const INSERT: &str = "INSERT INTO events (tenant_id, mode, event_type, data, created_at) VALUES (";
@@ -47,17 +48,7 @@ pub(super) struct Inserted {
     pub(super) endpoints: String,
 }
 
-impl QueryId for InsertEvent<'_> {
-    type QueryId = InsertEvent<'static>;
-    // one SQL text whatever the values: prepared once per connection
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for InsertEvent<'_> {
-    type SqlType = Untyped;
-}
-
-impl diesel::RunQueryDsl<diesel::PgConnection> for InsertEvent<'_> {}
+prepared_pg_statement!(InsertEvent);
 
 impl QueryFragment<Pg> for InsertEvent<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {

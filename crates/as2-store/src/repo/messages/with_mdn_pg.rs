@@ -7,10 +7,11 @@ use as2_domain::mdn::MdnRecord;
 use as2_domain::message::PayloadRef;
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Binary, Bool, Nullable, Text, Timestamp, Untyped};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{BigInt, Binary, Bool, Nullable, Text, Timestamp};
 
 use super::NewMessage;
+use crate::pg_statement::prepared_pg_statement;
 use crate::scope::Scope;
 use crate::time::to_db;
 
@@ -126,17 +127,7 @@ impl<'q> InsertWithMdn<'q> {
     }
 }
 
-impl QueryId for InsertWithMdn<'_> {
-    type QueryId = InsertWithMdn<'static>;
-    // one SQL text whatever the values: prepared once per connection
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for InsertWithMdn<'_> {
-    type SqlType = Untyped;
-}
-
-impl diesel::RunQueryDsl<diesel::PgConnection> for InsertWithMdn<'_> {}
+prepared_pg_statement!(InsertWithMdn);
 
 impl QueryFragment<Pg> for InsertWithMdn<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
