@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::PgConnection;
 use diesel::connection::{Connection as _, InstrumentationEvent};
@@ -152,6 +152,8 @@ impl ManageConnection for PgManager {
 pub struct PgPool {
     pool: Pool<PgManager>,
     health: Arc<Health>,
+    /// How long a checkout waits for a connection while the server is reachable.
+    timeout: Duration,
 }
 
 /// A connection checked out of a [`PgPool`].
@@ -184,7 +186,11 @@ impl PgPool {
             // cheap: `is_valid` pings only after a loss (see the module's comment)
             .test_on_check_out(true)
             .build(manager)
-            .map(|pool| Self { pool, health })
+            .map(|pool| Self {
+                pool,
+                health,
+                timeout,
+            })
     }
 
     /// SQL statements run by the pool's connections so far.
@@ -193,12 +199,25 @@ impl PgPool {
     }
 
     /// Takes a connection: waits up to the pool's timeout, or briefly while the server is
-    /// known to be unreachable.
+    /// known to be unreachable, including when that becomes known during the wait: a
+    /// checkout that began while the pool still believed the server up (its idle
+    /// connections not yet found dead, no reconnection yet failed) would otherwise wait the
+    /// whole timeout for a server that is gone (seen under load: every API reader stalled
+    /// through a five-second outage). The wait is taken in slices of [`WHILE_UNREACHABLE`],
+    /// the flag read after each.
     pub(crate) fn get(&self) -> Result<PgPooled, diesel::r2d2::PoolError> {
-        if self.health.unreachable.load(Ordering::Acquire) {
-            self.pool.get_timeout(WHILE_UNREACHABLE)
-        } else {
-            self.pool.get()
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let slice = WHILE_UNREACHABLE.min(left);
+            match self.pool.get_timeout(slice) {
+                Ok(conn) => return Ok(conn),
+                // the server is (now) known unreachable, or the whole timeout is spent
+                Err(error) if slice == left || self.health.unreachable.load(Ordering::Acquire) => {
+                    return Err(error);
+                }
+                Err(_) => {}
+            }
         }
     }
 }
@@ -233,6 +252,45 @@ mod tests {
         assert_eq!(
             with_connect_timeout("postgres://u@h/db?connect_timeout=9", second),
             "postgres://u@h/db?connect_timeout=9"
+        );
+    }
+
+    /// A checkout that began while the server still looked up gives up within a slice once
+    /// a reconnection fails: the pool's one connection is held while the server stops, a
+    /// second checkout waits for it, and the holder's failed statement (the connection
+    /// dropped, its replacement refused) must end that wait at once, not after the pool's
+    /// five-second timeout.
+    #[test]
+    fn a_waiting_checkout_learns_that_the_server_went_away() {
+        use as2_test_support::postgres_cluster::PostgresCluster;
+        use diesel::RunQueryDsl as _;
+
+        let cluster = PostgresCluster::start().expect("a private PostgreSQL");
+        let pool = PgPool::open(&cluster.url(), 1, Duration::from_secs(5)).expect("the pool");
+        let mut held = pool.get().expect("the one connection");
+        cluster.stop().expect("the server stopped");
+        let waiting = {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let got = pool.get();
+                (got.is_ok(), started.elapsed())
+            })
+        };
+        // the second checkout is waiting, and the pool still believes the server up
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(!pool.health.unreachable.load(Ordering::Acquire));
+        let failed = diesel::sql_query("SELECT 1").execute(&mut **held);
+        assert!(failed.is_err_and(|e| is_connection_loss(&e)));
+        let released = Instant::now();
+        drop(held);
+
+        let (got, waited) = waiting.join().expect("the waiting checkout");
+        assert!(!got, "no connection to a stopped server");
+        assert!(
+            released.elapsed() < Duration::from_millis(1500),
+            "the waiting checkout answered {:?} after the loss (waited {waited:?} in all)",
+            released.elapsed()
         );
     }
 
