@@ -58,6 +58,10 @@ pub(crate) fn summary(run: &Run<'_>) -> String {
          Databases: SQLite inside the gateway's process (WAL, `synchronous = FULL`); PostgreSQL \
          on this machine over loopback TCP, without TLS unless `AS2_TEST_POSTGRES_URL` sets \
          `sslmode`\n\n\
+         Reference rows: receivers that do less than the gateway, measured the same way (their \
+         CPU in the gateway's column): hyper with the two RSA operations only (the ceiling of \
+         any receiver here), and hyper with `as2-core`'s receive and signed MDN and no platform \
+         (no admission, database, file or thread hand-off)\n\n\
          | backend | wire | payloads | messages/s | floor ms/op | of the floor | p50 ms | p99 ms \
          | CPU ms/message: gateway | load generator | database server | machine \
          | gateway CPU / 2 RSA ops | gateway alone, of the floor | load (1 min) |\n\
