@@ -15,15 +15,11 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use as2_core::cms::{EncryptOptions, SignOptions};
 use as2_core::crypto::{DigestAlgorithm, SignatureScheme};
-use as2_core::message::{
-    BuiltMessage, NotificationOptions, OutboundMessage, Signer, build_outbound,
-};
 use as2_e2e::seed::{Identity, MASTER_KEY, identity, tenant};
 use as2_store::testing::TestDb;
 
@@ -32,12 +28,14 @@ use pinning::Pinning;
 use profile::Profile;
 use reference::Reference;
 
+mod corpus;
 pub(crate) mod cpu;
 mod pinning;
 mod plain;
 mod profile;
 pub(crate) mod reference;
 mod report;
+mod selection;
 mod tls;
 
 /// Messages per case unless `AS2_BENCH_MESSAGES` says otherwise: at 1 000 to 3 000 messages/s
@@ -317,89 +315,6 @@ pub(crate) fn rsa_floor_ms(threads: usize) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0 / f64::from(ops)
 }
 
-/// `count` signed + encrypted 1 KiB messages from `partner` to `us` asking for a signed MDN,
-/// built on every core.
-fn build_messages(partner: &Identity, us: &Identity, count: usize) -> Vec<BuiltMessage> {
-    let payload: Vec<u8> = b"ISA*00*bench~"
-        .iter()
-        .copied()
-        .cycle()
-        .take(1024)
-        .collect();
-    let next = Mutex::new(0usize);
-    let built = Mutex::new(Vec::with_capacity(count));
-    std::thread::scope(|s| {
-        for _ in 0..std::thread::available_parallelism().map_or(1, usize::from) {
-            s.spawn(|| {
-                loop {
-                    {
-                        let mut n = next.lock().expect("lock");
-                        if *n >= count {
-                            return;
-                        }
-                        *n += 1;
-                    }
-                    let mut out = OutboundMessage::new(
-                        &as2_core::crypto::rust_crypto::DEFAULT_PROVIDER,
-                        "PARTNER",
-                        "US",
-                        &payload,
-                        "application/edi-x12",
-                    );
-                    out.signer = Some(Signer::new(
-                        &partner.cert,
-                        partner.key.as_ref(),
-                        SignOptions::new(std::time::SystemTime::now()),
-                    ));
-                    out.encryption = Some(as2_core::message::Encryption::new(
-                        vec![&us.cert],
-                        EncryptOptions::default(),
-                    ));
-                    out.mdn_to = Some("partner@example".into());
-                    out.mdn_options = Some(NotificationOptions::signed(&[DigestAlgorithm::Sha256]));
-                    let message = build_outbound(&out).expect("build");
-                    built.lock().expect("lock").push(message);
-                }
-            });
-        }
-    });
-    built.into_inner().expect("lock")
-}
-
-/// Whether `AS2_BENCH_CASES` selects `case`: every case when unset; otherwise a comma-separated
-/// list of entries, and a case is selected by an entry all of whose words (any case) are words
-/// of its label (backend, wire and payloads, without what they say in parentheses): `sqlite`
-/// is every SQLite case, `files,s3` every
-/// PostgreSQL case, `sqlite http inline` the SQLite case over plain HTTP with inline payloads
-/// (`http` is not `https`).
-fn selected(case: &Case<'_>) -> bool {
-    let label = format!(
-        "{} {} {}",
-        case.backend,
-        case.wire.label(),
-        case.payloads.label()
-    );
-    std::env::var("AS2_BENCH_CASES").map_or(true, |list| selects(&list, &label))
-}
-
-/// Whether the entries of `list` select the case labelled `label` (see [`selected`]).
-fn selects(list: &str, label: &str) -> bool {
-    // what a label says in parentheses is a remark, not a word of it ("objects (inline 0)")
-    let label: String = label
-        .to_lowercase()
-        .split('(')
-        .map(|part| part.split_once(')').map_or(part, |(_, rest)| rest))
-        .collect();
-    let words: Vec<&str> = label
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-        .collect();
-    list.split(',').any(|entry| {
-        let mut wanted = entry.split_whitespace().peekable();
-        wanted.peek().is_some() && wanted.all(|w| words.contains(&w.to_lowercase().as_str()))
-    })
-}
-
 /// The gateway's URL of the database: a PostgreSQL on this machine without TLS
 /// (`sslmode=disable`, what docs/OPERATIONS.md says of a local database) unless the URL sets
 /// `sslmode` itself; libpq's default would encrypt loopback traffic, and the gateway and the
@@ -439,7 +354,7 @@ fn measure(
     pinning: Option<&Pinning>,
     floor: &impl Fn() -> Result<f64>,
 ) -> Result<Option<Figures>> {
-    if !selected(case) {
+    if !selection::selected(case) {
         return Ok(None);
     }
     let (us, partner) = (identity("us"), identity("partner"));
@@ -508,7 +423,7 @@ fn measure_reference(
         payloads: Payloads::Unstored,
         s3: None,
     };
-    if !selected(&case) {
+    if !selection::selected(&case) {
         return Ok(None);
     }
     let (us, partner) = (identity("us"), identity("partner"));
@@ -574,7 +489,7 @@ fn drive(
         wire.label(),
         case.payloads.label()
     );
-    let messages = build_messages(partner, us, count);
+    let messages = corpus::build(partner, us, count);
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let path = "/as2/test/receive";
     let prepared = match tls {
@@ -591,7 +506,9 @@ fn drive(
     let started = Instant::now();
     let mut latencies = match (prepared, tls) {
         (Some(requests), _) => plain::send_all(address, &requests, connections())?,
-        (None, Some(tls)) => send_tls(&format!("https://{address}{path}"), tls, wire, &messages)?,
+        (None, Some(tls)) => {
+            tls::send_all(&format!("https://{address}{path}"), tls, wire, &messages)?
+        }
         (None, None) => bail!("a plain-HTTP case without its requests"),
     };
     let elapsed = started.elapsed();
@@ -617,78 +534,4 @@ fn drive(
         // the faster of the two: the row is compared with the best the machine showed beside it
         floor_ms: floor_before.min(floor_after),
     })
-}
-
-/// Sends every message over HTTPS with reqwest's blocking client, [`connections`] threads at
-/// once, and returns each one's latency; fails if any got no MDN.
-fn send_tls(
-    url: &str,
-    tls: &tls::Tls,
-    wire: Wire,
-    messages: &[BuiltMessage],
-) -> Result<Vec<Duration>> {
-    let clients = (0..connections())
-        .map(|_| tls.client(wire == Wire::HttpsKeepAlive))
-        .collect::<Result<Vec<_>>>()?;
-    let next = Mutex::new(0usize);
-    let latencies = Mutex::new(Vec::with_capacity(messages.len()));
-    let failures = Mutex::new(0usize);
-    std::thread::scope(|s| {
-        for client in &clients {
-            s.spawn(|| {
-                loop {
-                    let i = {
-                        let mut n = next.lock().expect("lock");
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
-                    let Some(m) = messages.get(i) else { return };
-                    let mut request = client.post(url).body(m.body.clone());
-                    for (name, value) in &m.headers {
-                        request = request.header(name.as_str(), value.as_str());
-                    }
-                    let sent = Instant::now();
-                    let ok = request
-                        .send()
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                        .and_then(|r| r.bytes().ok())
-                        .is_some_and(|b| !b.is_empty());
-                    latencies.lock().expect("lock").push(sent.elapsed());
-                    if !ok {
-                        *failures.lock().expect("lock") += 1;
-                    }
-                }
-            });
-        }
-    });
-    let failures = failures.into_inner().expect("lock");
-    if failures > 0 {
-        bail!("{failures} of {} messages got no MDN", messages.len());
-    }
-    Ok(latencies.into_inner().expect("lock"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::selects;
-
-    const SQLITE_INLINE: &str = "SQLite HTTP inline ≤ 64 KiB";
-    const SQLITE_OBJECTS: &str = "SQLite HTTP objects (inline 0)";
-    const SQLITE_TLS: &str = "SQLite HTTPS, keep-alive inline ≤ 64 KiB";
-    const PG_FILES: &str = "PostgreSQL, files HTTP inline ≤ 64 KiB";
-
-    #[test]
-    fn an_entry_selects_the_cases_that_have_all_its_words() {
-        assert!(selects("sqlite", SQLITE_TLS) && selects("SQLite", SQLITE_OBJECTS));
-        assert!(!selects("sqlite", PG_FILES));
-        assert!(selects("sqlite,files", PG_FILES));
-        assert!(selects("sqlite http inline", SQLITE_INLINE));
-        // neither `https` nor a remark in parentheses is the word asked for
-        assert!(!selects("sqlite http inline", SQLITE_TLS));
-        assert!(!selects("sqlite http inline", SQLITE_OBJECTS));
-        assert!(selects("keep-alive", SQLITE_TLS));
-        assert!(!selects(" , ", SQLITE_INLINE));
-    }
 }

@@ -219,7 +219,7 @@ mod tests {
             cert: us.cert.clone(),
             partner: [partner.cert.clone()],
         };
-        let built = super::super::build_messages(&partner, &us, 1).remove(0);
+        let built = super::super::corpus::build(&partner, &us, 1).remove(0);
         let mut headers = hyper::HeaderMap::new();
         for (name, value) in &built.headers {
             headers.append(
@@ -243,7 +243,7 @@ mod tests {
         mdn.check(&built.message_id, Some(&built.mic), true)?;
 
         let stranger = identity("stranger");
-        let unsigned_by_partner = super::super::build_messages(&stranger, &us, 1).remove(0);
+        let unsigned_by_partner = super::super::corpus::build(&stranger, &us, 1).remove(0);
         let refused = codec(&keys, &headers, &unsigned_by_partner.body);
         assert!(
             refused.is_err(),

@@ -1,9 +1,13 @@
-//! The gateway's TLS material for an HTTPS case (a test CA's server certificate) and the
-//! load generator's client trusting it, with or without session resumption.
+//! The gateway's TLS material for an HTTPS case (a test CA's server certificate), the load
+//! generator's client trusting it, with or without session resumption, and the HTTPS sender.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use as2_core::message::BuiltMessage;
+
+use super::Wire;
 
 /// The gateway's TLS material for an HTTPS run: the CA's certificate and the files.
 pub(crate) struct Tls {
@@ -48,4 +52,55 @@ impl Tls {
         }
         Ok(builder.tls_backend_preconfigured(config).build()?)
     }
+}
+
+/// Sends every message over HTTPS with reqwest's blocking client, [`super::connections`] threads at
+/// once, and returns each one's latency; fails if any got no MDN.
+pub(crate) fn send_all(
+    url: &str,
+    tls: &Tls,
+    wire: Wire,
+    messages: &[BuiltMessage],
+) -> Result<Vec<Duration>> {
+    let clients = (0..super::connections())
+        .map(|_| tls.client(wire == Wire::HttpsKeepAlive))
+        .collect::<Result<Vec<_>>>()?;
+    let next = Mutex::new(0usize);
+    let latencies = Mutex::new(Vec::with_capacity(messages.len()));
+    let failures = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for client in &clients {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().expect("lock");
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(m) = messages.get(i) else { return };
+                    let mut request = client.post(url).body(m.body.clone());
+                    for (name, value) in &m.headers {
+                        request = request.header(name.as_str(), value.as_str());
+                    }
+                    let sent = Instant::now();
+                    let ok = request
+                        .send()
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                        .and_then(|r| r.bytes().ok())
+                        .is_some_and(|b| !b.is_empty());
+                    latencies.lock().expect("lock").push(sent.elapsed());
+                    if !ok {
+                        *failures.lock().expect("lock") += 1;
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().expect("lock");
+    if failures > 0 {
+        bail!("{failures} of {} messages got no MDN", messages.len());
+    }
+    Ok(latencies.into_inner().expect("lock"))
 }
