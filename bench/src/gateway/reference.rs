@@ -14,6 +14,10 @@
 //! Both run their work on the runtime's worker threads (one per core), the cheapest
 //! arrangement there is for CPU-bound requests; the gateway hands it to blocking threads so
 //! that a slow message never holds up the sockets, which costs thread hand-offs.
+//!
+//! A measuring instrument, not a server: it listens on 127.0.0.1 only, for the bench that
+//! started it, and reads each body whole with none of the gateway's limits on size, count or
+//! time. Never expose it.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -2,13 +2,13 @@
 //! done), the audit event with the user as its actor, the page of a change the API
 //! refused, and the delete a confirmation page posts.
 
+use std::fmt::Display;
+use std::str::FromStr;
+
 use as2_domain::audit::{Actor, ActorKind};
 use as2_domain::user::ConsoleAction;
 use as2_store::repo::audit::NewAuditEvent;
 use as2_store::{Scope, Store, StoreResult};
-use std::fmt::Display;
-use std::str::FromStr;
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
